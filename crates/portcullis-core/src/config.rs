@@ -1,0 +1,504 @@
+//! The app's security configuration, read from JSON into typed structs.
+//!
+//! ```json
+//! { "app": { "security": {
+//!     "pattern": { "use": "isolation", "options": { "dir": "isolation-app" } },
+//!     "capabilities": [ {
+//!         "identifier": "main-window",
+//!         "windows": ["main"],
+//!         "origins": ["app://localhost"],
+//!         "commands": { "allow": ["notes.list", { "name": "notes.add", "schema": { ... } }],
+//!                       "deny": ["notes.purge"] },
+//!         "events": { "allow": [{ "name": "note-opened", "schema": { ... } }] },
+//!         "scopes": { "notes": { "allow": ["$NOTES/**"] } }
+//!     } ],
+//!     "limits": { "maxMessageBytes": 8388608, "maxDepth": 32, "hookTimeoutMs": 5000, "replayWindow": 1024 }
+//! } } }
+//! ```
+//!
+//! Loading is strict: unknown fields and duplicate keys are errors, and every error names
+//! the JSON path it is about (`app.security.capabilities[0].origins[1]`) and what is
+//! wrong. Structural errors stop at the first (serde); the checks after that collect
+//! every problem. Schemas and globs are compiled by [`crate::policy::Policy::compile`],
+//! which reports its errors the same way.
+
+use std::collections::BTreeMap;
+use std::fmt;
+use std::path::PathBuf;
+
+use serde::de::{self, Deserializer, MapAccess, Visitor};
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+
+use crate::json::JsonError;
+use crate::origin::Origin;
+use crate::request::{MAX_NAME_LEN, is_valid_name};
+
+/// One problem in a config: where, and what.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct ConfigError {
+    /// JSON path, e.g. `app.security.capabilities[0].windows[1]` (`.` for the root).
+    pub path: String,
+    /// What is wrong there.
+    pub message: String,
+}
+
+impl fmt::Display for ConfigError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}: {}", self.path, self.message)
+    }
+}
+
+/// Every problem found in a config (at least one).
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+pub struct ConfigErrors(pub Vec<ConfigError>);
+
+impl fmt::Display for ConfigErrors {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        for (i, e) in self.0.iter().enumerate() {
+            if i > 0 {
+                f.write_str("\n")?;
+            }
+            write!(f, "{e}")?;
+        }
+        Ok(())
+    }
+}
+
+impl ConfigErrors {
+    pub(crate) fn push(&mut self, path: impl Into<String>, message: impl Into<String>) {
+        self.0.push(ConfigError {
+            path: path.into(),
+            message: message.into(),
+        });
+    }
+
+    pub(crate) fn into_result(self) -> Result<(), ConfigErrors> {
+        if self.0.is_empty() { Ok(()) } else { Err(self) }
+    }
+}
+
+/// The whole config file.
+#[derive(Clone, Debug, PartialEq, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct Config {
+    /// Optional JSON Schema reference for editors.
+    #[serde(rename = "$schema", default, skip_serializing_if = "Option::is_none")]
+    pub schema: Option<String>,
+    /// The app section.
+    pub app: AppConfig,
+}
+
+/// `app`.
+#[derive(Clone, Debug, PartialEq, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct AppConfig {
+    /// `app.security`.
+    pub security: SecurityConfig,
+}
+
+/// `app.security`.
+#[derive(Clone, Debug, PartialEq, Deserialize, Serialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct SecurityConfig {
+    /// Isolation on or off.
+    pub pattern: Pattern,
+    /// Content-Security-Policy for the app frontend's documents.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub csp: Option<String>,
+    /// The allowlist. Empty means nothing is allowed.
+    #[serde(default)]
+    pub capabilities: Vec<Capability>,
+    /// Size, depth and time limits.
+    #[serde(default)]
+    pub limits: Limits,
+}
+
+/// `app.security.pattern`, in the shape Tauri uses.
+#[derive(Clone, Debug, PartialEq, Deserialize, Serialize)]
+#[serde(tag = "use", rename_all = "lowercase", deny_unknown_fields)]
+pub enum Pattern {
+    /// Every message passes the isolation frame and is sealed. The secure mode.
+    Isolation {
+        /// Where the isolation app lives.
+        options: IsolationOptions,
+    },
+    /// Isolation off: messages go straight to the core unsealed. INSECURE; exists only
+    /// to measure the cost of isolation and to migrate. The allowlist still applies.
+    Brownfield,
+}
+
+/// `app.security.pattern.options`.
+#[derive(Clone, Debug, PartialEq, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct IsolationOptions {
+    /// Directory of the isolation app (its `hook.js`), relative to the config file.
+    pub dir: PathBuf,
+}
+
+/// One capability: which windows at which origins may use which commands and events.
+#[derive(Clone, Debug, PartialEq, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct Capability {
+    /// Unique name, used in audit events.
+    pub identifier: String,
+    /// What it is for.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub description: Option<String>,
+    /// Webview labels or globs over labels (`"note-*"`). Must not be empty.
+    pub windows: Vec<String>,
+    /// Exact page origins (`"app://localhost"`). Must not be empty.
+    pub origins: Vec<String>,
+    /// Commands.
+    #[serde(default)]
+    pub commands: Rules,
+    /// Frontend-to-core events.
+    #[serde(default)]
+    pub events: Rules,
+    /// Named path scopes, referenced by rules' `paths`.
+    #[serde(default)]
+    pub scopes: BTreeMap<String, Scope>,
+}
+
+/// Allow and deny lists.
+#[derive(Clone, Debug, Default, PartialEq, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct Rules {
+    /// Allowed names (exact), each with an optional schema.
+    #[serde(default)]
+    pub allow: Vec<Rule>,
+    /// Denied names or globs; a deny wins over any allow.
+    #[serde(default)]
+    pub deny: Vec<String>,
+}
+
+/// One allowed command or event. In JSON either a plain name or an object.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct Rule {
+    /// The exact name.
+    pub name: String,
+    /// JSON Schema the arguments (payload) must satisfy. Absent: any JSON, no bytes.
+    pub schema: Option<Value>,
+    /// Whether a raw bytes body is allowed instead of JSON.
+    pub bytes: bool,
+    /// Path arguments: JSON pointer into the arguments → scope name.
+    pub paths: BTreeMap<String, String>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RuleObject {
+    name: String,
+    #[serde(default)]
+    schema: Option<Value>,
+    #[serde(default)]
+    bytes: bool,
+    #[serde(default)]
+    paths: BTreeMap<String, String>,
+}
+
+impl<'de> Deserialize<'de> for Rule {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Rule, D::Error> {
+        struct RuleVisitor;
+        impl<'de> Visitor<'de> for RuleVisitor {
+            type Value = Rule;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str(
+                    "a command name or an object {\"name\", \"schema\", \"bytes\", \"paths\"}",
+                )
+            }
+            fn visit_str<E: de::Error>(self, name: &str) -> Result<Rule, E> {
+                Ok(Rule {
+                    name: name.to_owned(),
+                    schema: None,
+                    bytes: false,
+                    paths: BTreeMap::new(),
+                })
+            }
+            fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<Rule, A::Error> {
+                let o = RuleObject::deserialize(de::value::MapAccessDeserializer::new(map))?;
+                Ok(Rule {
+                    name: o.name,
+                    schema: o.schema,
+                    bytes: o.bytes,
+                    paths: o.paths,
+                })
+            }
+        }
+        d.deserialize_any(RuleVisitor)
+    }
+}
+
+/// A path scope: absolute path globs, optionally starting with `$VAR/`, where the
+/// embedder supplies the variables.
+#[derive(Clone, Debug, Default, PartialEq, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct Scope {
+    /// Paths inside the scope.
+    pub allow: Vec<String>,
+    /// Paths carved out of it; a deny wins.
+    #[serde(default)]
+    pub deny: Vec<String>,
+}
+
+/// `app.security.limits`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize, Serialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase", default)]
+pub struct Limits {
+    /// Largest sealed message accepted, in bytes (1 KiB - 256 MiB; default 8 MiB).
+    pub max_message_bytes: usize,
+    /// Deepest JSON nesting accepted (1-128; default 32).
+    pub max_depth: u32,
+    /// How long the validation hook may take, in ms (1-600000; default 5000).
+    pub hook_timeout_ms: u32,
+    /// Replay window per session, in sequence numbers (64-65536; default 1024).
+    pub replay_window: u32,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Limits {
+            max_message_bytes: 8 << 20,
+            max_depth: 32,
+            hook_timeout_ms: 5000,
+            replay_window: 1024,
+        }
+    }
+}
+
+/// The nesting the config file itself may have (schemas can be deep-ish, not unbounded).
+const CONFIG_MAX_DEPTH: u32 = 64;
+
+impl Config {
+    /// Reads and checks a config. Errors carry JSON paths.
+    pub fn from_json(text: &str) -> Result<Config, ConfigErrors> {
+        let mut errors = ConfigErrors(Vec::new());
+        let value = match crate::json::parse_strict_str(text, CONFIG_MAX_DEPTH) {
+            Ok(v) => v,
+            Err(e) => {
+                let message = match e {
+                    JsonError::TooDeep { limit } => format!("nests deeper than {limit} levels"),
+                    JsonError::Invalid(m) => format!("invalid JSON: {m}"),
+                };
+                errors.push(".", message);
+                return Err(errors);
+            }
+        };
+        let config: Config = match serde_path_to_error::deserialize(value) {
+            Ok(c) => c,
+            Err(e) => {
+                let path = e.path().to_string();
+                errors.push(path, e.into_inner().to_string());
+                return Err(errors);
+            }
+        };
+        config.check(&mut errors);
+        errors.into_result().map(|()| config)
+    }
+
+    /// Whether isolation is on.
+    pub fn isolation(&self) -> bool {
+        matches!(self.app.security.pattern, Pattern::Isolation { .. })
+    }
+
+    fn check(&self, errors: &mut ConfigErrors) {
+        let sec = &self.app.security;
+        if let Pattern::Isolation { options } = &sec.pattern {
+            let p = "app.security.pattern.options.dir";
+            if options.dir.as_os_str().is_empty() {
+                errors.push(p, "must name the isolation app directory");
+            } else if options.dir.is_absolute()
+                || options
+                    .dir
+                    .components()
+                    .any(|c| c == std::path::Component::ParentDir)
+            {
+                errors.push(p, "must be a relative path inside the app, without '..'");
+            }
+        }
+        sec.limits.check(errors);
+        let mut seen = std::collections::HashSet::new();
+        for (i, cap) in sec.capabilities.iter().enumerate() {
+            let at = format!("app.security.capabilities[{i}]");
+            if cap.identifier.trim().is_empty() {
+                errors.push(format!("{at}.identifier"), "must not be empty");
+            } else if !seen.insert(cap.identifier.as_str()) {
+                errors.push(
+                    format!("{at}.identifier"),
+                    format!("{:?} is used by an earlier capability", cap.identifier),
+                );
+            }
+            if cap.windows.is_empty() {
+                errors.push(
+                    format!("{at}.windows"),
+                    "must list at least one window label or glob",
+                );
+            }
+            if cap.origins.is_empty() {
+                errors.push(
+                    format!("{at}.origins"),
+                    "must list at least one origin, e.g. \"app://localhost\"",
+                );
+            }
+            for (j, o) in cap.origins.iter().enumerate() {
+                if let Err(e) = Origin::parse(o) {
+                    errors.push(format!("{at}.origins[{j}]"), e.to_string());
+                }
+            }
+            for (kind, rules) in [("commands", &cap.commands), ("events", &cap.events)] {
+                for (j, rule) in rules.allow.iter().enumerate() {
+                    let rp = format!("{at}.{kind}.allow[{j}]");
+                    if !is_valid_name(&rule.name) {
+                        errors.push(
+                            format!("{rp}.name"),
+                            format!(
+                                "{:?} is not a name: 1-{MAX_NAME_LEN} characters from [A-Za-z0-9_.:|/-] (allow lists take exact names, no globs)",
+                                rule.name
+                            ),
+                        );
+                    }
+                    for (pointer, scope) in &rule.paths {
+                        if !(pointer.is_empty() || pointer.starts_with('/')) {
+                            errors.push(
+                                format!("{rp}.paths"),
+                                format!("{pointer:?} is not a JSON pointer (\"/field\")"),
+                            );
+                        }
+                        if !cap.scopes.contains_key(scope) {
+                            errors.push(
+                                format!("{rp}.paths"),
+                                format!(
+                                    "scope {scope:?} is not defined in this capability's \"scopes\""
+                                ),
+                            );
+                        }
+                    }
+                }
+            }
+            for (name, scope) in &cap.scopes {
+                let sp = format!("{at}.scopes.{name}");
+                if scope.allow.is_empty() {
+                    errors.push(format!("{sp}.allow"), "must list at least one path glob");
+                }
+                for (list, patterns) in [("allow", &scope.allow), ("deny", &scope.deny)] {
+                    for (j, pat) in patterns.iter().enumerate() {
+                        if !(pat.starts_with('/') || pat.starts_with('$')) {
+                            errors.push(
+                                format!("{sp}.{list}[{j}]"),
+                                format!("{pat:?} must be absolute or start with a variable like \"$APPDATA/\""),
+                            );
+                        }
+                        if pat.split('/').any(|c| c == "..") {
+                            errors.push(format!("{sp}.{list}[{j}]"), "must not contain '..'");
+                        }
+                    }
+                }
+            }
+        }
+    }
+}
+
+impl Limits {
+    fn check(&self, errors: &mut ConfigErrors) {
+        let p = "app.security.limits";
+        if !(1024..=256 << 20).contains(&self.max_message_bytes) {
+            errors.push(
+                format!("{p}.maxMessageBytes"),
+                "must be between 1024 and 268435456",
+            );
+        }
+        if !(1..=128).contains(&self.max_depth) {
+            errors.push(format!("{p}.maxDepth"), "must be between 1 and 128");
+        }
+        if !(1..=600_000).contains(&self.hook_timeout_ms) {
+            errors.push(format!("{p}.hookTimeoutMs"), "must be between 1 and 600000");
+        }
+        if !(64..=65536).contains(&self.replay_window) {
+            errors.push(format!("{p}.replayWindow"), "must be between 64 and 65536");
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn err(text: &str) -> ConfigError {
+        Config::from_json(text).unwrap_err().0.remove(0)
+    }
+
+    const MINIMAL: &str =
+        r#"{"app":{"security":{"pattern":{"use":"isolation","options":{"dir":"isolation-app"}}}}}"#;
+
+    #[test]
+    fn minimal_isolation_config_has_defaults_and_no_capabilities() {
+        let c = Config::from_json(MINIMAL).unwrap();
+        assert!(c.isolation());
+        assert!(c.app.security.capabilities.is_empty());
+        assert_eq!(c.app.security.limits, Limits::default());
+    }
+
+    #[test]
+    fn brownfield_is_isolation_off() {
+        let c =
+            Config::from_json(r#"{"app":{"security":{"pattern":{"use":"brownfield"}}}}"#).unwrap();
+        assert!(!c.isolation());
+    }
+
+    #[test]
+    fn unknown_field_names_its_path() {
+        let e = err(r#"{"app":{"security":{"pattern":{"use":"brownfield"},"capabilites":[]}}}"#);
+        assert_eq!(e.path, "app.security.capabilites");
+        assert!(
+            e.message.contains("unknown field `capabilites`"),
+            "{}",
+            e.message
+        );
+    }
+
+    #[test]
+    fn unknown_pattern_names_its_path() {
+        let e = err(r#"{"app":{"security":{"pattern":{"use":"open"}}}}"#);
+        assert_eq!(e.path, "app.security.pattern.use");
+        assert!(
+            e.message.contains("unknown variant `open`"),
+            "{}",
+            e.message
+        );
+    }
+
+    #[test]
+    fn rule_accepts_string_or_object() {
+        let text = r#"{"app":{"security":{"pattern":{"use":"brownfield"},"capabilities":[{
+            "identifier":"c","windows":["main"],"origins":["app://localhost"],
+            "commands":{"allow":["a",{"name":"b","schema":{"type":"object"},"bytes":true}]}}]}}}"#;
+        let c = Config::from_json(text).unwrap();
+        let allow = &c.app.security.capabilities[0].commands.allow;
+        assert_eq!(allow[0].name, "a");
+        assert!(allow[1].schema.is_some() && allow[1].bytes);
+    }
+
+    #[test]
+    fn semantic_errors_are_all_reported() {
+        let text = r#"{"app":{"security":{"pattern":{"use":"brownfield"},
+            "limits":{"maxDepth":0},
+            "capabilities":[{"identifier":"","windows":[],"origins":["app://x/y"]}]}}}"#;
+        let errs = Config::from_json(text).unwrap_err().0;
+        let paths: Vec<_> = errs.iter().map(|e| e.path.as_str()).collect();
+        assert_eq!(
+            paths,
+            [
+                "app.security.limits.maxDepth",
+                "app.security.capabilities[0].identifier",
+                "app.security.capabilities[0].windows",
+                "app.security.capabilities[0].origins[0]",
+            ]
+        );
+    }
+
+    #[test]
+    fn duplicate_keys_are_errors() {
+        let e = err(r#"{"app":{"security":{"pattern":{"use":"brownfield"},"csp":"a","csp":"b"}}}"#);
+        assert!(e.message.contains("duplicate key"), "{}", e.message);
+    }
+}

@@ -1,0 +1,199 @@
+//! Stable rejection codes.
+//!
+//! Every way a message can be refused has exactly one [`ErrorCode`]. The string form
+//! (`E_REPLAY`, `E_NOT_ALLOWED`, ...) is part of the public contract: it is what the
+//! frontend's rejected promise carries in `error.code`, what audit events record, and
+//! what security tests assert. Codes are never renamed or reused; new ones may be added,
+//! hence `#[non_exhaustive]`.
+
+use std::fmt;
+
+/// Why a message was refused, or why a call failed.
+///
+/// The variants are ordered by the step of the pipeline that produces them:
+/// transport, envelope, session, replay window, request, policy, router, handler, and
+/// finally the codes only the JS side produces (hook and timeouts).
+#[non_exhaustive]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum ErrorCode {
+    /// The body is not a sealed envelope at all: empty, or a plain unsealed request.
+    Unsealed,
+    /// The body exceeds `limits.maxMessageBytes`.
+    TooLarge,
+    /// The body starts like a sealed envelope but cannot be decoded (truncated, bad
+    /// base64, wrong field types, unknown fields, duplicate keys, non-zero reserved bits).
+    Malformed,
+    /// The envelope names a protocol version this build does not speak.
+    UnsupportedVersion,
+    /// The envelope's nonce is not the one its sequence number determines.
+    BadNonce,
+    /// No live session has this id (it never existed here).
+    UnknownSession,
+    /// The session existed but was revoked (reload, navigation, webview closed).
+    SessionRevoked,
+    /// The session belongs to another webview than the one the message arrived from.
+    WrongWebview,
+    /// The page origin the embedder attests differs from the one the session was issued to.
+    OriginMismatch,
+    /// A sequence number this session has already accepted.
+    Replay,
+    /// A sequence number older than the replay window still remembers.
+    Stale,
+    /// Authentication failed: the ciphertext, tag or any authenticated field was altered,
+    /// or the message was sealed under another key or for another webview.
+    Tampered,
+    /// The decrypted request is not a valid v1 request (bad framing, bad name, bad JSON).
+    BadRequest,
+    /// The request's JSON nests deeper than `limits.maxDepth`.
+    TooDeep,
+    /// No capability that applies to this webview and origin allows this command/event.
+    NotAllowed,
+    /// A capability that applies explicitly denies this command/event.
+    Denied,
+    /// The arguments (or event payload) violate the schema the allowlist gives.
+    InvalidArgs,
+    /// A path argument lies outside the scope the allowlist gives.
+    OutOfScope,
+    /// The command is allowed but no handler is registered for it.
+    UnknownCommand,
+    /// The handler ran and returned an error.
+    Handler,
+    /// The handler panicked; the core caught it and keeps serving.
+    HandlerPanicked,
+    /// The app's validation hook threw, rejected or returned `false` (JS side).
+    HookRejected,
+    /// The app's validation hook did not settle within `limits.hookTimeoutMs` (JS side).
+    HookTimeout,
+    /// No response arrived within the caller's `timeoutMs` (JS side).
+    Timeout,
+    /// The isolation frame is missing or could not be started (JS side).
+    IsolationUnavailable,
+    /// An internal failure (for example the OS random source failed). Never caused by input.
+    Internal,
+}
+
+impl ErrorCode {
+    /// Every code, in declaration order. Used by docs and tests to keep the table complete.
+    pub const ALL: &'static [ErrorCode] = &[
+        ErrorCode::Unsealed,
+        ErrorCode::TooLarge,
+        ErrorCode::Malformed,
+        ErrorCode::UnsupportedVersion,
+        ErrorCode::BadNonce,
+        ErrorCode::UnknownSession,
+        ErrorCode::SessionRevoked,
+        ErrorCode::WrongWebview,
+        ErrorCode::OriginMismatch,
+        ErrorCode::Replay,
+        ErrorCode::Stale,
+        ErrorCode::Tampered,
+        ErrorCode::BadRequest,
+        ErrorCode::TooDeep,
+        ErrorCode::NotAllowed,
+        ErrorCode::Denied,
+        ErrorCode::InvalidArgs,
+        ErrorCode::OutOfScope,
+        ErrorCode::UnknownCommand,
+        ErrorCode::Handler,
+        ErrorCode::HandlerPanicked,
+        ErrorCode::HookRejected,
+        ErrorCode::HookTimeout,
+        ErrorCode::Timeout,
+        ErrorCode::IsolationUnavailable,
+        ErrorCode::Internal,
+    ];
+
+    /// The stable string form, e.g. `"E_REPLAY"`.
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            ErrorCode::Unsealed => "E_UNSEALED",
+            ErrorCode::TooLarge => "E_TOO_LARGE",
+            ErrorCode::Malformed => "E_MALFORMED",
+            ErrorCode::UnsupportedVersion => "E_UNSUPPORTED_VERSION",
+            ErrorCode::BadNonce => "E_BAD_NONCE",
+            ErrorCode::UnknownSession => "E_UNKNOWN_SESSION",
+            ErrorCode::SessionRevoked => "E_SESSION_REVOKED",
+            ErrorCode::WrongWebview => "E_WRONG_WEBVIEW",
+            ErrorCode::OriginMismatch => "E_ORIGIN_MISMATCH",
+            ErrorCode::Replay => "E_REPLAY",
+            ErrorCode::Stale => "E_STALE",
+            ErrorCode::Tampered => "E_TAMPERED",
+            ErrorCode::BadRequest => "E_BAD_REQUEST",
+            ErrorCode::TooDeep => "E_TOO_DEEP",
+            ErrorCode::NotAllowed => "E_NOT_ALLOWED",
+            ErrorCode::Denied => "E_DENIED",
+            ErrorCode::InvalidArgs => "E_INVALID_ARGS",
+            ErrorCode::OutOfScope => "E_OUT_OF_SCOPE",
+            ErrorCode::UnknownCommand => "E_UNKNOWN_COMMAND",
+            ErrorCode::Handler => "E_HANDLER",
+            ErrorCode::HandlerPanicked => "E_HANDLER_PANICKED",
+            ErrorCode::HookRejected => "E_HOOK_REJECTED",
+            ErrorCode::HookTimeout => "E_HOOK_TIMEOUT",
+            ErrorCode::Timeout => "E_TIMEOUT",
+            ErrorCode::IsolationUnavailable => "E_ISOLATION_UNAVAILABLE",
+            ErrorCode::Internal => "E_INTERNAL",
+        }
+    }
+
+    /// Parses the stable string form back into a code.
+    pub fn from_code_str(s: &str) -> Option<ErrorCode> {
+        ErrorCode::ALL.iter().copied().find(|c| c.as_str() == s)
+    }
+}
+
+impl fmt::Display for ErrorCode {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl serde::Serialize for ErrorCode {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(self.as_str())
+    }
+}
+
+/// A refused message: the stable code plus a message a person can act on.
+///
+/// The message never contains key material or argument values.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+#[error("{code}: {message}")]
+pub struct Rejection {
+    /// The stable code.
+    pub code: ErrorCode,
+    /// What went wrong and, where possible, what to do about it.
+    pub message: String,
+}
+
+impl Rejection {
+    /// A rejection with `code` and a human-readable `message`.
+    pub fn new(code: ErrorCode, message: impl Into<String>) -> Self {
+        Rejection {
+            code,
+            message: message.into(),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::HashSet;
+
+    #[test]
+    fn codes_are_unique_and_round_trip() {
+        let mut seen = HashSet::new();
+        for &code in ErrorCode::ALL {
+            assert!(seen.insert(code.as_str()), "duplicate {code}");
+            assert!(code.as_str().starts_with("E_"));
+            assert_eq!(ErrorCode::from_code_str(code.as_str()), Some(code));
+        }
+        assert_eq!(ErrorCode::from_code_str("E_NOPE"), None);
+    }
+
+    #[test]
+    fn serializes_as_stable_string() {
+        let json = serde_json::to_string(&ErrorCode::Replay).unwrap();
+        assert_eq!(json, "\"E_REPLAY\"");
+    }
+}

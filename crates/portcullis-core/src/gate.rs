@@ -1,0 +1,340 @@
+//! The gate: the one entry point from the transport into the core.
+//!
+//! Raw bytes plus the facts the embedder attests (webview label, page origin) go in;
+//! out comes an [`Admitted`] request or a [`Refusal`]. The steps, in order, each in the
+//! module named for it:
+//!
+//! 1. [`crate::envelope`]: size limit, decode (binary or JSON), version, nonce;
+//! 2. [`crate::session`]: the session exists, is live, belongs to this webview and origin;
+//! 3. [`crate::replay`]: the sequence number is fresh (checked before decrypting);
+//! 4. [`crate::aead`]: open under the session key with the webview label bound in the AAD;
+//!    only then is the sequence number recorded;
+//! 5. [`crate::request`]: decode the plaintext request, strict JSON with a depth limit;
+//! 6. [`crate::policy`]: the allowlist.
+//!
+//! Every refusal is an audit event: a `tracing` event at WARN on target
+//! `portcullis::audit` and a call to the app's audit sink. Neither ever contains key
+//! material or argument values.
+
+use std::fmt;
+use std::sync::Arc;
+
+use crate::aead::{AeadBackend, default_backend};
+use crate::config::{Config, ConfigErrors, Limits};
+use crate::envelope::{Sealed, SessionId, nonce_for};
+use crate::error::{ErrorCode, Rejection};
+use crate::origin::Origin;
+use crate::policy::{Admitted, Caller, Policy};
+use crate::replay::ReplayError;
+use crate::request::{Kind, Request};
+use crate::scope::ScopeVars;
+use crate::session::{KeyGrant, SessionTable};
+
+/// The facts about a message that the embedder, not the page, vouches for.
+#[derive(Clone, Copy, Debug)]
+pub struct Attested<'a> {
+    /// The label of the webview the bytes arrived from.
+    pub webview: &'a str,
+    /// The origin of the page currently loaded in that webview.
+    pub origin: &'a Origin,
+}
+
+/// A refused message: the rejection, plus what could be learnt about the message to
+/// route the error back to its caller. Fields are `None` when the message was refused
+/// before they could be read (or trusted).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Refusal {
+    /// Code and message.
+    pub rejection: Rejection,
+    /// The session the envelope named (not necessarily a live one).
+    pub session: Option<SessionId>,
+    /// The envelope's sequence number (lets the isolation frame match the refusal to the
+    /// request it sealed).
+    pub seq: Option<u64>,
+    /// Kind of the request, once decrypted.
+    pub kind: Option<Kind>,
+    /// Request id, once decrypted.
+    pub request_id: Option<u64>,
+}
+
+/// What the app's audit sink receives for every refusal.
+#[derive(Clone, Debug, serde::Serialize)]
+pub struct AuditEvent<'a> {
+    /// The stable code.
+    pub code: ErrorCode,
+    /// The human-readable message (never argument values).
+    pub message: &'a str,
+    /// Attested webview label.
+    pub webview: &'a str,
+    /// Attested origin.
+    pub origin: String,
+    /// Session named by the envelope, if decodable (first 8 bytes, hex).
+    pub session: Option<String>,
+    /// Sequence number, if decodable.
+    pub seq: Option<u64>,
+    /// Kind, once decrypted.
+    pub kind: Option<Kind>,
+    /// Command/event name, once decrypted.
+    pub name: Option<&'a str>,
+}
+
+/// The app's audit sink.
+pub type AuditSink = Arc<dyn Fn(&AuditEvent<'_>) + Send + Sync>;
+
+/// The gate. One per app; shared by all webviews.
+pub struct Gate {
+    limits: Limits,
+    isolation: bool,
+    sessions: SessionTable,
+    policy: Policy,
+    audit: Option<AuditSink>,
+}
+
+impl fmt::Debug for Gate {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Gate")
+            .field("isolation", &self.isolation)
+            .field("limits", &self.limits)
+            .field("sessions", &self.sessions)
+            .field("policy", &self.policy)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Gate {
+    /// A gate for `config`, with path scope variables `vars`, on the default AEAD backend.
+    pub fn new(config: &Config, vars: &ScopeVars) -> Result<Gate, ConfigErrors> {
+        Gate::with_backend(config, vars, default_backend())
+    }
+
+    /// A gate on a chosen AEAD backend.
+    pub fn with_backend(
+        config: &Config,
+        vars: &ScopeVars,
+        backend: &'static dyn AeadBackend,
+    ) -> Result<Gate, ConfigErrors> {
+        let limits = config.app.security.limits;
+        Ok(Gate {
+            limits,
+            isolation: config.isolation(),
+            sessions: SessionTable::new(backend, limits.replay_window),
+            policy: Policy::compile(config, vars)?,
+            audit: None,
+        })
+    }
+
+    /// Sends every audit event to `sink` as well as to `tracing`.
+    pub fn with_audit_sink(mut self, sink: AuditSink) -> Self {
+        self.audit = Some(sink);
+        self
+    }
+
+    /// The limits in force.
+    pub fn limits(&self) -> &Limits {
+        &self.limits
+    }
+
+    /// Whether messages must be sealed (isolation) or are taken in clear (brownfield).
+    pub fn isolation(&self) -> bool {
+        self.isolation
+    }
+
+    /// The session table.
+    pub fn sessions(&self) -> &SessionTable {
+        &self.sessions
+    }
+
+    /// A new page load in webview `label` at `origin`: revokes its previous session and
+    /// returns the new session's key for its isolation frame.
+    pub fn begin_page_load(&self, label: &str, origin: Origin) -> Result<KeyGrant, Rejection> {
+        self.sessions.begin_page_load(label, origin)
+    }
+
+    /// Webview `label` closed or left its page: revokes its session.
+    pub fn end_webview(&self, label: &str) -> bool {
+        self.sessions.end_webview(label)
+    }
+
+    /// Decides on the raw bytes of one message.
+    pub fn admit(&self, body: &[u8], facts: Attested<'_>) -> Result<Admitted, Refusal> {
+        let mut trace = Trace::default();
+        let result = if self.isolation {
+            self.admit_sealed(body, facts, &mut trace)
+        } else {
+            self.admit_clear(body, facts, &mut trace)
+        };
+        result.map_err(|rejection| {
+            self.record(&rejection, facts, &trace);
+            Refusal {
+                rejection,
+                session: trace.session,
+                seq: trace.seq,
+                kind: trace.kind,
+                request_id: trace.request_id,
+            }
+        })
+    }
+
+    fn admit_sealed(
+        &self,
+        body: &[u8],
+        facts: Attested<'_>,
+        trace: &mut Trace,
+    ) -> Result<Admitted, Rejection> {
+        let sealed = Sealed::decode(body, self.limits.max_message_bytes)?;
+        trace.session = Some(sealed.session);
+        trace.seq = Some(sealed.seq);
+        let session = self
+            .sessions
+            .get(&sealed.session)
+            .map_err(|e| e.rejection())?;
+        if session.label != facts.webview {
+            return Err(Rejection::new(
+                ErrorCode::WrongWebview,
+                format!(
+                    "message sealed for another webview arrived from webview {:?}",
+                    facts.webview
+                ),
+            ));
+        }
+        if session.origin != *facts.origin {
+            return Err(Rejection::new(
+                ErrorCode::OriginMismatch,
+                format!(
+                    "session was issued to {} but the webview is now at {}",
+                    session.origin, facts.origin
+                ),
+            ));
+        }
+        lock(&session.window)
+            .check(sealed.seq)
+            .map_err(replay_rejection)?;
+
+        let seq = sealed.seq;
+        let aad = sealed.aad(facts.webview);
+        let mut buf = sealed.body;
+        let plain_len = session
+            .key
+            .open_in_place(nonce_for(seq), &aad, &mut buf)
+            .map_err(|_| {
+                Rejection::new(
+                    ErrorCode::Tampered,
+                    "authentication failed: the message was altered or not sealed with this session's key",
+                )
+            })?
+            .len();
+        // Re-checks under the lock: of two copies decrypted concurrently, one wins.
+        lock(&session.window)
+            .accept(seq)
+            .map_err(replay_rejection)?;
+        buf.truncate(plain_len);
+
+        let request = Request::decode(buf, self.limits.max_depth)?;
+        let caller = Caller {
+            webview: session.label.clone(),
+            origin: session.origin.clone(),
+            session: Some(session.id),
+            seq,
+        };
+        self.decide(caller, request, trace)
+    }
+
+    fn decide(
+        &self,
+        caller: Caller,
+        request: Request,
+        trace: &mut Trace,
+    ) -> Result<Admitted, Rejection> {
+        trace.kind = Some(request.kind);
+        trace.request_id = Some(request.id);
+        match self.policy.evaluate(&caller, &request) {
+            Ok(grant) => Ok(Admitted::new(caller, request, grant)),
+            Err(rejection) => {
+                trace.name = Some(request.name);
+                Err(rejection)
+            }
+        }
+    }
+
+    fn admit_clear(
+        &self,
+        body: &[u8],
+        facts: Attested<'_>,
+        trace: &mut Trace,
+    ) -> Result<Admitted, Rejection> {
+        if body.len() > self.limits.max_message_bytes {
+            return Err(Rejection::new(
+                ErrorCode::TooLarge,
+                format!(
+                    "message of {} bytes exceeds limits.maxMessageBytes ({})",
+                    body.len(),
+                    self.limits.max_message_bytes
+                ),
+            ));
+        }
+        let request = Request::decode(body.to_vec(), self.limits.max_depth)?;
+        let caller = Caller {
+            webview: facts.webview.to_owned(),
+            origin: facts.origin.clone(),
+            session: None,
+            seq: 0,
+        };
+        self.decide(caller, request, trace)
+    }
+
+    fn record(&self, rejection: &Rejection, facts: Attested<'_>, trace: &Trace) {
+        let event = AuditEvent {
+            code: rejection.code,
+            message: &rejection.message,
+            webview: facts.webview,
+            origin: facts.origin.to_string(),
+            session: trace.session.map(|s| s.to_string()),
+            seq: trace.seq,
+            kind: trace.kind,
+            name: trace.name.as_deref(),
+        };
+        tracing::warn!(
+            target: "portcullis::audit",
+            code = event.code.as_str(),
+            webview = event.webview,
+            origin = %event.origin,
+            session = event.session.as_deref(),
+            seq = event.seq,
+            kind = event.kind.map(Kind::as_str),
+            name = event.name,
+            "refused: {}",
+            event.message
+        );
+        if let Some(sink) = &self.audit {
+            sink(&event);
+        }
+    }
+}
+
+#[derive(Default)]
+struct Trace {
+    session: Option<SessionId>,
+    seq: Option<u64>,
+    kind: Option<Kind>,
+    request_id: Option<u64>,
+    name: Option<String>,
+}
+
+fn replay_rejection(e: ReplayError) -> Rejection {
+    match e {
+        ReplayError::Duplicate => Rejection::new(
+            ErrorCode::Replay,
+            "this sequence number was already accepted: a replayed message",
+        ),
+        ReplayError::TooOld => Rejection::new(
+            ErrorCode::Stale,
+            "sequence number is older than the replay window: the message is too old to accept",
+        ),
+    }
+}
+
+// A poisoned window lock means a panic while holding it; `ReplayWindow` methods do not
+// panic, so the data is intact: recover it rather than cascade.
+fn lock<T>(m: &std::sync::Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(|p| p.into_inner())
+}

@@ -1,0 +1,225 @@
+//! Strict JSON for untrusted input: depth limit, no duplicate keys, no `__proto__` keys.
+//!
+//! `serde_json` parses into a [`Value`] with a fixed recursion limit of 128 and keeps the
+//! last of duplicate keys silently. Neither is acceptable for messages a hostile page
+//! wrote: the validation hook (JavaScript) and the Rust handler must see the same object,
+//! and the depth limit is the app's to choose. So the parse goes through a small
+//! `DeserializeSeed` that builds the same `Value` while counting depth and refusing
+//! duplicate and `__proto__` keys. It is serde_json's own parser underneath; only the
+//! tree building is ours (about 100 lines, because no crate offers these three checks).
+
+use std::fmt;
+
+use serde::de::{self, DeserializeSeed, Deserializer, MapAccess, SeqAccess, Visitor};
+use serde_json::{Map, Value};
+
+/// Why untrusted JSON was refused.
+#[non_exhaustive]
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum JsonError {
+    /// Arrays/objects nest deeper than allowed.
+    #[error("JSON nests deeper than {limit} levels")]
+    TooDeep {
+        /// The limit in force.
+        limit: u32,
+    },
+    /// Anything else: syntax, duplicate key, `__proto__` key, trailing data.
+    #[error("{0}")]
+    Invalid(String),
+}
+
+const TOO_DEEP: &str = "portcullis: nesting limit exceeded";
+
+/// Parses `bytes` as one JSON value, with at most `max_depth` levels of arrays/objects
+/// (a scalar is depth 0, `[]` is depth 1).
+pub fn parse_strict(bytes: &[u8], max_depth: u32) -> Result<Value, JsonError> {
+    let mut de = serde_json::Deserializer::from_slice(bytes);
+    let value = StrictSeed {
+        remaining: max_depth,
+    }
+    .deserialize(&mut de)
+    .map_err(|e| classify(e, max_depth))?;
+    de.end().map_err(|e| classify(e, max_depth))?;
+    Ok(value)
+}
+
+/// Parses a `&str` the same way; a convenience for configs and tests.
+pub fn parse_strict_str(text: &str, max_depth: u32) -> Result<Value, JsonError> {
+    parse_strict(text.as_bytes(), max_depth)
+}
+
+fn classify(e: serde_json::Error, limit: u32) -> JsonError {
+    let text = e.to_string();
+    if text.starts_with(TOO_DEEP) || text.starts_with("recursion limit exceeded") {
+        JsonError::TooDeep { limit }
+    } else {
+        JsonError::Invalid(text)
+    }
+}
+
+/// Deserializes one value with `remaining` levels of nesting left.
+#[derive(Clone, Copy)]
+pub(crate) struct StrictSeed {
+    pub(crate) remaining: u32,
+}
+
+impl StrictSeed {
+    fn descend<E: de::Error>(self) -> Result<StrictSeed, E> {
+        match self.remaining.checked_sub(1) {
+            Some(remaining) => Ok(StrictSeed { remaining }),
+            None => Err(E::custom(TOO_DEEP)),
+        }
+    }
+}
+
+impl<'de> DeserializeSeed<'de> for StrictSeed {
+    type Value = Value;
+
+    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<Value, D::Error> {
+        d.deserialize_any(self)
+    }
+}
+
+impl<'de> Visitor<'de> for StrictSeed {
+    type Value = Value;
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("a JSON value")
+    }
+
+    fn visit_bool<E>(self, v: bool) -> Result<Value, E> {
+        Ok(Value::Bool(v))
+    }
+
+    fn visit_i64<E>(self, v: i64) -> Result<Value, E> {
+        Ok(Value::from(v))
+    }
+
+    fn visit_u64<E>(self, v: u64) -> Result<Value, E> {
+        Ok(Value::from(v))
+    }
+
+    fn visit_f64<E>(self, v: f64) -> Result<Value, E> {
+        // serde_json never yields non-finite numbers from text, so `from_f64` succeeds.
+        Ok(serde_json::Number::from_f64(v).map_or(Value::Null, Value::Number))
+    }
+
+    fn visit_str<E>(self, v: &str) -> Result<Value, E> {
+        Ok(Value::String(v.to_owned()))
+    }
+
+    fn visit_string<E>(self, v: String) -> Result<Value, E> {
+        Ok(Value::String(v))
+    }
+
+    fn visit_unit<E>(self) -> Result<Value, E> {
+        Ok(Value::Null)
+    }
+
+    fn visit_none<E>(self) -> Result<Value, E> {
+        Ok(Value::Null)
+    }
+
+    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Value, A::Error> {
+        let inner = self.descend()?;
+        // Grow as elements arrive: the size hint comes from the input and is not trusted.
+        let mut out = Vec::new();
+        while let Some(v) = seq.next_element_seed(inner)? {
+            out.push(v);
+        }
+        Ok(Value::Array(out))
+    }
+
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Value, A::Error> {
+        let inner = self.descend()?;
+        let mut out = Map::new();
+        while let Some(key) = map.next_key::<String>()? {
+            if key == "__proto__" {
+                return Err(de::Error::custom(
+                    "key \"__proto__\" is not allowed (prototype pollution)",
+                ));
+            }
+            if out.contains_key(&key) {
+                return Err(de::Error::custom(format_args!("duplicate key {key:?}")));
+            }
+            let value = map.next_value_seed(inner)?;
+            out.insert(key, value);
+        }
+        Ok(Value::Object(out))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn nested(depth: usize) -> String {
+        format!("{}1{}", "[".repeat(depth), "]".repeat(depth))
+    }
+
+    #[test]
+    fn parses_ordinary_json_like_serde_json() {
+        let text = r#"{"a":[1,-2,3.5,"x",null,true],"b":{"c":{}}}"#;
+        assert_eq!(
+            parse_strict_str(text, 8).unwrap(),
+            serde_json::from_str::<Value>(text).unwrap()
+        );
+    }
+
+    #[test]
+    fn depth_at_limit_is_accepted() {
+        assert_eq!(parse_strict_str(&nested(4), 4).unwrap(), json!([[[[1]]]]));
+        assert_eq!(parse_strict_str("7", 0).unwrap(), json!(7));
+    }
+
+    #[test]
+    fn depth_one_past_limit_is_refused() {
+        assert_eq!(
+            parse_strict_str(&nested(5), 4),
+            Err(JsonError::TooDeep { limit: 4 })
+        );
+        assert_eq!(
+            parse_strict_str("{}", 0),
+            Err(JsonError::TooDeep { limit: 0 })
+        );
+    }
+
+    #[test]
+    fn very_deep_input_does_not_overflow_the_stack() {
+        let text = nested(100_000);
+        assert_eq!(
+            parse_strict_str(&text, 64),
+            Err(JsonError::TooDeep { limit: 64 })
+        );
+        // Beyond serde_json's own limit of 128 the answer is the same code.
+        assert!(matches!(
+            parse_strict_str(&text, 1000),
+            Err(JsonError::TooDeep { .. })
+        ));
+    }
+
+    #[test]
+    fn duplicate_keys_are_refused() {
+        let err = parse_strict_str(r#"{"a":1,"a":2}"#, 8).unwrap_err();
+        assert!(matches!(err, JsonError::Invalid(m) if m.contains("duplicate key \"a\"")));
+        // Nested too.
+        assert!(parse_strict_str(r#"{"x":{"k":1,"k":1}}"#, 8).is_err());
+    }
+
+    #[test]
+    fn proto_keys_are_refused_at_any_depth() {
+        assert!(parse_strict_str(r#"{"__proto__":{}}"#, 8).is_err());
+        assert!(parse_strict_str(r#"[{"a":{"__proto__":1}}]"#, 8).is_err());
+        // An escaped spelling decodes to the same key and is refused as well.
+        assert!(parse_strict_str(r#"{"\u005f_proto__":{}}"#, 8).is_err());
+        assert!(parse_strict_str(r#"{"proto":{}}"#, 8).is_ok());
+    }
+
+    #[test]
+    fn trailing_data_and_bad_utf8_are_refused() {
+        assert!(parse_strict_str("{} {}", 8).is_err());
+        assert!(parse_strict(b"\"\xff\"", 8).is_err());
+        assert!(parse_strict(b"", 8).is_err());
+    }
+}

@@ -1,0 +1,45 @@
+//! Portcullis core: the gate between an untrusted web frontend and native code.
+//!
+//! This crate knows nothing of webviews, windows or JavaScript. It takes the raw bytes a
+//! webview hands over plus the facts the embedder attests (webview label, page origin)
+//! and returns either an [`Admitted`] request or a [`Refusal`] with a stable
+//! [`ErrorCode`]. Read the modules in the order a message passes them:
+//!
+//! 1. [`envelope`]: wire format v1, decoding, associated data, nonces;
+//! 2. [`session`]: one key per page load, revocation;
+//! 3. [`replay`]: the anti-replay window;
+//! 4. [`aead`]: AES-256-GCM providers (ring, RustCrypto);
+//! 5. [`request`]: the plaintext request and its strict JSON ([`json`]);
+//! 6. [`policy`]: the allowlist, with [`origin`]s and path [`scope`]s, from the [`config`];
+//! 7. [`gate`]: the steps above as one call;
+//! 8. [`router`]: the handlers; [`emit`]: core-to-frontend events.
+
+#![forbid(unsafe_code)]
+#![warn(missing_docs)]
+
+pub mod aead;
+pub mod config;
+pub mod emit;
+pub mod envelope;
+pub mod error;
+pub mod gate;
+pub mod json;
+pub mod origin;
+pub mod policy;
+pub mod replay;
+pub mod request;
+pub mod router;
+pub mod scope;
+pub mod session;
+
+pub use config::{Config, ConfigError, ConfigErrors, Limits};
+pub use emit::{EmitTarget, Emitter, EventSink};
+pub use envelope::{Encoding, Sealer, SessionId};
+pub use error::{ErrorCode, Rejection};
+pub use gate::{Attested, AuditEvent, Gate, Refusal};
+pub use origin::Origin;
+pub use policy::{Admitted, Caller, Policy};
+pub use request::{Body, Kind, Request};
+pub use router::{Dispatch, HandlerError, Payload, Response, Router};
+pub use scope::ScopeVars;
+pub use session::KeyGrant;

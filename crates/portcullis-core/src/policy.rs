@@ -1,0 +1,625 @@
+//! The allowlist: deny by default, deny wins, schemas and scopes enforced here.
+//!
+//! A request is admitted only if some capability applies to the caller (its `windows`
+//! globs match the webview label and its `origins` contain the page origin exactly), no
+//! applicable capability denies the name, and an applicable capability allows the name
+//! with a rule whose schema accepts the arguments and whose path scopes contain every
+//! path argument. Scopes are looked up in the same capability as the rule, so one
+//! window's scope never widens another's. Schemas are compiled once, here, at load.
+//!
+//! The result, [`Admitted`], can only be made by this module: a handler that takes one
+//! knows the policy has said yes.
+
+use std::collections::HashMap;
+use std::fmt;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use globset::{GlobBuilder, GlobSet, GlobSetBuilder};
+use serde_json::Value;
+
+use crate::config::{Config, ConfigErrors, Rules};
+use crate::envelope::SessionId;
+use crate::error::{ErrorCode, Rejection};
+use crate::origin::Origin;
+use crate::request::{Body, Kind, Request};
+use crate::scope::{CompiledScope, ScopeError, ScopeVars};
+
+/// Who sent a request, as far as the embedder attests and the session proves.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Caller {
+    /// The webview label the embedder attests.
+    pub webview: String,
+    /// The page origin the embedder attests (and, with isolation, the session's origin).
+    pub origin: Origin,
+    /// The session that sealed the request; `None` only in brownfield mode.
+    pub session: Option<SessionId>,
+    /// The request's sequence number in that session (0 in brownfield mode).
+    pub seq: u64,
+}
+
+/// A request the policy admitted. Only the policy can build one.
+#[derive(Debug)]
+pub struct Admitted {
+    caller: Caller,
+    request: Request,
+    capability: Arc<str>,
+    paths: Vec<(String, PathBuf)>,
+}
+
+impl Admitted {
+    /// Who sent it.
+    pub fn caller(&self) -> &Caller {
+        &self.caller
+    }
+
+    /// The request.
+    pub fn request(&self) -> &Request {
+        &self.request
+    }
+
+    /// Takes the request out (its body, to deserialize arguments without a copy).
+    pub fn into_request(self) -> Request {
+        self.request
+    }
+
+    /// The identifier of the capability whose rule admitted it.
+    pub fn capability(&self) -> &str {
+        &self.capability
+    }
+
+    /// The checked, normalized path at JSON pointer `pointer` of the arguments, if the
+    /// rule declared it as a path argument and the caller supplied it.
+    pub fn scoped_path(&self, pointer: &str) -> Option<&Path> {
+        self.paths
+            .iter()
+            .find(|(p, _)| p == pointer)
+            .map(|(_, path)| path.as_path())
+    }
+}
+
+struct CompiledRule {
+    schema: Option<jsonschema::Validator>,
+    bytes: bool,
+    /// (JSON pointer, index into the capability's scopes).
+    paths: Vec<(String, usize)>,
+}
+
+struct CompiledRules {
+    allow: HashMap<String, CompiledRule>,
+    deny: GlobSet,
+}
+
+struct CompiledCapability {
+    identifier: Arc<str>,
+    windows: GlobSet,
+    origins: Vec<Origin>,
+    commands: CompiledRules,
+    events: CompiledRules,
+    scopes: Vec<CompiledScope>,
+}
+
+impl CompiledCapability {
+    fn rules(&self, kind: Kind) -> &CompiledRules {
+        match kind {
+            Kind::Command => &self.commands,
+            Kind::Event => &self.events,
+        }
+    }
+}
+
+/// The compiled allowlist.
+pub struct Policy {
+    capabilities: Vec<CompiledCapability>,
+}
+
+impl fmt::Debug for Policy {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_list()
+            .entries(self.capabilities.iter().map(|c| &c.identifier))
+            .finish()
+    }
+}
+
+impl Policy {
+    /// Compiles the capabilities of `config`: window globs, origins, schemas, scopes.
+    /// Every error names its JSON path.
+    pub fn compile(config: &Config, vars: &ScopeVars) -> Result<Policy, ConfigErrors> {
+        let mut errors = ConfigErrors(Vec::new());
+        let mut capabilities = Vec::new();
+        for (i, cap) in config.app.security.capabilities.iter().enumerate() {
+            let at = format!("app.security.capabilities[{i}]");
+            let windows = globs(&cap.windows, &format!("{at}.windows"), &mut errors);
+            let origins = cap
+                .origins
+                .iter()
+                .filter_map(|o| Origin::parse(o).ok())
+                .collect();
+            let mut scope_index = HashMap::new();
+            let mut scopes = Vec::new();
+            for (name, scope) in &cap.scopes {
+                match CompiledScope::compile(scope, vars) {
+                    Ok(s) => {
+                        scope_index.insert(name.clone(), scopes.len());
+                        scopes.push(s);
+                    }
+                    Err(e) => errors.push(format!("{at}.scopes.{name}"), e),
+                }
+            }
+            let commands = rules(
+                &cap.commands,
+                &format!("{at}.commands"),
+                &scope_index,
+                &mut errors,
+            );
+            let events = rules(
+                &cap.events,
+                &format!("{at}.events"),
+                &scope_index,
+                &mut errors,
+            );
+            capabilities.push(CompiledCapability {
+                identifier: Arc::from(cap.identifier.as_str()),
+                windows,
+                origins,
+                commands,
+                events,
+                scopes,
+            });
+        }
+        errors.into_result().map(|()| Policy { capabilities })
+    }
+
+    /// Decides on an authentic `request` from `caller`.
+    pub fn decide(&self, caller: Caller, request: Request) -> Result<Admitted, Rejection> {
+        let (capability, paths) = self.evaluate(&caller, &request)?;
+        Ok(Admitted {
+            caller,
+            request,
+            capability,
+            paths,
+        })
+    }
+
+    /// The capability and checked paths that admit `request`, or why nothing does.
+    pub(crate) fn evaluate(
+        &self,
+        caller: &Caller,
+        request: &Request,
+    ) -> Result<(Arc<str>, Vec<(String, PathBuf)>), Rejection> {
+        let kind = request.kind.as_str();
+        let name = request.name.as_str();
+        let applicable = || {
+            self.capabilities.iter().filter(|c| {
+                c.windows.is_match(&caller.webview) && c.origins.contains(&caller.origin)
+            })
+        };
+        if let Some(cap) = applicable().find(|c| c.rules(request.kind).deny.is_match(name)) {
+            return Err(Rejection::new(
+                ErrorCode::Denied,
+                format!(
+                    "{kind} {name:?} is denied by capability {:?}",
+                    cap.identifier
+                ),
+            ));
+        }
+        let mut first_error = None;
+        for cap in applicable() {
+            let Some(rule) = cap.rules(request.kind).allow.get(name) else {
+                continue;
+            };
+            match check_rule(rule, cap, &request.body) {
+                Ok(paths) => return Ok((Arc::clone(&cap.identifier), paths)),
+                Err(e) => {
+                    first_error.get_or_insert(e);
+                }
+            }
+        }
+        Err(first_error.unwrap_or_else(|| {
+            Rejection::new(
+                ErrorCode::NotAllowed,
+                format!(
+                    "{kind} {name:?} is not allowed for webview {:?} at {}: add it to a capability's {kind}s.allow",
+                    caller.webview, caller.origin
+                ),
+            )
+        }))
+    }
+}
+
+impl Admitted {
+    pub(crate) fn new(
+        caller: Caller,
+        request: Request,
+        (capability, paths): (Arc<str>, Vec<(String, PathBuf)>),
+    ) -> Admitted {
+        Admitted {
+            caller,
+            request,
+            capability,
+            paths,
+        }
+    }
+}
+
+fn check_rule(
+    rule: &CompiledRule,
+    cap: &CompiledCapability,
+    body: &Body,
+) -> Result<Vec<(String, PathBuf)>, Rejection> {
+    let args = match body {
+        Body::Bytes(_) if rule.bytes => return Ok(Vec::new()),
+        Body::Bytes(_) => {
+            return Err(Rejection::new(
+                ErrorCode::InvalidArgs,
+                "binary arguments are not allowed for this name (set \"bytes\": true in its rule)",
+            ));
+        }
+        Body::Json(v) => v,
+    };
+    if let Some(schema) = &rule.schema {
+        if let Err(e) = schema.validate(args) {
+            // The instance path and keyword say what is wrong without echoing the value.
+            let at = e.instance_path().to_string();
+            let at = if at.is_empty() { "/".to_owned() } else { at };
+            return Err(Rejection::new(
+                ErrorCode::InvalidArgs,
+                format!(
+                    "arguments at {at} fail the schema's {:?} keyword",
+                    e.kind().keyword()
+                ),
+            ));
+        }
+    }
+    let mut paths = Vec::with_capacity(rule.paths.len());
+    for (pointer, scope) in &rule.paths {
+        let Some(value) = args.pointer(pointer) else {
+            continue;
+        };
+        let checked = match value {
+            Value::String(s) => cap.scopes[*scope].check(s),
+            _ => Err(ScopeError::NotAbsolute),
+        };
+        match checked {
+            Ok(p) => paths.push((pointer.clone(), p)),
+            Err(e) => {
+                return Err(Rejection::new(
+                    ErrorCode::OutOfScope,
+                    format!("argument {pointer}: {e}"),
+                ));
+            }
+        }
+    }
+    Ok(paths)
+}
+
+fn globs(patterns: &[String], at: &str, errors: &mut ConfigErrors) -> GlobSet {
+    let mut set = GlobSetBuilder::new();
+    for (j, p) in patterns.iter().enumerate() {
+        match GlobBuilder::new(p).literal_separator(true).build() {
+            Ok(g) => {
+                set.add(g);
+            }
+            Err(e) => errors.push(format!("{at}[{j}]"), format!("invalid glob: {e}")),
+        }
+    }
+    set.build().unwrap_or_else(|e| {
+        errors.push(at, e.to_string());
+        GlobSet::empty()
+    })
+}
+
+fn rules(
+    rules: &Rules,
+    at: &str,
+    scope_index: &HashMap<String, usize>,
+    errors: &mut ConfigErrors,
+) -> CompiledRules {
+    let deny = globs(&rules.deny, &format!("{at}.deny"), errors);
+    let mut allow = HashMap::new();
+    for (j, rule) in rules.allow.iter().enumerate() {
+        let rp = format!("{at}.allow[{j}]");
+        let schema = rule.schema.as_ref().and_then(|s| {
+            jsonschema::options()
+                .should_validate_formats(true)
+                .build(s)
+                .map_err(|e| {
+                    errors.push(format!("{rp}.schema"), format!("invalid JSON Schema: {e}"))
+                })
+                .ok()
+        });
+        let paths = rule
+            .paths
+            .iter()
+            .filter_map(|(ptr, scope)| scope_index.get(scope).map(|&i| (ptr.clone(), i)))
+            .collect();
+        if allow
+            .insert(
+                rule.name.clone(),
+                CompiledRule {
+                    schema,
+                    bytes: rule.bytes,
+                    paths,
+                },
+            )
+            .is_some()
+        {
+            errors.push(
+                format!("{rp}.name"),
+                format!("{:?} is allowed twice in this list", rule.name),
+            );
+        }
+    }
+    CompiledRules { allow, deny }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn policy(caps: Value) -> Policy {
+        let text =
+            json!({"app": {"security": {"pattern": {"use": "brownfield"}, "capabilities": caps}}});
+        let config = Config::from_json(&text.to_string()).unwrap();
+        Policy::compile(&config, &ScopeVars::new()).unwrap()
+    }
+
+    fn caller(label: &str, origin: &str) -> Caller {
+        Caller {
+            webview: label.into(),
+            origin: Origin::parse(origin).unwrap(),
+            session: None,
+            seq: 0,
+        }
+    }
+
+    fn cmd(name: &str, args: Value) -> Request {
+        Request {
+            kind: Kind::Command,
+            id: 1,
+            name: name.into(),
+            body: Body::Json(args),
+        }
+    }
+
+    fn code(p: &Policy, c: Caller, r: Request) -> ErrorCode {
+        p.decide(c, r).unwrap_err().code
+    }
+
+    fn notes() -> Policy {
+        policy(json!([{
+            "identifier": "notes", "windows": ["main", "note-*"], "origins": ["app://localhost"],
+            "commands": {
+                "allow": ["notes.list", {"name": "notes.add", "schema": {
+                    "type": "object", "required": ["title"], "additionalProperties": false,
+                    "properties": {"title": {"type": "string", "maxLength": 10}}}},
+                    "notes.purge", "both.sides"],
+                "deny": ["notes.purge", "admin.*"]
+            },
+            "events": {"allow": ["note-opened"]}
+        }, {
+            "identifier": "other", "windows": ["main"], "origins": ["app://localhost"],
+            "commands": {"deny": ["both.sides"]}
+        }]))
+    }
+
+    #[test]
+    fn allowed_command_is_admitted_with_its_capability() {
+        let a = notes()
+            .decide(
+                caller("main", "app://localhost"),
+                cmd("notes.list", json!({})),
+            )
+            .unwrap();
+        assert_eq!(a.capability(), "notes");
+        assert_eq!(a.request().name, "notes.list");
+    }
+
+    #[test]
+    fn nothing_is_allowed_by_default() {
+        assert_eq!(
+            code(
+                &policy(json!([])),
+                caller("main", "app://localhost"),
+                cmd("notes.list", json!({}))
+            ),
+            ErrorCode::NotAllowed
+        );
+        assert_eq!(
+            code(
+                &notes(),
+                caller("main", "app://localhost"),
+                cmd("notes.delete", json!({}))
+            ),
+            ErrorCode::NotAllowed
+        );
+    }
+
+    #[test]
+    fn deny_wins_over_allow_in_the_same_and_in_another_capability() {
+        let p = notes();
+        assert_eq!(
+            code(
+                &p,
+                caller("main", "app://localhost"),
+                cmd("notes.purge", json!({}))
+            ),
+            ErrorCode::Denied
+        );
+        assert_eq!(
+            code(
+                &p,
+                caller("main", "app://localhost"),
+                cmd("admin.reset", json!({}))
+            ),
+            ErrorCode::Denied
+        );
+        assert_eq!(
+            code(
+                &p,
+                caller("main", "app://localhost"),
+                cmd("both.sides", json!({}))
+            ),
+            ErrorCode::Denied
+        );
+        // The second capability does not apply to note-1, so its deny does not either.
+        assert!(
+            p.decide(
+                caller("note-1", "app://localhost"),
+                cmd("both.sides", json!({}))
+            )
+            .is_ok()
+        );
+    }
+
+    #[test]
+    fn windows_match_by_glob_and_origins_exactly() {
+        let p = notes();
+        assert!(
+            p.decide(
+                caller("note-7", "app://localhost"),
+                cmd("notes.list", json!({}))
+            )
+            .is_ok()
+        );
+        for (label, origin) in [
+            ("other", "app://localhost"),
+            ("note-", "app://localhost.evil.com"),
+            ("main", "http://app.localhost"),
+            ("main", "app://localhost:8080"),
+            ("main", "https://localhost"),
+        ] {
+            assert_eq!(
+                code(&p, caller(label, origin), cmd("notes.list", json!({}))),
+                ErrorCode::NotAllowed,
+                "{label} {origin}"
+            );
+        }
+    }
+
+    #[test]
+    fn schema_is_enforced_without_echoing_values() {
+        let p = notes();
+        let ok = p.decide(
+            caller("main", "app://localhost"),
+            cmd("notes.add", json!({"title": "hi"})),
+        );
+        assert!(ok.is_ok());
+        for bad in [
+            json!({}),
+            json!({"title": 5}),
+            json!({"title": "x", "extra": 1}),
+            json!({"title": "secret-but-too-long"}),
+            json!([]),
+        ] {
+            let e = p
+                .decide(
+                    caller("main", "app://localhost"),
+                    cmd("notes.add", bad.clone()),
+                )
+                .unwrap_err();
+            assert_eq!(e.code, ErrorCode::InvalidArgs, "{bad}");
+            assert!(!e.message.contains("secret"), "{}", e.message);
+        }
+    }
+
+    #[test]
+    fn bytes_need_an_explicit_rule() {
+        let p = notes();
+        let req = Request::decode(
+            Request::encode_bytes(Kind::Command, 1, "notes.list", b"x"),
+            8,
+        )
+        .unwrap();
+        assert_eq!(
+            code(&p, caller("main", "app://localhost"), req),
+            ErrorCode::InvalidArgs
+        );
+    }
+
+    #[test]
+    fn events_have_their_own_list() {
+        let p = notes();
+        let ev = |name: &str| Request {
+            kind: Kind::Event,
+            ..cmd(name, json!(null))
+        };
+        assert!(
+            p.decide(caller("main", "app://localhost"), ev("note-opened"))
+                .is_ok()
+        );
+        assert_eq!(
+            code(&p, caller("main", "app://localhost"), ev("notes.list")),
+            ErrorCode::NotAllowed
+        );
+        assert_eq!(
+            code(
+                &p,
+                caller("main", "app://localhost"),
+                cmd("note-opened", json!(null))
+            ),
+            ErrorCode::NotAllowed
+        );
+    }
+
+    #[test]
+    fn scopes_come_from_the_capability_that_allows() {
+        let p = policy(json!([{
+            "identifier": "reader", "windows": ["reader"], "origins": ["app://localhost"],
+            "commands": {"allow": [{"name": "fs.read", "paths": {"/path": "docs"}}]},
+            "scopes": {"docs": {"allow": ["/srv/docs/**"]}}
+        }, {
+            "identifier": "admin", "windows": ["admin"], "origins": ["app://localhost"],
+            "commands": {"allow": [{"name": "fs.read", "paths": {"/path": "all"}}]},
+            "scopes": {"all": {"allow": ["/**"]}}
+        }]));
+        let read = |p: &str| cmd("fs.read", json!({"path": p}));
+        let a = p
+            .decide(caller("reader", "app://localhost"), read("/srv/docs/a.md"))
+            .unwrap();
+        assert_eq!(a.scoped_path("/path"), Some(Path::new("/srv/docs/a.md")));
+        assert_eq!(
+            code(&p, caller("reader", "app://localhost"), read("/etc/passwd")),
+            ErrorCode::OutOfScope
+        );
+        assert_eq!(
+            code(
+                &p,
+                caller("reader", "app://localhost"),
+                read("/srv/docs/../../etc/passwd")
+            ),
+            ErrorCode::OutOfScope
+        );
+        assert_eq!(
+            code(
+                &p,
+                caller("reader", "app://localhost"),
+                cmd("fs.read", json!({"path": 1}))
+            ),
+            ErrorCode::OutOfScope
+        );
+        assert!(
+            p.decide(caller("admin", "app://localhost"), read("/etc/passwd"))
+                .is_ok()
+        );
+    }
+
+    #[test]
+    fn bad_schema_and_glob_are_config_errors_with_paths() {
+        let text = json!({"app": {"security": {"pattern": {"use": "brownfield"}, "capabilities": [{
+            "identifier": "x", "windows": ["a[", "ok"], "origins": ["app://localhost"],
+            "commands": {"allow": [{"name": "c", "schema": {"type": "nope"}}]}
+        }]}}});
+        let config = Config::from_json(&text.to_string()).unwrap();
+        let errs = Policy::compile(&config, &ScopeVars::new()).unwrap_err().0;
+        let paths: Vec<_> = errs.iter().map(|e| e.path.as_str()).collect();
+        assert_eq!(
+            paths,
+            [
+                "app.security.capabilities[0].windows[0]",
+                "app.security.capabilities[0].commands.allow[0].schema"
+            ]
+        );
+    }
+}

@@ -1,0 +1,305 @@
+//! The request inside the ciphertext: framing of the v1 plaintext.
+//!
+//! ```text
+//! kind (1: 1=command, 2=event) | body type (1: 0=JSON, 1=bytes) | request id (u64 BE)
+//! | name length (u16 BE, 1..=128) | name (UTF-8, [A-Za-z0-9_.:|/-]) | body (rest)
+//! ```
+//!
+//! Everything the policy decides on (kind, name, arguments) is in here, so it is covered
+//! by the AEAD tag. A JSON body is parsed strictly ([`crate::json`]): depth-limited, no
+//! duplicate keys, no `__proto__` keys. A bytes body is kept where decryption left it.
+
+use std::fmt;
+
+use serde_json::Value;
+
+use crate::error::{ErrorCode, Rejection};
+use crate::json::{JsonError, parse_strict};
+
+/// Length of the fixed part before the name.
+pub const PREFIX_LEN: usize = 1 + 1 + 8 + 2;
+/// Longest command or event name.
+pub const MAX_NAME_LEN: usize = 128;
+
+/// Command or event.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Kind {
+    /// A call that expects a reply.
+    Command,
+    /// A fire-and-forget event.
+    Event,
+}
+
+impl Kind {
+    fn byte(self) -> u8 {
+        match self {
+            Kind::Command => 1,
+            Kind::Event => 2,
+        }
+    }
+
+    /// `"command"` or `"event"`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Kind::Command => "command",
+            Kind::Event => "event",
+        }
+    }
+}
+
+/// A request body.
+#[derive(Clone, PartialEq)]
+pub enum Body {
+    /// A JSON value (arguments or event payload).
+    Json(Value),
+    /// Raw bytes (binary arguments), without any JSON.
+    Bytes(ByteBody),
+}
+
+impl fmt::Debug for Body {
+    /// Shows the shape, not the values: arguments are not logged by default.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Body::Json(v) => write!(f, "Json(<{}>)", json_type(v)),
+            Body::Bytes(b) => write!(f, "Bytes(<{} bytes>)", b.as_slice().len()),
+        }
+    }
+}
+
+/// Binary body, stored in the decryption buffer without a copy.
+#[derive(Clone, PartialEq, Eq)]
+pub struct ByteBody {
+    buf: Vec<u8>,
+    start: usize,
+}
+
+impl ByteBody {
+    /// The bytes.
+    pub fn as_slice(&self) -> &[u8] {
+        &self.buf[self.start..]
+    }
+
+    /// The bytes as an owned vector (moves them to the front of the buffer).
+    pub fn into_vec(mut self) -> Vec<u8> {
+        self.buf.drain(..self.start);
+        self.buf
+    }
+}
+
+/// A decoded request. Built by the gate from an authentic plaintext, or by a sealer-side
+/// caller to encode one.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Request {
+    /// Command or event.
+    pub kind: Kind,
+    /// The caller's request id, echoed in the reply.
+    pub id: u64,
+    /// Command or event name.
+    pub name: String,
+    /// Arguments or payload.
+    pub body: Body,
+}
+
+/// Whether `name` is a valid command/event name.
+pub fn is_valid_name(name: &str) -> bool {
+    !name.is_empty()
+        && name.len() <= MAX_NAME_LEN
+        && name.bytes().all(|b| {
+            b.is_ascii_alphanumeric() || matches!(b, b'_' | b'.' | b':' | b'|' | b'/' | b'-')
+        })
+}
+
+fn bad(msg: impl Into<String>) -> Rejection {
+    Rejection::new(ErrorCode::BadRequest, msg)
+}
+
+impl Request {
+    /// Encodes the plaintext of `kind`/`id`/`name` with a JSON body.
+    pub fn encode_json(kind: Kind, id: u64, name: &str, args: &Value) -> Vec<u8> {
+        let mut out = prefix(kind, 0, id, name);
+        // Writing a Value into a Vec cannot fail.
+        let _ = serde_json::to_writer(&mut out, args);
+        out
+    }
+
+    /// Encodes the plaintext of `kind`/`id`/`name` with a bytes body.
+    pub fn encode_bytes(kind: Kind, id: u64, name: &str, bytes: &[u8]) -> Vec<u8> {
+        let mut out = prefix(kind, 1, id, name);
+        out.extend_from_slice(bytes);
+        out
+    }
+
+    /// Decodes a plaintext (the whole decryption buffer), parsing a JSON body with at
+    /// most `max_depth` levels of nesting.
+    pub fn decode(plain: Vec<u8>, max_depth: u32) -> Result<Request, Rejection> {
+        if plain.len() < PREFIX_LEN {
+            return Err(bad(format!(
+                "request of {} bytes is shorter than its {PREFIX_LEN}-byte prefix",
+                plain.len()
+            )));
+        }
+        let kind = match plain[0] {
+            1 => Kind::Command,
+            2 => Kind::Event,
+            other => return Err(bad(format!("unknown request kind {other}"))),
+        };
+        let body_type = plain[1];
+        let mut id = [0u8; 8];
+        id.copy_from_slice(&plain[2..10]);
+        let id = u64::from_be_bytes(id);
+        let name_len = u16::from_be_bytes([plain[10], plain[11]]) as usize;
+        let name_end = PREFIX_LEN + name_len;
+        let name = plain
+            .get(PREFIX_LEN..name_end)
+            .ok_or_else(|| bad("name runs past the end of the request"))?;
+        let name = std::str::from_utf8(name)
+            .ok()
+            .filter(|n| is_valid_name(n))
+            .ok_or_else(|| {
+                bad(format!(
+                    "name must be 1-{MAX_NAME_LEN} characters from [A-Za-z0-9_.:|/-]"
+                ))
+            })?
+            .to_owned();
+        let body = match body_type {
+            0 => Body::Json(
+                parse_strict(&plain[name_end..], max_depth).map_err(|e| match e {
+                    JsonError::TooDeep { limit } => Rejection::new(
+                        ErrorCode::TooDeep,
+                        format!("arguments nest deeper than limits.maxDepth ({limit})"),
+                    ),
+                    JsonError::Invalid(m) => bad(format!("arguments are not valid JSON: {m}")),
+                })?,
+            ),
+            1 => Body::Bytes(ByteBody {
+                buf: plain,
+                start: name_end,
+            }),
+            other => return Err(bad(format!("unknown body type {other}"))),
+        };
+        Ok(Request {
+            kind,
+            id,
+            name,
+            body,
+        })
+    }
+}
+
+fn prefix(kind: Kind, body_type: u8, id: u64, name: &str) -> Vec<u8> {
+    let name = &name.as_bytes()[..name.len().min(u16::MAX as usize)];
+    let mut out = Vec::with_capacity(PREFIX_LEN + name.len() + 64);
+    out.push(kind.byte());
+    out.push(body_type);
+    out.extend_from_slice(&id.to_be_bytes());
+    out.extend_from_slice(&(name.len() as u16).to_be_bytes());
+    out.extend_from_slice(name);
+    out
+}
+
+/// The JSON type name of a value, for messages that must not show the value.
+pub fn json_type(v: &Value) -> &'static str {
+    match v {
+        Value::Null => "null",
+        Value::Bool(_) => "boolean",
+        Value::Number(_) => "number",
+        Value::String(_) => "string",
+        Value::Array(_) => "array",
+        Value::Object(_) => "object",
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn code(plain: Vec<u8>) -> ErrorCode {
+        Request::decode(plain, 8).unwrap_err().code
+    }
+
+    #[test]
+    fn json_round_trip() {
+        let args = json!({"title": "hi", "tags": ["a"]});
+        let plain = Request::encode_json(Kind::Command, 42, "notes.add", &args);
+        let req = Request::decode(plain, 8).unwrap();
+        assert_eq!(
+            req,
+            Request {
+                kind: Kind::Command,
+                id: 42,
+                name: "notes.add".into(),
+                body: Body::Json(args)
+            }
+        );
+    }
+
+    #[test]
+    fn bytes_round_trip_without_json() {
+        let plain = Request::encode_bytes(Kind::Event, 7, "upload", &[0, 255, 1]);
+        let req = Request::decode(plain, 8).unwrap();
+        assert_eq!(req.kind, Kind::Event);
+        match req.body {
+            Body::Bytes(b) => {
+                assert_eq!(b.as_slice(), &[0, 255, 1]);
+                assert_eq!(b.into_vec(), vec![0, 255, 1]);
+            }
+            other => panic!("{other:?}"),
+        }
+    }
+
+    #[test]
+    fn prefix_boundaries() {
+        let plain = Request::encode_bytes(Kind::Command, 1, "a", b"");
+        assert_eq!(plain.len(), PREFIX_LEN + 1);
+        assert!(Request::decode(plain.clone(), 8).is_ok());
+        assert_eq!(
+            code(plain[..PREFIX_LEN - 1].to_vec()),
+            ErrorCode::BadRequest
+        );
+        // Name length pointing one past the end.
+        assert_eq!(code(plain[..PREFIX_LEN].to_vec()), ErrorCode::BadRequest);
+    }
+
+    #[test]
+    fn bad_kind_body_type_and_names() {
+        let mut p = Request::encode_json(Kind::Command, 1, "a", &json!({}));
+        p[0] = 3;
+        assert_eq!(code(p), ErrorCode::BadRequest);
+        let mut p = Request::encode_json(Kind::Command, 1, "a", &json!({}));
+        p[1] = 2;
+        assert_eq!(code(p), ErrorCode::BadRequest);
+        for name in [
+            "",
+            "has space",
+            "ünï",
+            "a\0b",
+            &"x".repeat(MAX_NAME_LEN + 1),
+        ] {
+            let p = Request::encode_json(Kind::Command, 1, name, &json!({}));
+            assert_eq!(code(p), ErrorCode::BadRequest, "{name:?}");
+        }
+        let p = Request::encode_json(Kind::Command, 1, &"x".repeat(MAX_NAME_LEN), &json!({}));
+        assert!(Request::decode(p, 8).is_ok());
+    }
+
+    #[test]
+    fn json_body_is_strict() {
+        let mut p = Request::encode_bytes(Kind::Command, 1, "a", b"");
+        p[1] = 0;
+        assert_eq!(code(p.clone()), ErrorCode::BadRequest, "empty JSON body");
+        let mut dup = p.clone();
+        dup.extend_from_slice(br#"{"a":1,"a":2}"#);
+        assert_eq!(code(dup), ErrorCode::BadRequest);
+        let mut deep = p.clone();
+        deep.extend_from_slice(b"[[[[[[[[[1]]]]]]]]]");
+        assert_eq!(code(deep), ErrorCode::TooDeep);
+    }
+
+    #[test]
+    fn debug_hides_argument_values() {
+        let body = Body::Json(json!({"password": "hunter2"}));
+        assert_eq!(format!("{body:?}"), "Json(<object>)");
+    }
+}

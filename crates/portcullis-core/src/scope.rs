@@ -1,0 +1,272 @@
+//! Path scopes: is a path argument inside the directories a capability grants?
+//!
+//! A scope is a set of allow globs and deny globs over absolute paths (`globset`, with
+//! `*` never crossing `/`; `**` does). A path is inside when:
+//!
+//! 1. it is absolute, valid UTF-8 without NUL, and has no `..` component (refused
+//!    outright rather than resolved: `a/../b` is how traversal attacks are spelled);
+//! 2. its lexical form (with `.` and repeated `/` removed) matches an allow glob and no
+//!    deny glob; and
+//! 3. after resolving symlinks in the longest existing prefix, the result matches too,
+//!    so a symlink inside the scope pointing outside it does not widen the scope.
+//!
+//! Variables (`$NOTES/**`) are replaced by directories the embedder supplies, with their
+//! own symlinks resolved, and escaped so their characters are never glob syntax.
+
+use std::collections::HashMap;
+use std::path::{Component, Path, PathBuf};
+
+use globset::{GlobBuilder, GlobSet, GlobSetBuilder};
+
+use crate::config::Scope;
+
+/// Directories that scope patterns may refer to as `$NAME`.
+#[derive(Clone, Debug, Default)]
+pub struct ScopeVars(HashMap<String, PathBuf>);
+
+impl ScopeVars {
+    /// No variables.
+    pub fn new() -> Self {
+        ScopeVars::default()
+    }
+
+    /// Adds `$name` → `dir` (must be absolute).
+    pub fn with(mut self, name: impl Into<String>, dir: impl Into<PathBuf>) -> Self {
+        self.0.insert(name.into(), dir.into());
+        self
+    }
+}
+
+/// Why a path is not inside a scope.
+#[non_exhaustive]
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum ScopeError {
+    /// Relative, NUL, not UTF-8 or not a string.
+    #[error("path must be an absolute path string")]
+    NotAbsolute,
+    /// Has a `..` component.
+    #[error("path contains a '..' component")]
+    Traversal,
+    /// Lexically outside the allow globs, or inside a deny glob.
+    #[error("path is outside the scope")]
+    Outside,
+    /// Inside lexically, but a symlink resolves it to outside.
+    #[error("path resolves through a symlink to outside the scope")]
+    SymlinkEscape,
+}
+
+/// A compiled scope.
+#[derive(Debug)]
+pub struct CompiledScope {
+    allow: GlobSet,
+    deny: GlobSet,
+}
+
+impl CompiledScope {
+    /// Compiles `scope`, expanding variables from `vars`. Errors name the pattern.
+    pub fn compile(scope: &Scope, vars: &ScopeVars) -> Result<CompiledScope, String> {
+        Ok(CompiledScope {
+            allow: build(&scope.allow, vars)?,
+            deny: build(&scope.deny, vars)?,
+        })
+    }
+
+    /// Checks `path`; on success returns its lexical normal form.
+    pub fn check(&self, path: &str) -> Result<PathBuf, ScopeError> {
+        if path.contains('\0') || !path.starts_with('/') {
+            return Err(ScopeError::NotAbsolute);
+        }
+        let lexical = normalize(Path::new(path))?;
+        if !self.contains(&lexical) {
+            return Err(ScopeError::Outside);
+        }
+        let resolved = resolve_existing_prefix(&lexical);
+        if resolved != lexical && !self.contains(&resolved) {
+            return Err(ScopeError::SymlinkEscape);
+        }
+        Ok(lexical)
+    }
+
+    fn contains(&self, path: &Path) -> bool {
+        self.allow.is_match(path) && !self.deny.is_match(path)
+    }
+}
+
+fn build(patterns: &[String], vars: &ScopeVars) -> Result<GlobSet, String> {
+    let mut set = GlobSetBuilder::new();
+    for pattern in patterns {
+        let expanded = expand(pattern, vars)?;
+        let glob = GlobBuilder::new(&expanded)
+            .literal_separator(true)
+            .backslash_escape(true)
+            .build()
+            .map_err(|e| format!("{pattern:?}: {e}"))?;
+        set.add(glob);
+    }
+    set.build().map_err(|e| e.to_string())
+}
+
+fn expand(pattern: &str, vars: &ScopeVars) -> Result<String, String> {
+    let Some(rest) = pattern.strip_prefix('$') else {
+        return Ok(pattern.to_owned());
+    };
+    let (name, tail) = rest.split_once('/').unwrap_or((rest, ""));
+    let dir = vars
+        .0
+        .get(name)
+        .ok_or_else(|| format!("{pattern:?}: variable ${name} is not provided by the app"))?;
+    if !dir.is_absolute() {
+        return Err(format!("${name} must be an absolute directory"));
+    }
+    let dir = dir.canonicalize().unwrap_or_else(|_| dir.clone());
+    let dir = dir
+        .to_str()
+        .ok_or_else(|| format!("${name} is not valid UTF-8"))?;
+    let dir = globset::escape(dir.trim_end_matches('/'));
+    Ok(if tail.is_empty() {
+        dir
+    } else {
+        format!("{dir}/{tail}")
+    })
+}
+
+/// Removes `.` and empty components; refuses `..`.
+fn normalize(path: &Path) -> Result<PathBuf, ScopeError> {
+    let mut out = PathBuf::from("/");
+    for c in path.components() {
+        match c {
+            Component::RootDir => {}
+            Component::CurDir => {}
+            Component::ParentDir => return Err(ScopeError::Traversal),
+            Component::Normal(part) => out.push(part),
+            Component::Prefix(_) => return Err(ScopeError::NotAbsolute),
+        }
+    }
+    Ok(out)
+}
+
+/// Resolves symlinks in the longest prefix of `path` that exists; appends the rest.
+fn resolve_existing_prefix(path: &Path) -> PathBuf {
+    let mut existing = path;
+    let mut tail = Vec::new();
+    loop {
+        if let Ok(real) = existing.canonicalize() {
+            let mut out = real;
+            for part in tail.iter().rev() {
+                out.push(part);
+            }
+            return out;
+        }
+        match (existing.parent(), existing.file_name()) {
+            (Some(parent), Some(name)) => {
+                tail.push(name.to_owned());
+                existing = parent;
+            }
+            _ => return path.to_path_buf(),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn scope(allow: &[&str], deny: &[&str], vars: &ScopeVars) -> CompiledScope {
+        let s = Scope {
+            allow: allow.iter().map(|s| s.to_string()).collect(),
+            deny: deny.iter().map(|s| s.to_string()).collect(),
+        };
+        CompiledScope::compile(&s, vars).unwrap()
+    }
+
+    #[test]
+    fn star_does_not_cross_separators_but_double_star_does() {
+        let s = scope(&["/data/notes/*"], &[], &ScopeVars::new());
+        assert!(s.check("/data/notes/a.txt").is_ok());
+        assert_eq!(s.check("/data/notes/sub/a.txt"), Err(ScopeError::Outside));
+        let s = scope(&["/data/notes/**"], &[], &ScopeVars::new());
+        assert!(s.check("/data/notes/sub/a.txt").is_ok());
+    }
+
+    #[test]
+    fn partial_matches_and_siblings_are_outside() {
+        let s = scope(&["/data/notes/**"], &[], &ScopeVars::new());
+        for p in [
+            "/data/notes-evil/a",
+            "/data/notesx",
+            "/data",
+            "/data/note/a",
+        ] {
+            assert_eq!(s.check(p), Err(ScopeError::Outside), "{p}");
+        }
+    }
+
+    #[test]
+    fn traversal_is_refused_even_when_it_would_stay_inside() {
+        let s = scope(&["/data/notes/**"], &[], &ScopeVars::new());
+        assert_eq!(s.check("/data/notes/../secret"), Err(ScopeError::Traversal));
+        assert_eq!(s.check("/data/notes/a/../b"), Err(ScopeError::Traversal));
+        // A literal percent-encoded name is just a name: not decoded, not traversal.
+        assert!(s.check("/data/notes/%2e%2e/x").is_ok());
+    }
+
+    #[test]
+    fn relative_and_nul_are_refused() {
+        let s = scope(&["/**"], &[], &ScopeVars::new());
+        assert_eq!(s.check("notes/a"), Err(ScopeError::NotAbsolute));
+        assert_eq!(s.check("/a\0b"), Err(ScopeError::NotAbsolute));
+        assert_eq!(s.check(""), Err(ScopeError::NotAbsolute));
+    }
+
+    #[test]
+    fn dot_and_double_slash_are_normalized() {
+        let s = scope(&["/data/notes/*"], &[], &ScopeVars::new());
+        assert_eq!(
+            s.check("/data//notes/./a").unwrap(),
+            PathBuf::from("/data/notes/a")
+        );
+    }
+
+    #[test]
+    fn deny_wins_over_allow() {
+        let s = scope(&["/data/**"], &["/data/**/.secret"], &ScopeVars::new());
+        assert!(s.check("/data/x/a").is_ok());
+        assert_eq!(s.check("/data/x/.secret"), Err(ScopeError::Outside));
+    }
+
+    #[test]
+    fn symlink_out_of_scope_is_refused_and_inside_is_fine() {
+        let root = tempfile::tempdir().unwrap();
+        let root = root.path().canonicalize().unwrap();
+        let notes = root.join("notes");
+        let outside = root.join("outside");
+        std::fs::create_dir_all(&notes).unwrap();
+        std::fs::create_dir_all(&outside).unwrap();
+        std::fs::write(outside.join("secret"), "x").unwrap();
+        std::os::unix::fs::symlink(&outside, notes.join("link")).unwrap();
+        std::os::unix::fs::symlink(notes.join("real"), notes.join("inner")).unwrap();
+        let vars = ScopeVars::new().with("NOTES", &notes);
+        let s = scope(&["$NOTES/**"], &[], &vars);
+        let p = |rel: &str| notes.join(rel).to_str().unwrap().to_owned();
+        assert_eq!(s.check(&p("link/secret")), Err(ScopeError::SymlinkEscape));
+        assert_eq!(
+            s.check(&p("link/not-yet-created")),
+            Err(ScopeError::SymlinkEscape)
+        );
+        assert!(s.check(&p("inner/new-file")).is_ok());
+        assert!(s.check(&p("plain.txt")).is_ok());
+    }
+
+    #[test]
+    fn variables_are_escaped_and_must_exist() {
+        let vars = ScopeVars::new().with("D", "/odd[dir]*");
+        let s = scope(&["$D/*"], &[], &vars);
+        assert!(s.check("/odd[dir]*/a").is_ok());
+        assert_eq!(s.check("/oddd/a"), Err(ScopeError::Outside));
+        let missing = Scope {
+            allow: vec!["$NOPE/**".into()],
+            deny: vec![],
+        };
+        assert!(CompiledScope::compile(&missing, &ScopeVars::new()).is_err());
+    }
+}

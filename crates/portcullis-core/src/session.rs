@@ -1,0 +1,348 @@
+//! Sessions: one key per webview page load.
+//!
+//! When a webview loads a page, the embedder asks the [`SessionTable`] for a session
+//! bound to that webview's label and the page's origin. The table draws a 16-byte id and
+//! a 256-bit key from the operating system's CSPRNG, keeps the expanded key and a replay
+//! window, and hands the raw key out exactly once, inside a [`KeyGrant`], for delivery to
+//! that page load's isolation frame. A new page load in the same webview (reload,
+//! navigation) revokes the previous session; so does closing the webview.
+//!
+//! Raw key bytes live only in the grant, are zeroized when it drops, and never appear in
+//! `Debug` output or logs.
+
+use std::collections::{HashMap, HashSet, VecDeque};
+use std::fmt;
+use std::sync::{Arc, Mutex, RwLock};
+
+use rand::TryRng as _;
+use zeroize::Zeroizing;
+
+use crate::aead::{AeadBackend, AeadKey, KEY_LEN};
+use crate::envelope::{MAX_LABEL_LEN, SESSION_ID_LEN, Sealer, SessionId};
+use crate::error::{ErrorCode, Rejection};
+use crate::origin::Origin;
+use crate::replay::ReplayWindow;
+
+/// How many revoked session ids are remembered, to answer `E_SESSION_REVOKED` rather than
+/// `E_UNKNOWN_SESSION` for messages that were in flight during a reload.
+const REVOKED_MEMORY: usize = 4096;
+
+/// A live session. Shared by the table and the gate while a message is in flight.
+pub struct Session {
+    /// Public id, carried in every envelope.
+    pub id: SessionId,
+    /// The webview label the session was issued to.
+    pub label: String,
+    /// The origin of the page load the session was issued to.
+    pub origin: Origin,
+    pub(crate) key: Box<dyn AeadKey>,
+    pub(crate) window: Mutex<ReplayWindow>,
+}
+
+impl fmt::Debug for Session {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Session")
+            .field("id", &self.id)
+            .field("label", &self.label)
+            .field("origin", &self.origin.to_string())
+            .finish_non_exhaustive()
+    }
+}
+
+/// The raw key of a fresh session, to be delivered once to its isolation frame.
+///
+/// Zeroized on drop. `Debug` shows the session, never the key.
+pub struct KeyGrant {
+    session: SessionId,
+    label: String,
+    key: Zeroizing<[u8; KEY_LEN]>,
+    backend: &'static dyn AeadBackend,
+}
+
+impl fmt::Debug for KeyGrant {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("KeyGrant")
+            .field("session", &self.session)
+            .field("label", &self.label)
+            .field("key", &"<redacted>")
+            .finish()
+    }
+}
+
+impl KeyGrant {
+    /// The session this key belongs to.
+    pub fn session(&self) -> SessionId {
+        self.session
+    }
+
+    /// The webview label the session is bound to.
+    pub fn label(&self) -> &str {
+        &self.label
+    }
+
+    /// The raw key, for the one place that hands it to the isolation frame. Whatever the
+    /// caller copies it into must be zeroized too.
+    pub fn expose_key_for_isolation_frame(&self) -> &[u8; KEY_LEN] {
+        &self.key
+    }
+
+    /// A Rust-side sealer for this session (tests, benches, native clients). Consumes the
+    /// grant: a session has one sealer.
+    pub fn into_sealer(self) -> Sealer {
+        Sealer::new(
+            self.backend.expand_key(&self.key),
+            self.session,
+            self.label.clone(),
+        )
+    }
+}
+
+/// Why a lookup found no usable session.
+#[non_exhaustive]
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum LookupError {
+    /// The id was never issued here (or was forgotten long ago).
+    Unknown,
+    /// The id was issued and has since been revoked.
+    Revoked,
+}
+
+impl LookupError {
+    /// The rejection the gate reports for this lookup failure.
+    pub fn rejection(self) -> Rejection {
+        match self {
+            LookupError::Unknown => Rejection::new(
+                ErrorCode::UnknownSession,
+                "no such session: the message was not sealed by this app's isolation frame",
+            ),
+            LookupError::Revoked => Rejection::new(
+                ErrorCode::SessionRevoked,
+                "session revoked: the page was reloaded, navigated or closed; retry from the new page",
+            ),
+        }
+    }
+}
+
+#[derive(Default)]
+struct Tables {
+    live: HashMap<SessionId, Arc<Session>>,
+    by_label: HashMap<String, SessionId>,
+    revoked: HashSet<SessionId>,
+    revoked_order: VecDeque<SessionId>,
+}
+
+impl Tables {
+    fn revoke(&mut self, id: SessionId) {
+        if self.live.remove(&id).is_none() {
+            return;
+        }
+        if self.revoked_order.len() == REVOKED_MEMORY {
+            if let Some(old) = self.revoked_order.pop_front() {
+                self.revoked.remove(&old);
+            }
+        }
+        self.revoked.insert(id);
+        self.revoked_order.push_back(id);
+    }
+}
+
+/// All sessions of one app.
+pub struct SessionTable {
+    backend: &'static dyn AeadBackend,
+    window_size: u32,
+    tables: RwLock<Tables>,
+}
+
+impl fmt::Debug for SessionTable {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let live = self.tables.read().map(|t| t.live.len()).unwrap_or(0);
+        f.debug_struct("SessionTable")
+            .field("backend", &self.backend.name())
+            .field("window_size", &self.window_size)
+            .field("live", &live)
+            .finish()
+    }
+}
+
+impl SessionTable {
+    /// An empty table whose sessions use `backend` and replay windows of `window_size`.
+    pub fn new(backend: &'static dyn AeadBackend, window_size: u32) -> Self {
+        SessionTable {
+            backend,
+            window_size,
+            tables: RwLock::new(Tables::default()),
+        }
+    }
+
+    /// Starts a session for a new page load of webview `label` at `origin`, revoking the
+    /// webview's previous session. Fails only if the OS random source fails or the label
+    /// is too long to bind.
+    pub fn begin_page_load(&self, label: &str, origin: Origin) -> Result<KeyGrant, Rejection> {
+        if label.len() > MAX_LABEL_LEN {
+            return Err(Rejection::new(
+                ErrorCode::Internal,
+                format!("webview label longer than {MAX_LABEL_LEN} bytes"),
+            ));
+        }
+        let mut key = Zeroizing::new([0u8; KEY_LEN]);
+        let mut id = [0u8; SESSION_ID_LEN];
+        let mut os = rand::rngs::SysRng;
+        os.try_fill_bytes(&mut key[..])
+            .and_then(|()| os.try_fill_bytes(&mut id))
+            .map_err(|e| Rejection::new(ErrorCode::Internal, format!("OS random source: {e}")))?;
+        let id = SessionId(id);
+        let session = Arc::new(Session {
+            id,
+            label: label.to_owned(),
+            origin,
+            key: self.backend.expand_key(&key),
+            window: Mutex::new(ReplayWindow::new(self.window_size)),
+        });
+        let mut t = self.write();
+        if let Some(old) = t.by_label.insert(label.to_owned(), id) {
+            t.revoke(old);
+        }
+        t.live.insert(id, session);
+        tracing::debug!(target: "portcullis::session", webview = label, session = %id, "session issued");
+        Ok(KeyGrant {
+            session: id,
+            label: label.to_owned(),
+            key,
+            backend: self.backend,
+        })
+    }
+
+    /// Revokes the current session of webview `label` (closed, or navigating away before
+    /// the next page load). Returns whether there was one.
+    pub fn end_webview(&self, label: &str) -> bool {
+        let mut t = self.write();
+        match t.by_label.remove(label) {
+            Some(id) => {
+                t.revoke(id);
+                tracing::debug!(target: "portcullis::session", webview = label, session = %id, "session revoked");
+                true
+            }
+            None => false,
+        }
+    }
+
+    /// The live session with this id.
+    pub fn get(&self, id: &SessionId) -> Result<Arc<Session>, LookupError> {
+        let t = self.read();
+        match t.live.get(id) {
+            Some(s) => Ok(Arc::clone(s)),
+            None if t.revoked.contains(id) => Err(LookupError::Revoked),
+            None => Err(LookupError::Unknown),
+        }
+    }
+
+    /// The id of the live session of webview `label`, if any.
+    pub fn current(&self, label: &str) -> Option<SessionId> {
+        self.read().by_label.get(label).copied()
+    }
+
+    /// Number of live sessions.
+    pub fn live_count(&self) -> usize {
+        self.read().live.len()
+    }
+
+    // A poisoned lock means a panic while holding it; the tables are only mutated by
+    // the few lines above, which do not panic, so recover the data rather than cascade.
+    fn read(&self) -> std::sync::RwLockReadGuard<'_, Tables> {
+        self.tables.read().unwrap_or_else(|p| p.into_inner())
+    }
+
+    fn write(&self) -> std::sync::RwLockWriteGuard<'_, Tables> {
+        self.tables.write().unwrap_or_else(|p| p.into_inner())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::aead::default_backend;
+
+    fn table() -> SessionTable {
+        SessionTable::new(default_backend(), 64)
+    }
+
+    fn app() -> Origin {
+        Origin::parse("app://localhost").unwrap()
+    }
+
+    #[test]
+    fn each_page_load_gets_a_fresh_id_and_key() {
+        let t = table();
+        let a = t.begin_page_load("main", app()).unwrap();
+        let b = t.begin_page_load("other", app()).unwrap();
+        assert_ne!(a.session(), b.session());
+        assert_ne!(
+            a.expose_key_for_isolation_frame(),
+            b.expose_key_for_isolation_frame()
+        );
+        assert_ne!(a.expose_key_for_isolation_frame(), &[0u8; KEY_LEN]);
+        assert_eq!(t.live_count(), 2);
+    }
+
+    #[test]
+    fn reload_revokes_the_previous_session_of_that_webview_only() {
+        let t = table();
+        let first = t.begin_page_load("main", app()).unwrap().session();
+        let other = t.begin_page_load("other", app()).unwrap().session();
+        let second = t.begin_page_load("main", app()).unwrap().session();
+        assert_eq!(t.get(&first).unwrap_err(), LookupError::Revoked);
+        assert!(t.get(&second).is_ok());
+        assert!(t.get(&other).is_ok());
+        assert_eq!(t.current("main"), Some(second));
+    }
+
+    #[test]
+    fn closing_a_webview_revokes_its_session() {
+        let t = table();
+        let id = t.begin_page_load("main", app()).unwrap().session();
+        assert!(t.end_webview("main"));
+        assert!(!t.end_webview("main"));
+        assert_eq!(t.get(&id).unwrap_err(), LookupError::Revoked);
+        assert_eq!(t.current("main"), None);
+    }
+
+    #[test]
+    fn unknown_ids_are_unknown() {
+        assert_eq!(
+            table().get(&SessionId([0; 16])).unwrap_err(),
+            LookupError::Unknown
+        );
+    }
+
+    #[test]
+    fn revoked_memory_is_bounded() {
+        let t = table();
+        let first = t.begin_page_load("main", app()).unwrap().session();
+        for _ in 0..REVOKED_MEMORY + 1 {
+            t.begin_page_load("main", app()).unwrap();
+        }
+        assert_eq!(t.get(&first).unwrap_err(), LookupError::Unknown);
+        assert!(t.read().revoked.len() <= REVOKED_MEMORY);
+    }
+
+    #[test]
+    fn debug_output_never_shows_the_key() {
+        let t = table();
+        let grant = t.begin_page_load("main", app()).unwrap();
+        let key = *grant.expose_key_for_isolation_frame();
+        let shown = format!("{grant:?} {:?} {t:?}", t.get(&grant.session()).unwrap());
+        assert!(shown.contains("<redacted>"));
+        let hex: String = key.iter().map(|b| format!("{b:02x}")).collect();
+        assert!(!shown.contains(&hex));
+        assert!(!shown.contains(&format!("{:?}", &key[..4])));
+    }
+
+    #[test]
+    fn label_too_long_to_bind_is_refused() {
+        let label = "x".repeat(MAX_LABEL_LEN + 1);
+        assert_eq!(
+            table().begin_page_load(&label, app()).unwrap_err().code,
+            ErrorCode::Internal
+        );
+    }
+}

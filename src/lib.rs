@@ -1,0 +1,1 @@
+pub use portcullis_core::*;
