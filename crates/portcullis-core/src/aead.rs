@@ -23,6 +23,13 @@ pub const TAG_LEN: usize = 16;
 pub struct Nonce(pub(crate) [u8; NONCE_LEN]);
 
 impl Nonce {
+    /// A nonce from raw bytes, for known-answer tests of the backends. The caller
+    /// promises it is never used twice with one key; the wire format never calls this,
+    /// it derives nonces from sequence numbers (`envelope::nonce_for`).
+    pub fn assume_unique(bytes: [u8; NONCE_LEN]) -> Nonce {
+        Nonce(bytes)
+    }
+
     /// The nonce's bytes.
     pub fn as_bytes(&self) -> &[u8; NONCE_LEN] {
         &self.0
