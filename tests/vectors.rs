@@ -39,7 +39,13 @@ fn every_backend_passes_the_published_aes_gcm_vectors() {
 
             let mut opened = expected.clone();
             let plain = key.open_in_place(nonce, &aad, &mut opened).unwrap();
-            assert_eq!(plain, hex(&case["plaintext"]), "{} open {}", backend.name(), case["name"]);
+            assert_eq!(
+                plain,
+                hex(&case["plaintext"]),
+                "{} open {}",
+                backend.name(),
+                case["name"]
+            );
 
             let mut flipped = expected.clone();
             let last = flipped.len() - 1;
@@ -65,9 +71,17 @@ fn wire_v1_vectors_are_reproduced_by_every_backend() {
             };
             let name = case["name"].as_str().unwrap();
 
-            assert_eq!(nonce_for(seq).as_bytes().to_vec(), hex(&case["nonce"]), "{name}");
+            assert_eq!(
+                nonce_for(seq).as_bytes().to_vec(),
+                hex(&case["nonce"]),
+                "{name}"
+            );
             assert_eq!(aad(&sid, seq, label), hex(&case["aad"]), "{name}");
-            assert_eq!(sealer().seal(&plaintext, Encoding::Binary).unwrap(), hex(&case["binary"]), "{name}");
+            assert_eq!(
+                sealer().seal(&plaintext, Encoding::Binary).unwrap(),
+                hex(&case["binary"]),
+                "{name}"
+            );
             assert_eq!(
                 String::from_utf8(sealer().seal(&plaintext, Encoding::Json).unwrap()).unwrap(),
                 case["json"].as_str().unwrap(),
@@ -84,7 +98,10 @@ fn wire_v1_vectors_decode_open_and_parse_to_the_stated_request() {
         let name = case["name"].as_str().unwrap();
         let key = portcullis::aead::default_backend().expand_key(&array(&case["key"]));
         let label = case["label"].as_str().unwrap();
-        let encodings = [hex(&case["binary"]), case["json"].as_str().unwrap().as_bytes().to_vec()];
+        let encodings = [
+            hex(&case["binary"]),
+            case["json"].as_str().unwrap().as_bytes().to_vec(),
+        ];
         for bytes in encodings {
             let sealed = Sealed::decode(&bytes, 1 << 20).unwrap();
             assert_eq!(sealed.session.0.to_vec(), hex(&case["sid"]), "{name}");
@@ -96,10 +113,15 @@ fn wire_v1_vectors_decode_open_and_parse_to_the_stated_request() {
                 Encoding::Json => {
                     use base64::Engine as _;
                     let v: Value = serde_json::from_slice(&bytes).unwrap();
-                    base64::engine::general_purpose::STANDARD.decode(v["ct"].as_str().unwrap()).unwrap()
+                    base64::engine::general_purpose::STANDARD
+                        .decode(v["ct"].as_str().unwrap())
+                        .unwrap()
                 }
             };
-            let plain = key.open_in_place(nonce_for(sealed.seq), &aad, &mut body).unwrap().to_vec();
+            let plain = key
+                .open_in_place(nonce_for(sealed.seq), &aad, &mut body)
+                .unwrap()
+                .to_vec();
             assert_eq!(plain, hex(&case["plaintext"]), "{name}");
 
             let request = Request::decode(plain, 32).unwrap();
@@ -113,12 +135,18 @@ fn wire_v1_vectors_decode_open_and_parse_to_the_stated_request() {
             }
             // The wrong label (another webview) fails authentication.
             let mut again = bytes.clone();
-            let wrong = Sealed::decode(&again, 1 << 20).unwrap().aad(&format!("{label}x"));
+            let wrong = Sealed::decode(&again, 1 << 20)
+                .unwrap()
+                .aad(&format!("{label}x"));
             let body = match sealed.encoding {
                 Encoding::Binary => &mut again[40..],
                 Encoding::Json => continue,
             };
-            assert!(key.open_in_place(nonce_for(sealed.seq), &wrong, body).is_err(), "{name}");
+            assert!(
+                key.open_in_place(nonce_for(sealed.seq), &wrong, body)
+                    .is_err(),
+                "{name}"
+            );
         }
     }
 }

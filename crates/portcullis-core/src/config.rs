@@ -133,6 +133,8 @@ pub enum Pattern {
 #[serde(deny_unknown_fields)]
 pub struct IsolationOptions {
     /// Directory of the isolation app (its `hook.js`), relative to the config file.
+    /// The config is the app developer's own, trusted file, so `..` is fine here (Tauri
+    /// projects use `"../dist-isolation"`).
     pub dir: PathBuf,
 }
 
@@ -273,14 +275,14 @@ impl Config {
     /// Reads and checks a config. Errors carry JSON paths.
     pub fn from_json(text: &str) -> Result<Config, ConfigErrors> {
         let mut errors = ConfigErrors(Vec::new());
-        let value = match crate::json::parse_strict_str(text, CONFIG_MAX_DEPTH) {
+        let value = match crate::json::parse_strict_with_path(text, CONFIG_MAX_DEPTH) {
             Ok(v) => v,
-            Err(e) => {
+            Err((path, e)) => {
                 let message = match e {
                     JsonError::TooDeep { limit } => format!("nests deeper than {limit} levels"),
                     JsonError::Invalid(m) => format!("invalid JSON: {m}"),
                 };
-                errors.push(".", message);
+                errors.push(path, message);
                 return Err(errors);
             }
         };
@@ -306,14 +308,10 @@ impl Config {
         if let Pattern::Isolation { options } = &sec.pattern {
             let p = "app.security.pattern.options.dir";
             if options.dir.as_os_str().is_empty() {
-                errors.push(p, "must name the isolation app directory");
-            } else if options.dir.is_absolute()
-                || options
-                    .dir
-                    .components()
-                    .any(|c| c == std::path::Component::ParentDir)
-            {
-                errors.push(p, "must be a relative path inside the app, without '..'");
+                errors.push(
+                    p,
+                    "must name the isolation app directory (relative to the config file)",
+                );
             }
         }
         sec.limits.check(errors);

@@ -43,9 +43,24 @@ pub fn parse_strict(bytes: &[u8], max_depth: u32) -> Result<Value, JsonError> {
     Ok(value)
 }
 
-/// Parses a `&str` the same way; a convenience for configs and tests.
+/// Parses a `&str` the same way; a convenience for tests.
 pub fn parse_strict_str(text: &str, max_depth: u32) -> Result<Value, JsonError> {
     parse_strict(text.as_bytes(), max_depth)
+}
+
+/// Parses like [`parse_strict`] and, on error, also says at which JSON path
+/// (`app.security.csp`) it happened. Used for config files, where people need the path.
+pub fn parse_strict_with_path(text: &str, max_depth: u32) -> Result<Value, (String, JsonError)> {
+    let mut de = serde_json::Deserializer::from_str(text);
+    let mut track = serde_path_to_error::Track::new();
+    let result = StrictSeed {
+        remaining: max_depth,
+    }
+    .deserialize(serde_path_to_error::Deserializer::new(&mut de, &mut track));
+    let value = result.map_err(|e| (track.path().to_string(), classify(e, max_depth)))?;
+    de.end()
+        .map_err(|e| (".".to_owned(), classify(e, max_depth)))?;
+    Ok(value)
 }
 
 fn classify(e: serde_json::Error, limit: u32) -> JsonError {
