@@ -93,14 +93,15 @@ impl Origin {
         if origin.scheme == "http" || origin.scheme == "https" {
             for scheme in custom_schemes {
                 let prefix = format!("{}.", scheme.to_ascii_lowercase());
-                if let Some(host) = origin.host.strip_prefix(&prefix) {
-                    if origin.port.is_none() && !host.is_empty() {
-                        return Ok(Origin {
-                            scheme: scheme.to_ascii_lowercase(),
-                            host: host.to_owned(),
-                            port: None,
-                        });
-                    }
+                if let Some(host) = origin.host.strip_prefix(&prefix)
+                    && origin.port.is_none()
+                    && !host.is_empty()
+                {
+                    return Ok(Origin {
+                        scheme: scheme.to_ascii_lowercase(),
+                        host: host.to_owned(),
+                        port: None,
+                    });
                 }
             }
         }

@@ -78,6 +78,9 @@ impl Admitted {
     }
 }
 
+/// What admitted a request: the capability's identifier and the checked path arguments.
+pub(crate) type Grant = (Arc<str>, Vec<(String, PathBuf)>);
+
 struct CompiledRule {
     schema: Option<jsonschema::Validator>,
     bytes: bool,
@@ -182,11 +185,7 @@ impl Policy {
     }
 
     /// The capability and checked paths that admit `request`, or why nothing does.
-    pub(crate) fn evaluate(
-        &self,
-        caller: &Caller,
-        request: &Request,
-    ) -> Result<(Arc<str>, Vec<(String, PathBuf)>), Rejection> {
+    pub(crate) fn evaluate(&self, caller: &Caller, request: &Request) -> Result<Grant, Rejection> {
         let kind = request.kind.as_str();
         let name = request.name.as_str();
         let applicable = || {
@@ -228,11 +227,7 @@ impl Policy {
 }
 
 impl Admitted {
-    pub(crate) fn new(
-        caller: Caller,
-        request: Request,
-        (capability, paths): (Arc<str>, Vec<(String, PathBuf)>),
-    ) -> Admitted {
+    pub(crate) fn new(caller: Caller, request: Request, (capability, paths): Grant) -> Admitted {
         Admitted {
             caller,
             request,
@@ -257,19 +252,19 @@ fn check_rule(
         }
         Body::Json(v) => v,
     };
-    if let Some(schema) = &rule.schema {
-        if let Err(e) = schema.validate(args) {
-            // The instance path and keyword say what is wrong without echoing the value.
-            let at = e.instance_path().to_string();
-            let at = if at.is_empty() { "/".to_owned() } else { at };
-            return Err(Rejection::new(
-                ErrorCode::InvalidArgs,
-                format!(
-                    "arguments at {at} fail the schema's {:?} keyword",
-                    e.kind().keyword()
-                ),
-            ));
-        }
+    if let Some(schema) = &rule.schema
+        && let Err(e) = schema.validate(args)
+    {
+        // The instance path and keyword say what is wrong without echoing the value.
+        let at = e.instance_path().to_string();
+        let at = if at.is_empty() { "/".to_owned() } else { at };
+        return Err(Rejection::new(
+            ErrorCode::InvalidArgs,
+            format!(
+                "arguments at {at} fail the schema's {:?} keyword",
+                e.kind().keyword()
+            ),
+        ));
     }
     let mut paths = Vec::with_capacity(rule.paths.len());
     for (pointer, scope) in &rule.paths {

@@ -136,10 +136,10 @@ impl Tables {
         if self.live.remove(&id).is_none() {
             return;
         }
-        if self.revoked_order.len() == REVOKED_MEMORY {
-            if let Some(old) = self.revoked_order.pop_front() {
-                self.revoked.remove(&old);
-            }
+        if self.revoked_order.len() == REVOKED_MEMORY
+            && let Some(old) = self.revoked_order.pop_front()
+        {
+            self.revoked.remove(&old);
         }
         self.revoked.insert(id);
         self.revoked_order.push_back(id);
