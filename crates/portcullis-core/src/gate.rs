@@ -139,6 +139,11 @@ impl Gate {
         self.isolation
     }
 
+    /// The compiled allowlist.
+    pub fn policy(&self) -> &Policy {
+        &self.policy
+    }
+
     /// The session table.
     pub fn sessions(&self) -> &SessionTable {
         &self.sessions

@@ -173,6 +173,11 @@ impl Policy {
         errors.into_result().map(|()| Policy { capabilities })
     }
 
+    /// Whether any capability names `origin`: pages elsewhere get no session at all.
+    pub fn grants_origin(&self, origin: &Origin) -> bool {
+        self.capabilities.iter().any(|c| c.origins.contains(origin))
+    }
+
     /// Decides on an authentic `request` from `caller`.
     pub fn decide(&self, caller: Caller, request: Request) -> Result<Admitted, Rejection> {
         let (capability, paths) = self.evaluate(&caller, &request)?;

@@ -1,0 +1,209 @@
+// The Portcullis frontend bridge, injected into the main frame before any page script.
+//
+// It is a classic script, not an ES module, because webview initialization scripts run
+// as classic scripts; running first is what lets it keep its own references to the
+// builtins it uses, so page code that later overrides JSON, postMessage or Promise
+// cannot break or observe the bridge's plumbing.
+//
+// Page API (window.portcullis, frozen, non-writable):
+//   invoke(cmd, args?, {timeoutMs}?) -> Promise<result>   rejects with Error {code, message}
+//   emit(event, payload?) -> Promise<void>                 resolves once the core accepted it
+//   listen(event, handler) -> unlisten()                   core-to-frontend events
+//
+// The bridge is a convenience, not a security boundary: the main frame is untrusted, and
+// every message is checked by the isolation frame's hook and by the Rust gate.
+
+(() => {
+  "use strict";
+  const config = globalThis.__PORTCULLIS_CONFIG__;
+  delete globalThis.__PORTCULLIS_CONFIG__;
+
+  const { apply } = Reflect;
+  const { defineProperty, freeze } = Object;
+  const { parse } = JSON;
+  const { isView } = ArrayBuffer;
+  const portPost = MessagePort.prototype.postMessage;
+  const listen = EventTarget.prototype.addEventListener;
+  const appendChild = Node.prototype.appendChild;
+  const createElement = Document.prototype.createElement;
+  const setAttribute = Element.prototype.setAttribute;
+  const mapGet = Map.prototype.get;
+  const mapSet = Map.prototype.set;
+  const mapDelete = Map.prototype.delete;
+  const nativeFetch = globalThis.fetch;
+  const nativeSetTimeout = globalThis.setTimeout;
+  const nativeClearTimeout = globalThis.clearTimeout;
+  const NativeError = Error;
+  const NativePromise = Promise;
+  const NativeMap = Map;
+  const NativeUint8Array = Uint8Array;
+
+  const pending = new NativeMap();
+  const listeners = new NativeMap();
+  const queue = [];
+  let nextId = 1;
+  let port = null;
+  let failure = null;
+  let encodeRequest = null;
+
+  function portcullisError(error) {
+    const e = new NativeError(error.message);
+    e.code = error.code;
+    if (error.appCode !== undefined) e.appCode = error.appCode;
+    return e;
+  }
+
+  function settle(id, reply) {
+    const call = apply(mapGet, pending, [id]);
+    if (!call) return;
+    apply(mapDelete, pending, [id]);
+    nativeClearTimeout(call.timer);
+    if (!reply.ok) {
+      call.reject(portcullisError(reply.error));
+    } else if (call.kind === "event") {
+      call.resolve(undefined);
+    } else if (reply.bytes !== undefined) {
+      call.resolve(new NativeUint8Array(reply.bytes));
+    } else {
+      call.resolve(parse(reply.json));
+    }
+  }
+
+  function failAll(code, message) {
+    failure = { code, message };
+    for (const request of queue.splice(0)) settle(request.id, { ok: false, error: failure });
+  }
+
+  function transmit(request) {
+    if (config.isolation) {
+      const transfer = request.bytes ? [request.bytes.buffer] : [];
+      apply(portPost, port, [request, transfer]);
+      return;
+    }
+    // Brownfield mode (isolation off, insecure): the plain request straight to the core.
+    const body = request.bytes ? { bytes: request.bytes } : { json: request.json };
+    const plain = encodeRequest(request.kind, request.id, request.name, body);
+    apply(nativeFetch, globalThis, [config.ipcUrl, { method: "POST", body: plain }]).then(
+      async (response) => {
+        const type = response.headers.get("content-type") || "";
+        if (response.ok && type.startsWith("application/octet-stream")) {
+          settle(request.id, { ok: true, bytes: await response.arrayBuffer() });
+        } else if (response.ok) {
+          settle(request.id, { ok: true, json: await response.text() });
+        } else {
+          settle(request.id, { ok: false, error: await response.json() });
+        }
+      },
+      (e) => settle(request.id, { ok: false, error: { code: "E_ISOLATION_UNAVAILABLE", message: String(e) } }),
+    );
+  }
+
+  function ready() {
+    for (const request of queue.splice(0)) transmit(request);
+  }
+
+  function call(kind, name, args, options) {
+    return new NativePromise((resolve, reject) => {
+      if (typeof name !== "string") {
+        reject(portcullisError({ code: "E_BAD_REQUEST", message: `${kind} name must be a string` }));
+        return;
+      }
+      const id = nextId++;
+      const request = { id, kind, name };
+      if (args instanceof ArrayBuffer || isView(args)) {
+        // Copy into a fresh buffer that can be transferred without detaching the caller's.
+        const view = args instanceof ArrayBuffer ? new NativeUint8Array(args) : new NativeUint8Array(args.buffer, args.byteOffset, args.byteLength);
+        request.bytes = new NativeUint8Array(view);
+      } else if (config.isolation) {
+        request.args = args === undefined ? {} : args;
+      } else {
+        request.json = JSON.stringify(args === undefined ? {} : args);
+      }
+      const timeoutMs = (options && options.timeoutMs) || config.defaultTimeoutMs;
+      const timer = nativeSetTimeout(() => {
+        apply(mapDelete, pending, [id]);
+        reject(portcullisError({ code: "E_TIMEOUT", message: `no reply to ${kind} ${name} within ${timeoutMs} ms` }));
+      }, timeoutMs);
+      apply(mapSet, pending, [id, { kind, resolve, reject, timer }]);
+      if (failure) {
+        settle(id, { ok: false, error: failure });
+      } else if (port || (!config.isolation && encodeRequest)) {
+        transmit(request);
+      } else {
+        queue.push(request);
+      }
+    });
+  }
+
+  function onReply(event) {
+    const reply = event.data;
+    if (reply && typeof reply.id === "number") settle(reply.id, reply);
+  }
+
+  function startIsolation() {
+    const frame = apply(createElement, document, ["iframe"]);
+    apply(setAttribute, frame, ["sandbox", "allow-scripts"]);
+    apply(setAttribute, frame, ["src", config.isolationUrl]);
+    apply(setAttribute, frame, ["style", "display:none"]);
+    apply(setAttribute, frame, ["aria-hidden", "true"]);
+    apply(listen, window, [
+      "message",
+      (event) => {
+        if (port || event.source !== frame.contentWindow || !event.data) return;
+        if (event.data.portcullis === "ready" && event.ports.length === 1) {
+          port = event.ports[0];
+          port.onmessage = onReply;
+          ready();
+        } else if (event.data.portcullis === "unavailable") {
+          failAll("E_ISOLATION_UNAVAILABLE", event.data.message);
+        }
+      },
+    ]);
+    apply(appendChild, document.documentElement, [frame]);
+  }
+
+  function startBrownfield() {
+    import(config.sealerUrl).then(
+      (module) => {
+        encodeRequest = module.encodeRequest;
+        ready();
+      },
+      (e) => failAll("E_ISOLATION_UNAVAILABLE", `could not load the request encoder: ${e}`),
+    );
+  }
+
+  function deliverEvent(name, payload) {
+    const handlers = apply(mapGet, listeners, [name]);
+    if (!handlers) return;
+    for (const handler of [...handlers]) {
+      try {
+        handler({ event: name, payload });
+      } catch (e) {
+        console.error(`portcullis: listener for ${name} threw`, e);
+      }
+    }
+  }
+
+  const api = freeze({
+    invoke: (cmd, args, options) => call("command", cmd, args, options),
+    emit: (event, payload) => call("event", event, payload, undefined),
+    listen(event, handler) {
+      let handlers = apply(mapGet, listeners, [event]);
+      if (!handlers) {
+        handlers = new Set();
+        apply(mapSet, listeners, [event, handlers]);
+      }
+      handlers.add(handler);
+      return () => handlers.delete(handler);
+    },
+  });
+  defineProperty(globalThis, "portcullis", { value: api, writable: false, configurable: false });
+  defineProperty(globalThis, "__portcullis_event__", {
+    value: deliverEvent,
+    writable: false,
+    configurable: false,
+  });
+
+  if (config.isolation) startIsolation();
+  else startBrownfield();
+})();

@@ -1,0 +1,151 @@
+//! The `isolation://` protocol: the isolation frame's document (with this page load's
+//! key, once), its runtime, and the app's hook files.
+//!
+//! Key delivery rules, each enforced here:
+//! - only a request for the document itself (`/` or `/index.html`) can carry a key;
+//! - never to a request with an `Origin` header: those are made by scripts (fetch, XHR,
+//!   module and worker loads), while a frame navigation carries none;
+//! - once per page load of the webview (see [`crate::page`]);
+//! - the document's CSP includes `sandbox allow-scripts`, so even a frame created without
+//!   the `sandbox` attribute runs it with an opaque origin, and the runtime refuses to
+//!   start unless it is a sandboxed direct child of the top frame.
+
+use std::borrow::Cow;
+use std::path::Path;
+
+use base64::Engine as _;
+use base64::engine::general_purpose::STANDARD as B64;
+use portcullis_core::KeyGrant;
+use serde::Serialize;
+use wry::http::{Request, Response, StatusCode, header};
+use zeroize::Zeroizing;
+
+use crate::{Shared, assets};
+
+/// The runtime and sealer, embedded from `isolation-app/`.
+pub const RUNTIME_JS: &str = include_str!("../../../isolation-app/runtime.js");
+/// The wire-format sealer module.
+pub const SEALER_JS: &str = include_str!("../../../isolation-app/sealer.js");
+/// The default hook, used when the app's isolation directory has none.
+pub const DEFAULT_HOOK_JS: &str = include_str!("../../../isolation-app/hook.js");
+
+type Body = Cow<'static, [u8]>;
+
+/// Handles one `isolation://` request from webview `label`.
+pub fn handle(shared: &Shared, label: &str, request: &Request<Vec<u8>>) -> Response<Body> {
+    let path = request.uri().path();
+    match path {
+        "/" | "/index.html" => document(shared, label, request),
+        "/__portcullis/runtime.js" => script(RUNTIME_JS.as_bytes().into()),
+        "/__portcullis/sealer.js" => script(SEALER_JS.as_bytes().into()),
+        _ => match shared
+            .isolation_dir
+            .as_deref()
+            .and_then(|d| assets::resolve(d, path))
+        {
+            Some(file) => match std::fs::read(&file) {
+                Ok(bytes) => script_typed(bytes.into(), &assets::mime_for(&file)),
+                Err(_) => assets::status(StatusCode::NOT_FOUND, "not found"),
+            },
+            None if path == "/hook.js" => script(DEFAULT_HOOK_JS.as_bytes().into()),
+            None => assets::status(StatusCode::NOT_FOUND, "not found"),
+        },
+    }
+}
+
+fn document(shared: &Shared, label: &str, request: &Request<Vec<u8>>) -> Response<Body> {
+    let scripted = request.headers().contains_key(header::ORIGIN);
+    let grant = if scripted {
+        tracing::warn!(
+            target: "portcullis::audit",
+            webview = label,
+            "isolation document requested by a script (Origin header): served without a key"
+        );
+        None
+    } else {
+        shared.pages.take_key(&shared.gate, label)
+    };
+    if grant.is_none() && !scripted {
+        tracing::warn!(
+            target: "portcullis::audit",
+            webview = label,
+            "isolation document requested again in the same page load: served without a key"
+        );
+    }
+    let html = render(shared, label, grant.as_ref());
+    Response::builder()
+        .header(header::CONTENT_TYPE, "text/html; charset=utf-8")
+        .header(header::CACHE_CONTROL, "no-store")
+        .header("Content-Security-Policy", &shared.isolation_csp)
+        .header("X-Content-Type-Options", "nosniff")
+        .header("Referrer-Policy", "no-referrer")
+        .body(Cow::Owned(html))
+        .unwrap_or_else(|_| assets::status(StatusCode::INTERNAL_SERVER_ERROR, "internal error"))
+}
+
+/// This page load's session as the runtime reads it.
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct SessionData<'a> {
+    key: Option<&'a str>,
+    sid: Option<String>,
+    webview: &'a str,
+    origin: Option<String>,
+    hook: String,
+    hook_timeout_ms: u32,
+}
+
+/// The document: a JSON data block (never code) and the runtime module. The strings that
+/// hold the key are zeroized when dropped; the response body handed to the engine is the
+/// one copy that is not (the engine owns it from then on).
+fn render(shared: &Shared, label: &str, grant: Option<&KeyGrant>) -> Vec<u8> {
+    let key = grant.map(|g| Zeroizing::new(B64.encode(g.expose_key_for_isolation_frame())));
+    let session = SessionData {
+        key: key.as_deref().map(String::as_str),
+        sid: grant.map(|g| g.session().to_base64()),
+        webview: label,
+        origin: shared.pages.origin(label).map(|o| o.to_string()),
+        hook: format!("{}/hook.js", crate::ISOLATION_ORIGIN),
+        hook_timeout_ms: shared.gate.limits().hook_timeout_ms,
+    };
+    // Serializing plain strings and numbers cannot fail.
+    let data = Zeroizing::new(serde_json::to_string(&session).unwrap_or_default());
+    let mut html = Vec::with_capacity(data.len() + 320);
+    html.extend_from_slice(
+        b"<!doctype html>\n<html><head><meta charset=\"utf-8\"><title>isolation</title>\n\
+          <script type=\"application/json\" id=\"portcullis-session\">",
+    );
+    // `<` is escaped so the data can never close the script element.
+    for &b in data.as_bytes() {
+        if b == b'<' {
+            html.extend_from_slice(b"\\u003c");
+        } else {
+            html.push(b);
+        }
+    }
+    html.extend_from_slice(
+        b"</script>\n<script type=\"module\" src=\"/__portcullis/runtime.js\"></script>\n\
+          </head><body></body></html>\n",
+    );
+    html
+}
+
+fn script(body: Body) -> Response<Body> {
+    script_typed(body, "text/javascript")
+}
+
+fn script_typed(body: Body, mime: &str) -> Response<Body> {
+    Response::builder()
+        .header(header::CONTENT_TYPE, mime)
+        .header(header::CACHE_CONTROL, "no-store")
+        // Module scripts are fetched with CORS from the frame's opaque origin.
+        .header(header::ACCESS_CONTROL_ALLOW_ORIGIN, "*")
+        .header("X-Content-Type-Options", "nosniff")
+        .body(body)
+        .unwrap_or_else(|_| assets::status(StatusCode::INTERNAL_SERVER_ERROR, "internal error"))
+}
+
+/// Whether `dir` has the user's hook.
+pub fn has_hook(dir: &Path) -> bool {
+    dir.join("hook.js").is_file()
+}

@@ -1,0 +1,86 @@
+//! What Portcullis knows about each webview's current page: its origin, and whether the
+//! session key of this page load has been handed out yet.
+//!
+//! A page load is counted when the main frame commits a new document. That revokes the
+//! previous session (reload, navigation) and re-arms key delivery: the next request for
+//! the isolation document in that webview receives a fresh session key, and no request
+//! after it does, until the next page load.
+
+use std::collections::HashMap;
+use std::sync::Mutex;
+
+use portcullis_core::{Gate, KeyGrant, Origin};
+
+/// Schemes served by Portcullis whose Windows/Android spelling `http(s)://<scheme>.<host>`
+/// must be mapped back (see `Origin::from_page_url`).
+pub const CUSTOM_SCHEMES: &[&str] = &[crate::APP_SCHEME];
+
+#[derive(Default)]
+struct PageState {
+    /// Origin of the committed document, if it has one we understand.
+    origin: Option<Origin>,
+    /// Whether this page load's isolation document was already served with its key.
+    key_delivered: bool,
+}
+
+/// Page state of every webview.
+#[derive(Default)]
+pub struct Pages {
+    pages: Mutex<HashMap<String, PageState>>,
+}
+
+impl Pages {
+    fn with<T>(&self, label: &str, f: impl FnOnce(&mut PageState) -> T) -> T {
+        let mut pages = self.pages.lock().unwrap_or_else(|p| p.into_inner());
+        f(pages.entry(label.to_owned()).or_default())
+    }
+
+    /// The main frame of `label` committed a document at `url`: revoke the old session
+    /// and arm key delivery for the new page load.
+    pub fn committed(&self, gate: &Gate, label: &str, url: &str) {
+        let origin = Origin::from_page_url(url, CUSTOM_SCHEMES).ok();
+        gate.end_webview(label);
+        tracing::debug!(target: "portcullis::page", webview = label, url, "page load");
+        self.with(label, |p| {
+            p.origin = origin;
+            p.key_delivered = false;
+        });
+    }
+
+    /// The webview closed.
+    pub fn closed(&self, gate: &Gate, label: &str) {
+        gate.end_webview(label);
+        let mut pages = self.pages.lock().unwrap_or_else(|p| p.into_inner());
+        pages.remove(label);
+    }
+
+    /// The origin of `label`'s current page.
+    pub fn origin(&self, label: &str) -> Option<Origin> {
+        self.with(label, |p| p.origin.clone())
+    }
+
+    /// Issues this page load's session, once. `None` when it was already issued, when the
+    /// page has no origin the allowlist names, or when the OS random source failed.
+    pub fn take_key(&self, gate: &Gate, label: &str) -> Option<KeyGrant> {
+        let origin = self.with(label, |p| {
+            if p.key_delivered {
+                return None;
+            }
+            let origin = p.origin.clone()?;
+            p.key_delivered = true;
+            Some(origin)
+        })?;
+        if !gate.policy().grants_origin(&origin) {
+            tracing::warn!(
+                target: "portcullis::page",
+                webview = label,
+                origin = %origin,
+                "no session for a page whose origin no capability names"
+            );
+            return None;
+        }
+        gate.begin_page_load(label, origin)
+            .map_err(|e| tracing::error!(target: "portcullis::page", "cannot issue a session: {e}"))
+            .ok()
+    }
+}

@@ -1,0 +1,139 @@
+//! The transport: `POST ipc://localhost/` carries one envelope (binary, sealed by the
+//! isolation frame) and its HTTP response carries the reply. Request and reply are paired
+//! by the protocol itself, so even a message refused before decryption gets its error
+//! back to the right caller.
+//!
+//! Reply mapping (read by `isolation-app/runtime.js` and the bridge):
+//! - `200`, `application/json`: the command's JSON result (`null` for events);
+//! - `200`, `application/octet-stream`: the command's bytes result;
+//! - `4xx`/`5xx`, `application/json`: `{"code": "E_...", "message": "...", "appCode"?}`.
+//!
+//! wry's own IPC handler (`window.ipc`, and on Linux `window.webkit.messageHandlers.ipc`,
+//! reachable from every frame) is not a Portcullis transport, but everything arriving
+//! there still goes through the gate, so refusals are audited like any other.
+
+use std::borrow::Cow;
+use std::sync::Arc;
+
+use portcullis_core::router::{CallError, Dispatch, Payload, Response as Reply};
+use portcullis_core::{Attested, ErrorCode, Refusal};
+use wry::RequestAsyncResponder;
+use wry::http::{Method, Request, Response, StatusCode, header};
+
+use crate::Shared;
+
+type Body = Cow<'static, [u8]>;
+
+/// Handles one `ipc://` request from webview `label`, answering through `responder`.
+pub fn handle(
+    shared: &Arc<Shared>,
+    label: &str,
+    request: Request<Vec<u8>>,
+    responder: RequestAsyncResponder,
+) {
+    if request.method() == Method::OPTIONS {
+        responder.respond(preflight());
+        return;
+    }
+    if request.method() != Method::POST {
+        responder.respond(error(&CallError::new(
+            ErrorCode::Unsealed,
+            "the ipc transport takes POST requests carrying a sealed envelope",
+        )));
+        return;
+    }
+    match admit_and_dispatch(shared, label, request.body()) {
+        Ok(Dispatch::Ready(reply)) => responder.respond(reply_response(reply)),
+        Ok(Dispatch::Pending(future)) => {
+            shared
+                .pool
+                .spawn_ok(async move { responder.respond(reply_response(future.await)) });
+        }
+        Err(e) => responder.respond(error(&e)),
+    }
+}
+
+/// Messages that arrive at wry's IPC handler: gated (and audited), then dispatched;
+/// this channel has no way to answer, so any reply is dropped.
+pub fn handle_ipc_message(shared: &Arc<Shared>, label: &str, request: Request<String>) {
+    match admit_and_dispatch(shared, label, request.body().as_bytes()) {
+        Ok(Dispatch::Ready(_)) => {}
+        Ok(Dispatch::Pending(future)) => shared.pool.spawn_ok(async move {
+            let _ = future.await;
+        }),
+        Err(_) => {}
+    }
+}
+
+fn admit_and_dispatch(
+    shared: &Arc<Shared>,
+    label: &str,
+    body: &[u8],
+) -> Result<Dispatch, CallError> {
+    let Some(origin) = shared.pages.origin(label) else {
+        return Err(CallError::new(
+            ErrorCode::UnknownSession,
+            "this webview has no page loaded from an origin Portcullis understands",
+        ));
+    };
+    let facts = Attested {
+        webview: label,
+        origin: &origin,
+    };
+    match shared.gate.admit(body, facts) {
+        Ok(admitted) => Ok(shared.router.dispatch(admitted)),
+        Err(Refusal { rejection, .. }) => Err(CallError::new(rejection.code, rejection.message)),
+    }
+}
+
+fn reply_response(reply: Reply) -> Response<Body> {
+    match reply.result {
+        Ok(Payload::Json(text)) => ok("application/json", Cow::Owned(text.into_bytes())),
+        Ok(Payload::Bytes(bytes)) => ok("application/octet-stream", Cow::Owned(bytes)),
+        Err(e) => error(&e),
+    }
+}
+
+fn ok(mime: &str, body: Body) -> Response<Body> {
+    Response::builder()
+        .status(StatusCode::OK)
+        .header(header::CONTENT_TYPE, mime)
+        .header(header::ACCESS_CONTROL_ALLOW_ORIGIN, "*")
+        .header(header::CACHE_CONTROL, "no-store")
+        .body(body)
+        .unwrap_or_else(|_| Response::new(Cow::Borrowed(&b""[..])))
+}
+
+/// The HTTP status for a code: 4xx for refusals caused by the message, 5xx otherwise.
+pub fn status_for(code: ErrorCode) -> StatusCode {
+    match code {
+        ErrorCode::NotAllowed | ErrorCode::Denied | ErrorCode::OutOfScope => StatusCode::FORBIDDEN,
+        ErrorCode::TooLarge => StatusCode::PAYLOAD_TOO_LARGE,
+        ErrorCode::UnknownCommand => StatusCode::NOT_FOUND,
+        ErrorCode::Handler | ErrorCode::HandlerPanicked | ErrorCode::Internal => {
+            StatusCode::INTERNAL_SERVER_ERROR
+        }
+        _ => StatusCode::BAD_REQUEST,
+    }
+}
+
+fn error(e: &CallError) -> Response<Body> {
+    let body = serde_json::to_vec(e).unwrap_or_default();
+    Response::builder()
+        .status(status_for(e.code))
+        .header(header::CONTENT_TYPE, "application/json")
+        .header(header::ACCESS_CONTROL_ALLOW_ORIGIN, "*")
+        .header(header::CACHE_CONTROL, "no-store")
+        .body(Cow::Owned(body))
+        .unwrap_or_else(|_| Response::new(Cow::Borrowed(&b""[..])))
+}
+
+fn preflight() -> Response<Body> {
+    Response::builder()
+        .status(StatusCode::NO_CONTENT)
+        .header(header::ACCESS_CONTROL_ALLOW_ORIGIN, "*")
+        .header(header::ACCESS_CONTROL_ALLOW_METHODS, "POST")
+        .header(header::ACCESS_CONTROL_MAX_AGE, "600")
+        .body(Cow::Borrowed(&b""[..]))
+        .unwrap_or_else(|_| Response::new(Cow::Borrowed(&b""[..])))
+}

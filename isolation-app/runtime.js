@@ -1,0 +1,168 @@
+// The Portcullis isolation runtime. Runs inside the hidden, sandboxed isolation frame.
+//
+// 1. Reads this page load's session (key, id, webview label) from the JSON data block
+//    the Rust side put in the document, removes the block, and imports the key as
+//    non-extractable. The document is served once per page load; no other request gets it.
+// 2. Opens a private MessageChannel to its parent (the app's main frame) and accepts
+//    requests only on that port. Messages posted to the window itself, from any frame,
+//    are ignored.
+// 3. For each request: runs the app's validation hook (sync or async) under a timeout,
+//    seals the (possibly changed) request with AES-256-GCM, posts it to the Rust gate over
+//    the ipc:// protocol, and returns the gate's answer to the parent.
+//
+// Replies to the parent are {id, ok: true, json} | {id, ok: true, bytes} |
+// {id, ok: false, error: {code, message, appCode?}}.
+
+import { Sealer, encodeRequest, fromBase64 } from "./sealer.js";
+
+const IPC_URL = "ipc://localhost/";
+
+function readSession() {
+  const block = document.getElementById("portcullis-session");
+  if (!block) return null;
+  const session = JSON.parse(block.textContent);
+  block.remove();
+  return session;
+}
+
+function unavailable(message) {
+  // Tell the parent, so queued calls fail with a clear code instead of timing out.
+  window.parent.postMessage({ portcullis: "unavailable", message }, "*");
+}
+
+function rejectWith(code, message) {
+  return { ok: false, error: { code, message: String(message) } };
+}
+
+/** Finds the hook: an ES module default export, or a global as Tauri hooks assign it. */
+async function loadHook(url) {
+  const module = await import(url);
+  const hook =
+    (typeof module.default === "function" && module.default) ||
+    globalThis.__PORTCULLIS_HOOK__ ||
+    globalThis.__TAURI_ISOLATION_HOOK__;
+  return typeof hook === "function" ? hook : null;
+}
+
+/** Runs the hook under a timeout. Resolves to the payload to send, or a rejection. */
+async function validate(hook, request, context, timeoutMs) {
+  // Tauri's hook contract: one object {cmd, callback, error, payload, options}; the hook
+  // returns it (possibly changed). Portcullis adds `kind` and a second argument, context.
+  const message = {
+    cmd: request.name,
+    kind: request.kind,
+    callback: request.id,
+    error: request.id,
+    payload: request.args ?? request.bytes,
+    options: {},
+  };
+  let timer;
+  const timeout = new Promise((resolve) => {
+    timer = setTimeout(
+      () => resolve(rejectWith("E_HOOK_TIMEOUT", `validation hook did not settle within ${timeoutMs} ms`)),
+      timeoutMs,
+    );
+  });
+  const verdict = (async () => {
+    let result;
+    try {
+      result = await hook(message, context);
+    } catch (reason) {
+      const text = reason instanceof Error ? reason.message : reason;
+      return rejectWith("E_HOOK_REJECTED", text ?? "validation hook rejected the call");
+    }
+    if (result === false) return rejectWith("E_HOOK_REJECTED", "validation hook returned false");
+    if (result === true || result === undefined) return { ok: true, payload: message.payload };
+    if (result !== null && typeof result === "object") {
+      return { ok: true, payload: "payload" in result ? result.payload : message.payload };
+    }
+    return rejectWith(
+      "E_HOOK_REJECTED",
+      "validation hook must return the message, true or undefined to pass, or false to reject",
+    );
+  })();
+  try {
+    return await Promise.race([verdict, timeout]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+function bodyOf(payload) {
+  if (payload instanceof ArrayBuffer) return { bytes: new Uint8Array(payload) };
+  if (ArrayBuffer.isView(payload)) {
+    return { bytes: new Uint8Array(payload.buffer, payload.byteOffset, payload.byteLength) };
+  }
+  return { json: JSON.stringify(payload === undefined ? {} : payload) };
+}
+
+async function send(sealer, request, payload) {
+  const plaintext = encodeRequest(request.kind, request.id, request.name, bodyOf(payload));
+  const sealed = await sealer.seal(plaintext, "binary");
+  let response;
+  try {
+    response = await fetch(IPC_URL, { method: "POST", body: sealed });
+  } catch (e) {
+    return rejectWith("E_ISOLATION_UNAVAILABLE", `transport failed: ${e}`);
+  }
+  const type = response.headers.get("content-type") || "";
+  if (response.ok && type.startsWith("application/octet-stream")) {
+    return { ok: true, bytes: await response.arrayBuffer() };
+  }
+  if (response.ok) return { ok: true, json: await response.text() };
+  try {
+    return { ok: false, error: await response.json() };
+  } catch (e) {
+    return rejectWith("E_INTERNAL", `unreadable error reply (HTTP ${response.status})`);
+  }
+}
+
+async function start() {
+  if (self.origin !== "null" || window.parent === window || window.parent !== window.top) {
+    // Not sandboxed, or not the direct child of the top frame: refuse to act as a sealer.
+    unavailable("isolation frame must be a sandboxed direct child of the main frame");
+    return;
+  }
+  const session = readSession();
+  if (!session || !session.key) {
+    unavailable("no session key for this document (the key is delivered once per page load)");
+    return;
+  }
+  const sealer = await Sealer.create({
+    keyBytes: fromBase64(session.key),
+    sid: fromBase64(session.sid),
+    label: session.webview,
+  });
+  delete session.key;
+  const context = Object.freeze({ webview: session.webview, origin: session.origin });
+  let hook = null;
+  try {
+    hook = await loadHook(session.hook);
+  } catch (e) {
+    console.error(`portcullis: could not load the validation hook: ${e}`);
+  }
+
+  const { port1, port2 } = new MessageChannel();
+  port1.onmessage = async (event) => {
+    const request = event.data;
+    if (!request || typeof request.id !== "number") return;
+    const respond = (reply) => {
+      const transfer = reply.bytes ? [reply.bytes] : [];
+      port1.postMessage({ id: request.id, ...reply }, transfer);
+    };
+    if (request.kind !== "command" && request.kind !== "event") {
+      respond(rejectWith("E_BAD_REQUEST", "kind must be command or event"));
+      return;
+    }
+    if (!hook) {
+      respond(rejectWith("E_HOOK_REJECTED", "no validation hook is installed: every call is refused"));
+      return;
+    }
+    const ctx = { ...context, kind: request.kind };
+    const verdict = await validate(hook, request, Object.freeze(ctx), session.hookTimeoutMs);
+    respond(verdict.ok ? await send(sealer, request, verdict.payload) : verdict);
+  };
+  window.parent.postMessage({ portcullis: "ready" }, "*", [port2]);
+}
+
+start().catch((e) => unavailable(`isolation runtime failed to start: ${e}`));
