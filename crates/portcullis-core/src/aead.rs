@@ -161,8 +161,12 @@ impl AeadBackend for RustCryptoBackend {
 
     fn expand_key(&self, key: &[u8; KEY_LEN]) -> Box<dyn AeadKey> {
         use aes_gcm::KeyInit;
-        let key = aes_gcm::Key::<aes_gcm::Aes256Gcm>::from(*key);
-        Box::new(RustCryptoKey(aes_gcm::Aes256Gcm::new(&key)))
+        // From a slice, so no stack copy of the key is left behind; the expanded key is
+        // zeroized on drop (the crate's `zeroize` feature).
+        match aes_gcm::Aes256Gcm::new_from_slice(&key[..]) {
+            Ok(cipher) => Box::new(RustCryptoKey(cipher)),
+            Err(_) => unreachable!("Aes256Gcm takes 32-byte keys"),
+        }
     }
 }
 

@@ -303,7 +303,7 @@ impl Config {
         matches!(self.app.security.pattern, Pattern::Isolation { .. })
     }
 
-    fn check(&self, errors: &mut ConfigErrors) {
+    pub(crate) fn check(&self, errors: &mut ConfigErrors) {
         let sec = &self.app.security;
         if let Pattern::Isolation { options } = &sec.pattern {
             let p = "app.security.pattern.options.dir";

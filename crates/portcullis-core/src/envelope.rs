@@ -229,9 +229,11 @@ fn explain_bad_json(bytes: &[u8], e: serde_json::Error) -> Rejection {
             ErrorCode::Unsealed,
             "JSON message without a \"v\" field is not a sealed envelope: every IPC message must be sealed by the isolation frame",
         ),
-        Ok(VersionOnly { v: Some(v) }) if v != serde_json::json!(VERSION) => Rejection::new(
+        Ok(VersionOnly {
+            v: Some(serde_json::Value::Number(n)),
+        }) if n.as_u64().is_some_and(|v| v != u64::from(VERSION)) => Rejection::new(
             ErrorCode::UnsupportedVersion,
-            format!("envelope version {v} (this build speaks {VERSION})"),
+            format!("envelope version {n} (this build speaks {VERSION})"),
         ),
         _ => malformed(format!("JSON envelope: {e}")),
     }
@@ -325,7 +327,8 @@ impl Sealer {
     }
 
     /// Continues at `seq` instead of 1. The caller promises that no number from `seq`
-    /// onwards was sealed under this key before (used by the known-answer vectors).
+    /// onwards was sealed under this key before. For the known-answer vectors only.
+    #[doc(hidden)]
     pub fn starting_at(mut self, seq: u64) -> Self {
         self.next_seq = seq.max(1);
         self
@@ -465,6 +468,10 @@ mod tests {
         assert_eq!(code(dup.as_bytes()), ErrorCode::Malformed);
         let v2 = json.replacen(r#""v":1"#, r#""v":2"#, 1);
         assert_eq!(code(v2.as_bytes()), ErrorCode::UnsupportedVersion);
+        for odd in [r#""v":1.0"#, r#""v":"1""#, r#""v":-1"#] {
+            let bent = json.replacen(r#""v":1"#, odd, 1);
+            assert_eq!(code(bent.as_bytes()), ErrorCode::Malformed, "{odd}");
+        }
         let seq0 = json.replacen(r#""seq":1"#, r#""seq":0"#, 1);
         assert_eq!(code(seq0.as_bytes()), ErrorCode::Malformed);
         let seq2 = json.replacen(r#""seq":1"#, r#""seq":2"#, 1);

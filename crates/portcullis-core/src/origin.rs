@@ -53,15 +53,23 @@ impl Origin {
         }
         let (host, port) = match authority.rsplit_once(':') {
             Some((host, port)) => {
-                let port: u16 = port
-                    .parse()
-                    .map_err(|_| err("port is not a number 0-65535"))?;
+                let canonical = !port.is_empty()
+                    && port.bytes().all(|b| b.is_ascii_digit())
+                    && (port == "0" || !port.starts_with('0'));
+                let port: u16 = port.parse().ok().filter(|_| canonical).ok_or(err(
+                    "port must be decimal digits 0-65535 without a sign or leading zeros",
+                ))?;
                 (host, Some(port))
             }
             _ => (authority, None),
         };
         if host.is_empty() {
             return Err(err("empty host"));
+        }
+        if host.split('.').any(str::is_empty) {
+            return Err(err(
+                "host has an empty label (leading, trailing or doubled '.')",
+            ));
         }
         if !host
             .bytes()
@@ -198,6 +206,11 @@ mod tests {
             "1app://localhost",
             "app://localhost:99999",
             "app://localhost:",
+            "app://localhost:+1",
+            "app://localhost:080",
+            "app://a..b",
+            "app://.localhost",
+            "app://localhost.",
         ] {
             assert!(Origin::parse(bad).is_err(), "{bad:?} parsed");
         }

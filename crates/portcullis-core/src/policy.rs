@@ -38,13 +38,26 @@ pub struct Caller {
     pub seq: u64,
 }
 
-/// A request the policy admitted. Only the policy can build one.
-#[derive(Debug)]
+/// A request the policy admitted. Only the policy can build one. `Debug` shows the
+/// caller, name and capability, not the arguments or path values.
 pub struct Admitted {
     caller: Caller,
     request: Request,
     capability: Arc<str>,
     paths: Vec<(String, PathBuf)>,
+}
+
+impl fmt::Debug for Admitted {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Admitted")
+            .field("caller", &self.caller)
+            .field("kind", &self.request.kind)
+            .field("name", &self.request.name)
+            .field("body", &self.request.body)
+            .field("capability", &self.capability)
+            .field("paths", &self.paths.len())
+            .finish()
+    }
 }
 
 impl Admitted {
@@ -125,10 +138,14 @@ impl fmt::Debug for Policy {
 }
 
 impl Policy {
-    /// Compiles the capabilities of `config`: window globs, origins, schemas, scopes.
-    /// Every error names its JSON path.
+    /// Validates `config` and compiles its capabilities: window globs, origins, schemas,
+    /// scopes. Every error names its JSON path.
     pub fn compile(config: &Config, vars: &ScopeVars) -> Result<Policy, ConfigErrors> {
         let mut errors = ConfigErrors(Vec::new());
+        config.check(&mut errors);
+        if !errors.0.is_empty() {
+            return Err(errors);
+        }
         let mut capabilities = Vec::new();
         for (i, cap) in config.app.security.capabilities.iter().enumerate() {
             let at = format!("app.security.capabilities[{i}]");
@@ -260,13 +277,14 @@ fn check_rule(
     if let Some(schema) = &rule.schema
         && let Err(e) = schema.validate(args)
     {
-        // The instance path and keyword say what is wrong without echoing the value.
+        // The instance path and keyword say what is wrong without echoing the value; the
+        // path holds keys the page chose, so it is quoted with escapes (no log injection).
         let at = e.instance_path().to_string();
         let at = if at.is_empty() { "/".to_owned() } else { at };
         return Err(Rejection::new(
             ErrorCode::InvalidArgs,
             format!(
-                "arguments at {at} fail the schema's {:?} keyword",
+                "arguments at {at:?} fail the schema's {:?} keyword",
                 e.kind().keyword()
             ),
         ));
@@ -293,10 +311,12 @@ fn check_rule(
     Ok(paths)
 }
 
+/// Globs over labels and names. Neither is a path, so `*` matches `/` too: a deny of
+/// `fs*` must cover `fs/read` as well as `fs.read`.
 fn globs(patterns: &[String], at: &str, errors: &mut ConfigErrors) -> GlobSet {
     let mut set = GlobSetBuilder::new();
     for (j, p) in patterns.iter().enumerate() {
-        match GlobBuilder::new(p).literal_separator(true).build() {
+        match GlobBuilder::new(p).literal_separator(false).build() {
             Ok(g) => {
                 set.add(g);
             }
@@ -328,11 +348,20 @@ fn rules(
                 })
                 .ok()
         });
-        let paths = rule
-            .paths
-            .iter()
-            .filter_map(|(ptr, scope)| scope_index.get(scope).map(|&i| (ptr.clone(), i)))
-            .collect();
+        let mut paths = Vec::new();
+        for (pointer, scope) in &rule.paths {
+            match scope_index.get(scope) {
+                Some(&i) if pointer.is_empty() || pointer.starts_with('/') => {
+                    paths.push((pointer.clone(), i));
+                }
+                // Refused here as well as in `Config::from_json`: a `Config` built any
+                // other way must not lose a path check silently.
+                _ => errors.push(
+                    format!("{rp}.paths"),
+                    format!("{pointer:?} → {scope:?}: needs a JSON pointer and a scope defined in this capability"),
+                ),
+            }
+        }
         if allow
             .insert(
                 rule.name.clone(),
@@ -470,6 +499,39 @@ mod tests {
                 cmd("both.sides", json!({}))
             )
             .is_ok()
+        );
+    }
+
+    #[test]
+    fn name_deny_globs_cross_slashes() {
+        let p = policy(json!([{
+            "identifier": "c", "windows": ["main"], "origins": ["app://localhost"],
+            "commands": {"allow": ["fs/read", "fs.read", "ok"], "deny": ["fs*"]}
+        }]));
+        for name in ["fs/read", "fs.read"] {
+            assert_eq!(
+                code(&p, caller("main", "app://localhost"), cmd(name, json!({}))),
+                ErrorCode::Denied,
+                "{name}"
+            );
+        }
+        assert!(
+            p.decide(caller("main", "app://localhost"), cmd("ok", json!({})))
+                .is_ok()
+        );
+    }
+
+    #[test]
+    fn compile_validates_configs_built_without_from_json() {
+        let config: Config = serde_json::from_value(json!({"app": {"security": {
+            "pattern": {"use": "brownfield"},
+            "capabilities": [{"identifier": "c", "windows": ["main"], "origins": ["app://localhost"],
+                "commands": {"allow": [{"name": "fs.read", "paths": {"/path": "missing"}}]}}]
+        }}})).unwrap();
+        let errs = Policy::compile(&config, &ScopeVars::new()).unwrap_err().0;
+        assert_eq!(
+            errs[0].path,
+            "app.security.capabilities[0].commands.allow[0].paths"
         );
     }
 

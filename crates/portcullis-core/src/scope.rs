@@ -71,7 +71,9 @@ impl CompiledScope {
         })
     }
 
-    /// Checks `path`; on success returns its lexical normal form.
+    /// Checks `path`; on success returns the path with symlinks resolved, which is the
+    /// path a handler should open (still racy against a concurrent symlink swap: open it
+    /// with `O_NOFOLLOW`/`openat2(RESOLVE_BENEATH)` where that matters).
     pub fn check(&self, path: &str) -> Result<PathBuf, ScopeError> {
         if path.contains('\0') || !path.starts_with('/') {
             return Err(ScopeError::NotAbsolute);
@@ -80,17 +82,26 @@ impl CompiledScope {
         if !self.contains(&lexical) {
             return Err(ScopeError::Outside);
         }
-        let resolved = resolve_existing_prefix(&lexical);
+        let resolved = resolve(&lexical).ok_or(ScopeError::SymlinkEscape)?;
         if resolved != lexical && !self.contains(&resolved) {
             return Err(ScopeError::SymlinkEscape);
         }
-        Ok(lexical)
+        Ok(resolved)
     }
 
+    /// Inside an allow glob and not denied. A directory is denied too when a deny glob
+    /// covers every name directly inside it (`dir/**`, `dir/*`), so carving out `dir/**`
+    /// also carves out `dir`.
     fn contains(&self, path: &Path) -> bool {
-        self.allow.is_match(path) && !self.deny.is_match(path)
+        self.allow.is_match(path)
+            && !self.deny.is_match(path)
+            && !self.deny.is_match(path.join(PROBE_NAME))
     }
 }
+
+/// A name no real pattern targets: used to ask "does a deny glob cover everything in
+/// this directory?".
+const PROBE_NAME: &str = "\u{1}portcullis-probe\u{1}";
 
 fn build(patterns: &[String], vars: &ScopeVars) -> Result<GlobSet, String> {
     let mut set = GlobSetBuilder::new();
@@ -145,8 +156,10 @@ fn normalize(path: &Path) -> Result<PathBuf, ScopeError> {
     Ok(out)
 }
 
-/// Resolves symlinks in the longest prefix of `path` that exists; appends the rest.
-fn resolve_existing_prefix(path: &Path) -> PathBuf {
+/// Resolves symlinks in the longest prefix of `path` that exists and appends the rest.
+/// `None` when some component is a symlink whose target does not exist: a dangling link
+/// could later be created to point anywhere, so it never counts as inside.
+fn resolve(path: &Path) -> Option<PathBuf> {
     let mut existing = path;
     let mut tail = Vec::new();
     loop {
@@ -155,14 +168,19 @@ fn resolve_existing_prefix(path: &Path) -> PathBuf {
             for part in tail.iter().rev() {
                 out.push(part);
             }
-            return out;
+            return Some(out);
+        }
+        if existing.symlink_metadata().is_ok() {
+            // It exists as a directory entry but does not resolve: a dangling symlink
+            // (or a loop).
+            return None;
         }
         match (existing.parent(), existing.file_name()) {
             (Some(parent), Some(name)) => {
                 tail.push(name.to_owned());
                 existing = parent;
             }
-            _ => return path.to_path_buf(),
+            _ => return Some(path.to_path_buf()),
         }
     }
 }
@@ -235,12 +253,26 @@ mod tests {
     }
 
     #[test]
+    fn denying_a_directory_tree_denies_the_directory_itself() {
+        let s = scope(
+            &["/srv/data/**"],
+            &["/srv/data/private/**"],
+            &ScopeVars::new(),
+        );
+        assert_eq!(s.check("/srv/data/private"), Err(ScopeError::Outside));
+        assert_eq!(s.check("/srv/data/private/"), Err(ScopeError::Outside));
+        assert_eq!(s.check("/srv/data/private/a"), Err(ScopeError::Outside));
+        assert!(s.check("/srv/data/public").is_ok());
+        assert!(s.check("/srv/data/privateer").is_ok());
+    }
+
+    #[test]
     fn symlink_out_of_scope_is_refused_and_inside_is_fine() {
         let root = tempfile::tempdir().unwrap();
         let root = root.path().canonicalize().unwrap();
         let notes = root.join("notes");
         let outside = root.join("outside");
-        std::fs::create_dir_all(&notes).unwrap();
+        std::fs::create_dir_all(notes.join("real")).unwrap();
         std::fs::create_dir_all(&outside).unwrap();
         std::fs::write(outside.join("secret"), "x").unwrap();
         std::os::unix::fs::symlink(&outside, notes.join("link")).unwrap();
@@ -254,7 +286,22 @@ mod tests {
             Err(ScopeError::SymlinkEscape)
         );
         assert!(s.check(&p("inner/new-file")).is_ok());
-        assert!(s.check(&p("plain.txt")).is_ok());
+        assert_eq!(s.check(&p("plain.txt")).unwrap(), notes.join("plain.txt"));
+    }
+
+    #[test]
+    fn dangling_symlink_is_refused_and_the_resolved_path_is_returned() {
+        let root = tempfile::tempdir().unwrap();
+        let root = root.path().canonicalize().unwrap();
+        let notes = root.join("notes");
+        std::fs::create_dir_all(notes.join("real")).unwrap();
+        std::os::unix::fs::symlink(root.join("outside/pwned"), notes.join("x.md")).unwrap();
+        std::os::unix::fs::symlink(notes.join("real"), notes.join("alias")).unwrap();
+        let vars = ScopeVars::new().with("NOTES", &notes);
+        let s = scope(&["$NOTES/**"], &[], &vars);
+        let p = |rel: &str| notes.join(rel).to_str().unwrap().to_owned();
+        assert_eq!(s.check(&p("x.md")), Err(ScopeError::SymlinkEscape));
+        assert_eq!(s.check(&p("alias/a")).unwrap(), notes.join("real/a"));
     }
 
     #[test]

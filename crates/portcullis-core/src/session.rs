@@ -15,7 +15,7 @@ use std::fmt;
 use std::sync::{Arc, Mutex, RwLock};
 
 use rand::TryRng as _;
-use zeroize::Zeroizing;
+use zeroize::Zeroize;
 
 use crate::aead::{AeadBackend, AeadKey, KEY_LEN};
 use crate::envelope::{MAX_LABEL_LEN, SESSION_ID_LEN, Sealer, SessionId};
@@ -55,8 +55,37 @@ impl fmt::Debug for Session {
 pub struct KeyGrant {
     session: SessionId,
     label: String,
-    key: Zeroizing<[u8; KEY_LEN]>,
+    key: RawKey,
     backend: &'static dyn AeadBackend,
+}
+
+/// The raw key bytes of a session: on the heap (moves leave no copies behind), zeroized
+/// on drop, never printed.
+pub struct RawKey(Box<[u8; KEY_LEN]>);
+
+impl RawKey {
+    fn zeroed() -> Self {
+        RawKey(Box::new([0u8; KEY_LEN]))
+    }
+}
+
+impl std::ops::Deref for RawKey {
+    type Target = [u8; KEY_LEN];
+    fn deref(&self) -> &[u8; KEY_LEN] {
+        &self.0
+    }
+}
+
+impl Drop for RawKey {
+    fn drop(&mut self) {
+        self.0.zeroize();
+    }
+}
+
+impl fmt::Debug for RawKey {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("RawKey(<redacted>)")
+    }
 }
 
 impl fmt::Debug for KeyGrant {
@@ -80,20 +109,17 @@ impl KeyGrant {
         &self.label
     }
 
-    /// The raw key, for the one place that hands it to the isolation frame. Whatever the
+    /// The raw key, for the one place that hands it to the isolation frame. Consumes the
+    /// grant: a key goes to exactly one sealer, so its nonces never repeat. Whatever the
     /// caller copies it into must be zeroized too.
-    pub fn expose_key_for_isolation_frame(&self) -> &[u8; KEY_LEN] {
-        &self.key
+    pub fn into_isolation_key(self) -> RawKey {
+        self.key
     }
 
-    /// A Rust-side sealer for this session (tests, benches, native clients). Consumes the
-    /// grant: a session has one sealer.
+    /// A Rust-side sealer for this session (tests, benches, native clients), instead of
+    /// the isolation frame. Consumes the grant: a session has one sealer.
     pub fn into_sealer(self) -> Sealer {
-        Sealer::new(
-            self.backend.expand_key(&self.key),
-            self.session,
-            self.label.clone(),
-        )
+        Sealer::new(self.backend.expand_key(&self.key), self.session, self.label)
     }
 }
 
@@ -184,10 +210,10 @@ impl SessionTable {
                 format!("webview label longer than {MAX_LABEL_LEN} bytes"),
             ));
         }
-        let mut key = Zeroizing::new([0u8; KEY_LEN]);
+        let mut key = RawKey::zeroed();
         let mut id = [0u8; SESSION_ID_LEN];
         let mut os = rand::rngs::SysRng;
-        os.try_fill_bytes(&mut key[..])
+        os.try_fill_bytes(&mut key.0[..])
             .and_then(|()| os.try_fill_bytes(&mut id))
             .map_err(|e| Rejection::new(ErrorCode::Internal, format!("OS random source: {e}")))?;
         let id = SessionId(id);
@@ -276,11 +302,9 @@ mod tests {
         let a = t.begin_page_load("main", app()).unwrap();
         let b = t.begin_page_load("other", app()).unwrap();
         assert_ne!(a.session(), b.session());
-        assert_ne!(
-            a.expose_key_for_isolation_frame(),
-            b.expose_key_for_isolation_frame()
-        );
-        assert_ne!(a.expose_key_for_isolation_frame(), &[0u8; KEY_LEN]);
+        let (a, b) = (a.into_isolation_key(), b.into_isolation_key());
+        assert_ne!(*a, *b);
+        assert_ne!(*a, [0u8; KEY_LEN]);
         assert_eq!(t.live_count(), 2);
     }
 
@@ -329,8 +353,8 @@ mod tests {
     fn debug_output_never_shows_the_key() {
         let t = table();
         let grant = t.begin_page_load("main", app()).unwrap();
-        let key = *grant.expose_key_for_isolation_frame();
         let shown = format!("{grant:?} {:?} {t:?}", t.get(&grant.session()).unwrap());
+        let key = *grant.into_isolation_key();
         assert!(shown.contains("<redacted>"));
         let hex: String = key.iter().map(|b| format!("{b:02x}")).collect();
         assert!(!shown.contains(&hex));

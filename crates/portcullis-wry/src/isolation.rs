@@ -72,7 +72,7 @@ fn document(shared: &Shared, label: &str, request: &Request<Vec<u8>>) -> Respons
             "isolation document requested again in the same page load: served without a key"
         );
     }
-    let html = render(shared, label, grant.as_ref());
+    let html = render(shared, label, grant);
     Response::builder()
         .header(header::CONTENT_TYPE, "text/html; charset=utf-8")
         .header(header::CACHE_CONTROL, "no-store")
@@ -98,11 +98,12 @@ struct SessionData<'a> {
 /// The document: a JSON data block (never code) and the runtime module. The strings that
 /// hold the key are zeroized when dropped; the response body handed to the engine is the
 /// one copy that is not (the engine owns it from then on).
-fn render(shared: &Shared, label: &str, grant: Option<&KeyGrant>) -> Vec<u8> {
-    let key = grant.map(|g| Zeroizing::new(B64.encode(g.expose_key_for_isolation_frame())));
+fn render(shared: &Shared, label: &str, grant: Option<KeyGrant>) -> Vec<u8> {
+    let sid = grant.as_ref().map(|g| g.session().to_base64());
+    let key = grant.map(|g| Zeroizing::new(B64.encode(*g.into_isolation_key())));
     let session = SessionData {
         key: key.as_deref().map(String::as_str),
-        sid: grant.map(|g| g.session().to_base64()),
+        sid,
         webview: label,
         origin: shared.pages.origin(label).map(|o| o.to_string()),
         hook: format!("{}/hook.js", crate::ISOLATION_ORIGIN),

@@ -161,14 +161,14 @@ impl PortcullisBuilder {
             Pattern::Isolation { options } => Some(self.config_dir.join(&options.dir)),
             _ => None,
         };
-        if let Some(dir) = &isolation_dir {
-            if !isolation::has_hook(dir) {
-                tracing::warn!(
-                    target: "portcullis",
-                    "{}/hook.js not found: the default hook (which only checks the name) is used",
-                    dir.display()
-                );
-            }
+        if let Some(dir) = &isolation_dir
+            && !isolation::has_hook(dir)
+        {
+            tracing::warn!(
+                target: "portcullis",
+                "{}/hook.js not found: the default hook (which only checks the name) is used",
+                dir.display()
+            );
         }
         let isolation = isolation_dir.is_some();
         let base_csp = self
@@ -347,10 +347,10 @@ impl Portcullis {
                 .iter()
                 .filter(|(label, _)| event.target.as_deref().is_none_or(|t| t == label.as_str()));
             for (label, webview) in targets {
-                if let Some(webview) = webview.upgrade() {
-                    if let Err(e) = webview.evaluate_script(&event.script) {
-                        tracing::warn!(target: "portcullis", webview = label.as_str(), "event delivery failed: {e}");
-                    }
+                if let Some(webview) = webview.upgrade()
+                    && let Err(e) = webview.evaluate_script(&event.script)
+                {
+                    tracing::warn!(target: "portcullis", webview = label.as_str(), "event delivery failed: {e}");
                 }
             }
         }

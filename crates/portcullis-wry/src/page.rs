@@ -11,9 +11,14 @@ use std::sync::Mutex;
 
 use portcullis_core::{Gate, KeyGrant, Origin};
 
-/// Schemes served by Portcullis whose Windows/Android spelling `http(s)://<scheme>.<host>`
-/// must be mapped back (see `Origin::from_page_url`).
-pub const CUSTOM_SCHEMES: &[&str] = &[crate::APP_SCHEME];
+/// Schemes served by Portcullis whose page origin the engine spells
+/// `http(s)://<scheme>.<host>`: only on Windows and Android. Elsewhere `http://app.localhost`
+/// is an ordinary http origin and is not mapped (see `Origin::from_page_url`).
+pub const CUSTOM_SCHEMES: &[&str] = if cfg!(any(windows, target_os = "android")) {
+    &[crate::APP_SCHEME]
+} else {
+    &[]
+};
 
 #[derive(Default)]
 struct PageState {
