@@ -325,9 +325,16 @@ fn split(admitted: Admitted) -> (u64, Caller, Body) {
     (request.id, caller, request.body)
 }
 
+/// Deserializes the arguments. An empty object also counts as "no arguments", so a
+/// handler taking `()` or an `Option` accepts the `{}` that `invoke(cmd)` sends.
 fn args_of<A: DeserializeOwned>(body: Body) -> Result<A, CallError> {
     match body {
-        Body::Json(v) => A::deserialize(&v).map_err(|e| bad_args(e, &v)),
+        Body::Json(v) => A::deserialize(&v).or_else(|e| match &v {
+            serde_json::Value::Object(m) if m.is_empty() => {
+                A::deserialize(&serde_json::Value::Null).map_err(|_| bad_args(e, &v))
+            }
+            _ => Err(bad_args(e, &v)),
+        }),
         Body::Bytes(_) => Err(CallError::new(
             ErrorCode::InvalidArgs,
             "this command takes JSON arguments, not bytes",

@@ -144,7 +144,7 @@
     const frame = apply(createElement, document, ["iframe"]);
     apply(setAttribute, frame, ["sandbox", "allow-scripts"]);
     apply(setAttribute, frame, ["src", config.isolationUrl]);
-    apply(setAttribute, frame, ["style", "display:none"]);
+    apply(setAttribute, frame, ["hidden", ""]);
     apply(setAttribute, frame, ["aria-hidden", "true"]);
     apply(listen, window, [
       "message",

@@ -31,7 +31,10 @@ pub mod assets;
 pub mod csp;
 pub mod events;
 pub mod frontend;
+pub mod headless;
 pub mod isolation;
+#[cfg(target_os = "linux")]
+pub mod linux;
 pub mod page;
 pub mod transport;
 

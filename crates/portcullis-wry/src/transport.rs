@@ -35,6 +35,7 @@ pub fn handle(
         responder.respond(preflight());
         return;
     }
+    tracing::debug!(target: "portcullis::transport", webview = label, method = %request.method(), len = request.body().len(), "ipc request");
     if request.method() != Method::POST {
         responder.respond(error(&CallError::new(
             ErrorCode::Unsealed,

@@ -1,0 +1,319 @@
+//! The Portcullis demo: a small notes app whose page talks to Rust only through the
+//! isolation frame and the gate.
+//!
+//! With a display it opens a window you can use. Without one (or with `--scenario`) it
+//! runs under a private Xvfb, plays a scripted scenario in the real page (allowed calls,
+//! a forbidden command, bad arguments, a hook rejection, events both ways), prints a
+//! transcript, saves a screenshot and exits 0 when every outcome was the expected one.
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use clap::Parser;
+use portcullis_core::emit::EmitTarget;
+use portcullis_core::router::Payload;
+use portcullis_core::{Admitted, Body, HandlerError, Router, ScopeVars};
+use portcullis_wry::{Portcullis, headless};
+use serde::{Deserialize, Serialize};
+use tao::event::{Event, WindowEvent};
+use tao::event_loop::{ControlFlow, EventLoopBuilder, EventLoopProxy};
+use tao::platform::run_return::EventLoopExtRunReturn;
+use tao::window::WindowBuilder;
+
+/// Command-line options.
+#[derive(Parser, Debug)]
+#[command(about = "Portcullis demo: a notes app behind the isolation pattern")]
+struct Args {
+    /// Run the scripted scenario, print the transcript and exit (default without a display).
+    #[arg(long)]
+    scenario: bool,
+    /// Where to save a PNG screenshot after the scenario.
+    #[arg(long, value_name = "PNG")]
+    screenshot: Option<PathBuf>,
+    /// Give up if the scenario has not finished after this many seconds.
+    #[arg(long, default_value_t = 60)]
+    timeout_secs: u64,
+}
+
+#[derive(Clone, Serialize)]
+struct Note {
+    id: u64,
+    title: String,
+    body: String,
+}
+
+#[derive(Deserialize)]
+struct AddNote {
+    title: String,
+    body: String,
+}
+
+#[derive(Deserialize)]
+struct DeleteNote {
+    id: u64,
+}
+
+#[derive(Deserialize)]
+struct Report {
+    step: u64,
+    call: String,
+    expected: String,
+    outcome: String,
+    #[serde(default)]
+    detail: String,
+}
+
+#[derive(Debug)]
+enum UserEvent {
+    Pump,
+    Finished,
+    Shoot,
+    Shot(Result<(), String>),
+}
+
+/// What the scenario observed, for the exit code.
+#[derive(Default)]
+struct Tally {
+    steps: AtomicUsize,
+    mismatches: AtomicUsize,
+    finished: AtomicBool,
+}
+
+fn main() -> ExitCode {
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_default_env()
+                .unwrap_or_else(|_| "warn,portcullis::audit=off".into()),
+        )
+        .with_writer(std::io::stderr)
+        .init();
+    let args = Args::parse();
+    match headless::rerun_under_xvfb_if_needed() {
+        Ok(Some(status)) => return ExitCode::from(status.code().unwrap_or(1).clamp(0, 255) as u8),
+        Ok(None) => {}
+        Err(e) => {
+            eprintln!("portcullis-demo: {e}");
+            return ExitCode::FAILURE;
+        }
+    }
+    let headless = std::env::var_os("PORTCULLIS_UNDER_XVFB").is_some();
+    let scripted = args.scenario || headless;
+    match run(&args, scripted) {
+        Ok(code) => code,
+        Err(e) => {
+            eprintln!("portcullis-demo: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn run(args: &Args, scripted: bool) -> Result<ExitCode, Box<dyn std::error::Error>> {
+    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
+    let exports =
+        std::env::temp_dir().join(format!("portcullis-demo-exports-{}", std::process::id()));
+    std::fs::create_dir_all(&exports)?;
+
+    let mut event_loop = EventLoopBuilder::<UserEvent>::with_user_event().build();
+    let proxy = Arc::new(Mutex::new(event_loop.create_proxy()));
+    let tally = Arc::new(Tally::default());
+
+    let builder =
+        Portcullis::from_config_file(&dir.join("portcullis.json"), &dir.join("frontend"))?
+            .scope_vars(ScopeVars::new().with("EXPORTS", &exports));
+    let emitter = builder.emitter();
+    let wake = proxy.clone();
+    let router = notes_router(emitter, proxy.clone(), tally.clone(), scripted);
+    let portcullis = builder
+        .router(router)
+        .waker(move || send(&wake, UserEvent::Pump))
+        .build()?;
+
+    let window = WindowBuilder::new()
+        .with_title("Portcullis notes")
+        .with_inner_size(tao::dpi::LogicalSize::new(1000.0, 640.0))
+        .build(&event_loop)?;
+    let webview = portcullis.build_webview("main", wry::WebViewBuilder::new(), &window)?;
+    portcullis_wry::linux::forward_console_to_stdout(&webview);
+
+    if scripted {
+        println!("Portcullis demo: scripted scenario in a real WebKitGTK webview");
+        println!(
+            "(every call passes the isolation frame's hook, is sealed, and is checked by the allowlist)\n"
+        );
+    }
+    let deadline = Instant::now() + Duration::from_secs(args.timeout_secs);
+    let mut exit = ExitCode::SUCCESS;
+    event_loop.run_return(|event, _, control_flow| {
+        *control_flow = if scripted {
+            ControlFlow::WaitUntil(deadline)
+        } else {
+            ControlFlow::Wait
+        };
+        match event {
+            Event::UserEvent(UserEvent::Pump) => portcullis.pump(),
+            Event::UserEvent(UserEvent::Finished) => {
+                // Let the page paint its final state before the screenshot.
+                let later = proxy.clone();
+                std::thread::spawn(move || {
+                    std::thread::sleep(Duration::from_millis(400));
+                    send(&later, UserEvent::Shoot);
+                });
+            }
+            Event::UserEvent(UserEvent::Shoot) => match &args.screenshot {
+                Some(path) => {
+                    let done = proxy.clone();
+                    portcullis_wry::linux::snapshot_png(&webview, path, move |r| {
+                        send(&done, UserEvent::Shot(r))
+                    });
+                }
+                None => send(&proxy, UserEvent::Shot(Ok(()))),
+            },
+            Event::NewEvents(_) if scripted && Instant::now() >= deadline => {
+                eprintln!(
+                    "portcullis-demo: the scenario did not finish within {}s",
+                    args.timeout_secs
+                );
+                exit = ExitCode::FAILURE;
+                *control_flow = ControlFlow::Exit;
+            }
+            Event::UserEvent(UserEvent::Shot(result)) => {
+                if let (Some(path), Err(e)) = (&args.screenshot, &result) {
+                    eprintln!("portcullis-demo: screenshot {} failed: {e}", path.display());
+                    exit = ExitCode::FAILURE;
+                } else if let Some(path) = &args.screenshot {
+                    println!("\nscreenshot: {}", path.display());
+                }
+                let steps = tally.steps.load(Ordering::SeqCst);
+                let bad = tally.mismatches.load(Ordering::SeqCst);
+                println!(
+                    "{} calls, {} as expected, {} unexpected",
+                    steps,
+                    steps - bad,
+                    bad
+                );
+                if bad > 0 || steps == 0 {
+                    exit = ExitCode::FAILURE;
+                }
+                *control_flow = ControlFlow::Exit;
+            }
+            Event::WindowEvent {
+                event: WindowEvent::CloseRequested,
+                ..
+            } => {
+                portcullis.close_webview("main");
+                *control_flow = ControlFlow::Exit;
+            }
+            _ => {}
+        }
+    });
+    let _ = std::fs::remove_dir_all(&exports);
+    Ok(exit)
+}
+
+fn send(proxy: &Mutex<EventLoopProxy<UserEvent>>, event: UserEvent) {
+    if let Ok(p) = proxy.lock() {
+        let _ = p.send_event(event);
+    }
+}
+
+/// The app's routing table: name → typed handler.
+fn notes_router(
+    emitter: portcullis_core::Emitter,
+    proxy: Arc<Mutex<EventLoopProxy<UserEvent>>>,
+    tally: Arc<Tally>,
+    scripted: bool,
+) -> Router {
+    let notes = Arc::new(Mutex::new(vec![Note {
+        id: 1,
+        title: "Welcome".into(),
+        body: "this note came from Rust".into(),
+    }]));
+    let (list, add, delete) = (notes.clone(), notes.clone(), notes);
+    Router::new()
+        .command("notes.list", move |(): ()| {
+            Ok::<_, HandlerError>(list.lock().map(|n| n.clone()).unwrap_or_default())
+        })
+        .command("notes.add", move |args: AddNote| {
+            let mut notes = add
+                .lock()
+                .map_err(|_| HandlerError::new("notes store unavailable"))?;
+            let note = Note {
+                id: notes.iter().map(|n| n.id).max().unwrap_or(0) + 1,
+                title: args.title,
+                body: args.body,
+            };
+            notes.push(note.clone());
+            let _ = emitter.emit(EmitTarget::All, "note-added", &note);
+            Ok(note)
+        })
+        .command("notes.delete", move |args: DeleteNote| {
+            let mut notes = delete
+                .lock()
+                .map_err(|_| HandlerError::new("notes store unavailable"))?;
+            let before = notes.len();
+            notes.retain(|n| n.id != args.id);
+            Ok::<_, HandlerError>(notes.len() < before)
+        })
+        .command_raw("notes.attach", |admitted: Admitted| {
+            match &admitted.request().body {
+                Body::Bytes(b) => {
+                    let sum: u64 = b.as_slice().iter().map(|&x| u64::from(x)).sum();
+                    Ok(Payload::Json(format!(
+                        r#"{{"bytes":{},"sum":{sum}}}"#,
+                        b.as_slice().len()
+                    )))
+                }
+                Body::Json(_) => Err(HandlerError::new("send the attachment as bytes")),
+            }
+        })
+        .command_raw("notes.export", |admitted: Admitted| {
+            let path = admitted
+                .scoped_path("/path")
+                .ok_or_else(|| HandlerError::new("path required"))?;
+            std::fs::write(path, "# exported notes\n")?;
+            Ok(Payload::Json("true".into()))
+        })
+        .command("demo.mode", move |(): ()| {
+            Ok::<_, HandlerError>(serde_json::json!({ "scripted": scripted }))
+        })
+        .command("demo.report", {
+            let tally = tally.clone();
+            move |r: Report| {
+                tally.steps.fetch_add(1, Ordering::SeqCst);
+                let as_expected = r.outcome == r.expected;
+                if !as_expected {
+                    tally.mismatches.fetch_add(1, Ordering::SeqCst);
+                }
+                let verdict = if r.outcome == "allowed" {
+                    "allowed"
+                } else {
+                    "BLOCKED"
+                };
+                let mark = if as_expected { " " } else { "!" };
+                let code = if r.outcome == "allowed" {
+                    String::new()
+                } else {
+                    format!(" {}", r.outcome)
+                };
+                println!("{mark}{:>3}. {verdict:<7}{code:<19} {}", r.step, r.call);
+                if !as_expected {
+                    println!(
+                        "       expected {}, got {}: {}",
+                        r.expected, r.outcome, r.detail
+                    );
+                }
+                Ok::<_, HandlerError>(())
+            }
+        })
+        .command("demo.finished", move |(): ()| {
+            tally.finished.store(true, Ordering::SeqCst);
+            send(&proxy, UserEvent::Finished);
+            Ok::<_, HandlerError>(())
+        })
+        .on_event("note-opened", |caller, payload: serde_json::Value| {
+            tracing::info!(webview = &*caller.webview, "note opened: {payload}");
+        })
+}

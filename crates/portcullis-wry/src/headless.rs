@@ -1,0 +1,101 @@
+//! Running a real webview without a display: start Xvfb and re-run the current program
+//! under it.
+//!
+//! GTK reads `DISPLAY` when it initialises, and changing the environment of a running
+//! multi-threaded program is unsound, so the program re-executes itself as a child with
+//! `DISPLAY` set (and WebKit's cache directories pointed at a temporary directory). Xvfb
+//! is started with `-displayfd` (it picks a free display and reports it: no races) and
+//! `-terminate` (it exits when its last client, the child, disconnects).
+
+use std::io::{BufRead, BufReader};
+use std::path::PathBuf;
+use std::process::{Child, Command, ExitStatus, Stdio};
+use std::time::{Duration, Instant};
+
+/// Set in the child so it knows it already runs under our Xvfb.
+const MARKER: &str = "PORTCULLIS_UNDER_XVFB";
+
+/// Why the program could not be run headless.
+#[derive(Debug, thiserror::Error)]
+pub enum HeadlessError {
+    /// Xvfb is not installed.
+    #[error(
+        "no DISPLAY and Xvfb could not be started ({0}): install the `xvfb` package (scripts/setup.sh does)"
+    )]
+    NoXvfb(std::io::Error),
+    /// Xvfb started but did not report a display.
+    #[error("Xvfb did not report a display number")]
+    NoDisplay,
+    /// The re-executed child could not be started.
+    #[error("could not re-run {0:?} under Xvfb: {1}")]
+    Spawn(PathBuf, std::io::Error),
+}
+
+/// If there is no display, runs this program again under a private Xvfb and returns the
+/// child's exit status; the caller should exit with it. Returns `Ok(None)` when a display
+/// is available (or this already is the child) and the caller should go on.
+pub fn rerun_under_xvfb_if_needed() -> Result<Option<ExitStatus>, HeadlessError> {
+    if std::env::var_os("DISPLAY").is_some_and(|d| !d.is_empty())
+        || std::env::var_os(MARKER).is_some()
+    {
+        return Ok(None);
+    }
+    let (mut xvfb, display) = start_xvfb()?;
+    let exe = std::env::current_exe().map_err(|e| HeadlessError::Spawn(PathBuf::from("?"), e))?;
+    let scratch = std::env::temp_dir().join(format!("portcullis-webkit-{}", std::process::id()));
+    for sub in ["data", "cache", "config"] {
+        let _ = std::fs::create_dir_all(scratch.join(sub));
+    }
+    let status = Command::new(&exe)
+        .args(std::env::args_os().skip(1))
+        .env("DISPLAY", format!(":{display}"))
+        .env(MARKER, "1")
+        .env("XDG_DATA_HOME", scratch.join("data"))
+        .env("XDG_CACHE_HOME", scratch.join("cache"))
+        .env("XDG_CONFIG_HOME", scratch.join("config"))
+        .status()
+        .map_err(|e| HeadlessError::Spawn(exe, e))?;
+    // The child was Xvfb's last client, so `-terminate` ends it; give it a moment.
+    let deadline = Instant::now() + Duration::from_secs(5);
+    while Instant::now() < deadline {
+        if matches!(xvfb.try_wait(), Ok(Some(_))) {
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    let _ = xvfb.kill();
+    let _ = xvfb.wait();
+    let _ = std::fs::remove_dir_all(&scratch);
+    Ok(Some(status))
+}
+
+fn start_xvfb() -> Result<(Child, String), HeadlessError> {
+    let mut child = Command::new("Xvfb")
+        .args([
+            "-displayfd",
+            "1",
+            "-screen",
+            "0",
+            "1280x1024x24",
+            "-nolisten",
+            "tcp",
+            "-terminate",
+        ])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .map_err(HeadlessError::NoXvfb)?;
+    let Some(stdout) = child.stdout.take() else {
+        let _ = child.kill();
+        return Err(HeadlessError::NoDisplay);
+    };
+    let mut line = String::new();
+    let read = BufReader::new(stdout).read_line(&mut line);
+    let display = line.trim().to_owned();
+    if read.is_err() || display.is_empty() || !display.bytes().all(|b| b.is_ascii_digit()) {
+        let _ = child.kill();
+        let _ = child.wait();
+        return Err(HeadlessError::NoDisplay);
+    }
+    Ok((child, display))
+}
