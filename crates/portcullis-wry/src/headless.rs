@@ -5,12 +5,13 @@
 //! multi-threaded program is unsound, so the program re-executes itself as a child with
 //! `DISPLAY` set (and WebKit's cache directories pointed at a temporary directory). Xvfb
 //! is started with `-displayfd` (it picks a free display and reports it: no races) and
-//! `-terminate` (it exits when its last client, the child, disconnects).
+//! stopped after the child has exited (stopping it while a GTK program still holds the
+//! display would make GDK exit the program). It is not started with `-terminate`, so a
+//! child may itself run several GTK processes one after another.
 
 use std::io::{BufRead, BufReader};
 use std::path::PathBuf;
 use std::process::{Child, Command, ExitStatus, Stdio};
-use std::time::{Duration, Instant};
 
 /// Set in the child so it knows it already runs under our Xvfb.
 const MARKER: &str = "PORTCULLIS_UNDER_XVFB";
@@ -55,14 +56,6 @@ pub fn rerun_under_xvfb_if_needed() -> Result<Option<ExitStatus>, HeadlessError>
         .env("XDG_CONFIG_HOME", scratch.join("config"))
         .status()
         .map_err(|e| HeadlessError::Spawn(exe, e))?;
-    // The child was Xvfb's last client, so `-terminate` ends it; give it a moment.
-    let deadline = Instant::now() + Duration::from_secs(5);
-    while Instant::now() < deadline {
-        if matches!(xvfb.try_wait(), Ok(Some(_))) {
-            break;
-        }
-        std::thread::sleep(Duration::from_millis(20));
-    }
     let _ = xvfb.kill();
     let _ = xvfb.wait();
     let _ = std::fs::remove_dir_all(&scratch);
@@ -79,7 +72,7 @@ fn start_xvfb() -> Result<(Child, String), HeadlessError> {
             "1280x1024x24",
             "-nolisten",
             "tcp",
-            "-terminate",
+            "-noreset",
         ])
         .stdout(Stdio::piped())
         .stderr(Stdio::null())

@@ -102,6 +102,7 @@ pub struct Shared {
     pool: ThreadPool,
     events: Arc<events::EventQueue>,
     init_script: String,
+    observer: Option<transport::Observer>,
 }
 
 /// Collects what Portcullis needs before it can attach to webviews.
@@ -115,6 +116,7 @@ pub struct PortcullisBuilder {
     events: Arc<events::EventQueue>,
     waker: Arc<std::sync::OnceLock<Box<dyn Fn() + Send + Sync>>>,
     default_timeout_ms: u32,
+    observer: Option<transport::Observer>,
 }
 
 impl PortcullisBuilder {
@@ -140,6 +142,13 @@ impl PortcullisBuilder {
     /// event loop call [`Portcullis::pump`] (e.g. send a tao user event).
     pub fn waker(self, waker: impl Fn() + Send + Sync + 'static) -> Self {
         let _ = self.waker.set(Box::new(waker));
+        self
+    }
+
+    /// Sees every raw message that reaches the transport and the gate's verdict (for
+    /// audit tooling and tests).
+    pub fn observe(mut self, observer: transport::Observer) -> Self {
+        self.observer = Some(observer);
         self
     }
 
@@ -219,6 +228,7 @@ impl PortcullisBuilder {
                 pool,
                 events,
                 init_script,
+                observer: self.observer,
             }),
             webviews: RefCell::new(HashMap::new()),
         })
@@ -246,6 +256,7 @@ impl Portcullis {
             events: Arc::new(events::EventQueue::new()),
             waker,
             default_timeout_ms: 30_000,
+            observer: None,
         }
     }
 

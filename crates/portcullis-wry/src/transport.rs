@@ -24,6 +24,22 @@ use crate::Shared;
 
 type Body = Cow<'static, [u8]>;
 
+/// One raw message as the transport saw it, for an observer set with
+/// `PortcullisBuilder::observe` (audit tooling and tests). Bodies are sealed in isolation
+/// mode, but an observer must still not log them in production.
+#[derive(Debug)]
+pub struct Observed<'a> {
+    /// The webview it came from.
+    pub webview: &'a str,
+    /// The raw bytes.
+    pub body: &'a [u8],
+    /// `None` if the gate admitted it, else the refusal code.
+    pub refused: Option<ErrorCode>,
+}
+
+/// A transport observer.
+pub type Observer = Arc<dyn Fn(&Observed<'_>) + Send + Sync>;
+
 /// Handles one `ipc://` request from webview `label`, answering through `responder`.
 pub fn handle(
     shared: &Arc<Shared>,
@@ -35,7 +51,6 @@ pub fn handle(
         responder.respond(preflight());
         return;
     }
-    tracing::debug!(target: "portcullis::transport", webview = label, method = %request.method(), len = request.body().len(), "ipc request");
     if request.method() != Method::POST {
         responder.respond(error(&CallError::new(
             ErrorCode::Unsealed,
@@ -81,7 +96,15 @@ fn admit_and_dispatch(
         webview: label,
         origin: &origin,
     };
-    match shared.gate.admit(body, facts) {
+    let result = shared.gate.admit(body, facts);
+    if let Some(observe) = &shared.observer {
+        observe(&Observed {
+            webview: label,
+            body,
+            refused: result.as_ref().err().map(|r| r.rejection.code),
+        });
+    }
+    match result {
         Ok(admitted) => Ok(shared.router.dispatch(admitted)),
         Err(Refusal { rejection, .. }) => Err(CallError::new(rejection.code, rejection.message)),
     }

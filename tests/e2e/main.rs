@@ -1,0 +1,475 @@
+//! End-to-end tests in a real WebKitGTK webview (under a private Xvfb when there is no
+//! display). Each scenario loads `tests/e2e/web/` in one or more webviews, runs a
+//! scenario module from `web/scenarios/` in the main frame, and collects its checks. The
+//! Rust side adds checks of its own that a page cannot fake: the canary handler never
+//! ran, and the audit log recorded the refusals the attacks should have caused.
+//!
+//! Every scenario runs in a process of its own (this binary, re-run with
+//! `PORTCULLIS_E2E_SCENARIO` set), so one scenario's windows and webviews can never
+//! disturb the next, and a crash is a failed scenario, not a lost suite.
+//!
+//! Run: `cargo test --test e2e` (optionally followed by scenario names to run a subset).
+
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use base64::Engine as _;
+use portcullis::emit::EmitTarget;
+use portcullis::router::Payload;
+use portcullis::{Admitted, Body, Caller, HandlerError, Router};
+use portcullis_wry::{Portcullis, headless, transport};
+use serde::Deserialize;
+use serde_json::{Value, json};
+use tao::event::Event;
+use tao::event_loop::{ControlFlow, EventLoop, EventLoopBuilder, EventLoopProxy};
+use tao::platform::run_return::EventLoopExtRunReturn;
+use tao::window::WindowBuilder;
+
+/// One scenario: which page module runs, in which webviews, how often the page reloads,
+/// and what the Rust side must see.
+struct Scenario {
+    name: &'static str,
+    windows: &'static [&'static str],
+    reloads: usize,
+    /// Audit codes that must appear (at least once each).
+    audit_codes: &'static [&'static str],
+}
+
+const SCENARIOS: &[Scenario] = &[
+    Scenario {
+        name: "legit",
+        windows: &["main"],
+        reloads: 0,
+        audit_codes: &[],
+    },
+    Scenario {
+        name: "codes",
+        windows: &["main"],
+        reloads: 0,
+        audit_codes: &[
+            "E_NOT_ALLOWED",
+            "E_DENIED",
+            "E_INVALID_ARGS",
+            "E_OUT_OF_SCOPE",
+            "E_TOO_DEEP",
+            "E_BAD_REQUEST",
+            "E_TOO_LARGE",
+            "E_UNSEALED",
+            "E_MALFORMED",
+            "E_REPLAY",
+            "E_UNSUPPORTED_VERSION",
+            "E_BAD_NONCE",
+            "E_UNKNOWN_SESSION",
+            "E_TAMPERED",
+            "E_STALE",
+        ],
+    },
+    Scenario {
+        name: "attacks",
+        windows: &["main"],
+        reloads: 0,
+        audit_codes: &["E_TAMPERED", "E_UNKNOWN_SESSION", "E_REPLAY", "E_UNSEALED"],
+    },
+    Scenario {
+        name: "recreate",
+        windows: &["main"],
+        reloads: 0,
+        audit_codes: &[],
+    },
+    Scenario {
+        name: "vectors",
+        windows: &["main"],
+        reloads: 0,
+        audit_codes: &[],
+    },
+    Scenario {
+        name: "windows",
+        windows: &["main", "second"],
+        reloads: 0,
+        audit_codes: &["E_WRONG_WEBVIEW"],
+    },
+    Scenario {
+        name: "reload",
+        windows: &["main"],
+        reloads: 1,
+        audit_codes: &["E_SESSION_REVOKED"],
+    },
+];
+
+const SCENARIO_TIMEOUT: Duration = Duration::from_secs(45);
+
+#[derive(Debug)]
+enum UserEvent {
+    Pump,
+    Done(String),
+    Timeout,
+}
+
+#[derive(Deserialize)]
+struct Check {
+    name: String,
+    expected: String,
+    got: String,
+}
+
+/// What one scenario run observed.
+#[derive(Default)]
+struct Run {
+    checks: Mutex<Vec<(String, Check)>>,
+    canary: AtomicUsize,
+    audit: Mutex<Vec<String>>,
+    /// Sealed messages the gate admitted, per webview, in order.
+    captured: Mutex<Vec<(String, Vec<u8>)>>,
+    phase: AtomicUsize,
+}
+
+fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(|p| p.into_inner())
+}
+
+const CHILD: &str = "PORTCULLIS_E2E_SCENARIO";
+const ROW: &str = "@@e2e-row ";
+
+fn main() -> ExitCode {
+    match headless::rerun_under_xvfb_if_needed() {
+        Ok(Some(status)) => return ExitCode::from(status.code().unwrap_or(1).clamp(0, 255) as u8),
+        Ok(None) => {}
+        Err(e) => {
+            eprintln!("e2e: {e}");
+            return ExitCode::FAILURE;
+        }
+    }
+    if let Ok(name) = std::env::var(CHILD) {
+        return child(&name);
+    }
+    let filters: Vec<String> = std::env::args()
+        .skip(1)
+        .filter(|a| !a.starts_with('-'))
+        .collect();
+    let (mut passed, mut failed) = (0, 0);
+    for scenario in SCENARIOS {
+        if !filters.is_empty() && !filters.iter().any(|f| scenario.name.contains(f.as_str())) {
+            continue;
+        }
+        for (name, ok, detail) in spawn_scenario(scenario.name) {
+            if ok {
+                passed += 1;
+                println!("test e2e::{}::{name} ... ok", scenario.name);
+            } else {
+                failed += 1;
+                println!(
+                    "test e2e::{}::{name} ... FAILED\n      {detail}",
+                    scenario.name
+                );
+            }
+        }
+    }
+    let verdict = if failed == 0 { "ok" } else { "FAILED" };
+    println!(
+        "\ntest result: {verdict}. {passed} passed; {failed} failed; 0 ignored; 0 measured; 0 filtered out"
+    );
+    if failed == 0 && passed > 0 {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::FAILURE
+    }
+}
+
+/// Runs `name` in a child process and reads its result rows.
+fn spawn_scenario(name: &str) -> Vec<(String, bool, String)> {
+    let exe = match std::env::current_exe() {
+        Ok(e) => e,
+        Err(e) => return vec![("spawn".into(), false, e.to_string())],
+    };
+    let child = std::process::Command::new(exe)
+        .env(CHILD, name)
+        .stdout(std::process::Stdio::piped())
+        .spawn();
+    // A watchdog, in case the child hangs beyond its own timeout.
+    let child = child.inspect(|c| {
+        let pid = c.id();
+        std::thread::spawn(move || {
+            std::thread::sleep(SCENARIO_TIMEOUT + Duration::from_secs(30));
+            let _ = std::process::Command::new("kill")
+                .args(["-9", &pid.to_string()])
+                .status();
+        });
+    });
+    let output = match child.and_then(|c| c.wait_with_output()) {
+        Ok(o) => o,
+        Err(e) => return vec![("spawn".into(), false, e.to_string())],
+    };
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    let mut rows: Vec<(String, bool, String)> = stdout
+        .lines()
+        .filter_map(|l| l.strip_prefix(ROW))
+        .filter_map(|l| serde_json::from_str::<(String, bool, String)>(l).ok())
+        .collect();
+    if !output.status.success() && rows.iter().all(|r| r.1) {
+        let console: Vec<&str> = stdout.lines().filter(|l| !l.starts_with(ROW)).collect();
+        rows.push((
+            "scenario process exited cleanly".into(),
+            false,
+            format!("{}; page console:\n{}", output.status, console.join("\n")),
+        ));
+    }
+    rows
+}
+
+/// In the child: runs one scenario and prints its rows.
+fn child(name: &str) -> ExitCode {
+    let Some(scenario) = SCENARIOS.iter().find(|s| s.name == name) else {
+        eprintln!("e2e: no scenario {name:?}");
+        return ExitCode::FAILURE;
+    };
+    // The scenarios make a handler panic on purpose; keep that one out of the output.
+    let default_hook = std::panic::take_hook();
+    std::panic::set_hook(Box::new(move |info| {
+        if !info.to_string().contains("deliberate panic") {
+            default_hook(info);
+        }
+    }));
+    let mut event_loop = EventLoopBuilder::<UserEvent>::with_user_event().build();
+    let rows = run_scenario(&mut event_loop, scenario);
+    let all_ok = rows.iter().all(|r| r.1);
+    for row in rows {
+        println!("{ROW}{}", serde_json::to_string(&row).unwrap_or_default());
+    }
+    if all_ok {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::FAILURE
+    }
+}
+
+fn root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).to_path_buf()
+}
+
+/// Runs one scenario; returns (check name, passed, detail) rows.
+fn run_scenario(
+    event_loop: &mut EventLoop<UserEvent>,
+    scenario: &Scenario,
+) -> Vec<(String, bool, String)> {
+    let run = Arc::new(Run::default());
+    let proxy = Arc::new(Mutex::new(event_loop.create_proxy()));
+    let portcullis = match build(scenario, &run, &proxy) {
+        Ok(p) => p,
+        Err(e) => return vec![("set-up".into(), false, e.to_string())],
+    };
+    let mut windows = Vec::new();
+    let mut webviews = HashMap::new();
+    for label in scenario.windows {
+        let built = WindowBuilder::new()
+            .with_title(format!("e2e {} {label}", scenario.name))
+            .with_inner_size(tao::dpi::LogicalSize::new(640.0, 400.0))
+            .build(event_loop)
+            .map_err(|e| e.to_string())
+            .and_then(|w| {
+                portcullis
+                    .build_webview(label, wry::WebViewBuilder::new(), &w)
+                    .map(|v| (w, v))
+                    .map_err(|e| e.to_string())
+            });
+        match built {
+            Ok((w, v)) => {
+                portcullis_wry::linux::forward_console_to_stdout(&v);
+                windows.push(w);
+                webviews.insert(label.to_string(), v);
+            }
+            Err(e) => return vec![("set-up".into(), false, e)],
+        }
+    }
+
+    let deadline = Instant::now() + SCENARIO_TIMEOUT;
+    let alarm = proxy.clone();
+    std::thread::spawn(move || {
+        std::thread::sleep(SCENARIO_TIMEOUT);
+        send(&alarm, UserEvent::Timeout);
+    });
+    let mut pending: Vec<String> = scenario.windows.iter().map(|s| s.to_string()).collect();
+    let mut timed_out = false;
+    event_loop.run_return(|event, _, control_flow| {
+        *control_flow = ControlFlow::WaitUntil(deadline);
+        match event {
+            Event::UserEvent(UserEvent::Pump) => portcullis.pump(),
+            Event::UserEvent(UserEvent::Done(label)) => {
+                let phase = run.phase.load(Ordering::SeqCst);
+                if phase < scenario.reloads {
+                    run.phase.store(phase + 1, Ordering::SeqCst);
+                    if let Some(v) = webviews.get(&label) {
+                        let _ = v.reload();
+                    }
+                } else {
+                    pending.retain(|l| l != &label);
+                    if pending.is_empty() {
+                        *control_flow = ControlFlow::Exit;
+                    }
+                }
+            }
+            Event::UserEvent(UserEvent::Timeout) => {
+                timed_out = true;
+                *control_flow = ControlFlow::Exit;
+            }
+            Event::NewEvents(_) if Instant::now() >= deadline => {
+                timed_out = true;
+                *control_flow = ControlFlow::Exit;
+            }
+            _ => {}
+        }
+    });
+    // The process ends after this scenario; windows and webviews go with it.
+    let _ = (&webviews, &windows);
+
+    let mut rows: Vec<(String, bool, String)> = lock(&run.checks)
+        .drain(..)
+        .map(|(label, c)| {
+            let ok = c.expected == c.got;
+            let name = if scenario.windows.len() > 1 {
+                format!("{label}: {}", c.name)
+            } else {
+                c.name
+            };
+            (
+                name,
+                ok,
+                format!("expected {:?}, got {:?}", c.expected, c.got),
+            )
+        })
+        .collect();
+    if timed_out {
+        rows.push((
+            "finished in time".into(),
+            false,
+            format!("still waiting for {pending:?}"),
+        ));
+    }
+    if rows.is_empty() {
+        rows.push((
+            "made checks".into(),
+            false,
+            "the page reported no checks".into(),
+        ));
+    }
+    let canary = run.canary.load(Ordering::SeqCst);
+    rows.push((
+        "the canary handler never ran (nothing bypassed the hook)".into(),
+        canary == 0,
+        format!("secret.read ran {canary} times"),
+    ));
+    let audit = lock(&run.audit);
+    for code in scenario.audit_codes {
+        rows.push((
+            format!("audit log recorded {code}"),
+            audit.iter().any(|c| c == code),
+            format!("audit log: {audit:?}"),
+        ));
+    }
+    rows
+}
+
+fn build(
+    scenario: &Scenario,
+    run: &Arc<Run>,
+    proxy: &Arc<Mutex<EventLoopProxy<UserEvent>>>,
+) -> Result<Portcullis, Box<dyn std::error::Error>> {
+    let dir = root().join("tests/e2e");
+    let builder = Portcullis::from_config_file(&dir.join("portcullis.json"), &dir.join("web"))?;
+    let emitter = builder.emitter();
+    let audit_run = run.clone();
+    let capture_run = run.clone();
+    let wake = proxy.clone();
+    Ok(builder
+        .router(router(scenario.name, run.clone(), proxy.clone(), emitter))
+        .audit_sink(Arc::new(move |e: &portcullis::AuditEvent<'_>| {
+            lock(&audit_run.audit).push(e.code.as_str().to_owned())
+        }))
+        .observe(Arc::new(move |o: &transport::Observed<'_>| {
+            if o.refused.is_none() {
+                lock(&capture_run.captured).push((o.webview.to_owned(), o.body.to_vec()));
+            }
+        }))
+        .waker(move || send(&wake, UserEvent::Pump))
+        .default_timeout_ms(10_000)
+        .build()?)
+}
+
+fn send(proxy: &Mutex<EventLoopProxy<UserEvent>>, event: UserEvent) {
+    let _ = lock(proxy).send_event(event);
+}
+
+fn router(
+    name: &'static str,
+    run: Arc<Run>,
+    proxy: Arc<Mutex<EventLoopProxy<UserEvent>>>,
+    emitter: portcullis::Emitter,
+) -> Router {
+    let (r1, r2, r3, r4) = (run.clone(), run.clone(), run.clone(), run.clone());
+    let listener_emitter = emitter.clone();
+    Router::new()
+        .command("echo", Ok::<Value, HandlerError>)
+        .command("hook.rewrite", Ok::<Value, HandlerError>)
+        .command_raw("echo.bytes", |a: Admitted| match &a.request().body {
+            Body::Bytes(b) => Ok(Payload::Bytes(b.as_slice().iter().rev().copied().collect())),
+            Body::Json(_) => Err(HandlerError::new("bytes expected")),
+        })
+        .command("echo.strict", Ok::<Value, HandlerError>)
+        .command("fs.read", |_: Value| Ok::<_, HandlerError>("never reached"))
+        .command("secret.read", move |_: Value| {
+            r1.canary.fetch_add(1, Ordering::SeqCst);
+            Ok::<_, HandlerError>("the secret")
+        })
+        .command_with_caller("emit.back", move |caller: &Caller, args: Value| {
+            emitter
+                .emit(EmitTarget::Webview(&caller.webview), "pong", &args)
+                .map_err(HandlerError::from)
+        })
+        .command_async("slow.echo", |(): ()| async {
+            std::thread::sleep(Duration::from_millis(50));
+            Ok::<_, HandlerError>("slow")
+        })
+        .command_async("slow.sleep", |_: Value| async {
+            std::thread::sleep(Duration::from_millis(1500));
+            Ok::<_, HandlerError>("late")
+        })
+        .command("fail", |_: Value| {
+            Err::<(), _>(HandlerError::with_code("NOPE", "the handler said no"))
+        })
+        .command("boom", |_: Value| -> Result<(), HandlerError> {
+            panic!("deliberate panic in an e2e handler")
+        })
+        .command_with_caller("harness.scenario", move |caller: &Caller, (): ()| {
+            Ok::<_, HandlerError>(json!({
+                "name": name,
+                "label": &*caller.webview,
+                "phase": r2.phase.load(Ordering::SeqCst),
+            }))
+        })
+        .command_with_caller("harness.report", move |caller: &Caller, check: Check| {
+            lock(&r3.checks).push((caller.webview.to_string(), check));
+            Ok::<_, HandlerError>(())
+        })
+        .command("harness.captured", move |(): ()| {
+            let b64 = base64::engine::general_purpose::STANDARD;
+            let list: Vec<Value> = lock(&r4.captured)
+                .iter()
+                .map(|(w, body)| json!({"webview": w, "body": b64.encode(body)}))
+                .collect();
+            Ok::<_, HandlerError>(list)
+        })
+        .command("harness.fixture", |(): ()| {
+            let text = std::fs::read_to_string(root().join("fixtures/vectors/wire-v1.json"))?;
+            Ok::<Value, HandlerError>(serde_json::from_str(&text)?)
+        })
+        .command_with_caller("harness.done", move |caller: &Caller, (): ()| {
+            send(&proxy, UserEvent::Done(caller.webview.to_string()));
+            Ok::<_, HandlerError>(())
+        })
+        .on_event("ping", move |caller, payload: Value| {
+            let _ = listener_emitter.emit(EmitTarget::Webview(&caller.webview), "pong", &payload);
+        })
+}

@@ -1,0 +1,88 @@
+// Runs one scenario module in the main frame and reports every check to Rust.
+//
+// A scenario is an ES module in scenarios/ whose default export is
+// `async function (t)`. It makes checks with t.check / t.expectCode; Rust compares
+// expected and got, and adds its own checks (the canary handler never ran, the audit
+// log holds the codes the attacks should have caused).
+
+const { invoke, emit, listen } = window.portcullis;
+const nativeFetch = window.fetch.bind(window);
+const stringify = JSON.stringify;
+
+function fromBase64(text) {
+  const bin = atob(text);
+  const out = new Uint8Array(bin.length);
+  for (let i = 0; i < bin.length; i++) out[i] = bin.charCodeAt(i);
+  return out;
+}
+
+const info = await invoke("harness.scenario");
+
+const t = {
+  info,
+  invoke,
+  emit,
+  listen,
+  stringify,
+  fromBase64,
+  sleep: (ms) => new Promise((resolve) => setTimeout(resolve, ms)),
+  async check(name, expected, got) {
+    await invoke("harness.report", { name, expected: String(expected), got: String(got) });
+  },
+  async expectCode(name, expected, run) {
+    let got;
+    try {
+      const value = await run();
+      got = `resolved ${stringify(value)}`.slice(0, 120);
+    } catch (e) {
+      got = e.code ?? `threw ${e}`;
+    }
+    await this.check(name, expected, got);
+  },
+  /** Posts raw bytes to the transport the way any frame could. Returns the reply's code. */
+  async raw(body) {
+    const response = await nativeFetch("ipc://localhost/", { method: "POST", body });
+    if (response.ok) return "OK";
+    try {
+      return (await response.json()).code;
+    } catch (e) {
+      return `HTTP ${response.status}`;
+    }
+  },
+  /** Sealed messages the core admitted so far (as an attacker who saw them would have them). */
+  async captured(label) {
+    const list = await invoke("harness.captured");
+    return list.filter((c) => !label || c.webview === label).map((c) => fromBase64(c.body));
+  },
+  /**
+   * A copy of a captured envelope moved to a sequence number the session has not used
+   * (header and nonce both updated), so the replay window lets it through to the AEAD
+   * check, where only the key could make it valid.
+   */
+  fresh(envelope, seq = 1_000_000) {
+    const copy = envelope.slice();
+    const view = new DataView(copy.buffer);
+    view.setBigUint64(20, BigInt(seq));
+    view.setBigUint64(32, BigInt(seq));
+    return copy;
+  },
+  /** Waits for the core-to-frontend event `name`. */
+  nextEvent(name, timeoutMs = 2000) {
+    return new Promise((resolve, reject) => {
+      const stop = listen(name, (e) => {
+        stop();
+        resolve(e.payload);
+      });
+      setTimeout(() => reject(new Error(`no ${name} event within ${timeoutMs} ms`)), timeoutMs);
+    });
+  },
+};
+
+try {
+  const scenario = await import(`./scenarios/${info.name}.js`);
+  await scenario.default(t);
+} catch (e) {
+  await t.check("scenario ran to the end", "no exception", `${e && e.stack ? e.stack : e}`);
+}
+document.getElementById("status").textContent = "done";
+await invoke("harness.done");

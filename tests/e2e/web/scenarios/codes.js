@@ -1,0 +1,58 @@
+// Every rejection code a page can cause, each with the call that causes it.
+
+function nested(depth) {
+  let v = 1;
+  for (let i = 0; i < depth; i++) v = [v];
+  return v;
+}
+
+export default async function (t) {
+  await t.expectCode("unlisted command", "E_NOT_ALLOWED", () => t.invoke("nope.cmd"));
+  await t.expectCode("denied command", "E_DENIED", () => t.invoke("admin.reset"));
+  await t.expectCode("schema violation", "E_INVALID_ARGS", () => t.invoke("echo.strict", { x: "not a number" }));
+  await t.expectCode("schema: extra property", "E_INVALID_ARGS", () => t.invoke("echo.strict", { x: 1, y: 2 }));
+  await t.expectCode("bytes where JSON is required", "E_INVALID_ARGS", () => t.invoke("echo", new Uint8Array(3)));
+  await t.expectCode("path outside its scope", "E_OUT_OF_SCOPE", () => t.invoke("fs.read", { path: "/etc/passwd" }));
+  await t.expectCode("path traversal", "E_OUT_OF_SCOPE", () => t.invoke("fs.read", { path: "/nonexistent-e2e-docs/../etc/passwd" }));
+  await t.expectCode("JSON nested past maxDepth", "E_TOO_DEEP", () => t.invoke("echo", nested(20)));
+  await t.expectCode("invalid command name", "E_BAD_REQUEST", () => t.invoke("bad name!"));
+  await t.expectCode("allowed but no handler", "E_UNKNOWN_COMMAND", () => t.invoke("unregistered.cmd"));
+  let appCode = "";
+  await t.expectCode("handler error", "E_HANDLER", () => t.invoke("fail").catch((e) => { appCode = e.appCode; throw e; }));
+  await t.check("handler error carries the app's code", "NOPE", appCode);
+  await t.expectCode("handler panic", "E_HANDLER_PANICKED", () => t.invoke("boom"));
+  await t.check("the app keeps serving after a panic", '{"after":"panic"}', t.stringify(await t.invoke("echo", { after: "panic" })));
+  await t.expectCode("hook throws", "E_HOOK_REJECTED", () => t.invoke("hook.throw"));
+  await t.expectCode("hook returns false", "E_HOOK_REJECTED", () => t.invoke("hook.false"));
+  await t.expectCode("hook never settles", "E_HOOK_TIMEOUT", () => t.invoke("hook.hang"));
+  await t.expectCode("caller's timeout", "E_TIMEOUT", () => t.invoke("slow.sleep", {}, { timeoutMs: 150 }));
+  await t.expectCode("sealed message over maxMessageBytes", "E_TOO_LARGE", () => t.invoke("echo.bytes", new Uint8Array(1100 * 1024)));
+  await t.expectCode("unlisted event", "E_NOT_ALLOWED", () => t.emit("pong", {}));
+
+  await t.check("empty body to the transport", "E_UNSEALED", await t.raw(new Uint8Array(0)));
+  await t.check("plain JSON request to the transport", "E_UNSEALED", await t.raw('{"cmd":"secret.read","payload":{}}'));
+  await t.check("truncated binary envelope", "E_MALFORMED", await t.raw(new Uint8Array([0x50, 0x43, 1, 0, 1, 2, 3])));
+  await t.check("oversized raw body", "E_TOO_LARGE", await t.raw(new Uint8Array(1100 * 1024)));
+
+  await t.invoke("echo", { capture: 1 });
+  const [first] = await t.captured(t.info.label);
+  const mutate = (f) => {
+    const copy = first.slice();
+    f(copy);
+    return copy;
+  };
+  await t.check("replayed sealed message", "E_REPLAY", await t.raw(first));
+  await t.check("version byte changed", "E_UNSUPPORTED_VERSION", await t.raw(mutate((m) => (m[2] = 2))));
+  await t.check("nonce changed", "E_BAD_NONCE", await t.raw(mutate((m) => (m[39] ^= 1))));
+  await t.check("session id changed", "E_UNKNOWN_SESSION", await t.raw(mutate((m) => (m[4] ^= 1))));
+  await t.check("bit flipped in an accepted message: refused before decryption", "E_REPLAY", await t.raw(mutate((m) => (m[45] ^= 1))));
+  await t.check("sequence number moved (header is authenticated)", "E_TAMPERED", await t.raw(t.fresh(first, 5000)));
+  const flipped = t.fresh(first, 5001);
+  flipped[45] ^= 1;
+  await t.check("ciphertext bit flipped", "E_TAMPERED", await t.raw(flipped));
+  const tag = t.fresh(first, 5002);
+  tag[tag.length - 1] ^= 0x80;
+  await t.check("tag bit flipped", "E_TAMPERED", await t.raw(tag));
+  for (let i = 0; i < 70; i++) await t.invoke("echo", { i });
+  await t.check("message older than the replay window", "E_STALE", await t.raw(first));
+}
