@@ -1,5 +1,5 @@
 //! Known-answer vectors: the AEAD backends against published AES-256-GCM vectors, and
-//! the wire format against `fixtures/vectors/wire-v1.json` (see docs/PROTOCOL.md §10).
+//! the wire format against `fixtures/vectors/wire-v1.json` (see docs/PROTOCOL.md §11).
 
 use portcullis::aead::{Nonce, all_backends};
 use portcullis::envelope::{Encoding, Sealed, Sealer, SessionId, aad, nonce_for};

@@ -37,7 +37,11 @@ struct Scenario {
     reloads: usize,
     /// Audit codes that must appear (at least once each).
     audit_codes: &'static [&'static str],
+    /// The config, relative to `tests/e2e/`.
+    config: &'static str,
 }
+
+const CONFIG: &str = "portcullis.json";
 
 const SCENARIOS: &[Scenario] = &[
     Scenario {
@@ -45,6 +49,7 @@ const SCENARIOS: &[Scenario] = &[
         windows: &["main"],
         reloads: 0,
         audit_codes: &[],
+        config: CONFIG,
     },
     Scenario {
         name: "codes",
@@ -67,36 +72,49 @@ const SCENARIOS: &[Scenario] = &[
             "E_TAMPERED",
             "E_STALE",
         ],
+        config: CONFIG,
     },
     Scenario {
         name: "attacks",
         windows: &["main"],
         reloads: 0,
         audit_codes: &["E_TAMPERED", "E_UNKNOWN_SESSION", "E_REPLAY", "E_UNSEALED"],
+        config: CONFIG,
     },
     Scenario {
         name: "recreate",
         windows: &["main"],
         reloads: 0,
         audit_codes: &[],
+        config: CONFIG,
     },
     Scenario {
         name: "vectors",
         windows: &["main"],
         reloads: 0,
         audit_codes: &[],
+        config: CONFIG,
     },
     Scenario {
         name: "windows",
         windows: &["main", "second"],
         reloads: 0,
         audit_codes: &["E_WRONG_WEBVIEW"],
+        config: CONFIG,
     },
     Scenario {
         name: "reload",
         windows: &["main"],
         reloads: 1,
         audit_codes: &["E_SESSION_REVOKED"],
+        config: CONFIG,
+    },
+    Scenario {
+        name: "tauri",
+        windows: &["main"],
+        reloads: 0,
+        audit_codes: &[],
+        config: "tauri/portcullis.json",
     },
 ];
 
@@ -378,7 +396,7 @@ fn build(
     proxy: &Arc<Mutex<EventLoopProxy<UserEvent>>>,
 ) -> Result<Portcullis, Box<dyn std::error::Error>> {
     let dir = root().join("tests/e2e");
-    let builder = Portcullis::from_config_file(&dir.join("portcullis.json"), &dir.join("web"))?;
+    let builder = Portcullis::from_config_file(&dir.join(scenario.config), &dir.join("web"))?;
     let emitter = builder.emitter();
     let audit_run = run.clone();
     let capture_run = run.clone();

@@ -121,7 +121,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         }));
     }
     let doc = json!({
-        "description": "Portcullis wire format v1 known-answer vectors; see docs/PROTOCOL.md §10.",
+        "description": "Portcullis wire format v1 known-answer vectors; see docs/PROTOCOL.md §11.",
         "version": 1,
         "cases": out,
     });
