@@ -13,7 +13,7 @@
 // Replies to the parent are {id, ok: true, json} | {id, ok: true, bytes} |
 // {id, ok: false, error: {code, message, appCode?}}.
 
-import { Sealer, encodeRequest, fromBase64 } from "./sealer.js";
+import { NAME_PATTERN, Sealer, encodeRequest, fromBase64 } from "./sealer.js";
 
 const IPC_URL = "ipc://localhost/";
 
@@ -88,6 +88,20 @@ async function validate(hook, request, context, timeoutMs) {
   }
 }
 
+/**
+ * Whatever arrives on the port is treated as hostile (the page can take the port): the
+ * hook must see exactly what will be sealed, so anything that would be coerced on the
+ * way (a String object or array as name, an over-long name) is refused here.
+ */
+function checkRequest(request) {
+  if (request.kind !== "command" && request.kind !== "event") return "kind must be command or event";
+  if (typeof request.name !== "string" || !NAME_PATTERN.test(request.name)) {
+    return "name must be a string of 1-128 characters from [A-Za-z0-9_.:|/-]";
+  }
+  if (request.bytes !== undefined && !(request.bytes instanceof Uint8Array)) return "bytes must be a Uint8Array";
+  return null;
+}
+
 function bodyOf(payload) {
   if (payload instanceof ArrayBuffer) return { bytes: new Uint8Array(payload) };
   if (ArrayBuffer.isView(payload)) {
@@ -145,13 +159,14 @@ async function start() {
   const { port1, port2 } = new MessageChannel();
   port1.onmessage = async (event) => {
     const request = event.data;
-    if (!request || typeof request.id !== "number") return;
+    if (!request || !Number.isSafeInteger(request.id) || request.id < 0) return;
     const respond = (reply) => {
       const transfer = reply.bytes ? [reply.bytes] : [];
       port1.postMessage({ id: request.id, ...reply }, transfer);
     };
-    if (request.kind !== "command" && request.kind !== "event") {
-      respond(rejectWith("E_BAD_REQUEST", "kind must be command or event"));
+    const problem = checkRequest(request);
+    if (problem) {
+      respond(rejectWith("E_BAD_REQUEST", problem));
       return;
     }
     if (!hook) {
@@ -159,8 +174,13 @@ async function start() {
       return;
     }
     const ctx = { ...context, kind: request.kind };
-    const verdict = await validate(hook, request, Object.freeze(ctx), session.hookTimeoutMs);
-    respond(verdict.ok ? await send(sealer, request, verdict.payload) : verdict);
+    try {
+      const verdict = await validate(hook, request, Object.freeze(ctx), session.hookTimeoutMs);
+      respond(verdict.ok ? await send(sealer, request, verdict.payload) : verdict);
+    } catch (e) {
+      // E.g. a payload the hook returned that JSON cannot encode (BigInt, cycles).
+      respond(rejectWith("E_BAD_REQUEST", `cannot send this call: ${e}`));
+    }
   };
   window.parent.postMessage({ portcullis: "ready" }, "*", [port2]);
 }

@@ -13,6 +13,10 @@ const HEADER_LEN = 40;
 const PREFIX_LEN = 12;
 const KINDS = { command: 1, event: 2 };
 const MAX_SEQ = Number.MAX_SAFE_INTEGER;
+const MAX_NAME_LEN = 128;
+
+/** The name grammar of PROTOCOL.md §2. */
+export const NAME_PATTERN = /^[A-Za-z0-9_.:|/-]{1,128}$/;
 
 const utf8 = new TextEncoder();
 
@@ -27,6 +31,11 @@ const utf8 = new TextEncoder();
 export function encodeRequest(kind, id, name, body) {
   const kindByte = KINDS[kind];
   if (kindByte === undefined) throw new TypeError(`unknown kind ${kind}`);
+  // Refuse rather than coerce: the name sealed must be exactly the name validated.
+  if (typeof name !== "string" || !NAME_PATTERN.test(name)) {
+    throw new TypeError(`name must be 1-${MAX_NAME_LEN} characters from [A-Za-z0-9_.:|/-]`);
+  }
+  if (!Number.isSafeInteger(id) || id < 0) throw new TypeError("request id must be a safe non-negative integer");
   const nameBytes = utf8.encode(name);
   const bodyBytes = "json" in body ? utf8.encode(body.json) : body.bytes;
   const out = new Uint8Array(PREFIX_LEN + nameBytes.length + bodyBytes.length);

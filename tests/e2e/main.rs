@@ -39,6 +39,11 @@ struct Scenario {
     audit_codes: &'static [&'static str],
     /// The config, relative to `tests/e2e/`.
     config: &'static str,
+    /// Codes wry's IPC handler must have refused (at least once each).
+    ipc_codes: &'static [&'static str],
+    /// How many checks the page must report (per window): a scenario that stops early
+    /// fails instead of passing with fewer checks.
+    min_checks: usize,
 }
 
 const CONFIG: &str = "portcullis.json";
@@ -50,6 +55,8 @@ const SCENARIOS: &[Scenario] = &[
         reloads: 0,
         audit_codes: &[],
         config: CONFIG,
+        ipc_codes: &[],
+        min_checks: 11,
     },
     Scenario {
         name: "codes",
@@ -61,7 +68,6 @@ const SCENARIOS: &[Scenario] = &[
             "E_INVALID_ARGS",
             "E_OUT_OF_SCOPE",
             "E_TOO_DEEP",
-            "E_BAD_REQUEST",
             "E_TOO_LARGE",
             "E_UNSEALED",
             "E_MALFORMED",
@@ -73,6 +79,8 @@ const SCENARIOS: &[Scenario] = &[
             "E_STALE",
         ],
         config: CONFIG,
+        ipc_codes: &[],
+        min_checks: 35,
     },
     Scenario {
         name: "attacks",
@@ -80,6 +88,8 @@ const SCENARIOS: &[Scenario] = &[
         reloads: 0,
         audit_codes: &["E_TAMPERED", "E_UNKNOWN_SESSION", "E_REPLAY", "E_UNSEALED"],
         config: CONFIG,
+        ipc_codes: &["E_REPLAY", "E_UNSEALED"],
+        min_checks: 14,
     },
     Scenario {
         name: "recreate",
@@ -87,6 +97,8 @@ const SCENARIOS: &[Scenario] = &[
         reloads: 0,
         audit_codes: &[],
         config: CONFIG,
+        ipc_codes: &[],
+        min_checks: 4,
     },
     Scenario {
         name: "vectors",
@@ -94,6 +106,8 @@ const SCENARIOS: &[Scenario] = &[
         reloads: 0,
         audit_codes: &[],
         config: CONFIG,
+        ipc_codes: &[],
+        min_checks: 21,
     },
     Scenario {
         name: "windows",
@@ -101,6 +115,8 @@ const SCENARIOS: &[Scenario] = &[
         reloads: 0,
         audit_codes: &["E_WRONG_WEBVIEW"],
         config: CONFIG,
+        ipc_codes: &[],
+        min_checks: 1,
     },
     Scenario {
         name: "reload",
@@ -108,6 +124,8 @@ const SCENARIOS: &[Scenario] = &[
         reloads: 1,
         audit_codes: &["E_SESSION_REVOKED"],
         config: CONFIG,
+        ipc_codes: &[],
+        min_checks: 3,
     },
     Scenario {
         name: "tauri",
@@ -115,6 +133,8 @@ const SCENARIOS: &[Scenario] = &[
         reloads: 0,
         audit_codes: &[],
         config: "tauri/portcullis.json",
+        ipc_codes: &[],
+        min_checks: 3,
     },
 ];
 
@@ -140,6 +160,11 @@ struct Run {
     checks: Mutex<Vec<(String, Check)>>,
     canary: AtomicUsize,
     audit: Mutex<Vec<String>>,
+    /// How often the `probe` command ran (the hook lets it through: it runs only when a
+    /// message reached the isolation frame's hook, which injected frames must not).
+    probe: AtomicUsize,
+    /// Codes wry's IPC handler saw refused.
+    ipc_refused: Mutex<Vec<String>>,
     /// Sealed messages the gate admitted, per webview, in order.
     captured: Mutex<Vec<(String, Vec<u8>)>>,
     phase: AtomicUsize,
@@ -379,6 +404,33 @@ fn run_scenario(
         canary == 0,
         format!("secret.read ran {canary} times"),
     ));
+    let probes = run.probe.load(Ordering::SeqCst);
+    rows.push((
+        "messages from injected frames never reached the hook (probe never ran)".into(),
+        probes == 0,
+        format!("probe ran {probes} times"),
+    ));
+    for label in scenario.windows {
+        let n = rows
+            .iter()
+            .filter(|r| scenario.windows.len() == 1 || r.0.starts_with(&format!("{label}: ")))
+            .count();
+        if n < scenario.min_checks {
+            rows.push((
+                format!("{label} made at least {} checks", scenario.min_checks),
+                false,
+                format!("only {n}"),
+            ));
+        }
+    }
+    let ipc = lock(&run.ipc_refused);
+    for code in scenario.ipc_codes {
+        rows.push((
+            format!("wry's IPC handler refused and audited {code}"),
+            ipc.iter().any(|c| c == code),
+            format!("IPC handler refusals: {ipc:?}"),
+        ));
+    }
     let audit = lock(&run.audit);
     for code in scenario.audit_codes {
         rows.push((
@@ -407,8 +459,14 @@ fn build(
             lock(&audit_run.audit).push(e.code.as_str().to_owned())
         }))
         .observe(Arc::new(move |o: &transport::Observed<'_>| {
-            if o.refused.is_none() {
-                lock(&capture_run.captured).push((o.webview.to_owned(), o.body.to_vec()));
+            match (o.refused, o.via) {
+                (None, transport::Via::Protocol) => {
+                    lock(&capture_run.captured).push((o.webview.to_owned(), o.body.to_vec()))
+                }
+                (Some(code), transport::Via::IpcHandler) => {
+                    lock(&capture_run.ipc_refused).push(code.as_str().to_owned())
+                }
+                _ => {}
             }
         }))
         .waker(move || send(&wake, UserEvent::Pump))
@@ -437,6 +495,13 @@ fn router(
         })
         .command("echo.strict", Ok::<Value, HandlerError>)
         .command("fs.read", |_: Value| Ok::<_, HandlerError>("never reached"))
+        .command("probe", {
+            let run = run.clone();
+            move |_: Value| {
+                run.probe.fetch_add(1, Ordering::SeqCst);
+                Ok::<_, HandlerError>("probed")
+            }
+        })
         .command("secret.read", move |_: Value| {
             r1.canary.fetch_add(1, Ordering::SeqCst);
             Ok::<_, HandlerError>("the secret")

@@ -187,8 +187,14 @@ impl Request {
     }
 }
 
+/// A name outside the grammar is encoded as the empty name, which every gate refuses
+/// (`E_BAD_REQUEST`): never truncated or coerced into some other, valid name.
 fn prefix(kind: Kind, body_type: u8, id: u64, name: &str) -> Vec<u8> {
-    let name = &name.as_bytes()[..name.len().min(u16::MAX as usize)];
+    let name = if is_valid_name(name) {
+        name.as_bytes()
+    } else {
+        &[]
+    };
     let mut out = Vec::with_capacity(PREFIX_LEN + name.len() + 64);
     out.push(kind.byte());
     out.push(body_type);
@@ -282,6 +288,20 @@ mod tests {
         }
         let p = Request::encode_json(Kind::Command, 1, &"x".repeat(MAX_NAME_LEN), &json!({}));
         assert!(Request::decode(p, 8).is_ok());
+    }
+
+    #[test]
+    fn invalid_names_are_encoded_as_refusable_never_as_another_name() {
+        let long = format!("secret.read{}", " ".repeat(65536));
+        for name in [long.as_str(), "has space", ""] {
+            let plain = Request::encode_json(Kind::Command, 1, name, &json!({}));
+            assert_eq!(
+                code(plain),
+                ErrorCode::BadRequest,
+                "{:?}",
+                &name[..name.len().min(20)]
+            );
+        }
     }
 
     #[test]

@@ -20,7 +20,7 @@
 
   const { apply } = Reflect;
   const { defineProperty, freeze } = Object;
-  const { parse } = JSON;
+  const { parse, stringify } = JSON;
   const { isView } = ArrayBuffer;
   const portPost = MessagePort.prototype.postMessage;
   const listen = EventTarget.prototype.addEventListener;
@@ -58,14 +58,18 @@
     if (!call) return;
     apply(mapDelete, pending, [id]);
     nativeClearTimeout(call.timer);
-    if (!reply.ok) {
-      call.reject(portcullisError(reply.error));
-    } else if (call.kind === "event") {
-      call.resolve(undefined);
-    } else if (reply.bytes !== undefined) {
-      call.resolve(new NativeUint8Array(reply.bytes));
-    } else {
-      call.resolve(parse(reply.json));
+    try {
+      if (!reply.ok) {
+        call.reject(portcullisError(reply.error || { code: "E_INTERNAL", message: "malformed reply" }));
+      } else if (call.kind === "event") {
+        call.resolve(undefined);
+      } else if (reply.bytes !== undefined) {
+        call.resolve(new NativeUint8Array(reply.bytes));
+      } else {
+        call.resolve(parse(reply.json));
+      }
+    } catch (e) {
+      call.reject(portcullisError({ code: "E_INTERNAL", message: `unreadable reply: ${e}` }));
     }
   }
 
@@ -74,7 +78,16 @@
     for (const request of queue.splice(0)) settle(request.id, { ok: false, error: failure });
   }
 
+  /** Sends one request; a request that cannot be sent fails alone, with a clear code. */
   function transmit(request) {
+    try {
+      send(request);
+    } catch (e) {
+      settle(request.id, { ok: false, error: { code: "E_BAD_REQUEST", message: `cannot send this call: ${e}` } });
+    }
+  }
+
+  function send(request) {
     if (config.isolation) {
       const transfer = request.bytes ? [request.bytes.buffer] : [];
       apply(portPost, port, [request, transfer]);
@@ -110,16 +123,22 @@
       }
       const id = nextId++;
       const request = { id, kind, name };
-      if (args instanceof ArrayBuffer || isView(args)) {
-        // Copy into a fresh buffer that can be transferred without detaching the caller's.
-        const view = args instanceof ArrayBuffer ? new NativeUint8Array(args) : new NativeUint8Array(args.buffer, args.byteOffset, args.byteLength);
-        request.bytes = new NativeUint8Array(view);
-      } else if (config.isolation) {
-        request.args = args === undefined ? {} : args;
-      } else {
-        request.json = JSON.stringify(args === undefined ? {} : args);
+      try {
+        if (args instanceof ArrayBuffer || isView(args)) {
+          // Copy into a fresh buffer that can be transferred without detaching the caller's.
+          const view = args instanceof ArrayBuffer ? new NativeUint8Array(args) : new NativeUint8Array(args.buffer, args.byteOffset, args.byteLength);
+          request.bytes = new NativeUint8Array(view);
+        } else if (config.isolation) {
+          request.args = args === undefined ? {} : args;
+        } else {
+          request.json = stringify(args === undefined ? {} : args);
+        }
+      } catch (e) {
+        reject(portcullisError({ code: "E_BAD_REQUEST", message: `cannot send these arguments: ${e}` }));
+        return;
       }
-      const timeoutMs = (options && options.timeoutMs) || config.defaultTimeoutMs;
+      // setTimeout wraps delays of 2^31 ms and more to 0: clamp.
+      const timeoutMs = Math.min(Math.max((options && options.timeoutMs) || config.defaultTimeoutMs, 1), 0x7fffffff);
       const timer = nativeSetTimeout(() => {
         apply(mapDelete, pending, [id]);
         reject(portcullisError({ code: "E_TIMEOUT", message: `no reply to ${kind} ${name} within ${timeoutMs} ms` }));

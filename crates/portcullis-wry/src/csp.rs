@@ -15,31 +15,59 @@ pub fn isolation(isolation_origin: &str, ipc_origin: &str) -> String {
 pub const DEFAULT_APP: &str = "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; \
      img-src 'self' data:; connect-src 'self'; object-src 'none'; base-uri 'none'";
 
-/// Adds `source` to `directive` in `policy`, creating the directive if absent. A new
-/// directive starts from `'self'` so that adding, say, `frame-src` does not silently
-/// drop what `default-src` allowed.
+/// Adds `source` to `directive` in `policy` (directive names compared without case). A
+/// missing `frame-src` starts from what the policy already allowed frames through its
+/// fallbacks (`child-src`, then `default-src`; nothing means anything), so adding the
+/// isolation frame never widens or narrows what else the app allowed.
 pub fn allow(policy: &str, directive: &str, source: &str) -> String {
-    let mut parts: Vec<String> = policy
+    let mut parts: Vec<Vec<String>> = policy
         .split(';')
-        .map(str::trim)
+        .map(|p| p.split_whitespace().map(str::to_owned).collect::<Vec<_>>())
         .filter(|p| !p.is_empty())
-        .map(str::to_owned)
         .collect();
-    match parts
-        .iter_mut()
-        .find(|p| p.split_whitespace().next() == Some(directive))
-    {
-        Some(existing) if existing.split_whitespace().any(|s| s == "'none'") => {
-            *existing = format!("{directive} {source}");
+    let find = |parts: &[Vec<String>], name: &str| {
+        parts.iter().position(|p| p[0].eq_ignore_ascii_case(name))
+    };
+    match find(&parts, directive) {
+        Some(i) => {
+            let d = &mut parts[i];
+            if d.iter().any(|s| s == "'none'") {
+                d.truncate(1);
+            }
+            if !d.iter().skip(1).any(|s| s == source) {
+                d.push(source.to_owned());
+            }
         }
-        Some(existing) if !existing.split_whitespace().any(|s| s == source) => {
-            existing.push(' ');
-            existing.push_str(source);
+        None => {
+            let fallback = fallbacks(directive)
+                .iter()
+                .find_map(|f| find(&parts, f))
+                .map(|i| parts[i][1..].to_vec());
+            let mut sources = match fallback {
+                Some(sources) if sources.iter().any(|s| s == "'none'") => Vec::new(),
+                Some(sources) => sources,
+                None => vec!["*".to_owned()],
+            };
+            if !sources.iter().any(|s| s == source) {
+                sources.push(source.to_owned());
+            }
+            let mut d = vec![directive.to_owned()];
+            d.extend(sources);
+            parts.push(d);
         }
-        Some(_) => {}
-        None => parts.push(format!("{directive} 'self' {source}")),
     }
-    parts.join("; ")
+    parts
+        .iter()
+        .map(|p| p.join(" "))
+        .collect::<Vec<_>>()
+        .join("; ")
+}
+
+fn fallbacks(directive: &str) -> &'static [&'static str] {
+    match directive {
+        "frame-src" => &["child-src", "default-src"],
+        _ => &["default-src"],
+    }
 }
 
 #[cfg(test)]
@@ -47,10 +75,38 @@ mod tests {
     use super::*;
 
     #[test]
-    fn adds_a_missing_directive_keeping_self() {
+    fn a_missing_directive_starts_from_its_fallback() {
         assert_eq!(
             allow("default-src 'self'", "frame-src", "isolation://localhost"),
             "default-src 'self'; frame-src 'self' isolation://localhost"
+        );
+        assert_eq!(
+            allow(
+                "default-src 'self'; child-src https://a.example",
+                "frame-src",
+                "isolation://localhost"
+            ),
+            "default-src 'self'; child-src https://a.example; frame-src https://a.example isolation://localhost"
+        );
+        assert_eq!(
+            allow("default-src 'none'", "frame-src", "isolation://localhost"),
+            "default-src 'none'; frame-src isolation://localhost"
+        );
+        assert_eq!(
+            allow("img-src *", "frame-src", "isolation://localhost"),
+            "img-src *; frame-src * isolation://localhost"
+        );
+    }
+
+    #[test]
+    fn directive_names_are_case_insensitive() {
+        assert_eq!(
+            allow(
+                "Frame-Src https://a.example",
+                "frame-src",
+                "isolation://localhost"
+            ),
+            "Frame-Src https://a.example isolation://localhost"
         );
     }
 

@@ -54,7 +54,9 @@ pub fn handle(shared: &Shared, label: &str, request: &Request<Vec<u8>>) -> Respo
 }
 
 fn document(shared: &Shared, label: &str, request: &Request<Vec<u8>>) -> Response<Body> {
-    let scripted = request.headers().contains_key(header::ORIGIN);
+    // Only `isolation://localhost/` is the isolation document; other hosts get no key.
+    let scripted =
+        request.headers().contains_key(header::ORIGIN) || request.uri().host() != Some("localhost");
     let grant = if scripted {
         tracing::warn!(
             target: "portcullis::audit",
@@ -149,4 +151,96 @@ fn script_typed(body: Body, mime: &str) -> Response<Body> {
 /// Whether `dir` has the user's hook.
 pub fn has_hook(dir: &Path) -> bool {
     dir.join("hook.js").is_file()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::Portcullis;
+    use portcullis_core::Config;
+
+    fn portcullis() -> Portcullis {
+        let config = Config::from_json(
+            r#"{"app":{"security":{"pattern":{"use":"isolation","options":{"dir":"isolation-app"}},
+                "capabilities":[{"identifier":"c","windows":["*"],"origins":["app://localhost"]}]}}}"#,
+        )
+        .unwrap();
+        Portcullis::builder(config, Path::new("."), Path::new("."))
+            .build()
+            .unwrap()
+    }
+
+    fn get(p: &Portcullis, uri: &str, origin: Option<&str>) -> String {
+        let mut request = Request::builder().uri(uri);
+        if let Some(o) = origin {
+            request = request.header(header::ORIGIN, o);
+        }
+        let response = handle(&p.shared, "main", &request.body(Vec::new()).unwrap());
+        String::from_utf8(response.body().to_vec()).unwrap()
+    }
+
+    fn has_key(document: &str) -> bool {
+        document.contains(r#""key":""#)
+    }
+
+    #[test]
+    fn key_goes_to_the_first_navigation_of_a_page_load_only() {
+        let p = portcullis();
+        p.shared
+            .pages
+            .committed(&p.shared.gate, "main", "app://localhost/index.html");
+        assert!(
+            !has_key(&get(&p, "isolation://localhost/", Some("app://localhost"))),
+            "script request"
+        );
+        assert!(
+            !has_key(&get(&p, "isolation://localhost/", Some("null"))),
+            "opaque-origin script"
+        );
+        assert!(!has_key(&get(&p, "isolation://other/", None)), "other host");
+        // The frame's own navigation: no Origin header.
+        let first = get(&p, "isolation://localhost/", None);
+        assert!(has_key(&first), "{first}");
+        assert!(first.contains(r#""webview":"main""#));
+        assert!(
+            !has_key(&get(&p, "isolation://localhost/index.html", None)),
+            "second delivery"
+        );
+        // A new page load re-arms delivery and revokes the old session.
+        let old = p.shared.gate.sessions().current("main").unwrap();
+        p.shared
+            .pages
+            .committed(&p.shared.gate, "main", "app://localhost/index.html");
+        assert!(p.shared.gate.sessions().current("main").is_none());
+        assert!(has_key(&get(&p, "isolation://localhost/", None)));
+        assert_ne!(p.shared.gate.sessions().current("main"), Some(old));
+    }
+
+    #[test]
+    fn pages_outside_the_allowlist_get_no_session() {
+        let p = portcullis();
+        p.shared
+            .pages
+            .committed(&p.shared.gate, "main", "https://evil.example/");
+        assert!(!has_key(&get(&p, "isolation://localhost/", None)));
+        assert_eq!(p.shared.gate.sessions().live_count(), 0);
+    }
+
+    #[test]
+    fn the_document_is_sandboxed_by_its_csp_and_never_cached() {
+        let p = portcullis();
+        p.shared
+            .pages
+            .committed(&p.shared.gate, "main", "app://localhost/");
+        let request = Request::builder()
+            .uri("isolation://localhost/")
+            .body(Vec::new())
+            .unwrap();
+        let response = handle(&p.shared, "main", &request);
+        let csp = response.headers()["Content-Security-Policy"]
+            .to_str()
+            .unwrap();
+        assert!(csp.contains("sandbox allow-scripts") && csp.starts_with("default-src 'none'"));
+        assert_eq!(response.headers()[header::CACHE_CONTROL], "no-store");
+    }
 }

@@ -88,6 +88,9 @@ pub enum Error {
     /// wry failed to build the webview.
     #[error("webview: {0}")]
     Webview(#[from] wry::Error),
+    /// A webview with this label is already attached.
+    #[error("a webview labelled {0:?} already exists: labels must be unique")]
+    DuplicateLabel(String),
 }
 
 /// State shared by every protocol handler of every webview.
@@ -333,8 +336,18 @@ impl Portcullis {
         builder: WebViewBuilder<'_>,
         window: &W,
     ) -> Result<Rc<WebView>, Error> {
+        if self
+            .webviews
+            .borrow()
+            .get(label)
+            .is_some_and(|w| w.strong_count() > 0)
+        {
+            return Err(Error::DuplicateLabel(label.to_owned()));
+        }
         let url = self.start_url();
         let webview = Rc::new(self.attach(label, builder.with_url(url)).build(window)?);
+        #[cfg(target_os = "linux")]
+        linux::disable_page_cache(&webview);
         self.register(label, &webview);
         Ok(webview)
     }
@@ -375,7 +388,7 @@ impl Portcullis {
 /// The isolation document and blank frames pass too, in case the engine asks about
 /// subframe navigations here.
 fn allowed_navigation(shared: &Shared, url: &str) -> bool {
-    let allowed = url.starts_with(ISOLATION_ORIGIN)
+    let allowed = url.starts_with(concat!("isolation://localhost", "/"))
         || url == "about:blank"
         || url == "about:srcdoc"
         || Origin::from_page_url(url, page::CUSTOM_SCHEMES)

@@ -14,6 +14,14 @@ pub fn forward_console_to_stdout(webview: &WebView) {
     }
 }
 
+/// Turns off WebKit's back/forward page cache: a page restored from it would keep an
+/// isolation frame whose session the navigation revoked.
+pub fn disable_page_cache(webview: &WebView) {
+    if let Some(settings) = WebViewExt::settings(&webview.webview()) {
+        settings.set_enable_page_cache(false);
+    }
+}
+
 /// Writes a PNG of the visible page to `path`, then calls `done` with the outcome.
 pub fn snapshot_png(
     webview: &WebView,

@@ -16,7 +16,7 @@ use std::borrow::Cow;
 use std::sync::Arc;
 
 use portcullis_core::router::{CallError, Dispatch, Payload, Response as Reply};
-use portcullis_core::{Attested, ErrorCode, Refusal};
+use portcullis_core::{Admitted, Attested, ErrorCode, Refusal};
 use wry::RequestAsyncResponder;
 use wry::http::{Method, Request, Response, StatusCode, header};
 
@@ -31,10 +31,21 @@ type Body = Cow<'static, [u8]>;
 pub struct Observed<'a> {
     /// The webview it came from.
     pub webview: &'a str,
+    /// How it arrived.
+    pub via: Via,
     /// The raw bytes.
     pub body: &'a [u8],
     /// `None` if the gate admitted it, else the refusal code.
     pub refused: Option<ErrorCode>,
+}
+
+/// Where a raw message arrived.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Via {
+    /// `POST ipc://localhost/`, the Portcullis transport.
+    Protocol,
+    /// wry's IPC handler (`window.ipc`, `window.webkit.messageHandlers.ipc`).
+    IpcHandler,
 }
 
 /// A transport observer.
@@ -69,15 +80,17 @@ pub fn handle(
     }
 }
 
-/// Messages that arrive at wry's IPC handler: gated (and audited), then dispatched;
-/// this channel has no way to answer, so any reply is dropped.
+/// Messages that arrive at wry's IPC handler. Portcullis never sends there, so nothing
+/// arriving there is dispatched: it goes through the gate (so refusals are audited with
+/// their codes), and even a message the gate would admit is refused and audited.
 pub fn handle_ipc_message(shared: &Arc<Shared>, label: &str, request: Request<String>) {
-    match admit_and_dispatch(shared, label, request.body().as_bytes()) {
-        Ok(Dispatch::Ready(_)) => {}
-        Ok(Dispatch::Pending(future)) => shared.pool.spawn_ok(async move {
-            let _ = future.await;
-        }),
-        Err(_) => {}
+    if let Ok(admitted) = admit(shared, label, request.body().as_bytes(), Via::IpcHandler) {
+        tracing::warn!(
+            target: "portcullis::audit",
+            webview = label,
+            name = admitted.request().name.as_str(),
+            "sealed message on wry's IPC handler refused: Portcullis answers only on ipc://"
+        );
     }
 }
 
@@ -86,6 +99,10 @@ fn admit_and_dispatch(
     label: &str,
     body: &[u8],
 ) -> Result<Dispatch, CallError> {
+    admit(shared, label, body, Via::Protocol).map(|admitted| shared.router.dispatch(admitted))
+}
+
+fn admit(shared: &Arc<Shared>, label: &str, body: &[u8], via: Via) -> Result<Admitted, CallError> {
     let Some(origin) = shared.pages.origin(label) else {
         return Err(CallError::new(
             ErrorCode::UnknownSession,
@@ -100,14 +117,12 @@ fn admit_and_dispatch(
     if let Some(observe) = &shared.observer {
         observe(&Observed {
             webview: label,
+            via,
             body,
             refused: result.as_ref().err().map(|r| r.rejection.code),
         });
     }
-    match result {
-        Ok(admitted) => Ok(shared.router.dispatch(admitted)),
-        Err(Refusal { rejection, .. }) => Err(CallError::new(rejection.code, rejection.message)),
-    }
+    result.map_err(|Refusal { rejection, .. }| CallError::new(rejection.code, rejection.message))
 }
 
 fn reply_response(reply: Reply) -> Response<Body> {

@@ -6,7 +6,7 @@ function injectFrame({ sandboxed }) {
   const script = `
     const tries = [];
     try { window.webkit.messageHandlers.ipc.postMessage('{"cmd":"secret.read"}'); tries.push("ipc"); } catch (e) { tries.push("ipc:" + e); }
-    try { for (const f of parent.frames) f.postMessage({ id: 1, kind: "command", name: "secret.read", args: {} }, "*"); tries.push("post"); } catch (e) { tries.push("post:" + e); }
+    try { for (const f of parent.frames) f.postMessage({ id: 1, kind: "command", name: "probe", args: {} }, "*"); tries.push("post"); } catch (e) { tries.push("post:" + e); }
     fetch("ipc://localhost/", { method: "POST", body: '{"cmd":"secret.read"}' })
       .then((r) => r.json()).then((j) => parent.postMessage({ injected: j.code }, "*"))
       .catch((e) => parent.postMessage({ injected: "fetch failed" }, "*"));
@@ -50,28 +50,49 @@ export default async function (t) {
   await t.check("captured message replayed", "E_REPLAY", await t.raw(sealed));
 
   // The same messages through wry's IPC handler: refused and audited (Rust checks).
-  const text = new TextDecoder("latin1").decode(sealed);
-  window.webkit.messageHandlers.ipc.postMessage(text);
+  // wry's handler takes strings, so the attacker re-encodes the captured envelope in the
+  // (equivalent) JSON encoding: the gate recognises it as the same, already-seen message.
+  const b64 = (bytes) => btoa(String.fromCharCode(...bytes));
+  const seq = new DataView(sealed.buffer).getBigUint64(20);
+  const asJson = `{"v":1,"sid":"${b64(sealed.subarray(4, 20))}","seq":${seq},"nonce":"${b64(sealed.subarray(28, 40))}","ct":"${b64(sealed.subarray(40))}"}`;
+  window.webkit.messageHandlers.ipc.postMessage(asJson);
   window.ipc.postMessage("");
   window.ipc.postMessage('{"cmd":"secret.read","payload":{}}');
 
   await t.check("injected sandboxed frame", "E_UNSEALED", await injectFrame({ sandboxed: true }));
   await t.check("injected unsandboxed frame", "E_UNSEALED", await injectFrame({ sandboxed: false }));
 
-  // Key theft: every request a script can make for the isolation document gets no key.
-  const keyPattern = /"key":"[A-Za-z0-9+/=]{40,}"/;
-  const viaFetch = await fetch("isolation://localhost/").then((r) => r.text(), (e) => `fetch failed ${e}`);
-  await t.check("fetch of the isolation document carries no key", false, keyPattern.test(viaFetch));
+  // Key theft: the isolation document is not readable by scripts (no CORS on it), while
+  // the public runtime is. Rust unit tests check that script requests never get a key.
+  const readable = (url) => fetch(url).then((r) => r.text().then(() => "readable"), () => "blocked");
+  await t.check("the isolation document is not readable by fetch", "blocked", await readable("isolation://localhost/"));
+  await t.check("(the public runtime is readable, so the fetch itself works)", "readable", await readable("isolation://localhost/__portcullis/runtime.js"));
   const viaXhr = await new Promise((resolve) => {
     const x = new XMLHttpRequest();
     x.open("GET", "isolation://localhost/index.html");
-    x.onload = () => resolve(x.responseText);
-    x.onerror = () => resolve("xhr failed");
+    x.onload = () => resolve("readable");
+    x.onerror = () => resolve("blocked");
     x.send();
   });
-  await t.check("XHR of the isolation document carries no key", false, keyPattern.test(viaXhr));
-  const frames = [...document.querySelectorAll("iframe")];
-  await t.check("the isolation frame's DOM is out of reach", "null", String(frames[0] && frames[0].contentDocument));
+  await t.check("the isolation document is not readable by XHR", "blocked", viaXhr);
+
+  // The isolation frame's port, stolen by a script that ran before the page's own: the
+  // runtime treats whatever arrives on it as hostile. Names the hook would see differently
+  // from what would be sealed are refused before the hook runs (Rust checks that neither
+  // the canary nor the probe ran).
+  await t.check("the attacker holds the isolation frame's port", true, window.__stolenPorts.length > 0);
+  for (const port of window.__stolenPorts) {
+    let id = 900000;
+    for (const name of [new String("secret.read"), ["secret.read"], { toString: () => "secret.read" }, `secret.read${" ".repeat(65536)}`, new String("probe")]) {
+      try {
+        port.postMessage({ id: id++, kind: "command", name, args: {} });
+      } catch (e) {
+        // Not cloneable: it never left the page.
+      }
+    }
+  }
+  await t.expectCode("over-long name through the bridge", "E_BAD_REQUEST", () => t.invoke(`secret.read${" ".repeat(65536)}`));
+  await t.sleep(200);
 
   // Overridden builtins before invoking: the bridge and the isolation frame are unaffected.
   const saved = {

@@ -15,6 +15,8 @@ export default async function (t) {
   await t.expectCode("path outside its scope", "E_OUT_OF_SCOPE", () => t.invoke("fs.read", { path: "/etc/passwd" }));
   await t.expectCode("path traversal", "E_OUT_OF_SCOPE", () => t.invoke("fs.read", { path: "/nonexistent-e2e-docs/../etc/passwd" }));
   await t.expectCode("JSON nested past maxDepth", "E_TOO_DEEP", () => t.invoke("echo", nested(20)));
+  // Refused by the isolation runtime before the hook: the name the hook would see must be
+  // the name that is sealed. (The gate refuses such names too: unit-tested.)
   await t.expectCode("invalid command name", "E_BAD_REQUEST", () => t.invoke("bad name!"));
   await t.expectCode("allowed but no handler", "E_UNKNOWN_COMMAND", () => t.invoke("unregistered.cmd"));
   let appCode = "";
