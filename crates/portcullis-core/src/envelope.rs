@@ -109,15 +109,7 @@ impl Sealed {
                 "empty message: every IPC message must be sealed by the isolation frame",
             ));
         }
-        if bytes.len() > max_bytes {
-            return Err(Rejection::new(
-                ErrorCode::TooLarge,
-                format!(
-                    "message of {} bytes exceeds limits.maxMessageBytes ({max_bytes})",
-                    bytes.len()
-                ),
-            ));
-        }
+        check_size(bytes, max_bytes)?;
         match bytes[0] {
             b'P' if bytes.starts_with(&MAGIC) => decode_binary(bytes),
             b'{' => decode_json(bytes),
@@ -132,6 +124,21 @@ impl Sealed {
     pub fn aad(&self, label: &str) -> Vec<u8> {
         aad(&self.session, self.seq, label)
     }
+}
+
+/// Refuses a message longer than `max_bytes` (`E_TOO_LARGE`): checked before anything
+/// is allocated in proportion to the input.
+pub fn check_size(bytes: &[u8], max_bytes: usize) -> Result<(), Rejection> {
+    if bytes.len() > max_bytes {
+        return Err(Rejection::new(
+            ErrorCode::TooLarge,
+            format!(
+                "message of {} bytes exceeds limits.maxMessageBytes ({max_bytes})",
+                bytes.len()
+            ),
+        ));
+    }
+    Ok(())
 }
 
 fn malformed(msg: impl Into<String>) -> Rejection {

@@ -21,7 +21,7 @@ use std::sync::Arc;
 
 use crate::aead::{AeadBackend, default_backend};
 use crate::config::{Config, ConfigErrors, Limits};
-use crate::envelope::{Sealed, SessionId, nonce_for};
+use crate::envelope::{Sealed, SessionId, check_size, nonce_for};
 use crate::error::{ErrorCode, Rejection};
 use crate::origin::Origin;
 use crate::policy::{Admitted, Caller, Policy};
@@ -267,16 +267,7 @@ impl Gate {
         facts: Attested<'_>,
         trace: &mut Trace,
     ) -> Result<Admitted, Rejection> {
-        if body.len() > self.limits.max_message_bytes {
-            return Err(Rejection::new(
-                ErrorCode::TooLarge,
-                format!(
-                    "message of {} bytes exceeds limits.maxMessageBytes ({})",
-                    body.len(),
-                    self.limits.max_message_bytes
-                ),
-            ));
-        }
+        check_size(body, self.limits.max_message_bytes)?;
         let request = Request::decode(body.to_vec(), self.limits.max_depth)?;
         let caller = Caller {
             webview: facts.webview.to_owned(),
