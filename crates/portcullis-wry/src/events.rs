@@ -6,9 +6,11 @@
 //! calls the app's waker; the app's event loop then calls `Portcullis::pump`.
 
 use std::collections::VecDeque;
-use std::sync::{Mutex, OnceLock};
+use std::sync::{Arc, Mutex, OnceLock};
 
 use portcullis_core::emit::{EmitError, EmitTarget, EventSink};
+
+use crate::page::Pages;
 
 /// One queued event.
 pub struct Queued {
@@ -16,6 +18,9 @@ pub struct Queued {
     pub target: Option<String>,
     /// The script that delivers it (the event name and payload as JSON literals).
     pub script: String,
+    /// Page generations at emission time, per webview: an event is not delivered to a
+    /// page loaded after it was emitted (navigation, reload).
+    pub generations: Vec<(String, u64)>,
 }
 
 /// The queue plus the app's waker.
@@ -23,6 +28,7 @@ pub struct Queued {
 pub struct EventQueue {
     queue: Mutex<VecDeque<Queued>>,
     waker: OnceLock<Box<dyn Fn() + Send + Sync>>,
+    pages: OnceLock<Arc<Pages>>,
 }
 
 impl EventQueue {
@@ -34,6 +40,11 @@ impl EventQueue {
     /// Sets the function called whenever an event is queued (once).
     pub fn set_waker(&self, waker: Box<dyn Fn() + Send + Sync>) {
         let _ = self.waker.set(waker);
+    }
+
+    /// Gives the queue the page state to stamp events with.
+    pub fn set_pages(&self, pages: Arc<Pages>) {
+        let _ = self.pages.set(pages);
     }
 
     /// Takes every queued event.
@@ -52,13 +63,60 @@ impl EventSink for EventQueue {
             EmitTarget::All => None,
             EmitTarget::Webview(label) => Some(label.to_owned()),
         };
+        let generations = self
+            .pages
+            .get()
+            .map(|pages| pages.generations(target.as_deref()))
+            .unwrap_or_default();
         self.queue
             .lock()
             .unwrap_or_else(|p| p.into_inner())
-            .push_back(Queued { target, script });
+            .push_back(Queued {
+                target,
+                script,
+                generations,
+            });
         if let Some(wake) = self.waker.get() {
             wake();
         }
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use portcullis_core::{Config, Gate, ScopeVars};
+
+    #[test]
+    fn events_are_stamped_with_the_page_load_they_were_emitted_for() {
+        let config = Config::from_json(
+            r#"{"app":{"security":{"pattern":{"use":"brownfield"},
+                "capabilities":[{"identifier":"c","windows":["*"],"origins":["app://localhost"]}]}}}"#,
+        )
+        .unwrap();
+        let gate = Gate::new(&config, &ScopeVars::new()).unwrap();
+        let pages = Arc::new(Pages::default());
+        let queue = EventQueue::new();
+        queue.set_pages(pages.clone());
+        pages.committed(&gate, "main", "app://localhost/");
+        pages.committed(&gate, "other", "app://localhost/");
+        queue
+            .deliver(EmitTarget::Webview("main"), "saved", "{\"id\":1}")
+            .unwrap();
+        queue.deliver(EmitTarget::All, "tick", "1").unwrap();
+        let queued = queue.drain();
+        assert_eq!(queued[0].generations, vec![("main".to_owned(), 1)]);
+        assert_eq!(
+            queued[0].script,
+            r#"window.__portcullis_event__("saved", {"id":1});"#
+        );
+        let mut all = queued[1].generations.clone();
+        all.sort();
+        assert_eq!(all, vec![("main".to_owned(), 1), ("other".to_owned(), 1)]);
+        // A reload moves the page on: what was queued for the old page no longer matches.
+        pages.committed(&gate, "main", "app://localhost/");
+        assert_eq!(pages.generation("main"), 2);
+        assert!(queue.drain().is_empty());
     }
 }

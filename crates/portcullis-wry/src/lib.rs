@@ -101,7 +101,7 @@ pub struct Shared {
     isolation_dir: Option<PathBuf>,
     app_csp: String,
     isolation_csp: String,
-    pages: page::Pages,
+    pages: Arc<page::Pages>,
     pool: ThreadPool,
     events: Arc<events::EventQueue>,
     init_script: String,
@@ -214,6 +214,8 @@ impl PortcullisBuilder {
                 w();
             }
         }));
+        let pages = Arc::new(page::Pages::default());
+        events.set_pages(pages.clone());
         let pool = ThreadPool::builder()
             .pool_size(2)
             .name_prefix("portcullis-handler-")
@@ -227,7 +229,7 @@ impl PortcullisBuilder {
                 isolation_dir,
                 app_csp,
                 isolation_csp: csp::isolation(ISOLATION_ORIGIN, IPC_ORIGIN),
-                pages: page::Pages::default(),
+                pages,
                 pool,
                 events,
                 init_script,
@@ -370,9 +372,13 @@ impl Portcullis {
     pub fn pump(&self) {
         let webviews = self.webviews.borrow();
         for event in self.shared.events.drain() {
-            let targets = webviews
-                .iter()
-                .filter(|(label, _)| event.target.as_deref().is_none_or(|t| t == label.as_str()));
+            // Only to the page loads that existed when the event was emitted.
+            let targets = webviews.iter().filter(|(label, _)| {
+                event
+                    .generations
+                    .iter()
+                    .any(|(l, g)| l == label.as_str() && *g == self.shared.pages.generation(label))
+            });
             for (label, webview) in targets {
                 if let Some(webview) = webview.upgrade()
                     && let Err(e) = webview.evaluate_script(&event.script)

@@ -26,6 +26,8 @@ struct PageState {
     origin: Option<Origin>,
     /// Whether this page load's isolation document was already served with its key.
     key_delivered: bool,
+    /// Counts page loads, so work queued for one page load is not delivered to the next.
+    generation: u64,
 }
 
 /// Page state of every webview.
@@ -49,6 +51,7 @@ impl Pages {
         self.with(label, |p| {
             p.origin = origin;
             p.key_delivered = false;
+            p.generation += 1;
         });
     }
 
@@ -57,6 +60,21 @@ impl Pages {
         gate.end_webview(label);
         let mut pages = self.pages.lock().unwrap_or_else(|p| p.into_inner());
         pages.remove(label);
+    }
+
+    /// The current generation of `target` (or of every webview).
+    pub fn generations(&self, target: Option<&str>) -> Vec<(String, u64)> {
+        let pages = self.pages.lock().unwrap_or_else(|p| p.into_inner());
+        pages
+            .iter()
+            .filter(|(label, _)| target.is_none_or(|t| t == label.as_str()))
+            .map(|(label, p)| (label.clone(), p.generation))
+            .collect()
+    }
+
+    /// Which page load `label` is at (changes on every commit).
+    pub fn generation(&self, label: &str) -> u64 {
+        self.with(label, |p| p.generation)
     }
 
     /// The origin of `label`'s current page.
