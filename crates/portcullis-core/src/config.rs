@@ -26,6 +26,7 @@ use std::collections::BTreeMap;
 use std::fmt;
 use std::path::PathBuf;
 
+use schemars::JsonSchema;
 use serde::de::{self, Deserializer, MapAccess, Visitor};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
@@ -79,7 +80,7 @@ impl ConfigErrors {
 }
 
 /// The whole config file.
-#[derive(Clone, Debug, PartialEq, Deserialize, Serialize)]
+#[derive(Clone, Debug, PartialEq, Deserialize, Serialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Config {
     /// Optional JSON Schema reference for editors.
@@ -90,7 +91,7 @@ pub struct Config {
 }
 
 /// `app`.
-#[derive(Clone, Debug, PartialEq, Deserialize, Serialize)]
+#[derive(Clone, Debug, PartialEq, Deserialize, Serialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct AppConfig {
     /// `app.security`.
@@ -98,7 +99,7 @@ pub struct AppConfig {
 }
 
 /// `app.security`.
-#[derive(Clone, Debug, PartialEq, Deserialize, Serialize)]
+#[derive(Clone, Debug, PartialEq, Deserialize, Serialize, JsonSchema)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
 pub struct SecurityConfig {
     /// Isolation on or off.
@@ -115,7 +116,7 @@ pub struct SecurityConfig {
 }
 
 /// `app.security.pattern`, in the shape Tauri uses.
-#[derive(Clone, Debug, PartialEq, Deserialize, Serialize)]
+#[derive(Clone, Debug, PartialEq, Deserialize, Serialize, JsonSchema)]
 #[serde(tag = "use", rename_all = "lowercase", deny_unknown_fields)]
 pub enum Pattern {
     /// Every message passes the isolation frame and is sealed. The secure mode.
@@ -129,7 +130,7 @@ pub enum Pattern {
 }
 
 /// `app.security.pattern.options`.
-#[derive(Clone, Debug, PartialEq, Deserialize, Serialize)]
+#[derive(Clone, Debug, PartialEq, Deserialize, Serialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct IsolationOptions {
     /// Directory of the isolation app (its `hook.js`), relative to the config file.
@@ -139,7 +140,7 @@ pub struct IsolationOptions {
 }
 
 /// One capability: which windows at which origins may use which commands and events.
-#[derive(Clone, Debug, PartialEq, Deserialize, Serialize)]
+#[derive(Clone, Debug, PartialEq, Deserialize, Serialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Capability {
     /// Unique name, used in audit events.
@@ -163,7 +164,7 @@ pub struct Capability {
 }
 
 /// Allow and deny lists.
-#[derive(Clone, Debug, Default, PartialEq, Deserialize, Serialize)]
+#[derive(Clone, Debug, Default, PartialEq, Deserialize, Serialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Rules {
     /// Allowed names (exact), each with an optional schema.
@@ -187,16 +188,48 @@ pub struct Rule {
     pub paths: BTreeMap<String, String>,
 }
 
-#[derive(Deserialize)]
+/// The object form of a rule.
+#[derive(Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 struct RuleObject {
+    /// The exact command or event name.
     name: String,
+    /// JSON Schema the arguments (payload) must satisfy.
     #[serde(default)]
     schema: Option<Value>,
+    /// Whether a raw bytes body (Uint8Array/ArrayBuffer) is allowed instead of JSON.
     #[serde(default)]
     bytes: bool,
+    /// Path arguments: JSON pointer into the arguments → name of a scope of this capability.
     #[serde(default)]
     paths: BTreeMap<String, String>,
+}
+
+impl JsonSchema for Rule {
+    fn schema_name() -> std::borrow::Cow<'static, str> {
+        "Rule".into()
+    }
+
+    fn json_schema(generator: &mut schemars::SchemaGenerator) -> schemars::Schema {
+        let object = generator.subschema_for::<RuleObject>();
+        schemars::json_schema!({
+            "description": "An allowed command or event: its exact name, or an object with the name and its constraints.",
+            "oneOf": [
+                { "type": "string", "pattern": "^[A-Za-z0-9_.:|/-]{1,128}$" },
+                object
+            ]
+        })
+    }
+}
+
+/// The JSON Schema of the config file, generated from these types
+/// (committed as `schema/portcullis.config.schema.json`).
+pub fn json_schema() -> Value {
+    let mut schema = schemars::schema_for!(Config).to_value();
+    if let Some(o) = schema.as_object_mut() {
+        o.insert("title".into(), Value::from("Portcullis config"));
+    }
+    schema
 }
 
 impl<'de> Deserialize<'de> for Rule {
@@ -233,7 +266,7 @@ impl<'de> Deserialize<'de> for Rule {
 
 /// A path scope: absolute path globs, optionally starting with `$VAR/`, where the
 /// embedder supplies the variables.
-#[derive(Clone, Debug, Default, PartialEq, Deserialize, Serialize)]
+#[derive(Clone, Debug, Default, PartialEq, Deserialize, Serialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Scope {
     /// Paths inside the scope.
@@ -244,7 +277,7 @@ pub struct Scope {
 }
 
 /// `app.security.limits`.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize, Serialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize, Serialize, JsonSchema)]
 #[serde(deny_unknown_fields, rename_all = "camelCase", default)]
 pub struct Limits {
     /// Largest sealed message accepted, in bytes (1 KiB - 256 MiB; default 8 MiB).
