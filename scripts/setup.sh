@@ -18,6 +18,9 @@ for pkg in "${wanted[@]}"; do
   dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" || missing+=("$pkg")
 done
 
+# Node.js and npm, for the TypeScript type check (any install of them will do).
+command -v npm >/dev/null 2>&1 || missing+=(nodejs npm)
+
 if ((${#missing[@]})); then
   if [ "$(id -u)" -eq 0 ]; then
     sudo=()
