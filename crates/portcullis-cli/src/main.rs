@@ -1,0 +1,71 @@
+//! `portcullis`: tools for apps using Portcullis.
+//!
+//! `portcullis check CONFIG` validates a config and its isolation app and prints every
+//! problem with its JSON path and a hint. Colour only on a terminal; `--json` for tools.
+
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+
+mod check;
+
+/// Command-line interface.
+#[derive(Parser)]
+#[command(
+    name = "portcullis",
+    version,
+    about = "Tools for apps using Portcullis"
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Validate a config file and its isolation app.
+    Check {
+        /// The config file (JSON).
+        config: PathBuf,
+        /// A directory a path scope names as `$NAME` (NAME=DIR), as the app provides it.
+        #[arg(long = "var", value_name = "NAME=DIR")]
+        vars: Vec<String>,
+        /// A webview label the app creates; capabilities matching none are reported.
+        #[arg(long = "window", value_name = "LABEL")]
+        windows: Vec<String>,
+        /// Print the findings as JSON instead of text.
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    match cli.command {
+        Command::Check {
+            config,
+            vars,
+            windows,
+            json,
+        } => {
+            let findings = check::run(Path::new(&config), &vars, &windows);
+            if json {
+                println!(
+                    "{}",
+                    serde_json::to_string_pretty(&findings).unwrap_or_default()
+                );
+            } else {
+                check::print(&config, &findings);
+            }
+            if findings
+                .iter()
+                .any(|f| f.severity == check::Severity::Error)
+            {
+                ExitCode::FAILURE
+            } else {
+                ExitCode::SUCCESS
+            }
+        }
+    }
+}

@@ -1,0 +1,116 @@
+//! `portcullis check` catches every invalid config in `fixtures/configs/invalid/` with
+//! the expected JSON path, and passes the valid ones.
+
+use std::path::Path;
+use std::process::Command;
+
+use serde_json::Value;
+
+fn repo() -> &'static Path {
+    Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/../.."))
+}
+
+fn check(config: &Path, extra: &[&str]) -> (bool, Value) {
+    let out = Command::new(env!("CARGO_BIN_EXE_portcullis"))
+        .arg("check")
+        .arg(config)
+        .args(["--json", "--var", "EXPORTS=/tmp"])
+        .args(extra)
+        .output()
+        .unwrap();
+    (
+        out.status.success(),
+        serde_json::from_slice(&out.stdout).unwrap(),
+    )
+}
+
+#[test]
+fn every_invalid_fixture_fails_with_its_path_and_a_hint() {
+    let dir = repo().join("fixtures/configs/invalid");
+    let expected: Value =
+        serde_json::from_str(&std::fs::read_to_string(dir.join("expected.json")).unwrap()).unwrap();
+    let mut count = 0;
+    for (file, errors) in expected.as_object().unwrap() {
+        let (ok, findings) = check(&dir.join(file), &[]);
+        assert!(!ok, "{file} passed");
+        let findings = findings.as_array().unwrap();
+        for e in errors.as_array().unwrap() {
+            let want = e["path"].as_str().unwrap();
+            let found = findings
+                .iter()
+                .find(|f| f["path"] == want && f["severity"] == "error")
+                .unwrap_or_else(|| panic!("{file}: no error at {want}: {findings:#?}"));
+            assert!(!found["hint"].as_str().unwrap().is_empty());
+        }
+        count += 1;
+    }
+    assert!(count >= 20);
+}
+
+#[test]
+fn valid_configs_pass() {
+    for config in [
+        repo().join("crates/portcullis-demo/portcullis.json"),
+        repo().join("tests/e2e/portcullis.json"),
+        repo().join("crates/portcullis-wry/examples/embed/portcullis.json"),
+    ] {
+        let (ok, findings) = check(&config, &[]);
+        assert!(ok, "{}: {findings:#}", config.display());
+    }
+}
+
+#[test]
+fn a_broken_hook_and_a_weak_csp_are_errors() {
+    let dir = tempfile_dir();
+    std::fs::create_dir_all(dir.join("isolation")).unwrap();
+    std::fs::write(
+        dir.join("isolation/hook.js"),
+        "export default function (m { return m; }",
+    )
+    .unwrap();
+    let config = dir.join("portcullis.json");
+    std::fs::write(
+        &config,
+        r#"{"app":{"security":{"pattern":{"use":"isolation","options":{"dir":"isolation"}},
+            "csp":"default-src 'self'; script-src 'self' 'unsafe-eval'"}}}"#,
+    )
+    .unwrap();
+    let (ok, findings) = check(&config, &[]);
+    assert!(!ok);
+    let messages: Vec<&str> = findings
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["message"].as_str().unwrap())
+        .collect();
+    assert!(
+        messages.iter().any(|m| m.contains("unsafe-eval")),
+        "{messages:?}"
+    );
+    if Command::new("node").arg("--version").output().is_ok() {
+        assert!(
+            messages.iter().any(|m| m.contains("does not parse")),
+            "{messages:?}"
+        );
+    }
+    // Twin: fixed, it passes.
+    std::fs::write(
+        dir.join("isolation/hook.js"),
+        "export default function (m) { return m; }",
+    )
+    .unwrap();
+    std::fs::write(
+        &config,
+        r#"{"app":{"security":{"pattern":{"use":"isolation","options":{"dir":"isolation"}},"csp":"default-src 'self'"}}}"#,
+    )
+    .unwrap();
+    let (ok, findings) = check(&config, &["--window", "main"]);
+    assert!(ok, "{findings:#}");
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+fn tempfile_dir() -> std::path::PathBuf {
+    let dir = std::env::temp_dir().join(format!("portcullis-check-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}
