@@ -36,6 +36,7 @@ fn valid_configs_satisfy_the_schema_and_a_typo_does_not() {
     let mut files = vec![
         root.join("crates/portcullis-demo/portcullis.json"),
         root.join("tests/e2e/portcullis.json"),
+        root.join("tests/e2e/helpers/portcullis.json"),
         root.join("crates/portcullis-wry/examples/embed/portcullis.json"),
     ];
     for entry in std::fs::read_dir(root.join("fixtures/configs/valid")).unwrap() {

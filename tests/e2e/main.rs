@@ -128,6 +128,15 @@ const SCENARIOS: &[Scenario] = &[
         min_checks: 3,
     },
     Scenario {
+        name: "helpers",
+        windows: &["main"],
+        reloads: 0,
+        audit_codes: &[],
+        config: "helpers/portcullis.json",
+        ipc_codes: &[],
+        min_checks: 13,
+    },
+    Scenario {
         name: "tauri",
         windows: &["main"],
         reloads: 0,

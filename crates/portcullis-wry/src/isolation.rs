@@ -26,6 +26,8 @@ use crate::{Shared, assets};
 pub const RUNTIME_JS: &str = include_str!("../../../isolation-app/runtime.js");
 /// The wire-format sealer module.
 pub const SEALER_JS: &str = include_str!("../../../isolation-app/sealer.js");
+/// The hook helpers module (`import … from "./__portcullis/helpers.js"`).
+pub const HELPERS_JS: &str = include_str!("../../../isolation-app/helpers.js");
 /// The default hook, used when the app's isolation directory has none.
 pub const DEFAULT_HOOK_JS: &str = include_str!("../../../isolation-app/hook.js");
 
@@ -38,6 +40,7 @@ pub fn handle(shared: &Shared, label: &str, request: &Request<Vec<u8>>) -> Respo
         "/" | "/index.html" => document(shared, label, request),
         "/__portcullis/runtime.js" => script(RUNTIME_JS.as_bytes().into()),
         "/__portcullis/sealer.js" => script(SEALER_JS.as_bytes().into()),
+        "/__portcullis/helpers.js" => script(HELPERS_JS.as_bytes().into()),
         _ => match shared
             .isolation_dir
             .as_deref()

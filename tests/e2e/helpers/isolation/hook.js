@@ -1,0 +1,13 @@
+// The e2e hook built from the helpers, as an app would write it.
+import { allowCommands, allowEvents, chain, maxBytes, rateLimit, requireShape } from "./__portcullis/helpers.js";
+
+const echoLimit = rateLimit({ perSecond: 5 });
+
+export default chain(
+  allowCommands(["echo", "echo.bytes", "harness.scenario", "harness.report", "harness.captured", "harness.fixture", "harness.done"]),
+  allowEvents(["ping"]),
+  requireShape("echo", { text: "string", count: "integer?" }),
+  maxBytes(2048),
+  // Rules compose with plain functions: rate-limit echo only.
+  (message, context) => (message.cmd === "echo" ? echoLimit(message, context) : undefined),
+);
