@@ -9,6 +9,7 @@ use std::process::ExitCode;
 use clap::{Parser, Subcommand};
 
 mod check;
+mod run;
 
 /// Command-line interface.
 #[derive(Parser)]
@@ -38,6 +39,21 @@ enum Command {
         #[arg(long)]
         json: bool,
     },
+    /// Serve a frontend in a real window behind the config's isolation and allowlist,
+    /// reloading on file changes. Allowed commands echo their arguments.
+    Run {
+        /// The config file (JSON).
+        config: PathBuf,
+        /// The frontend directory (with index.html).
+        #[arg(long, default_value = "frontend")]
+        frontend: PathBuf,
+        /// A directory a path scope names as `$NAME` (NAME=DIR).
+        #[arg(long = "var", value_name = "NAME=DIR")]
+        vars: Vec<String>,
+        /// Stop after this many seconds (for scripts and tests).
+        #[arg(long, hide = true)]
+        exit_after_secs: Option<u64>,
+    },
 }
 
 fn main() -> ExitCode {
@@ -65,6 +81,33 @@ fn main() -> ExitCode {
                 ExitCode::FAILURE
             } else {
                 ExitCode::SUCCESS
+            }
+        }
+        Command::Run {
+            config,
+            frontend,
+            vars,
+            exit_after_secs,
+        } => {
+            let vars = vars
+                .iter()
+                .filter_map(|v| {
+                    v.split_once('=')
+                        .map(|(n, d)| (n.to_owned(), PathBuf::from(d)))
+                })
+                .collect();
+            let options = run::Options {
+                config,
+                frontend,
+                vars,
+                exit_after: exit_after_secs.map(std::time::Duration::from_secs),
+            };
+            match run::run(options) {
+                Ok(code) => ExitCode::from(code.clamp(0, 255) as u8),
+                Err(e) => {
+                    eprintln!("portcullis run: {e}");
+                    ExitCode::FAILURE
+                }
             }
         }
     }

@@ -1,0 +1,194 @@
+//! `portcullis run`: a development runner. Serves a frontend directory in a real window
+//! with the config's isolation and allowlist, prints every call's fate as it happens,
+//! and reloads the page when a file of the frontend or the isolation app changes.
+//!
+//! It has no app handlers: each allowed command answers with what it received, so you
+//! can see exactly what passes your hook and your capabilities before writing Rust.
+
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, SystemTime};
+
+use anstyle::{AnsiColor, Style};
+use portcullis_core::config::Pattern;
+use portcullis_core::{Caller, Config, HandlerError, Router, ScopeVars};
+use portcullis_wry::{Portcullis, headless};
+use serde_json::{Value, json};
+use tao::event::{Event, WindowEvent};
+use tao::event_loop::{ControlFlow, EventLoopBuilder, EventLoopProxy};
+use tao::platform::run_return::EventLoopExtRunReturn;
+use tao::window::WindowBuilder;
+
+/// What the runner is asked to do.
+pub struct Options {
+    /// The config file.
+    pub config: PathBuf,
+    /// The frontend directory (with `index.html`).
+    pub frontend: PathBuf,
+    /// `$NAME` directories for path scopes.
+    pub vars: Vec<(String, PathBuf)>,
+    /// Stop after this long (for scripts and tests).
+    pub exit_after: Option<Duration>,
+}
+
+enum UserEvent {
+    Pump,
+    Reload(PathBuf),
+    Stop,
+}
+
+/// Runs until the window closes (or `exit_after`). Returns the process exit code.
+pub fn run(options: Options) -> Result<i32, Box<dyn std::error::Error>> {
+    if let Some(status) = headless::rerun_under_xvfb_if_needed()? {
+        return Ok(status.code().unwrap_or(1));
+    }
+    let text = std::fs::read_to_string(&options.config)?;
+    let config = Config::from_json(&text)?;
+    let base = options
+        .config
+        .parent()
+        .unwrap_or(Path::new("."))
+        .to_path_buf();
+    let isolation_dir = match &config.app.security.pattern {
+        Pattern::Isolation { options } => Some(base.join(&options.dir)),
+        Pattern::Brownfield => None,
+    };
+    let mut vars = ScopeVars::new();
+    for (name, dir) in &options.vars {
+        vars = vars.with(name.clone(), dir.clone());
+    }
+
+    let mut event_loop = EventLoopBuilder::<UserEvent>::with_user_event().build();
+    let proxy = Arc::new(Mutex::new(event_loop.create_proxy()));
+    let wake = proxy.clone();
+    let portcullis = Portcullis::builder(config.clone(), &base, &options.frontend)
+        .router(echo_router(&config))
+        .scope_vars(vars)
+        .audit_sink(Arc::new(|e: &portcullis_core::AuditEvent<'_>| {
+            let red = Style::new().fg_color(Some(AnsiColor::Red.into())).bold();
+            let name = e.name.unwrap_or("(sealed)");
+            anstream::println!(
+                "{red}blocked{red:#} {name} {} ({}): {}",
+                e.code,
+                e.webview,
+                e.message
+            );
+        }))
+        .waker(move || send(&wake, UserEvent::Pump))
+        .build()?;
+    let window = WindowBuilder::new()
+        .with_title(format!("portcullis run: {}", options.frontend.display()))
+        .build(&event_loop)?;
+    let webview = portcullis.build_webview("main", wry::WebViewBuilder::new(), &window)?;
+    portcullis_wry::linux::forward_console_to_stdout(&webview);
+
+    let mut watched = vec![options.frontend.clone()];
+    watched.extend(isolation_dir);
+    watch(watched, proxy.clone());
+    println!(
+        "serving {} in window \"main\"; edit files to reload, close the window to stop",
+        options.frontend.display()
+    );
+
+    if let Some(after) = options.exit_after {
+        let stop = proxy.clone();
+        std::thread::spawn(move || {
+            std::thread::sleep(after);
+            send(&stop, UserEvent::Stop);
+        });
+    }
+    event_loop.run_return(|event, _, control_flow| {
+        *control_flow = ControlFlow::Wait;
+        match event {
+            Event::UserEvent(UserEvent::Stop) => *control_flow = ControlFlow::Exit,
+            Event::UserEvent(UserEvent::Pump) => portcullis.pump(),
+            Event::UserEvent(UserEvent::Reload(path)) => {
+                println!("changed: {}; reloading", path.display());
+                let _ = webview.reload();
+            }
+            Event::WindowEvent {
+                event: WindowEvent::CloseRequested,
+                ..
+            } => *control_flow = ControlFlow::Exit,
+            _ => {}
+        }
+    });
+    portcullis.close_webview("main");
+    Ok(0)
+}
+
+fn send(proxy: &Mutex<EventLoopProxy<UserEvent>>, event: UserEvent) {
+    if let Ok(p) = proxy.lock() {
+        let _ = p.send_event(event);
+    }
+}
+
+/// Every allowed command echoes its arguments; every allowed event is printed.
+fn echo_router(config: &Config) -> Router {
+    let mut router = Router::new();
+    let green = Style::new().fg_color(Some(AnsiColor::Green.into())).bold();
+    for cap in &config.app.security.capabilities {
+        for rule in &cap.commands.allow {
+            let name = rule.name.clone();
+            router = router.command_with_caller(&rule.name, move |caller: &Caller, args: Value| {
+                anstream::println!(
+                    "{green}allowed{green:#} {name} ({}): {args}",
+                    caller.webview
+                );
+                Ok::<_, HandlerError>(json!({ "command": name, "args": args }))
+            });
+        }
+        for rule in &cap.events.allow {
+            let name = rule.name.clone();
+            router = router.on_event(&rule.name, move |caller: &Caller, payload: Value| {
+                anstream::println!(
+                    "{green}event{green:#} {name} ({}): {payload}",
+                    caller.webview
+                );
+            });
+        }
+    }
+    router
+}
+
+/// Polls modification times (no extra dependency, and it works on every filesystem the
+/// project may sit on) and asks for a reload when anything changes.
+fn watch(dirs: Vec<PathBuf>, proxy: Arc<Mutex<EventLoopProxy<UserEvent>>>) {
+    std::thread::spawn(move || {
+        let mut last = snapshot(&dirs);
+        loop {
+            std::thread::sleep(Duration::from_millis(300));
+            let now = snapshot(&dirs);
+            if let Some(changed) = now
+                .iter()
+                .find(|(p, t)| last.get(*p) != Some(t))
+                .map(|(p, _)| p.clone())
+            {
+                send(&proxy, UserEvent::Reload(changed));
+            }
+            last = now;
+        }
+    });
+}
+
+fn snapshot(dirs: &[PathBuf]) -> HashMap<PathBuf, SystemTime> {
+    let mut out = HashMap::new();
+    let mut stack: Vec<PathBuf> = dirs.to_vec();
+    while let Some(dir) = stack.pop() {
+        let Ok(entries) = std::fs::read_dir(&dir) else {
+            continue;
+        };
+        for entry in entries.flatten() {
+            let path = entry.path();
+            match entry.metadata() {
+                Ok(m) if m.is_dir() => stack.push(path),
+                Ok(m) => {
+                    out.insert(path, m.modified().unwrap_or(SystemTime::UNIX_EPOCH));
+                }
+                Err(_) => {}
+            }
+        }
+    }
+    out
+}

@@ -1,0 +1,66 @@
+//! `portcullis run` in a real webview (under its own Xvfb when there is no display):
+//! calls are shown as allowed or blocked, and editing a frontend file reloads the page.
+
+use std::io::Read;
+use std::process::{Command, Stdio};
+use std::time::Duration;
+
+#[test]
+fn serves_the_frontend_shows_each_call_and_reloads_on_change() {
+    let dir = std::env::temp_dir().join(format!("portcullis-run-{}", std::process::id()));
+    std::fs::create_dir_all(dir.join("frontend")).unwrap();
+    std::fs::create_dir_all(dir.join("isolation")).unwrap();
+    std::fs::write(
+        dir.join("portcullis.json"),
+        r#"{"app":{"security":{"pattern":{"use":"isolation","options":{"dir":"isolation"}},
+            "capabilities":[{"identifier":"dev","windows":["main"],"origins":["app://localhost"],
+              "commands":{"allow":["greet"]}}]}}}"#,
+    )
+    .unwrap();
+    std::fs::write(dir.join("isolation/hook.js"), "export default (m) => m;\n").unwrap();
+    std::fs::write(
+        dir.join("frontend/index.html"),
+        r#"<!doctype html><html><head><script type="module" src="main.js"></script></head><body></body></html>"#,
+    )
+    .unwrap();
+    let script = |n: u32| {
+        format!(
+            "await window.portcullis.invoke('greet', {{ load: {n} }});\n\
+             await window.portcullis.invoke('nope').catch(() => {{}});\n"
+        )
+    };
+    std::fs::write(dir.join("frontend/main.js"), script(1)).unwrap();
+
+    let mut child = Command::new(env!("CARGO_BIN_EXE_portcullis"))
+        .arg("run")
+        .arg(dir.join("portcullis.json"))
+        .arg("--frontend")
+        .arg(dir.join("frontend"))
+        .args(["--exit-after-secs", "10"])
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap();
+    std::thread::sleep(Duration::from_secs(4));
+    std::fs::write(dir.join("frontend/main.js"), script(2)).unwrap();
+    let status = child.wait().unwrap();
+    let mut out = String::new();
+    child
+        .stdout
+        .take()
+        .unwrap()
+        .read_to_string(&mut out)
+        .unwrap();
+    let _ = std::fs::remove_dir_all(&dir);
+
+    assert!(status.success(), "{status}\n{out}");
+    assert!(out.contains(r#"allowed greet (main): {"load":1}"#), "{out}");
+    assert!(out.contains("blocked nope E_NOT_ALLOWED"), "{out}");
+    assert!(
+        out.contains("changed:") && out.contains("reloading"),
+        "{out}"
+    );
+    assert!(
+        out.contains(r#"allowed greet (main): {"load":2}"#),
+        "the reloaded page ran:\n{out}"
+    );
+}
