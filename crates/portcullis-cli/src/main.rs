@@ -8,6 +8,7 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 
+mod audit;
 mod check;
 mod run;
 
@@ -38,6 +39,28 @@ enum Command {
         /// Print the findings as JSON instead of text.
         #[arg(long)]
         json: bool,
+    },
+    /// Run the built-in attack catalogue and your own attack files in a real webview
+    /// against your config and isolation app; exits non-zero if anything got through.
+    Audit {
+        /// The config file (JSON).
+        #[arg(long)]
+        config: PathBuf,
+        /// A directory of your own attack files (`*.js`).
+        #[arg(long)]
+        attacks: Option<PathBuf>,
+        /// Write the report as JSON to this file.
+        #[arg(long, value_name = "OUT")]
+        json: Option<PathBuf>,
+        /// The webview label the attacks run in (a window your capabilities name).
+        #[arg(long, default_value = "main")]
+        window: String,
+        /// A directory a path scope names as `$NAME` (NAME=DIR).
+        #[arg(long = "var", value_name = "NAME=DIR")]
+        vars: Vec<String>,
+        /// Seconds one attack may take.
+        #[arg(long, default_value_t = 20)]
+        timeout_secs: u64,
     },
     /// Serve a frontend in a real window behind the config's isolation and allowlist,
     /// reloading on file changes. Allowed commands echo their arguments.
@@ -83,6 +106,30 @@ fn main() -> ExitCode {
                 ExitCode::SUCCESS
             }
         }
+        Command::Audit {
+            config,
+            attacks,
+            json,
+            window,
+            vars,
+            timeout_secs,
+        } => {
+            let options = audit::Options {
+                config,
+                attacks,
+                json,
+                window,
+                vars: parse_vars(&vars),
+                timeout: std::time::Duration::from_secs(timeout_secs),
+            };
+            match audit::run(options) {
+                Ok(code) => ExitCode::from(code.clamp(0, 255) as u8),
+                Err(e) => {
+                    eprintln!("portcullis audit: {e}");
+                    ExitCode::FAILURE
+                }
+            }
+        }
         Command::Run {
             config,
             frontend,
@@ -111,4 +158,13 @@ fn main() -> ExitCode {
             }
         }
     }
+}
+
+fn parse_vars(vars: &[String]) -> Vec<(String, PathBuf)> {
+    vars.iter()
+        .filter_map(|v| {
+            v.split_once('=')
+                .map(|(n, d)| (n.to_owned(), PathBuf::from(d)))
+        })
+        .collect()
 }
