@@ -137,6 +137,15 @@ const SCENARIOS: &[Scenario] = &[
         min_checks: 7,
     },
     Scenario {
+        name: "midflight",
+        windows: &["main"],
+        reloads: 0,
+        audit_codes: &[],
+        config: CONFIG,
+        ipc_codes: &[],
+        min_checks: 3,
+    },
+    Scenario {
         name: "load",
         windows: &["main"],
         reloads: 0,

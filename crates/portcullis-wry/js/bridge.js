@@ -75,7 +75,8 @@
 
   function failAll(code, message) {
     failure = { code, message };
-    for (const request of queue.splice(0)) settle(request.id, { ok: false, error: failure });
+    queue.splice(0);
+    for (const id of [...pending.keys()]) settle(id, { ok: false, error: failure });
   }
 
   /** Sends one request; a request that cannot be sent fails alone, with a clear code. */
@@ -168,12 +169,15 @@
     apply(listen, window, [
       "message",
       (event) => {
-        if (port || event.source !== frame.contentWindow || !event.data) return;
-        if (event.data.portcullis === "ready" && event.ports.length === 1) {
+        if (event.source !== frame.contentWindow || !event.data) return;
+        if (event.data.portcullis === "ready" && !port && event.ports.length === 1) {
           port = event.ports[0];
           port.onmessage = onReply;
           ready();
         } else if (event.data.portcullis === "unavailable") {
+          // The frame is gone or was reloaded without a key: every pending and future
+          // call fails now, with a clear code, instead of timing out.
+          port = null;
           failAll("E_ISOLATION_UNAVAILABLE", event.data.message);
         }
       },
