@@ -1,4 +1,4 @@
-//! `portcullis audit` in a real webview: the demo app holds against the built-in
+//! `portcullis audit` in a real webview: the demo config (`fixtures/configs/valid/demo.json`) holds against the built-in
 //! catalogue (exit 0, every attack "held"); a deliberately weakened config is reported
 //! as breached (exit non-zero), judged by the canary handler on the Rust side.
 
