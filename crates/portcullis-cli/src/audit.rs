@@ -18,12 +18,14 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use anstyle::{AnsiColor, Style};
-use portcullis_core::{Config, HandlerError, Router, ScopeVars};
+use portcullis_core::{HandlerError, Router};
 use portcullis_wry::{Portcullis, headless};
+
+use crate::app::{load, scope_vars, send};
 use serde::Serialize;
 use serde_json::Value;
 use tao::event::Event;
-use tao::event_loop::{ControlFlow, EventLoopBuilder, EventLoopProxy};
+use tao::event_loop::{ControlFlow, EventLoopBuilder};
 use tao::platform::run_return::EventLoopExtRunReturn;
 use tao::window::WindowBuilder;
 
@@ -265,13 +267,7 @@ enum UserEvent {
 
 /// In the child: serves the harness page with `attack` behind the app's config.
 fn child(options: &Options, attack: &Attack) -> Result<i32, Box<dyn std::error::Error>> {
-    let text = std::fs::read_to_string(&options.config)?;
-    let config = Config::from_json(&text)?;
-    let base = options
-        .config
-        .parent()
-        .unwrap_or(Path::new("."))
-        .to_path_buf();
+    let (config, base) = load(&options.config)?;
     let site = std::env::temp_dir().join(format!("portcullis-audit-{}", std::process::id()));
     std::fs::create_dir_all(&site)?;
     std::fs::write(site.join("index.html"), PAGE_HTML)?;
@@ -289,10 +285,7 @@ fn child(options: &Options, attack: &Attack) -> Result<i32, Box<dyn std::error::
         .on_event(CANARY, move |_, _: Value| {
             c2.fetch_add(1, Ordering::SeqCst);
         });
-    let mut vars = ScopeVars::new();
-    for (name, dir) in &options.vars {
-        vars = vars.with(name.clone(), dir.clone());
-    }
+    let vars = scope_vars(&options.vars);
     let mut event_loop = EventLoopBuilder::<UserEvent>::with_user_event().build();
     let proxy = Arc::new(Mutex::new(event_loop.create_proxy()));
     let wake = proxy.clone();
@@ -361,10 +354,4 @@ fn child(options: &Options, attack: &Attack) -> Result<i32, Box<dyn std::error::
     let _ = writeln!(out, "{RESULT}{result}");
     let _ = std::fs::remove_dir_all(&site);
     Ok(0)
-}
-
-fn send(proxy: &Mutex<EventLoopProxy<UserEvent>>, event: UserEvent) {
-    if let Ok(p) = proxy.lock() {
-        let _ = p.send_event(event);
-    }
 }

@@ -6,14 +6,16 @@
 //! can see exactly what passes your hook and your capabilities before writing Rust.
 
 use std::collections::HashMap;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, SystemTime};
 
 use anstyle::{AnsiColor, Style};
 use portcullis_core::config::Pattern;
-use portcullis_core::{Caller, Config, HandlerError, Router, ScopeVars};
+use portcullis_core::{Caller, Config, HandlerError, Router};
 use portcullis_wry::{Portcullis, headless};
+
+use crate::app::{load, scope_vars, send};
 use serde_json::{Value, json};
 use tao::event::{Event, WindowEvent};
 use tao::event_loop::{ControlFlow, EventLoopBuilder, EventLoopProxy};
@@ -43,21 +45,12 @@ pub fn run(options: Options) -> Result<i32, Box<dyn std::error::Error>> {
     if let Some(status) = headless::rerun_under_xvfb_if_needed()? {
         return Ok(status.code().unwrap_or(1));
     }
-    let text = std::fs::read_to_string(&options.config)?;
-    let config = Config::from_json(&text)?;
-    let base = options
-        .config
-        .parent()
-        .unwrap_or(Path::new("."))
-        .to_path_buf();
+    let (config, base) = load(&options.config)?;
     let isolation_dir = match &config.app.security.pattern {
         Pattern::Isolation { options } => Some(base.join(&options.dir)),
         Pattern::Brownfield => None,
     };
-    let mut vars = ScopeVars::new();
-    for (name, dir) in &options.vars {
-        vars = vars.with(name.clone(), dir.clone());
-    }
+    let vars = scope_vars(&options.vars);
 
     let mut event_loop = EventLoopBuilder::<UserEvent>::with_user_event().build();
     let proxy = Arc::new(Mutex::new(event_loop.create_proxy()));
@@ -116,12 +109,6 @@ pub fn run(options: Options) -> Result<i32, Box<dyn std::error::Error>> {
     });
     portcullis.close_webview("main");
     Ok(0)
-}
-
-fn send(proxy: &Mutex<EventLoopProxy<UserEvent>>, event: UserEvent) {
-    if let Ok(p) = proxy.lock() {
-        let _ = p.send_event(event);
-    }
 }
 
 /// Every allowed command echoes its arguments; every allowed event is printed.
