@@ -193,7 +193,7 @@ impl Gate {
             .sessions
             .get(&sealed.session)
             .map_err(|e| e.rejection())?;
-        if session.label != facts.webview {
+        if &*session.label != facts.webview {
             return Err(Rejection::new(
                 ErrorCode::WrongWebview,
                 format!(
@@ -202,7 +202,7 @@ impl Gate {
                 ),
             ));
         }
-        if session.origin != *facts.origin {
+        if *session.origin != *facts.origin {
             return Err(Rejection::new(
                 ErrorCode::OriginMismatch,
                 format!(
@@ -236,8 +236,8 @@ impl Gate {
 
         let request = Request::decode(buf, self.limits.max_depth)?;
         let caller = Caller {
-            webview: session.label.clone(),
-            origin: session.origin.clone(),
+            webview: Arc::clone(&session.label),
+            origin: Arc::clone(&session.origin),
             session: Some(session.id),
             seq,
         };
@@ -270,8 +270,8 @@ impl Gate {
         check_size(body, self.limits.max_message_bytes)?;
         let request = Request::decode(body.to_vec(), self.limits.max_depth)?;
         let caller = Caller {
-            webview: facts.webview.to_owned(),
-            origin: facts.origin.clone(),
+            webview: Arc::from(facts.webview),
+            origin: Arc::new(facts.origin.clone()),
             session: None,
             seq: 0,
         };

@@ -28,10 +28,10 @@ use crate::scope::{CompiledScope, ScopeError, ScopeVars};
 /// Who sent a request, as far as the embedder attests and the session proves.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Caller {
-    /// The webview label the embedder attests.
-    pub webview: String,
+    /// The webview label the embedder attests (shared with the session: no copy per message).
+    pub webview: Arc<str>,
     /// The page origin the embedder attests (and, with isolation, the session's origin).
-    pub origin: Origin,
+    pub origin: Arc<Origin>,
     /// The session that sealed the request; `None` only in brownfield mode.
     pub session: Option<SessionId>,
     /// The request's sequence number in that session (0 in brownfield mode).
@@ -212,7 +212,7 @@ impl Policy {
         let name = request.name.as_str();
         let applicable = || {
             self.capabilities.iter().filter(|c| {
-                c.windows.is_match(&caller.webview) && c.origins.contains(&caller.origin)
+                c.windows.is_match(&*caller.webview) && c.origins.contains(&*caller.origin)
             })
         };
         if let Some(cap) = applicable().find(|c| c.rules(request.kind).deny.is_match(name)) {
@@ -397,7 +397,7 @@ mod tests {
     fn caller(label: &str, origin: &str) -> Caller {
         Caller {
             webview: label.into(),
-            origin: Origin::parse(origin).unwrap(),
+            origin: Arc::new(Origin::parse(origin).unwrap()),
             session: None,
             seq: 0,
         }

@@ -32,9 +32,9 @@ pub struct Session {
     /// Public id, carried in every envelope.
     pub id: SessionId,
     /// The webview label the session was issued to.
-    pub label: String,
+    pub label: Arc<str>,
     /// The origin of the page load the session was issued to.
-    pub origin: Origin,
+    pub origin: Arc<Origin>,
     pub(crate) key: Box<dyn AeadKey>,
     pub(crate) window: Mutex<ReplayWindow>,
 }
@@ -219,8 +219,8 @@ impl SessionTable {
         let id = SessionId(id);
         let session = Arc::new(Session {
             id,
-            label: label.to_owned(),
-            origin,
+            label: Arc::from(label),
+            origin: Arc::new(origin),
             key: self.backend.expand_key(&key),
             window: Mutex::new(ReplayWindow::new(self.window_size)),
         });
