@@ -1,7 +1,16 @@
-//! The whole gate per message (decode, session lookup, replay check, AES-256-GCM open,
-//! request decode with strict JSON, policy with schema, dispatch to a no-op handler),
-//! for each AEAD backend, next to the ceiling: a bare ring AES-256-GCM open of the same
-//! ciphertext. Run: `cargo bench --bench gate`.
+//! The whole gate per message, side by side with Tauri's own isolation code and with the
+//! ceiling, for the same plaintexts in the same run. Run: `cargo bench --bench gate`.
+//!
+//! - `portcullis-<backend>`: decode the binary envelope, look up the session, check the
+//!   replay window, AES-256-GCM open, decode the request (strict JSON for the 200 B
+//!   case), check the allowlist (with a JSON Schema for the 200 B case), dispatch to a
+//!   no-op handler. Once per AEAD backend.
+//! - `tauri`: what Tauri 2 does with an isolation message, with its real code
+//!   (`tauri-utils`, feature `isolation`): `RawIsolationPayload::try_from` on its wire
+//!   body (nonce and ciphertext as JSON number arrays), `Keys::decrypt`, then
+//!   `serde_json` parse of the arguments when the content type is JSON. No replay check,
+//!   no allowlist, no schema.
+//! - `ceiling-ring-open`: a bare ring AES-256-GCM open of the same plaintext size.
 //!
 //! Sealing happens outside the timed loop: each iteration admits a fresh message (a
 //! replayed one would be refused, which is not what we measure).
@@ -9,11 +18,12 @@
 use std::hint::black_box;
 
 use criterion::{BatchSize, BenchmarkId, Criterion, Throughput, criterion_group, criterion_main};
-use portcullis::aead::{Nonce, all_backends};
+use portcullis::aead::{AeadBackend, Nonce, RING, all_backends};
 use portcullis::envelope::Encoding;
 use portcullis::request::{Kind, Request};
 use portcullis::{Attested, Config, Gate, HandlerError, Origin, Router, ScopeVars};
 use serde_json::{Value, json};
+use tauri_utils::pattern::isolation::{Keys, RawIsolationPayload};
 
 fn config() -> Config {
     let text = json!({"app": {"security": {
@@ -32,25 +42,81 @@ fn config() -> Config {
     Config::from_json(&text.to_string()).unwrap()
 }
 
-/// (label, plaintext) pairs: 200 B of JSON arguments, then binary payloads.
-fn plaintexts() -> Vec<(String, Vec<u8>)> {
-    let args = json!({"title": "groceries", "body": "x".repeat(170)});
-    let mut out = vec![(
-        "json-200B".to_owned(),
-        Request::encode_json(Kind::Command, 1, "notes.add", &args),
-    )];
+/// One benchmark input: the arguments as the application sends them.
+struct Case {
+    name: &'static str,
+    /// The JSON arguments, or the raw bytes of a binary argument.
+    args: Args,
+}
+
+enum Args {
+    Json(String),
+    Bytes(Vec<u8>),
+}
+
+impl Case {
+    /// Our plaintext: the request framing of PROTOCOL.md §2 around the arguments.
+    fn portcullis_plaintext(&self) -> Vec<u8> {
+        match &self.args {
+            Args::Json(text) => {
+                let value: Value = serde_json::from_str(text).unwrap();
+                Request::encode_json(Kind::Command, 1, "notes.add", &value)
+            }
+            Args::Bytes(b) => Request::encode_bytes(Kind::Command, 1, "blob.put", b),
+        }
+    }
+
+    /// Tauri's plaintext is the arguments alone (the command name travels in the URL),
+    /// with the content type beside the ciphertext.
+    fn tauri_plaintext(&self) -> (&[u8], &'static str) {
+        match &self.args {
+            Args::Json(text) => (text.as_bytes(), "application/json"),
+            Args::Bytes(b) => (b, "application/octet-stream"),
+        }
+    }
+}
+
+fn cases() -> Vec<Case> {
+    let mut out = vec![Case {
+        name: "json-200B",
+        args: Args::Json(json!({"title": "groceries", "body": "x".repeat(170)}).to_string()),
+    }];
     for (name, size) in [
         ("bytes-4KiB", 4 << 10),
         ("bytes-64KiB", 64 << 10),
         ("bytes-1MiB", 1 << 20),
     ] {
-        let payload: Vec<u8> = (0..size).map(|i| i as u8).collect();
-        out.push((
-            name.to_owned(),
-            Request::encode_bytes(Kind::Command, 1, "blob.put", &payload),
-        ));
+        out.push(Case {
+            name,
+            args: Args::Bytes((0..size).map(|i| i as u8).collect()),
+        });
     }
     out
+}
+
+/// The body Tauri's isolation script posts: `{"nonce":[..],"payload":[..],"contentType":..}`
+/// with every byte a JSON number, as its `Array.from(new Uint8Array(..))` produces.
+fn tauri_wire_body(keys: &Keys, plaintext: &[u8], content_type: &str) -> Vec<u8> {
+    let nonce = [9u8; 12];
+    let ciphertext = keys.aes_gcm().encrypt(&nonce, plaintext).unwrap();
+    serde_json::to_vec(&json!({
+        "nonce": nonce.to_vec(),
+        "payload": ciphertext,
+        "contentType": content_type,
+    }))
+    .unwrap()
+}
+
+/// Tauri's receive path for one isolation message, as its IPC protocol handler runs it.
+fn tauri_open(keys: &Keys, body: &Vec<u8>) -> usize {
+    let raw = RawIsolationPayload::try_from(body).unwrap();
+    let json = raw.content_type() == "application/json";
+    let plaintext = keys.decrypt(raw).unwrap();
+    if json {
+        let args: Value = serde_json::from_slice(&plaintext).unwrap();
+        black_box(&args);
+    }
+    plaintext.len()
 }
 
 fn gate_benches(c: &mut Criterion) {
@@ -58,9 +124,13 @@ fn gate_benches(c: &mut Criterion) {
     let router = Router::new()
         .command("notes.add", |_: Value| Ok::<_, HandlerError>(()))
         .command_raw("blob.put", |_| Ok(portcullis::Payload::Json("null".into())));
+    let tauri_keys = Keys::new().unwrap();
     let mut group = c.benchmark_group("gate");
-    for (name, plain) in plaintexts() {
-        group.throughput(Throughput::Bytes(plain.len() as u64));
+    for case in cases() {
+        let plain = case.portcullis_plaintext();
+        let (tauri_plain, content_type) = case.tauri_plaintext();
+        // Throughput in argument bytes, the same for every contender.
+        group.throughput(Throughput::Bytes(tauri_plain.len() as u64));
         for backend in all_backends() {
             let gate = Gate::with_backend(&config(), &ScopeVars::new(), backend).unwrap();
             let mut sealer = gate
@@ -72,7 +142,7 @@ fn gate_benches(c: &mut Criterion) {
                 origin: &origin,
             };
             group.bench_with_input(
-                BenchmarkId::new(backend.name(), &name),
+                BenchmarkId::new(format!("portcullis-{}", backend.name()), case.name),
                 &plain,
                 |b, plain| {
                     b.iter_batched(
@@ -86,13 +156,20 @@ fn gate_benches(c: &mut Criterion) {
                 },
             );
         }
-        // The ceiling: ring's AES-256-GCM open of the same number of bytes, nothing else.
-        let key = portcullis::aead::AeadBackend::expand_key(&portcullis::aead::RING, &[7; 32]);
+
+        let body = tauri_wire_body(&tauri_keys, tauri_plain, content_type);
+        assert_eq!(tauri_open(&tauri_keys, &body), tauri_plain.len());
+        group.bench_with_input(BenchmarkId::new("tauri", case.name), &body, |b, body| {
+            b.iter(|| black_box(tauri_open(&tauri_keys, black_box(body))))
+        });
+
+        // The ceiling: ring's AES-256-GCM open of the same plaintext, nothing else.
+        let key = RING.expand_key(&[7; 32]);
         let nonce = Nonce::assume_unique([1; 12]);
         let mut sealed = plain.clone();
         key.seal_in_place(nonce, b"aad", &mut sealed).unwrap();
         group.bench_with_input(
-            BenchmarkId::new("ceiling-ring-open", &name),
+            BenchmarkId::new("ceiling-ring-open", case.name),
             &sealed,
             |b, sealed| {
                 b.iter_batched(
