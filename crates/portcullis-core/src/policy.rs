@@ -11,6 +11,7 @@
 //! knows the policy has said yes.
 
 use std::collections::HashMap;
+
 use std::fmt;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -18,6 +19,7 @@ use std::sync::Arc;
 use globset::{GlobBuilder, GlobSet, GlobSetBuilder};
 use serde_json::Value;
 
+use crate::FastMap;
 use crate::config::{Config, ConfigErrors, Rules};
 use crate::envelope::SessionId;
 use crate::error::{ErrorCode, Rejection};
@@ -102,13 +104,13 @@ struct CompiledRule {
 }
 
 struct CompiledRules {
-    allow: HashMap<String, CompiledRule>,
-    deny: GlobSet,
+    allow: FastMap<String, CompiledRule>,
+    deny: Globs,
 }
 
 struct CompiledCapability {
     identifier: Arc<str>,
-    windows: GlobSet,
+    windows: Globs,
     origins: Vec<Origin>,
     commands: CompiledRules,
     events: CompiledRules,
@@ -210,12 +212,16 @@ impl Policy {
     pub(crate) fn evaluate(&self, caller: &Caller, request: &Request) -> Result<Grant, Rejection> {
         let kind = request.kind.as_str();
         let name = request.name.as_str();
-        let applicable = || {
-            self.capabilities.iter().filter(|c| {
-                c.windows.is_match(&*caller.webview) && c.origins.contains(&*caller.origin)
-            })
-        };
-        if let Some(cap) = applicable().find(|c| c.rules(request.kind).deny.is_match(name)) {
+        // The applicable capabilities, worked out once for both passes.
+        let applicable: Vec<&CompiledCapability> = self
+            .capabilities
+            .iter()
+            .filter(|c| c.windows.is_match(&caller.webview) && c.origins.contains(&caller.origin))
+            .collect();
+        if let Some(cap) = applicable
+            .iter()
+            .find(|c| c.rules(request.kind).deny.is_match(name))
+        {
             return Err(Rejection::new(
                 ErrorCode::Denied,
                 format!(
@@ -225,7 +231,7 @@ impl Policy {
             ));
         }
         let mut first_error = None;
-        for cap in applicable() {
+        for cap in applicable {
             let Some(rule) = cap.rules(request.kind).allow.get(name) else {
                 continue;
             };
@@ -313,9 +319,32 @@ fn check_rule(
 
 /// Globs over labels and names. Neither is a path, so `*` matches `/` too: a deny of
 /// `fs*` must cover `fs/read` as well as `fs.read`.
-fn globs(patterns: &[String], at: &str, errors: &mut ConfigErrors) -> GlobSet {
+/// A compiled list of globs. globset's matching first builds a path-normalised candidate
+/// from the text, which was the larger part of checking a message's window label and
+/// name; so the common patterns skip it: `*` matches every text, and a pattern without
+/// glob syntax matches only itself (a string comparison).
+struct Globs {
+    set: GlobSet,
+    literals: Vec<String>,
+    any: bool,
+}
+
+impl Globs {
+    fn is_match(&self, text: &str) -> bool {
+        self.any
+            || self.literals.iter().any(|l| l == text)
+            || (!self.set.is_empty() && self.set.is_match(text))
+    }
+}
+
+fn globs(patterns: &[String], at: &str, errors: &mut ConfigErrors) -> Globs {
     let mut set = GlobSetBuilder::new();
+    let mut literals = Vec::new();
     for (j, p) in patterns.iter().enumerate() {
+        if !p.is_empty() && !p.contains(['*', '?', '[', ']', '{', '}', '\\']) {
+            literals.push(p.clone());
+            continue;
+        }
         match GlobBuilder::new(p).literal_separator(false).build() {
             Ok(g) => {
                 set.add(g);
@@ -323,10 +352,15 @@ fn globs(patterns: &[String], at: &str, errors: &mut ConfigErrors) -> GlobSet {
             Err(e) => errors.push(format!("{at}[{j}]"), format!("invalid glob: {e}")),
         }
     }
-    set.build().unwrap_or_else(|e| {
+    let set = set.build().unwrap_or_else(|e| {
         errors.push(at, e.to_string());
         GlobSet::empty()
-    })
+    });
+    Globs {
+        set,
+        literals,
+        any: patterns.iter().any(|p| p == "*"),
+    }
 }
 
 fn rules(
@@ -336,7 +370,7 @@ fn rules(
     errors: &mut ConfigErrors,
 ) -> CompiledRules {
     let deny = globs(&rules.deny, &format!("{at}.deny"), errors);
-    let mut allow = HashMap::new();
+    let mut allow = FastMap::default();
     for (j, rule) in rules.allow.iter().enumerate() {
         let rp = format!("{at}.allow[{j}]");
         let schema = rule.schema.as_ref().and_then(|s| {
@@ -519,6 +553,34 @@ mod tests {
             p.decide(caller("main", "app://localhost"), cmd("ok", json!({})))
                 .is_ok()
         );
+    }
+
+    #[test]
+    fn literal_and_star_patterns_match_like_globs() {
+        // Literal patterns and `*` skip globset; they must match exactly what the glob
+        // would: a literal only itself (no prefix, no case folding), `*` everything.
+        let p = policy(json!([{
+            "identifier": "c", "windows": ["main", "w?n"], "origins": ["app://localhost"],
+            "commands": {"allow": ["ok", "admin.x"], "deny": ["admin.x"]}
+        }, {
+            "identifier": "any", "windows": ["*"], "origins": ["app://other"],
+            "commands": {"allow": ["ok"]}
+        }]));
+        let ok = |label: &str, origin: &str, name: &str| {
+            p.decide(caller(label, origin), cmd(name, json!({}))).is_ok()
+        };
+        assert!(ok("main", "app://localhost", "ok"));
+        assert!(ok("win", "app://localhost", "ok"));
+        for label in ["mai", "main2", "Main", "xmain", "main/"] {
+            assert!(!ok(label, "app://localhost", "ok"), "{label}");
+        }
+        assert_eq!(
+            code(&p, caller("main", "app://localhost"), cmd("admin.x", json!({}))),
+            ErrorCode::Denied
+        );
+        for label in ["main", "a/b", "x-y.z", "anything"] {
+            assert!(ok(label, "app://other", "ok"), "{label}");
+        }
     }
 
     #[test]

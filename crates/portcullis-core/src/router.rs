@@ -19,7 +19,7 @@
 //! keeps serving. Async handlers return a future that the embedder drives; the core
 //! depends on no runtime.
 
-use std::collections::HashMap;
+use std::any::{Any, TypeId};
 use std::fmt;
 use std::future::Future;
 use std::panic::{AssertUnwindSafe, catch_unwind};
@@ -30,6 +30,7 @@ use futures_util::FutureExt as _;
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 
+use crate::FastMap;
 use crate::error::ErrorCode;
 use crate::policy::{Admitted, Caller};
 use crate::request::{Body, Kind, json_type};
@@ -148,8 +149,8 @@ type ListenerFn = dyn Fn(&Caller, &Body) -> Result<(), CallError> + Send + Sync;
 /// The routing table.
 #[derive(Default, Clone)]
 pub struct Router {
-    commands: HashMap<String, Arc<CommandFn>>,
-    listeners: HashMap<String, Vec<Arc<ListenerFn>>>,
+    commands: FastMap<String, Arc<CommandFn>>,
+    listeners: FastMap<String, Vec<Arc<ListenerFn>>>,
 }
 
 impl fmt::Debug for Router {
@@ -174,7 +175,7 @@ impl Router {
     /// `name` → a synchronous handler taking typed arguments.
     pub fn command<A, R, F>(self, name: &str, handler: F) -> Self
     where
-        A: DeserializeOwned,
+        A: DeserializeOwned + 'static,
         R: Serialize,
         F: Fn(A) -> Result<R, HandlerError> + Send + Sync + 'static,
     {
@@ -184,7 +185,7 @@ impl Router {
     /// `name` → a synchronous handler that also sees who called.
     pub fn command_with_caller<A, R, F>(mut self, name: &str, handler: F) -> Self
     where
-        A: DeserializeOwned,
+        A: DeserializeOwned + 'static,
         R: Serialize,
         F: Fn(&Caller, A) -> Result<R, HandlerError> + Send + Sync + 'static,
     {
@@ -206,7 +207,7 @@ impl Router {
     /// `name` → an async handler taking typed arguments.
     pub fn command_async<A, R, F, Fut>(mut self, name: &str, handler: F) -> Self
     where
-        A: DeserializeOwned,
+        A: DeserializeOwned + 'static,
         R: Serialize,
         F: Fn(A) -> Fut + Send + Sync + 'static,
         Fut: Future<Output = Result<R, HandlerError>> + Send + 'static,
@@ -263,7 +264,7 @@ impl Router {
     {
         let f = move |caller: &Caller, body: &Body| {
             let payload = match body {
-                Body::Json(v) => P::deserialize(v).map_err(|e| bad_args(e, v)),
+                Body::Json(v) => P::deserialize(v).map_err(|e| bad_args(e, json_type(v))),
                 Body::Bytes(_) => Err(CallError::new(
                     ErrorCode::InvalidArgs,
                     "this listener takes a JSON payload, not bytes",
@@ -327,14 +328,29 @@ fn split(admitted: Admitted) -> (u64, Caller, Body) {
 
 /// Deserializes the arguments. An empty object also counts as "no arguments", so a
 /// handler taking `()` or an `Option` accepts the `{}` that `invoke(cmd)` sends.
-fn args_of<A: DeserializeOwned>(body: Body) -> Result<A, CallError> {
+fn args_of<A: DeserializeOwned + 'static>(body: Body) -> Result<A, CallError> {
     match body {
-        Body::Json(v) => A::deserialize(&v).or_else(|e| match &v {
-            serde_json::Value::Object(m) if m.is_empty() => {
-                A::deserialize(&serde_json::Value::Null).map_err(|_| bad_args(e, &v))
-            }
-            _ => Err(bad_args(e, &v)),
-        }),
+        // A handler that takes the arguments as a `Value` gets the parsed tree itself;
+        // going through serde would rebuild every object of it.
+        Body::Json(v) if TypeId::of::<A>() == TypeId::of::<serde_json::Value>() => {
+            let any: Box<dyn Any> = Box::new(v);
+            any.downcast::<A>()
+                .map(|a| *a)
+                .map_err(|_| CallError::new(ErrorCode::Internal, "argument type check failed"))
+        }
+        Body::Json(v) => {
+            // The value is moved into `A` (strings are not copied); what the error
+            // message and the `{}`-means-no-arguments rule need is noted first.
+            let kind = json_type(&v);
+            let empty_object = matches!(&v, serde_json::Value::Object(m) if m.is_empty());
+            serde_json::from_value(v).or_else(|e| {
+                if empty_object {
+                    A::deserialize(serde_json::Value::Null).map_err(|_| bad_args(e, kind))
+                } else {
+                    Err(bad_args(e, kind))
+                }
+            })
+        }
         Body::Bytes(_) => Err(CallError::new(
             ErrorCode::InvalidArgs,
             "this command takes JSON arguments, not bytes",
@@ -342,12 +358,12 @@ fn args_of<A: DeserializeOwned>(body: Body) -> Result<A, CallError> {
     }
 }
 
-fn bad_args(e: serde_json::Error, v: &serde_json::Value) -> CallError {
+fn bad_args(e: serde_json::Error, kind: &str) -> CallError {
     // serde's message names the field and expected type; values it may quote came from
     // the caller itself.
     CallError::new(
         ErrorCode::InvalidArgs,
-        format!("arguments ({}) do not fit the handler: {e}", json_type(v)),
+        format!("arguments ({kind}) do not fit the handler: {e}"),
     )
 }
 
@@ -384,4 +400,75 @@ fn panicked(panic: &(dyn std::any::Any + Send)) -> CallError {
         ErrorCode::HandlerPanicked,
         "the handler panicked; the app keeps running",
     )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::origin::Origin;
+    use crate::request::Request;
+    use serde_json::{Value, json};
+
+    fn admitted(name: &str, args: Value) -> Admitted {
+        let caller = Caller {
+            webview: "main".into(),
+            origin: Arc::new(Origin::parse("app://localhost").unwrap()),
+            session: None,
+            seq: 0,
+        };
+        let request = Request {
+            kind: Kind::Command,
+            id: 9,
+            name: name.into(),
+            body: Body::Json(args),
+        };
+        Admitted::new(caller, request, ("cap".into(), Vec::new()))
+    }
+
+    fn run(router: &Router, name: &str, args: Value) -> Result<Payload, CallError> {
+        router.dispatch(admitted(name, args)).wait().result
+    }
+
+    #[derive(serde::Deserialize, Serialize)]
+    struct Note {
+        title: String,
+    }
+
+    #[test]
+    fn arguments_reach_value_struct_and_unit_handlers_unchanged() {
+        let router = Router::new()
+            .command("value", Ok::<Value, HandlerError>)
+            .command("note", |n: Note| Ok::<_, HandlerError>(n.title))
+            .command("unit", |(): ()| Ok::<_, HandlerError>("none"));
+        let tree = json!({"a": [1, {"b": null}], "c": "d"});
+        assert_eq!(
+            run(&router, "value", tree.clone()),
+            Ok(Payload::Json(tree.to_string()))
+        );
+        assert_eq!(
+            run(&router, "note", json!({"title": "t"})),
+            Ok(Payload::Json("\"t\"".into()))
+        );
+        // `{}` is what a call without arguments sends: it fits a handler without any.
+        assert_eq!(
+            run(&router, "unit", json!({})),
+            Ok(Payload::Json("\"none\"".into()))
+        );
+    }
+
+    #[test]
+    fn arguments_that_do_not_fit_are_invalid_args_naming_their_type() {
+        let router = Router::new()
+            .command("note", |n: Note| Ok::<_, HandlerError>(n.title))
+            .command("unit", |(): ()| Ok::<_, HandlerError>("none"));
+        for (name, args, kind) in [
+            ("note", json!([1]), "array"),
+            ("note", json!({}), "object"),
+            ("unit", json!({"x": 1}), "object"),
+        ] {
+            let e = run(&router, name, args).unwrap_err();
+            assert_eq!(e.code, ErrorCode::InvalidArgs, "{name}");
+            assert!(e.message.contains(&format!("({kind})")), "{}", e.message);
+        }
+    }
 }

@@ -10,13 +10,15 @@
 //! Raw key bytes live only in the grant, are zeroized when it drops, and never appear in
 //! `Debug` output or logs.
 
-use std::collections::{HashMap, HashSet, VecDeque};
+use std::collections::{HashSet, VecDeque};
+
 use std::fmt;
 use std::sync::{Arc, Mutex, RwLock};
 
 use rand::TryRng as _;
 use zeroize::Zeroize;
 
+use crate::FastMap;
 use crate::aead::{AeadBackend, AeadKey, KEY_LEN};
 use crate::envelope::{MAX_LABEL_LEN, SESSION_ID_LEN, Sealer, SessionId};
 use crate::error::{ErrorCode, Rejection};
@@ -151,8 +153,8 @@ impl LookupError {
 
 #[derive(Default)]
 struct Tables {
-    live: HashMap<SessionId, Arc<Session>>,
-    by_label: HashMap<String, SessionId>,
+    live: FastMap<SessionId, Arc<Session>>,
+    by_label: FastMap<String, SessionId>,
     revoked: HashSet<SessionId>,
     revoked_order: VecDeque<SessionId>,
 }
