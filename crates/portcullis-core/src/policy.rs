@@ -567,7 +567,8 @@ mod tests {
             "commands": {"allow": ["ok"]}
         }]));
         let ok = |label: &str, origin: &str, name: &str| {
-            p.decide(caller(label, origin), cmd(name, json!({}))).is_ok()
+            p.decide(caller(label, origin), cmd(name, json!({})))
+                .is_ok()
         };
         assert!(ok("main", "app://localhost", "ok"));
         assert!(ok("win", "app://localhost", "ok"));
@@ -575,7 +576,11 @@ mod tests {
             assert!(!ok(label, "app://localhost", "ok"), "{label}");
         }
         assert_eq!(
-            code(&p, caller("main", "app://localhost"), cmd("admin.x", json!({}))),
+            code(
+                &p,
+                caller("main", "app://localhost"),
+                cmd("admin.x", json!({}))
+            ),
             ErrorCode::Denied
         );
         for label in ["main", "a/b", "x-y.z", "anything"] {

@@ -1,0 +1,349 @@
+//! End-to-end benchmark in a real WebKitGTK webview (under a private Xvfb when there is
+//! no display): the same page and handlers with isolation on and in brownfield mode
+//! (isolation off), so the ratio is what isolation costs. Run:
+//! `cargo bench --bench e2e` (`PORTCULLIS_BENCH_ROUNDS` sets the rounds, default 3).
+//!
+//! Each round runs each mode in a fresh process (this binary, re-run with
+//! `PORTCULLIS_BENCH_MODE` set): a cold engine for the first-invoke figure, and no state
+//! carried between modes. The page (`web/bench.js`) measures; this side adds the resident
+//! memory of the app process and of WebKit's processes, read from /proc. Each figure in
+//! the table is the median over the rounds.
+
+use std::path::Path;
+use std::process::{Command, ExitCode, Stdio};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use portcullis::router::Payload;
+use portcullis::{Admitted, Body, HandlerError, Router};
+use portcullis_wry::{Portcullis, headless};
+use serde_json::{Map, Value, json};
+use tao::event::Event;
+use tao::event_loop::{ControlFlow, EventLoopBuilder, EventLoopProxy};
+use tao::platform::run_return::EventLoopExtRunReturn;
+use tao::window::WindowBuilder;
+
+const MODE: &str = "PORTCULLIS_BENCH_MODE";
+const ROW: &str = "@@bench ";
+const MODES: [&str; 2] = ["isolation", "brownfield"];
+const TIMEOUT: Duration = Duration::from_secs(300);
+
+fn main() -> ExitCode {
+    match headless::rerun_under_xvfb_if_needed() {
+        Ok(Some(status)) => return ExitCode::from(status.code().unwrap_or(1).clamp(0, 255) as u8),
+        Ok(None) => {}
+        Err(e) => {
+            eprintln!("e2e bench: {e}");
+            return ExitCode::FAILURE;
+        }
+    }
+    if let Ok(mode) = std::env::var(MODE) {
+        return child(&mode);
+    }
+    let rounds: usize = std::env::var("PORTCULLIS_BENCH_ROUNDS")
+        .ok()
+        .and_then(|r| r.parse().ok())
+        .filter(|&r| r > 0)
+        .unwrap_or(3);
+    let mut runs: Vec<(&str, Map<String, Value>)> = Vec::new();
+    for round in 1..=rounds {
+        for mode in MODES {
+            eprintln!("e2e bench: round {round}/{rounds}, {mode}");
+            match spawn(mode) {
+                Ok(report) => runs.push((mode, report)),
+                Err(e) => {
+                    eprintln!("e2e bench: {mode} failed: {e}");
+                    return ExitCode::FAILURE;
+                }
+            }
+        }
+    }
+    print_table(&runs, rounds);
+    ExitCode::SUCCESS
+}
+
+/// Runs one mode in a child process and returns the page's report.
+fn spawn(mode: &str) -> Result<Map<String, Value>, String> {
+    let exe = std::env::current_exe().map_err(|e| e.to_string())?;
+    let output = Command::new(exe)
+        .env(MODE, mode)
+        .stdout(Stdio::piped())
+        .output()
+        .map_err(|e| e.to_string())?;
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    let report = stdout
+        .lines()
+        .filter_map(|l| l.strip_prefix(ROW))
+        .find_map(|l| serde_json::from_str::<Map<String, Value>>(l).ok())
+        .ok_or_else(|| format!("{}; no report. Output:\n{stdout}", output.status))?;
+    if let Some(e) = report.get("error") {
+        return Err(format!("the page failed: {e}"));
+    }
+    Ok(report)
+}
+
+#[derive(Debug)]
+enum UserEvent {
+    Pump,
+    Done,
+}
+
+/// In the child: loads the page in one webview and waits for its report.
+fn child(mode: &str) -> ExitCode {
+    let mut event_loop = EventLoopBuilder::<UserEvent>::with_user_event().build();
+    let proxy = Arc::new(Mutex::new(event_loop.create_proxy()));
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("benches/e2e");
+    let portcullis = match build(&dir, mode, &proxy) {
+        Ok(p) => p,
+        Err(e) => {
+            eprintln!("e2e bench: set-up failed: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    let window = WindowBuilder::new()
+        .with_title(format!("Portcullis e2e bench ({mode})"))
+        .with_inner_size(tao::dpi::LogicalSize::new(640.0, 400.0))
+        .build(&event_loop);
+    let webview = window.as_ref().map_err(|e| e.to_string()).and_then(|w| {
+        portcullis
+            .build_webview("main", wry::WebViewBuilder::new(), w)
+            .map_err(|e| e.to_string())
+    });
+    let webview = match webview {
+        Ok(v) => v,
+        Err(e) => {
+            eprintln!("e2e bench: could not open the webview: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    portcullis_wry::linux::forward_console_to_stdout(&webview);
+    let alarm = proxy.clone();
+    std::thread::spawn(move || {
+        std::thread::sleep(TIMEOUT);
+        eprintln!("e2e bench: no report within {TIMEOUT:?}");
+        send(&alarm, UserEvent::Done);
+    });
+    event_loop.run_return(|event, _, control_flow| {
+        *control_flow = ControlFlow::Wait;
+        match event {
+            Event::UserEvent(UserEvent::Pump) => portcullis.pump(),
+            Event::UserEvent(UserEvent::Done) => *control_flow = ControlFlow::Exit,
+            _ => {}
+        }
+    });
+    drop(webview);
+    ExitCode::SUCCESS
+}
+
+fn build(
+    dir: &Path,
+    mode: &str,
+    proxy: &Arc<Mutex<EventLoopProxy<UserEvent>>>,
+) -> Result<Portcullis, Box<dyn std::error::Error>> {
+    let builder =
+        Portcullis::from_config_file(&dir.join(format!("{mode}.json")), &dir.join("web"))?;
+    let wake = proxy.clone();
+    let done = proxy.clone();
+    let router = Router::new()
+        .command("echo", Ok::<Value, HandlerError>)
+        .command("len", |args: Value| {
+            let text = args.get("text").and_then(Value::as_str).unwrap_or("");
+            Ok::<_, HandlerError>(text.len())
+        })
+        .command_raw("bytes.len", |a: Admitted| match &a.request().body {
+            Body::Bytes(b) => Ok(Payload::Json(b.as_slice().len().to_string())),
+            Body::Json(_) => Err(HandlerError::new("bytes expected")),
+        })
+        .command("bench.rss", |_: Value| Ok::<_, HandlerError>(rss()))
+        .command("bench.report", move |report: Value| {
+            println!("{ROW}{report}");
+            send(&done, UserEvent::Done);
+            Ok::<_, HandlerError>(())
+        });
+    Ok(builder
+        .router(router)
+        .waker(move || send(&wake, UserEvent::Pump))
+        .build()?)
+}
+
+fn send(proxy: &Mutex<EventLoopProxy<UserEvent>>, event: UserEvent) {
+    let proxy = proxy.lock().unwrap_or_else(|p| p.into_inner());
+    let _ = proxy.send_event(event);
+}
+
+/// Resident memory in KiB: this process, and its descendants (WebKit's web and network
+/// processes), from /proc.
+fn rss() -> Value {
+    let me = std::process::id();
+    let app = rss_kib(me).unwrap_or(0);
+    let mut webkit = 0;
+    let mut frontier = vec![me];
+    while let Some(parent) = frontier.pop() {
+        for pid in children(parent) {
+            webkit += rss_kib(pid).unwrap_or(0);
+            frontier.push(pid);
+        }
+    }
+    json!({"appKiB": app, "webkitKiB": webkit})
+}
+
+fn rss_kib(pid: u32) -> Option<u64> {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
+    let line = status.lines().find(|l| l.starts_with("VmRSS:"))?;
+    line.split_whitespace().nth(1)?.parse().ok()
+}
+
+fn children(parent: u32) -> Vec<u32> {
+    let Ok(entries) = std::fs::read_dir("/proc") else {
+        return Vec::new();
+    };
+    entries
+        .filter_map(|e| e.ok()?.file_name().to_str()?.parse::<u32>().ok())
+        .filter(|&pid| {
+            // Field 4 of /proc/PID/stat, after the parenthesised command name.
+            std::fs::read_to_string(format!("/proc/{pid}/stat"))
+                .ok()
+                .and_then(|s| {
+                    let rest = &s[s.rfind(')')? + 2..];
+                    rest.split_whitespace().nth(1)?.parse::<u32>().ok()
+                })
+                == Some(parent)
+        })
+        .collect()
+}
+
+fn median(mut values: Vec<f64>) -> f64 {
+    values.sort_by(f64::total_cmp);
+    let n = values.len();
+    if n == 0 {
+        f64::NAN
+    } else if n % 2 == 1 {
+        values[n / 2]
+    } else {
+        (values[n / 2 - 1] + values[n / 2]) / 2.0
+    }
+}
+
+/// The median over rounds of `figure` for `mode`.
+fn figure(
+    runs: &[(&str, Map<String, Value>)],
+    mode: &str,
+    figure: impl Fn(&Map<String, Value>) -> Option<f64>,
+) -> f64 {
+    median(
+        runs.iter()
+            .filter(|(m, _)| *m == mode)
+            .filter_map(|(_, r)| figure(r))
+            .collect(),
+    )
+}
+
+fn number(key: &'static str) -> impl Fn(&Map<String, Value>) -> Option<f64> {
+    move |r| r.get(key)?.as_f64()
+}
+
+/// RSS growth over the pipelined run, in MiB, for `which` ("appKiB", "webkitKiB" or both).
+fn growth(which: &'static [&'static str]) -> impl Fn(&Map<String, Value>) -> Option<f64> {
+    move |r| {
+        let sum = |key: &str| -> Option<f64> {
+            which.iter().map(|w| r.get(key)?.get(*w)?.as_f64()).sum()
+        };
+        Some((sum("rssAfter")? - sum("rssBefore")?) / 1024.0)
+    }
+}
+
+fn print_table(runs: &[(&str, Map<String, Value>)], rounds: usize) {
+    println!(
+        "\nPortcullis end to end, WebKitGTK, median of {rounds} rounds (isolation on vs brownfield)\n"
+    );
+    println!("| measure | isolation | brownfield | isolation / brownfield | target |");
+    println!("|---|---|---|---|---|");
+    type Getter = Box<dyn Fn(&Map<String, Value>) -> Option<f64>>;
+    let rows: Vec<(&str, Getter, f64, &str, &str)> = vec![
+        (
+            "first invoke after load (ms)",
+            Box::new(number("firstInvokeMs")),
+            1.0,
+            "ms",
+            "isolation <= 20 ms",
+        ),
+        (
+            "first invoke, since navigation start (ms)",
+            Box::new(number("firstInvokeSinceNavigationMs")),
+            1.0,
+            "ms",
+            "",
+        ),
+        (
+            "sequential round trip, 200 B (µs, mean)",
+            Box::new(number("sequentialMs")),
+            1000.0,
+            "µs",
+            "ratio <= 1.15",
+        ),
+        (
+            "1 MiB string argument (ms, mean)",
+            Box::new(number("string1MiBMs")),
+            1.0,
+            "ms",
+            "ratio <= 2",
+        ),
+        (
+            "1 MiB Uint8Array argument (ms, mean)",
+            Box::new(number("bytes1MiBMs")),
+            1.0,
+            "ms",
+            "ratio <= 2",
+        ),
+        (
+            "pipelined invokes per second",
+            Box::new(number("pipelinedPerSecond")),
+            1.0,
+            "/s",
+            "isolation >= 5000/s",
+        ),
+        (
+            "RSS growth over 100k invokes, app process (MiB)",
+            Box::new(growth(&["appKiB"])),
+            1.0,
+            "MiB",
+            "",
+        ),
+        (
+            "RSS growth over 100k invokes, WebKit processes (MiB)",
+            Box::new(growth(&["webkitKiB"])),
+            1.0,
+            "MiB",
+            "",
+        ),
+        (
+            "RSS growth over 100k invokes, all (MiB)",
+            Box::new(growth(&["appKiB", "webkitKiB"])),
+            1.0,
+            "MiB",
+            "< 10 MiB",
+        ),
+    ];
+    for (name, get, scale, _unit, target) in rows {
+        let iso = figure(runs, "isolation", &get) * scale;
+        let brown = figure(runs, "brownfield", &get) * scale;
+        println!(
+            "| {name} | {iso:.2} | {brown:.2} | {:.2}× | {target} |",
+            iso / brown
+        );
+    }
+    let before = |mode| {
+        figure(runs, mode, |r| {
+            Some(
+                (r.get("rssBefore")?.get("appKiB")?.as_f64()?
+                    + r.get("rssBefore")?.get("webkitKiB")?.as_f64()?)
+                    / 1024.0,
+            )
+        })
+    };
+    println!(
+        "\nRSS before the pipelined run (all processes): isolation {:.1} MiB, brownfield {:.1} MiB",
+        before("isolation"),
+        before("brownfield")
+    );
+}

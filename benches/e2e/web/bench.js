@@ -1,0 +1,68 @@
+// The end-to-end benchmark, run in the main frame of a real WebKitGTK webview, once with
+// isolation on and once in brownfield mode (same page, same handlers). It reports raw
+// figures to Rust, which prints the table and the ratios.
+//
+// performance.now() has 1 ms resolution in this engine, so every figure is a total over
+// many calls divided by their number, except the first invoke (one call by definition).
+
+const { invoke } = window.portcullis;
+
+const SEQUENTIAL = 3000;
+const PIPELINED = 100000;
+const WINDOW = 500;
+const LARGE_CALLS = 20;
+const MiB = 1 << 20;
+
+async function timed(n, run) {
+  const t0 = performance.now();
+  for (let i = 0; i < n; i++) await run(i);
+  return (performance.now() - t0) / n;
+}
+
+async function main() {
+  const out = {};
+  // First invoke after page load: this module is the page's first script.
+  const start = performance.now();
+  await invoke("echo", {});
+  const end = performance.now();
+  out.firstInvokeMs = end - start;
+  out.firstInvokeSinceNavigationMs = end;
+
+  // Sequential round trip of a 200 B argument object.
+  const args = { title: "groceries", body: "x".repeat(170) };
+  await timed(300, () => invoke("echo", args));
+  out.sequentialMs = await timed(SEQUENTIAL, () => invoke("echo", args));
+
+  // Pipelined: up to WINDOW calls in flight, PIPELINED in all. RSS around it.
+  out.rssBefore = await invoke("bench.rss", {});
+  let answered = 0;
+  const t0 = performance.now();
+  for (let sent = 0; sent < PIPELINED; sent += WINDOW) {
+    const batch = [];
+    for (let i = 0; i < WINDOW && sent + i < PIPELINED; i++) {
+      batch.push(invoke("echo", { i }).then(() => answered++));
+    }
+    await Promise.all(batch);
+  }
+  out.pipelinedPerSecond = (answered * 1000) / (performance.now() - t0);
+  out.pipelinedAnswered = answered;
+  out.rssAfter = await invoke("bench.rss", {});
+
+  // 1 MiB arguments: a string inside JSON, and raw bytes.
+  const text = "a".repeat(MiB);
+  const bytes = new Uint8Array(MiB);
+  for (let i = 0; i < bytes.length; i++) bytes[i] = i & 0xff;
+  const check = (n) => {
+    if (n !== MiB) throw new Error(`core saw ${n} bytes, not ${MiB}`);
+  };
+  await timed(3, async () => check(await invoke("len", { text })));
+  out.string1MiBMs = await timed(LARGE_CALLS, async () => check(await invoke("len", { text })));
+  await timed(3, async () => check(await invoke("bytes.len", bytes)));
+  out.bytes1MiBMs = await timed(LARGE_CALLS, async () => check(await invoke("bytes.len", bytes)));
+  return out;
+}
+
+main().then(
+  (out) => invoke("bench.report", out),
+  (e) => invoke("bench.report", { error: `${e && e.stack ? e.stack : e}` }),
+);
