@@ -238,6 +238,27 @@ fn figure(
     )
 }
 
+/// The range over rounds, as `[min–max]` (empty for one round).
+fn spread(
+    runs: &[(&str, Map<String, Value>)],
+    mode: &str,
+    get: impl Fn(&Map<String, Value>) -> Option<f64>,
+    scale: f64,
+) -> String {
+    let values: Vec<f64> = runs
+        .iter()
+        .filter(|(m, _)| *m == mode)
+        .filter_map(|(_, r)| get(r))
+        .map(|v| v * scale)
+        .collect();
+    if values.len() < 2 {
+        return String::new();
+    }
+    let min = values.iter().copied().fold(f64::INFINITY, f64::min);
+    let max = values.iter().copied().fold(f64::NEG_INFINITY, f64::max);
+    format!("[{min:.1}–{max:.1}]")
+}
+
 fn number(key: &'static str) -> impl Fn(&Map<String, Value>) -> Option<f64> {
     move |r| r.get(key)?.as_f64()
 }
@@ -328,7 +349,9 @@ fn print_table(runs: &[(&str, Map<String, Value>)], rounds: usize) {
         let iso = figure(runs, "isolation", &get) * scale;
         let brown = figure(runs, "brownfield", &get) * scale;
         println!(
-            "| {name} | {iso:.2} | {brown:.2} | {:.2}× | {target} |",
+            "| {name} | {iso:.2} {} | {brown:.2} {} | {:.2}× | {target} |",
+            spread(runs, "isolation", &get, scale),
+            spread(runs, "brownfield", &get, scale),
             iso / brown
         );
     }

@@ -130,7 +130,11 @@ fn render(shared: &Shared, label: &str, grant: Option<KeyGrant>) -> Vec<u8> {
         }
     }
     html.extend_from_slice(
-        b"</script>\n<script type=\"module\" src=\"/__portcullis/runtime.js\"></script>\n\
+        // The runtime's imports are fetched side by side with it, not one after the other
+        // (each load from a custom scheme is a round trip through the engine).
+        b"</script>\n<link rel=\"modulepreload\" href=\"/__portcullis/sealer.js\">\n\
+          <link rel=\"modulepreload\" href=\"/hook.js\">\n\
+          <script type=\"module\" src=\"/__portcullis/runtime.js\"></script>\n\
           </head><body></body></html>\n",
     );
     html
