@@ -76,21 +76,30 @@ export default async function (t) {
   });
   await t.check("the isolation document is not readable by XHR", "blocked", viaXhr);
 
-  // The isolation frame's port, stolen by a script that ran before the page's own: the
-  // runtime treats whatever arrives on it as hostile. Names the hook would see differently
-  // from what would be sealed are refused before the hook runs (Rust checks that neither
-  // the canary nor the probe ran).
-  await t.check("the attacker holds the isolation frame's port", true, window.__stolenPorts.length > 0);
-  for (const port of window.__stolenPorts) {
-    let id = 900000;
-    for (const name of [new String("secret.read"), ["secret.read"], { toString: () => "secret.read" }, `secret.read${" ".repeat(65536)}`, new String("probe")]) {
-      try {
-        port.postMessage({ id: id++, kind: "command", name, args: {} });
-      } catch (e) {
-        // Not cloneable: it never left the page.
-      }
+  // The main frame can post to the isolation frame directly, bypassing the bridge (it
+  // is untrusted and holds the frame's window). The runtime treats whatever the parent
+  // posts as hostile: names the hook would see differently from what would be sealed are
+  // refused before the hook runs (Rust checks that neither the canary nor the probe ran).
+  // No MessagePort is handed out for a script that ran first to steal.
+  await t.check("the isolation frame hands out no MessagePort", 0, window.__stolenPorts.length);
+  const isolationFrame = [...document.querySelectorAll("iframe")].find((f) => f.src.startsWith("isolation:"));
+  await t.check("the attacker can find the isolation frame", true, Boolean(isolationFrame && isolationFrame.contentWindow));
+  let id = 900000;
+  for (const name of [new String("secret.read"), ["secret.read"], { toString: () => "secret.read" }, `secret.read${" ".repeat(65536)}`, new String("probe")]) {
+    try {
+      isolationFrame.contentWindow.postMessage({ id: id++, kind: "command", name, args: {} }, "*");
+    } catch (e) {
+      // Not cloneable: it never left the page.
     }
   }
+  // A forged reply (a synthetic event claiming to come from the isolation frame) is not
+  // taken for the frame's answer.
+  const pending = t.invoke("echo", { real: true });
+  window.dispatchEvent(new MessageEvent("message", { source: isolationFrame.contentWindow, data: { id: 1e9, ok: true, json: '"forged"' } }));
+  for (let guess = 1; guess < 2000; guess++) {
+    window.dispatchEvent(new MessageEvent("message", { source: isolationFrame.contentWindow, data: { id: guess, ok: true, json: '"forged"' } }));
+  }
+  await t.check("a synthetic reply event is ignored", '{"real":true}', t.stringify(await pending));
   await t.expectCode("over-long name through the bridge", "E_BAD_REQUEST", () => t.invoke(`secret.read${" ".repeat(65536)}`));
   await t.sleep(200);
 
