@@ -263,13 +263,18 @@ fn number(key: &'static str) -> impl Fn(&Map<String, Value>) -> Option<f64> {
     move |r| r.get(key)?.as_f64()
 }
 
-/// RSS growth over the pipelined run, in MiB, for `which` ("appKiB", "webkitKiB" or both).
-fn growth(which: &'static [&'static str]) -> impl Fn(&Map<String, Value>) -> Option<f64> {
+/// RSS growth over the pipelined run, in MiB, for `which` ("appKiB", "webkitKiB" or both),
+/// from the readings `before` and `after`.
+fn growth(
+    before: &'static str,
+    after: &'static str,
+    which: &'static [&'static str],
+) -> impl Fn(&Map<String, Value>) -> Option<f64> {
     move |r| {
         let sum = |key: &str| -> Option<f64> {
             which.iter().map(|w| r.get(key)?.get(*w)?.as_f64()).sum()
         };
-        Some((sum("rssAfter")? - sum("rssBefore")?) / 1024.0)
+        Some((sum(after)? - sum(before)?) / 1024.0)
     }
 }
 
@@ -324,22 +329,44 @@ fn print_table(runs: &[(&str, Map<String, Value>)], rounds: usize) {
             "isolation >= 5000/s",
         ),
         (
-            "RSS growth over 100k invokes, app process (MiB)",
-            Box::new(growth(&["appKiB"])),
+            "RSS growth, first 100k invokes, read right away (MiB)",
+            Box::new(growth("rssBefore", "rssAfter", &["appKiB", "webkitKiB"])),
             1.0,
             "MiB",
             "",
         ),
         (
-            "RSS growth over 100k invokes, WebKit processes (MiB)",
-            Box::new(growth(&["webkitKiB"])),
+            "RSS growth, first 100k invokes, after 3 s idle (MiB)",
+            Box::new(growth(
+                "rssBeforeIdle",
+                "rssAfterIdle",
+                &["appKiB", "webkitKiB"],
+            )),
+            1.0,
+            "MiB",
+            "< 10 MiB",
+        ),
+        (
+            "RSS growth, second 100k invokes, after 3 s idle: app process (MiB)",
+            Box::new(growth("rssAfterIdle", "rssSecondIdle", &["appKiB"])),
             1.0,
             "MiB",
             "",
         ),
         (
-            "RSS growth over 100k invokes, all (MiB)",
-            Box::new(growth(&["appKiB", "webkitKiB"])),
+            "RSS growth, second 100k invokes, after 3 s idle: WebKit processes (MiB)",
+            Box::new(growth("rssAfterIdle", "rssSecondIdle", &["webkitKiB"])),
+            1.0,
+            "MiB",
+            "",
+        ),
+        (
+            "RSS growth, second 100k invokes, after 3 s idle: all (MiB)",
+            Box::new(growth(
+                "rssAfterIdle",
+                "rssSecondIdle",
+                &["appKiB", "webkitKiB"],
+            )),
             1.0,
             "MiB",
             "< 10 MiB",

@@ -12,11 +12,33 @@ const PIPELINED = 100000;
 const WINDOW = 500;
 const LARGE_CALLS = 20;
 const MiB = 1 << 20;
+const IDLE_MS = 3000;
 
 async function timed(n, run) {
   const t0 = performance.now();
   for (let i = 0; i < n; i++) await run(i);
   return (performance.now() - t0) / n;
+}
+
+/** Resident memory after IDLE_MS without calls (the engine collects and returns garbage when idle). */
+async function rssWhenIdle() {
+  await new Promise((resolve) => setTimeout(resolve, IDLE_MS));
+  return invoke("bench.rss", {});
+}
+
+/** PIPELINED calls, at most WINDOW in flight; returns calls per second. */
+async function pipelined() {
+  let answered = 0;
+  const t0 = performance.now();
+  for (let sent = 0; sent < PIPELINED; sent += WINDOW) {
+    const batch = [];
+    for (let i = 0; i < WINDOW && sent + i < PIPELINED; i++) {
+      batch.push(invoke("echo", { i }).then(() => answered++));
+    }
+    await Promise.all(batch);
+  }
+  if (answered !== PIPELINED) throw new Error(`${answered} of ${PIPELINED} pipelined calls answered`);
+  return (answered * 1000) / (performance.now() - t0);
 }
 
 async function main() {
@@ -33,20 +55,16 @@ async function main() {
   await timed(300, () => invoke("echo", args));
   out.sequentialMs = await timed(SEQUENTIAL, () => invoke("echo", args));
 
-  // Pipelined: up to WINDOW calls in flight, PIPELINED in all. RSS around it.
+  // Pipelined, twice, with resident memory read before and after each run: right away,
+  // and after some idle time. The first run also grows the engine's heaps to their
+  // working size; growth over the second shows what each call leaves behind.
   out.rssBefore = await invoke("bench.rss", {});
-  let answered = 0;
-  const t0 = performance.now();
-  for (let sent = 0; sent < PIPELINED; sent += WINDOW) {
-    const batch = [];
-    for (let i = 0; i < WINDOW && sent + i < PIPELINED; i++) {
-      batch.push(invoke("echo", { i }).then(() => answered++));
-    }
-    await Promise.all(batch);
-  }
-  out.pipelinedPerSecond = (answered * 1000) / (performance.now() - t0);
-  out.pipelinedAnswered = answered;
+  out.rssBeforeIdle = await rssWhenIdle();
+  out.pipelinedPerSecond = await pipelined();
   out.rssAfter = await invoke("bench.rss", {});
+  out.rssAfterIdle = await rssWhenIdle();
+  out.pipelinedSecondPerSecond = await pipelined();
+  out.rssSecondIdle = await rssWhenIdle();
 
   // 1 MiB arguments: a string inside JSON, and raw bytes.
   const text = "a".repeat(MiB);
