@@ -17,7 +17,7 @@
 
 use std::hint::black_box;
 
-use criterion::{BatchSize, BenchmarkId, Criterion, Throughput, criterion_group, criterion_main};
+use criterion::{BatchSize, BenchmarkId, Criterion, Throughput, criterion_group};
 use portcullis::aead::{AeadBackend, Nonce, RING, all_backends};
 use portcullis::envelope::Encoding;
 use portcullis::request::{Kind, Request};
@@ -186,4 +186,77 @@ fn gate_benches(c: &mut Criterion) {
 }
 
 criterion_group!(benches, gate_benches);
-criterion_main!(benches);
+
+fn main() {
+    benches();
+    Criterion::default().configure_from_args().final_summary();
+    print_table();
+}
+
+const CASES: [&str; 4] = ["json-200B", "bytes-4KiB", "bytes-64KiB", "bytes-1MiB"];
+
+/// Criterion's median estimate for one benchmark of this run, in nanoseconds.
+fn median_ns(dir: &std::path::Path, id: &str, case: &str) -> Option<f64> {
+    let text = std::fs::read_to_string(dir.join(id).join(case).join("new/estimates.json")).ok()?;
+    let v: Value = serde_json::from_str(&text).ok()?;
+    v["median"]["point_estimate"].as_f64()
+}
+
+fn time(ns: f64) -> String {
+    if ns >= 1e6 {
+        format!("{:.2} ms", ns / 1e6)
+    } else if ns >= 1e3 {
+        format!("{:.2} µs", ns / 1e3)
+    } else {
+        format!("{ns:.0} ns")
+    }
+}
+
+fn rate(bytes: f64, ns: f64) -> String {
+    let per_second = bytes / (ns / 1e9);
+    if per_second >= 1e9 {
+        format!("{:.2} GB/s", per_second / 1e9)
+    } else {
+        format!("{:.1} MB/s", per_second / 1e6)
+    }
+}
+
+/// The table of BENCHMARKS.md, from the estimates criterion just wrote: medians, and
+/// the ratios ours/Tauri (speed-up) and ours/ceiling (share of a bare ring open).
+fn print_table() {
+    let target = std::env::var_os("CARGO_TARGET_DIR")
+        .map(std::path::PathBuf::from)
+        .unwrap_or_else(|| std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("target"));
+    let dir = target.join("criterion/gate");
+    let sizes = [200.0, 4096.0, 65536.0, 1048576.0];
+    println!(
+        "\n| payload | Portcullis (ring) | Portcullis (aes-gcm) | Tauri 2 (tauri-utils) | ceiling (ring open) | speed-up over Tauri | share of ceiling | ring / aes-gcm |"
+    );
+    println!("|---|---|---|---|---|---|---|---|");
+    for (case, size) in CASES.iter().zip(sizes) {
+        let get = |id| median_ns(&dir, id, case);
+        let (Some(ring), Some(rc), Some(tauri), Some(ceiling)) = (
+            get("portcullis-ring"),
+            get("portcullis-aes-gcm"),
+            get("tauri"),
+            get("ceiling-ring-open"),
+        ) else {
+            println!("| {case} | (not measured in this run) |");
+            continue;
+        };
+        let best = ring.min(rc);
+        println!(
+            "| {case} | {} ({}) | {} ({}) | {} ({}) | {} | {:.1}× | {:.0}% | {:.2}× |",
+            time(ring),
+            rate(size, ring),
+            time(rc),
+            rate(size, rc),
+            time(tauri),
+            rate(size, tauri),
+            time(ceiling),
+            tauri / best,
+            100.0 * ceiling / best,
+            rc / ring,
+        );
+    }
+}
