@@ -280,20 +280,25 @@ fn check_rule(
         }
         Body::Json(v) => v,
     };
+    // `is_valid` is the fast path (no error is built); `validate` only explains a failure,
+    // and a failure stays a failure even if it had nothing to explain.
     if let Some(schema) = &rule.schema
-        && let Err(e) = schema.validate(args)
+        && !schema.is_valid(args)
     {
         // The instance path and keyword say what is wrong without echoing the value; the
         // path holds keys the page chose, so it is quoted with escapes (no log injection).
-        let at = e.instance_path().to_string();
-        let at = if at.is_empty() { "/".to_owned() } else { at };
-        return Err(Rejection::new(
-            ErrorCode::InvalidArgs,
-            format!(
-                "arguments at {at:?} fail the schema's {:?} keyword",
-                e.kind().keyword()
-            ),
-        ));
+        let message = match schema.validate(args) {
+            Err(e) => {
+                let at = e.instance_path().to_string();
+                let at = if at.is_empty() { "/".to_owned() } else { at };
+                format!(
+                    "arguments at {at:?} fail the schema's {:?} keyword",
+                    e.kind().keyword()
+                )
+            }
+            Ok(()) => "arguments fail the schema".to_owned(),
+        };
+        return Err(Rejection::new(ErrorCode::InvalidArgs, message));
     }
     let mut paths = Vec::with_capacity(rule.paths.len());
     for (pointer, scope) in &rule.paths {
