@@ -1,7 +1,8 @@
 //! The whole gate per message, side by side with Tauri's own isolation code and with the
 //! ceiling, for the same plaintexts in the same run. Run: `cargo bench --bench gate`.
 //!
-//! - `portcullis-<backend>`: decode the binary envelope, look up the session, check the
+//! - `portcullis-<backend>`: `Gate::admit_owned`, as the wry transport calls it: decode
+//!   the binary envelope, look up the session, check the
 //!   replay window, AES-256-GCM open, decode the request (strict JSON for the 200 B
 //!   case), check the allowlist (with a JSON Schema for the 200 B case), dispatch to a
 //!   no-op handler. Once per AEAD backend.
@@ -148,7 +149,7 @@ fn gate_benches(c: &mut Criterion) {
                     b.iter_batched(
                         || sealer.seal(plain, Encoding::Binary).unwrap(),
                         |msg| {
-                            let admitted = gate.admit(black_box(&msg), facts).unwrap();
+                            let admitted = gate.admit_owned(black_box(msg), facts).unwrap();
                             black_box(router.dispatch(admitted).wait());
                         },
                         BatchSize::SmallInput,
@@ -231,8 +232,8 @@ fn interleaved() {
                 .map(|_| sealer.seal(&plain, Encoding::Binary).unwrap())
                 .collect();
             let t = std::time::Instant::now();
-            for msg in &sealed {
-                let admitted = gate.admit(black_box(msg), facts).unwrap();
+            for msg in sealed {
+                let admitted = gate.admit_owned(black_box(msg), facts).unwrap();
                 black_box(router.dispatch(admitted).wait());
             }
             ours.push(t.elapsed().as_nanos() as f64 / block as f64);

@@ -438,3 +438,79 @@ fn async_handlers_are_awaited_and_their_panics_caught() {
         .wait();
     assert_eq!(reply.result.unwrap_err().code, ErrorCode::HandlerPanicked);
 }
+
+#[test]
+fn admit_owned_decides_exactly_like_admit() {
+    // The transport hands the gate its body (decrypted where it lies); the decisions and
+    // codes must be the ones `admit` gives for the same bytes.
+    let (gate_a, runs) = (gate(), Runs::default());
+    let router = router(&runs);
+    for enc in [Encoding::Json, Encoding::Binary] {
+        let mut s = page(&gate_a, "main");
+        let good = list(&mut s, enc);
+        let attach = s
+            .seal(
+                &Request::encode_bytes(Kind::Command, 9, "notes.attach", b"hello"),
+                enc,
+            )
+            .unwrap();
+        let mut tampered = list(&mut s, enc);
+        let last = tampered.len() - 3;
+        tampered[last] ^= 1;
+        let admitted = gate_a
+            .admit_owned(good.clone(), facts("main", &origin()))
+            .unwrap();
+        assert_eq!(
+            router.dispatch(admitted).wait().result,
+            Ok(Payload::Json(r#"["first"]"#.into()))
+        );
+        // The same bytes again: a replay, whichever entry point sees it.
+        assert_eq!(
+            gate_a
+                .admit_owned(good.clone(), facts("main", &origin()))
+                .unwrap_err()
+                .rejection
+                .code,
+            ErrorCode::Replay
+        );
+        assert_eq!(
+            gate_a
+                .admit(&good, facts("main", &origin()))
+                .unwrap_err()
+                .rejection
+                .code,
+            ErrorCode::Replay
+        );
+        let code_of = |r: Result<portcullis::Admitted, portcullis::Refusal>| {
+            r.map(|_| ErrorCode::Internal)
+                .unwrap_or_else(|e| e.rejection.code)
+        };
+        let expected = if enc == Encoding::Json {
+            ErrorCode::Malformed
+        } else {
+            ErrorCode::Tampered
+        };
+        let got = code_of(gate_a.admit_owned(tampered, facts("main", &origin())));
+        assert!(
+            got == expected || got == ErrorCode::Tampered,
+            "{enc:?}: {got:?}"
+        );
+        assert_eq!(
+            code_of(gate_a.admit_owned(b"{\"cmd\":\"x\"}".to_vec(), facts("main", &origin()))),
+            ErrorCode::Unsealed
+        );
+        assert_eq!(
+            code_of(gate_a.admit_owned(Vec::new(), facts("main", &origin()))),
+            ErrorCode::Unsealed
+        );
+        // A bytes body decrypted in place is exactly the bytes that were sealed.
+        let admitted = gate_a
+            .admit_owned(attach, facts("main", &origin()))
+            .unwrap();
+        match &admitted.request().body {
+            portcullis::Body::Bytes(b) => assert_eq!(b.as_slice(), b"hello"),
+            other => panic!("{enc:?}: expected bytes, got {other:?}"),
+        }
+    }
+    assert_eq!(runs.get(), 2);
+}

@@ -85,8 +85,10 @@ pub struct Sealed {
     pub session: SessionId,
     /// Its sequence number (never 0).
     pub seq: u64,
-    /// Ciphertext followed by the 16-byte tag; decrypted in place by the session.
+    /// From `start` on: ciphertext followed by the 16-byte tag; decrypted in place by the
+    /// session. (Bytes before `start` are the header of a message decoded in place.)
     pub(crate) body: Vec<u8>,
+    pub(crate) start: usize,
 }
 
 impl fmt::Debug for Sealed {
@@ -95,7 +97,7 @@ impl fmt::Debug for Sealed {
             .field("encoding", &self.encoding)
             .field("session", &self.session)
             .field("seq", &self.seq)
-            .field("body_len", &self.body.len())
+            .field("body_len", &(self.body.len() - self.start))
             .finish()
     }
 }
@@ -103,26 +105,60 @@ impl fmt::Debug for Sealed {
 impl Sealed {
     /// Decodes `bytes` in either encoding, refusing anything longer than `max_bytes`.
     pub fn decode(bytes: &[u8], max_bytes: usize) -> Result<Sealed, Rejection> {
-        if bytes.is_empty() {
-            return Err(Rejection::new(
-                ErrorCode::Unsealed,
-                "empty message: every IPC message must be sealed by the isolation frame",
-            ));
+        check_outer(bytes, max_bytes)?;
+        if bytes[0] == b'P' {
+            let (session, seq) = binary_header(bytes)?;
+            return Ok(Sealed {
+                encoding: Encoding::Binary,
+                session,
+                seq,
+                body: bytes[HEADER_LEN..].to_vec(),
+                start: 0,
+            });
         }
-        check_size(bytes, max_bytes)?;
-        match bytes[0] {
-            b'P' if bytes.starts_with(&MAGIC) => decode_binary(bytes),
-            b'{' => decode_json(bytes),
-            _ => Err(Rejection::new(
-                ErrorCode::Unsealed,
-                "message is not a sealed envelope: every IPC message must be sealed by the isolation frame",
-            )),
+        decode_json(bytes)
+    }
+
+    /// Decodes `bytes` like [`Sealed::decode`], taking ownership: a binary envelope is
+    /// then decrypted where it lies, without copying its ciphertext.
+    pub fn decode_owned(bytes: Vec<u8>, max_bytes: usize) -> Result<Sealed, Rejection> {
+        check_outer(&bytes, max_bytes)?;
+        if bytes[0] == b'P' {
+            let (session, seq) = binary_header(&bytes)?;
+            return Ok(Sealed {
+                encoding: Encoding::Binary,
+                session,
+                seq,
+                body: bytes,
+                start: HEADER_LEN,
+            });
         }
+        decode_json(&bytes)
     }
 
     /// The associated data for this envelope as seen by webview `label`.
     pub fn aad(&self, label: &str) -> Vec<u8> {
         aad(&self.session, self.seq, label)
+    }
+}
+
+/// Refuses empty, oversized and unsealed input; what passes starts with the binary magic
+/// (`P`) or is JSON (`{`).
+fn check_outer(bytes: &[u8], max_bytes: usize) -> Result<(), Rejection> {
+    if bytes.is_empty() {
+        return Err(Rejection::new(
+            ErrorCode::Unsealed,
+            "empty message: every IPC message must be sealed by the isolation frame",
+        ));
+    }
+    check_size(bytes, max_bytes)?;
+    match bytes[0] {
+        b'P' if bytes.starts_with(&MAGIC) => Ok(()),
+        b'{' => Ok(()),
+        _ => Err(Rejection::new(
+            ErrorCode::Unsealed,
+            "message is not a sealed envelope: every IPC message must be sealed by the isolation frame",
+        )),
     }
 }
 
@@ -145,7 +181,8 @@ fn malformed(msg: impl Into<String>) -> Rejection {
     Rejection::new(ErrorCode::Malformed, msg)
 }
 
-fn decode_binary(bytes: &[u8]) -> Result<Sealed, Rejection> {
+/// Checks the header of a binary envelope; returns its session and sequence number.
+fn binary_header(bytes: &[u8]) -> Result<(SessionId, u64), Rejection> {
     if bytes.len() < HEADER_LEN + TAG_LEN {
         return Err(malformed(format!(
             "binary envelope of {} bytes is shorter than header and tag ({})",
@@ -153,7 +190,7 @@ fn decode_binary(bytes: &[u8]) -> Result<Sealed, Rejection> {
             HEADER_LEN + TAG_LEN
         )));
     }
-    let (header, body) = bytes.split_at(HEADER_LEN);
+    let header = &bytes[..HEADER_LEN];
     if header[2] != VERSION {
         return Err(Rejection::new(
             ErrorCode::UnsupportedVersion,
@@ -172,12 +209,7 @@ fn decode_binary(bytes: &[u8]) -> Result<Sealed, Rejection> {
     seq.copy_from_slice(&header[20..28]);
     let seq = u64::from_be_bytes(seq);
     check_seq_and_nonce(seq, &header[28..HEADER_LEN])?;
-    Ok(Sealed {
-        encoding: Encoding::Binary,
-        session: SessionId(sid),
-        seq,
-        body: body.to_vec(),
-    })
+    Ok((SessionId(sid), seq))
 }
 
 #[derive(Deserialize)]
@@ -221,6 +253,7 @@ fn decode_json(bytes: &[u8]) -> Result<Sealed, Rejection> {
         session: SessionId(sid),
         seq: env.seq,
         body,
+        start: 0,
     })
 }
 

@@ -164,12 +164,37 @@ impl Gate {
     pub fn admit(&self, body: &[u8], facts: Attested<'_>) -> Result<Admitted, Refusal> {
         let mut trace = Trace::default();
         let result = if self.isolation {
-            self.admit_sealed(body, facts, &mut trace)
+            Sealed::decode(body, self.limits.max_message_bytes)
+                .and_then(|sealed| self.open(sealed, facts, &mut trace))
         } else {
-            self.admit_clear(body, facts, &mut trace)
+            check_size(body, self.limits.max_message_bytes)
+                .and_then(|()| self.admit_clear(body.to_vec(), facts, &mut trace))
         };
+        self.refuse_or_admit(result, facts, &trace)
+    }
+
+    /// Decides on one message, taking its bytes: a binary envelope is decrypted where it
+    /// lies (no copy of its ciphertext). For transports that own the body, like wry's.
+    pub fn admit_owned(&self, body: Vec<u8>, facts: Attested<'_>) -> Result<Admitted, Refusal> {
+        let mut trace = Trace::default();
+        let result = if self.isolation {
+            Sealed::decode_owned(body, self.limits.max_message_bytes)
+                .and_then(|sealed| self.open(sealed, facts, &mut trace))
+        } else {
+            check_size(&body, self.limits.max_message_bytes)
+                .and_then(|()| self.admit_clear(body, facts, &mut trace))
+        };
+        self.refuse_or_admit(result, facts, &trace)
+    }
+
+    fn refuse_or_admit(
+        &self,
+        result: Result<Admitted, Rejection>,
+        facts: Attested<'_>,
+        trace: &Trace,
+    ) -> Result<Admitted, Refusal> {
         result.map_err(|rejection| {
-            self.record(&rejection, facts, &trace);
+            self.record(&rejection, facts, trace);
             Refusal {
                 rejection,
                 session: trace.session,
@@ -180,13 +205,12 @@ impl Gate {
         })
     }
 
-    fn admit_sealed(
+    fn open(
         &self,
-        body: &[u8],
+        sealed: Sealed,
         facts: Attested<'_>,
         trace: &mut Trace,
     ) -> Result<Admitted, Rejection> {
-        let sealed = Sealed::decode(body, self.limits.max_message_bytes)?;
         trace.session = Some(sealed.session);
         trace.seq = Some(sealed.seq);
         let session = self
@@ -217,10 +241,11 @@ impl Gate {
 
         let seq = sealed.seq;
         let aad = sealed.aad(facts.webview);
+        let start = sealed.start;
         let mut buf = sealed.body;
         let plain_len = session
             .key
-            .open_in_place(nonce_for(seq), &aad, &mut buf)
+            .open_in_place(nonce_for(seq), &aad, &mut buf[start..])
             .map_err(|_| {
                 Rejection::new(
                     ErrorCode::Tampered,
@@ -232,9 +257,9 @@ impl Gate {
         lock(&session.window)
             .accept(seq)
             .map_err(replay_rejection)?;
-        buf.truncate(plain_len);
+        buf.truncate(start + plain_len);
 
-        let request = Request::decode(buf, self.limits.max_depth)?;
+        let request = Request::decode_at(buf, start, self.limits.max_depth)?;
         let caller = Caller {
             webview: Arc::clone(&session.label),
             origin: Arc::clone(&session.origin),
@@ -263,12 +288,11 @@ impl Gate {
 
     fn admit_clear(
         &self,
-        body: &[u8],
+        body: Vec<u8>,
         facts: Attested<'_>,
         trace: &mut Trace,
     ) -> Result<Admitted, Rejection> {
-        check_size(body, self.limits.max_message_bytes)?;
-        let request = Request::decode(body.to_vec(), self.limits.max_depth)?;
+        let request = Request::decode(body, self.limits.max_depth)?;
         let caller = Caller {
             webview: Arc::from(facts.webview),
             origin: Arc::new(facts.origin.clone()),

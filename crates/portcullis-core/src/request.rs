@@ -133,6 +133,18 @@ impl Request {
     /// Decodes a plaintext (the whole decryption buffer), parsing a JSON body with at
     /// most `max_depth` levels of nesting.
     pub fn decode(plain: Vec<u8>, max_depth: u32) -> Result<Request, Rejection> {
+        Request::decode_at(plain, 0, max_depth)
+    }
+
+    /// Decodes the plaintext that starts at `start` in `buf` (the rest of `buf` is the
+    /// plaintext; the bytes before `start` are ignored). Lets a decryption buffer that
+    /// still holds the envelope header be used without moving the plaintext.
+    pub(crate) fn decode_at(
+        buf: Vec<u8>,
+        start: usize,
+        max_depth: u32,
+    ) -> Result<Request, Rejection> {
+        let plain = buf.get(start..).unwrap_or_default();
         if plain.len() < PREFIX_LEN {
             return Err(bad(format!(
                 "request of {} bytes is shorter than its {PREFIX_LEN}-byte prefix",
@@ -173,8 +185,8 @@ impl Request {
                 })?,
             ),
             1 => Body::Bytes(ByteBody {
-                buf: plain,
-                start: name_end,
+                buf,
+                start: start + name_end,
             }),
             other => return Err(bad(format!("unknown body type {other}"))),
         };

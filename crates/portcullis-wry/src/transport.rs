@@ -69,7 +69,7 @@ pub fn handle(
         )));
         return;
     }
-    match admit_and_dispatch(shared, label, request.body()) {
+    match admit_and_dispatch(shared, label, request.into_body()) {
         Ok(Dispatch::Ready(reply)) => responder.respond(reply_response(reply)),
         Ok(Dispatch::Pending(future)) => {
             shared
@@ -84,7 +84,12 @@ pub fn handle(
 /// arriving there is dispatched: it goes through the gate (so refusals are audited with
 /// their codes), and even a message the gate would admit is refused and audited.
 pub fn handle_ipc_message(shared: &Arc<Shared>, label: &str, request: Request<String>) {
-    if let Ok(admitted) = admit(shared, label, request.body().as_bytes(), Via::IpcHandler) {
+    if let Ok(admitted) = admit(
+        shared,
+        label,
+        request.into_body().into_bytes(),
+        Via::IpcHandler,
+    ) {
         tracing::warn!(
             target: "portcullis::audit",
             webview = label,
@@ -97,12 +102,19 @@ pub fn handle_ipc_message(shared: &Arc<Shared>, label: &str, request: Request<St
 fn admit_and_dispatch(
     shared: &Arc<Shared>,
     label: &str,
-    body: &[u8],
+    body: Vec<u8>,
 ) -> Result<Dispatch, CallError> {
     admit(shared, label, body, Via::Protocol).map(|admitted| shared.router.dispatch(admitted))
 }
 
-fn admit(shared: &Arc<Shared>, label: &str, body: &[u8], via: Via) -> Result<Admitted, CallError> {
+/// Takes the body: the gate decrypts a binary envelope where it lies. Only an observer
+/// needs the raw bytes afterwards, and only then are they copied.
+fn admit(
+    shared: &Arc<Shared>,
+    label: &str,
+    body: Vec<u8>,
+    via: Via,
+) -> Result<Admitted, CallError> {
     let Some(origin) = shared.pages.origin(label) else {
         return Err(CallError::new(
             ErrorCode::UnknownSession,
@@ -113,8 +125,9 @@ fn admit(shared: &Arc<Shared>, label: &str, body: &[u8], via: Via) -> Result<Adm
         webview: label,
         origin: &origin,
     };
-    let result = shared.gate.admit(body, facts);
-    if let Some(observe) = &shared.observer {
+    let raw = shared.observer.as_ref().map(|_| body.clone());
+    let result = shared.gate.admit_owned(body, facts);
+    if let (Some(observe), Some(body)) = (&shared.observer, &raw) {
         observe(&Observed {
             webview: label,
             via,
