@@ -212,16 +212,14 @@ impl Policy {
     pub(crate) fn evaluate(&self, caller: &Caller, request: &Request) -> Result<Grant, Rejection> {
         let kind = request.kind.as_str();
         let name = request.name.as_str();
-        // The applicable capabilities, worked out once for both passes.
-        let applicable: Vec<&CompiledCapability> = self
-            .capabilities
-            .iter()
-            .filter(|c| c.windows.is_match(&caller.webview) && c.origins.contains(&caller.origin))
-            .collect();
-        if let Some(cap) = applicable
-            .iter()
-            .find(|c| c.rules(request.kind).deny.is_match(name))
-        {
+        // Matching a capability to the caller is cheap (see `Globs`), so each pass filters
+        // again rather than collecting the applicable ones into an allocation.
+        let applicable = || {
+            self.capabilities.iter().filter(|c| {
+                c.windows.is_match(&caller.webview) && c.origins.contains(&caller.origin)
+            })
+        };
+        if let Some(cap) = applicable().find(|c| c.rules(request.kind).deny.is_match(name)) {
             return Err(Rejection::new(
                 ErrorCode::Denied,
                 format!(
@@ -231,7 +229,7 @@ impl Policy {
             ));
         }
         let mut first_error = None;
-        for cap in applicable {
+        for cap in applicable() {
             let Some(rule) = cap.rules(request.kind).allow.get(name) else {
                 continue;
             };
