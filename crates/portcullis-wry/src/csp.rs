@@ -1,13 +1,14 @@
 //! Content-Security-Policy strings: the isolation frame's, and the app's with the few
 //! sources Portcullis itself needs added.
 
-/// The isolation document's policy: nothing but its own scripts and the ipc:// transport.
-/// `sandbox allow-scripts` makes the document sandboxed (opaque origin) even if someone
-/// loads it in a frame without the `sandbox` attribute.
-pub fn isolation(isolation_origin: &str, ipc_origin: &str) -> String {
+/// The isolation document's policy: nothing but its own scripts (files from its origin,
+/// and the one inline script whose hash is `inline_script_hash`, e.g. `'sha256-…'`) and
+/// the ipc:// transport. `sandbox allow-scripts` makes the document sandboxed (opaque
+/// origin) even if someone loads it in a frame without the `sandbox` attribute.
+pub fn isolation(isolation_origin: &str, ipc_origin: &str, inline_script_hash: &str) -> String {
     format!(
-        "default-src 'none'; script-src {isolation_origin}; connect-src {ipc_origin}; \
-         base-uri 'none'; form-action 'none'; sandbox allow-scripts"
+        "default-src 'none'; script-src {isolation_origin} {inline_script_hash}; \
+         connect-src {ipc_origin}; base-uri 'none'; form-action 'none'; sandbox allow-scripts"
     )
 }
 
@@ -134,8 +135,9 @@ mod tests {
 
     #[test]
     fn isolation_policy_has_no_network_and_is_sandboxed() {
-        let p = isolation("isolation://localhost", "ipc://localhost");
+        let p = isolation("isolation://localhost", "ipc://localhost", "'sha256-AAAA'");
         assert!(p.starts_with("default-src 'none'"));
+        assert!(p.contains("script-src isolation://localhost 'sha256-AAAA';"));
         assert!(p.contains("sandbox allow-scripts"));
         assert!(!p.contains("http"));
     }

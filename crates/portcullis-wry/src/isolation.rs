@@ -12,6 +12,7 @@
 
 use std::borrow::Cow;
 use std::path::Path;
+use std::sync::OnceLock;
 
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD as B64;
@@ -32,6 +33,34 @@ pub const HELPERS_JS: &str = include_str!("../../../isolation-app/helpers.js");
 pub const DEFAULT_HOOK_JS: &str = include_str!("../../../isolation-app/hook.js");
 
 type Body = Cow<'static, [u8]>;
+
+/// The runtime's one import, which the inline script below replaces with the sealer's
+/// source.
+const RUNTIME_IMPORT: &str =
+    "import { NAME_PATTERN, Sealer, encodeRequest, fromBase64 } from \"./sealer.js\";\n";
+
+/// The isolation document's script: the sealer and the runtime as one inline module.
+/// Inline, because loading them as module files took one more round trip through the
+/// engine before the frame could answer its first call. The CSP admits exactly this
+/// script by its hash ([`inline_script_hash`]).
+pub fn inline_script() -> &'static str {
+    static SCRIPT: OnceLock<String> = OnceLock::new();
+    SCRIPT.get_or_init(|| {
+        // The runtime is written as a module importing the sealer (as it is served on its
+        // own); here the import line gives way to the sealer itself. A test checks the
+        // import line is there, so this can never silently leave the import in place.
+        format!(
+            "{SEALER_JS}\n{}",
+            RUNTIME_JS.replacen(RUNTIME_IMPORT, "", 1)
+        )
+    })
+}
+
+/// The CSP source that admits [`inline_script`]: `'sha256-<base64 of its SHA-256>'`.
+pub fn inline_script_hash() -> String {
+    let digest = ring::digest::digest(&ring::digest::SHA256, inline_script().as_bytes());
+    format!("'sha256-{}'", B64.encode(digest.as_ref()))
+}
 
 /// Handles one `isolation://` request from webview `label`.
 pub fn handle(shared: &Shared, label: &str, request: &Request<Vec<u8>>) -> Response<Body> {
@@ -130,13 +159,12 @@ fn render(shared: &Shared, label: &str, grant: Option<KeyGrant>) -> Vec<u8> {
         }
     }
     html.extend_from_slice(
-        // The runtime's imports are fetched side by side with it, not one after the other
-        // (each load from a custom scheme is a round trip through the engine).
-        b"</script>\n<link rel=\"modulepreload\" href=\"/__portcullis/sealer.js\">\n\
-          <link rel=\"modulepreload\" href=\"/hook.js\">\n\
-          <script type=\"module\" src=\"/__portcullis/runtime.js\"></script>\n\
-          </head><body></body></html>\n",
+        // The hook is fetched while the inline runtime starts (each load from a custom
+        // scheme is a round trip through the engine).
+        b"</script>\n<link rel=\"modulepreload\" href=\"/hook.js\">\n<script type=\"module\">",
     );
+    html.extend_from_slice(inline_script().as_bytes());
+    html.extend_from_slice(b"</script>\n</head><body></body></html>\n");
     html
 }
 
@@ -165,6 +193,29 @@ mod tests {
     use super::*;
     use crate::Portcullis;
     use portcullis_core::Config;
+
+    #[test]
+    fn inline_script_is_the_sealer_and_the_runtime_without_its_import() {
+        assert_eq!(RUNTIME_JS.matches(RUNTIME_IMPORT).count(), 1);
+        let script = inline_script();
+        assert!(script.starts_with(SEALER_JS));
+        assert!(!script.contains("from \"./sealer.js\""));
+        assert!(script.ends_with(&RUNTIME_JS.replacen(RUNTIME_IMPORT, "", 1)));
+        // Nothing in it can end the script element or open an HTML comment in it.
+        assert!(!script.to_ascii_lowercase().contains("</script"));
+        assert!(!script.contains("<!--"));
+    }
+
+    #[test]
+    fn the_csp_admits_the_inline_script_by_its_sha256() {
+        let hash = inline_script_hash();
+        let digest = ring::digest::digest(&ring::digest::SHA256, inline_script().as_bytes());
+        assert_eq!(hash, format!("'sha256-{}'", B64.encode(digest.as_ref())));
+        assert_eq!(hash.len(), "'sha256-'".len() + 44);
+        let policy = crate::csp::isolation("isolation://localhost", "ipc://localhost", &hash);
+        assert!(policy.contains(&format!("script-src isolation://localhost {hash};")));
+        assert!(!policy.contains("unsafe-inline"));
+    }
 
     fn portcullis() -> Portcullis {
         let config = Config::from_json(

@@ -228,7 +228,11 @@ impl PortcullisBuilder {
                 frontend_dir: self.frontend_dir,
                 isolation_dir,
                 app_csp,
-                isolation_csp: csp::isolation(ISOLATION_ORIGIN, IPC_ORIGIN),
+                isolation_csp: csp::isolation(
+                    ISOLATION_ORIGIN,
+                    IPC_ORIGIN,
+                    &isolation::inline_script_hash(),
+                ),
                 pages,
                 pool,
                 events,
