@@ -110,6 +110,15 @@ const SCENARIOS: &[Scenario] = &[
         min_checks: 21,
     },
     Scenario {
+        name: "navigate",
+        windows: &["main"],
+        reloads: 0,
+        audit_codes: &[],
+        config: CONFIG,
+        ipc_codes: &[],
+        min_checks: 3,
+    },
+    Scenario {
         name: "windows",
         windows: &["main", "second"],
         reloads: 0,

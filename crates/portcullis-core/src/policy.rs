@@ -366,6 +366,16 @@ fn globs(patterns: &[String], at: &str, errors: &mut ConfigErrors) -> Globs {
     }
 }
 
+/// Argument schemas are compiled with format validation on (`"format": "email"` and the
+/// like are checked, not just annotations).
+fn compile_schema(
+    schema: &Value,
+) -> Result<jsonschema::Validator, jsonschema::ValidationError<'static>> {
+    jsonschema::options()
+        .should_validate_formats(true)
+        .build(schema)
+}
+
 fn rules(
     rules: &Rules,
     at: &str,
@@ -377,9 +387,7 @@ fn rules(
     for (j, rule) in rules.allow.iter().enumerate() {
         let rp = format!("{at}.allow[{j}]");
         let schema = rule.schema.as_ref().and_then(|s| {
-            jsonschema::options()
-                .should_validate_formats(true)
-                .build(s)
+            compile_schema(s)
                 .map_err(|e| {
                     errors.push(format!("{rp}.schema"), format!("invalid JSON Schema: {e}"))
                 })
@@ -556,6 +564,55 @@ mod tests {
             p.decide(caller("main", "app://localhost"), cmd("ok", json!({})))
                 .is_ok()
         );
+    }
+
+    #[test]
+    fn schema_fast_path_agrees_with_full_validation() {
+        // Admission uses `is_valid` and only asks `validate` to explain a failure; the two
+        // must agree, including for the keywords whose evaluation differs between them
+        // ($ref, not, unevaluated*, conditionals, formats).
+        let schemas = [
+            json!({"$defs": {"n": {"type": "integer", "minimum": 1}}, "type": "object",
+                   "properties": {"a": {"$ref": "#/$defs/n"}}, "required": ["a"]}),
+            json!({"not": {"$ref": "#/$defs/s"}, "$defs": {"s": {"type": "string"}}}),
+            json!({"$defs": {"t": {"anyOf": [{"type": "null"}, {"type": "array", "items": {"$ref": "#/$defs/t"}}]}},
+                   "$ref": "#/$defs/t"}),
+            json!({"type": "object", "properties": {"a": true}, "unevaluatedProperties": false,
+                   "allOf": [{"properties": {"b": true}}]}),
+            json!({"if": {"properties": {"k": {"const": "x"}}}, "then": {"required": ["x"]}, "else": {"required": ["y"]}}),
+            json!({"type": "string", "format": "email"}),
+            json!({"oneOf": [{"type": "integer"}, {"type": "number", "multipleOf": 0.5}]}),
+        ];
+        let instances = [
+            json!(null),
+            json!(0),
+            json!(1),
+            json!(1.5),
+            json!("a"),
+            json!("a@b.example"),
+            json!([]),
+            json!([null, [null]]),
+            json!([1]),
+            json!({}),
+            json!({"a": 0}),
+            json!({"a": 2}),
+            json!({"a": 1, "b": 2}),
+            json!({"a": 1, "c": 2}),
+            json!({"k": "x"}),
+            json!({"k": "x", "x": 1}),
+            json!({"k": "z", "y": 1}),
+        ];
+        let mut seen = (0, 0);
+        for schema in &schemas {
+            let v = compile_schema(schema).unwrap();
+            for instance in &instances {
+                let fast = v.is_valid(instance);
+                assert_eq!(fast, v.validate(instance).is_ok(), "{schema} on {instance}");
+                if fast { seen.0 += 1 } else { seen.1 += 1 }
+            }
+        }
+        // Both outcomes occur, so the comparison is not vacuous.
+        assert!(seen.0 > 10 && seen.1 > 10, "{seen:?}");
     }
 
     #[test]

@@ -30,6 +30,7 @@
   const appendChild = Node.prototype.appendChild;
   const createElement = Document.prototype.createElement;
   const setAttribute = Element.prototype.setAttribute;
+  const hasOwn = Object.prototype.hasOwnProperty;
   const mapGet = Map.prototype.get;
   const mapSet = Map.prototype.set;
   const mapDelete = Map.prototype.delete;
@@ -175,9 +176,13 @@
         // Only real messages from our frame: not another frame's, not a synthetic event.
         if (!event.isTrusted || frameWindow === null || apply(sourceOf, event, []) !== frameWindow) return;
         const data = apply(dataOf, event, []);
-        if (!data) return;
-        if (typeof data.id === "number") {
+        if (!data || typeof data !== "object") return;
+        // Own properties only: a page that polluted Object.prototype cannot make the
+        // frame's "ready" look like a reply.
+        if (apply(hasOwn, data, ["id"]) && typeof data.id === "number") {
           settle(data.id, data);
+        } else if (!apply(hasOwn, data, ["portcullis"])) {
+          return;
         } else if (data.portcullis === "ready" && !isolation) {
           isolation = frameWindow;
           ready();
@@ -186,6 +191,29 @@
           // call fails now, with a clear code, instead of timing out.
           isolation = null;
           failAll("E_ISOLATION_UNAVAILABLE", data.message);
+        }
+      },
+    ]);
+    // The runtime says "ready" (or "unavailable") while its document loads. A frame that
+    // loaded without saying either (its script was blocked) or that loads a second time
+    // (reloaded, sent elsewhere, or re-inserted by a script: its session is gone either
+    // way) fails every pending and future call with a clear code instead of letting them
+    // time out.
+    let loads = 0;
+    apply(listen, frame, [
+      "load",
+      (event) => {
+        if (!event.isTrusted) return;
+        loads += 1;
+        if (loads === 1) {
+          nativeSetTimeout(() => {
+            if (!isolation && !failure) {
+              failAll("E_ISOLATION_UNAVAILABLE", "the isolation frame loaded but its runtime did not start");
+            }
+          }, 1000);
+        } else {
+          isolation = null;
+          failAll("E_ISOLATION_UNAVAILABLE", "the isolation frame navigated away from its document");
         }
       },
     ]);

@@ -49,9 +49,14 @@ pub fn inline_script() -> &'static str {
         // The runtime is written as a module importing the sealer (as it is served on its
         // own); here the import line gives way to the sealer itself. A test checks the
         // import line is there, so this can never silently leave the import in place.
+        // Line ends are normalised as the HTML parser will (a checkout with CRLF endings
+        // would otherwise hash differently from what the engine checks, and the frame
+        // would never start).
+        let lf = |text: &str| text.replace("\r\n", "\n").replace('\r', "\n");
         format!(
-            "{SEALER_JS}\n{}",
-            RUNTIME_JS.replacen(RUNTIME_IMPORT, "", 1)
+            "{}\n{}",
+            lf(SEALER_JS),
+            lf(RUNTIME_JS).replacen(RUNTIME_IMPORT, "", 1)
         )
     })
 }
@@ -145,7 +150,10 @@ fn render(shared: &Shared, label: &str, grant: Option<KeyGrant>) -> Vec<u8> {
     };
     // Serializing plain strings and numbers cannot fail.
     let data = Zeroizing::new(serde_json::to_string(&session).unwrap_or_default());
-    let mut html = Vec::with_capacity(data.len() + 320);
+    // Reserved once, for the most the document can take (every data byte escaped to six),
+    // so no reallocation leaves a freed copy of the key behind.
+    let mut html = Vec::with_capacity(data.len() * 6 + inline_script().len() + 512);
+    let reserved = html.capacity();
     html.extend_from_slice(
         b"<!doctype html>\n<html><head><meta charset=\"utf-8\"><title>isolation</title>\n\
           <script type=\"application/json\" id=\"portcullis-session\">",
@@ -165,6 +173,11 @@ fn render(shared: &Shared, label: &str, grant: Option<KeyGrant>) -> Vec<u8> {
     );
     html.extend_from_slice(inline_script().as_bytes());
     html.extend_from_slice(b"</script>\n</head><body></body></html>\n");
+    debug_assert_eq!(
+        html.capacity(),
+        reserved,
+        "the document outgrew its reservation"
+    );
     html
 }
 
@@ -198,6 +211,7 @@ mod tests {
     fn inline_script_is_the_sealer_and_the_runtime_without_its_import() {
         assert_eq!(RUNTIME_JS.matches(RUNTIME_IMPORT).count(), 1);
         let script = inline_script();
+        assert!(!script.contains('\r') && !script.contains('\0'));
         assert!(script.starts_with(SEALER_JS));
         assert!(!script.contains("from \"./sealer.js\""));
         assert!(script.ends_with(&RUNTIME_JS.replacen(RUNTIME_IMPORT, "", 1)));
