@@ -66,6 +66,24 @@ const t = {
     view.setBigUint64(32, BigInt(seq));
     return copy;
   },
+  /**
+   * For scenarios that break their own page load: in the page load after the break,
+   * reports the checks the broken one saved under `key` and returns true.
+   */
+  async reportCarriedOver(key) {
+    const saved = sessionStorage.getItem(key);
+    if (!saved) return false;
+    sessionStorage.removeItem(key);
+    for (const [name, expected, got] of JSON.parse(saved)) await this.check(name, expected, got);
+    return true;
+  },
+  /** Saves `seen` ([name, expected, got] rows) under `key` and reloads the page for good. */
+  async carryOverAndReload(key, seen, beforeReload = () => {}) {
+    sessionStorage.setItem(key, JSON.stringify(seen));
+    beforeReload();
+    location.reload();
+    await new Promise(() => {});
+  },
   /** Waits for the core-to-frontend event `name`. */
   nextEvent(name, timeoutMs = 2000) {
     return new Promise((resolve, reject) => {

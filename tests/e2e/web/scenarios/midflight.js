@@ -5,10 +5,7 @@
 const KEY = "portcullis-e2e-midflight";
 
 export default async function (t) {
-  const saved = sessionStorage.getItem(KEY);
-  if (saved) {
-    sessionStorage.removeItem(KEY);
-    for (const [name, expected, got] of JSON.parse(saved)) await t.check(name, expected, got);
+  if (await t.reportCarriedOver(KEY)) {
     await t.check("after reloading mid-flight the app works", '{"after":"reload"}', t.stringify(await t.invoke("echo", { after: "reload" })));
     return;
   }
@@ -26,9 +23,8 @@ export default async function (t) {
     after = e.code;
   }
   seen.push(["calls after the frame lost its key fail at once with", "E_ISOLATION_UNAVAILABLE", after]);
-  sessionStorage.setItem(KEY, JSON.stringify(seen));
   // Reload with more calls in flight; their page goes away with them.
-  for (let i = 0; i < 20; i++) t.invoke("slow.echo").catch(() => {});
-  location.reload();
-  await new Promise(() => {});
+  await t.carryOverAndReload(KEY, seen, () => {
+    for (let i = 0; i < 20; i++) t.invoke("slow.echo").catch(() => {});
+  });
 }

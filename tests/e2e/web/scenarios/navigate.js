@@ -6,10 +6,7 @@
 const KEY = "portcullis-e2e-navigate";
 
 export default async function (t) {
-  const saved = sessionStorage.getItem(KEY);
-  if (saved) {
-    sessionStorage.removeItem(KEY);
-    for (const [name, expected, got] of JSON.parse(saved)) await t.check(name, expected, got);
+  if (await t.reportCarriedOver(KEY)) {
     await t.check("after a reload the app works again", '{"after":"reload"}', t.stringify(await t.invoke("echo", { after: "reload" })));
     return;
   }
@@ -29,7 +26,5 @@ export default async function (t) {
     }
   };
   seen.push(["a call after the frame navigated away fails at once", "E_ISOLATION_UNAVAILABLE", await codeOf(() => t.invoke("echo", { after: 1 }, { timeoutMs: 5000 }))]);
-  sessionStorage.setItem(KEY, JSON.stringify(seen));
-  location.reload();
-  await new Promise(() => {});
+  await t.carryOverAndReload(KEY, seen);
 }

@@ -6,10 +6,7 @@
 const KEY = "portcullis-e2e-recreate";
 
 export default async function (t) {
-  const saved = sessionStorage.getItem(KEY);
-  if (saved) {
-    sessionStorage.removeItem(KEY);
-    for (const [name, expected, got] of JSON.parse(saved)) await t.check(name, expected, got);
+  if (await t.reportCarriedOver(KEY)) {
     await t.check("after a reload the app works again", '{"after":"reload"}', t.stringify(await t.invoke("echo", { after: "reload" })));
     return;
   }
@@ -36,7 +33,5 @@ export default async function (t) {
     code = e.code;
   }
   seen.push(["calls without an isolation frame fail cleanly (no hang)", "E_TIMEOUT", code]);
-  sessionStorage.setItem(KEY, JSON.stringify(seen));
-  location.reload();
-  await new Promise(() => {});
+  await t.carryOverAndReload(KEY, seen);
 }
