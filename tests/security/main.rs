@@ -11,6 +11,7 @@
 //!   "encoding": "binary" | "json",
 //!   "raw_text": "...", "raw_hex": "...",
 //!   "mutate": [{"flip": -1, "bit": 0} | {"set": 2, "byte": 2} | {"truncate": 30}
+//!              | {"swap_base64_char": 14}
 //!              | {"json_replace": ["\"v\":1", "\"v\":2"]} | {"paste_ciphertext_from": {"session_of": "note-1", "request": {...}}}],
 //!   "deliver": {"webview": "main", "origin": "app://localhost", "times": 1},
 //!   "expect": "E_TAMPERED" | "ADMITTED" }
@@ -429,6 +430,16 @@ fn mutate(
         let bit = m.get("bit").and_then(Value::as_u64).unwrap_or(0);
         let i = index(body, at);
         body[i] ^= 1 << bit;
+    } else if let Some(at) = m.get("swap_base64_char").and_then(Value::as_i64) {
+        // Another base64 character in place of the one at `at` (A <-> B): the text stays
+        // valid base64 whatever random bytes it encodes, unlike a bit flip.
+        let i = index(body, at);
+        if !body[i].is_ascii_alphanumeric() && body[i] != b'+' && body[i] != b'/' {
+            return Err(format!(
+                "swap_base64_char: byte {i} is not a base64 character"
+            ));
+        }
+        body[i] = if body[i] == b'A' { b'B' } else { b'A' };
     } else if let Some(at) = m.get("set").and_then(Value::as_i64) {
         let i = index(body, at);
         body[i] = m["byte"].as_u64().ok_or("set needs byte")? as u8;
