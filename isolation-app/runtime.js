@@ -182,7 +182,9 @@ async function start() {
   const handle = async (request) => {
     const respond = (reply) => {
       const transfer = reply.bytes ? [reply.bytes] : [];
-      parent.postMessage({ id: request.id, ...reply }, "*", transfer);
+      // The request's token goes back with the reply: the bridge settles a call only with
+      // the reply that carries its token.
+      parent.postMessage({ id: request.id, token: request.token, ...reply }, "*", transfer);
     };
     const problem = checkRequest(request);
     if (problem) {

@@ -89,7 +89,7 @@ const SCENARIOS: &[Scenario] = &[
         audit_codes: &["E_TAMPERED", "E_UNKNOWN_SESSION", "E_REPLAY", "E_UNSEALED"],
         config: CONFIG,
         ipc_codes: &["E_REPLAY", "E_UNSEALED"],
-        min_checks: 16,
+        min_checks: 17,
     },
     Scenario {
         name: "recreate",

@@ -36,6 +36,9 @@
   const mapDelete = Map.prototype.delete;
   const nativeFetch = globalThis.fetch;
   const nativeSetTimeout = globalThis.setTimeout;
+  const nativeCrypto = globalThis.crypto;
+  const getRandomValues = Crypto.prototype.getRandomValues;
+  const NativeUint32Array = Uint32Array;
   const nativeClearTimeout = globalThis.clearTimeout;
   const NativeError = Error;
   const NativePromise = Promise;
@@ -131,7 +134,12 @@
         return;
       }
       const id = nextId++;
-      const request = { id, kind, name };
+      // A random token the isolation frame echoes with the reply: page code can post its
+      // own requests to the frame with a guessed id, but cannot make their replies
+      // settle this call without the token, which only the bridge and the frame see.
+      const words = apply(getRandomValues, nativeCrypto, [new NativeUint32Array(2)]);
+      const token = words[0] * 0x200000 + (words[1] >>> 11);
+      const request = { id, token, kind, name };
       try {
         if (args instanceof ArrayBuffer || isView(args)) {
           // Copy into a fresh buffer that can be transferred without detaching the caller's.
@@ -152,7 +160,7 @@
         apply(mapDelete, pending, [id]);
         reject(portcullisError({ code: "E_TIMEOUT", message: `no reply to ${kind} ${name} within ${timeoutMs} ms` }));
       }, timeoutMs);
-      apply(mapSet, pending, [id, { kind, resolve, reject, timer }]);
+      apply(mapSet, pending, [id, { kind, token, resolve, reject, timer }]);
       if (failure) {
         settle(id, { ok: false, error: failure });
       } else if (isolation || (!config.isolation && encodeRequest)) {
@@ -180,7 +188,8 @@
         // Own properties only: a page that polluted Object.prototype cannot make the
         // frame's "ready" look like a reply.
         if (apply(hasOwn, data, ["id"]) && typeof data.id === "number") {
-          settle(data.id, data);
+          const call = apply(mapGet, pending, [data.id]);
+          if (call && apply(hasOwn, data, ["token"]) && data.token === call.token) settle(data.id, data);
         } else if (!apply(hasOwn, data, ["portcullis"])) {
           return;
         } else if (data.portcullis === "ready" && !isolation) {

@@ -100,6 +100,13 @@ export default async function (t) {
     window.dispatchEvent(new MessageEvent("message", { source: isolationFrame.contentWindow, data: { id: guess, ok: true, json: '"forged"' } }));
   }
   await t.check("a synthetic reply event is ignored", '{"real":true}', t.stringify(await pending));
+  // Requests posted straight to the frame under ids the bridge is using: their (real,
+  // trusted) replies do not settle the app's calls, which carry tokens the page never saw.
+  const slow = t.invoke("slow.echo");
+  for (let guess = 1; guess < 400; guess++) {
+    isolationFrame.contentWindow.postMessage({ id: guess, kind: "command", name: "echo", args: { forged: guess } }, "*");
+  }
+  await t.check("replies to requests under guessed ids do not settle the app's call", '"slow"', t.stringify(await slow));
   await t.expectCode("over-long name through the bridge", "E_BAD_REQUEST", () => t.invoke(`secret.read${" ".repeat(65536)}`));
   await t.sleep(200);
 
