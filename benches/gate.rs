@@ -22,7 +22,7 @@ use criterion::{BatchSize, BenchmarkId, Criterion, Throughput, criterion_group};
 use portcullis::aead::{AeadBackend, Nonce, RING, all_backends};
 use portcullis::envelope::Encoding;
 use portcullis::request::{Kind, Request};
-use portcullis::{Attested, Config, Gate, HandlerError, Origin, Router, ScopeVars};
+use portcullis::{Attested, Config, Gate, HandlerError, Origin, Router, ScopeVars, Sealer};
 use serde_json::{Value, json};
 use tauri_utils::pattern::isolation::{Keys, RawIsolationPayload};
 
@@ -120,11 +120,47 @@ fn tauri_open(keys: &Keys, body: &Vec<u8>) -> usize {
     plaintext.len()
 }
 
+/// Our side: a gate with one page load in webview `main`, and no-op handlers.
+struct Ours {
+    gate: Gate,
+    router: Router,
+    origin: Origin,
+}
+
+impl Ours {
+    /// The gate and the sealer of its page load.
+    fn new(backend: &'static dyn AeadBackend) -> (Ours, Sealer) {
+        let origin = Origin::parse("app://localhost").unwrap();
+        let gate = Gate::with_backend(&config(), &ScopeVars::new(), backend).unwrap();
+        let sealer = gate
+            .begin_page_load("main", origin.clone())
+            .unwrap()
+            .into_sealer();
+        let router = Router::new()
+            .command("notes.add", |_: Value| Ok::<_, HandlerError>(()))
+            .command_raw("blob.put", |_| Ok(portcullis::Payload::Json("null".into())));
+        (
+            Ours {
+                gate,
+                router,
+                origin,
+            },
+            sealer,
+        )
+    }
+
+    /// What the transport does with a body: `admit_owned`, then dispatch.
+    fn admit_and_dispatch(&self, msg: Vec<u8>) {
+        let facts = Attested {
+            webview: "main",
+            origin: &self.origin,
+        };
+        let admitted = self.gate.admit_owned(black_box(msg), facts).unwrap();
+        black_box(self.router.dispatch(admitted).wait());
+    }
+}
+
 fn gate_benches(c: &mut Criterion) {
-    let origin = Origin::parse("app://localhost").unwrap();
-    let router = Router::new()
-        .command("notes.add", |_: Value| Ok::<_, HandlerError>(()))
-        .command_raw("blob.put", |_| Ok(portcullis::Payload::Json("null".into())));
     let tauri_keys = Keys::new().unwrap();
     let mut group = c.benchmark_group("gate");
     for case in cases() {
@@ -133,25 +169,14 @@ fn gate_benches(c: &mut Criterion) {
         // Throughput in argument bytes, the same for every contender.
         group.throughput(Throughput::Bytes(tauri_plain.len() as u64));
         for backend in all_backends() {
-            let gate = Gate::with_backend(&config(), &ScopeVars::new(), backend).unwrap();
-            let mut sealer = gate
-                .begin_page_load("main", origin.clone())
-                .unwrap()
-                .into_sealer();
-            let facts = Attested {
-                webview: "main",
-                origin: &origin,
-            };
+            let (ours, mut sealer) = Ours::new(backend);
             group.bench_with_input(
                 BenchmarkId::new(format!("portcullis-{}", backend.name()), case.name),
                 &plain,
                 |b, plain| {
                     b.iter_batched(
                         || sealer.seal(plain, Encoding::Binary).unwrap(),
-                        |msg| {
-                            let admitted = gate.admit_owned(black_box(msg), facts).unwrap();
-                            black_box(router.dispatch(admitted).wait());
-                        },
+                        |msg| ours.admit_and_dispatch(msg),
                         BatchSize::SmallInput,
                     )
                 },
@@ -204,20 +229,8 @@ fn interleaved() {
     if std::env::args().any(|a| a == "--list" || a == "--test") {
         return;
     }
-    let origin = Origin::parse("app://localhost").unwrap();
-    let router = Router::new()
-        .command("notes.add", |_: Value| Ok::<_, HandlerError>(()))
-        .command_raw("blob.put", |_| Ok(portcullis::Payload::Json("null".into())));
     let tauri_keys = Keys::new().unwrap();
-    let gate = Gate::with_backend(&config(), &ScopeVars::new(), &RING).unwrap();
-    let mut sealer = gate
-        .begin_page_load("main", origin.clone())
-        .unwrap()
-        .into_sealer();
-    let facts = Attested {
-        webview: "main",
-        origin: &origin,
-    };
+    let (ours_gate, mut sealer) = Ours::new(&RING);
     println!("\nInterleaved (ring backend, median of 201 alternating blocks):\n");
     println!("| payload | Portcullis per message | Tauri per message | speed-up over Tauri |");
     println!("|---|---|---|---|");
@@ -233,8 +246,7 @@ fn interleaved() {
                 .collect();
             let t = std::time::Instant::now();
             for msg in sealed {
-                let admitted = gate.admit_owned(black_box(msg), facts).unwrap();
-                black_box(router.dispatch(admitted).wait());
+                ours_gate.admit_and_dispatch(msg);
             }
             ours.push(t.elapsed().as_nanos() as f64 / block as f64);
             let t = std::time::Instant::now();

@@ -29,13 +29,8 @@ const MODES: [&str; 2] = ["isolation", "brownfield"];
 const TIMEOUT: Duration = Duration::from_secs(300);
 
 fn main() -> ExitCode {
-    match headless::rerun_under_xvfb_if_needed() {
-        Ok(Some(status)) => return ExitCode::from(status.code().unwrap_or(1).clamp(0, 255) as u8),
-        Ok(None) => {}
-        Err(e) => {
-            eprintln!("e2e bench: {e}");
-            return ExitCode::FAILURE;
-        }
+    if let Some(code) = headless::exit_code_after_rerun("e2e bench") {
+        return code;
     }
     if let Ok(mode) = std::env::var(MODE) {
         return child(&mode);

@@ -223,13 +223,8 @@ const CHILD: &str = "PORTCULLIS_E2E_SCENARIO";
 const ROW: &str = "@@e2e-row ";
 
 fn main() -> ExitCode {
-    match headless::rerun_under_xvfb_if_needed() {
-        Ok(Some(status)) => return ExitCode::from(status.code().unwrap_or(1).clamp(0, 255) as u8),
-        Ok(None) => {}
-        Err(e) => {
-            eprintln!("e2e: {e}");
-            return ExitCode::FAILURE;
-        }
+    if let Some(code) = headless::exit_code_after_rerun("e2e") {
+        return code;
     }
     if let Ok(name) = std::env::var(CHILD) {
         return child(&name);

@@ -325,12 +325,46 @@ pub fn header(session: &SessionId, seq: u64) -> [u8; HEADER_LEN] {
 /// Labels longer than [`MAX_LABEL_LEN`] are refused when a session is issued, so the
 /// length always fits.
 pub fn aad(session: &SessionId, seq: u64, label: &str) -> Vec<u8> {
-    let label = &label.as_bytes()[..label.len().min(MAX_LABEL_LEN)];
-    let mut aad = Vec::with_capacity(HEADER_LEN + 2 + label.len());
-    aad.extend_from_slice(&header(session, seq));
-    aad.extend_from_slice(&(label.len() as u16).to_be_bytes());
-    aad.extend_from_slice(label);
-    aad
+    let label = aad_label(label);
+    let mut out = vec![0; HEADER_LEN + 2 + label.len()];
+    fill_aad(&mut out, session, seq, label);
+    out
+}
+
+/// Labels up to this many bytes get their associated data built on the stack by
+/// [`with_aad`] (the gate builds it for every message it opens).
+const STACK_LABEL_LEN: usize = 64;
+
+/// Calls `f` with the associated data of [`aad`], without a heap allocation for labels of
+/// up to [`STACK_LABEL_LEN`] bytes.
+pub(crate) fn with_aad<R>(
+    session: &SessionId,
+    seq: u64,
+    label: &str,
+    f: impl FnOnce(&[u8]) -> R,
+) -> R {
+    let label = aad_label(label);
+    let len = HEADER_LEN + 2 + label.len();
+    if label.len() <= STACK_LABEL_LEN {
+        let mut buf = [0u8; HEADER_LEN + 2 + STACK_LABEL_LEN];
+        fill_aad(&mut buf[..len], session, seq, label);
+        f(&buf[..len])
+    } else {
+        let mut buf = vec![0; len];
+        fill_aad(&mut buf, session, seq, label);
+        f(&buf)
+    }
+}
+
+fn aad_label(label: &str) -> &[u8] {
+    &label.as_bytes()[..label.len().min(MAX_LABEL_LEN)]
+}
+
+/// Writes the associated data into `out`, which is exactly its length.
+fn fill_aad(out: &mut [u8], session: &SessionId, seq: u64, label: &[u8]) {
+    out[..HEADER_LEN].copy_from_slice(&header(session, seq));
+    out[HEADER_LEN..HEADER_LEN + 2].copy_from_slice(&(label.len() as u16).to_be_bytes());
+    out[HEADER_LEN + 2..].copy_from_slice(label);
 }
 
 /// Seals plaintexts for one session: the Rust counterpart of the isolation frame's sealer,
@@ -385,11 +419,9 @@ impl Sealer {
         self.next_seq = seq.checked_add(1).ok_or(SealError)?;
         let mut buf = Vec::with_capacity(plaintext.len() + TAG_LEN);
         buf.extend_from_slice(plaintext);
-        self.key.seal_in_place(
-            nonce_for(seq),
-            &aad(&self.session, seq, &self.label),
-            &mut buf,
-        )?;
+        with_aad(&self.session, seq, &self.label, |aad| {
+            self.key.seal_in_place(nonce_for(seq), aad, &mut buf)
+        })?;
         Ok(match encoding {
             Encoding::Binary => {
                 let mut out = Vec::with_capacity(HEADER_LEN + buf.len());
@@ -534,6 +566,18 @@ mod tests {
 
     #[test]
     fn aad_binds_header_and_label() {
+        for label in [
+            "",
+            "main",
+            &"x".repeat(STACK_LABEL_LEN),
+            &"y".repeat(STACK_LABEL_LEN + 1),
+        ] {
+            assert_eq!(
+                with_aad(&SID, 9, label, <[u8]>::to_vec),
+                aad(&SID, 9, label),
+                "{label}"
+            );
+        }
         let a = aad(&SID, 5, "main");
         assert_eq!(&a[..HEADER_LEN], &header(&SID, 5));
         assert_eq!(&a[HEADER_LEN..], b"\x00\x04main");

@@ -21,7 +21,7 @@ use std::sync::Arc;
 
 use crate::aead::{AeadBackend, default_backend};
 use crate::config::{Config, ConfigErrors, Limits};
-use crate::envelope::{Sealed, SessionId, check_size, nonce_for};
+use crate::envelope::{Sealed, SessionId, check_size, nonce_for, with_aad};
 use crate::error::{ErrorCode, Rejection};
 use crate::origin::Origin;
 use crate::policy::{Admitted, Caller, Policy};
@@ -162,15 +162,12 @@ impl Gate {
 
     /// Decides on the raw bytes of one message.
     pub fn admit(&self, body: &[u8], facts: Attested<'_>) -> Result<Admitted, Refusal> {
-        let mut trace = Trace::default();
-        let result = if self.isolation {
-            Sealed::decode(body, self.limits.max_message_bytes)
-                .and_then(|sealed| self.open(sealed, facts, &mut trace))
-        } else {
-            check_size(body, self.limits.max_message_bytes)
-                .and_then(|()| self.admit_clear(body.to_vec(), facts, &mut trace))
-        };
-        self.refuse_or_admit(result, facts, &trace)
+        // The size is checked before the copy: nothing is allocated in proportion to an
+        // oversized input.
+        if let Err(rejection) = check_size(body, self.limits.max_message_bytes) {
+            return self.refuse_or_admit(Err(rejection), facts, &Trace::default());
+        }
+        self.admit_owned(body.to_vec(), facts)
     }
 
     /// Decides on one message, taking its bytes: a binary envelope is decrypted where it
@@ -240,19 +237,20 @@ impl Gate {
             .map_err(replay_rejection)?;
 
         let seq = sealed.seq;
-        let aad = sealed.aad(facts.webview);
         let start = sealed.start;
         let mut buf = sealed.body;
-        let plain_len = session
-            .key
-            .open_in_place(nonce_for(seq), &aad, &mut buf[start..])
-            .map_err(|_| {
+        let plain_len = with_aad(&sealed.session, seq, facts.webview, |aad| {
+            session
+                .key
+                .open_in_place(nonce_for(seq), aad, &mut buf[start..])
+                .map(|plain| plain.len())
+        })
+        .map_err(|_| {
                 Rejection::new(
                     ErrorCode::Tampered,
                     "authentication failed: the message was altered or not sealed with this session's key",
                 )
-            })?
-            .len();
+            })?;
         // Re-checks under the lock: of two copies decrypted concurrently, one wins.
         lock(&session.window)
             .accept(seq)

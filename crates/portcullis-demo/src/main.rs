@@ -91,13 +91,8 @@ fn main() -> ExitCode {
         .with_writer(std::io::stderr)
         .init();
     let args = Args::parse();
-    match headless::rerun_under_xvfb_if_needed() {
-        Ok(Some(status)) => return ExitCode::from(status.code().unwrap_or(1).clamp(0, 255) as u8),
-        Ok(None) => {}
-        Err(e) => {
-            eprintln!("portcullis-demo: {e}");
-            return ExitCode::FAILURE;
-        }
+    if let Some(code) = headless::exit_code_after_rerun("portcullis-demo") {
+        return code;
     }
     let headless = std::env::var_os("PORTCULLIS_UNDER_XVFB").is_some();
     let scripted = args.scenario || headless;

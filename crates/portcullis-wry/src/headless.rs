@@ -11,7 +11,7 @@
 
 use std::io::{BufRead, BufReader};
 use std::path::PathBuf;
-use std::process::{Child, Command, ExitStatus, Stdio};
+use std::process::{Child, Command, ExitCode, ExitStatus, Stdio};
 
 /// Set in the child so it knows it already runs under our Xvfb.
 const MARKER: &str = "PORTCULLIS_UNDER_XVFB";
@@ -60,6 +60,22 @@ pub fn rerun_under_xvfb_if_needed() -> Result<Option<ExitStatus>, HeadlessError>
     let _ = xvfb.wait();
     let _ = std::fs::remove_dir_all(&scratch);
     Ok(Some(status))
+}
+
+/// [`rerun_under_xvfb_if_needed`] for a program's `main`: `Some(code)` to exit with (the
+/// run under Xvfb is over, or Xvfb could not be started: said on stderr as
+/// `program: …`), `None` to go on in this process.
+pub fn exit_code_after_rerun(program: &str) -> Option<ExitCode> {
+    match rerun_under_xvfb_if_needed() {
+        Ok(Some(status)) => Some(ExitCode::from(
+            status.code().unwrap_or(1).clamp(0, 255) as u8
+        )),
+        Ok(None) => None,
+        Err(e) => {
+            eprintln!("{program}: {e}");
+            Some(ExitCode::FAILURE)
+        }
+    }
 }
 
 fn start_xvfb() -> Result<(Child, String), HeadlessError> {
