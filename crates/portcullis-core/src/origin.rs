@@ -156,6 +156,8 @@ fn default_port(scheme: &str) -> Option<u16> {
     }
 }
 
+// Unit tests only (`#[cfg(test)]`, not compiled into the library): their `unwrap`s run
+// on fixed, valid inputs written here, never on anything a webview sends.
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -633,8 +633,21 @@ mod tests {
         assert!(ok("main", "app://localhost", "ok"));
         assert!(ok("win", "app://localhost", "ok"));
         for label in ["mai", "main2", "Main", "xmain", "main/"] {
-            assert!(!ok(label, "app://localhost", "ok"), "{label}");
+            assert_eq!(
+                code(&p, caller(label, "app://localhost"), cmd("ok", json!({}))),
+                ErrorCode::NotAllowed,
+                "{label}"
+            );
         }
+        // A literal name in a deny list denies only itself.
+        assert_eq!(
+            code(
+                &p,
+                caller("main", "app://localhost"),
+                cmd("admin.xy", json!({}))
+            ),
+            ErrorCode::NotAllowed
+        );
         assert_eq!(
             code(
                 &p,

@@ -402,6 +402,8 @@ fn panicked(panic: &(dyn std::any::Any + Send)) -> CallError {
     )
 }
 
+// Unit tests only (`#[cfg(test)]`, not compiled into the library): their `unwrap`s run
+// on fixed, valid inputs written here, never on anything a webview sends.
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -458,9 +460,17 @@ mod tests {
 
     #[test]
     fn arguments_that_do_not_fit_are_invalid_args_naming_their_type() {
+        let ran = Arc::new(std::sync::atomic::AtomicUsize::new(0));
+        let (r1, r2) = (ran.clone(), ran.clone());
         let router = Router::new()
-            .command("note", |n: Note| Ok::<_, HandlerError>(n.title))
-            .command("unit", |(): ()| Ok::<_, HandlerError>("none"));
+            .command("note", move |n: Note| {
+                r1.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+                Ok::<_, HandlerError>(n.title)
+            })
+            .command("unit", move |(): ()| {
+                r2.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+                Ok::<_, HandlerError>("none")
+            });
         for (name, args, kind) in [
             ("note", json!([1]), "array"),
             ("note", json!({}), "object"),
@@ -470,5 +480,10 @@ mod tests {
             assert_eq!(e.code, ErrorCode::InvalidArgs, "{name}");
             assert!(e.message.contains(&format!("({kind})")), "{}", e.message);
         }
+        assert_eq!(
+            ran.load(std::sync::atomic::Ordering::SeqCst),
+            0,
+            "a handler ran"
+        );
     }
 }
