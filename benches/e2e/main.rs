@@ -280,54 +280,48 @@ fn print_table(runs: &[(&str, Map<String, Value>)], rounds: usize) {
     println!("| measure | isolation | brownfield | isolation / brownfield | target |");
     println!("|---|---|---|---|---|");
     type Getter = Box<dyn Fn(&Map<String, Value>) -> Option<f64>>;
-    let rows: Vec<(&str, Getter, f64, &str, &str)> = vec![
+    // (what, the figure in the report, scale to the unit in `what`, target)
+    let rows: Vec<(&str, Getter, f64, &str)> = vec![
         (
             "first invoke after load (ms)",
             Box::new(number("firstInvokeMs")),
             1.0,
-            "ms",
             "isolation <= 20 ms",
         ),
         (
             "first invoke, since navigation start (ms)",
             Box::new(number("firstInvokeSinceNavigationMs")),
             1.0,
-            "ms",
             "",
         ),
         (
             "sequential round trip, 200 B (µs, mean)",
             Box::new(number("sequentialMs")),
             1000.0,
-            "µs",
             "ratio <= 1.15",
         ),
         (
             "1 MiB string argument (ms, mean)",
             Box::new(number("string1MiBMs")),
             1.0,
-            "ms",
             "ratio <= 2",
         ),
         (
             "1 MiB Uint8Array argument (ms, mean)",
             Box::new(number("bytes1MiBMs")),
             1.0,
-            "ms",
             "ratio <= 2",
         ),
         (
             "pipelined invokes per second",
             Box::new(number("pipelinedPerSecond")),
             1.0,
-            "/s",
             "isolation >= 5000/s",
         ),
         (
             "RSS growth, first 100k invokes, read right away (MiB)",
             Box::new(growth("rssBefore", "rssAfter", &["appKiB", "webkitKiB"])),
             1.0,
-            "MiB",
             "",
         ),
         (
@@ -338,21 +332,18 @@ fn print_table(runs: &[(&str, Map<String, Value>)], rounds: usize) {
                 &["appKiB", "webkitKiB"],
             )),
             1.0,
-            "MiB",
             "< 10 MiB",
         ),
         (
             "RSS growth, second 100k invokes, after 3 s idle: app process (MiB)",
             Box::new(growth("rssAfterIdle", "rssSecondIdle", &["appKiB"])),
             1.0,
-            "MiB",
             "",
         ),
         (
             "RSS growth, second 100k invokes, after 3 s idle: WebKit processes (MiB)",
             Box::new(growth("rssAfterIdle", "rssSecondIdle", &["webkitKiB"])),
             1.0,
-            "MiB",
             "",
         ),
         (
@@ -363,11 +354,10 @@ fn print_table(runs: &[(&str, Map<String, Value>)], rounds: usize) {
                 &["appKiB", "webkitKiB"],
             )),
             1.0,
-            "MiB",
             "< 10 MiB",
         ),
     ];
-    for (name, get, scale, _unit, target) in rows {
+    for (name, get, scale, target) in rows {
         let iso = figure(runs, "isolation", &get) * scale;
         let brown = figure(runs, "brownfield", &get) * scale;
         println!(
