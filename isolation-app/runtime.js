@@ -8,9 +8,13 @@
 //    would be no more private, since the main frame holds it, and each message on a port
 //    is brokered through another WebKit process: about 300 µs a round trip, against
 //    about 10 µs for window messages.)
-// 3. For each request: runs the app's validation hook (sync or async) under a timeout,
-//    seals the (possibly changed) request with AES-256-GCM, posts it to the Rust gate over
-//    the ipc:// protocol, and returns the gate's answer to the parent.
+// 3. For each request: copies its arguments into the canonical value (canonical.js:
+//    plain JSON data, deep-frozen; anything JSON would change is refused), runs the app's
+//    validation hook (sync or async) under a timeout on that copy, seals the `cmd` and
+//    `payload` the hook decided on (after the same canonical check) with AES-256-GCM,
+//    posts it to the Rust gate over the ipc:// protocol, and returns the gate's answer to
+//    the parent. A call refused here (bad request, hook refusal or timeout) is reported
+//    to the gate, sealed, before the caller's promise is rejected: the app's audit sees it.
 //
 // It tells the parent it is ready as soon as it listens; requests wait for the key import
 // and the hook load, which run side by side.
@@ -19,8 +23,13 @@
 // {id, ok: false, error: {code, message, appCode?}}.
 
 import { NAME_PATTERN, Sealer, encodeRequest, fromBase64 } from "./sealer.js";
+import { NotCanonical, canonicalPayload, isBytes } from "./canonical.js";
 
 const IPC_URL = "ipc://localhost/";
+/** The name a refusal report is framed under (PROTOCOL.md §2, kind 3). */
+const REPORT_NAME = "portcullis.report";
+// Kept before the hook loads: a hook cannot change how requests are encoded.
+const stringify = JSON.stringify;
 
 function readSession() {
   const block = document.getElementById("portcullis-session");
@@ -49,16 +58,22 @@ async function loadHook(url) {
   return typeof hook === "function" ? hook : null;
 }
 
-/** Runs the hook under a timeout. Resolves to the payload to send, or a rejection. */
-async function validate(hook, request, context, timeoutMs) {
+/**
+ * Runs the hook under a timeout on a fresh message whose payload is the frozen canonical
+ * copy. Resolves to what the hook decided should be sealed ({ok, cmd, payload}) or to a
+ * rejection.
+ */
+async function validate(hook, request, payload, context, timeoutMs, maxDepth) {
   // Tauri's hook contract: one object {cmd, callback, error, payload, options}; the hook
   // returns it (possibly changed). Portcullis adds `kind` and a second argument, context.
+  // The message itself may be changed in place (Tauri hooks assign `cmd` and `payload`);
+  // the payload in it is frozen.
   const message = {
     cmd: request.name,
     kind: request.kind,
     callback: request.id,
     error: request.id,
-    payload: request.args ?? request.bytes,
+    payload,
     options: {},
   };
   let timer;
@@ -77,14 +92,16 @@ async function validate(hook, request, context, timeoutMs) {
       return rejectWith("E_HOOK_REJECTED", text ?? "validation hook rejected the call");
     }
     if (result === false) return rejectWith("E_HOOK_REJECTED", "validation hook returned false");
-    if (result === true || result === undefined) return { ok: true, payload: message.payload };
-    if (result !== null && typeof result === "object") {
-      return { ok: true, payload: "payload" in result ? result.payload : message.payload };
+    // `true`/`undefined` pass the message as the hook left it, so a hook that renamed
+    // `cmd` in place and returned nothing is honoured too.
+    const source = result === true || result === undefined ? message : result;
+    if (source === null || typeof source !== "object") {
+      return rejectWith(
+        "E_HOOK_REJECTED",
+        "validation hook must return the message, true or undefined to pass, or false to reject",
+      );
     }
-    return rejectWith(
-      "E_HOOK_REJECTED",
-      "validation hook must return the message, true or undefined to pass, or false to reject",
-    );
+    return sealable(source, request, payload, maxDepth);
   })();
   try {
     return await Promise.race([verdict, timeout]);
@@ -94,29 +111,63 @@ async function validate(hook, request, context, timeoutMs) {
 }
 
 /**
- * Whatever the parent posts is treated as hostile (the main frame is untrusted): the
- * hook must see exactly what will be sealed, so anything that would be coerced on the
- * way (a String object or array as name, an over-long name) is refused here.
+ * What the hook's verdict seals: its `cmd` (a renamed command is honoured and judged by
+ * the allowlist like any name) and its `payload`, each read once and put through the same
+ * canonical check as the request. A returned object without `cmd` or `payload` keeps the
+ * request's.
  */
-function checkRequest(request) {
-  if (request.kind !== "command" && request.kind !== "event") return "kind must be command or event";
-  if (typeof request.name !== "string" || !NAME_PATTERN.test(request.name)) {
-    return "name must be a string of 1-128 characters from [A-Za-z0-9_.:|/-]";
+function sealable(source, request, original, maxDepth) {
+  try {
+    const cmd = "cmd" in source ? source.cmd : request.name;
+    if (typeof cmd !== "string" || !NAME_PATTERN.test(cmd)) {
+      return rejectWith(
+        "E_BAD_REQUEST",
+        "the validation hook returned a cmd that is not a name: a string of 1-128 characters from [A-Za-z0-9_.:|/-]",
+      );
+    }
+    if ("kind" in source && source.kind !== request.kind) {
+      return rejectWith("E_HOOK_REJECTED", `the validation hook cannot turn a ${request.kind} into another kind`);
+    }
+    const returned = "payload" in source ? source.payload : original;
+    // The frozen copy the hook was given is canonical already.
+    const payload = returned === original ? original : canonicalPayload(returned, "the payload the hook returned", maxDepth);
+    return { ok: true, cmd, payload };
+  } catch (e) {
+    return refusalOf(e);
   }
-  if (request.bytes !== undefined && !(request.bytes instanceof Uint8Array)) return "bytes must be a Uint8Array";
-  return null;
+}
+
+/** A NotCanonical error as a rejection; anything else thrown is a bad request too. */
+function refusalOf(e) {
+  if (e instanceof NotCanonical) return rejectWith(e.code, e.message);
+  return rejectWith("E_BAD_REQUEST", `cannot send this call: ${e}`);
+}
+
+/**
+ * Whatever the parent posts is treated as hostile (the main frame is untrusted). Returns
+ * the canonical payload, or throws NotCanonical naming what is wrong.
+ */
+function canonicalRequest(request, maxDepth) {
+  if (request.kind !== "command" && request.kind !== "event") {
+    throw new NotCanonical("E_BAD_REQUEST", "kind must be command or event");
+  }
+  if (typeof request.name !== "string" || !NAME_PATTERN.test(request.name)) {
+    throw new NotCanonical("E_BAD_REQUEST", "name must be a string of 1-128 characters from [A-Za-z0-9_.:|/-]");
+  }
+  if (request.bytes !== undefined) {
+    if (request.args !== undefined) throw new NotCanonical("E_BAD_REQUEST", "a call carries args or bytes, not both");
+    if (!isBytes(request.bytes)) throw new NotCanonical("E_BAD_REQUEST", "bytes must be a Uint8Array");
+    return new Uint8Array(request.bytes);
+  }
+  return canonicalPayload(request.args, "args", maxDepth);
 }
 
 function bodyOf(payload) {
-  if (payload instanceof ArrayBuffer) return { bytes: new Uint8Array(payload) };
-  if (ArrayBuffer.isView(payload)) {
-    return { bytes: new Uint8Array(payload.buffer, payload.byteOffset, payload.byteLength) };
-  }
-  return { json: JSON.stringify(payload === undefined ? {} : payload) };
+  return isBytes(payload) ? { bytes: payload } : { json: stringify(payload) };
 }
 
-async function send(sealer, request, payload) {
-  const plaintext = encodeRequest(request.kind, request.id, request.name, bodyOf(payload));
+/** Seals one plaintext and posts it to the gate; resolves to the reply for the parent. */
+async function post(sealer, plaintext) {
   const sealed = await sealer.seal(plaintext, "binary");
   let response;
   try {
@@ -133,6 +184,27 @@ async function send(sealer, request, payload) {
     return { ok: false, error: await response.json() };
   } catch (e) {
     return rejectWith("E_INTERNAL", `unreadable error reply (HTTP ${response.status})`);
+  }
+}
+
+function send(sealer, request, verdict) {
+  return post(sealer, encodeRequest(request.kind, request.id, verdict.cmd, bodyOf(verdict.payload)));
+}
+
+/**
+ * Tells the gate, sealed like any message, that this frame refused a call, so the app's
+ * audit sink and logs see it. The gate records it and never dispatches it.
+ */
+async function report(sealer, request, refusal) {
+  const name = typeof request.name === "string" && NAME_PATTERN.test(request.name) ? request.name : null;
+  const kind = request.kind === "command" || request.kind === "event" ? request.kind : null;
+  // The gate keeps the first 512 bytes of the message; no need to send a long one whole.
+  const message = String(refusal.error.message).slice(0, 512);
+  const body = { code: refusal.error.code, message, kind, name };
+  try {
+    await post(sealer, encodeRequest("report", request.id, REPORT_NAME, { json: stringify(body) }));
+  } catch (e) {
+    console.error(`portcullis: could not report a refusal to the core: ${e}`);
   }
 }
 
@@ -186,31 +258,39 @@ async function start() {
       // the reply that carries its token.
       parent.postMessage({ id: request.id, token: request.token, ...reply }, "*", transfer);
     };
-    const problem = checkRequest(request);
-    if (problem) {
-      respond(rejectWith("E_BAD_REQUEST", problem));
+    // Refusals made here are reported to the gate before the caller hears of them, so
+    // the app's audit sees every refused call, whichever side refused it.
+    const refuse = async (refusal) => {
+      const sealer = await sealerReady;
+      if (sealer) await report(sealer, request, refusal);
+      respond(refusal);
+    };
+    let payload;
+    try {
+      payload = canonicalRequest(request, session.maxDepth);
+    } catch (e) {
+      await refuse(refusalOf(e));
       return;
     }
     const hook = await hookReady;
     if (!hook) {
-      respond(rejectWith("E_HOOK_REJECTED", "no validation hook is installed: every call is refused"));
+      await refuse(rejectWith("E_HOOK_REJECTED", "no validation hook is installed: every call is refused"));
       return;
     }
     const ctx = { ...context, kind: request.kind };
     try {
-      const verdict = await validate(hook, request, Object.freeze(ctx), session.hookTimeoutMs);
+      const verdict = await validate(hook, request, payload, Object.freeze(ctx), session.hookTimeoutMs, session.maxDepth);
       if (!verdict.ok) {
-        respond(verdict);
+        await refuse(verdict);
         return;
       }
       const sealer = await sealerReady;
       respond(
         sealer
-          ? await send(sealer, request, verdict.payload)
+          ? await send(sealer, request, verdict)
           : rejectWith("E_ISOLATION_UNAVAILABLE", "the session key could not be imported"),
       );
     } catch (e) {
-      // E.g. a payload the hook returned that JSON cannot encode (BigInt, cycles).
       respond(rejectWith("E_BAD_REQUEST", `cannot send this call: ${e}`));
     }
   };

@@ -11,7 +11,8 @@ const MAGIC_C = 0x43;
 const VERSION = 1;
 const HEADER_LEN = 40;
 const PREFIX_LEN = 12;
-const KINDS = { command: 1, event: 2 };
+// Kind 3 is a refusal report: the isolation frame telling the gate it refused a call.
+const KINDS = { command: 1, event: 2, report: 3 };
 const MAX_SEQ = Number.MAX_SAFE_INTEGER;
 const MAX_NAME_LEN = 128;
 
@@ -22,7 +23,7 @@ const utf8 = new TextEncoder();
 
 /**
  * Encodes the plaintext request of PROTOCOL.md §2.
- * @param {"command"|"event"} kind
+ * @param {"command"|"event"|"report"} kind
  * @param {number} id request id (a safe integer)
  * @param {string} name command or event name
  * @param {{json: string} | {bytes: Uint8Array}} body JSON text, or raw bytes

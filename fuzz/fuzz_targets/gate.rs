@@ -12,7 +12,7 @@ use portcullis_core::{Attested, Config, Gate, Origin, ScopeVars};
 const CONFIG: &str = r#"{"app":{"security":{"pattern":{"use":"isolation","options":{"dir":"i"}},
   "capabilities":[{"identifier":"c","windows":["main","w-*"],"origins":["app://localhost"],
     "commands":{"allow":["a",{"name":"b","schema":{"type":"object","properties":{"x":{"type":"integer"}}}},
-      {"name":"f","paths":{"/p":"s"}}],"deny":["d*"]},
+      {"name":"f","schema":{"type":"object","required":["p"],"properties":{"p":{"type":"string"}}},"paths":{"/p":"s"}}],"deny":["d*"]},
     "events":{"allow":["e"]},"scopes":{"s":{"allow":["/tmp/portcullis-fuzz/**"]}}}],
   "limits":{"maxMessageBytes":65536,"maxDepth":16,"replayWindow":64}}}}"#;
 

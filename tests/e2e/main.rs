@@ -44,7 +44,24 @@ struct Scenario {
     /// How many checks the page must report (per window): a scenario that stops early
     /// fails instead of passing with fewer checks.
     min_checks: usize,
+    /// (code, command or event name) pairs the audit log must hold.
+    audit_names: &'static [(&'static str, &'static str)],
+    /// The URL the webview starts at, when not the start page.
+    url: Option<&'static str>,
 }
+
+/// The fields most scenarios leave as they are.
+const DEFAULTS: Scenario = Scenario {
+    name: "",
+    windows: &["main"],
+    reloads: 0,
+    audit_codes: &[],
+    config: CONFIG,
+    ipc_codes: &[],
+    min_checks: 1,
+    audit_names: &[],
+    url: None,
+};
 
 const CONFIG: &str = "portcullis.json";
 
@@ -57,6 +74,7 @@ const SCENARIOS: &[Scenario] = &[
         config: CONFIG,
         ipc_codes: &[],
         min_checks: 11,
+        ..DEFAULTS
     },
     Scenario {
         name: "codes",
@@ -77,10 +95,23 @@ const SCENARIOS: &[Scenario] = &[
             "E_UNKNOWN_SESSION",
             "E_TAMPERED",
             "E_STALE",
+            "E_BAD_METHOD",
         ],
         config: CONFIG,
         ipc_codes: &[],
-        min_checks: 35,
+        min_checks: 38,
+        // Refusals made outside the gate reach the audit too: the isolation frame's (hook,
+        // timeout, bad request, reported sealed) and the router's.
+        audit_names: &[
+            ("E_HOOK_REJECTED", "hook.throw"),
+            ("E_HOOK_REJECTED", "hook.false"),
+            ("E_HOOK_TIMEOUT", "hook.hang"),
+            ("E_BAD_REQUEST", "-"),
+            ("E_INVALID_ARGS", "slow.echo"),
+            ("E_INVALID_ARGS", "harness.scenario"),
+            ("E_UNKNOWN_COMMAND", "unregistered.cmd"),
+        ],
+        ..DEFAULTS
     },
     Scenario {
         name: "attacks",
@@ -90,6 +121,7 @@ const SCENARIOS: &[Scenario] = &[
         config: CONFIG,
         ipc_codes: &["E_REPLAY", "E_UNSEALED"],
         min_checks: 17,
+        ..DEFAULTS
     },
     Scenario {
         name: "recreate",
@@ -99,6 +131,7 @@ const SCENARIOS: &[Scenario] = &[
         config: CONFIG,
         ipc_codes: &[],
         min_checks: 4,
+        ..DEFAULTS
     },
     Scenario {
         name: "vectors",
@@ -108,6 +141,7 @@ const SCENARIOS: &[Scenario] = &[
         config: CONFIG,
         ipc_codes: &[],
         min_checks: 21,
+        ..DEFAULTS
     },
     Scenario {
         name: "navigate",
@@ -117,6 +151,7 @@ const SCENARIOS: &[Scenario] = &[
         config: CONFIG,
         ipc_codes: &[],
         min_checks: 3,
+        ..DEFAULTS
     },
     Scenario {
         name: "windows",
@@ -126,6 +161,7 @@ const SCENARIOS: &[Scenario] = &[
         config: CONFIG,
         ipc_codes: &[],
         min_checks: 1,
+        ..DEFAULTS
     },
     Scenario {
         name: "reload",
@@ -135,6 +171,7 @@ const SCENARIOS: &[Scenario] = &[
         config: CONFIG,
         ipc_codes: &[],
         min_checks: 3,
+        ..DEFAULTS
     },
     Scenario {
         name: "hostile",
@@ -144,6 +181,7 @@ const SCENARIOS: &[Scenario] = &[
         config: CONFIG,
         ipc_codes: &[],
         min_checks: 7,
+        ..DEFAULTS
     },
     Scenario {
         name: "midflight",
@@ -153,6 +191,7 @@ const SCENARIOS: &[Scenario] = &[
         config: CONFIG,
         ipc_codes: &[],
         min_checks: 3,
+        ..DEFAULTS
     },
     Scenario {
         name: "load",
@@ -162,6 +201,7 @@ const SCENARIOS: &[Scenario] = &[
         config: CONFIG,
         ipc_codes: &[],
         min_checks: 3,
+        ..DEFAULTS
     },
     Scenario {
         name: "helpers",
@@ -171,6 +211,7 @@ const SCENARIOS: &[Scenario] = &[
         config: "helpers/portcullis.json",
         ipc_codes: &[],
         min_checks: 13,
+        ..DEFAULTS
     },
     Scenario {
         name: "tauri",
@@ -179,7 +220,35 @@ const SCENARIOS: &[Scenario] = &[
         audit_codes: &[],
         config: "tauri/portcullis.json",
         ipc_codes: &[],
-        min_checks: 3,
+        min_checks: 9,
+        audit_names: &[
+            ("E_NOT_ALLOWED", "tauri.refused"),
+            ("E_HOOK_REJECTED", "tauri.throw"),
+            ("E_HOOK_REJECTED", "tauri.false"),
+        ],
+        ..DEFAULTS
+    },
+    Scenario {
+        name: "canonical",
+        audit_codes: &["E_BAD_REQUEST", "E_TOO_DEEP", "E_HOOK_REJECTED"],
+        audit_names: &[
+            ("E_BAD_REQUEST", "guarded.role"),
+            ("E_HOOK_REJECTED", "guarded.role"),
+            ("E_BAD_REQUEST", "canon.returns"),
+        ],
+        min_checks: 60,
+        ..DEFAULTS
+    },
+    Scenario {
+        name: "removed",
+        min_checks: 5,
+        ..DEFAULTS
+    },
+    Scenario {
+        name: "restore",
+        min_checks: 5,
+        url: Some("app://localhost/index.html?via=url"),
+        ..DEFAULTS
     },
 ];
 
@@ -208,6 +277,9 @@ struct Run {
     /// How often the `probe` command ran (the hook lets it through: it runs only when a
     /// message reached the isolation frame's hook, which injected frames must not).
     probe: AtomicUsize,
+    /// Values a `guarded.*` handler received that its hook refuses: each one got past the
+    /// hook because the hook judged a different value from the one the core received.
+    breaches: Mutex<Vec<String>>,
     /// Codes wry's IPC handler saw refused.
     ipc_refused: Mutex<Vec<String>>,
     /// Sealed messages the gate admitted, per webview, in order.
@@ -353,8 +425,11 @@ fn run_scenario(
             .build(event_loop)
             .map_err(|e| e.to_string())
             .and_then(|w| {
+                let url = scenario
+                    .url
+                    .map_or_else(|| portcullis.start_url(), str::to_owned);
                 portcullis
-                    .build_webview(label, wry::WebViewBuilder::new(), &w)
+                    .build_webview_at(label, &url, wry::WebViewBuilder::new(), &w)
                     .map(|v| (w, v))
                     .map_err(|e| e.to_string())
             });
@@ -444,6 +519,13 @@ fn run_scenario(
         canary == 0,
         format!("secret.read ran {canary} times"),
     ));
+    let breaches = lock(&run.breaches);
+    rows.push((
+        "no guarded handler received a value its hook refuses".into(),
+        breaches.is_empty(),
+        format!("{breaches:?}"),
+    ));
+    drop(breaches);
     let probes = run.probe.load(Ordering::SeqCst);
     rows.push((
         "messages from injected frames never reached the hook (probe never ran)".into(),
@@ -475,7 +557,15 @@ fn run_scenario(
     for code in scenario.audit_codes {
         rows.push((
             format!("audit log recorded {code}"),
-            audit.iter().any(|c| c == code),
+            audit.iter().any(|c| c.split(' ').next() == Some(code)),
+            format!("audit log: {audit:?}"),
+        ));
+    }
+    for (code, name) in scenario.audit_names {
+        let entry = format!("{code} {name}");
+        rows.push((
+            format!("audit log recorded {entry}"),
+            audit.contains(&entry),
             format!("audit log: {audit:?}"),
         ));
     }
@@ -496,7 +586,7 @@ fn build(
     Ok(builder
         .router(router(scenario.name, run.clone(), proxy.clone(), emitter))
         .audit_sink(Arc::new(move |e: &portcullis::AuditEvent<'_>| {
-            lock(&audit_run.audit).push(e.code.as_str().to_owned())
+            lock(&audit_run.audit).push(format!("{} {}", e.code.as_str(), e.name.unwrap_or("-")))
         }))
         .observe(Arc::new(move |o: &transport::Observed<'_>| {
             match (o.refused, o.via) {
@@ -512,6 +602,20 @@ fn build(
         .waker(move || send(&wake, UserEvent::Pump))
         .default_timeout_ms(10_000)
         .build()?)
+}
+
+/// A handler behind a careful hook: `allowed` is the hook's own rule, in Rust. A value it
+/// refuses reached the handler only if the hook saw something else than what was sealed.
+fn guarded(
+    run: &Run,
+    name: &str,
+    args: Value,
+    allowed: impl Fn(&Value) -> bool,
+) -> Result<Value, HandlerError> {
+    if !allowed(&args) {
+        lock(&run.breaches).push(format!("{name} received {args}"));
+    }
+    Ok(args)
 }
 
 fn send(proxy: &Mutex<EventLoopProxy<UserEvent>>, event: UserEvent) {
@@ -540,6 +644,52 @@ fn router(
             move |_: Value| {
                 run.probe.fetch_add(1, Ordering::SeqCst);
                 Ok::<_, HandlerError>("probed")
+            }
+        })
+        .command("canon.sink", Ok::<Value, HandlerError>)
+        .command("canon.returns", Ok::<Value, HandlerError>)
+        .command("guarded.role", {
+            let run = run.clone();
+            move |args: Value| guarded(&run, "guarded.role", args, |a| a["role"] != "admin")
+        })
+        .command("guarded.count", {
+            let run = run.clone();
+            move |args: Value| {
+                guarded(&run, "guarded.count", args, |a| {
+                    a["n"].as_f64().is_some_and(|n| n >= 0.0)
+                })
+            }
+        })
+        .command("guarded.items", {
+            let run = run.clone();
+            move |args: Value| {
+                guarded(&run, "guarded.items", args, |a| {
+                    a["items"]
+                        .as_array()
+                        .is_some_and(|items| items.iter().all(Value::is_string))
+                })
+            }
+        })
+        .command("guarded.confirm", {
+            let run = run.clone();
+            move |args: Value| {
+                guarded(&run, "guarded.confirm", args, |a| {
+                    a.get("confirm").is_some()
+                })
+            }
+        })
+        .command("tauri.inplace", {
+            let run = run.clone();
+            move |_: Value| {
+                run.canary.fetch_add(1, Ordering::SeqCst);
+                Ok::<_, HandlerError>("the Tauri hook refused this by renaming it")
+            }
+        })
+        .command("tauri.async", {
+            let run = run.clone();
+            move |_: Value| {
+                run.canary.fetch_add(1, Ordering::SeqCst);
+                Ok::<_, HandlerError>("the Tauri hook refused this by renaming it")
             }
         })
         .command("secret.read", move |_: Value| {

@@ -304,13 +304,12 @@ fn child(options: &Options, attack: &Attack) -> Result<i32, Box<dyn std::error::
         .build(&event_loop)?;
     let titles = proxy.clone();
     let builder = wry::WebViewBuilder::new()
-        .with_url(format!(
-            "{}/index.html?attack=./attack.js",
-            portcullis_wry::APP_ORIGIN
-        ))
         .with_document_title_changed_handler(move |title| send(&titles, UserEvent::Title(title)));
-    let webview = std::rc::Rc::new(portcullis.attach(&options.window, builder).build(&window)?);
-    portcullis.register(&options.window, &webview);
+    let url = format!(
+        "{}/index.html?attack=./attack.js",
+        portcullis_wry::APP_ORIGIN
+    );
+    let webview = portcullis.build_webview_at(&options.window, &url, builder, &window)?;
     portcullis_wry::linux::forward_console_to_stdout(&webview);
 
     let alarm = proxy.clone();

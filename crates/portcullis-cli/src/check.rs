@@ -2,11 +2,11 @@
 //! app. Errors make the command fail; warnings do not.
 
 use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
 
 use anstyle::{AnsiColor, Style};
 use portcullis_core::config::{ConfigError, Pattern};
 use portcullis_core::{Config, Policy, ScopeVars};
+use portcullis_wry::hook::{self, HookError, HookSource};
 use serde::Serialize;
 
 /// How bad a finding is.
@@ -85,10 +85,12 @@ fn from_config_error(e: ConfigError) -> Finding {
     finding(Severity::Error, e.path, e.message)
 }
 
+/// The isolation app, judged exactly as `Portcullis::build` judges it (the same function),
+/// so `check` and the library never disagree about whether an app starts.
 fn check_isolation(config: &Config, base: &Path, findings: &mut Vec<Finding>) {
     let at = "app.security.pattern";
-    let dir: PathBuf = match &config.app.security.pattern {
-        Pattern::Isolation { options } => base.join(&options.dir),
+    let options = match &config.app.security.pattern {
+        Pattern::Isolation { options } => options,
         Pattern::Brownfield => {
             findings.push(finding(
                 Severity::Warning,
@@ -98,63 +100,23 @@ fn check_isolation(config: &Config, base: &Path, findings: &mut Vec<Finding>) {
             return;
         }
     };
-    if !dir.is_dir() {
-        findings.push(finding(
-            Severity::Error,
-            format!("{at}.options.dir"),
-            format!("{} is not a directory", dir.display()),
-        ));
-        return;
-    }
-    let hook = dir.join("hook.js");
-    if !hook.is_file() {
-        findings.push(finding(
+    let dir: PathBuf = base.join(&options.dir);
+    match hook::resolve(&dir, options.hook.as_deref()) {
+        Ok(HookSource::File(_)) => {}
+        Ok(HookSource::BuiltinNamesOnly) => findings.push(finding(
             Severity::Warning,
-            format!("{at}.options.dir"),
-            format!(
-                "{} has no hook.js: the default hook (name checks only) will run",
-                dir.display()
-            ),
-        ));
-        return;
-    }
-    // Syntax check with Node.js when it is installed (as a module, as the runtime loads it).
-    let checked = Command::new("node")
-        .args(["--check", "--input-type=module"])
-        .stdin(
-            std::fs::File::open(&hook)
-                .map(Stdio::from)
-                .unwrap_or(Stdio::null()),
-        )
-        .stdout(Stdio::null())
-        .stderr(Stdio::piped())
-        .output();
-    match checked {
-        Ok(out) if !out.status.success() => findings.push(finding(
-            Severity::Error,
-            hook.display().to_string(),
-            format!(
-                "does not parse as a JavaScript module: {}",
-                first_line(&out.stderr)
-            ),
+            format!("{at}.options.hook"),
+            "the built-in hook checks only that a call has a name: the app has no validation of its own",
         )),
-        Ok(_) => {}
-        Err(_) => findings.push(finding(
-            Severity::Warning,
-            hook.display().to_string(),
-            "Node.js not found: the hook's syntax was not checked",
-        )),
+        Err(e) => {
+            let path = match &e {
+                HookError::NoDirectory(_) | HookError::Missing(_) => format!("{at}.options.dir"),
+                HookError::UnknownBuiltin(_) => format!("{at}.options.hook"),
+                _ => dir.join(hook::HOOK_FILE).display().to_string(),
+            };
+            findings.push(finding(Severity::Error, path, e.to_string()));
+        }
     }
-}
-
-fn first_line(bytes: &[u8]) -> String {
-    let text = String::from_utf8_lossy(bytes);
-    text.lines()
-        .find(|l| l.contains("Error"))
-        .or_else(|| text.lines().next())
-        .unwrap_or("")
-        .trim()
-        .to_owned()
 }
 
 fn check_csp(config: &Config, findings: &mut Vec<Finding>) {
@@ -258,7 +220,7 @@ fn hint_for(path: &str, message: &str) -> String {
         "fix the JSON syntax at the position given"
     } else if message.contains("must list at least one") {
         "capabilities apply to named windows at exact origins; list them"
-    } else if message.contains("scope") && path.ends_with(".paths") {
+    } else if message.contains("scope") && path.contains(".paths") {
         "define the scope under this capability's \"scopes\""
     } else if path.starts_with("app.security.limits") {
         "see docs/CAPABILITIES.md, Limits"

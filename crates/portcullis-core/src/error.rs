@@ -16,6 +16,11 @@ use std::fmt;
 #[non_exhaustive]
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum ErrorCode {
+    /// The transport was asked with a method other than POST (or OPTIONS, its preflight).
+    BadMethod,
+    /// The webview's current page has no origin Portcullis understands (e.g. `about:blank`
+    /// or a URL that failed to parse), so nothing it sends can be attributed.
+    NoPageOrigin,
     /// The body is not a sealed envelope at all: empty, or a plain unsealed request.
     Unsealed,
     /// The body exceeds `limits.maxMessageBytes`.
@@ -42,7 +47,8 @@ pub enum ErrorCode {
     /// Authentication failed: the ciphertext, tag or any authenticated field was altered,
     /// or the message was sealed under another key or for another webview.
     Tampered,
-    /// The decrypted request is not a valid v1 request (bad framing, bad name, bad JSON).
+    /// The decrypted request is not a valid v1 request (bad framing, bad name, bad JSON),
+    /// or the isolation frame refused a value JSON would not carry unchanged.
     BadRequest,
     /// The request's JSON nests deeper than `limits.maxDepth`.
     TooDeep,
@@ -75,6 +81,8 @@ pub enum ErrorCode {
 impl ErrorCode {
     /// Every code, in declaration order. Used by docs and tests to keep the table complete.
     pub const ALL: &'static [ErrorCode] = &[
+        ErrorCode::BadMethod,
+        ErrorCode::NoPageOrigin,
         ErrorCode::Unsealed,
         ErrorCode::TooLarge,
         ErrorCode::Malformed,
@@ -106,6 +114,8 @@ impl ErrorCode {
     /// The stable string form, e.g. `"E_REPLAY"`.
     pub const fn as_str(self) -> &'static str {
         match self {
+            ErrorCode::BadMethod => "E_BAD_METHOD",
+            ErrorCode::NoPageOrigin => "E_NO_PAGE_ORIGIN",
             ErrorCode::Unsealed => "E_UNSEALED",
             ErrorCode::TooLarge => "E_TOO_LARGE",
             ErrorCode::Malformed => "E_MALFORMED",

@@ -26,7 +26,7 @@ use crate::error::{ErrorCode, Rejection};
 use crate::origin::Origin;
 use crate::policy::{Admitted, Caller, Policy};
 use crate::replay::ReplayError;
-use crate::request::{Kind, Request};
+use crate::request::{Kind, Opened, Report, Request};
 use crate::scope::ScopeVars;
 use crate::session::{KeyGrant, SessionTable};
 
@@ -66,8 +66,8 @@ pub struct AuditEvent<'a> {
     pub message: &'a str,
     /// Attested webview label.
     pub webview: &'a str,
-    /// Attested origin.
-    pub origin: String,
+    /// Attested origin (`None` when the page had none Portcullis understands).
+    pub origin: Option<String>,
     /// Session named by the envelope, if decodable (first 8 bytes, hex).
     pub session: Option<String>,
     /// Sequence number, if decodable.
@@ -257,7 +257,10 @@ impl Gate {
             .map_err(replay_rejection)?;
         buf.truncate(start + plain_len);
 
-        let request = Request::decode_at(buf, start, self.limits.max_depth)?;
+        let request = match Request::open_at(buf, start, self.limits.max_depth)? {
+            Opened::Call(request) => request,
+            Opened::Report(report) => return Err(self.reported(report, trace)),
+        };
         let caller = Caller {
             webview: Arc::clone(&session.label),
             origin: Arc::clone(&session.origin),
@@ -265,6 +268,56 @@ impl Gate {
             seq,
         };
         self.decide(caller, request, trace)
+    }
+
+    /// A refusal the isolation frame reported: authentic (it opened under the session
+    /// key), so it is recorded with the frame's own code, and never goes further.
+    fn reported(&self, report: Report, trace: &mut Trace) -> Rejection {
+        trace.kind = report.kind;
+        trace.request_id = Some(report.request_id);
+        trace.name = report.name;
+        Rejection::new(
+            report.code,
+            format!("refused in the isolation frame: {}", report.message),
+        )
+    }
+
+    /// Refuses a message the transport could not hand to the gate at all (a request
+    /// that is not a POST, a webview whose page has no origin): audited like every other
+    /// refusal. `origin` is the page's origin when there is one.
+    pub fn refuse_at_transport(
+        &self,
+        rejection: Rejection,
+        webview: &str,
+        origin: Option<&Origin>,
+    ) -> Refusal {
+        self.audit(&rejection, webview, origin, &Trace::default());
+        Refusal {
+            rejection,
+            session: None,
+            seq: None,
+            kind: None,
+            request_id: None,
+        }
+    }
+
+    /// Records a call that the gate admitted but the router refused (arguments that do
+    /// not deserialize into the handler's type, a command without a handler).
+    pub fn refuse_after_admission(
+        &self,
+        caller: &Caller,
+        kind: Kind,
+        name: &str,
+        rejection: &Rejection,
+    ) {
+        let trace = Trace {
+            session: caller.session,
+            seq: Some(caller.seq),
+            kind: Some(kind),
+            request_id: None,
+            name: Some(name.to_owned()),
+        };
+        self.audit(rejection, &caller.webview, Some(&caller.origin), &trace);
     }
 
     fn decide(
@@ -301,11 +354,15 @@ impl Gate {
     }
 
     fn record(&self, rejection: &Rejection, facts: Attested<'_>, trace: &Trace) {
+        self.audit(rejection, facts.webview, Some(facts.origin), trace);
+    }
+
+    fn audit(&self, rejection: &Rejection, webview: &str, origin: Option<&Origin>, trace: &Trace) {
         let event = AuditEvent {
             code: rejection.code,
             message: &rejection.message,
-            webview: facts.webview,
-            origin: facts.origin.to_string(),
+            webview,
+            origin: origin.map(Origin::to_string),
             session: trace.session.map(|s| s.to_string()),
             seq: trace.seq,
             kind: trace.kind,
@@ -315,7 +372,7 @@ impl Gate {
             target: "portcullis::audit",
             code = event.code.as_str(),
             webview = event.webview,
-            origin = %event.origin,
+            origin = event.origin.as_deref(),
             session = event.session.as_deref(),
             seq = event.seq,
             kind = event.kind.map(Kind::as_str),

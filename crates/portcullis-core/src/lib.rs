@@ -39,7 +39,7 @@ pub use error::{ErrorCode, Rejection};
 pub use gate::{Attested, AuditEvent, Gate, Refusal};
 pub use origin::Origin;
 pub use policy::{Admitted, Caller, Policy};
-pub use request::{Body, Kind, Request};
+pub use request::{Body, Kind, Report, Request};
 pub use router::{Dispatch, HandlerError, Payload, Response, Router};
 pub use scope::ScopeVars;
 pub use session::KeyGrant;

@@ -25,7 +25,7 @@ use crate::envelope::SessionId;
 use crate::error::{ErrorCode, Rejection};
 use crate::origin::Origin;
 use crate::request::{Body, Kind, Request};
-use crate::scope::{CompiledScope, ScopeError, ScopeVars};
+use crate::scope::{CompiledScope, ScopeVars};
 
 /// Who sent a request, as far as the embedder attests and the session proves.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -145,9 +145,14 @@ impl Policy {
     pub fn compile(config: &Config, vars: &ScopeVars) -> Result<Policy, ConfigErrors> {
         let mut errors = ConfigErrors(Vec::new());
         config.check(&mut errors);
-        if !errors.0.is_empty() {
-            return Err(errors);
-        }
+        errors.into_result()?;
+        Policy::compile_checked(config, vars)
+    }
+
+    /// Compiles a config that [`Config::check`] has passed. Only tests call it on one that
+    /// has not, to reach the run-time refusals that back the check.
+    fn compile_checked(config: &Config, vars: &ScopeVars) -> Result<Policy, ConfigErrors> {
+        let mut errors = ConfigErrors(Vec::new());
         let mut capabilities = Vec::new();
         for (i, cap) in config.app.security.capabilities.iter().enumerate() {
             let at = format!("app.security.capabilities[{i}]");
@@ -269,11 +274,17 @@ fn check_rule(
     body: &Body,
 ) -> Result<Vec<(String, PathBuf)>, Rejection> {
     let args = match body {
-        Body::Bytes(_) if rule.bytes => return Ok(Vec::new()),
-        Body::Bytes(_) => {
+        Body::Bytes(_) if !rule.bytes => {
             return Err(Rejection::new(
                 ErrorCode::InvalidArgs,
                 "binary arguments are not allowed for this name (set \"bytes\": true in its rule)",
+            ));
+        }
+        Body::Bytes(_) if rule.paths.is_empty() => return Ok(Vec::new()),
+        Body::Bytes(_) => {
+            return Err(Rejection::new(
+                ErrorCode::OutOfScope,
+                "binary arguments carry no path, and this name takes path arguments: send them as JSON",
             ));
         }
         Body::Json(v) => v,
@@ -299,22 +310,24 @@ fn check_rule(
         return Err(Rejection::new(ErrorCode::InvalidArgs, message));
     }
     let mut paths = Vec::with_capacity(rule.paths.len());
+    // A path argument the arguments lack, or hold as another type, is refused: skipping
+    // it would switch the scope check off. `Config::check` makes the schema refuse such
+    // arguments first; this is the second line.
     for (pointer, scope) in &rule.paths {
-        let Some(value) = args.pointer(pointer) else {
-            continue;
-        };
-        let checked = match value {
-            Value::String(s) => cap.scopes[*scope].check(s),
-            _ => Err(ScopeError::NotAbsolute),
+        let checked = match args.pointer(pointer) {
+            Some(Value::String(s)) => cap.scopes[*scope]
+                .check(s)
+                .map_err(|e| format!("argument {pointer:?}: {e}")),
+            Some(_) => Err(format!(
+                "argument {pointer:?} is not a string: send the path as a string"
+            )),
+            None => Err(format!(
+                "argument {pointer:?} is missing: send the path there, it is checked against a scope"
+            )),
         };
         match checked {
             Ok(p) => paths.push((pointer.clone(), p)),
-            Err(e) => {
-                return Err(Rejection::new(
-                    ErrorCode::OutOfScope,
-                    format!("argument {pointer}: {e}"),
-                ));
-            }
+            Err(message) => return Err(Rejection::new(ErrorCode::OutOfScope, message)),
         }
     }
     Ok(paths)
@@ -399,10 +412,10 @@ fn rules(
                 Some(&i) if pointer.is_empty() || pointer.starts_with('/') => {
                     paths.push((pointer.clone(), i));
                 }
-                // Refused here as well as in `Config::from_json`: a `Config` built any
-                // other way must not lose a path check silently.
+                // Refused here as well as in `Config::check`: a policy compiled without
+                // that check must not lose a path check silently.
                 _ => errors.push(
-                    format!("{rp}.paths"),
+                    format!("{rp}.paths.{pointer}"),
                     format!("{pointer:?} → {scope:?}: needs a JSON pointer and a scope defined in this capability"),
                 ),
             }
@@ -669,9 +682,13 @@ mod tests {
                 "commands": {"allow": [{"name": "fs.read", "paths": {"/path": "missing"}}]}}]
         }}})).unwrap();
         let errs = Policy::compile(&config, &ScopeVars::new()).unwrap_err().0;
+        let paths: Vec<_> = errs.iter().map(|e| e.path.as_str()).collect();
         assert_eq!(
-            errs[0].path,
-            "app.security.capabilities[0].commands.allow[0].paths"
+            paths,
+            [
+                "app.security.capabilities[0].commands.allow[0].paths",
+                "app.security.capabilities[0].commands.allow[0].paths./path",
+            ]
         );
     }
 
@@ -765,15 +782,21 @@ mod tests {
         );
     }
 
+    /// `fs.read`, whose `/path` argument is a required string checked against `scope`.
+    fn fs_read(scope: &str) -> Value {
+        json!({"name": "fs.read", "paths": {"/path": scope}, "schema": {
+            "type": "object", "required": ["path"], "properties": {"path": {"type": "string"}}}})
+    }
+
     #[test]
     fn scopes_come_from_the_capability_that_allows() {
         let p = policy(json!([{
             "identifier": "reader", "windows": ["reader"], "origins": ["app://localhost"],
-            "commands": {"allow": [{"name": "fs.read", "paths": {"/path": "docs"}}]},
+            "commands": {"allow": [fs_read("docs")]},
             "scopes": {"docs": {"allow": ["/srv/docs/**"]}}
         }, {
             "identifier": "admin", "windows": ["admin"], "origins": ["app://localhost"],
-            "commands": {"allow": [{"name": "fs.read", "paths": {"/path": "all"}}]},
+            "commands": {"allow": [fs_read("all")]},
             "scopes": {"all": {"allow": ["/**"]}}
         }]));
         let read = |p: &str| cmd("fs.read", json!({"path": p}));
@@ -793,17 +816,173 @@ mod tests {
             ),
             ErrorCode::OutOfScope
         );
-        assert_eq!(
-            code(
-                &p,
-                caller("reader", "app://localhost"),
-                cmd("fs.read", json!({"path": 1}))
-            ),
-            ErrorCode::OutOfScope
-        );
+        // The schema declares `/path` a required string, so it refuses these first.
+        for args in [json!({"path": 1}), json!({}), json!({"pth": "/etc/passwd"})] {
+            assert_eq!(
+                code(
+                    &p,
+                    caller("reader", "app://localhost"),
+                    cmd("fs.read", args.clone())
+                ),
+                ErrorCode::InvalidArgs,
+                "{args}"
+            );
+        }
         assert!(
             p.decide(caller("admin", "app://localhost"), read("/etc/passwd"))
                 .is_ok()
+        );
+    }
+
+    #[test]
+    fn nested_and_escaped_path_arguments_are_checked() {
+        let p = policy(json!([{
+            "identifier": "c", "windows": ["main"], "origins": ["app://localhost"],
+            "commands": {"allow": [{"name": "fs.copy", "paths": {"/from/path": "docs", "/to/a~1b": "docs"},
+                "schema": {"type": "object", "required": ["from", "to"], "properties": {
+                    "from": {"type": "object", "required": ["path"], "properties": {"path": {"type": "string"}}},
+                    "to": {"type": "object", "required": ["a/b"], "properties": {"a/b": {"type": "string"}}}}}}]},
+            "scopes": {"docs": {"allow": ["/srv/docs/**"]}}
+        }]));
+        let copy = |from: &str, to: &str| {
+            cmd(
+                "fs.copy",
+                json!({"from": {"path": from}, "to": {"a/b": to}}),
+            )
+        };
+        let a = p
+            .decide(
+                caller("main", "app://localhost"),
+                copy("/srv/docs/a.md", "/srv/docs/b.md"),
+            )
+            .unwrap();
+        assert_eq!(
+            a.scoped_path("/from/path"),
+            Some(Path::new("/srv/docs/a.md"))
+        );
+        assert_eq!(a.scoped_path("/to/a~1b"), Some(Path::new("/srv/docs/b.md")));
+        for (from, to) in [
+            ("/srv/docs/../../etc/passwd", "/srv/docs/b.md"),
+            ("/srv/docs/a.md", "/etc/passwd"),
+        ] {
+            assert_eq!(
+                code(&p, caller("main", "app://localhost"), copy(from, to)),
+                ErrorCode::OutOfScope,
+                "{from} {to}"
+            );
+        }
+    }
+
+    /// A policy allowing `rule` to window "main", with scope "docs" = `/srv/docs/**`,
+    /// compiled without `Config::check`. A loaded config cannot hold a rule whose schema
+    /// lets a path argument be missing or not a string: the check refuses it, and
+    /// `Policy::compile` runs the check (asserted here). So this is the only way to reach
+    /// the run-time refusals that back the check.
+    fn unchecked(rule: Value) -> Policy {
+        let config: Config = serde_json::from_value(json!({"app": {"security": {
+            "pattern": {"use": "brownfield"},
+            "capabilities": [{"identifier": "c", "windows": ["main"], "origins": ["app://localhost"],
+                "commands": {"allow": [rule]}, "scopes": {"docs": {"allow": ["/srv/docs/**"]}}}]
+        }}}))
+        .unwrap();
+        assert!(
+            Policy::compile(&config, &ScopeVars::new()).is_err(),
+            "Config::check must refuse this rule"
+        );
+        Policy::compile_checked(&config, &ScopeVars::new()).unwrap()
+    }
+
+    fn refusal(p: &Policy, args: Value) -> Rejection {
+        p.decide(caller("main", "app://localhost"), cmd("fs.read", args))
+            .unwrap_err()
+    }
+
+    #[test]
+    fn a_missing_path_argument_is_out_of_scope() {
+        // `/path` optional; and the reported mistake: a pointer that misspells the property.
+        let optional = unchecked(json!({"name": "fs.read", "paths": {"/path": "docs"},
+            "schema": {"type": "object", "properties": {"path": {"type": "string"}}}}));
+        let misspelt = unchecked(json!({"name": "fs.read", "paths": {"/pth": "docs"},
+            "schema": {"type": "object", "required": ["path"], "properties": {"path": {"type": "string"}}}}));
+        for (p, pointer, args) in [
+            (&optional, "/path", json!({})),
+            (
+                &optional,
+                "/path",
+                json!({"pth": "/srv/docs/../../etc/passwd"}),
+            ),
+            (&misspelt, "/pth", json!({"path": "/etc/passwd"})),
+            (
+                &misspelt,
+                "/pth",
+                json!({"path": "/srv/docs/../../etc/passwd"}),
+            ),
+        ] {
+            let e = refusal(p, args.clone());
+            assert_eq!(e.code, ErrorCode::OutOfScope, "{args}");
+            assert_eq!(
+                e.message,
+                format!(
+                    "argument {pointer:?} is missing: send the path there, it is checked against a scope"
+                )
+            );
+        }
+        // Twin: the same policy admits the argument when it is there and in scope.
+        let a = optional
+            .decide(
+                caller("main", "app://localhost"),
+                cmd("fs.read", json!({"path": "/srv/docs/a.md"})),
+            )
+            .unwrap();
+        assert_eq!(a.scoped_path("/path"), Some(Path::new("/srv/docs/a.md")));
+    }
+
+    #[test]
+    fn a_path_argument_that_is_not_a_string_is_out_of_scope() {
+        let p = unchecked(json!({"name": "fs.read", "paths": {"/path": "docs"},
+            "schema": {"type": "object", "required": ["path"]}}));
+        for args in [
+            json!({"path": 1}),
+            json!({"path": null}),
+            json!({"path": ["/srv/docs/a.md"]}),
+            json!({"path": {"p": "/srv/docs/a.md"}}),
+        ] {
+            let e = refusal(&p, args.clone());
+            assert_eq!(e.code, ErrorCode::OutOfScope, "{args}");
+            assert_eq!(
+                e.message,
+                "argument \"/path\" is not a string: send the path as a string"
+            );
+        }
+        // Twin.
+        let a = p
+            .decide(
+                caller("main", "app://localhost"),
+                cmd("fs.read", json!({"path": "/srv/docs/a.md"})),
+            )
+            .unwrap();
+        assert_eq!(a.scoped_path("/path"), Some(Path::new("/srv/docs/a.md")));
+    }
+
+    #[test]
+    fn binary_arguments_to_a_rule_with_paths_are_out_of_scope() {
+        let p = unchecked(json!({"name": "fs.read", "bytes": true, "paths": {"/path": "docs"}}));
+        let req = Request::decode(
+            Request::encode_bytes(Kind::Command, 1, "fs.read", b"/etc/passwd"),
+            8,
+        )
+        .unwrap();
+        assert_eq!(
+            code(&p, caller("main", "app://localhost"), req),
+            ErrorCode::OutOfScope
+        );
+        // Twin: JSON arguments to the same rule are still checked and admitted in scope.
+        assert!(
+            p.decide(
+                caller("main", "app://localhost"),
+                cmd("fs.read", json!({"path": "/srv/docs/a.md"}))
+            )
+            .is_ok()
         );
     }
 

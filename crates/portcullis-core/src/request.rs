@@ -1,9 +1,15 @@
 //! The request inside the ciphertext: framing of the v1 plaintext.
 //!
 //! ```text
-//! kind (1: 1=command, 2=event) | body type (1: 0=JSON, 1=bytes) | request id (u64 BE)
-//! | name length (u16 BE, 1..=128) | name (UTF-8, [A-Za-z0-9_.:|/-]) | body (rest)
+//! kind (1: 1=command, 2=event, 3=report) | body type (1: 0=JSON, 1=bytes)
+//! | request id (u64 BE) | name length (u16 BE, 1..=128) | name (UTF-8, [A-Za-z0-9_.:|/-])
+//! | body (rest)
 //! ```
+//!
+//! Kind 3 is a [`Report`]: the isolation frame telling the gate, sealed like any message,
+//! that it refused a call (its hook said no, timed out, or the value was not canonical).
+//! A report is only ever recorded, never dispatched: it decodes to its own type, which
+//! the policy and the router never take.
 //!
 //! Everything the policy decides on (kind, name, arguments) is in here, so it is covered
 //! by the AEAD tag. A JSON body is parsed strictly ([`crate::json`]): depth-limited, no
@@ -110,6 +116,120 @@ pub struct Request {
     pub body: Body,
 }
 
+/// The name a report is framed under.
+pub const REPORT_NAME: &str = "portcullis.report";
+/// The longest report message the gate keeps (longer ones are cut at a character
+/// boundary and marked).
+pub const MAX_REPORT_MESSAGE: usize = 512;
+
+/// A refusal the isolation frame made and reported: recorded as an audit event with its
+/// code, never dispatched.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Report {
+    /// The refused call's request id.
+    pub request_id: u64,
+    /// Why it was refused: one of [`Report::CODES`].
+    pub code: ErrorCode,
+    /// The refusal's message (the hook's own, for `E_HOOK_REJECTED`).
+    pub message: String,
+    /// The refused call's kind, when it had a valid one.
+    pub kind: Option<Kind>,
+    /// The refused call's name, when it had a valid one.
+    pub name: Option<String>,
+}
+
+/// What the isolation frame puts in a report's JSON body.
+#[derive(serde::Deserialize, serde::Serialize)]
+#[serde(deny_unknown_fields)]
+struct ReportBody {
+    code: String,
+    message: String,
+    kind: Option<String>,
+    name: Option<String>,
+}
+
+impl Report {
+    /// The codes only the isolation frame produces, and so the only ones it may report.
+    pub const CODES: &'static [ErrorCode] = &[
+        ErrorCode::HookRejected,
+        ErrorCode::HookTimeout,
+        ErrorCode::BadRequest,
+        ErrorCode::TooDeep,
+    ];
+
+    /// Encodes this report as a plaintext (what the isolation runtime sends).
+    pub fn encode(&self) -> Vec<u8> {
+        let body = ReportBody {
+            code: self.code.as_str().to_owned(),
+            message: self.message.clone(),
+            kind: self.kind.map(|k| k.as_str().to_owned()),
+            name: self.name.clone(),
+        };
+        let mut out = prefix_byte(3, 0, self.request_id, REPORT_NAME);
+        let _ = serde_json::to_writer(&mut out, &body);
+        out
+    }
+
+    fn decode(plain: &[u8], id: u64, name: &str, body_type: u8) -> Result<Report, Rejection> {
+        if name != REPORT_NAME || body_type != 0 {
+            return Err(bad(format!(
+                "a report is framed as JSON under the name {REPORT_NAME:?}"
+            )));
+        }
+        let value = parse_strict(plain, 2).map_err(|e| bad(format!("report body: {e}")))?;
+        let body: ReportBody =
+            serde_json::from_value(value).map_err(|e| bad(format!("report body: {e}")))?;
+        let code = ErrorCode::from_code_str(&body.code)
+            .filter(|c| Report::CODES.contains(c))
+            .ok_or_else(|| {
+                bad(format!(
+                    "a report may carry only a code the isolation frame produces, not {:?}",
+                    body.code
+                ))
+            })?;
+        let kind = match body.kind.as_deref() {
+            None => None,
+            Some("command") => Some(Kind::Command),
+            Some("event") => Some(Kind::Event),
+            Some(_) => return Err(bad("report kind must be command, event or null")),
+        };
+        let name = match body.name {
+            Some(n) if is_valid_name(&n) => Some(n),
+            Some(_) => return Err(bad("report name must be a valid name or null")),
+            None => None,
+        };
+        Ok(Report {
+            request_id: id,
+            code,
+            message: shorten(body.message),
+            kind,
+            name,
+        })
+    }
+}
+
+/// Cuts `message` to [`MAX_REPORT_MESSAGE`] bytes at a character boundary.
+fn shorten(mut message: String) -> String {
+    if message.len() > MAX_REPORT_MESSAGE {
+        let mut end = MAX_REPORT_MESSAGE;
+        while !message.is_char_boundary(end) {
+            end -= 1;
+        }
+        message.truncate(end);
+        message.push_str(" (cut)");
+    }
+    message
+}
+
+/// What a sealed plaintext turned out to be.
+#[derive(Debug)]
+pub(crate) enum Opened {
+    /// A command or event, for the policy.
+    Call(Request),
+    /// A refusal report, for the audit only.
+    Report(Report),
+}
+
 /// Whether `name` is a valid command/event name.
 pub fn is_valid_name(name: &str) -> bool {
     !name.is_empty()
@@ -139,6 +259,17 @@ impl Request {
         out
     }
 
+    /// Decodes an authentic plaintext: a call, or a report of kind 3 (which only sealed
+    /// messages may carry).
+    pub(crate) fn open_at(buf: Vec<u8>, start: usize, max_depth: u32) -> Result<Opened, Rejection> {
+        let plain = buf.get(start..).unwrap_or_default();
+        if plain.first() != Some(&3) {
+            return Request::decode_at(buf, start, max_depth).map(Opened::Call);
+        }
+        let (id, name, name_end) = framing(plain)?;
+        Report::decode(&plain[name_end..], id, name, plain[1]).map(Opened::Report)
+    }
+
     /// Decodes a plaintext (the whole decryption buffer), parsing a JSON body with at
     /// most `max_depth` levels of nesting.
     pub fn decode(plain: Vec<u8>, max_depth: u32) -> Result<Request, Rejection> {
@@ -154,35 +285,19 @@ impl Request {
         max_depth: u32,
     ) -> Result<Request, Rejection> {
         let plain = buf.get(start..).unwrap_or_default();
-        if plain.len() < PREFIX_LEN {
-            return Err(bad(format!(
-                "request of {} bytes is shorter than its {PREFIX_LEN}-byte prefix",
-                plain.len()
-            )));
-        }
+        let (id, name, name_end) = framing(plain)?;
         let kind = match plain[0] {
             1 => Kind::Command,
             2 => Kind::Event,
+            3 => {
+                return Err(bad(
+                    "a refusal report is only taken sealed, from the isolation frame",
+                ));
+            }
             other => return Err(bad(format!("unknown request kind {other}"))),
         };
         let body_type = plain[1];
-        let mut id = [0u8; 8];
-        id.copy_from_slice(&plain[2..10]);
-        let id = u64::from_be_bytes(id);
-        let name_len = u16::from_be_bytes([plain[10], plain[11]]) as usize;
-        let name_end = PREFIX_LEN + name_len;
-        let name = plain
-            .get(PREFIX_LEN..name_end)
-            .ok_or_else(|| bad("name runs past the end of the request"))?;
-        let name = std::str::from_utf8(name)
-            .ok()
-            .filter(|n| is_valid_name(n))
-            .ok_or_else(|| {
-                bad(format!(
-                    "name must be 1-{MAX_NAME_LEN} characters from [A-Za-z0-9_.:|/-]"
-                ))
-            })?
-            .to_owned();
+        let name = name.to_owned();
         let body = match body_type {
             0 => Body::Json(
                 parse_strict(&plain[name_end..], max_depth).map_err(|e| match e {
@@ -208,16 +323,47 @@ impl Request {
     }
 }
 
+/// The framing every plaintext shares: the request id, the name, and where the body starts.
+fn framing(plain: &[u8]) -> Result<(u64, &str, usize), Rejection> {
+    if plain.len() < PREFIX_LEN {
+        return Err(bad(format!(
+            "request of {} bytes is shorter than its {PREFIX_LEN}-byte prefix",
+            plain.len()
+        )));
+    }
+    let mut id = [0u8; 8];
+    id.copy_from_slice(&plain[2..10]);
+    let id = u64::from_be_bytes(id);
+    let name_len = u16::from_be_bytes([plain[10], plain[11]]) as usize;
+    let name_end = PREFIX_LEN + name_len;
+    let name = plain
+        .get(PREFIX_LEN..name_end)
+        .ok_or_else(|| bad("name runs past the end of the request"))?;
+    let name = std::str::from_utf8(name)
+        .ok()
+        .filter(|n| is_valid_name(n))
+        .ok_or_else(|| {
+            bad(format!(
+                "name must be 1-{MAX_NAME_LEN} characters from [A-Za-z0-9_.:|/-]"
+            ))
+        })?;
+    Ok((id, name, name_end))
+}
+
 /// A name outside the grammar is encoded as the empty name, which every gate refuses
 /// (`E_BAD_REQUEST`): never truncated or coerced into some other, valid name.
 fn prefix(kind: Kind, body_type: u8, id: u64, name: &str) -> Vec<u8> {
+    prefix_byte(kind.byte(), body_type, id, name)
+}
+
+fn prefix_byte(kind: u8, body_type: u8, id: u64, name: &str) -> Vec<u8> {
     let name = if is_valid_name(name) {
         name.as_bytes()
     } else {
         &[]
     };
     let mut out = Vec::with_capacity(PREFIX_LEN + name.len() + 64);
-    out.push(kind.byte());
+    out.push(kind);
     out.push(body_type);
     out.extend_from_slice(&id.to_be_bytes());
     out.extend_from_slice(&(name.len() as u16).to_be_bytes());

@@ -28,6 +28,10 @@
   const dataOf = getter(MessageEvent.prototype, "data");
   const listen = EventTarget.prototype.addEventListener;
   const appendChild = Node.prototype.appendChild;
+  const isConnectedOf = getter(Node.prototype, "isConnected");
+  const NativeMutationObserver = MutationObserver;
+  const observe = MutationObserver.prototype.observe;
+  const disconnect = MutationObserver.prototype.disconnect;
   const createElement = Document.prototype.createElement;
   const setAttribute = Element.prototype.setAttribute;
   const hasOwn = Object.prototype.hasOwnProperty;
@@ -53,6 +57,8 @@
   // window.postMessage: a MessageChannel port is brokered through another WebKit process
   // and cost about 300 µs a round trip here, window messages about 10 µs.
   let isolation = null;
+  // The isolation frame element: a call is only posted while it is still in the page.
+  let isolationFrame = null;
   let failure = null;
   let encodeRequest = null;
 
@@ -100,6 +106,11 @@
 
   function send(request) {
     if (config.isolation) {
+      if (!apply(isConnectedOf, isolationFrame, [])) {
+        frameGone();
+        settle(request.id, { ok: false, error: failure });
+        return;
+      }
       const transfer = request.bytes ? [request.bytes.buffer] : [];
       // A cross-origin window's postMessage cannot be replaced by page scripts.
       isolation.postMessage(request, "*", transfer);
@@ -171,6 +182,14 @@
     });
   }
 
+  /** The isolation frame left the page: its window is gone, and with it the session. */
+  function frameGone() {
+    isolation = null;
+    if (!failure) {
+      failAll("E_ISOLATION_UNAVAILABLE", "the isolation frame was removed from the page: reload the page to get a new one");
+    }
+  }
+
   function startIsolation() {
     const frame = apply(createElement, document, ["iframe"]);
     apply(setAttribute, frame, ["sandbox", "allow-scripts"]);
@@ -228,6 +247,17 @@
     ]);
     apply(appendChild, document.documentElement, [frame]);
     frameWindow = apply(contentWindowOf, frame, []);
+    isolationFrame = frame;
+    // A removed frame sends nothing back, so without this every pending and later call
+    // would wait for its timeout. Mutation records are delivered at the next microtask
+    // checkpoint; `send` also checks before every post.
+    const watcher = new NativeMutationObserver(() => {
+      if (!apply(isConnectedOf, frame, [])) {
+        apply(disconnect, watcher, []);
+        frameGone();
+      }
+    });
+    apply(observe, watcher, [document, { childList: true, subtree: true }]);
   }
 
   function startBrownfield() {

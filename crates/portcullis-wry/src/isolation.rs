@@ -21,43 +21,60 @@ use serde::Serialize;
 use wry::http::{Request, Response, StatusCode, header};
 use zeroize::Zeroizing;
 
+use crate::hook::HookSource;
 use crate::{Shared, assets};
 
 /// The runtime and sealer, embedded from `isolation-app/`.
 pub const RUNTIME_JS: &str = include_str!("../../../isolation-app/runtime.js");
 /// The wire-format sealer module.
 pub const SEALER_JS: &str = include_str!("../../../isolation-app/sealer.js");
+/// The canonical-value module: what the hook sees is what is sealed.
+pub const CANONICAL_JS: &str = include_str!("../../../isolation-app/canonical.js");
 /// The hook helpers module (`import … from "./__portcullis/helpers.js"`).
 pub const HELPERS_JS: &str = include_str!("../../../isolation-app/helpers.js");
-/// The default hook, used when the app's isolation directory has none.
+/// The built-in hook, which checks only that a name is present: served only when the
+/// config asks for it by name ([`crate::hook::BUILTIN_NAMES_ONLY`]).
 pub const DEFAULT_HOOK_JS: &str = include_str!("../../../isolation-app/hook.js");
 
 type Body = Cow<'static, [u8]>;
 
-/// The runtime's one import, which the inline script below replaces with the sealer's
-/// source.
-const RUNTIME_IMPORT: &str =
-    "import { NAME_PATTERN, Sealer, encodeRequest, fromBase64 } from \"./sealer.js\";\n";
+/// The runtime's imports, each of which the inline script below replaces with the source
+/// of the module it names.
+const RUNTIME_IMPORTS: [(&str, &str); 2] = [
+    (
+        "import { NAME_PATTERN, Sealer, encodeRequest, fromBase64 } from \"./sealer.js\";\n",
+        SEALER_JS,
+    ),
+    (
+        "import { NotCanonical, canonicalPayload, isBytes } from \"./canonical.js\";\n",
+        CANONICAL_JS,
+    ),
+];
 
-/// The isolation document's script: the sealer and the runtime as one inline module.
+/// The isolation document's script: the sealer, the canonical-value module and the
+/// runtime as one inline module.
 /// Inline, because loading them as module files took one more round trip through the
 /// engine before the frame could answer its first call. The CSP admits exactly this
 /// script by its hash ([`inline_script_hash`]).
 pub fn inline_script() -> &'static str {
     static SCRIPT: OnceLock<String> = OnceLock::new();
     SCRIPT.get_or_init(|| {
-        // The runtime is written as a module importing the sealer (as it is served on its
-        // own); here the import line gives way to the sealer itself. A test checks the
-        // import line is there, so this can never silently leave the import in place.
-        // Line ends are normalised as the HTML parser will (a checkout with CRLF endings
-        // would otherwise hash differently from what the engine checks, and the frame
-        // would never start).
+        // The runtime is written as a module importing its two modules (as they are
+        // served on their own); here the import lines give way to the modules themselves.
+        // A test checks the import lines are there, so this can never silently leave an
+        // import in place. Line ends are normalised as the HTML parser will (a checkout
+        // with CRLF endings would otherwise hash differently from what the engine checks,
+        // and the frame would never start).
         let lf = |text: &str| text.replace("\r\n", "\n").replace('\r', "\n");
-        format!(
-            "{}\n{}",
-            lf(SEALER_JS),
-            lf(RUNTIME_JS).replacen(RUNTIME_IMPORT, "", 1)
-        )
+        let mut runtime = lf(RUNTIME_JS);
+        let mut script = String::new();
+        for (import, module) in RUNTIME_IMPORTS {
+            runtime = runtime.replacen(import, "", 1);
+            script.push_str(&lf(module));
+            script.push('\n');
+        }
+        script.push_str(&runtime);
+        script
     })
 }
 
@@ -74,19 +91,30 @@ pub fn handle(shared: &Shared, label: &str, request: &Request<Vec<u8>>) -> Respo
         "/" | "/index.html" => document(shared, label, request),
         "/__portcullis/runtime.js" => script(RUNTIME_JS.as_bytes().into()),
         "/__portcullis/sealer.js" => script(SEALER_JS.as_bytes().into()),
+        "/__portcullis/canonical.js" => script(CANONICAL_JS.as_bytes().into()),
         "/__portcullis/helpers.js" => script(HELPERS_JS.as_bytes().into()),
+        "/hook.js" => match &shared.hook {
+            Some(HookSource::BuiltinNamesOnly) => script(DEFAULT_HOOK_JS.as_bytes().into()),
+            // Checked at start-up; if it went missing since, the frame's import fails and
+            // the runtime refuses every call.
+            Some(HookSource::File(file)) => file_script(file),
+            None => assets::status(StatusCode::NOT_FOUND, "not found"),
+        },
         _ => match shared
             .isolation_dir
             .as_deref()
             .and_then(|d| assets::resolve(d, path))
         {
-            Some(file) => match std::fs::read(&file) {
-                Ok(bytes) => script_typed(bytes.into(), &assets::mime_for(&file)),
-                Err(_) => assets::status(StatusCode::NOT_FOUND, "not found"),
-            },
-            None if path == "/hook.js" => script(DEFAULT_HOOK_JS.as_bytes().into()),
+            Some(file) => file_script(&file),
             None => assets::status(StatusCode::NOT_FOUND, "not found"),
         },
+    }
+}
+
+fn file_script(file: &Path) -> Response<Body> {
+    match std::fs::read(file) {
+        Ok(bytes) => script_typed(bytes.into(), &assets::mime_for(file)),
+        Err(_) => assets::status(StatusCode::NOT_FOUND, "not found"),
     }
 }
 
@@ -132,6 +160,7 @@ struct SessionData<'a> {
     origin: Option<String>,
     hook: String,
     hook_timeout_ms: u32,
+    max_depth: u32,
 }
 
 /// The document: a JSON data block (never code) and the runtime module. The strings that
@@ -147,6 +176,7 @@ fn render(shared: &Shared, label: &str, grant: Option<KeyGrant>) -> Vec<u8> {
         origin: shared.pages.origin(label).map(|o| o.to_string()),
         hook: format!("{}/hook.js", crate::ISOLATION_ORIGIN),
         hook_timeout_ms: shared.gate.limits().hook_timeout_ms,
+        max_depth: shared.gate.limits().max_depth,
     };
     // Serializing plain strings and numbers cannot fail.
     let data = Zeroizing::new(serde_json::to_string(&session).unwrap_or_default());
@@ -196,11 +226,6 @@ fn script_typed(body: Body, mime: &str) -> Response<Body> {
         .unwrap_or_else(|_| assets::status(StatusCode::INTERNAL_SERVER_ERROR, "internal error"))
 }
 
-/// Whether `dir` has the user's hook.
-pub fn has_hook(dir: &Path) -> bool {
-    dir.join("hook.js").is_file()
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -209,12 +234,16 @@ mod tests {
 
     #[test]
     fn inline_script_is_the_sealer_and_the_runtime_without_its_import() {
-        assert_eq!(RUNTIME_JS.matches(RUNTIME_IMPORT).count(), 1);
+        let mut runtime = RUNTIME_JS.to_owned();
+        for (import, _) in RUNTIME_IMPORTS {
+            assert_eq!(RUNTIME_JS.matches(import).count(), 1, "{import}");
+            runtime = runtime.replacen(import, "", 1);
+        }
         let script = inline_script();
         assert!(!script.contains('\r') && !script.contains('\0'));
-        assert!(script.starts_with(SEALER_JS));
-        assert!(!script.contains("from \"./sealer.js\""));
-        assert!(script.ends_with(&RUNTIME_JS.replacen(RUNTIME_IMPORT, "", 1)));
+        assert!(script.starts_with(&format!("{SEALER_JS}\n{CANONICAL_JS}\n")));
+        assert!(!script.contains("from \"./"), "an import was left in place");
+        assert!(script.ends_with(&runtime));
         // Nothing in it can end the script element or open an HTML comment in it.
         assert!(!script.to_ascii_lowercase().contains("</script"));
         assert!(!script.contains("<!--"));
@@ -237,9 +266,8 @@ mod tests {
                 "capabilities":[{"identifier":"c","windows":["*"],"origins":["app://localhost"]}]}}}"#,
         )
         .unwrap();
-        Portcullis::builder(config, Path::new("."), Path::new("."))
-            .build()
-            .unwrap()
+        let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
+        Portcullis::builder(config, &root, &root).build().unwrap()
     }
 
     fn get(p: &Portcullis, uri: &str, origin: Option<&str>) -> String {

@@ -14,8 +14,8 @@
 //! # Ok(()) }
 //! ```
 //!
-//! What `attach` installs on the builder (files in this crate, in the order a message
-//! meets them):
+//! What `build_webview` installs on the builder (files in this crate, in the order a
+//! message meets them):
 //! - the frontend bridge (`js/bridge.js`) as the main frame's initialization script;
 //! - `app://` ([`frontend`]): the app's files, with its CSP;
 //! - `isolation://` ([`isolation`]): the isolation frame, its key once per page load;
@@ -32,6 +32,7 @@ pub mod csp;
 pub mod events;
 pub mod frontend;
 pub mod headless;
+pub mod hook;
 pub mod isolation;
 #[cfg(target_os = "linux")]
 pub mod linux;
@@ -91,6 +92,9 @@ pub enum Error {
     /// A webview with this label is already attached.
     #[error("a webview labelled {0:?} already exists: labels must be unique")]
     DuplicateLabel(String),
+    /// Isolation is on and the app's validation hook is missing or cannot run.
+    #[error("{0}")]
+    Hook(#[from] hook::HookError),
 }
 
 /// State shared by every protocol handler of every webview.
@@ -99,6 +103,7 @@ pub struct Shared {
     router: Router,
     frontend_dir: PathBuf,
     isolation_dir: Option<PathBuf>,
+    hook: Option<hook::HookSource>,
     app_csp: String,
     isolation_csp: String,
     pages: Arc<page::Pages>,
@@ -172,19 +177,21 @@ impl PortcullisBuilder {
         if let Some(sink) = self.audit {
             gate = gate.with_audit_sink(sink);
         }
-        let isolation_dir = match &self.config.app.security.pattern {
-            Pattern::Isolation { options } => Some(self.config_dir.join(&options.dir)),
-            _ => None,
+        // Fail closed: with isolation on, no webview starts without the app's hook.
+        let (isolation_dir, hook) = match &self.config.app.security.pattern {
+            Pattern::Isolation { options } => {
+                let dir = self.config_dir.join(&options.dir);
+                let hook = hook::resolve(&dir, options.hook.as_deref())?;
+                if hook == hook::HookSource::BuiltinNamesOnly {
+                    tracing::warn!(
+                        target: "portcullis",
+                        "the config asks for the built-in hook, which checks only names: the app has no validation of its own"
+                    );
+                }
+                (Some(dir), Some(hook))
+            }
+            _ => (None, None),
         };
-        if let Some(dir) = &isolation_dir
-            && !isolation::has_hook(dir)
-        {
-            tracing::warn!(
-                target: "portcullis",
-                "{}/hook.js not found: the default hook (which only checks the name) is used",
-                dir.display()
-            );
-        }
         let isolation = isolation_dir.is_some();
         let base_csp = self
             .config
@@ -227,6 +234,7 @@ impl PortcullisBuilder {
                 router: self.router,
                 frontend_dir: self.frontend_dir,
                 isolation_dir,
+                hook,
                 app_csp,
                 isolation_csp: csp::isolation(
                     ISOLATION_ORIGIN,
@@ -295,8 +303,10 @@ impl Portcullis {
         Emitter::new(self.shared.events.clone())
     }
 
-    /// Installs Portcullis on `builder` for the webview labelled `label`.
-    pub fn attach<'a>(&self, label: &'a str, builder: WebViewBuilder<'a>) -> WebViewBuilder<'a> {
+    /// Installs Portcullis on `builder` for the webview labelled `label`. Private: a
+    /// webview is only ever built through [`Portcullis::build_webview_at`], which also
+    /// turns off the page cache and registers it, so no way of building one is weaker.
+    fn attach<'a>(&self, label: &'a str, builder: WebViewBuilder<'a>) -> WebViewBuilder<'a> {
         let (app, iso, ipc, msg, load) = (
             self.shared.clone(),
             self.shared.clone(),
@@ -334,11 +344,30 @@ impl Portcullis {
             })
     }
 
-    /// Attaches, loads the start page, builds the webview in `window` and registers it
-    /// for event delivery.
+    /// Builds the webview labelled `label` in `window` at the app's start page
+    /// ([`Portcullis::start_url`]), behind Portcullis. See [`Portcullis::build_webview_at`].
     pub fn build_webview<W: HasWindowHandle>(
         &self,
         label: &str,
+        builder: WebViewBuilder<'_>,
+        window: &W,
+    ) -> Result<Rc<WebView>, Error> {
+        self.build_webview_at(label, &self.start_url(), builder, window)
+    }
+
+    /// Builds the webview labelled `label` in `window`, loading `url` (a page of the app
+    /// with a query, another `app://` page, or a dev server such as
+    /// `http://localhost:5173` whose origin a capability names), behind Portcullis.
+    ///
+    /// This is the one way a webview gets Portcullis, so every webview gets all of it:
+    /// the bridge, the three protocols, the gated IPC handler, page-load tracking,
+    /// navigation and popup filters, WebKit's page cache turned off (a page restored from
+    /// it would keep a frame whose session was revoked), and registration for
+    /// core-to-frontend events. Handlers of those kinds set on `builder` are replaced.
+    pub fn build_webview_at<W: HasWindowHandle>(
+        &self,
+        label: &str,
+        url: &str,
         builder: WebViewBuilder<'_>,
         window: &W,
     ) -> Result<Rc<WebView>, Error> {
@@ -350,19 +379,13 @@ impl Portcullis {
         {
             return Err(Error::DuplicateLabel(label.to_owned()));
         }
-        let url = self.start_url();
         let webview = Rc::new(self.attach(label, builder.with_url(url)).build(window)?);
         #[cfg(target_os = "linux")]
         linux::disable_page_cache(&webview);
-        self.register(label, &webview);
-        Ok(webview)
-    }
-
-    /// Registers a webview built from [`Portcullis::attach`] for event delivery.
-    pub fn register(&self, label: &str, webview: &Rc<WebView>) {
         self.webviews
             .borrow_mut()
-            .insert(label.to_owned(), Rc::downgrade(webview));
+            .insert(label.to_owned(), Rc::downgrade(&webview));
+        Ok(webview)
     }
 
     /// The webview `label` closed: revoke its session and forget it.

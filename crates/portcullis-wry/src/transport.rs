@@ -16,7 +16,7 @@ use std::borrow::Cow;
 use std::sync::Arc;
 
 use portcullis_core::router::{CallError, Dispatch, Payload, Response as Reply};
-use portcullis_core::{Admitted, Attested, ErrorCode, Refusal};
+use portcullis_core::{Admitted, Attested, ErrorCode, Refusal, Rejection};
 use wry::RequestAsyncResponder;
 use wry::http::{Method, Request, Response, StatusCode, header};
 
@@ -63,20 +63,58 @@ pub fn handle(
         return;
     }
     if request.method() != Method::POST {
+        let rejection = Rejection::new(
+            ErrorCode::BadMethod,
+            format!(
+                "the ipc transport takes POST requests carrying a sealed envelope, not {}",
+                request.method()
+            ),
+        );
+        let origin = shared.pages.origin(label);
+        let refusal = shared
+            .gate
+            .refuse_at_transport(rejection, label, origin.as_ref());
         responder.respond(error(&CallError::new(
-            ErrorCode::Unsealed,
-            "the ipc transport takes POST requests carrying a sealed envelope",
+            refusal.rejection.code,
+            refusal.rejection.message,
         )));
         return;
     }
-    match admit_and_dispatch(shared, label, request.into_body()) {
-        Ok(Dispatch::Ready(reply)) => responder.respond(reply_response(reply)),
-        Ok(Dispatch::Pending(future)) => {
-            shared
-                .pool
-                .spawn_ok(async move { responder.respond(reply_response(future.await)) });
+    let admitted = match admit(shared, label, request.into_body(), Via::Protocol) {
+        Ok(admitted) => admitted,
+        Err(e) => return responder.respond(error(&e)),
+    };
+    // The name and caller are kept for the audit of a refusal the router makes.
+    let (caller, kind, name) = (
+        admitted.caller().clone(),
+        admitted.request().kind,
+        admitted.request().name.clone(),
+    );
+    let audit = {
+        let shared = Arc::clone(shared);
+        move |reply: &Reply| {
+            if let Err(e) = &reply.result
+                && matches!(e.code, ErrorCode::InvalidArgs | ErrorCode::UnknownCommand)
+            {
+                let rejection = Rejection::new(e.code, e.message.clone());
+                shared
+                    .gate
+                    .refuse_after_admission(&caller, kind, &name, &rejection);
+            }
         }
-        Err(e) => responder.respond(error(&e)),
+    };
+    match shared.router.dispatch(admitted) {
+        Dispatch::Ready(reply) => {
+            audit(&reply);
+            responder.respond(reply_response(reply))
+        }
+        Dispatch::Pending(future) => {
+            shared.pool.spawn_ok(async move {
+                let reply = future.await;
+                audit(&reply);
+                responder.respond(reply_response(reply))
+            });
+        }
     }
 }
 
@@ -99,14 +137,6 @@ pub fn handle_ipc_message(shared: &Arc<Shared>, label: &str, request: Request<St
     }
 }
 
-fn admit_and_dispatch(
-    shared: &Arc<Shared>,
-    label: &str,
-    body: Vec<u8>,
-) -> Result<Dispatch, CallError> {
-    admit(shared, label, body, Via::Protocol).map(|admitted| shared.router.dispatch(admitted))
-}
-
 /// Takes the body: the gate decrypts a binary envelope where it lies. Only an observer
 /// needs the raw bytes afterwards, and only then are they copied.
 fn admit(
@@ -116,9 +146,14 @@ fn admit(
     via: Via,
 ) -> Result<Admitted, CallError> {
     let Some(origin) = shared.pages.origin(label) else {
-        return Err(CallError::new(
-            ErrorCode::UnknownSession,
+        let rejection = Rejection::new(
+            ErrorCode::NoPageOrigin,
             "this webview has no page loaded from an origin Portcullis understands",
+        );
+        let refusal = shared.gate.refuse_at_transport(rejection, label, None);
+        return Err(CallError::new(
+            refusal.rejection.code,
+            refusal.rejection.message,
         ));
     };
     let facts = Attested {
@@ -161,6 +196,7 @@ pub fn status_for(code: ErrorCode) -> StatusCode {
     match code {
         ErrorCode::NotAllowed | ErrorCode::Denied | ErrorCode::OutOfScope => StatusCode::FORBIDDEN,
         ErrorCode::TooLarge => StatusCode::PAYLOAD_TOO_LARGE,
+        ErrorCode::BadMethod => StatusCode::METHOD_NOT_ALLOWED,
         ErrorCode::UnknownCommand => StatusCode::NOT_FOUND,
         ErrorCode::Handler | ErrorCode::HandlerPanicked | ErrorCode::Internal => {
             StatusCode::INTERNAL_SERVER_ERROR

@@ -19,6 +19,8 @@ export default async function (t) {
   // the name that is sealed. (The gate refuses such names too: unit-tested.)
   await t.expectCode("invalid command name", "E_BAD_REQUEST", () => t.invoke("bad name!"));
   await t.expectCode("allowed but no handler", "E_UNKNOWN_COMMAND", () => t.invoke("unregistered.cmd"));
+  await t.expectCode("arguments that do not fit a sync handler's type", "E_INVALID_ARGS", () => t.invoke("harness.scenario", { unexpected: 1 }));
+  await t.expectCode("arguments that do not fit an async handler's type", "E_INVALID_ARGS", () => t.invoke("slow.echo", { unexpected: 1 }));
   let appCode = "";
   await t.expectCode("handler error", "E_HANDLER", () => t.invoke("fail").catch((e) => { appCode = e.appCode; throw e; }));
   await t.check("handler error carries the app's code", "NOPE", appCode);
@@ -31,6 +33,8 @@ export default async function (t) {
   await t.expectCode("sealed message over maxMessageBytes", "E_TOO_LARGE", () => t.invoke("echo.bytes", new Uint8Array(1100 * 1024)));
   await t.expectCode("unlisted event", "E_NOT_ALLOWED", () => t.emit("pong", {}));
 
+  const get = await fetch("ipc://localhost/", { method: "GET" });
+  await t.check("a GET to the transport (audited before the gate)", "405 E_BAD_METHOD", `${get.status} ${(await get.json()).code}`);
   await t.check("empty body to the transport", "E_UNSEALED", await t.raw(new Uint8Array(0)));
   await t.check("plain JSON request to the transport", "E_UNSEALED", await t.raw('{"cmd":"secret.read","payload":{}}'));
   await t.check("truncated binary envelope", "E_MALFORMED", await t.raw(new Uint8Array([0x50, 0x43, 1, 0, 1, 2, 3])));

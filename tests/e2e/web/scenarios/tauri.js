@@ -1,8 +1,17 @@
 // The app's hook is a file written for Tauri (tests/e2e/tauri/isolation/hook.js): it
-// assigns window.__TAURI_ISOLATION_HOOK__ and mutates and returns the payload object.
+// assigns window.__TAURI_ISOLATION_HOOK__ and refuses or redirects calls in every style
+// real Tauri hooks use. What it returns (its `cmd` and `payload`) is what is sealed: a
+// renamed command is judged by the allowlist under its new name, so the canary and the
+// other refused commands never run (checked on the Rust side).
 
 export default async function (t) {
   await t.check("calls pass a Tauri hook", '{"via":"tauri"}', t.stringify(await t.invoke("echo", { via: "tauri" })));
   await t.check("the Tauri hook may rewrite the payload", '{"tauri":true}', t.stringify(await t.invoke("hook.rewrite", { original: 1 })));
-  await t.expectCode("a Tauri hook that throws rejects the call", "E_HOOK_REJECTED", () => t.invoke("secret.read"));
+  await t.expectCode("refused by renaming cmd (the canary)", "E_NOT_ALLOWED", () => t.invoke("secret.read", { want: "secret" }));
+  await t.expectCode("refused by renaming cmd in place and returning nothing", "E_NOT_ALLOWED", () => t.invoke("tauri.inplace"));
+  await t.expectCode("refused by an async hook returning a renamed copy", "E_NOT_ALLOWED", () => t.invoke("tauri.async"));
+  await t.check("twin: renamed to an allowed command, the new command runs", '{"aliased":1}', t.stringify(await t.invoke("tauri.alias", { aliased: 1 })));
+  await t.check("twin: a message rebuilt from scratch is sealed as built", '{"rebuilt":true}', t.stringify(await t.invoke("tauri.rebuild", { ignored: 1 })));
+  await t.expectCode("a Tauri hook that throws rejects the call", "E_HOOK_REJECTED", () => t.invoke("tauri.throw"));
+  await t.expectCode("a Tauri hook that returns false rejects the call", "E_HOOK_REJECTED", () => t.invoke("tauri.false"));
 }
