@@ -1,15 +1,18 @@
-// The app's validation hook: every message from the frontend passes here before it is
-// sealed and sent to the Rust core. Edit this file for your app.
+// The built-in hook: it checks only that a call has a name. Portcullis serves it only to
+// apps whose config asks for it ("hook": "builtin:names-only"); copy it into your
+// isolation directory as hook.js and make it your app's own validation.
 //
 // Called with (message, context):
 //   message: { cmd, kind, payload, callback, error, options }   (Tauri's shape, plus kind)
 //     cmd      the command or event name
 //     kind     "command" or "event"
-//     payload  the arguments: a JSON value, or a Uint8Array for binary calls
+//     payload  the arguments: exactly the JSON value that will be sealed (deeply frozen;
+//              assign a new one to change it), or a Uint8Array for binary calls
 //   context: { webview, origin, kind }   trusted facts from the Rust side
 //
 // Return (or resolve to):
-//   the message (optionally with a changed payload), true or undefined: let it through;
+//   the message (its cmd and payload, possibly changed, are what is sealed), true or
+//   undefined: let it through;
 //   false, or throw / reject: refuse it. The caller's promise rejects with
 //   E_HOOK_REJECTED and your error's message.
 // A hook that does not settle within limits.hookTimeoutMs refuses with E_HOOK_TIMEOUT.

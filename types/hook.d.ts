@@ -5,11 +5,15 @@ import type { Bytes, Json } from "./portcullis";
 
 /** The message a hook receives, in Tauri's shape plus `kind`. */
 export interface HookMessage {
-  /** The command or event name. */
+  /** The command or event name. A different name assigned here is what gets sealed. */
   cmd: string;
   /** Whether it is a command (expects a reply) or an event. */
   kind: "command" | "event";
-  /** The arguments: a JSON value, or a Uint8Array for binary calls. Assign to change them. */
+  /**
+   * The arguments: exactly the JSON value that will be sealed (deeply frozen), or a
+   * Uint8Array for binary calls. Assign a new value to change them; writing into the
+   * frozen value throws.
+   */
   payload: Json | Uint8Array;
   /** The caller's request id (Tauri compatibility). */
   callback: number;
@@ -30,11 +34,16 @@ export interface HookContext {
 }
 
 /**
- * What a hook returns: the message (possibly changed), `true` or `undefined` to let it
- * through unchanged, `false` to refuse. Throwing or rejecting refuses too; the caller's
+ * What a hook returns: the message (possibly changed; its `cmd` and `payload` are what
+ * is sealed), `true` or `undefined` to seal the message as the hook left it, `false` to
+ * refuse. Throwing or rejecting refuses too; the caller's
  * promise rejects with `E_HOOK_REJECTED` and the error's message.
  */
-export type HookVerdict = HookMessage | { payload: Json | Bytes } | boolean | undefined;
+export type HookVerdict =
+  | HookMessage
+  | { cmd?: string; payload?: Json | Bytes; kind?: "command" | "event" }
+  | boolean
+  | undefined;
 
 /** The hook. It may be async; it is always awaited, under `limits.hookTimeoutMs`. */
 export type Hook = (message: HookMessage, context: HookContext) => HookVerdict | Promise<HookVerdict>;
