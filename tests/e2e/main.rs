@@ -240,6 +240,17 @@ const SCENARIOS: &[Scenario] = &[
         ..DEFAULTS
     },
     Scenario {
+        name: "hookfail",
+        config: "hookfail/portcullis.json",
+        url: Some("app://localhost/hookfail.html"),
+        audit_names: &[
+            ("E_HOOK_REJECTED", "echo"),
+            ("E_HOOK_REJECTED", "secret.read"),
+        ],
+        min_checks: 4,
+        ..DEFAULTS
+    },
+    Scenario {
         name: "removed",
         min_checks: 5,
         ..DEFAULTS
@@ -292,6 +303,7 @@ fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
 }
 
 const CHILD: &str = "PORTCULLIS_E2E_SCENARIO";
+const TITLE_REPORT: &str = "e2e-report:";
 const ROW: &str = "@@e2e-row ";
 
 fn main() -> ExitCode {
@@ -428,8 +440,24 @@ fn run_scenario(
                 let url = scenario
                     .url
                     .map_or_else(|| portcullis.start_url(), str::to_owned);
+                // A page whose calls cannot reach the core (its hook failed to load)
+                // reports through its title instead: "e2e-report:" and a JSON list of
+                // checks.
+                let (titles, title_run, title_label) =
+                    (proxy.clone(), run.clone(), label.to_string());
+                let builder =
+                    wry::WebViewBuilder::new().with_document_title_changed_handler(move |title| {
+                        let Some(json) = title.strip_prefix(TITLE_REPORT) else {
+                            return;
+                        };
+                        let checks: Vec<Check> = serde_json::from_str(json).unwrap_or_default();
+                        let mut all = lock(&title_run.checks);
+                        all.extend(checks.into_iter().map(|c| (title_label.clone(), c)));
+                        drop(all);
+                        send(&titles, UserEvent::Done(title_label.clone()));
+                    });
                 portcullis
-                    .build_webview_at(label, &url, wry::WebViewBuilder::new(), &w)
+                    .build_webview_at(label, &url, builder, &w)
                     .map(|v| (w, v))
                     .map_err(|e| e.to_string())
             });
