@@ -17,7 +17,11 @@ fn serves_the_frontend_shows_each_call_and_reloads_on_change() {
               "commands":{"allow":["greet"]}}]}}}"#,
     )
     .unwrap();
-    std::fs::write(dir.join("isolation/hook.js"), "export default (m) => m;\n").unwrap();
+    std::fs::write(
+        dir.join("isolation/hook.js"),
+        "export default (m) => {\n  if (m.cmd === 'hook.says.no') throw new Error('not here');\n  return m;\n};\n",
+    )
+    .unwrap();
     std::fs::write(
         dir.join("frontend/index.html"),
         r#"<!doctype html><html><head><script type="module" src="main.js"></script></head><body></body></html>"#,
@@ -26,7 +30,8 @@ fn serves_the_frontend_shows_each_call_and_reloads_on_change() {
     let script = |n: u32| {
         format!(
             "await window.portcullis.invoke('greet', {{ load: {n} }});\n\
-             await window.portcullis.invoke('nope').catch(() => {{}});\n"
+             await window.portcullis.invoke('nope').catch(() => {{}});\n\
+             await window.portcullis.invoke('hook.says.no').catch(() => {{}});\n"
         )
     };
     std::fs::write(dir.join("frontend/main.js"), script(1)).unwrap();
@@ -55,6 +60,11 @@ fn serves_the_frontend_shows_each_call_and_reloads_on_change() {
     assert!(status.success(), "{status}\n{out}");
     assert!(out.contains(r#"allowed greet (main): {"load":1}"#), "{out}");
     assert!(out.contains("blocked nope E_NOT_ALLOWED"), "{out}");
+    // Refused by the hook, in the isolation frame: reported to the core, shown too.
+    assert!(
+        out.contains("blocked hook.says.no E_HOOK_REJECTED"),
+        "{out}"
+    );
     assert!(
         out.contains("changed:") && out.contains("reloading"),
         "{out}"
