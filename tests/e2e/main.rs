@@ -99,7 +99,7 @@ const SCENARIOS: &[Scenario] = &[
         ],
         config: CONFIG,
         ipc_codes: &[],
-        min_checks: 38,
+        min_checks: 40,
         // Refusals made outside the gate reach the audit too: the isolation frame's (hook,
         // timeout, bad request, reported sealed) and the router's.
         audit_names: &[

@@ -76,3 +76,24 @@ fn the_built_in_hook_runs_only_when_named() {
     assert!(matches!(e, HookError::UnknownBuiltin(ref v) if v == "builtin:default"));
     assert!(text.contains("builtin:names-only"), "{text}");
 }
+
+#[test]
+fn a_paths_pointer_that_names_no_argument_stops_start_up() {
+    // `/pth` for a schema whose property is `path`: the scope would never be checked.
+    let dir = app("dangling-paths");
+    let errors = match Portcullis::from_config_file(&dir.join("portcullis.json"), &dir) {
+        Err(Error::Config(errors)) => errors.0,
+        Err(other) => panic!("not a config error: {other}"),
+        Ok(_) => panic!("a config with a dangling paths pointer loaded"),
+    };
+    assert_eq!(errors.len(), 1, "{errors:?}");
+    assert_eq!(
+        errors[0].path,
+        "app.security.capabilities[0].commands.allow[0].paths./pth"
+    );
+    assert!(
+        errors[0].message.contains("\"path\""),
+        "{}",
+        errors[0].message
+    );
+}

@@ -14,6 +14,10 @@ export default async function (t) {
   await t.expectCode("bytes where JSON is required", "E_INVALID_ARGS", () => t.invoke("echo", new Uint8Array(3)));
   await t.expectCode("path outside its scope", "E_OUT_OF_SCOPE", () => t.invoke("fs.read", { path: "/etc/passwd" }));
   await t.expectCode("path traversal", "E_OUT_OF_SCOPE", () => t.invoke("fs.read", { path: "/nonexistent-e2e-docs/../etc/passwd" }));
+  // The scoped path is a required string of the rule's schema (a config whose pointer
+  // names no argument does not load): it cannot be left out or given another type.
+  await t.expectCode("scoped path left out", "E_INVALID_ARGS", () => t.invoke("fs.read", { pth: "/etc/passwd" }));
+  await t.expectCode("scoped path of another type", "E_INVALID_ARGS", () => t.invoke("fs.read", { path: ["/etc/passwd"] }));
   await t.expectCode("JSON nested past maxDepth", "E_TOO_DEEP", () => t.invoke("echo", nested(20)));
   // Refused by the isolation runtime before the hook: the name the hook would see must be
   // the name that is sealed. (The gate refuses such names too: unit-tested.)
