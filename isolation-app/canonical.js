@@ -8,18 +8,26 @@
 // the two would disagree, and a careful hook could be walked around. So before the hook
 // runs, the arguments are copied into plain JSON data (objects, arrays, strings, finite
 // numbers, booleans, null), and anything that JSON would not carry unchanged is refused,
-// naming where it was. The one change made instead of a refusal: `-0` becomes `0` (JSON
-// has no negative zero, and `Math.round(-0.4)` is common in honest code).
+// naming where it was. That includes integers beyond ±(2^53 - 1): JSON.stringify writes
+// 2**60 as 1152921504606847000, which Rust reads as another integer. The one change made
+// instead of a refusal: `-0` becomes `0` (JSON has no negative zero, and
+// `Math.round(-0.4)` is common in honest code). The copy is counted as it is made (values
+// and string lengths) against limits.maxMessageBytes, so shared references cannot make it
+// explode (E_TOO_LARGE).
+//
+// The sealed text is written by `serialize` below from that copy, not by JSON.stringify,
+// which would consult `toJSON` on prototypes the hook's realm could change.
 //
 // The copy is deep-frozen: the hook reads exactly what will be sealed, and a hook that
 // wants to change it assigns a new `payload` (hook files load as ES modules, so a write
 // to a frozen object throws instead of being silently ignored). What the hook returns is
 // checked the same way before it is sealed.
 
-const { getPrototypeOf, getOwnPropertyDescriptor, freeze, is } = Object;
+const { getPrototypeOf, getOwnPropertyDescriptor, defineProperty, freeze, is } = Object;
 const { ownKeys } = Reflect;
 const { isArray } = Array;
-const { isFinite, isSafeInteger } = Number;
+const { isFinite, isInteger, isSafeInteger } = Number;
+const quote = JSON.stringify;
 const toTag = Object.prototype.toString;
 const ObjectPrototype = Object.prototype;
 const ArrayPrototype = Array.prototype;
@@ -36,7 +44,12 @@ export class NotCanonical extends Error {
 }
 
 function member(where, key) {
-  return /^[A-Za-z_$][A-Za-z0-9_$]*$/.test(key) ? `${where}.${key}` : `${where}[${JSON.stringify(key)}]`;
+  return /^[A-Za-z_$][A-Za-z0-9_$]*$/.test(key) ? `${where}.${key}` : `${where}[${quote(key)}]`;
+}
+
+/** Defines a plain data property: never an assignment, which a setter on a prototype could catch. */
+function put(target, key, value) {
+  defineProperty(target, key, { value, writable: true, enumerable: true, configurable: true });
 }
 
 function refuse(where, what) {
@@ -62,17 +75,26 @@ function describe(value) {
  * @param {unknown} value
  * @param {string} where the name of the value in messages ("args", "args.role", ...)
  * @param {number} maxDepth nesting allowed, counted as the core counts it ([] is 1)
+ * @param {number} maxBytes the most the copy may hold (values plus string lengths)
  */
-export function canonicalJson(value, where, maxDepth) {
+export function canonicalJson(value, where, maxDepth, maxBytes) {
   const ancestors = new Set();
+  let budget = maxBytes;
+  const spend = (at, n) => {
+    budget -= n;
+    if (budget < 0) throw new NotCanonical("E_TOO_LARGE", `${where} is larger than limits.maxMessageBytes (${maxBytes}) as JSON`);
+  };
   const copy = (v, at, depth) => {
+    spend(at, 1);
     if (v === null || typeof v === "boolean") return v;
     if (typeof v === "string") {
+      spend(at, v.length);
       if (!wellFormed(v)) throw refuse(at, "a string with a lone surrogate");
       return v;
     }
     if (typeof v === "number") {
       if (!isFinite(v)) throw refuse(at, `${v}`);
+      if (isInteger(v) && !isSafeInteger(v)) throw refuse(at, `an integer beyond ±(2^53 - 1) (${v})`);
       return is(v, -0) ? 0 : v;
     }
     if (typeof v !== "object") throw refuse(at, v === undefined ? "undefined" : `a ${typeof v}`);
@@ -87,7 +109,9 @@ export function canonicalJson(value, where, maxDepth) {
       if (proto !== ArrayPrototype) throw refuse(at, "an array of another realm or class");
       out = [];
       const length = v.length;
-      for (const key of ownKeys(v)) {
+      const keys = ownKeys(v);
+      for (let k = 0; k < keys.length; k++) {
+        const key = keys[k];
         if (key === "length") continue;
         const index = typeof key === "string" ? Number(key) : NaN;
         if (!(isSafeInteger(index) && index >= 0 && index < length && String(index) === key)) {
@@ -98,20 +122,24 @@ export function canonicalJson(value, where, maxDepth) {
         const d = getOwnPropertyDescriptor(v, i);
         if (d === undefined) throw refuse(`${at}[${i}]`, "a hole");
         if (!("value" in d)) throw refuse(`${at}[${i}]`, "a getter");
-        out.push(copy(d.value, `${at}[${i}]`, depth + 1));
+        put(out, i, copy(d.value, `${at}[${i}]`, depth + 1));
       }
     } else {
       if (proto !== ObjectPrototype && proto !== null) throw refuse(at, describe(v));
       out = {};
-      for (const key of ownKeys(v)) {
+      const keys = ownKeys(v);
+      for (let k = 0; k < keys.length; k++) {
+        const key = keys[k];
         if (typeof key === "symbol") throw refuse(at, `an object with a symbol key ${String(key)}`);
+        if (!wellFormed(key)) throw refuse(at, "an object with a key holding a lone surrogate");
         const here = member(at, key);
         if (key === "__proto__") throw refuse(here, "a __proto__ key");
         const d = getOwnPropertyDescriptor(v, key);
         if (!("value" in d)) throw refuse(here, "a getter");
         if (!d.enumerable) throw refuse(here, "a non-enumerable property");
         if (d.value === undefined) throw refuse(here, "undefined");
-        out[key] = copy(d.value, here, depth + 1);
+        spend(here, key.length);
+        put(out, key, copy(d.value, here, depth + 1));
       }
     }
     ancestors.delete(v);
@@ -129,11 +157,38 @@ export function isBytes(value) {
  * The canonical payload of a call: a fresh Uint8Array copy for binary calls, frozen JSON
  * data otherwise. `undefined` stands for "no arguments" and becomes `{}`, as in `invoke(cmd)`.
  */
-export function canonicalPayload(value, where, maxDepth) {
+export function canonicalPayload(value, where, maxDepth, maxBytes) {
   if (value === undefined) return freeze({});
   if (isBytes(value)) return new Uint8Array(value);
   if (value !== null && typeof value === "object" && (ArrayBuffer.isView(value) || toTag.call(value) === "[object ArrayBuffer]")) {
     throw refuse(where, `${describe(value)}: binary data must be a Uint8Array`);
   }
-  return canonicalJson(value, where, maxDepth);
+  return canonicalJson(value, where, maxDepth, maxBytes);
+}
+
+/**
+ * The JSON text of a canonical value (from canonicalJson): written here rather than by
+ * JSON.stringify, which looks up `toJSON` on prototypes. Strings and numbers are quoted
+ * by JSON.stringify, kept from before any hook ran; for primitives it consults nothing.
+ */
+export function serialize(value) {
+  if (value === null) return "null";
+  switch (typeof value) {
+    case "boolean":
+      return value ? "true" : "false";
+    case "number":
+    case "string":
+      return quote(value);
+    default:
+      break;
+  }
+  // Concatenation only: no method of a prototype the hook's realm could change.
+  let out = "";
+  if (isArray(value)) {
+    for (let i = 0; i < value.length; i++) out += (i === 0 ? "" : ",") + serialize(value[i]);
+    return `[${out}]`;
+  }
+  const keys = ownKeys(value);
+  for (let k = 0; k < keys.length; k++) out += (k === 0 ? "" : ",") + quote(keys[k]) + ":" + serialize(value[keys[k]]);
+  return `{${out}}`;
 }

@@ -23,7 +23,7 @@
 // {id, ok: false, error: {code, message, appCode?}}.
 
 import { NAME_PATTERN, Sealer, encodeRequest, fromBase64 } from "./sealer.js";
-import { NotCanonical, canonicalPayload, isBytes } from "./canonical.js";
+import { NotCanonical, canonicalPayload, isBytes, serialize } from "./canonical.js";
 
 const IPC_URL = "ipc://localhost/";
 /** The name a refusal report is framed under (PROTOCOL.md §2, kind 3). */
@@ -63,7 +63,7 @@ async function loadHook(url) {
  * copy. Resolves to what the hook decided should be sealed ({ok, cmd, payload}) or to a
  * rejection.
  */
-async function validate(hook, request, payload, context, timeoutMs, maxDepth) {
+async function validate(hook, request, payload, context, limits) {
   // Tauri's hook contract: one object {cmd, callback, error, payload, options}; the hook
   // returns it (possibly changed). Portcullis adds `kind` and a second argument, context.
   // The message itself may be changed in place (Tauri hooks assign `cmd` and `payload`);
@@ -79,8 +79,8 @@ async function validate(hook, request, payload, context, timeoutMs, maxDepth) {
   let timer;
   const timeout = new Promise((resolve) => {
     timer = setTimeout(
-      () => resolve(rejectWith("E_HOOK_TIMEOUT", `validation hook did not settle within ${timeoutMs} ms`)),
-      timeoutMs,
+      () => resolve(rejectWith("E_HOOK_TIMEOUT", `validation hook did not settle within ${limits.hookTimeoutMs} ms`)),
+      limits.hookTimeoutMs,
     );
   });
   const verdict = (async () => {
@@ -101,7 +101,7 @@ async function validate(hook, request, payload, context, timeoutMs, maxDepth) {
         "validation hook must return the message, true or undefined to pass, or false to reject",
       );
     }
-    return sealable(source, request, payload, maxDepth);
+    return sealable(source, message, request, { ...limits, original: payload });
   })();
   try {
     return await Promise.race([verdict, timeout]);
@@ -113,12 +113,20 @@ async function validate(hook, request, payload, context, timeoutMs, maxDepth) {
 /**
  * What the hook's verdict seals: its `cmd` (a renamed command is honoured and judged by
  * the allowlist like any name) and its `payload`, each read once and put through the same
- * canonical check as the request. A returned object without `cmd` or `payload` keeps the
- * request's.
+ * canonical check as the request. The message the hook was given counts as it left it (a
+ * deleted payload is no arguments, `{}`). Any other object must be a message: own `cmd`
+ * and `payload`. An object that is not (`{allowed: false}`, a validator's error list)
+ * refuses the call rather than letting the request through unchanged.
  */
-function sealable(source, request, original, maxDepth) {
+function sealable(source, message, request, limits) {
   try {
-    const cmd = "cmd" in source ? source.cmd : request.name;
+    if (source !== message && !(Object.hasOwn(source, "cmd") && Object.hasOwn(source, "payload"))) {
+      return rejectWith(
+        "E_HOOK_REJECTED",
+        "the validation hook returned an object that is not a message (it needs its own cmd and payload): return the message, true or undefined to pass, or false to refuse",
+      );
+    }
+    const cmd = source.cmd;
     if (typeof cmd !== "string" || !NAME_PATTERN.test(cmd)) {
       return rejectWith(
         "E_BAD_REQUEST",
@@ -128,9 +136,12 @@ function sealable(source, request, original, maxDepth) {
     if ("kind" in source && source.kind !== request.kind) {
       return rejectWith("E_HOOK_REJECTED", `the validation hook cannot turn a ${request.kind} into another kind`);
     }
-    const returned = "payload" in source ? source.payload : original;
+    const returned = source.payload;
     // The frozen copy the hook was given is canonical already.
-    const payload = returned === original ? original : canonicalPayload(returned, "the payload the hook returned", maxDepth);
+    const payload =
+      returned === limits.original
+        ? returned
+        : canonicalPayload(returned, "the payload the hook returned", limits.maxDepth, limits.maxBytes);
     return { ok: true, cmd, payload };
   } catch (e) {
     return refusalOf(e);
@@ -147,7 +158,7 @@ function refusalOf(e) {
  * Whatever the parent posts is treated as hostile (the main frame is untrusted). Returns
  * the canonical payload, or throws NotCanonical naming what is wrong.
  */
-function canonicalRequest(request, maxDepth) {
+function canonicalRequest(request, limits) {
   if (request.kind !== "command" && request.kind !== "event") {
     throw new NotCanonical("E_BAD_REQUEST", "kind must be command or event");
   }
@@ -159,11 +170,11 @@ function canonicalRequest(request, maxDepth) {
     if (!isBytes(request.bytes)) throw new NotCanonical("E_BAD_REQUEST", "bytes must be a Uint8Array");
     return new Uint8Array(request.bytes);
   }
-  return canonicalPayload(request.args, "args", maxDepth);
+  return canonicalPayload(request.args, "args", limits.maxDepth, limits.maxBytes);
 }
 
 function bodyOf(payload) {
-  return isBytes(payload) ? { bytes: payload } : { json: stringify(payload) };
+  return isBytes(payload) ? { bytes: payload } : { json: serialize(payload) };
 }
 
 /** Seals one plaintext and posts it to the gate; resolves to the reply for the parent. */
@@ -199,7 +210,13 @@ async function report(sealer, request, refusal) {
   const name = typeof request.name === "string" && NAME_PATTERN.test(request.name) ? request.name : null;
   const kind = request.kind === "command" || request.kind === "event" ? request.kind : null;
   // The gate keeps the first 512 bytes of the message; no need to send a long one whole.
-  const message = String(refusal.error.message).slice(0, 512);
+  // Cut by code points, so no surrogate pair is split (a lone surrogate would make the
+  // report unreadable to the gate, and the refusal lose its code).
+  let message = "";
+  for (const c of String(refusal.error.message)) {
+    if (message.length >= 512) break;
+    message += c;
+  }
   const body = { code: refusal.error.code, message, kind, name };
   try {
     await post(sealer, encodeRequest("report", request.id, REPORT_NAME, { json: stringify(body) }));
@@ -249,6 +266,11 @@ async function start() {
   });
   warmUp();
   const context = Object.freeze({ webview: session.webview, origin: session.origin });
+  const limits = Object.freeze({
+    hookTimeoutMs: session.hookTimeoutMs,
+    maxDepth: session.maxDepth,
+    maxBytes: session.maxMessageBytes,
+  });
   const parent = window.parent;
 
   const handle = async (request) => {
@@ -267,7 +289,7 @@ async function start() {
     };
     let payload;
     try {
-      payload = canonicalRequest(request, session.maxDepth);
+      payload = canonicalRequest(request, limits);
     } catch (e) {
       await refuse(refusalOf(e));
       return;
@@ -279,7 +301,7 @@ async function start() {
     }
     const ctx = { ...context, kind: request.kind };
     try {
-      const verdict = await validate(hook, request, payload, Object.freeze(ctx), session.hookTimeoutMs, session.maxDepth);
+      const verdict = await validate(hook, request, payload, Object.freeze(ctx), limits);
       if (!verdict.ok) {
         await refuse(verdict);
         return;

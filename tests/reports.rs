@@ -13,7 +13,18 @@ use portcullis::request::{Kind, MAX_REPORT_MESSAGE, REPORT_NAME, Request};
 use portcullis::{ErrorCode, Gate, Rejection, Report, Sealer};
 use serde_json::json;
 
-type Log = Arc<Mutex<Vec<(ErrorCode, Option<String>, Option<String>, String)>>>;
+/// (code, name, origin, message, detail) of each audit event.
+type Log = Arc<
+    Mutex<
+        Vec<(
+            ErrorCode,
+            Option<String>,
+            Option<String>,
+            String,
+            Option<String>,
+        )>,
+    >,
+>;
 
 fn audited_gate() -> (Gate, Log) {
     let log: Log = Arc::default();
@@ -24,6 +35,7 @@ fn audited_gate() -> (Gate, Log) {
             e.name.map(str::to_owned),
             e.origin.clone(),
             e.message.to_owned(),
+            e.detail.map(str::to_owned),
         ))
     }));
     (gate, log)
@@ -52,19 +64,21 @@ fn a_sealed_report_is_audited_with_the_frames_code_and_never_admitted() {
         let refusal = gate.admit(&sealed, facts("main", &origin())).unwrap_err();
         assert_eq!(refusal.rejection.code, *code);
         assert_eq!(refusal.request_id, Some(7));
+        // The frame's own words are the event's detail, not the message.
         assert!(
             refusal.rejection.message.contains("isolation frame")
-                && refusal.rejection.message.contains("markup"),
+                && !refusal.rejection.message.contains("markup"),
             "{}",
             refusal.rejection.message
         );
     }
     let log = log.lock().unwrap();
     assert_eq!(log.len(), Report::CODES.len());
-    for ((code, name, origin, _), want) in log.iter().zip(Report::CODES) {
+    for ((code, name, origin, _, detail), want) in log.iter().zip(Report::CODES) {
         assert_eq!(code, want);
         assert_eq!(name.as_deref(), Some("notes.add"));
         assert_eq!(origin.as_deref(), Some(APP));
+        assert_eq!(detail.as_deref(), Some("notes may not contain markup"));
     }
     // The twin: a sealed command of the same page load is admitted.
     let call = seal(
@@ -87,12 +101,9 @@ fn a_report_may_carry_only_codes_the_frame_produces() {
         let refusal = gate.admit(&sealed, facts("main", &origin())).unwrap_err();
         assert_eq!(refusal.rejection.code, ErrorCode::BadRequest, "{code}");
     }
-    assert!(
-        log.lock()
-            .unwrap()
-            .iter()
-            .all(|e| e.0 == ErrorCode::BadRequest)
-    );
+    let log = log.lock().unwrap();
+    assert_eq!(log.len(), 3);
+    assert!(log.iter().all(|e| e.0 == ErrorCode::BadRequest));
 }
 
 #[test]
@@ -183,16 +194,38 @@ fn a_report_taken_in_clear_is_refused() {
 
 #[test]
 fn long_report_messages_are_cut_at_a_character_boundary() {
-    let (gate, _) = audited_gate();
+    let (gate, log) = audited_gate();
     let mut s = page(&gate, "main");
     let mut long = report(ErrorCode::HookRejected, None);
     long.message = "é".repeat(MAX_REPORT_MESSAGE);
-    let refusal = gate
-        .admit(&seal(&mut s, &long.encode()), facts("main", &origin()))
+    gate.admit(&seal(&mut s, &long.encode()), facts("main", &origin()))
         .unwrap_err();
-    let message = refusal.rejection.message;
-    assert!(message.ends_with(" (cut)"), "{message}");
-    assert!(message.len() < MAX_REPORT_MESSAGE + 64);
+    let log = log.lock().unwrap();
+    let detail = log[0].4.as_deref().unwrap();
+    assert!(detail.ends_with(" (cut)"), "{detail}");
+    assert!(detail.len() <= MAX_REPORT_MESSAGE + " (cut)".len());
+    assert!(detail.starts_with('é'));
+}
+
+#[test]
+fn text_in_audit_events_cannot_forge_log_lines() {
+    let (gate, log) = audited_gate();
+    let mut s = page(&gate, "main");
+    let mut evil = report(ErrorCode::HookRejected, None);
+    evil.message =
+        "no\n2026-12-01T00:00:00Z  WARN portcullis::audit: refused\u{2028}\u{202e}x".into();
+    gate.admit(&seal(&mut s, &evil.encode()), facts("main", &origin()))
+        .unwrap_err();
+    let log = log.lock().unwrap();
+    let detail = log[0].4.as_deref().unwrap();
+    assert!(!detail.contains('\n') && !detail.contains('\u{2028}') && !detail.contains('\u{202e}'));
+    assert!(
+        detail.contains("\\u{000a}")
+            && detail.contains("\\u{2028}")
+            && detail.contains("\\u{202e}"),
+        "{detail}"
+    );
+    assert_eq!(portcullis::gate::escape("plain text"), "plain text");
 }
 
 #[test]

@@ -35,13 +35,13 @@ export interface HookContext {
 
 /**
  * What a hook returns: the message (possibly changed; its `cmd` and `payload` are what
- * is sealed), `true` or `undefined` to seal the message as the hook left it, `false` to
- * refuse. Throwing or rejecting refuses too; the caller's
+ * is sealed) or another object with its own `cmd` and `payload`, `true` or `undefined`
+ * to seal the message as the hook left it, `false` to refuse. Any other object refuses. Throwing or rejecting refuses too; the caller's
  * promise rejects with `E_HOOK_REJECTED` and the error's message.
  */
 export type HookVerdict =
   | HookMessage
-  | { cmd?: string; payload?: Json | Bytes; kind?: "command" | "event" }
+  | { cmd: string; payload: Json | Bytes; kind?: "command" | "event" }
   | boolean
   | undefined;
 

@@ -48,6 +48,9 @@ struct Scenario {
     audit_names: &'static [(&'static str, &'static str)],
     /// The URL the webview starts at, when not the start page.
     url: Option<&'static str>,
+    /// Build the webview in the window's GTK box (`build_webview_gtk`, as Wayland apps
+    /// do) instead of on the window handle.
+    gtk: bool,
 }
 
 /// The fields most scenarios leave as they are.
@@ -61,6 +64,7 @@ const DEFAULTS: Scenario = Scenario {
     min_checks: 1,
     audit_names: &[],
     url: None,
+    gtk: false,
 };
 
 const CONFIG: &str = "portcullis.json";
@@ -99,7 +103,7 @@ const SCENARIOS: &[Scenario] = &[
         ],
         config: CONFIG,
         ipc_codes: &[],
-        min_checks: 40,
+        min_checks: 43,
         // Refusals made outside the gate reach the audit too: the isolation frame's (hook,
         // timeout, bad request, reported sealed) and the router's.
         audit_names: &[
@@ -235,8 +239,17 @@ const SCENARIOS: &[Scenario] = &[
             ("E_BAD_REQUEST", "guarded.role"),
             ("E_HOOK_REJECTED", "guarded.role"),
             ("E_BAD_REQUEST", "canon.returns"),
+            ("E_HOOK_REJECTED", "canon.returns"),
+            ("E_TOO_LARGE", "canon.sink"),
         ],
-        min_checks: 60,
+        min_checks: 70,
+        ..DEFAULTS
+    },
+    Scenario {
+        name: "restore_gtk",
+        min_checks: 6,
+        url: Some("app://localhost/index.html?via=url"),
+        gtk: true,
         ..DEFAULTS
     },
     Scenario {
@@ -252,12 +265,12 @@ const SCENARIOS: &[Scenario] = &[
     },
     Scenario {
         name: "removed",
-        min_checks: 5,
+        min_checks: 6,
         ..DEFAULTS
     },
     Scenario {
         name: "restore",
-        min_checks: 5,
+        min_checks: 6,
         url: Some("app://localhost/index.html?via=url"),
         ..DEFAULTS
     },
@@ -291,6 +304,8 @@ struct Run {
     /// Values a `guarded.*` handler received that its hook refuses: each one got past the
     /// hook because the hook judged a different value from the one the core received.
     breaches: Mutex<Vec<String>>,
+    /// The message and detail of every audit event.
+    audit_text: Mutex<Vec<String>>,
     /// Codes wry's IPC handler saw refused.
     ipc_refused: Mutex<Vec<String>>,
     /// Sealed messages the gate admitted, per webview, in order.
@@ -304,6 +319,9 @@ fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
 
 const CHILD: &str = "PORTCULLIS_E2E_SCENARIO";
 const TITLE_REPORT: &str = "e2e-report:";
+/// An argument value the `codes` scenario sends in refused calls: it must never appear
+/// in an audit event.
+const SECRET_VALUE: &str = "e2e-secret-value";
 const ROW: &str = "@@e2e-row ";
 
 fn main() -> ExitCode {
@@ -456,10 +474,16 @@ fn run_scenario(
                         drop(all);
                         send(&titles, UserEvent::Done(title_label.clone()));
                     });
-                portcullis
-                    .build_webview_at(label, &url, builder, &w)
-                    .map(|v| (w, v))
-                    .map_err(|e| e.to_string())
+                let built = if scenario.gtk {
+                    use tao::platform::unix::WindowExtUnix as _;
+                    match w.default_vbox() {
+                        Some(vbox) => portcullis.build_webview_gtk(label, &url, builder, vbox),
+                        None => return Err("the window has no GTK box".to_owned()),
+                    }
+                } else {
+                    portcullis.build_webview_at(label, &url, builder, &w)
+                };
+                built.map(|v| (w, v)).map_err(|e| e.to_string())
             });
         match built {
             Ok((w, v)) => {
@@ -581,6 +605,16 @@ fn run_scenario(
             format!("IPC handler refusals: {ipc:?}"),
         ));
     }
+    let leaked: Vec<String> = lock(&run.audit_text)
+        .iter()
+        .filter(|t| t.contains(SECRET_VALUE))
+        .cloned()
+        .collect();
+    rows.push((
+        "no audit event holds an argument value".into(),
+        leaked.is_empty(),
+        format!("{leaked:?}"),
+    ));
     let audit = lock(&run.audit);
     for code in scenario.audit_codes {
         rows.push((
@@ -614,7 +648,8 @@ fn build(
     Ok(builder
         .router(router(scenario.name, run.clone(), proxy.clone(), emitter))
         .audit_sink(Arc::new(move |e: &portcullis::AuditEvent<'_>| {
-            lock(&audit_run.audit).push(format!("{} {}", e.code.as_str(), e.name.unwrap_or("-")))
+            lock(&audit_run.audit).push(format!("{} {}", e.code.as_str(), e.name.unwrap_or("-")));
+            lock(&audit_run.audit_text).push(format!("{} {}", e.message, e.detail.unwrap_or("")));
         }))
         .observe(Arc::new(move |o: &transport::Observed<'_>| {
             match (o.refused, o.via) {
@@ -718,6 +753,15 @@ fn router(
             move |_: Value| {
                 run.canary.fetch_add(1, Ordering::SeqCst);
                 Ok::<_, HandlerError>("the Tauri hook refused this by renaming it")
+            }
+        })
+        .command("guarded.small", {
+            let run = run.clone();
+            move |args: Value| {
+                guarded(&run, "guarded.small", args, |a| {
+                    a["n"].as_u64().is_none_or(|n| n <= 1 << 60)
+                        && a["n"].as_f64().is_some_and(|n| n <= (1u64 << 60) as f64)
+                })
             }
         })
         .command("secret.read", move |_: Value| {

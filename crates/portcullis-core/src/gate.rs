@@ -76,6 +76,11 @@ pub struct AuditEvent<'a> {
     pub kind: Option<Kind>,
     /// Command/event name, once decrypted.
     pub name: Option<&'a str>,
+    /// For a refusal the isolation frame reported: its own words (the hook's error
+    /// message for `E_HOOK_REJECTED`, where the value was for `E_BAD_REQUEST`). The hook
+    /// is the app's code, so this holds whatever the app's hook puts in its messages;
+    /// Portcullis adds no argument values. Escaped like `message`, at most 512 bytes.
+    pub detail: Option<&'a str>,
 }
 
 /// The app's audit sink.
@@ -276,9 +281,17 @@ impl Gate {
         trace.kind = report.kind;
         trace.request_id = Some(report.request_id);
         trace.name = report.name;
+        trace.detail = Some(report.message);
+        let what = match report.code {
+            ErrorCode::HookRejected => "the validation hook refused the call",
+            ErrorCode::HookTimeout => "the validation hook did not settle in time",
+            ErrorCode::TooDeep => "the arguments nest deeper than limits.maxDepth",
+            ErrorCode::TooLarge => "the arguments are larger than limits.maxMessageBytes",
+            _ => "the arguments hold a value JSON would not carry unchanged",
+        };
         Rejection::new(
             report.code,
-            format!("refused in the isolation frame: {}", report.message),
+            format!("refused in the isolation frame: {what}"),
         )
     }
 
@@ -316,6 +329,7 @@ impl Gate {
             kind: Some(kind),
             request_id: None,
             name: Some(name.to_owned()),
+            detail: None,
         };
         self.audit(rejection, &caller.webview, Some(&caller.origin), &trace);
     }
@@ -358,15 +372,20 @@ impl Gate {
     }
 
     fn audit(&self, rejection: &Rejection, webview: &str, origin: Option<&Origin>, trace: &Trace) {
+        // Messages can quote text the page chose (keys, names of JSON types): escaped, so
+        // no line of a log can be forged through them.
+        let message = escape(&rejection.message);
+        let detail = trace.detail.as_deref().map(escape);
         let event = AuditEvent {
             code: rejection.code,
-            message: &rejection.message,
+            message: &message,
             webview,
             origin: origin.map(Origin::to_string),
             session: trace.session.map(|s| s.to_string()),
             seq: trace.seq,
             kind: trace.kind,
             name: trace.name.as_deref(),
+            detail: detail.as_deref(),
         };
         tracing::warn!(
             target: "portcullis::audit",
@@ -377,6 +396,7 @@ impl Gate {
             seq = event.seq,
             kind = event.kind.map(Kind::as_str),
             name = event.name,
+            detail = event.detail,
             "refused: {}",
             event.message
         );
@@ -386,6 +406,33 @@ impl Gate {
     }
 }
 
+/// `text` with control characters, line and paragraph separators and bidirectional
+/// controls written as `\u{..}` escapes: what an audit event may show of text a page
+/// chose.
+pub fn escape(text: &str) -> std::borrow::Cow<'_, str> {
+    let unsafe_char = |c: char| {
+        c.is_control()
+            || matches!(
+                c,
+                '\u{2028}' | '\u{2029}' | '\u{200e}' | '\u{200f}' | '\u{061c}'
+            )
+            || ('\u{202a}'..='\u{202e}').contains(&c)
+            || ('\u{2066}'..='\u{2069}').contains(&c)
+    };
+    if !text.chars().any(unsafe_char) {
+        return std::borrow::Cow::Borrowed(text);
+    }
+    let mut out = String::with_capacity(text.len() + 16);
+    for c in text.chars() {
+        if unsafe_char(c) {
+            out.push_str(&format!("\\u{{{:04x}}}", c as u32));
+        } else {
+            out.push(c);
+        }
+    }
+    std::borrow::Cow::Owned(out)
+}
+
 #[derive(Default)]
 struct Trace {
     session: Option<SessionId>,
@@ -393,6 +440,7 @@ struct Trace {
     kind: Option<Kind>,
     request_id: Option<u64>,
     name: Option<String>,
+    detail: Option<String>,
 }
 
 fn replay_rejection(e: ReplayError) -> Rejection {

@@ -155,6 +155,7 @@ impl Report {
         ErrorCode::HookTimeout,
         ErrorCode::BadRequest,
         ErrorCode::TooDeep,
+        ErrorCode::TooLarge,
     ];
 
     /// Encodes this report as a plaintext (what the isolation runtime sends).

@@ -7,13 +7,20 @@
 //! module that installs a hook. The built-in hook, which only checks that a name is
 //! present, is used only when the config names it (`"hook": "builtin:names-only"`).
 //!
-//! Parsing uses `oxc_parser` (a maintained, spec-following JavaScript parser): the hook
-//! file is loaded by the isolation frame with `import()`, so it must be a valid module.
+//! Parsing uses `oxc_parser` and `oxc_semantic` (a maintained, spec-following JavaScript
+//! toolchain): the hook file is loaded by the isolation frame with `import()`, so it and
+//! every module it imports statically must be valid modules, with no early errors, at
+//! paths the frame can load.
 
 use std::path::{Path, PathBuf};
 
+use std::collections::HashSet;
+
 use oxc_allocator::Allocator;
-use oxc_parser::Parser;
+use oxc_ast::ast::{AssignmentExpression, Expression};
+use oxc_ast_visit::{Visit, walk};
+use oxc_parser::{ParseOptions, Parser};
+use oxc_semantic::SemanticBuilder;
 use oxc_span::SourceType;
 use oxc_syntax::module_record::ExportExportName;
 
@@ -71,6 +78,16 @@ pub enum HookError {
         /// The parser's message.
         message: String,
     },
+    /// A static import the isolation frame could not load.
+    #[error("{}: import {specifier:?}: {problem}", path.display())]
+    Import {
+        /// The module with the import.
+        path: PathBuf,
+        /// The import's specifier, as written.
+        specifier: String,
+        /// Why it cannot load.
+        problem: &'static str,
+    },
     /// The module neither exports a default function nor assigns a hook global.
     #[error(
         "{}: installs no hook: export a default function, or assign window.__TAURI_ISOLATION_HOOK__",
@@ -99,31 +116,154 @@ pub fn resolve(dir: &Path, hook: Option<&str>) -> Result<HookSource, HookError> 
     if !path.is_file() {
         return Err(HookError::Missing(path));
     }
+    let mut seen = HashSet::new();
+    let installs = check_module(dir, &format!("/{HOOK_FILE}"), &mut seen)?;
+    if !installs {
+        return Err(HookError::NoHook(path));
+    }
+    Ok(HookSource::File(path))
+}
+
+/// Checks that `source` parses as an ES module that installs a hook (without following
+/// its imports; [`resolve`] does that).
+pub fn check_source(path: &Path, source: &str) -> Result<(), HookError> {
+    let parsed = parse(path, source)?;
+    if parsed.installs_hook {
+        Ok(())
+    } else {
+        Err(HookError::NoHook(path.to_path_buf()))
+    }
+}
+
+/// The most modules a hook may pull in through static imports (a guard against cycles
+/// the `seen` set would miss through odd spellings, and against runaway trees).
+const MAX_MODULES: usize = 256;
+
+/// Reads, parses and checks the module at URL path `url_path` of the isolation document,
+/// then each module it imports statically. Returns whether it installs a hook.
+fn check_module(dir: &Path, url_path: &str, seen: &mut HashSet<String>) -> Result<bool, HookError> {
+    let path = dir.join(url_path.trim_start_matches('/'));
     let source = std::fs::read_to_string(&path).map_err(|source| HookError::Unreadable {
         path: path.clone(),
         source,
     })?;
-    check_source(&path, &source)?;
-    Ok(HookSource::File(path))
+    let parsed = parse(&path, &source)?;
+    for specifier in parsed.imports {
+        let Some(target) = resolve_import(url_path, &specifier) else {
+            return Err(HookError::Import {
+                path: path.clone(),
+                specifier,
+                problem: "only paths relative to the isolation directory resolve in the isolation frame (it has no network and no import map)",
+            });
+        };
+        if SERVED.contains(&target.as_str()) || !seen.insert(target.clone()) {
+            continue;
+        }
+        if seen.len() > MAX_MODULES {
+            return Err(HookError::Import {
+                path: path.clone(),
+                specifier,
+                problem: "the hook imports more than 256 modules",
+            });
+        }
+        let file = dir.join(target.trim_start_matches('/'));
+        if !file.is_file() {
+            return Err(HookError::Import {
+                path: path.clone(),
+                specifier,
+                problem: "no such file in the isolation directory",
+            });
+        }
+        if target.ends_with(".json") {
+            let text = std::fs::read_to_string(&file).map_err(|source| HookError::Unreadable {
+                path: file.clone(),
+                source,
+            })?;
+            if let Err(e) = serde_json::from_str::<serde::de::IgnoredAny>(&text) {
+                return Err(HookError::Syntax {
+                    path: file,
+                    line: e.line(),
+                    column: e.column(),
+                    message: format!("not valid JSON: {e}"),
+                });
+            }
+        } else {
+            check_module(dir, &target, seen)?;
+        }
+    }
+    Ok(parsed.installs_hook)
 }
 
-/// Checks that `source` parses as an ES module that installs a hook.
-pub fn check_source(path: &Path, source: &str) -> Result<(), HookError> {
+/// Modules Portcullis serves itself at these paths of the isolation document.
+const SERVED: [&str; 4] = [
+    "/__portcullis/helpers.js",
+    "/__portcullis/sealer.js",
+    "/__portcullis/canonical.js",
+    "/__portcullis/runtime.js",
+];
+
+/// The URL path an import `specifier` in the module at `from` loads, as the engine
+/// resolves it against `isolation://localhost/…`; `None` for a specifier that cannot
+/// resolve to the isolation directory (bare names, other schemes or hosts).
+fn resolve_import(from: &str, specifier: &str) -> Option<String> {
+    let rest = if let Some(r) = specifier.strip_prefix(crate::ISOLATION_ORIGIN) {
+        r.strip_prefix('/').map(|r| format!("/{r}"))?
+    } else if specifier.starts_with("./") || specifier.starts_with("../") {
+        let base = from.rsplit_once('/').map_or("", |(b, _)| b);
+        format!("{base}/{specifier}")
+    } else if specifier.starts_with('/') && !specifier.starts_with("//") {
+        specifier.to_owned()
+    } else {
+        return None;
+    };
+    // A query or fragment is not part of the file.
+    let rest = rest.split(['?', '#']).next().unwrap_or_default();
+    let mut parts: Vec<&str> = Vec::new();
+    for part in rest.split('/') {
+        match part {
+            "" | "." => {}
+            // URL resolution stops at the root: `/../a.js` is `/a.js`.
+            ".." => {
+                parts.pop();
+            }
+            p => parts.push(p),
+        }
+    }
+    Some(format!("/{}", parts.join("/")))
+}
+
+/// What the start-up check needs to know about one module.
+struct Parsed {
+    imports: Vec<String>,
+    installs_hook: bool,
+}
+
+fn parse(path: &Path, source: &str) -> Result<Parsed, HookError> {
     let allocator = Allocator::default();
-    let parsed = Parser::new(&allocator, source, SourceType::mjs()).parse();
-    if let Some(error) = parsed.errors.first() {
+    // Regular expressions are parsed too: an invalid one is an early error at load.
+    let options = ParseOptions {
+        parse_regular_expression: true,
+        ..ParseOptions::default()
+    };
+    let parsed = Parser::new(&allocator, source, SourceType::mjs())
+        .with_options(options)
+        .parse();
+    let syntax = |error: &oxc_diagnostics::OxcDiagnostic| {
         let offset = error
             .labels
             .as_ref()
             .and_then(|labels| labels.first())
             .map_or(0, |label| label.offset());
         let (line, column) = line_column(source, offset);
-        return Err(HookError::Syntax {
+        HookError::Syntax {
             path: path.to_path_buf(),
             line,
             column,
             message: error.message.to_string(),
-        });
+        }
+    };
+    if let Some(error) = parsed.errors.first() {
+        return Err(syntax(error));
     }
     if parsed.panicked {
         return Err(HookError::Syntax {
@@ -132,6 +272,14 @@ pub fn check_source(path: &Path, source: &str) -> Result<(), HookError> {
             column: 1,
             message: "the parser gave up".to_owned(),
         });
+    }
+    // The early errors an engine raises when it loads the module, which the parser alone
+    // does not (redeclarations, `break` outside a loop, exports of undeclared names).
+    let semantic = SemanticBuilder::new()
+        .with_check_syntax_error(true)
+        .build(&parsed.program);
+    if let Some(error) = semantic.errors.first() {
+        return Err(syntax(error));
     }
     let record = &parsed.module_record;
     let exports_default = record
@@ -144,12 +292,39 @@ pub fn check_source(path: &Path, source: &str) -> Result<(), HookError> {
             ExportExportName::Name(n) => n.name == "default",
             ExportExportName::Null => false,
         });
-    // A script-style hook assigns a global; the name must appear in the code.
-    let assigns_global = HOOK_GLOBALS.iter().any(|g| source.contains(g));
-    if exports_default || assigns_global {
-        Ok(())
-    } else {
-        Err(HookError::NoHook(path.to_path_buf()))
+    let mut finder = GlobalAssignment::default();
+    finder.visit_program(&parsed.program);
+    let mut imports: Vec<String> = record
+        .requested_modules
+        .keys()
+        .map(|s| s.to_string())
+        .collect();
+    imports.sort();
+    Ok(Parsed {
+        imports,
+        installs_hook: exports_default || finder.found,
+    })
+}
+
+/// Finds an assignment to a hook global: `window.__TAURI_ISOLATION_HOOK__ = …` (or on
+/// `globalThis` or `self`, with `.name` or `["name"]`).
+#[derive(Default)]
+struct GlobalAssignment {
+    found: bool,
+}
+
+impl<'a> Visit<'a> for GlobalAssignment {
+    fn visit_assignment_expression(&mut self, it: &AssignmentExpression<'a>) {
+        if let Some(member) = it.left.as_member_expression()
+            && let Expression::Identifier(object) = member.object()
+            && ["window", "globalThis", "self"].contains(&object.name.as_str())
+            && member
+                .static_property_name()
+                .is_some_and(|name| HOOK_GLOBALS.contains(&name))
+        {
+            self.found = true;
+        }
+        walk::walk_assignment_expression(self, it);
     }
 }
 
@@ -217,8 +392,102 @@ mod tests {
     }
 
     #[test]
+    fn early_errors_the_engine_would_raise_stop_start_up() {
+        let dir = temp_dir("early");
+        for source in [
+            "with (Math) { x = 1; }\nexport default (m) => m;\n",
+            "const n = 010;\nexport default (m) => m;\n",
+            "function f(a, a) {}\nexport default (m) => m;\n",
+            "let q = 1;\ndelete q;\nexport default (m) => m;\n",
+            "let a;\nlet a;\nexport default (m) => m;\n",
+            "break;\nexport default (m) => m;\n",
+            "const r = /(/;\nexport default (m) => m;\n",
+            "export { hook as default };\n",
+        ] {
+            std::fs::write(dir.join("hook.js"), source).unwrap();
+            assert!(
+                matches!(resolve(&dir, None), Err(HookError::Syntax { .. })),
+                "{source}: {:?}",
+                resolve(&dir, None)
+            );
+        }
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+
+    #[test]
+    fn imports_must_load_in_the_frame() {
+        let dir = temp_dir("imports");
+        std::fs::create_dir_all(dir.join("rules")).unwrap();
+        std::fs::write(dir.join("rules/broken.js"), "export const x = ;\n").unwrap();
+        for (source, want) in [
+            (
+                "import { r } from \"./rules.js\";\nexport default r;\n",
+                "no such file",
+            ),
+            (
+                "import _ from \"lodash\";\nexport default (m) => m;\n",
+                "only paths relative",
+            ),
+            (
+                "import x from \"https://cdn.example/x.js\";\nexport default x;\n",
+                "only paths relative",
+            ),
+            (
+                "import { x } from \"./rules/broken.js\";\nexport default (m) => m;\n",
+                "broken.js:1:",
+            ),
+        ] {
+            std::fs::write(dir.join("hook.js"), source).unwrap();
+            let e = resolve(&dir, None).unwrap_err().to_string();
+            assert!(e.contains(want), "{source}: {e}");
+        }
+        // Only mentioning the global (in a comment) installs nothing.
+        std::fs::write(
+            dir.join("hook.js"),
+            "// window.__TAURI_ISOLATION_HOOK__\nconst h = 1;\n",
+        )
+        .unwrap();
+        assert!(matches!(resolve(&dir, None), Err(HookError::NoHook(_))));
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+
+    #[test]
+    fn import_specifiers_resolve_as_urls_do() {
+        assert_eq!(
+            resolve_import("/hook.js", "./a.js").as_deref(),
+            Some("/a.js")
+        );
+        assert_eq!(
+            resolve_import("/rules/x.js", "../a.js").as_deref(),
+            Some("/a.js")
+        );
+        assert_eq!(
+            resolve_import("/hook.js", "../../a.js").as_deref(),
+            Some("/a.js")
+        );
+        assert_eq!(
+            resolve_import("/hook.js", "./a.js?v=2").as_deref(),
+            Some("/a.js")
+        );
+        assert_eq!(
+            resolve_import("/hook.js", "isolation://localhost/lib/a.js").as_deref(),
+            Some("/lib/a.js")
+        );
+        assert_eq!(resolve_import("/hook.js", "lodash"), None);
+        assert_eq!(resolve_import("/hook.js", "//cdn/a.js"), None);
+        assert_eq!(resolve_import("/hook.js", "isolation://other/a.js"), None);
+    }
+
+    #[test]
     fn hooks_in_every_style_users_write_are_accepted() {
         let dir = temp_dir("styles");
+        std::fs::create_dir_all(dir.join("lib")).unwrap();
+        std::fs::write(dir.join("rules.json"), "{\"allow\": [\"a\"]}").unwrap();
+        std::fs::write(
+            dir.join("lib/check.js"),
+            "import { chain } from \"../__portcullis/helpers.js\";\nexport const check = (r, m) => m;\nexport { chain };\n",
+        )
+        .unwrap();
         for source in [
             "export default function hook(message) { return message; }\n",
             "export default async (message, context) => message;\n",
@@ -227,6 +496,10 @@ mod tests {
             // Tauri's style: a script assigning the global (loaded as a module, which it parses as).
             "window.__TAURI_ISOLATION_HOOK__ = (payload) => payload;\n",
             "globalThis.__PORTCULLIS_HOOK__ = async (m) => { await 0; return m; };\n",
+            "self[\"__TAURI_ISOLATION_HOOK__\"] = (p) => p;\n",
+            "#!/usr/bin/env node\nconst rules = await Promise.resolve([]);\nexport default (m) => m;\n",
+            "import rules from \"./rules.json\" with { type: \"json\" };\nimport { check } from \"./lib/check.js\";\nexport default (m) => check(rules, m);\n",
+            "const re = /[\\p{L}--\\p{Ll}]/v;\nexport default (m) => m;\n",
         ] {
             std::fs::write(dir.join("hook.js"), source).unwrap();
             assert_eq!(

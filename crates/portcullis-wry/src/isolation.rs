@@ -46,7 +46,7 @@ const RUNTIME_IMPORTS: [(&str, &str); 2] = [
         SEALER_JS,
     ),
     (
-        "import { NotCanonical, canonicalPayload, isBytes } from \"./canonical.js\";\n",
+        "import { NotCanonical, canonicalPayload, isBytes, serialize } from \"./canonical.js\";\n",
         CANONICAL_JS,
     ),
 ];
@@ -161,6 +161,7 @@ struct SessionData<'a> {
     hook: String,
     hook_timeout_ms: u32,
     max_depth: u32,
+    max_message_bytes: usize,
 }
 
 /// The document: a JSON data block (never code) and the runtime module. The strings that
@@ -177,6 +178,7 @@ fn render(shared: &Shared, label: &str, grant: Option<KeyGrant>) -> Vec<u8> {
         hook: format!("{}/hook.js", crate::ISOLATION_ORIGIN),
         hook_timeout_ms: shared.gate.limits().hook_timeout_ms,
         max_depth: shared.gate.limits().max_depth,
+        max_message_bytes: shared.gate.limits().max_message_bytes,
     };
     // Serializing plain strings and numbers cannot fail.
     let data = Zeroizing::new(serde_json::to_string(&session).unwrap_or_default());

@@ -371,6 +371,44 @@ impl Portcullis {
         builder: WebViewBuilder<'_>,
         window: &W,
     ) -> Result<Rc<WebView>, Error> {
+        self.finish(label, url, builder, |b| b.build(window))
+    }
+
+    /// Like [`Portcullis::build_webview_at`], as a child webview inside `parent` (wry's
+    /// `build_as_child`), with every protection.
+    pub fn build_child_webview<W: HasWindowHandle>(
+        &self,
+        label: &str,
+        url: &str,
+        builder: WebViewBuilder<'_>,
+        parent: &W,
+    ) -> Result<Rc<WebView>, Error> {
+        self.finish(label, url, builder, |b| b.build_as_child(parent))
+    }
+
+    /// Like [`Portcullis::build_webview_at`], inside a GTK container (wry's `build_gtk`,
+    /// the way that works on Wayland as well as X11), with every protection.
+    #[cfg(target_os = "linux")]
+    pub fn build_webview_gtk<C: gtk::prelude::IsA<gtk::Container>>(
+        &self,
+        label: &str,
+        url: &str,
+        builder: WebViewBuilder<'_>,
+        container: &C,
+    ) -> Result<Rc<WebView>, Error> {
+        use wry::WebViewBuilderExtUnix as _;
+        self.finish(label, url, builder, |b| b.build_gtk(container))
+    }
+
+    /// The one place a webview is made: attach, build (the caller says where), then turn
+    /// off the page cache and register it. Each public builder is this with its target.
+    fn finish<'a>(
+        &self,
+        label: &'a str,
+        url: &str,
+        builder: WebViewBuilder<'a>,
+        build: impl FnOnce(WebViewBuilder<'a>) -> wry::Result<WebView>,
+    ) -> Result<Rc<WebView>, Error> {
         if self
             .webviews
             .borrow()
@@ -379,7 +417,9 @@ impl Portcullis {
         {
             return Err(Error::DuplicateLabel(label.to_owned()));
         }
-        let webview = Rc::new(self.attach(label, builder.with_url(url)).build(window)?);
+        let webview = Rc::new(build(self.attach(label, builder.with_url(url)))?);
+        // WebKitGTK keeps pages in a back/forward cache; elsewhere the engines offer no
+        // switch through wry, and those platforms are not tested (SECURITY.md).
         #[cfg(target_os = "linux")]
         linux::disable_page_cache(&webview);
         self.webviews

@@ -93,10 +93,16 @@ pub fn handle(
     let audit = {
         let shared = Arc::clone(shared);
         move |reply: &Reply| {
-            if let Err(e) = &reply.result
-                && matches!(e.code, ErrorCode::InvalidArgs | ErrorCode::UnknownCommand)
-            {
-                let rejection = Rejection::new(e.code, e.message.clone());
+            // A fixed text, not the router's: serde's messages quote argument values
+            // ("invalid type: string \"1234\""), which the caller may see but the audit
+            // must not keep.
+            let what = match reply.result.as_ref().err().map(|e| e.code) {
+                Some(ErrorCode::InvalidArgs) => "the arguments do not fit the handler's type",
+                Some(ErrorCode::UnknownCommand) => "allowed, but the app registered no handler",
+                _ => return,
+            };
+            if let Err(e) = &reply.result {
+                let rejection = Rejection::new(e.code, what);
                 shared
                     .gate
                     .refuse_after_admission(&caller, kind, &name, &rejection);

@@ -28,6 +28,13 @@ function returning(message) {
       return { ...message, cmd: new String("echo") };
     case "another kind":
       return { ...message, kind: "event" };
+    case "a verdict object that is not a message":
+      return { allowed: false, errors: ["role must not be admin"] };
+    case "an empty array":
+      return [];
+    case "a deleted payload":
+      delete message.payload;
+      return message;
     case "a write to the frozen payload":
       message.payload.what = "changed"; // throws: hook modules are strict, the payload frozen
       return message;
@@ -42,6 +49,7 @@ const GUARDS = {
   "guarded.count": (p) => typeof p.n === "number" && p.n >= 0,
   "guarded.items": (p) => Array.isArray(p.items) && p.items.every((x) => typeof x === "string"),
   "guarded.confirm": (p) => "confirm" in p,
+  "guarded.small": (p) => typeof p.n === "number" && p.n <= 2 ** 60,
 };
 
 export default async function hook(message, context) {
@@ -68,6 +76,7 @@ export default async function hook(message, context) {
     case "guarded.count":
     case "guarded.items":
     case "guarded.confirm":
+    case "guarded.small":
       if (!GUARDS[message.cmd](message.payload)) throw new Error(`${message.cmd}: refused by the hook`);
       return message;
     case "hook.rewrite":

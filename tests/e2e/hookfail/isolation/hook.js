@@ -1,8 +1,8 @@
-// A hook that parses and exports a function, so Portcullis starts, but imports a module
-// that does not exist, so it fails to load in the isolation frame. Every call must then
-// be refused (E_HOOK_REJECTED), never sealed without a hook.
-import { judge } from "./missing-module.js";
+// A hook that parses, passes every start-up check and exports a function, so Portcullis
+// starts, but throws while the isolation frame evaluates it, so it never loads. Every call
+// must then be refused (E_HOOK_REJECTED), never sealed without a hook.
+const rules = JSON.parse("{ this is not JSON }");
 
 export default function hook(message) {
-  return judge(message);
+  return rules.allow.includes(message.cmd) ? message : false;
 }

@@ -25,6 +25,10 @@ export default async function (t) {
   await t.expectCode("allowed but no handler", "E_UNKNOWN_COMMAND", () => t.invoke("unregistered.cmd"));
   await t.expectCode("arguments that do not fit a sync handler's type", "E_INVALID_ARGS", () => t.invoke("harness.scenario", { unexpected: 1 }));
   await t.expectCode("arguments that do not fit an async handler's type", "E_INVALID_ARGS", () => t.invoke("slow.echo", { unexpected: 1 }));
+  // Argument values in refused calls never reach the audit (the Rust side checks for it).
+  await t.expectCode("a value of the wrong type for the handler", "E_INVALID_ARGS", () => t.invoke("harness.scenario", "e2e-secret-value"));
+  await t.expectCode("a value of the wrong type for the schema", "E_INVALID_ARGS", () => t.invoke("echo.strict", { x: "e2e-secret-value" }));
+  await t.expectCode("a value the frame refuses", "E_BAD_REQUEST", () => t.invoke("echo", { d: ["e2e-secret-value", new Date(0)] }));
   let appCode = "";
   await t.expectCode("handler error", "E_HANDLER", () => t.invoke("fail").catch((e) => { appCode = e.appCode; throw e; }));
   await t.check("handler error carries the app's code", "NOPE", appCode);
@@ -45,7 +49,8 @@ export default async function (t) {
   await t.check("oversized raw body", "E_TOO_LARGE", await t.raw(new Uint8Array(1100 * 1024)));
 
   await t.invoke("echo", { capture: 1 });
-  const [first] = await t.captured(t.info.label);
+  // The echo just admitted: the last capture is the harness.captured call itself.
+  const first = (await t.captured(t.info.label)).at(-2);
   const mutate = (f) => {
     const copy = first.slice();
     f(copy);

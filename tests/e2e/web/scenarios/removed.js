@@ -17,7 +17,11 @@ export default async function (t) {
   const inFlight = codeOf(t.invoke("slow.sleep", {}, { timeoutMs: 8000 }));
   await t.sleep(100);
   document.querySelector('iframe[src^="isolation:"]').remove();
+  // In the same task as the removal, before any mutation record is delivered: the
+  // bridge checks the frame is still in the page before it posts.
+  const sameTask = codeOf(t.invoke("echo", { same: "task" }, { timeoutMs: 8000 }));
   seen.push(["the call in flight fails at once", "E_ISOLATION_UNAVAILABLE", await Promise.race([inFlight, t.sleep(1000).then(() => "still pending after 1 s")])]);
+  seen.push(["a call made in the task that removed the frame fails at once", "E_ISOLATION_UNAVAILABLE", await Promise.race([sameTask, t.sleep(1000).then(() => "still pending after 1 s")])]);
   seen.push(["a later call fails at once", "E_ISOLATION_UNAVAILABLE", await codeOf(t.invoke("echo", { after: 1 }, { timeoutMs: 8000 }))]);
   seen.push(["a later event fails at once", "E_ISOLATION_UNAVAILABLE", await codeOf(t.emit("ping", {}))]);
   await t.carryOverAndReload(KEY, seen);
