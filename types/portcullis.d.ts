@@ -70,6 +70,12 @@ export interface Portcullis {
   invoke<R = Json>(cmd: string, args?: Json | Bytes, options?: InvokeOptions): Promise<R>;
   /** Sends an event to the core's listeners; resolves once the core accepted it. */
   emit(event: string, payload?: Json | Bytes): Promise<void>;
+  /**
+   * Resolves once calls can be sent (the isolation frame said it is ready); rejects with
+   * the {@link PortcullisError} every call would get if it never can be. Calls made
+   * before it resolves are queued, so waiting is never required.
+   */
+  ready(): Promise<void>;
   /** Listens to core-to-frontend events; returns a function that stops listening. */
   listen<P = Json>(event: string, handler: (event: PortcullisEvent<P>) => void): () => void;
 }

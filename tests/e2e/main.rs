@@ -265,7 +265,7 @@ const SCENARIOS: &[Scenario] = &[
     },
     Scenario {
         name: "removed",
-        min_checks: 6,
+        min_checks: 8,
         ..DEFAULTS
     },
     Scenario {

@@ -1,33 +1,73 @@
-// The page `portcullis audit` loads for each attack file: it runs the attack in the main
-// frame and then sets the document title, which is how the Rust side learns it finished
-// (a channel that needs no command the app's allowlist would have to allow).
-// What the attack reports is printed as information only: breaches are judged in Rust.
+// The page `portcullis audit` loads for each run of an attack file: it waits until the
+// isolation frame is ready, runs the attack in the main frame, lets every call the attack
+// made through `ctx` settle, then sets the document title, which is how the Rust side
+// learns it finished (a channel that needs no command the app's allowlist would have to
+// allow). Notes go to the console, which the audit reads from the page's output.
+// What the attack reports is information only: breaches are judged in Rust.
 
 const attackUrl = new URL(location.href).searchParams.get("attack");
-const { invoke, emit, listen } = window.portcullis;
+const { invoke, emit, listen, ready } = window.portcullis;
+const NOTE = "PORTCULLIS-AUDIT-NOTE ";
+// Kept before the attack runs: attacks override builtins.
+const stringify = JSON.stringify;
+const log = console.log.bind(console);
+const MAX_NOTE = 2000;
+const SETTLE_MS = 3000;
 
-const notes = [];
+const calls = [];
+let settledCalls = 0;
+/** Every call the attack makes through ctx is tracked until it settles. */
+function tracked(promise) {
+  calls.push(promise);
+  promise.then(
+    () => settledCalls++,
+    () => settledCalls++,
+  );
+  return promise;
+}
+
 const ctx = {
-  invoke,
-  emit,
+  invoke: (...args) => tracked(invoke(...args)),
+  emit: (...args) => tracked(emit(...args)),
   listen,
+  /** Resolves once the isolation frame is ready (the harness waits for it first). */
+  ready,
   /** The canary command: it must never run. */
   canary: "portcullis.canary",
   sleep: (ms) => new Promise((resolve) => setTimeout(resolve, ms)),
   /** Posts raw bytes to the transport the way any frame could; resolves to the code. */
-  async raw(body) {
-    let response;
-    try {
-      response = await fetch("ipc://localhost/", { method: "POST", body });
-    } catch (e) {
-      return "blocked before sending (the page's CSP or the engine)";
-    }
-    if (response.ok) return "OK";
-    return (await response.json().catch(() => ({ code: `HTTP ${response.status}` }))).code;
+  raw(body) {
+    return tracked(
+      (async () => {
+        let response;
+        try {
+          response = await fetch("ipc://localhost/", { method: "POST", body });
+        } catch (e) {
+          return "blocked before sending (the page's CSP or the engine)";
+        }
+        if (response.ok) return "OK";
+        return (await response.json().catch(() => ({ code: `HTTP ${response.status}` }))).code;
+      })(),
+    );
   },
-  /** What the attack saw (shown in the report, never trusted). */
+  /**
+   * Posts text to wry's IPC handler (`window.webkit.messageHandlers.ipc`), which every
+   * frame can reach whatever the page's CSP; resolves to a note of what happened (the
+   * handler sends no reply: the gate's refusal shows in the row's codes).
+   */
+  ipc(text) {
+    try {
+      window.webkit.messageHandlers.ipc.postMessage(String(text));
+      return "posted to the IPC handler";
+    } catch (e) {
+      return `the IPC handler refused the post: ${e}`;
+    }
+  },
+  /** What the attack saw (shown in the report, never trusted). Long notes are cut, marked. */
   note(text) {
-    notes.push(String(text));
+    let s = String(text);
+    if (s.length > MAX_NOTE) s = `${s.slice(0, MAX_NOTE)}… (cut: ${s.length - MAX_NOTE} more characters)`;
+    log(NOTE + stringify(s));
   },
 };
 
@@ -43,11 +83,13 @@ ctx.codeOf = codeOf;
 
 let status = "done";
 try {
+  await ready();
   const attack = await import(attackUrl);
   await attack.default(ctx);
 } catch (e) {
-  status = "error";
-  notes.push(`attack threw: ${e}`);
+  status = "threw";
+  ctx.note(`attack threw: ${e}`);
 }
-// The title is the channel back: the Rust side watches it (and never trusts the notes).
-document.title = `portcullis-audit:${status}:${JSON.stringify(notes.map((n) => n.slice(0, 200)))}`;
+// Fire-and-forget calls are judged too: wait (bounded) until every tracked call settled.
+await Promise.race([Promise.allSettled(calls), new Promise((resolve) => setTimeout(resolve, SETTLE_MS))]);
+document.title = `portcullis-audit:${status}:${settledCalls}/${calls.length}`;

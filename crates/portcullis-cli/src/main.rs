@@ -62,6 +62,16 @@ enum Command {
         /// Seconds one attack may take.
         #[arg(long, default_value_t = 20)]
         timeout_secs: u64,
+        /// Which layers to judge: the isolation guarantee (`integrity`: the canary is
+        /// allowed and only the hook refuses it), the app as shipped, or both.
+        #[arg(long, value_enum, default_value_t = Layers::Both)]
+        layers: Layers,
+        /// Run only your own attack files, not the built-in catalogue.
+        #[arg(long)]
+        no_builtin: bool,
+        /// Pass even when an attack was inconclusive (nothing it did reached Rust).
+        #[arg(long)]
+        allow_inconclusive: bool,
     },
     /// Serve a frontend in a real window behind the config's isolation and allowlist,
     /// reloading on file changes. Allowed commands echo their arguments.
@@ -78,6 +88,14 @@ enum Command {
         #[arg(long, hide = true)]
         exit_after_secs: Option<u64>,
     },
+}
+
+/// `portcullis audit --layers`.
+#[derive(Clone, Copy, Debug, clap::ValueEnum)]
+enum Layers {
+    Both,
+    Integrity,
+    Shipped,
 }
 
 fn main() -> ExitCode {
@@ -114,7 +132,11 @@ fn main() -> ExitCode {
             window,
             vars,
             timeout_secs,
+            layers,
+            no_builtin,
+            allow_inconclusive,
         } => {
+            use audit::verdict::Layer;
             let options = audit::Options {
                 config,
                 attacks,
@@ -122,6 +144,13 @@ fn main() -> ExitCode {
                 window,
                 vars: parse_vars(&vars),
                 timeout: std::time::Duration::from_secs(timeout_secs),
+                layers: match layers {
+                    Layers::Both => Layer::ALL.to_vec(),
+                    Layers::Integrity => vec![Layer::Integrity],
+                    Layers::Shipped => vec![Layer::Shipped],
+                },
+                builtin: !no_builtin,
+                allow_inconclusive,
             };
             match audit::run(options) {
                 Ok(code) => ExitCode::from(code.clamp(0, 255) as u8),

@@ -1,6 +1,12 @@
-//! `portcullis audit` in a real webview: the demo config (`fixtures/configs/valid/demo.json`) holds against the built-in
-//! catalogue (exit 0, every attack "held"); a deliberately weakened config is reported
-//! as breached (exit non-zero), judged by the canary handler on the Rust side.
+//! `portcullis audit` in a real webview, judged on the Rust side by the canary handler,
+//! in both layers: the isolation guarantee (the canary allowed, only the hook refusing
+//! it) and the app as shipped.
+//! - the demo app holds in both layers, every attack reaching the Rust side;
+//! - a weak hook with the canary allowed is breached as shipped, its isolation holds;
+//! - isolation off with the canary allowed is breached in both layers;
+//! - isolation off with a sound allowlist is breached in the integrity layer only;
+//! - a fire-and-forget canary the attack does not wait for is BREACHED every time;
+//! - an attack that sends nothing is inconclusive, and fails the audit unless allowed.
 
 use std::path::Path;
 use std::process::Command;
@@ -33,8 +39,41 @@ fn audit(config: &Path, extra: &[&str], tag: &str) -> (bool, Value, String) {
     (out.status.success(), json, text)
 }
 
+fn attack<'a>(report: &'a Value, name: &str) -> &'a Value {
+    report["attacks"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|a| a["name"] == name)
+        .unwrap_or_else(|| panic!("no row {name}: {report:#}"))
+}
+
+/// A directory of attack files, removed when dropped.
+struct Attacks(std::path::PathBuf);
+
+impl Attacks {
+    fn new(tag: &str, files: &[(&str, &str)]) -> Attacks {
+        let dir =
+            std::env::temp_dir().join(format!("portcullis-attacks-{tag}-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        for (name, source) in files {
+            std::fs::write(dir.join(name), source).unwrap();
+        }
+        Attacks(dir)
+    }
+    fn arg(&self) -> &str {
+        self.0.to_str().unwrap()
+    }
+}
+
+impl Drop for Attacks {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
 #[test]
-fn the_demo_app_holds_and_a_weakened_config_is_breached() {
+fn the_demo_app_holds_in_both_layers() {
     let (ok, report, text) = audit(
         &repo().join("crates/portcullis-demo/portcullis.json"),
         &["--var", "EXPORTS=/tmp"],
@@ -44,70 +83,191 @@ fn the_demo_app_holds_and_a_weakened_config_is_breached() {
     let attacks = report["attacks"].as_array().unwrap();
     assert!(attacks.len() >= 6, "{text}");
     for a in attacks {
-        assert_eq!(a["outcome"], "held", "{a:#}");
-        assert_eq!(a["canary_runs"], 0);
+        for layer in ["integrity", "shipped"] {
+            assert_eq!(a[layer]["verdict"], "held", "{layer}: {a:#}");
+            assert_eq!(a[layer]["canary_runs"], 0);
+            assert!(a[layer]["attempts"].as_u64().unwrap() > 0, "{layer}: {a:#}");
+        }
     }
-    // The direct attempt was refused by the allowlist, on the Rust side.
-    let direct = attacks
-        .iter()
-        .find(|a| a["name"] == "direct-invoke")
-        .unwrap();
+    // The front door: refused by the wrapped hook in the integrity layer, by the
+    // allowlist as shipped.
+    let direct = attack(&report, "direct-invoke");
+    let codes = |layer: &str| direct[layer]["codes"].as_array().unwrap().clone();
     assert!(
-        direct["codes"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .any(|c| c == "E_NOT_ALLOWED"),
+        codes("integrity").iter().any(|c| c == "E_HOOK_REJECTED"),
         "{direct:#}"
     );
-    assert!(text.contains("attack") && text.contains("held"), "{text}");
+    assert!(
+        codes("shipped").iter().any(|c| c == "E_NOT_ALLOWED"),
+        "{direct:#}"
+    );
+    assert!(
+        text.contains("integrity") && text.contains("held"),
+        "{text}"
+    );
+}
 
+#[test]
+fn a_weak_hook_is_breached_as_shipped_while_isolation_holds() {
     let (ok, report, text) = audit(
         &repo().join("fixtures/configs/weak/portcullis.json"),
         &[],
         "weak",
     );
     assert!(!ok, "a weakened config must fail the audit:\n{text}");
-    assert!(report["breached"].as_u64().unwrap() >= 1, "{report:#}");
-    let direct = report["attacks"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|a| a["name"] == "direct-invoke")
-        .unwrap();
+    let direct = attack(&report, "direct-invoke");
     assert_eq!(direct["outcome"], "BREACHED", "{direct:#}");
+    assert_eq!(direct["shipped"]["verdict"], "BREACHED", "{direct:#}");
+    assert_eq!(direct["integrity"]["verdict"], "held", "{direct:#}");
+    for a in report["attacks"].as_array().unwrap() {
+        assert_eq!(a["integrity"]["verdict"], "held", "{a:#}");
+    }
 }
 
 #[test]
-fn users_attack_files_run_after_the_catalogue() {
-    let dir = std::env::temp_dir().join(format!("portcullis-user-attacks-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
-    std::fs::write(
-        dir.join("mine.js"),
-        "// class: custom-test\nexport default async function (ctx) { ctx.note(await ctx.codeOf(ctx.invoke('notes.purge'))); }\n",
-    )
-    .unwrap();
+fn isolation_off_with_the_canary_allowed_is_breached_in_both_layers() {
+    let (ok, report, text) = audit(
+        &repo().join("fixtures/configs/weak-brownfield/portcullis.json"),
+        &[],
+        "weak-brownfield",
+    );
+    assert!(!ok, "{text}");
+    let direct = attack(&report, "direct-invoke");
+    assert_eq!(direct["integrity"]["verdict"], "BREACHED", "{direct:#}");
+    assert_eq!(direct["shipped"]["verdict"], "BREACHED", "{direct:#}");
+}
+
+#[test]
+fn isolation_off_with_a_sound_allowlist_is_breached_in_the_integrity_layer_only() {
+    let (ok, report, text) = audit(
+        &repo().join("fixtures/configs/no-isolation/portcullis.json"),
+        &[],
+        "no-isolation",
+    );
+    assert!(!ok, "{text}");
+    let direct = attack(&report, "direct-invoke");
+    assert_eq!(direct["integrity"]["verdict"], "BREACHED", "{direct:#}");
+    assert_eq!(direct["shipped"]["verdict"], "held", "{direct:#}");
+}
+
+#[test]
+fn a_fire_and_forget_canary_is_breached_every_time() {
+    // Sent through the bridge directly, not ctx: the harness does not wait for it, and
+    // the attack returns at once. Only the Rust side's wait for a quiet webview sees it.
+    let source = "// class: race\nexport default async function (ctx) { window.portcullis.invoke(ctx.canary, {}); }\n";
+    let names: Vec<String> = (1..=20).map(|i| format!("fire-{i:02}.js")).collect();
+    let files: Vec<(&str, &str)> = names.iter().map(|n| (n.as_str(), source)).collect();
+    let dir = Attacks::new("fire", &files);
+    let (ok, report, text) = audit(
+        &repo().join("fixtures/configs/weak/portcullis.json"),
+        &[
+            "--no-builtin",
+            "--layers",
+            "shipped",
+            "--attacks",
+            dir.arg(),
+        ],
+        "fire",
+    );
+    assert!(!ok, "{text}");
+    let rows = report["attacks"].as_array().unwrap();
+    assert_eq!(rows.len(), 20, "{text}");
+    for row in rows {
+        assert_eq!(row["shipped"]["verdict"], "BREACHED", "{row:#}");
+        assert_eq!(row["shipped"]["canary_runs"], 1, "{row:#}");
+    }
+}
+
+#[test]
+fn an_attack_that_sends_nothing_is_inconclusive() {
+    let dir = Attacks::new(
+        "idle",
+        &[(
+            "idle.js",
+            "// class: custom\nexport default async function (ctx) { ctx.note('did nothing'); }\n",
+        )],
+    );
+    let demo = repo().join("crates/portcullis-demo/portcullis.json");
+    let args = [
+        "--var",
+        "EXPORTS=/tmp",
+        "--no-builtin",
+        "--attacks",
+        dir.arg(),
+    ];
+    let (ok, report, text) = audit(&demo, &args, "idle");
+    assert!(!ok, "an inconclusive attack fails the audit:\n{text}");
+    let idle = attack(&report, "idle");
+    assert_eq!(idle["outcome"], "inconclusive", "{idle:#}");
+    assert_eq!(idle["shipped"]["attempts"], 0);
+    assert_eq!(report["inconclusive"], 1);
+    // The twin: allowed explicitly, the same audit passes.
+    let mut allowed = args.to_vec();
+    allowed.push("--allow-inconclusive");
+    let (ok, _, text) = audit(&demo, &allowed, "idle-allowed");
+    assert!(ok, "{text}");
+}
+
+#[test]
+fn users_attack_files_run_after_the_catalogue_with_long_notes_cut_not_lost() {
+    let dir = Attacks::new(
+        "user",
+        &[(
+            "mine.js",
+            "// class: custom-test\nexport default async function (ctx) {\n  ctx.note(await ctx.codeOf(ctx.invoke('notes.purge')));\n  ctx.note('x'.repeat(5000));\n}\n",
+        )],
+    );
     let (ok, report, text) = audit(
         &repo().join("crates/portcullis-demo/portcullis.json"),
-        &["--var", "EXPORTS=/tmp", "--attacks", dir.to_str().unwrap()],
+        &["--var", "EXPORTS=/tmp", "--attacks", dir.arg()],
         "user",
     );
-    let _ = std::fs::remove_dir_all(&dir);
     assert!(ok, "{text}");
-    let mine = report["attacks"]
+    let rows = report["attacks"].as_array().unwrap();
+    assert_eq!(rows.last().unwrap()["name"], "mine", "user files come last");
+    let mine = attack(&report, "mine");
+    assert_eq!(mine["class"], "custom-test");
+    assert_eq!(mine["outcome"], "held");
+    let notes: Vec<&str> = mine["notes"]
         .as_array()
         .unwrap()
         .iter()
-        .find(|a| a["name"] == "mine")
+        .map(|n| n.as_str().unwrap())
+        .collect();
+    // Integrity: the wrapped hook passes notes.purge on to the app's hook, and the
+    // allowlist denies it; as shipped, the same.
+    assert!(notes.contains(&"shipped: E_DENIED"), "{notes:?}");
+    let long = notes
+        .iter()
+        .find(|n| n.starts_with("shipped: xxx"))
         .unwrap();
-    assert_eq!(mine["class"], "custom-test");
-    assert_eq!(mine["outcome"], "held");
-    assert_eq!(mine["notes"][0], "E_DENIED", "{mine:#}");
+    assert!(long.ends_with("(cut: 3000 more characters)"), "{long}");
     assert!(
-        mine["codes"]
+        mine["shipped"]["codes"]
             .as_array()
             .unwrap()
             .iter()
             .any(|c| c == "E_DENIED")
+    );
+}
+
+#[test]
+fn a_config_that_cannot_start_says_why_in_the_report() {
+    let (ok, report, text) = audit(
+        &repo().join("fixtures/startup/typo-dir/portcullis.json"),
+        &[
+            "--no-builtin",
+            "--attacks",
+            Attacks::new("typo", &[("a.js", "export default async () => {};\n")]).arg(),
+        ],
+        "typo",
+    );
+    assert!(!ok, "{text}");
+    let row = attack(&report, "a");
+    assert_eq!(row["outcome"], "error");
+    let errors = row["shipped"]["errors"].to_string();
+    assert!(
+        errors.contains("isolatoin") && errors.contains("does not exist"),
+        "{errors}"
     );
 }

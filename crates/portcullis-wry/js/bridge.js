@@ -9,6 +9,8 @@
 //   invoke(cmd, args?, {timeoutMs}?) -> Promise<result>   rejects with Error {code, message}
 //   emit(event, payload?) -> Promise<void>                 resolves once the core accepted it
 //   listen(event, handler) -> unlisten()                   core-to-frontend events
+//   ready() -> Promise<void>                               resolves once calls can be sent
+//                                                          (rejects like a call would)
 //
 // The bridge is a convenience, not a security boundary: the main frame is untrusted, and
 // every message is checked by the isolation frame's hook and by the Rust gate.
@@ -50,6 +52,8 @@
   const NativeUint8Array = Uint8Array;
 
   const pending = new NativeMap();
+  // Callers of ready(), settled when the frame is ready or calls can no longer be sent.
+  const waiting = [];
   const listeners = new NativeMap();
   const queue = [];
   let nextId = 1;
@@ -92,6 +96,7 @@
   function failAll(code, message) {
     failure = { code, message };
     queue.splice(0);
+    for (const w of waiting.splice(0)) w.reject(portcullisError(failure));
     for (const id of [...pending.keys()]) settle(id, { ok: false, error: failure });
   }
 
@@ -136,6 +141,7 @@
 
   function ready() {
     for (const request of queue.splice(0)) transmit(request);
+    for (const w of waiting.splice(0)) w.resolve(undefined);
   }
 
   function call(kind, name, args, options) {
@@ -285,6 +291,12 @@
   const api = freeze({
     invoke: (cmd, args, options) => call("command", cmd, args, options),
     emit: (event, payload) => call("event", event, payload, undefined),
+    ready: () =>
+      new NativePromise((resolve, reject) => {
+        if (failure) reject(portcullisError(failure));
+        else if (isolation || (!config.isolation && encodeRequest)) resolve(undefined);
+        else waiting.push({ resolve, reject });
+      }),
     listen(event, handler) {
       let handlers = apply(mapGet, listeners, [event]);
       if (!handlers) {

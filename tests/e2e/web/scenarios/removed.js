@@ -12,6 +12,7 @@ export default async function (t) {
   }
   const seen = [];
   seen.push(["twin: a call before the removal works", '{"before":1}', t.stringify(await t.invoke("echo", { before: 1 }))]);
+  seen.push(["twin: ready() resolves while the frame is there", "undefined", String(await window.portcullis.ready())]);
   const codeOf = (promise) => promise.then(() => "resolved", (e) => e.code);
   // In flight when the frame goes: the handler sleeps 1.5 s, the caller would wait 8 s.
   const inFlight = codeOf(t.invoke("slow.sleep", {}, { timeoutMs: 8000 }));
@@ -24,5 +25,6 @@ export default async function (t) {
   seen.push(["a call made in the task that removed the frame fails at once", "E_ISOLATION_UNAVAILABLE", await Promise.race([sameTask, t.sleep(1000).then(() => "still pending after 1 s")])]);
   seen.push(["a later call fails at once", "E_ISOLATION_UNAVAILABLE", await codeOf(t.invoke("echo", { after: 1 }, { timeoutMs: 8000 }))]);
   seen.push(["a later event fails at once", "E_ISOLATION_UNAVAILABLE", await codeOf(t.emit("ping", {}))]);
+  seen.push(["ready() rejects like a call would", "E_ISOLATION_UNAVAILABLE", await codeOf(window.portcullis.ready())]);
   await t.carryOverAndReload(KEY, seen);
 }

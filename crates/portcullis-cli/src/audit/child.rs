@@ -1,0 +1,263 @@
+//! One run of one attack, in a process of its own: the harness page with the attack
+//! behind the app's config and isolation app (for [`Layer::Shipped`]), or behind a copy
+//! of them that allows the canary and refuses it in a wrapper around the app's hook (for
+//! [`Layer::Integrity`]). Prints one [`Observation`] line for the parent.
+//!
+//! The verdict waits for the webview to be quiet: the harness first lets every call the
+//! attack made through `ctx` settle, then the Rust side keeps the event loop running
+//! until no message has reached it for [`QUIET`] (at most [`DRAIN`]), so a message still
+//! in flight when the attack returned is judged, never dropped.
+
+use std::io::Write as _;
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use portcullis_core::config::Pattern;
+use portcullis_core::{Config, HandlerError, Router};
+use portcullis_wry::{Portcullis, hook, isolation, transport};
+use serde_json::{Value, json};
+use tao::event::Event;
+use tao::event_loop::{ControlFlow, EventLoopBuilder};
+use tao::platform::run_return::EventLoopExtRunReturn;
+use tao::window::WindowBuilder;
+
+use super::verdict::{Finish, Layer, Observation};
+use super::{Attack, CANARY, Options, RESULT};
+use crate::app::{load, scope_vars, send};
+
+const PAGE_HTML: &str = include_str!("../../audit/index.html");
+const PAGE_JS: &str = include_str!("../../audit/audit.js");
+const WRAPPER_JS: &str = include_str!("../../audit/integrity-hook.js");
+
+/// The app's own hook, renamed in the integrity layer's copy of its isolation directory.
+const APP_HOOK: &str = "portcullis-audit-app-hook.js";
+/// How long the webview must be silent before the verdict.
+pub const QUIET: Duration = Duration::from_millis(300);
+/// The most the audit waits for that silence after the attack finished.
+pub const DRAIN: Duration = Duration::from_secs(5);
+
+enum UserEvent {
+    Pump,
+    Title(String),
+    Timeout,
+}
+
+/// The config and the isolation directory a layer runs with. The integrity layer's are
+/// temporary copies: a capability allowing the canary, and the app's hook wrapped.
+fn prepare(
+    options: &Options,
+    layer: Layer,
+    scratch: &Path,
+) -> Result<(Config, PathBuf), Box<dyn std::error::Error>> {
+    let (config, base) = load(&options.config)?;
+    if layer == Layer::Shipped {
+        return Ok((config, base));
+    }
+    let mut value = serde_json::to_value(&config)?;
+    let capabilities = value["app"]["security"]["capabilities"]
+        .as_array_mut()
+        .ok_or("the config has no capabilities list")?;
+    capabilities.push(json!({
+        "identifier": "portcullis-audit-integrity",
+        "description": "Added by portcullis audit (integrity layer): the canary is allowed, so only the hook stands in its way.",
+        "windows": ["*"],
+        "origins": [portcullis_wry::APP_ORIGIN],
+        "commands": {"allow": [CANARY]},
+        "events": {"allow": [CANARY]},
+    }));
+    if let Pattern::Isolation { options: iso } = &config.app.security.pattern {
+        let dir = base.join(&iso.dir);
+        // The app's hook as the library judges it: a run that cannot start says why.
+        hook::resolve(&dir, iso.hook.as_deref())?;
+        let copy = scratch.join("isolation");
+        copy_dir(&dir, &copy)?;
+        match iso.hook.as_deref() {
+            Some(hook::BUILTIN_NAMES_ONLY) => {
+                std::fs::write(copy.join(APP_HOOK), isolation::DEFAULT_HOOK_JS)?
+            }
+            _ => std::fs::rename(copy.join(hook::HOOK_FILE), copy.join(APP_HOOK))?,
+        }
+        std::fs::write(copy.join(hook::HOOK_FILE), WRAPPER_JS)?;
+        let options = &mut value["app"]["security"]["pattern"]["options"];
+        options["dir"] = json!(copy);
+        if let Some(o) = options.as_object_mut() {
+            o.remove("hook");
+        }
+    }
+    let config = Config::from_json(&value.to_string())?;
+    Ok((config, base))
+}
+
+/// Copies the isolation directory (its files are small: scripts and data).
+fn copy_dir(from: &Path, to: &Path) -> std::io::Result<()> {
+    std::fs::create_dir_all(to)?;
+    for entry in std::fs::read_dir(from)? {
+        let entry = entry?;
+        let target = to.join(entry.file_name());
+        if entry.path().is_dir() {
+            copy_dir(&entry.path(), &target)?;
+        } else {
+            std::fs::copy(entry.path(), target)?;
+        }
+    }
+    Ok(())
+}
+
+/// Runs `attack` for `layer` and prints its observation.
+pub fn run(
+    options: &Options,
+    attack: &Attack,
+    layer: Layer,
+) -> Result<i32, Box<dyn std::error::Error>> {
+    let scratch = std::env::temp_dir().join(format!("portcullis-audit-{}", std::process::id()));
+    let result = run_in(options, attack, layer, &scratch);
+    let _ = std::fs::remove_dir_all(&scratch);
+    let observation = result?;
+    let mut out = std::io::stdout().lock();
+    writeln!(out, "{RESULT}{}", serde_json::to_string(&observation)?)?;
+    Ok(0)
+}
+
+fn run_in(
+    options: &Options,
+    attack: &Attack,
+    layer: Layer,
+    scratch: &Path,
+) -> Result<Observation, Box<dyn std::error::Error>> {
+    let site = scratch.join("site");
+    std::fs::create_dir_all(&site)?;
+    std::fs::write(site.join("index.html"), PAGE_HTML)?;
+    std::fs::write(site.join("audit.js"), PAGE_JS)?;
+    std::fs::write(site.join("attack.js"), &attack.source)?;
+    let (config, base) = prepare(options, layer, scratch)?;
+
+    let canary = Arc::new(AtomicUsize::new(0));
+    let attempts = Arc::new(AtomicUsize::new(0));
+    let codes = Arc::new(Mutex::new(Vec::<String>::new()));
+    // When the last message reached the Rust side (ms since `started`).
+    let started = Instant::now();
+    let last_message = Arc::new(AtomicUsize::new(0));
+    let (c1, c2, sink) = (canary.clone(), canary.clone(), codes.clone());
+    let router = Router::new()
+        .command(CANARY, move |_: Value| {
+            c1.fetch_add(1, Ordering::SeqCst);
+            Ok::<_, HandlerError>("the canary ran")
+        })
+        .on_event(CANARY, move |_, _: Value| {
+            c2.fetch_add(1, Ordering::SeqCst);
+        });
+    let mut event_loop = EventLoopBuilder::<UserEvent>::with_user_event().build();
+    let proxy = Arc::new(Mutex::new(event_loop.create_proxy()));
+    let wake = proxy.clone();
+    let (seen, stamp) = (attempts.clone(), last_message.clone());
+    let portcullis = Portcullis::builder(config, &base, &site)
+        .router(router)
+        .scope_vars(scope_vars(&options.vars))
+        .audit_sink(Arc::new(move |e: &portcullis_core::AuditEvent<'_>| {
+            if let Ok(mut c) = sink.lock() {
+                c.push(e.code.as_str().to_owned());
+            }
+        }))
+        .observe(Arc::new(move |_: &transport::Observed<'_>| {
+            seen.fetch_add(1, Ordering::SeqCst);
+            stamp.store(started.elapsed().as_millis() as usize, Ordering::SeqCst);
+        }))
+        .waker(move || send(&wake, UserEvent::Pump))
+        .build()?;
+    let window = WindowBuilder::new()
+        .with_title("portcullis audit")
+        .build(&event_loop)?;
+    let titles = proxy.clone();
+    let builder = wry::WebViewBuilder::new()
+        .with_document_title_changed_handler(move |title| send(&titles, UserEvent::Title(title)));
+    let url = format!(
+        "{}/index.html?attack=./attack.js",
+        portcullis_wry::APP_ORIGIN
+    );
+    let webview = portcullis.build_webview_at(&options.window, &url, builder, &window)?;
+    portcullis_wry::linux::forward_console_to_stdout(&webview);
+
+    let alarm = proxy.clone();
+    let timeout = options.timeout;
+    std::thread::spawn(move || {
+        std::thread::sleep(timeout);
+        send(&alarm, UserEvent::Timeout);
+    });
+    let mut finish = Finish::TimedOut;
+    let mut settled = (0, 0);
+    let mut finished_at: Option<Instant> = None;
+    let mut quiet = false;
+    event_loop.run_return(|event, _, control_flow| {
+        *control_flow = ControlFlow::WaitUntil(Instant::now() + Duration::from_millis(25));
+        match event {
+            Event::UserEvent(UserEvent::Pump) => portcullis.pump(),
+            Event::UserEvent(UserEvent::Title(title)) if finished_at.is_none() => {
+                if let Some((f, s)) = parse_title(&title) {
+                    finish = f;
+                    settled = s;
+                    finished_at = Some(Instant::now());
+                }
+            }
+            Event::UserEvent(UserEvent::Timeout) if finished_at.is_none() => {
+                *control_flow = ControlFlow::Exit;
+            }
+            _ => {}
+        }
+        // After the attack finished: wait for silence, or give up after DRAIN.
+        if let Some(at) = finished_at {
+            let last = started + Duration::from_millis(last_message.load(Ordering::SeqCst) as u64);
+            let silent_since = last.max(at);
+            if silent_since.elapsed() >= QUIET {
+                quiet = true;
+                *control_flow = ControlFlow::Exit;
+            } else if at.elapsed() >= DRAIN {
+                *control_flow = ControlFlow::Exit;
+            }
+        }
+    });
+    Ok(Observation {
+        layer,
+        finish,
+        canary_runs: canary.load(Ordering::SeqCst),
+        attempts: attempts.load(Ordering::SeqCst),
+        codes: codes.lock().map(|c| c.clone()).unwrap_or_default(),
+        quiet,
+        settled,
+    })
+}
+
+/// The harness's title when it finished: `portcullis-audit:done:SETTLED/STARTED` or
+/// `portcullis-audit:threw:SETTLED/STARTED`.
+fn parse_title(title: &str) -> Option<(Finish, (usize, usize))> {
+    let rest = title.strip_prefix("portcullis-audit:")?;
+    let (status, counts) = rest.split_once(':')?;
+    let finish = match status {
+        "done" => Finish::Returned,
+        "threw" => Finish::Threw,
+        _ => return None,
+    };
+    let (a, b) = counts.split_once('/')?;
+    Some((finish, (a.parse().ok()?, b.parse().ok()?)))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn titles_the_harness_sets() {
+        assert_eq!(
+            parse_title("portcullis-audit:done:3/3"),
+            Some((Finish::Returned, (3, 3)))
+        );
+        assert_eq!(
+            parse_title("portcullis-audit:threw:0/1"),
+            Some((Finish::Threw, (0, 1)))
+        );
+        assert_eq!(parse_title("portcullis-audit:running"), None);
+        assert_eq!(parse_title("portcullis-audit:done:x/1"), None);
+        assert_eq!(parse_title("something else"), None);
+    }
+}

@@ -1,0 +1,364 @@
+//! `portcullis audit`: runs attack files in a real webview against the app's own config
+//! and isolation app, and reports, per attack and per layer, whether anything got through.
+//!
+//! Every run of an attack is a process of its own (this program, re-run with
+//! `PORTCULLIS_AUDIT_ATTACK` and `PORTCULLIS_AUDIT_LAYER` set; [`child`]), under a private
+//! Xvfb when there is no display. Each attack runs in two layers ([`verdict::Layer`]):
+//! the isolation guarantee itself, and the app as shipped.
+//!
+//! A breach is judged on the Rust side only: the audit registers a handler for the
+//! canary command `portcullis.canary` (and a listener for the event of that name); if it
+//! runs, the attack breached that layer. A run is `held` only if something the attack did
+//! reached the Rust side, and only once the webview went quiet ([`verdict`]).
+
+mod child;
+pub mod verdict;
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::time::Duration;
+
+use anstyle::{AnsiColor, Style};
+use portcullis_wry::headless;
+use serde::Serialize;
+
+use verdict::{Layer, Observation, Verdict};
+
+/// The canary command the audit adds.
+pub const CANARY: &str = "portcullis.canary";
+
+const CHILD: &str = "PORTCULLIS_AUDIT_ATTACK";
+const LAYER: &str = "PORTCULLIS_AUDIT_LAYER";
+const RESULT: &str = "PORTCULLIS-AUDIT-RESULT ";
+const NOTE: &str = "PORTCULLIS-AUDIT-NOTE ";
+
+/// The built-in catalogue (`fixtures/attacks/e2e/`).
+const BUILT_IN: &[(&str, &str)] = &[
+    (
+        "direct-invoke",
+        include_str!("../../../../fixtures/attacks/e2e/direct-invoke.js"),
+    ),
+    (
+        "unsealed",
+        include_str!("../../../../fixtures/attacks/e2e/unsealed.js"),
+    ),
+    (
+        "forged",
+        include_str!("../../../../fixtures/attacks/e2e/forged.js"),
+    ),
+    (
+        "stolen-port",
+        include_str!("../../../../fixtures/attacks/e2e/stolen-port.js"),
+    ),
+    (
+        "injected-frame",
+        include_str!("../../../../fixtures/attacks/e2e/injected-frame.js"),
+    ),
+    (
+        "builtins",
+        include_str!("../../../../fixtures/attacks/e2e/builtins.js"),
+    ),
+];
+
+/// What the audit is asked to do.
+pub struct Options {
+    /// The app's config file.
+    pub config: PathBuf,
+    /// The user's own attack files (`*.js`), run after the built-in ones.
+    pub attacks: Option<PathBuf>,
+    /// Where to write the JSON report.
+    pub json: Option<PathBuf>,
+    /// The webview label the attacks run in.
+    pub window: String,
+    /// `$NAME` directories for path scopes.
+    pub vars: Vec<(String, PathBuf)>,
+    /// How long one attack may take.
+    pub timeout: Duration,
+    /// The layers to judge (both by default).
+    pub layers: Vec<Layer>,
+    /// Whether the built-in catalogue runs (off: only the user's files).
+    pub builtin: bool,
+    /// Whether an inconclusive attack still lets the audit pass.
+    pub allow_inconclusive: bool,
+}
+
+/// One layer's result for one attack.
+#[derive(Debug, Serialize)]
+pub struct LayerResult {
+    /// The verdict of this layer.
+    pub verdict: Verdict,
+    /// The refusal codes the gate recorded.
+    pub codes: Vec<String>,
+    /// Messages that reached the Rust side.
+    pub attempts: usize,
+    /// How often the canary ran (0 unless breached).
+    pub canary_runs: usize,
+    /// Why the run could not be judged, when it could not.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub errors: Vec<String>,
+}
+
+/// One attack's row.
+#[derive(Debug, Serialize)]
+pub struct Row {
+    /// File name without `.js`.
+    pub name: String,
+    /// From the file's `// class:` line.
+    pub class: String,
+    /// The worst verdict of its layers.
+    pub outcome: Verdict,
+    /// The isolation layer (the canary allowed, the hook refusing it).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub integrity: Option<LayerResult>,
+    /// The app as shipped.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub shipped: Option<LayerResult>,
+    /// What the attack reported seeing, per layer (information only).
+    pub notes: Vec<String>,
+}
+
+/// An attack file.
+pub struct Attack {
+    name: String,
+    source: String,
+}
+
+/// Runs the audit; returns the exit code (0: nothing got through, and every attack
+/// could be judged).
+pub fn run(options: Options) -> Result<i32, Box<dyn std::error::Error>> {
+    if let Some(status) = headless::rerun_under_xvfb_if_needed()? {
+        return Ok(status.code().unwrap_or(1));
+    }
+    let attacks = collect(options.builtin, options.attacks.as_deref())?;
+    if let Ok(name) = std::env::var(CHILD) {
+        let attack = attacks
+            .iter()
+            .find(|a| a.name == name)
+            .ok_or_else(|| format!("no attack {name:?}"))?;
+        let layer = match std::env::var(LAYER).as_deref() {
+            Ok("integrity") => Layer::Integrity,
+            Ok("shipped") => Layer::Shipped,
+            other => return Err(format!("no layer {other:?}").into()),
+        };
+        return child::run(&options, attack, layer);
+    }
+    if attacks.is_empty() {
+        return Err(
+            "no attacks to run (the built-in catalogue is off and --attacks gave none)".into(),
+        );
+    }
+    let bold = Style::new().bold();
+    anstream::println!(
+        "{bold}{:<28} {:<14} {:<13} {:<13} codes{bold:#}",
+        "attack",
+        "class",
+        "integrity",
+        "shipped"
+    );
+    let mut rows = Vec::new();
+    for (i, attack) in attacks.iter().enumerate() {
+        anstream::eprint!("[{}/{}] {}…\r", i + 1, attacks.len(), attack.name);
+        let row = judge(attack, &options.layers)?;
+        let cell = |r: &Option<LayerResult>| {
+            let v = r.as_ref().map(|r| r.verdict);
+            let style = match v {
+                Some(Verdict::Held) => Style::new().fg_color(Some(AnsiColor::Green.into())),
+                Some(Verdict::Breached) => {
+                    Style::new().fg_color(Some(AnsiColor::Red.into())).bold()
+                }
+                Some(_) => Style::new().fg_color(Some(AnsiColor::Yellow.into())),
+                None => Style::new().dimmed(),
+            };
+            let text = v.map_or("-", Verdict::as_str);
+            format!("{style}{text:<13}{style:#}")
+        };
+        let codes: Vec<String> = [&row.integrity, &row.shipped]
+            .into_iter()
+            .flatten()
+            .flat_map(|r| r.codes.iter().cloned())
+            .collect();
+        anstream::println!(
+            "{:<28} {:<14} {} {} {}",
+            row.name,
+            row.class,
+            cell(&row.integrity),
+            cell(&row.shipped),
+            if codes.is_empty() {
+                "-".to_owned()
+            } else {
+                dedup(&codes).join(" ")
+            }
+        );
+        rows.push(row);
+    }
+    let count = |v: Verdict| rows.iter().filter(|r| r.outcome == v).count();
+    let (held, breached, inconclusive, errors) = (
+        count(Verdict::Held),
+        count(Verdict::Breached),
+        count(Verdict::Inconclusive),
+        count(Verdict::Error),
+    );
+    println!(
+        "\n{} attacks: {held} held, {breached} breached, {inconclusive} inconclusive, {errors} errors",
+        rows.len()
+    );
+    if let Some(path) = &options.json {
+        let report = serde_json::json!({
+            "config": options.config,
+            "window": options.window,
+            "layers": options.layers.iter().map(|l| l.as_str()).collect::<Vec<_>>(),
+            "attacks": rows,
+            "held": held,
+            "breached": breached,
+            "inconclusive": inconclusive,
+            "errors": errors,
+        });
+        std::fs::write(path, serde_json::to_string_pretty(&report)? + "\n")?;
+        println!("report: {}", path.display());
+    }
+    let failed = breached > 0 || errors > 0 || (inconclusive > 0 && !options.allow_inconclusive);
+    Ok(i32::from(failed))
+}
+
+/// Runs `attack` once per layer and puts the verdicts together.
+fn judge(attack: &Attack, layers: &[Layer]) -> Result<Row, Box<dyn std::error::Error>> {
+    let mut row = Row {
+        name: attack.name.clone(),
+        class: class_of(&attack.source),
+        outcome: Verdict::Held,
+        integrity: None,
+        shipped: None,
+        notes: Vec::new(),
+    };
+    for &layer in layers {
+        let (result, notes) = spawn(attack, layer)?;
+        row.outcome = row.outcome.max(result.verdict);
+        row.notes.extend(
+            notes
+                .into_iter()
+                .map(|n| format!("{}: {n}", layer.as_str())),
+        );
+        match layer {
+            Layer::Integrity => row.integrity = Some(result),
+            Layer::Shipped => row.shipped = Some(result),
+        }
+    }
+    Ok(row)
+}
+
+fn dedup(codes: &[String]) -> Vec<String> {
+    let mut out: Vec<String> = Vec::new();
+    for c in codes {
+        if !out.contains(c) {
+            out.push(c.clone());
+        }
+    }
+    out
+}
+
+fn collect(builtin: bool, dir: Option<&Path>) -> Result<Vec<Attack>, Box<dyn std::error::Error>> {
+    let mut attacks: Vec<Attack> = BUILT_IN
+        .iter()
+        .filter(|_| builtin)
+        .map(|(name, source)| Attack {
+            name: (*name).to_owned(),
+            source: (*source).to_owned(),
+        })
+        .collect();
+    if let Some(dir) = dir {
+        let mut files: Vec<PathBuf> = std::fs::read_dir(dir)?
+            .filter_map(|e| e.ok().map(|e| e.path()))
+            .filter(|p| p.extension().is_some_and(|x| x == "js"))
+            .collect();
+        files.sort();
+        for file in files {
+            let name = file
+                .file_stem()
+                .map(|s| s.to_string_lossy().to_string())
+                .unwrap_or_default();
+            attacks.push(Attack {
+                name,
+                source: std::fs::read_to_string(&file)?,
+            });
+        }
+    }
+    Ok(attacks)
+}
+
+fn class_of(source: &str) -> String {
+    source
+        .lines()
+        .find_map(|l| l.trim().strip_prefix("// class:"))
+        .map_or("custom", str::trim)
+        .to_owned()
+}
+
+/// Runs one layer of one attack in a child process and reads its observation; the
+/// child's notes come from the page's console lines, its errors from its stderr.
+fn spawn(
+    attack: &Attack,
+    layer: Layer,
+) -> Result<(LayerResult, Vec<String>), Box<dyn std::error::Error>> {
+    let output = Command::new(std::env::current_exe()?)
+        .args(std::env::args_os().skip(1))
+        .env(CHILD, &attack.name)
+        .env(LAYER, layer.as_str())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .output()?;
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    // The page's console reaches the child's stderr (WebKit writes it there); the
+    // observation is a line of its stdout that starts with RESULT, which no console line
+    // does (WebKit prefixes them with their source), so the page cannot forge it.
+    let notes: Vec<String> = stderr
+        .lines()
+        .filter_map(|l| l.split_once(NOTE).map(|(_, json)| json))
+        .map(|json| serde_json::from_str::<String>(json).unwrap_or_else(|_| json.to_owned()))
+        .collect();
+    let observation: Option<Observation> = stdout
+        .lines()
+        .find_map(|l| l.strip_prefix(RESULT))
+        .and_then(|j| serde_json::from_str(j).ok());
+    let result = match observation {
+        Some(o) => {
+            let verdict = o.verdict();
+            let mut errors = Vec::new();
+            if verdict == Verdict::Error {
+                errors.push(format!(
+                    "{:?}; went quiet: {}; calls settled: {}/{}",
+                    o.finish, o.quiet, o.settled.0, o.settled.1
+                ));
+            }
+            LayerResult {
+                verdict,
+                codes: o.codes,
+                attempts: o.attempts,
+                canary_runs: o.canary_runs,
+                errors,
+            }
+        }
+        None => {
+            // The child's own errors (an invalid config, a hook that stops start-up).
+            let tail: Vec<&str> = stderr
+                .lines()
+                .filter(|l| !l.trim().is_empty() && !l.contains("CONSOLE "))
+                .rev()
+                .take(8)
+                .collect();
+            let mut errors = vec![format!(
+                "the run ended without a verdict ({})",
+                output.status
+            )];
+            errors.extend(tail.into_iter().rev().map(str::to_owned));
+            LayerResult {
+                verdict: Verdict::Error,
+                codes: Vec::new(),
+                attempts: 0,
+                canary_runs: 0,
+                errors,
+            }
+        }
+    };
+    Ok((result, notes))
+}
