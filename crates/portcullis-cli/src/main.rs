@@ -72,6 +72,13 @@ enum Command {
         /// Pass even when an attack was inconclusive (nothing it did reached Rust).
         #[arg(long)]
         allow_inconclusive: bool,
+        /// Calls that must never be admitted (JSON; default: expectations.json in the
+        /// --attacks directory, if there is one). See docs/AUDIT.md.
+        #[arg(long, value_name = "FILE")]
+        expect: Option<PathBuf>,
+        /// Also write the report as JUnit XML to this file.
+        #[arg(long, value_name = "OUT")]
+        junit: Option<PathBuf>,
     },
     /// Serve a frontend in a real window behind the config's isolation and allowlist,
     /// reloading on file changes. Allowed commands echo their arguments.
@@ -135,8 +142,23 @@ fn main() -> ExitCode {
             layers,
             no_builtin,
             allow_inconclusive,
+            expect,
+            junit,
         } => {
             use audit::verdict::Layer;
+            let expect = expect.or_else(|| {
+                attacks
+                    .as_deref()
+                    .and_then(audit::expect::Expectations::beside)
+            });
+            let expectations = match expect.as_deref().map(audit::expect::Expectations::load) {
+                None => audit::expect::Expectations::default(),
+                Some(Ok(e)) => e,
+                Some(Err(e)) => {
+                    eprintln!("portcullis audit: {e}");
+                    return ExitCode::FAILURE;
+                }
+            };
             let options = audit::Options {
                 config,
                 attacks,
@@ -151,6 +173,8 @@ fn main() -> ExitCode {
                 },
                 builtin: !no_builtin,
                 allow_inconclusive,
+                expectations,
+                junit,
             };
             match audit::run(options) {
                 Ok(code) => ExitCode::from(code.clamp(0, 255) as u8),

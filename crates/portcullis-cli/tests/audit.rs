@@ -6,7 +6,9 @@
 //! - isolation off with the canary allowed is breached in both layers;
 //! - isolation off with a sound allowlist is breached in the integrity layer only;
 //! - a fire-and-forget canary the attack does not wait for is BREACHED every time;
-//! - an attack that sends nothing is inconclusive, and fails the audit unless allowed.
+//! - an attack that sends nothing is inconclusive, and fails the audit unless allowed;
+//! - the user's expectations are judged in Rust: one the app keeps holds, one it does not
+//!   keep is a breach; JUnit XML shows each attack and layer as a test case.
 
 use std::path::Path;
 use std::process::Command;
@@ -269,5 +271,72 @@ fn a_config_that_cannot_start_says_why_in_the_report() {
     assert!(
         errors.contains("isolatoin") && errors.contains("does not exist"),
         "{errors}"
+    );
+}
+
+#[test]
+fn the_users_expectations_are_judged_on_the_rust_side() {
+    // Kept: the demo's path scope refuses traversal, so no notes.export with ".." is
+    // ever admitted. Broken: the demo's schema allows titles up to 200 characters and its
+    // hook refuses only markup, so a 150-character title is admitted.
+    let expectations = r#"{"never": [
+        {"command": "notes.export", "why": "no path with .. may reach the export handler",
+         "args": {"type": "object", "required": ["path"], "properties": {"path": {"type": "string", "pattern": "\\.\\."}}}},
+        {"command": "notes.add", "why": "titles are at most 100 characters in this app",
+         "args": {"type": "object", "required": ["title"], "properties": {"title": {"type": "string", "minLength": 101}}}}
+    ]}"#;
+    let traversal = "// class: scope\nexport default async function (ctx) {\n  for (const path of ['/tmp/../etc/passwd.md', '/tmp/a/../../etc/passwd.md']) ctx.note(await ctx.codeOf(ctx.invoke('notes.export', { path })));\n}\n";
+    let long_title = "// class: business-rule\nexport default async function (ctx) {\n  ctx.note(await ctx.codeOf(ctx.invoke('notes.add', { title: 't'.repeat(150), body: 'b' })));\n}\n";
+    let dir = Attacks::new(
+        "expect",
+        &[
+            ("expectations.json", expectations),
+            ("traversal.js", traversal),
+            ("long-title.js", long_title),
+        ],
+    );
+    let junit = std::env::temp_dir().join(format!("portcullis-junit-{}.xml", std::process::id()));
+    let (ok, report, text) = audit(
+        &repo().join("crates/portcullis-demo/portcullis.json"),
+        &[
+            "--var",
+            "EXPORTS=/tmp",
+            "--no-builtin",
+            "--attacks",
+            dir.arg(),
+            "--junit",
+            junit.to_str().unwrap(),
+        ],
+        "expect",
+    );
+    assert!(!ok, "a broken expectation fails the audit:\n{text}");
+    assert_eq!(report["expectations"], 2);
+    let traversal = attack(&report, "traversal");
+    assert_eq!(traversal["outcome"], "held", "{traversal:#}");
+    let long = attack(&report, "long-title");
+    assert_eq!(long["outcome"], "BREACHED", "{long:#}");
+    for layer in ["integrity", "shipped"] {
+        assert_eq!(long[layer]["canary_runs"], 0);
+        let violation = long[layer]["violations"][0].as_str().unwrap_or_default();
+        assert!(
+            violation.contains("at most 100 characters"),
+            "{layer}: {long:#}"
+        );
+    }
+    assert!(
+        text.contains("expectations: 2 declared, broken in 1 attacks"),
+        "{text}"
+    );
+    let xml = std::fs::read_to_string(&junit).unwrap();
+    let _ = std::fs::remove_file(&junit);
+    assert!(xml.contains(r#"<testcase name="traversal""#), "{xml}");
+    assert!(
+        xml.contains(r#"<testcase name="long-title""#) && xml.contains("<failure"),
+        "{xml}"
+    );
+    assert_eq!(
+        xml.matches("<testcase ").count(),
+        4,
+        "two attacks, two layers: {xml}"
     );
 }

@@ -23,6 +23,7 @@ use tao::event_loop::{ControlFlow, EventLoopBuilder};
 use tao::platform::run_return::EventLoopExtRunReturn;
 use tao::window::WindowBuilder;
 
+use super::expect::{Admitted, Kind};
 use super::verdict::{Finish, Layer, Observation};
 use super::{Attack, CANARY, Options, RESULT};
 use crate::app::{load, scope_vars, send};
@@ -140,7 +141,8 @@ fn run_in(
     let started = Instant::now();
     let last_message = Arc::new(AtomicUsize::new(0));
     let (c1, c2, sink) = (canary.clone(), canary.clone(), codes.clone());
-    let router = Router::new()
+    let admitted = Arc::new(Mutex::new(Vec::<Admitted>::new()));
+    let router = recording_router(&config, &admitted)
         .command(CANARY, move |_: Value| {
             c1.fetch_add(1, Ordering::SeqCst);
             Ok::<_, HandlerError>("the canary ran")
@@ -217,7 +219,9 @@ fn run_in(
             }
         }
     });
+    let admitted = admitted.lock().map(|a| a.clone()).unwrap_or_default();
     Ok(Observation {
+        violations: options.expectations.violations(&admitted),
         layer,
         finish,
         canary_runs: canary.load(Ordering::SeqCst),
@@ -226,6 +230,49 @@ fn run_in(
         quiet,
         settled,
     })
+}
+
+/// A router with a recording handler for every command and event the allowlist allows
+/// (but the canary, which has its own): what the gate admitted is judged against the
+/// user's expectations after the run. Handlers answer `null`.
+fn recording_router(config: &Config, admitted: &Arc<Mutex<Vec<Admitted>>>) -> Router {
+    let mut commands = std::collections::BTreeSet::new();
+    let mut events = std::collections::BTreeSet::new();
+    for cap in &config.app.security.capabilities {
+        commands.extend(cap.commands.allow.iter().map(|r| r.name.clone()));
+        events.extend(cap.events.allow.iter().map(|r| r.name.clone()));
+    }
+    let mut router = Router::new();
+    for name in commands.into_iter().filter(|n| n != CANARY) {
+        let (log, recorded) = (admitted.clone(), name.clone());
+        router = router.command_raw(&name, move |call: portcullis_core::Admitted| {
+            let args = match &call.request().body {
+                portcullis_core::Body::Json(v) => Some(v.clone()),
+                portcullis_core::Body::Bytes(_) => None,
+            };
+            if let Ok(mut log) = log.lock() {
+                log.push(Admitted {
+                    kind: Kind::Command,
+                    name: recorded.clone(),
+                    args,
+                });
+            }
+            Ok(portcullis_core::Payload::Json("null".to_owned()))
+        });
+    }
+    for name in events.into_iter().filter(|n| n != CANARY) {
+        let (log, recorded) = (admitted.clone(), name.clone());
+        router = router.on_event(&name, move |_, payload: Value| {
+            if let Ok(mut log) = log.lock() {
+                log.push(Admitted {
+                    kind: Kind::Event,
+                    name: recorded.clone(),
+                    args: Some(payload),
+                });
+            }
+        });
+    }
+    router
 }
 
 /// The harness's title when it finished: `portcullis-audit:done:SETTLED/STARTED` or

@@ -12,6 +12,8 @@
 //! reached the Rust side, and only once the webview went quiet ([`verdict`]).
 
 mod child;
+pub mod expect;
+mod junit;
 pub mod verdict;
 
 use std::path::{Path, PathBuf};
@@ -80,6 +82,11 @@ pub struct Options {
     pub builtin: bool,
     /// Whether an inconclusive attack still lets the audit pass.
     pub allow_inconclusive: bool,
+    /// Calls that must never be admitted (`--expect`, or `expectations.json` beside the
+    /// attacks).
+    pub expectations: expect::Expectations,
+    /// Where to write the report as JUnit XML.
+    pub junit: Option<PathBuf>,
 }
 
 /// One layer's result for one attack.
@@ -96,6 +103,9 @@ pub struct LayerResult {
     /// Why the run could not be judged, when it could not.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub errors: Vec<String>,
+    /// Admitted calls that broke one of the user's expectations.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub violations: Vec<String>,
 }
 
 /// One attack's row.
@@ -202,8 +212,24 @@ pub fn run(options: Options) -> Result<i32, Box<dyn std::error::Error>> {
         "\n{} attacks: {held} held, {breached} breached, {inconclusive} inconclusive, {errors} errors",
         rows.len()
     );
+    if options.expectations.len() > 0 {
+        let violated = rows
+            .iter()
+            .filter(|r| {
+                [&r.integrity, &r.shipped]
+                    .into_iter()
+                    .flatten()
+                    .any(|l| !l.violations.is_empty())
+            })
+            .count();
+        println!(
+            "expectations: {} declared, broken in {violated} attacks",
+            options.expectations.len()
+        );
+    }
     if let Some(path) = &options.json {
         let report = serde_json::json!({
+            "expectations": options.expectations.len(),
             "config": options.config,
             "window": options.window,
             "layers": options.layers.iter().map(|l| l.as_str()).collect::<Vec<_>>(),
@@ -215,6 +241,10 @@ pub fn run(options: Options) -> Result<i32, Box<dyn std::error::Error>> {
         });
         std::fs::write(path, serde_json::to_string_pretty(&report)? + "\n")?;
         println!("report: {}", path.display());
+    }
+    if let Some(path) = &options.junit {
+        std::fs::write(path, junit::render(&rows)?)?;
+        println!("JUnit report: {}", path.display());
     }
     let failed = breached > 0 || errors > 0 || (inconclusive > 0 && !options.allow_inconclusive);
     Ok(i32::from(failed))
@@ -336,6 +366,7 @@ fn spawn(
                 attempts: o.attempts,
                 canary_runs: o.canary_runs,
                 errors,
+                violations: o.violations,
             }
         }
         None => {
@@ -357,6 +388,7 @@ fn spawn(
                 attempts: 0,
                 canary_runs: 0,
                 errors,
+                violations: Vec::new(),
             }
         }
     };

@@ -60,6 +60,9 @@ pub struct Observation {
     pub quiet: bool,
     /// Calls the attack made through `ctx` that settled, and how many it made.
     pub settled: (usize, usize),
+    /// Admitted calls that match one of the user's expectations (each a breach).
+    #[serde(default)]
+    pub violations: Vec<String>,
 }
 
 /// The verdict on one run, or on an attack (the worst of its runs).
@@ -96,7 +99,7 @@ impl Observation {
     /// The verdict this run supports. A canary that ran is a breach whatever else
     /// happened; otherwise a run that did not end cleanly says nothing.
     pub fn verdict(&self) -> Verdict {
-        if self.canary_runs > 0 {
+        if self.canary_runs > 0 || !self.violations.is_empty() {
             Verdict::Breached
         } else if self.finish != Finish::Returned || !self.quiet || self.settled.0 < self.settled.1
         {
@@ -122,6 +125,7 @@ mod tests {
             codes: Vec::new(),
             quiet,
             settled: (1, 1),
+            violations: Vec::new(),
         }
     }
 
@@ -141,6 +145,11 @@ mod tests {
         assert_eq!(run(0, Finish::Threw, 3, true).verdict(), Verdict::Error);
         assert_eq!(run(0, Finish::TimedOut, 3, true).verdict(), Verdict::Error);
         assert_eq!(run(0, Finish::Returned, 3, false).verdict(), Verdict::Error);
+        let mut violated = run(0, Finish::Returned, 3, true);
+        violated
+            .violations
+            .push("notes.export admitted with ..".into());
+        assert_eq!(violated.verdict(), Verdict::Breached);
         let mut unsettled = run(0, Finish::Returned, 3, true);
         unsettled.settled = (1, 2);
         assert_eq!(unsettled.verdict(), Verdict::Error);
