@@ -79,6 +79,11 @@ enum Command {
         /// Also write the report as JUnit XML to this file.
         #[arg(long, value_name = "OUT")]
         junit: Option<PathBuf>,
+        /// Attacks generated from the config (schema violations, scope escapes, denied
+        /// names, other windows' commands, JS values JSON changes): after the others
+        /// (`on`), not at all (`off`), or alone (`only`).
+        #[arg(long, value_enum, default_value_t = GeneratedArg::On)]
+        generated: GeneratedArg,
     },
     /// Serve a frontend in a real window behind the config's isolation and allowlist,
     /// reloading on file changes. Allowed commands echo their arguments.
@@ -95,6 +100,14 @@ enum Command {
         #[arg(long, hide = true)]
         exit_after_secs: Option<u64>,
     },
+}
+
+/// `portcullis audit --generated`.
+#[derive(Clone, Copy, Debug, clap::ValueEnum)]
+enum GeneratedArg {
+    On,
+    Off,
+    Only,
 }
 
 /// `portcullis audit --layers`.
@@ -144,6 +157,7 @@ fn main() -> ExitCode {
             allow_inconclusive,
             expect,
             junit,
+            generated,
         } => {
             use audit::verdict::Layer;
             let expect = expect.or_else(|| {
@@ -175,6 +189,11 @@ fn main() -> ExitCode {
                 allow_inconclusive,
                 expectations,
                 junit,
+                generated: match generated {
+                    GeneratedArg::On => audit::Generated::On,
+                    GeneratedArg::Off => audit::Generated::Off,
+                    GeneratedArg::Only => audit::Generated::Only,
+                },
             };
             match audit::run(options) {
                 Ok(code) => ExitCode::from(code.clamp(0, 255) as u8),

@@ -164,6 +164,8 @@ fn a_fire_and_forget_canary_is_breached_every_time() {
         &repo().join("fixtures/configs/weak/portcullis.json"),
         &[
             "--no-builtin",
+            "--generated",
+            "off",
             "--layers",
             "shipped",
             "--attacks",
@@ -194,6 +196,8 @@ fn an_attack_that_sends_nothing_is_inconclusive() {
         "--var",
         "EXPORTS=/tmp",
         "--no-builtin",
+        "--generated",
+        "off",
         "--attacks",
         dir.arg(),
     ];
@@ -221,7 +225,14 @@ fn users_attack_files_run_after_the_catalogue_with_long_notes_cut_not_lost() {
     );
     let (ok, report, text) = audit(
         &repo().join("crates/portcullis-demo/portcullis.json"),
-        &["--var", "EXPORTS=/tmp", "--attacks", dir.arg()],
+        &[
+            "--var",
+            "EXPORTS=/tmp",
+            "--generated",
+            "off",
+            "--attacks",
+            dir.arg(),
+        ],
         "user",
     );
     assert!(ok, "{text}");
@@ -259,6 +270,8 @@ fn a_config_that_cannot_start_says_why_in_the_report() {
         &repo().join("fixtures/startup/typo-dir/portcullis.json"),
         &[
             "--no-builtin",
+            "--generated",
+            "off",
             "--attacks",
             Attacks::new("typo", &[("a.js", "export default async () => {};\n")]).arg(),
         ],
@@ -302,6 +315,8 @@ fn the_users_expectations_are_judged_on_the_rust_side() {
             "--var",
             "EXPORTS=/tmp",
             "--no-builtin",
+            "--generated",
+            "off",
             "--attacks",
             dir.arg(),
             "--junit",
@@ -338,5 +353,47 @@ fn the_users_expectations_are_judged_on_the_rust_side() {
         xml.matches("<testcase ").count(),
         4,
         "two attacks, two layers: {xml}"
+    );
+}
+
+#[test]
+fn attacks_generated_from_the_demo_config_are_all_refused() {
+    let (ok, report, text) = audit(
+        &repo().join("crates/portcullis-demo/portcullis.json"),
+        &["--var", "EXPORTS=/tmp", "--generated", "only"],
+        "generated",
+    );
+    assert!(ok, "{text}");
+    let rows = report["attacks"].as_array().unwrap();
+    let names: Vec<&str> = rows.iter().map(|r| r["name"].as_str().unwrap()).collect();
+    for want in [
+        "gen:notes.add",
+        "gen:notes.delete",
+        "gen:notes.export",
+        "gen:refused-names",
+    ] {
+        assert!(names.contains(&want), "{names:?}");
+    }
+    for row in rows {
+        for layer in ["integrity", "shipped"] {
+            assert_eq!(row[layer]["verdict"], "held", "{layer}: {row:#}");
+            assert!(row[layer].get("violations").is_none(), "{row:#}");
+        }
+    }
+    let calls = report["generated_calls"].as_u64().unwrap();
+    assert!(calls >= 40, "{calls} generated calls");
+    assert!(
+        text.contains(&format!("generated from the config: {calls} calls")),
+        "{text}"
+    );
+    // Scope escapes were refused by the scope, schema violations by the schema.
+    let export = rows
+        .iter()
+        .find(|r| r["name"] == "gen:notes.export")
+        .unwrap();
+    let codes = export["shipped"]["codes"].to_string();
+    assert!(
+        codes.contains("E_OUT_OF_SCOPE") && codes.contains("E_INVALID_ARGS"),
+        "{codes}"
     );
 }

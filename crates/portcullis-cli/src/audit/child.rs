@@ -132,6 +132,9 @@ fn run_in(
     std::fs::write(site.join("index.html"), PAGE_HTML)?;
     std::fs::write(site.join("audit.js"), PAGE_JS)?;
     std::fs::write(site.join("attack.js"), &attack.source)?;
+    if let Some(cases) = &attack.cases {
+        std::fs::write(site.join("cases.json"), serde_json::to_vec(cases)?)?;
+    }
     let (config, base) = prepare(options, layer, scratch)?;
 
     let canary = Arc::new(AtomicUsize::new(0));
@@ -220,8 +223,20 @@ fn run_in(
         }
     });
     let admitted = admitted.lock().map(|a| a.clone()).unwrap_or_default();
+    let mut violations = options.expectations.violations(&admitted);
+    if attack.cases.is_some() {
+        // Every generated call must be refused: one admitted is a hole in the config.
+        violations.extend(admitted.iter().map(|call| {
+            let args = call
+                .args
+                .as_ref()
+                .map_or("bytes".to_owned(), Value::to_string);
+            let args: String = args.chars().take(200).collect();
+            format!("a generated call was admitted: {} {args}", call.name)
+        }));
+    }
     Ok(Observation {
-        violations: options.expectations.violations(&admitted),
+        violations,
         layer,
         finish,
         canary_runs: canary.load(Ordering::SeqCst),

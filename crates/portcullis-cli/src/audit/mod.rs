@@ -13,10 +13,11 @@
 
 mod child;
 pub mod expect;
+mod generate;
 mod junit;
 pub mod verdict;
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::process::{Command, Stdio};
 use std::time::Duration;
 
@@ -87,6 +88,8 @@ pub struct Options {
     pub expectations: expect::Expectations,
     /// Where to write the report as JUnit XML.
     pub junit: Option<PathBuf>,
+    /// Whether attacks generated from the config run.
+    pub generated: Generated,
 }
 
 /// One layer's result for one attack.
@@ -123,6 +126,9 @@ pub struct Row {
     /// The app as shipped.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub shipped: Option<LayerResult>,
+    /// For a generated attack: how many calls it makes (each must be refused).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub generated_calls: Option<usize>,
     /// What the attack reported seeing, per layer (information only).
     pub notes: Vec<String>,
 }
@@ -131,6 +137,23 @@ pub struct Row {
 pub struct Attack {
     name: String,
     source: String,
+    /// For an attack generated from the config: its calls, every one of which must be
+    /// refused (the child writes them beside the attack as `cases.json`).
+    cases: Option<Vec<generate::Case>>,
+}
+
+/// The attack file every generated attack runs.
+const GENERATED_JS: &str = include_str!("../../audit/generated.js");
+
+/// Which attacks `--generated` adds.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Generated {
+    /// The catalogue and your files, then the generated attacks.
+    On,
+    /// No generated attacks.
+    Off,
+    /// Only the generated attacks.
+    Only,
 }
 
 /// Runs the audit; returns the exit code (0: nothing got through, and every attack
@@ -139,7 +162,7 @@ pub fn run(options: Options) -> Result<i32, Box<dyn std::error::Error>> {
     if let Some(status) = headless::rerun_under_xvfb_if_needed()? {
         return Ok(status.code().unwrap_or(1));
     }
-    let attacks = collect(options.builtin, options.attacks.as_deref())?;
+    let attacks = collect(&options)?;
     if let Ok(name) = std::env::var(CHILD) {
         let attack = attacks
             .iter()
@@ -212,6 +235,14 @@ pub fn run(options: Options) -> Result<i32, Box<dyn std::error::Error>> {
         "\n{} attacks: {held} held, {breached} breached, {inconclusive} inconclusive, {errors} errors",
         rows.len()
     );
+    let generated: Vec<usize> = rows.iter().filter_map(|r| r.generated_calls).collect();
+    if !generated.is_empty() {
+        println!(
+            "generated from the config: {} calls in {} attacks, every one to be refused",
+            generated.iter().sum::<usize>(),
+            generated.len()
+        );
+    }
     if options.expectations.len() > 0 {
         let violated = rows
             .iter()
@@ -230,6 +261,7 @@ pub fn run(options: Options) -> Result<i32, Box<dyn std::error::Error>> {
     if let Some(path) = &options.json {
         let report = serde_json::json!({
             "expectations": options.expectations.len(),
+            "generated_calls": generated.iter().sum::<usize>(),
             "config": options.config,
             "window": options.window,
             "layers": options.layers.iter().map(|l| l.as_str()).collect::<Vec<_>>(),
@@ -258,6 +290,7 @@ fn judge(attack: &Attack, layers: &[Layer]) -> Result<Row, Box<dyn std::error::E
         outcome: Verdict::Held,
         integrity: None,
         shipped: None,
+        generated_calls: attack.cases.as_ref().map(Vec::len),
         notes: Vec::new(),
     };
     for &layer in layers {
@@ -286,16 +319,20 @@ fn dedup(codes: &[String]) -> Vec<String> {
     out
 }
 
-fn collect(builtin: bool, dir: Option<&Path>) -> Result<Vec<Attack>, Box<dyn std::error::Error>> {
+/// The attacks to run, in order: the built-in catalogue, the user's files, the generated
+/// ones (as `--no-builtin` and `--generated` say).
+fn collect(options: &Options) -> Result<Vec<Attack>, Box<dyn std::error::Error>> {
+    let written = options.generated != Generated::Only;
     let mut attacks: Vec<Attack> = BUILT_IN
         .iter()
-        .filter(|_| builtin)
+        .filter(|_| options.builtin && written)
         .map(|(name, source)| Attack {
             name: (*name).to_owned(),
             source: (*source).to_owned(),
+            cases: None,
         })
         .collect();
-    if let Some(dir) = dir {
+    if let Some(dir) = options.attacks.as_deref().filter(|_| written) {
         let mut files: Vec<PathBuf> = std::fs::read_dir(dir)?
             .filter_map(|e| e.ok().map(|e| e.path()))
             .filter(|p| p.extension().is_some_and(|x| x == "js"))
@@ -309,6 +346,20 @@ fn collect(builtin: bool, dir: Option<&Path>) -> Result<Vec<Attack>, Box<dyn std
             attacks.push(Attack {
                 name,
                 source: std::fs::read_to_string(&file)?,
+                cases: None,
+            });
+        }
+    }
+    if options.generated != Generated::Off {
+        let (config, _) = crate::app::load(&options.config)?;
+        for group in generate::generate(&config, &options.vars, &options.window) {
+            if group.cases.is_empty() {
+                continue;
+            }
+            attacks.push(Attack {
+                name: group.name,
+                source: GENERATED_JS.to_owned(),
+                cases: Some(group.cases),
             });
         }
     }
