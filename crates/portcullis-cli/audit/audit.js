@@ -14,6 +14,16 @@ const log = console.log.bind(console);
 const MAX_NOTE = 2000;
 const SETTLE_MS = 3000;
 
+// ctx.captured(): the Rust side answers a title request with the sealed envelopes the
+// gate admitted so far, as JSON data.
+const capturedWaiters = new Map();
+let capturedSeq = 0;
+window.__portcullisAuditCaptured = ({ n, envelopes }) => {
+  const resolve = capturedWaiters.get(n);
+  capturedWaiters.delete(n);
+  if (resolve) resolve(envelopes.map((b64) => Uint8Array.from(atob(b64), (c) => c.charCodeAt(0))));
+};
+
 const calls = [];
 let settledCalls = 0;
 /** Every call the attack makes through ctx is tracked until it settles. */
@@ -63,6 +73,18 @@ const ctx = {
       return `the IPC handler refused the post: ${e}`;
     }
   },
+  /**
+   * The sealed envelopes (binary, as Uint8Arrays) the gate admitted so far in this run,
+   * as an attacker watching the transport would have them: for replay and splice attacks.
+   */
+  captured() {
+    return new Promise((resolve, reject) => {
+      const n = ++capturedSeq;
+      capturedWaiters.set(n, resolve);
+      document.title = `portcullis-audit:captured:${n}`;
+      setTimeout(() => capturedWaiters.has(n) && reject(new Error("no captured envelopes came back")), 3000);
+    });
+  },
   /** What the attack saw (shown in the report, never trusted). Long notes are cut, marked. */
   note(text) {
     let s = String(text);
@@ -83,6 +105,7 @@ ctx.codeOf = codeOf;
 
 let status = "done";
 try {
+  ctx.harmless = (await (await fetch("./app.json")).json()).harmless;
   await ready();
   const attack = await import(attackUrl);
   await attack.default(ctx);

@@ -132,6 +132,13 @@ fn run_in(
     std::fs::write(site.join("index.html"), PAGE_HTML)?;
     std::fs::write(site.join("audit.js"), PAGE_JS)?;
     std::fs::write(site.join("attack.js"), &attack.source)?;
+    // Data for the harness: allowed commands that take no arguments (`ctx.harmless`),
+    // which replay and splice attacks call to get envelopes the gate admits.
+    let (shipped, _) = load(&options.config)?;
+    std::fs::write(
+        site.join("app.json"),
+        serde_json::to_vec(&json!({"harmless": harmless(&shipped)}))?,
+    )?;
     if let Some(cases) = &attack.cases {
         std::fs::write(site.join("cases.json"), serde_json::to_vec(cases)?)?;
     }
@@ -156,7 +163,10 @@ fn run_in(
     let mut event_loop = EventLoopBuilder::<UserEvent>::with_user_event().build();
     let proxy = Arc::new(Mutex::new(event_loop.create_proxy()));
     let wake = proxy.clone();
-    let (seen, stamp) = (attempts.clone(), last_message.clone());
+    // Sealed envelopes the gate admitted, for `ctx.captured()` (replay and splice
+    // attacks need what an observer of the transport would have).
+    let captured = Arc::new(Mutex::new(Vec::<Vec<u8>>::new()));
+    let (seen, stamp, keep) = (attempts.clone(), last_message.clone(), captured.clone());
     let portcullis = Portcullis::builder(config, &base, &site)
         .router(router)
         .scope_vars(scope_vars(&options.vars))
@@ -165,8 +175,14 @@ fn run_in(
                 c.push(e.code.as_str().to_owned());
             }
         }))
-        .observe(Arc::new(move |_: &transport::Observed<'_>| {
+        .observe(Arc::new(move |o: &transport::Observed<'_>| {
             seen.fetch_add(1, Ordering::SeqCst);
+            if o.refused.is_none()
+                && o.via == transport::Via::Protocol
+                && let Ok(mut kept) = keep.lock()
+            {
+                kept.push(o.body.to_vec());
+            }
             stamp.store(started.elapsed().as_millis() as usize, Ordering::SeqCst);
         }))
         .waker(move || send(&wake, UserEvent::Pump))
@@ -199,7 +215,21 @@ fn run_in(
         match event {
             Event::UserEvent(UserEvent::Pump) => portcullis.pump(),
             Event::UserEvent(UserEvent::Title(title)) if finished_at.is_none() => {
-                if let Some((f, s)) = parse_title(&title) {
+                if let Some(n) = title
+                    .strip_prefix("portcullis-audit:captured:")
+                    .and_then(|n| n.parse::<u64>().ok())
+                {
+                    // Handed to the page as JSON data (base64 strings), never as code.
+                    let b64 = base64::engine::general_purpose::STANDARD;
+                    let list: Vec<String> = captured
+                        .lock()
+                        .map(|c| c.iter().map(|b| base64::Engine::encode(&b64, b)).collect())
+                        .unwrap_or_default();
+                    let data = json!({"n": n, "envelopes": list});
+                    let _ = webview.evaluate_script(&format!(
+                        "window.__portcullisAuditCaptured && window.__portcullisAuditCaptured({data});"
+                    ));
+                } else if let Some((f, s)) = parse_title(&title) {
                     finish = f;
                     settled = s;
                     finished_at = Some(Instant::now());
@@ -288,6 +318,28 @@ fn recording_router(config: &Config, admitted: &Arc<Mutex<Vec<Admitted>>>) -> Ro
         });
     }
     router
+}
+
+/// The commands the allowlist lets this app's windows call with `{}`: no schema, or one
+/// that `{}` satisfies, and JSON arguments.
+fn harmless(config: &Config) -> Vec<String> {
+    let mut names: Vec<String> = config
+        .app
+        .security
+        .capabilities
+        .iter()
+        .flat_map(|c| c.commands.allow.iter())
+        .filter(|r| !r.bytes && r.paths.is_empty() && r.name != CANARY)
+        .filter(|r| {
+            r.schema
+                .as_ref()
+                .is_none_or(|s| jsonschema::validator_for(s).is_ok_and(|v| v.is_valid(&json!({}))))
+        })
+        .map(|r| r.name.clone())
+        .collect();
+    names.sort();
+    names.dedup();
+    names
 }
 
 /// The harness's title when it finished: `portcullis-audit:done:SETTLED/STARTED` or

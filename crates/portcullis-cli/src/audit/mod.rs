@@ -61,6 +61,10 @@ const BUILT_IN: &[(&str, &str)] = &[
         "builtins",
         include_str!("../../../../fixtures/attacks/e2e/builtins.js"),
     ),
+    (
+        "replay-splice",
+        include_str!("../../../../fixtures/attacks/e2e/replay-splice.js"),
+    ),
 ];
 
 /// What the audit is asked to do.
