@@ -191,11 +191,19 @@ fn run_in(
         .with_title("portcullis audit")
         .build(&event_loop)?;
     let titles = proxy.clone();
-    let builder = wry::WebViewBuilder::new()
+    let mut builder = wry::WebViewBuilder::new()
         .with_document_title_changed_handler(move |title| send(&titles, UserEvent::Title(title)));
+    // `// at: document-start`: the attack is a classic script that runs before the
+    // Portcullis bridge (as an initialization script added ahead of it), and assigns
+    // `window.__portcullisAttack` for the part that runs once the page is up.
+    let early = runs_at_document_start(&attack.source);
+    if early {
+        builder = builder.with_initialization_script_for_main_only(attack.source.clone(), true);
+    }
     let url = format!(
-        "{}/index.html?attack=./attack.js",
-        portcullis_wry::APP_ORIGIN
+        "{}/index.html?attack=./attack.js{}",
+        portcullis_wry::APP_ORIGIN,
+        if early { "&early=1" } else { "" }
     );
     let webview = portcullis.build_webview_at(&options.window, &url, builder, &window)?;
     portcullis_wry::linux::forward_console_to_stdout(&webview);
@@ -320,6 +328,14 @@ fn recording_router(config: &Config, admitted: &Arc<Mutex<Vec<Admitted>>>) -> Ro
     router
 }
 
+/// Whether an attack file asks to run before the bridge (`// at: document-start`).
+fn runs_at_document_start(source: &str) -> bool {
+    source
+        .lines()
+        .take_while(|l| l.starts_with("//"))
+        .any(|l| l.trim() == "// at: document-start")
+}
+
 /// The commands the allowlist lets this app's windows call with `{}`: no schema, or one
 /// that `{}` satisfies, and JSON arguments.
 fn harmless(config: &Config) -> Vec<String> {
@@ -359,6 +375,19 @@ fn parse_title(title: &str) -> Option<(Finish, (usize, usize))> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn document_start_is_asked_for_in_the_header_only() {
+        assert!(runs_at_document_start(
+            "// class: x\n// at: document-start\nwindow.a = 1;\n"
+        ));
+        assert!(!runs_at_document_start(
+            "// class: x\nconst s = '// at: document-start';\n"
+        ));
+        assert!(!runs_at_document_start(
+            "// class: x\nexport default async () => {};\n"
+        ));
+    }
 
     #[test]
     fn titles_the_harness_sets() {

@@ -65,6 +65,10 @@ const BUILT_IN: &[(&str, &str)] = &[
         "replay-splice",
         include_str!("../../../../fixtures/attacks/e2e/replay-splice.js"),
     ),
+    (
+        "before-the-bridge",
+        include_str!("../../../../fixtures/attacks/e2e/before-the-bridge.js"),
+    ),
 ];
 
 /// What the audit is asked to do.
