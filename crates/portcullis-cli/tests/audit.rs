@@ -230,6 +230,8 @@ fn users_attack_files_run_after_the_catalogue_with_long_notes_cut_not_lost() {
             "EXPORTS=/tmp",
             "--generated",
             "off",
+            "--layers",
+            "shipped",
             "--attacks",
             dir.arg(),
         ],
