@@ -5,11 +5,17 @@
 // allow). Notes go to the console, which the audit reads from the page's output.
 // What the attack reports is information only: breaches are judged in Rust.
 
+import * as forge from "./forge.js";
+
 const params = new URL(location.href).searchParams;
 const attackUrl = params.get("attack");
 // A document-start attack already ran as a classic script before the bridge, and left
 // its main part here.
 const early = params.get("early") === "1";
+// `// windows: 2`: this page is the attack's second window, which runs its `second`
+// export (or, without one, makes the app seal what it allows) and tells the Rust side,
+// which tells the attack's `ctx.second()`.
+const role = params.get("role") === "second" ? "second" : "main";
 const { invoke, emit, listen, ready } = window.portcullis;
 const NOTE = "PORTCULLIS-AUDIT-NOTE ";
 // Kept before the attack runs: attacks override builtins.
@@ -27,6 +33,14 @@ window.__portcullisAuditCaptured = ({ n, envelopes }) => {
   capturedWaiters.delete(n);
   if (resolve) resolve(envelopes.map((b64) => Uint8Array.from(atob(b64), (c) => c.charCodeAt(0))));
 };
+
+/** The second window's part when the attack has none: calls each harmless command twice. */
+async function sealWhatIsAllowed(ctx) {
+  for (const name of ctx.harmless) {
+    await ctx.codeOf(ctx.invoke(name, {}));
+    await ctx.codeOf(ctx.invoke(name, {}));
+  }
+}
 
 const calls = [];
 let settledCalls = 0;
@@ -81,13 +95,25 @@ const ctx = {
    * The sealed envelopes (binary, as Uint8Arrays) the gate admitted so far in this run,
    * as an attacker watching the transport would have them: for replay and splice attacks.
    */
-  captured() {
+  captured(from = role) {
+    if (from !== "main" && from !== "second") return Promise.reject(new Error(`no window ${from}`));
     return new Promise((resolve, reject) => {
       const n = ++capturedSeq;
       capturedWaiters.set(n, resolve);
-      document.title = `portcullis-audit:captured:${n}`;
+      document.title = `portcullis-audit:captured:${n}:${from}`;
       setTimeout(() => capturedWaiters.has(n) && reject(new Error("no captured envelopes came back")), 3000);
     });
+  },
+  /** Envelope tools: plaintext, header, seal, toJson, withSeq, sealCanaryWith (forge.js). */
+  forge,
+  /** Which window this code runs in: "main" or "second". */
+  window: role,
+  /**
+   * For `// windows: 2`: resolves once the second window's part finished, to
+   * `{ threw, labels: { main, second } }`.
+   */
+  second() {
+    return secondDone;
   },
   /** What the attack saw (shown in the report, never trusted). Long notes are cut, marked. */
   note(text) {
@@ -96,6 +122,12 @@ const ctx = {
     log(NOTE + stringify(s));
   },
 };
+
+const secondDone = new Promise((resolve, reject) => {
+  window.__portcullisAuditSecondDone = resolve;
+  setTimeout(() => reject(new Error("the second window did not finish (does the attack say // windows: 2?)")), 10000);
+});
+secondDone.catch(() => {});
 
 async function codeOf(promise) {
   try {
@@ -109,14 +141,22 @@ ctx.codeOf = codeOf;
 
 let status = "done";
 try {
-  ctx.harmless = (await (await fetch("./app.json")).json()).harmless;
+  const app = await (await fetch("./app.json")).json();
+  ctx.harmless = app.harmless;
+  /** The webview labels: `{ main, second }` (`second` null without `// windows: 2`). */
+  ctx.labels = app.labels;
   await ready();
-  const run = early ? window.__portcullisAttack : (await import(attackUrl)).default;
+  const run =
+    role === "second"
+      ? ((await import(attackUrl)).second ?? sealWhatIsAllowed)
+      : early
+        ? window.__portcullisAttack
+        : (await import(attackUrl)).default;
   if (typeof run !== "function") throw new Error("the attack defines no function to run");
   await run(ctx);
 } catch (e) {
   status = "threw";
-  ctx.note(`attack threw: ${e}`);
+  ctx.note(`${role === "second" ? "the second window's part" : "attack"} threw: ${e}`);
 }
 // Fire-and-forget calls are judged too: wait (bounded) until every tracked call settled.
 await Promise.race([Promise.allSettled(calls), new Promise((resolve) => setTimeout(resolve, SETTLE_MS))]);

@@ -84,6 +84,14 @@ enum Command {
         /// (`on`), not at all (`off`), or alone (`only`).
         #[arg(long, value_enum, default_value_t = GeneratedArg::On)]
         generated: GeneratedArg,
+        /// How many attacks run at once, each in its own process and webview (default:
+        /// the number of CPUs).
+        #[arg(long, value_name = "N", value_parser = clap::value_parser!(u16).range(1..=64))]
+        jobs: Option<u16>,
+        /// The label of the second window, for attacks that open one (`// windows: 2`);
+        /// by default the audit's own label, given the grants `--window` has.
+        #[arg(long, value_name = "LABEL")]
+        second_window: Option<String>,
     },
     /// Serve a frontend in a real window behind the config's isolation and allowlist,
     /// reloading on file changes. Allowed commands echo their arguments.
@@ -158,6 +166,8 @@ fn main() -> ExitCode {
             expect,
             junit,
             generated,
+            jobs,
+            second_window,
         } => {
             use audit::verdict::Layer;
             let expect = expect.or_else(|| {
@@ -194,6 +204,11 @@ fn main() -> ExitCode {
                     GeneratedArg::Off => audit::Generated::Off,
                     GeneratedArg::Only => audit::Generated::Only,
                 },
+                jobs: jobs.map_or_else(
+                    || std::thread::available_parallelism().map_or(1, |n| n.get()),
+                    usize::from,
+                ),
+                second_window,
             };
             match audit::run(options) {
                 Ok(code) => ExitCode::from(code.clamp(0, 255) as u8),

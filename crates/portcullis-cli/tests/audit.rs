@@ -1,7 +1,8 @@
 //! `portcullis audit` in a real webview, judged on the Rust side by the canary handler,
 //! in both layers: the isolation guarantee (the canary allowed, only the hook refusing
 //! it) and the app as shipped.
-//! - the demo app holds in both layers, every attack reaching the Rust side;
+//! - the demo app holds in both layers, every attack reaching the Rust side (a second
+//!   window's envelopes sent from the first are refused as another webview's);
 //! - a weak hook with the canary allowed is breached as shipped, its isolation holds;
 //! - isolation off with the canary allowed is breached in both layers;
 //! - isolation off with a sound allowlist is breached in the integrity layer only;
@@ -103,6 +104,12 @@ fn the_demo_app_holds_in_both_layers() {
         codes("shipped").iter().any(|c| c == "E_NOT_ALLOWED"),
         "{direct:#}"
     );
+    // The second window's envelopes, sent from the first, are another webview's.
+    let windows = attack(&report, "windows-replay");
+    for layer in ["integrity", "shipped"] {
+        let codes = windows[layer]["codes"].as_array().unwrap();
+        assert!(codes.iter().any(|c| c == "E_WRONG_WEBVIEW"), "{windows:#}");
+    }
     assert!(
         text.contains("integrity") && text.contains("held"),
         "{text}"

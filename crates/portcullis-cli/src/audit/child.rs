@@ -31,6 +31,7 @@ use crate::app::{load, scope_vars, send};
 const PAGE_HTML: &str = include_str!("../../audit/index.html");
 const PAGE_JS: &str = include_str!("../../audit/audit.js");
 const WRAPPER_JS: &str = include_str!("../../audit/integrity-hook.js");
+const FORGE_JS: &str = include_str!("../../audit/forge.js");
 
 /// The app's own hook, renamed in the integrity layer's copy of its isolation directory.
 const APP_HOOK: &str = "portcullis-audit-app-hook.js";
@@ -38,28 +39,53 @@ const APP_HOOK: &str = "portcullis-audit-app-hook.js";
 pub const QUIET: Duration = Duration::from_millis(300);
 /// The most the audit waits for that silence after the attack finished.
 pub const DRAIN: Duration = Duration::from_secs(5);
+/// How often the loop wakes to check for silence.
+const TICK: Duration = Duration::from_millis(25);
 
 enum UserEvent {
     Pump,
-    Title(String),
+    /// A page's title changed: in the second window (`true`) or the attack's.
+    Title(bool, String),
     Timeout,
+    /// Wakes the loop for the quiet check.
+    Tick,
 }
+
+/// The label of the audit's second window when `--second-window` names none.
+pub const SECOND_WINDOW: &str = "portcullis-audit-second";
 
 /// The config and the isolation directory a layer runs with. The integrity layer's are
 /// temporary copies: a capability allowing the canary, and the app's hook wrapped.
+/// An attack with a second window and no `--second-window` gets the audit's own label,
+/// [`SECOND_WINDOW`], added wherever a capability names `--window`: a second window of
+/// the same kind.
 fn prepare(
     options: &Options,
     layer: Layer,
     scratch: &Path,
+    second: Option<&str>,
 ) -> Result<(Config, PathBuf), Box<dyn std::error::Error>> {
     let (config, base) = load(&options.config)?;
-    if layer == Layer::Shipped {
+    let added_window = second.filter(|label| *label == SECOND_WINDOW);
+    if layer == Layer::Shipped && added_window.is_none() {
         return Ok((config, base));
     }
     let mut value = serde_json::to_value(&config)?;
     let capabilities = value["app"]["security"]["capabilities"]
         .as_array_mut()
         .ok_or("the config has no capabilities list")?;
+    if let Some(label) = added_window {
+        for cap in capabilities.iter_mut() {
+            if let Some(windows) = cap["windows"].as_array_mut()
+                && windows.iter().any(|w| *w == json!(options.window))
+            {
+                windows.push(json!(label));
+            }
+        }
+    }
+    if layer == Layer::Shipped {
+        return Ok((Config::from_json(&value.to_string())?, base));
+    }
     capabilities.push(json!({
         "identifier": "portcullis-audit-integrity",
         "description": "Added by portcullis audit (integrity layer): the canary is allowed, so only the hook stands in its way.",
@@ -132,17 +158,28 @@ fn run_in(
     std::fs::write(site.join("index.html"), PAGE_HTML)?;
     std::fs::write(site.join("audit.js"), PAGE_JS)?;
     std::fs::write(site.join("attack.js"), &attack.source)?;
+    std::fs::write(site.join("forge.js"), FORGE_JS)?;
+    // `// windows: 2`: a second webview runs the attack's `second` export.
+    let second = (attack_header(&attack.source, "windows") == Some("2")).then(|| {
+        options
+            .second_window
+            .clone()
+            .unwrap_or_else(|| SECOND_WINDOW.to_owned())
+    });
     // Data for the harness: allowed commands that take no arguments (`ctx.harmless`),
     // which replay and splice attacks call to get envelopes the gate admits.
     let (shipped, _) = load(&options.config)?;
     std::fs::write(
         site.join("app.json"),
-        serde_json::to_vec(&json!({"harmless": harmless(&shipped)}))?,
+        serde_json::to_vec(&json!({
+            "harmless": harmless(&shipped),
+            "labels": {"main": options.window, "second": second},
+        }))?,
     )?;
     if let Some(cases) = &attack.cases {
         std::fs::write(site.join("cases.json"), serde_json::to_vec(cases)?)?;
     }
-    let (config, base) = prepare(options, layer, scratch)?;
+    let (config, base) = prepare(options, layer, scratch, second.as_deref())?;
 
     let canary = Arc::new(AtomicUsize::new(0));
     let attempts = Arc::new(AtomicUsize::new(0));
@@ -165,7 +202,7 @@ fn run_in(
     let wake = proxy.clone();
     // Sealed envelopes the gate admitted, for `ctx.captured()` (replay and splice
     // attacks need what an observer of the transport would have).
-    let captured = Arc::new(Mutex::new(Vec::<Vec<u8>>::new()));
+    let captured = Arc::new(Mutex::new(Vec::<(String, Vec<u8>)>::new()));
     let (seen, stamp, keep) = (attempts.clone(), last_message.clone(), captured.clone());
     let portcullis = Portcullis::builder(config, &base, &site)
         .router(router)
@@ -181,18 +218,25 @@ fn run_in(
                 && o.via == transport::Via::Protocol
                 && let Ok(mut kept) = keep.lock()
             {
-                kept.push(o.body.to_vec());
+                kept.push((o.webview.to_owned(), o.body.to_vec()));
             }
             stamp.store(started.elapsed().as_millis() as usize, Ordering::SeqCst);
         }))
         .waker(move || send(&wake, UserEvent::Pump))
         .build()?;
+    // Side by side, neither covering the other: WebKit slows the timers of a page it
+    // thinks hidden, which a second window on top of the first would make it think.
+    let size = tao::dpi::LogicalSize::new(600.0, 500.0);
     let window = WindowBuilder::new()
         .with_title("portcullis audit")
+        .with_inner_size(size)
+        .with_position(tao::dpi::LogicalPosition::new(0.0, 0.0))
         .build(&event_loop)?;
     let titles = proxy.clone();
-    let mut builder = wry::WebViewBuilder::new()
-        .with_document_title_changed_handler(move |title| send(&titles, UserEvent::Title(title)));
+    let mut builder =
+        wry::WebViewBuilder::new().with_document_title_changed_handler(move |title| {
+            send(&titles, UserEvent::Title(false, title))
+        });
     // `// at: document-start`: the attack is a classic script that runs before the
     // Portcullis bridge (as an initialization script added ahead of it), and assigns
     // `window.__portcullisAttack` for the part that runs once the page is up.
@@ -207,6 +251,29 @@ fn run_in(
     );
     let webview = portcullis.build_webview_at(&options.window, &url, builder, &window)?;
     portcullis_wry::linux::forward_console_to_stdout(&webview);
+    let labels = json!({"main": options.window, "second": second});
+    let second_view = match &second {
+        Some(label) => {
+            let window = WindowBuilder::new()
+                .with_title("portcullis audit: second window")
+                .with_inner_size(size)
+                .with_position(tao::dpi::LogicalPosition::new(640.0, 0.0))
+                .build(&event_loop)?;
+            let titles = proxy.clone();
+            let builder =
+                wry::WebViewBuilder::new().with_document_title_changed_handler(move |title| {
+                    send(&titles, UserEvent::Title(true, title))
+                });
+            let url = format!(
+                "{}/index.html?attack=./attack.js&role=second",
+                portcullis_wry::APP_ORIGIN
+            );
+            let view = portcullis.build_webview_at(label, &url, builder, &window)?;
+            portcullis_wry::linux::forward_console_to_stdout(&view);
+            Some((window, view))
+        }
+        None => None,
+    };
 
     let alarm = proxy.clone();
     let timeout = options.timeout;
@@ -214,29 +281,56 @@ fn run_in(
         std::thread::sleep(timeout);
         send(&alarm, UserEvent::Timeout);
     });
+    // The quiet check needs the loop to run while nothing happens, and with two webviews
+    // the loop's own timed wake-up was seen to stall for seconds: a ticker wakes it.
+    let ticker = proxy.clone();
+    std::thread::spawn(move || {
+        loop {
+            std::thread::sleep(TICK);
+            let sent = ticker.lock().map(|p| p.send_event(UserEvent::Tick));
+            if !matches!(sent, Ok(Ok(()))) {
+                break;
+            }
+        }
+    });
     let mut finish = Finish::TimedOut;
     let mut settled = (0, 0);
     let mut finished_at: Option<Instant> = None;
     let mut quiet = false;
     event_loop.run_return(|event, _, control_flow| {
-        *control_flow = ControlFlow::WaitUntil(Instant::now() + Duration::from_millis(25));
+        *control_flow = ControlFlow::WaitUntil(Instant::now() + TICK);
         match event {
             Event::UserEvent(UserEvent::Pump) => portcullis.pump(),
-            Event::UserEvent(UserEvent::Title(title)) if finished_at.is_none() => {
-                if let Some(n) = title
-                    .strip_prefix("portcullis-audit:captured:")
-                    .and_then(|n| n.parse::<u64>().ok())
-                {
+            Event::UserEvent(UserEvent::Title(in_second, title)) if finished_at.is_none() => {
+                let asker = match (&second_view, in_second) {
+                    (Some((_, view)), true) => view,
+                    _ => &webview,
+                };
+                if let Some((n, from)) = parse_captured(&title) {
                     // Handed to the page as JSON data (base64 strings), never as code.
+                    let label = labels[from].as_str().unwrap_or_default();
                     let b64 = base64::engine::general_purpose::STANDARD;
                     let list: Vec<String> = captured
                         .lock()
-                        .map(|c| c.iter().map(|b| base64::Engine::encode(&b64, b)).collect())
+                        .map(|c| {
+                            c.iter()
+                                .filter(|(l, _)| l == label)
+                                .map(|(_, b)| base64::Engine::encode(&b64, b))
+                                .collect()
+                        })
                         .unwrap_or_default();
                     let data = json!({"n": n, "envelopes": list});
-                    let _ = webview.evaluate_script(&format!(
+                    let _ = asker.evaluate_script(&format!(
                         "window.__portcullisAuditCaptured && window.__portcullisAuditCaptured({data});"
                     ));
+                } else if in_second {
+                    // The second window's part finished: the attack's `ctx.second()` resolves.
+                    if let Some((f, _)) = parse_title(&title) {
+                        let data = json!({"threw": f == Finish::Threw, "labels": labels});
+                        let _ = webview.evaluate_script(&format!(
+                            "window.__portcullisAuditSecondDone && window.__portcullisAuditSecondDone({data});"
+                        ));
+                    }
                 } else if let Some((f, s)) = parse_title(&title) {
                     finish = f;
                     settled = s;
@@ -330,10 +424,31 @@ fn recording_router(config: &Config, admitted: &Arc<Mutex<Vec<Admitted>>>) -> Ro
 
 /// Whether an attack file asks to run before the bridge (`// at: document-start`).
 fn runs_at_document_start(source: &str) -> bool {
+    attack_header(source, "at") == Some("document-start")
+}
+
+/// The value of `// KEY: VALUE` among the attack file's first comment lines.
+fn attack_header<'a>(source: &'a str, key: &str) -> Option<&'a str> {
     source
         .lines()
         .take_while(|l| l.starts_with("//"))
-        .any(|l| l.trim() == "// at: document-start")
+        .find_map(|l| {
+            let (k, v) = l.trim_start_matches('/').split_once(':')?;
+            (k.trim() == key).then(|| v.trim())
+        })
+}
+
+/// A harness's request for captured envelopes: `portcullis-audit:captured:N` (its own
+/// window's) or `portcullis-audit:captured:N:second|main`.
+fn parse_captured(title: &str) -> Option<(u64, &'static str)> {
+    let rest = title.strip_prefix("portcullis-audit:captured:")?;
+    let (n, from) = rest.split_once(':').unwrap_or((rest, "main"));
+    let from = match from {
+        "main" => "main",
+        "second" => "second",
+        _ => return None,
+    };
+    Some((n.parse().ok()?, from))
 }
 
 /// The commands the allowlist lets this app's windows call with `{}`: no schema, or one

@@ -217,6 +217,10 @@ const BUILT_IN: &[(&str, &str)] = &[
         "events-listen",
         include_str!("../../../../fixtures/attacks/e2e/events-listen.js"),
     ),
+    (
+        "windows-replay",
+        include_str!("../../../../fixtures/attacks/e2e/windows-replay.js"),
+    ),
 ];
 
 /// What the audit is asked to do.
@@ -246,6 +250,11 @@ pub struct Options {
     pub junit: Option<PathBuf>,
     /// Whether attacks generated from the config run.
     pub generated: Generated,
+    /// How many attacks run at once, each in its own process and webview.
+    pub jobs: usize,
+    /// The label of the second window for attacks that ask for one (`// windows: 2`);
+    /// `None`: the audit's own label, given the grants `window` has.
+    pub second_window: Option<String>,
 }
 
 /// One layer's result for one attack.
@@ -265,6 +274,8 @@ pub struct LayerResult {
     /// Admitted calls that broke one of the user's expectations.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub violations: Vec<String>,
+    /// How long the run took, start-up of its process and webview included.
+    pub millis: u128,
 }
 
 /// One attack's row.
@@ -344,42 +355,7 @@ pub fn run(options: Options) -> Result<i32, Box<dyn std::error::Error>> {
         "integrity",
         "shipped"
     );
-    let mut rows = Vec::new();
-    for (i, attack) in attacks.iter().enumerate() {
-        anstream::eprint!("[{}/{}] {}…\r", i + 1, attacks.len(), attack.name);
-        let row = judge(attack, &options.layers)?;
-        let cell = |r: &Option<LayerResult>| {
-            let v = r.as_ref().map(|r| r.verdict);
-            let style = match v {
-                Some(Verdict::Held) => Style::new().fg_color(Some(AnsiColor::Green.into())),
-                Some(Verdict::Breached) => {
-                    Style::new().fg_color(Some(AnsiColor::Red.into())).bold()
-                }
-                Some(_) => Style::new().fg_color(Some(AnsiColor::Yellow.into())),
-                None => Style::new().dimmed(),
-            };
-            let text = v.map_or("-", Verdict::as_str);
-            format!("{style}{text:<13}{style:#}")
-        };
-        let codes: Vec<String> = [&row.integrity, &row.shipped]
-            .into_iter()
-            .flatten()
-            .flat_map(|r| r.codes.iter().cloned())
-            .collect();
-        anstream::println!(
-            "{:<28} {:<14} {} {} {}",
-            row.name,
-            row.class,
-            cell(&row.integrity),
-            cell(&row.shipped),
-            if codes.is_empty() {
-                "-".to_owned()
-            } else {
-                dedup(&codes).join(" ")
-            }
-        );
-        rows.push(row);
-    }
+    let rows = run_all(&attacks, &options)?;
     let count = |v: Verdict| rows.iter().filter(|r| r.outcome == v).count();
     let (held, breached, inconclusive, errors) = (
         count(Verdict::Held),
@@ -436,6 +412,77 @@ pub fn run(options: Options) -> Result<i32, Box<dyn std::error::Error>> {
     }
     let failed = breached > 0 || errors > 0 || (inconclusive > 0 && !options.allow_inconclusive);
     Ok(i32::from(failed))
+}
+
+/// Runs every attack, `options.jobs` child processes at a time, and prints each row in
+/// the catalogue's order as soon as it and every row before it are done.
+fn run_all(attacks: &[Attack], options: &Options) -> Result<Vec<Row>, Box<dyn std::error::Error>> {
+    let next = std::sync::atomic::AtomicUsize::new(0);
+    let (done, results) = std::sync::mpsc::channel::<(usize, Result<Row, String>)>();
+    let mut rows: Vec<Option<Row>> = attacks.iter().map(|_| None).collect();
+    std::thread::scope(|scope| {
+        for _ in 0..options.jobs.max(1) {
+            let (next, done) = (&next, done.clone());
+            scope.spawn(move || {
+                loop {
+                    let i = next.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+                    let Some(attack) = attacks.get(i) else { break };
+                    let row = judge(attack, &options.layers).map_err(|e| e.to_string());
+                    if done.send((i, row)).is_err() {
+                        break;
+                    }
+                }
+            });
+        }
+        drop(done);
+        let mut printed = 0;
+        let mut finished = 0;
+        for (i, row) in results {
+            finished += 1;
+            anstream::eprint!("[{finished}/{}] {}…\r", attacks.len(), attacks[i].name);
+            rows[i] = Some(row?);
+            while let Some(Some(row)) = rows.get(printed) {
+                print_row(row);
+                printed += 1;
+            }
+        }
+        Ok::<_, Box<dyn std::error::Error>>(())
+    })?;
+    rows.into_iter()
+        .map(|r| r.ok_or_else(|| "an attack was never run".into()))
+        .collect()
+}
+
+/// One line of the table.
+fn print_row(row: &Row) {
+    let cell = |r: &Option<LayerResult>| {
+        let v = r.as_ref().map(|r| r.verdict);
+        let style = match v {
+            Some(Verdict::Held) => Style::new().fg_color(Some(AnsiColor::Green.into())),
+            Some(Verdict::Breached) => Style::new().fg_color(Some(AnsiColor::Red.into())).bold(),
+            Some(_) => Style::new().fg_color(Some(AnsiColor::Yellow.into())),
+            None => Style::new().dimmed(),
+        };
+        let text = v.map_or("-", Verdict::as_str);
+        format!("{style}{text:<13}{style:#}")
+    };
+    let codes: Vec<String> = [&row.integrity, &row.shipped]
+        .into_iter()
+        .flatten()
+        .flat_map(|r| r.codes.iter().cloned())
+        .collect();
+    anstream::println!(
+        "{:<28} {:<14} {} {} {}",
+        row.name,
+        row.class,
+        cell(&row.integrity),
+        cell(&row.shipped),
+        if codes.is_empty() {
+            "-".to_owned()
+        } else {
+            dedup(&codes).join(" ")
+        }
+    );
 }
 
 /// Runs `attack` once per layer and puts the verdicts together.
@@ -536,6 +583,7 @@ fn spawn(
     attack: &Attack,
     layer: Layer,
 ) -> Result<(LayerResult, Vec<String>), Box<dyn std::error::Error>> {
+    let started = std::time::Instant::now();
     let output = Command::new(std::env::current_exe()?)
         .args(std::env::args_os().skip(1))
         .env(CHILD, &attack.name)
@@ -574,6 +622,7 @@ fn spawn(
                 canary_runs: o.canary_runs,
                 errors,
                 violations: o.violations,
+                millis: started.elapsed().as_millis(),
             }
         }
         None => {
@@ -596,6 +645,7 @@ fn spawn(
                 canary_runs: 0,
                 errors,
                 violations: Vec::new(),
+                millis: started.elapsed().as_millis(),
             }
         }
     };
