@@ -1,5 +1,9 @@
 //! The `app://` protocol: the app's frontend files, served with the app's CSP (plus the
 //! sources Portcullis needs), and the request encoder brownfield mode loads.
+//!
+//! Every response carries the CSP, not only documents: a worker runs under its own
+//! script's response headers, not the page's, so a module worker started from a script
+//! served without one could reach `ipc://` and any address the page's CSP closes.
 
 use std::borrow::Cow;
 
@@ -16,31 +20,62 @@ pub fn handle(shared: &Shared, request: &Request<Vec<u8>>) -> Response<Body> {
         return typed(
             Cow::Borrowed(isolation::SEALER_JS.as_bytes()),
             "text/javascript",
-            None,
+            &shared.app_csp,
         );
     }
     let Some(file) = assets::resolve(&shared.frontend_dir, path) else {
         return assets::status(StatusCode::NOT_FOUND, "not found");
     };
     match std::fs::read(&file) {
-        Ok(bytes) => {
-            let mime = assets::mime_for(&file);
-            let csp = (mime == "text/html").then_some(shared.app_csp.as_str());
-            typed(Cow::Owned(bytes), &mime, csp)
-        }
+        Ok(bytes) => typed(Cow::Owned(bytes), &assets::mime_for(&file), &shared.app_csp),
         Err(_) => assets::status(StatusCode::NOT_FOUND, "not found"),
     }
 }
 
-fn typed(body: Body, mime: &str, csp: Option<&str>) -> Response<Body> {
-    let mut builder = Response::builder()
+fn typed(body: Body, mime: &str, csp: &str) -> Response<Body> {
+    Response::builder()
         .header(header::CONTENT_TYPE, mime)
         .header(header::CACHE_CONTROL, "no-store")
-        .header("X-Content-Type-Options", "nosniff");
-    if let Some(csp) = csp {
-        builder = builder.header("Content-Security-Policy", csp);
-    }
-    builder
+        .header("X-Content-Type-Options", "nosniff")
+        .header("Content-Security-Policy", csp)
         .body(body)
         .unwrap_or_else(|_| assets::status(StatusCode::INTERNAL_SERVER_ERROR, "internal error"))
+}
+
+#[cfg(test)]
+mod tests {
+    use std::path::Path;
+
+    use portcullis_core::Config;
+
+    use super::*;
+    use crate::Portcullis;
+
+    #[test]
+    fn every_file_is_served_with_the_apps_csp() {
+        let config = Config::from_json(
+            r#"{"app":{"security":{"pattern":{"use":"isolation","options":{"dir":"isolation-app"}},
+                "csp":"default-src 'self'",
+                "capabilities":[{"identifier":"c","windows":["*"],"origins":["app://localhost"]}]}}}"#,
+        )
+        .unwrap();
+        let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
+        let frontend = root.join("crates/portcullis-demo/frontend");
+        let p = Portcullis::builder(config, &root, &frontend)
+            .build()
+            .unwrap();
+        // A document, a script a page could start as a module worker, and the sealer.
+        for path in ["/index.html", "/app.js", "/__portcullis/sealer.js"] {
+            let request = Request::builder()
+                .uri(format!("app://localhost{path}"))
+                .body(Vec::new())
+                .unwrap();
+            let response = handle(&p.shared, &request);
+            assert_eq!(response.status(), StatusCode::OK, "{path}");
+            let csp = response.headers()["Content-Security-Policy"]
+                .to_str()
+                .unwrap();
+            assert!(csp.starts_with("default-src 'self'"), "{path}: {csp}");
+        }
+    }
 }
