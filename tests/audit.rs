@@ -29,10 +29,11 @@ fn audit_events_carry_the_code_but_never_keys_or_argument_values() {
     let key = grant.into_isolation_key();
     let key_hex = hex::encode(*key);
     let mut s = Sealer::new(
-        portcullis::aead::default_backend().expand_key(&key),
+        portcullis::aead::default_backend().sealing_key(&key),
         sid,
         "main",
-    );
+    )
+    .unwrap();
     tracing::subscriber::with_default(subscriber, || {
         // Callsites first seen by another thread may have cached "no interest".
         tracing::callsite::rebuild_interest_cache();

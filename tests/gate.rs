@@ -80,8 +80,8 @@ fn a_sealer_lying_about_its_label_fails_authentication() {
     let gate = gate();
     let grant = gate.begin_page_load("main", origin()).unwrap();
     let sid = grant.session();
-    let key = portcullis::aead::default_backend().expand_key(&grant.into_isolation_key());
-    let mut liar = Sealer::new(key, sid, "note-1");
+    let key = portcullis::aead::default_backend().sealing_key(&grant.into_isolation_key());
+    let mut liar = Sealer::new(key, sid, "note-1").unwrap();
     let msg = list(&mut liar, Encoding::Binary);
     let refusal = gate.admit(&msg, facts("main", &origin())).unwrap_err();
     assert_eq!(refusal.rejection.code, ErrorCode::Tampered);
@@ -121,20 +121,22 @@ fn forged_message_without_the_key_is_refused() {
     drop(real);
     // Right session id, made-up key.
     let mut forger = Sealer::new(
-        portcullis::aead::default_backend().expand_key(&[0x42; 32]),
+        portcullis::aead::default_backend().sealing_key(&[0x42; 32]),
         sid,
         "main",
-    );
+    )
+    .unwrap();
     let refusal = gate
         .admit(&list(&mut forger, Encoding::Json), facts("main", &origin()))
         .unwrap_err();
     assert_eq!(refusal.rejection.code, ErrorCode::Tampered);
     // Made-up session id.
     let mut stranger = Sealer::new(
-        portcullis::aead::default_backend().expand_key(&[0x42; 32]),
+        portcullis::aead::default_backend().sealing_key(&[0x42; 32]),
         SessionId([7; 16]),
         "main",
-    );
+    )
+    .unwrap();
     let refusal = gate
         .admit(
             &list(&mut stranger, Encoding::Json),

@@ -1,8 +1,11 @@
-//! Known-answer vectors: the AEAD backends against published AES-256-GCM vectors, and
-//! the wire format against `fixtures/vectors/wire-v1.json` (see docs/PROTOCOL.md §11).
+//! Known-answer vectors: the wire format against `fixtures/vectors/wire-v1.json` (see
+//! docs/PROTOCOL.md §11). The published AES-256-GCM vectors, whose nonces are arbitrary
+//! bytes no code outside the core can make, are checked beside the backends
+//! (`portcullis-core`, `aead::tests`).
 
-use portcullis::aead::{Nonce, all_backends};
-use portcullis::envelope::{Encoding, Sealed, Sealer, SessionId, aad, nonce_for};
+use portcullis::Sealer;
+use portcullis::aead::all_backends;
+use portcullis::envelope::{Encoding, Sealed, SessionId, aad, nonce_for};
 use portcullis::request::{Body, Request};
 use serde_json::Value;
 
@@ -21,41 +24,6 @@ fn array<const N: usize>(v: &Value) -> [u8; N] {
 }
 
 #[test]
-fn every_backend_passes_the_published_aes_gcm_vectors() {
-    let doc = fixture("aes-256-gcm.json");
-    let cases = doc["cases"].as_array().unwrap();
-    assert_eq!(cases.len(), 4);
-    for backend in all_backends() {
-        for case in cases {
-            let key = backend.expand_key(&array(&case["key"]));
-            let nonce = Nonce::assume_unique(array(&case["nonce"]));
-            let aad = hex(&case["aad"]);
-            let mut expected = hex(&case["ciphertext"]);
-            expected.extend(hex(&case["tag"]));
-
-            let mut sealed = hex(&case["plaintext"]);
-            key.seal_in_place(nonce, &aad, &mut sealed).unwrap();
-            assert_eq!(sealed, expected, "{} seal {}", backend.name(), case["name"]);
-
-            let mut opened = expected.clone();
-            let plain = key.open_in_place(nonce, &aad, &mut opened).unwrap();
-            assert_eq!(
-                plain,
-                hex(&case["plaintext"]),
-                "{} open {}",
-                backend.name(),
-                case["name"]
-            );
-
-            let mut flipped = expected.clone();
-            let last = flipped.len() - 1;
-            flipped[last] ^= 0x01;
-            assert!(key.open_in_place(nonce, &aad, &mut flipped).is_err());
-        }
-    }
-}
-
-#[test]
 fn wire_v1_vectors_are_reproduced_by_every_backend() {
     let doc = fixture("wire-v1.json");
     let cases = doc["cases"].as_array().unwrap();
@@ -67,7 +35,9 @@ fn wire_v1_vectors_are_reproduced_by_every_backend() {
             let label = case["label"].as_str().unwrap();
             let plaintext = hex(&case["plaintext"]);
             let sealer = || {
-                Sealer::new(backend.expand_key(&array(&case["key"])), sid, label).starting_at(seq)
+                Sealer::new(backend.sealing_key(&array(&case["key"])), sid, label)
+                    .unwrap()
+                    .starting_at(seq)
             };
             let name = case["name"].as_str().unwrap();
 
@@ -76,7 +46,7 @@ fn wire_v1_vectors_are_reproduced_by_every_backend() {
                 hex(&case["nonce"]),
                 "{name}"
             );
-            assert_eq!(aad(&sid, seq, label), hex(&case["aad"]), "{name}");
+            assert_eq!(aad(&sid, seq, label).unwrap(), hex(&case["aad"]), "{name}");
             assert_eq!(
                 sealer().seal(&plaintext, Encoding::Binary).unwrap(),
                 hex(&case["binary"]),
@@ -96,7 +66,7 @@ fn wire_v1_vectors_decode_open_and_parse_to_the_stated_request() {
     let doc = fixture("wire-v1.json");
     for case in doc["cases"].as_array().unwrap() {
         let name = case["name"].as_str().unwrap();
-        let key = portcullis::aead::default_backend().expand_key(&array(&case["key"]));
+        let key = portcullis::aead::default_backend().opening_key(&array(&case["key"]));
         let label = case["label"].as_str().unwrap();
         let encodings = [
             hex(&case["binary"]),
@@ -106,7 +76,7 @@ fn wire_v1_vectors_decode_open_and_parse_to_the_stated_request() {
             let sealed = Sealed::decode(&bytes, 1 << 20).unwrap();
             assert_eq!(sealed.session.0.to_vec(), hex(&case["sid"]), "{name}");
             assert_eq!(sealed.seq, case["seq"].as_u64().unwrap(), "{name}");
-            let aad = sealed.aad(label);
+            let aad = sealed.aad(label).unwrap();
             // Re-seal the decoded body's plaintext through the public API to open it.
             let mut body = match sealed.encoding {
                 Encoding::Binary => bytes[40..].to_vec(),
@@ -137,7 +107,8 @@ fn wire_v1_vectors_decode_open_and_parse_to_the_stated_request() {
             let mut again = bytes.clone();
             let wrong = Sealed::decode(&again, 1 << 20)
                 .unwrap()
-                .aad(&format!("{label}x"));
+                .aad(&format!("{label}x"))
+                .unwrap();
             let body = match sealed.encoding {
                 Encoding::Binary => &mut again[40..],
                 Encoding::Json => continue,

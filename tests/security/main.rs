@@ -232,10 +232,11 @@ fn load(world: &mut World, label: &str, origin: &str) {
     world.keys.retain(|(l, _, _)| l != label);
     world.keys.push((label.to_owned(), sid, Box::new(*key)));
     let sealer = Sealer::new(
-        portcullis::aead::default_backend().expand_key(&key),
+        portcullis::aead::default_backend().sealing_key(&key),
         sid,
         label,
-    );
+    )
+    .unwrap();
     world.sealers.retain(|(l, _)| l != label);
     world.sealers.push((label.to_owned(), sealer));
 }
@@ -260,10 +261,11 @@ fn sealer_for(world: &mut World, spec: &SealerSpec) -> Sealer {
         .find(|(l, _)| l == of)
         .map_or(1, |(_, s)| s.next_seq());
     Sealer::new(
-        portcullis::aead::default_backend().expand_key(&key),
+        portcullis::aead::default_backend().sealing_key(&key),
         *sid,
         label,
     )
+    .unwrap()
     .starting_at(next + 5_000_000)
 }
 
@@ -337,10 +339,11 @@ fn run_case(case: &Case, exports: &Path) -> Result<(), String> {
                     .expect("loaded");
                 // Other messages of the same page load, sealed after the one under test.
                 let mut s = Sealer::new(
-                    portcullis::aead::default_backend().expand_key(key),
+                    portcullis::aead::default_backend().sealing_key(key),
                     *sid,
                     *label,
                 )
+                .unwrap()
                 .starting_at(100);
                 for _ in 0..n {
                     let m = s

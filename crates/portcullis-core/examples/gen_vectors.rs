@@ -4,8 +4,9 @@
 //! The vectors are deterministic (fixed keys, session ids and sequence numbers), so a
 //! re-run that changes the file means the wire format changed.
 
+use portcullis_core::Sealer;
 use portcullis_core::aead::default_backend;
-use portcullis_core::envelope::{Encoding, Sealer, SessionId, aad, nonce_for};
+use portcullis_core::envelope::{Encoding, SessionId, aad, nonce_for};
 use portcullis_core::request::{Kind, Request};
 use serde_json::{Value, json};
 
@@ -95,17 +96,20 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             Err(b) => Request::encode_bytes(c.kind, c.id, c.cmd, b),
         };
         let sid = SessionId(c.sid);
-        let seal = |enc| {
-            Sealer::new(default_backend().expand_key(&c.key), sid, c.label)
+        let seal = |enc| -> Result<Vec<u8>, String> {
+            Sealer::new(default_backend().sealing_key(&c.key), sid, c.label)
+                .ok_or("label too long to bind")?
                 .starting_at(c.seq)
                 .seal(&plaintext, enc)
+                .map_err(|e| e.to_string())
         };
-        let binary = seal(Encoding::Binary).map_err(|e| e.to_string())?;
-        let json_text = String::from_utf8(seal(Encoding::Json).map_err(|e| e.to_string())?)?;
+        let binary = seal(Encoding::Binary)?;
+        let json_text = String::from_utf8(seal(Encoding::Json)?)?;
         let body = match &c.body {
             Ok(v) => json!({"json": v}),
             Err(b) => json!({"bytes": hex(b)}),
         };
+        let aad = aad(&sid, c.seq, c.label).ok_or("label too long to bind")?;
         out.push(json!({
             "name": c.name,
             "key": hex(&c.key),
@@ -115,7 +119,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             "nonce": hex(nonce_for(c.seq).as_bytes()),
             "request": {"kind": c.kind.as_str(), "id": c.id, "name": c.cmd, "body": body},
             "plaintext": hex(&plaintext),
-            "aad": hex(&aad(&sid, c.seq, c.label)),
+            "aad": hex(&aad),
             "binary": hex(&binary),
             "json": json_text,
         }));

@@ -20,7 +20,7 @@ use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD as B64;
 use serde::Deserialize;
 
-use crate::aead::{AeadKey, NONCE_LEN, Nonce, SealError, TAG_LEN};
+use crate::aead::{NONCE_LEN, TAG_LEN};
 use crate::error::{ErrorCode, Rejection};
 
 /// The protocol version this crate speaks.
@@ -61,7 +61,37 @@ impl fmt::Display for SessionId {
     }
 }
 
-/// The nonce a sequence number determines. The only way to make a [`Nonce`] for the wire.
+/// A 96-bit GCM nonce. Only this module makes one, from a sequence number
+/// ([`nonce_for`]); it is neither `Clone` nor `Copy`, so each is moved into the one seal
+/// or open that uses it.
+#[derive(PartialEq, Eq)]
+pub struct Nonce([u8; NONCE_LEN]);
+
+impl Nonce {
+    /// The nonce's bytes.
+    pub fn as_bytes(&self) -> &[u8; NONCE_LEN] {
+        &self.0
+    }
+
+    /// The bytes, for the AEAD backend that consumes the nonce.
+    pub(crate) fn into_bytes(self) -> [u8; NONCE_LEN] {
+        self.0
+    }
+
+    /// A nonce of arbitrary bytes, for the published AES-GCM vectors only.
+    #[cfg(test)]
+    pub(crate) fn for_known_answer_test(bytes: [u8; NONCE_LEN]) -> Nonce {
+        Nonce(bytes)
+    }
+}
+
+impl fmt::Debug for Nonce {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "Nonce({:02x?})", self.0)
+    }
+}
+
+/// The nonce a sequence number determines: the only way to make a [`Nonce`].
 pub fn nonce_for(seq: u64) -> Nonce {
     let mut n = [0u8; NONCE_LEN];
     n[4..].copy_from_slice(&seq.to_be_bytes());
@@ -103,20 +133,11 @@ impl fmt::Debug for Sealed {
 }
 
 impl Sealed {
-    /// Decodes `bytes` in either encoding, refusing anything longer than `max_bytes`.
+    /// Decodes `bytes` in either encoding, refusing anything longer than `max_bytes`
+    /// before copying them.
     pub fn decode(bytes: &[u8], max_bytes: usize) -> Result<Sealed, Rejection> {
         check_outer(bytes, max_bytes)?;
-        if bytes[0] == b'P' {
-            let (session, seq) = binary_header(bytes)?;
-            return Ok(Sealed {
-                encoding: Encoding::Binary,
-                session,
-                seq,
-                body: bytes[HEADER_LEN..].to_vec(),
-                start: 0,
-            });
-        }
-        decode_json(bytes)
+        Sealed::decode_owned(bytes.to_vec(), max_bytes)
     }
 
     /// Decodes `bytes` like [`Sealed::decode`], taking ownership: a binary envelope is
@@ -136,8 +157,9 @@ impl Sealed {
         decode_json(&bytes)
     }
 
-    /// The associated data for this envelope as seen by webview `label`.
-    pub fn aad(&self, label: &str) -> Vec<u8> {
+    /// The associated data for this envelope as seen by webview `label` (`None` for a
+    /// label longer than [`MAX_LABEL_LEN`], which no session is bound to).
+    pub fn aad(&self, label: &str) -> Option<Vec<u8>> {
         aad(&self.session, self.seq, label)
     }
 }
@@ -322,30 +344,30 @@ pub fn header(session: &SessionId, seq: u64) -> [u8; HEADER_LEN] {
 }
 
 /// The associated data: header, then the webview label with a 16-bit length prefix.
-/// Labels longer than [`MAX_LABEL_LEN`] are refused when a session is issued, so the
-/// length always fits.
-pub fn aad(session: &SessionId, seq: u64, label: &str) -> Vec<u8> {
-    let label = aad_label(label);
+/// `None` for a label longer than [`MAX_LABEL_LEN`]: sessions are never issued to one,
+/// and a label is never cut to fit.
+pub fn aad(session: &SessionId, seq: u64, label: &str) -> Option<Vec<u8>> {
+    let label = aad_label(label)?;
     let mut out = vec![0; HEADER_LEN + 2 + label.len()];
     fill_aad(&mut out, session, seq, label);
-    out
+    Some(out)
 }
 
 /// Labels up to this many bytes get their associated data built on the stack by
-/// [`with_aad`] (the gate builds it for every message it opens).
+/// [`with_aad`] (the session table builds it for every message it opens).
 const STACK_LABEL_LEN: usize = 64;
 
 /// Calls `f` with the associated data of [`aad`], without a heap allocation for labels of
-/// up to [`STACK_LABEL_LEN`] bytes.
+/// up to [`STACK_LABEL_LEN`] bytes; `None` for a label too long to bind.
 pub(crate) fn with_aad<R>(
     session: &SessionId,
     seq: u64,
     label: &str,
     f: impl FnOnce(&[u8]) -> R,
-) -> R {
-    let label = aad_label(label);
+) -> Option<R> {
+    let label = aad_label(label)?;
     let len = HEADER_LEN + 2 + label.len();
-    if label.len() <= STACK_LABEL_LEN {
+    Some(if label.len() <= STACK_LABEL_LEN {
         let mut buf = [0u8; HEADER_LEN + 2 + STACK_LABEL_LEN];
         fill_aad(&mut buf[..len], session, seq, label);
         f(&buf[..len])
@@ -353,11 +375,11 @@ pub(crate) fn with_aad<R>(
         let mut buf = vec![0; len];
         fill_aad(&mut buf, session, seq, label);
         f(&buf)
-    }
+    })
 }
 
-fn aad_label(label: &str) -> &[u8] {
-    &label.as_bytes()[..label.len().min(MAX_LABEL_LEN)]
+fn aad_label(label: &str) -> Option<&[u8]> {
+    (label.len() <= MAX_LABEL_LEN).then_some(label.as_bytes())
 }
 
 /// Writes the associated data into `out`, which is exactly its length.
@@ -367,88 +389,16 @@ fn fill_aad(out: &mut [u8], session: &SessionId, seq: u64, label: &[u8]) {
     out[HEADER_LEN + 2..].copy_from_slice(label);
 }
 
-/// Seals plaintexts for one session: the Rust counterpart of the isolation frame's sealer,
-/// used by tests, vectors, benches and Rust-side clients.
-///
-/// It owns the sequence counter, so a nonce can only be used once per sealer; and the
-/// key it holds belongs to one session, which has one sealer (the isolation frame).
-pub struct Sealer {
-    key: Box<dyn AeadKey>,
-    session: SessionId,
-    label: String,
-    next_seq: u64,
-}
-
-impl fmt::Debug for Sealer {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("Sealer")
-            .field("session", &self.session)
-            .field("label", &self.label)
-            .field("next_seq", &self.next_seq)
-            .finish_non_exhaustive()
-    }
-}
-
-impl Sealer {
-    /// A sealer for `session`, as the webview `label`, starting at sequence number 1.
-    pub fn new(key: Box<dyn AeadKey>, session: SessionId, label: impl Into<String>) -> Self {
-        Sealer {
-            key,
-            session,
-            label: label.into(),
-            next_seq: 1,
-        }
-    }
-
-    /// Continues at `seq` instead of 1. The caller promises that no number from `seq`
-    /// onwards was sealed under this key before. For the known-answer vectors only.
-    #[doc(hidden)]
-    pub fn starting_at(mut self, seq: u64) -> Self {
-        self.next_seq = seq.max(1);
-        self
-    }
-
-    /// The sequence number the next seal will use.
-    pub fn next_seq(&self) -> u64 {
-        self.next_seq
-    }
-
-    /// Seals `plaintext` and encodes it.
-    pub fn seal(&mut self, plaintext: &[u8], encoding: Encoding) -> Result<Vec<u8>, SealError> {
-        let seq = self.next_seq;
-        self.next_seq = seq.checked_add(1).ok_or(SealError)?;
-        let mut buf = Vec::with_capacity(plaintext.len() + TAG_LEN);
-        buf.extend_from_slice(plaintext);
-        with_aad(&self.session, seq, &self.label, |aad| {
-            self.key.seal_in_place(nonce_for(seq), aad, &mut buf)
-        })?;
-        Ok(match encoding {
-            Encoding::Binary => {
-                let mut out = Vec::with_capacity(HEADER_LEN + buf.len());
-                out.extend_from_slice(&header(&self.session, seq));
-                out.extend_from_slice(&buf);
-                out
-            }
-            Encoding::Json => format!(
-                r#"{{"v":{VERSION},"sid":"{}","seq":{seq},"nonce":"{}","ct":"{}"}}"#,
-                B64.encode(self.session.0),
-                B64.encode(nonce_for(seq).as_bytes()),
-                B64.encode(&buf)
-            )
-            .into_bytes(),
-        })
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
     use crate::aead::default_backend;
+    use crate::seal::Sealer;
 
     const SID: SessionId = SessionId([9; 16]);
 
     fn sealer() -> Sealer {
-        Sealer::new(default_backend().expand_key(&[1; 32]), SID, "main")
+        Sealer::new(default_backend().sealing_key(&[1; 32]), SID, "main").unwrap()
     }
 
     #[test]
@@ -467,22 +417,11 @@ mod tests {
         let json = s.seal(b"hello", Encoding::Json).unwrap();
         let a = Sealed::decode(&bin, 1 << 20).unwrap();
         let b = Sealed::decode(&json, 1 << 20).unwrap();
-        assert_eq!((a.session, a.seq, &a.body), (b.session, b.seq, &b.body));
+        assert_eq!(
+            (a.session, a.seq, &a.body[a.start..]),
+            (b.session, b.seq, &b.body[b.start..])
+        );
         assert_eq!((a.encoding, b.encoding), (Encoding::Binary, Encoding::Json));
-    }
-
-    #[test]
-    fn sealer_counts_up_from_one() {
-        let mut s = sealer();
-        let first = Sealed::decode(&s.seal(b"", Encoding::Binary).unwrap(), 1 << 20).unwrap();
-        let second = Sealed::decode(&s.seal(b"", Encoding::Json).unwrap(), 1 << 20).unwrap();
-        assert_eq!((first.seq, second.seq), (1, 2));
-    }
-
-    #[test]
-    fn sealer_refuses_to_wrap() {
-        let mut s = sealer().starting_at(u64::MAX);
-        assert!(s.seal(b"", Encoding::Binary).is_err());
     }
 
     fn code(bytes: &[u8]) -> ErrorCode {
@@ -578,10 +517,18 @@ mod tests {
                 "{label}"
             );
         }
-        let a = aad(&SID, 5, "main");
+        let a = aad(&SID, 5, "main").unwrap();
         assert_eq!(&a[..HEADER_LEN], &header(&SID, 5));
         assert_eq!(&a[HEADER_LEN..], b"\x00\x04main");
         assert_ne!(aad(&SID, 5, "main"), aad(&SID, 5, "mai"));
         assert_ne!(aad(&SID, 5, ""), aad(&SID, 6, ""));
+    }
+
+    #[test]
+    fn a_label_too_long_to_bind_has_no_associated_data() {
+        let long = "z".repeat(MAX_LABEL_LEN + 1);
+        assert_eq!(aad(&SID, 1, &long), None);
+        assert_eq!(with_aad(&SID, 1, &long, <[u8]>::len), None);
+        assert!(aad(&SID, 1, &long[1..]).is_some());
     }
 }

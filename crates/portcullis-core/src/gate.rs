@@ -1,16 +1,17 @@
 //! The gate: the one entry point from the transport into the core.
 //!
 //! Raw bytes plus the facts the embedder attests (webview label, page origin) go in;
-//! out comes an [`Admitted`] request or a [`Refusal`]. The steps, in order, each in the
-//! module named for it:
+//! out comes an [`Admitted`] request or a [`Refusal`]. The gate composes the steps and
+//! owns none of their logic; each lives in the module named for it:
 //!
 //! 1. [`crate::envelope`]: size limit, decode (binary or JSON), version, nonce;
-//! 2. [`crate::session`]: the session exists, is live, belongs to this webview and origin;
-//! 3. [`crate::replay`]: the sequence number is fresh (checked before decrypting);
-//! 4. [`crate::aead`]: open under the session key with the webview label bound in the AAD;
-//!    only then is the sequence number recorded;
+//! 2. [`crate::session`]: a live session of this webview and origin, which asks
+//!    3. [`crate::replay`] whether the sequence number is fresh, and opens under
+//!    4. [`crate::aead`] with the webview label bound in the associated data;
 //! 5. [`crate::request`]: decode the plaintext request, strict JSON with a depth limit;
 //! 6. [`crate::policy`]: the allowlist.
+//!
+//! What the gate itself adds is the audit: every refusal, whichever step made it.
 //!
 //! Every refusal is an audit event: a `tracing` event at WARN on target
 //! `portcullis::audit` and a call to the app's audit sink. Neither ever contains key
@@ -21,23 +22,14 @@ use std::sync::Arc;
 
 use crate::aead::{AeadBackend, default_backend};
 use crate::config::{Config, ConfigErrors, Limits};
-use crate::envelope::{Sealed, SessionId, check_size, nonce_for, with_aad};
+use crate::envelope::{Sealed, SessionId, check_size};
 use crate::error::{ErrorCode, Rejection};
 use crate::origin::Origin;
 use crate::policy::{Admitted, Caller, Policy};
-use crate::replay::ReplayError;
 use crate::request::{Kind, Opened, Report, Request};
 use crate::scope::ScopeVars;
+pub use crate::session::Attested;
 use crate::session::{KeyGrant, SessionTable};
-
-/// The facts about a message that the embedder, not the page, vouches for.
-#[derive(Clone, Copy, Debug)]
-pub struct Attested<'a> {
-    /// The label of the webview the bytes arrived from.
-    pub webview: &'a str,
-    /// The origin of the page currently loaded in that webview.
-    pub origin: &'a Origin,
-}
 
 /// A refused message: the rejection, plus what could be learnt about the message to
 /// route the error back to its caller. Fields are `None` when the message was refused
@@ -215,62 +207,16 @@ impl Gate {
     ) -> Result<Admitted, Rejection> {
         trace.session = Some(sealed.session);
         trace.seq = Some(sealed.seq);
-        let session = self
-            .sessions
-            .get(&sealed.session)
-            .map_err(|e| e.rejection())?;
-        if &*session.label != facts.webview {
-            return Err(Rejection::new(
-                ErrorCode::WrongWebview,
-                format!(
-                    "message sealed for another webview arrived from webview {:?}",
-                    facts.webview
-                ),
-            ));
-        }
-        if *session.origin != *facts.origin {
-            return Err(Rejection::new(
-                ErrorCode::OriginMismatch,
-                format!(
-                    "session was issued to {} but the webview is now at {}",
-                    session.origin, facts.origin
-                ),
-            ));
-        }
-        lock(&session.window)
-            .check(sealed.seq)
-            .map_err(replay_rejection)?;
-
-        let seq = sealed.seq;
-        let start = sealed.start;
-        let mut buf = sealed.body;
-        let plain_len = with_aad(&sealed.session, seq, facts.webview, |aad| {
-            session
-                .key
-                .open_in_place(nonce_for(seq), aad, &mut buf[start..])
-                .map(|plain| plain.len())
-        })
-        .map_err(|_| {
-                Rejection::new(
-                    ErrorCode::Tampered,
-                    "authentication failed: the message was altered or not sealed with this session's key",
-                )
-            })?;
-        // Re-checks under the lock: of two copies decrypted concurrently, one wins.
-        lock(&session.window)
-            .accept(seq)
-            .map_err(replay_rejection)?;
-        buf.truncate(start + plain_len);
-
-        let request = match Request::open_at(buf, start, self.limits.max_depth)? {
+        let unsealed = self.sessions.open(sealed, facts)?;
+        let request = match Request::open_at(unsealed.buf, unsealed.start, self.limits.max_depth)? {
             Opened::Call(request) => request,
             Opened::Report(report) => return Err(self.reported(report, trace)),
         };
         let caller = Caller {
-            webview: Arc::clone(&session.label),
-            origin: Arc::clone(&session.origin),
-            session: Some(session.id),
-            seq,
+            webview: Arc::clone(&unsealed.session.label),
+            origin: Arc::clone(&unsealed.session.origin),
+            session: Some(unsealed.session.id),
+            seq: unsealed.seq,
         };
         self.decide(caller, request, trace)
     }
@@ -441,23 +387,4 @@ struct Trace {
     request_id: Option<u64>,
     name: Option<String>,
     detail: Option<String>,
-}
-
-fn replay_rejection(e: ReplayError) -> Rejection {
-    match e {
-        ReplayError::Duplicate => Rejection::new(
-            ErrorCode::Replay,
-            "this sequence number was already accepted: a replayed message",
-        ),
-        ReplayError::TooOld => Rejection::new(
-            ErrorCode::Stale,
-            "sequence number is older than the replay window: the message is too old to accept",
-        ),
-    }
-}
-
-// A poisoned window lock means a panic while holding it; `ReplayWindow` methods do not
-// panic, so the data is intact: recover it rather than cascade.
-fn lock<T>(m: &std::sync::Mutex<T>) -> std::sync::MutexGuard<'_, T> {
-    m.lock().unwrap_or_else(|p| p.into_inner())
 }

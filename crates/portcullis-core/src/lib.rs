@@ -30,19 +30,21 @@ pub mod replay;
 pub mod request;
 pub mod router;
 pub mod scope;
+pub mod seal;
 pub mod session;
 
 pub use config::{Config, ConfigError, ConfigErrors, Limits};
 pub use emit::{EmitTarget, Emitter, EventSink};
-pub use envelope::{Encoding, Sealer, SessionId};
+pub use envelope::{Encoding, SessionId};
 pub use error::{ErrorCode, Rejection};
-pub use gate::{Attested, AuditEvent, Gate, Refusal};
+pub use gate::{AuditEvent, Gate, Refusal};
 pub use origin::Origin;
 pub use policy::{Admitted, Caller, Policy};
 pub use request::{Body, Kind, Report, Request};
 pub use router::{Dispatch, HandlerError, Payload, Response, Router};
 pub use scope::ScopeVars;
-pub use session::KeyGrant;
+pub use seal::Sealer;
+pub use session::{Attested, KeyGrant};
 
 /// The hash map of the per-message lookups (allowlist, handlers, sessions). Its keys come
 /// from the config, the app and our own random session ids, never from a page, so a

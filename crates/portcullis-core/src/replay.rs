@@ -19,6 +19,22 @@ pub enum ReplayError {
     TooOld,
 }
 
+impl From<ReplayError> for crate::error::Rejection {
+    fn from(e: ReplayError) -> Self {
+        use crate::error::{ErrorCode, Rejection};
+        match e {
+            ReplayError::Duplicate => Rejection::new(
+                ErrorCode::Replay,
+                "this sequence number was already accepted: a replayed message",
+            ),
+            ReplayError::TooOld => Rejection::new(
+                ErrorCode::Stale,
+                "sequence number is older than the replay window: the message is too old to accept",
+            ),
+        }
+    }
+}
+
 /// The window itself. One per session.
 #[derive(Debug)]
 pub struct ReplayWindow {

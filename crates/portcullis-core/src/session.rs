@@ -7,6 +7,13 @@
 //! that page load's isolation frame. A new page load in the same webview (reload,
 //! navigation) revokes the previous session; so does closing the webview.
 //!
+//! For every sealed message the table answers one question ([`SessionTable::open`]): is
+//! this from a live session of the webview and origin the embedder attests, fresh, and
+//! authentic? It asks the [`crate::replay`] window whether the sequence number is fresh,
+//! opens the ciphertext under the session's [`crate::aead`] key with the label bound in
+//! the associated data, then records the number. Its errors are its own
+//! ([`SessionError`]), each with its code.
+//!
 //! Raw key bytes live only in the grant, are zeroized when it drops, and never appear in
 //! `Debug` output or logs.
 
@@ -19,11 +26,12 @@ use rand::TryRng as _;
 use zeroize::Zeroize;
 
 use crate::FastMap;
-use crate::aead::{AeadBackend, AeadKey, KEY_LEN};
-use crate::envelope::{MAX_LABEL_LEN, SESSION_ID_LEN, Sealer, SessionId};
+use crate::aead::{AeadBackend, KEY_LEN, OpeningKey};
+use crate::envelope::{MAX_LABEL_LEN, SESSION_ID_LEN, Sealed, SessionId, nonce_for, with_aad};
 use crate::error::{ErrorCode, Rejection};
 use crate::origin::Origin;
-use crate::replay::ReplayWindow;
+use crate::replay::{ReplayError, ReplayWindow};
+use crate::seal::Sealer;
 
 /// How many revoked session ids are remembered, to answer `E_SESSION_REVOKED` rather than
 /// `E_UNKNOWN_SESSION` for messages that were in flight during a reload.
@@ -37,8 +45,8 @@ pub struct Session {
     pub label: Arc<str>,
     /// The origin of the page load the session was issued to.
     pub origin: Arc<Origin>,
-    pub(crate) key: Box<dyn AeadKey>,
-    pub(crate) window: Mutex<ReplayWindow>,
+    key: Box<dyn OpeningKey>,
+    window: Mutex<ReplayWindow>,
 }
 
 impl fmt::Debug for Session {
@@ -121,34 +129,92 @@ impl KeyGrant {
     /// A Rust-side sealer for this session (tests, benches, native clients), instead of
     /// the isolation frame. Consumes the grant: a session has one sealer.
     pub fn into_sealer(self) -> Sealer {
-        Sealer::new(self.backend.expand_key(&self.key), self.session, self.label)
+        let key = self.backend.sealing_key(&self.key);
+        let (session, label) = (self.session, self.label);
+        // The table refused labels too long to bind when it issued the grant.
+        Sealer::new(key, session, label).unwrap_or_else(|| unreachable!("label checked at issue"))
     }
 }
 
-/// Why a lookup found no usable session.
-#[non_exhaustive]
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum LookupError {
-    /// The id was never issued here (or was forgotten long ago).
-    Unknown,
-    /// The id was issued and has since been revoked.
-    Revoked,
+/// The facts about a message that the embedder, not the page, vouches for.
+#[derive(Clone, Copy, Debug)]
+pub struct Attested<'a> {
+    /// The label of the webview the bytes arrived from.
+    pub webview: &'a str,
+    /// The origin of the page currently loaded in that webview.
+    pub origin: &'a Origin,
 }
 
-impl LookupError {
-    /// The rejection the gate reports for this lookup failure.
-    pub fn rejection(self) -> Rejection {
-        match self {
-            LookupError::Unknown => Rejection::new(
+/// Why a sealed message was not opened: the documented reasons, each with its code.
+#[non_exhaustive]
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum SessionError {
+    /// The id was never issued here (or was forgotten long ago): `E_UNKNOWN_SESSION`.
+    Unknown,
+    /// The id was issued and has since been revoked: `E_SESSION_REVOKED`.
+    Revoked,
+    /// The session belongs to another webview than the one the message came from
+    /// (named here): `E_WRONG_WEBVIEW`.
+    WrongWebview(String),
+    /// The webview is no longer at the origin the session was issued to:
+    /// `E_ORIGIN_MISMATCH`.
+    OriginMismatch {
+        /// The origin the session was issued to.
+        issued: String,
+        /// The webview's origin now.
+        now: String,
+    },
+    /// The sequence number is not fresh (the replay window's reason).
+    Replay(ReplayError),
+    /// The ciphertext did not open under the session's key with this webview's label:
+    /// `E_TAMPERED`.
+    Tampered,
+}
+
+impl From<ReplayError> for SessionError {
+    fn from(e: ReplayError) -> Self {
+        SessionError::Replay(e)
+    }
+}
+
+impl From<SessionError> for Rejection {
+    fn from(e: SessionError) -> Rejection {
+        match e {
+            SessionError::Unknown => Rejection::new(
                 ErrorCode::UnknownSession,
                 "no such session: the message was not sealed by this app's isolation frame",
             ),
-            LookupError::Revoked => Rejection::new(
+            SessionError::Revoked => Rejection::new(
                 ErrorCode::SessionRevoked,
                 "session revoked: the page was reloaded, navigated or closed; retry from the new page",
             ),
+            SessionError::WrongWebview(from) => Rejection::new(
+                ErrorCode::WrongWebview,
+                format!("message sealed for another webview arrived from webview {from:?}"),
+            ),
+            SessionError::OriginMismatch { issued, now } => Rejection::new(
+                ErrorCode::OriginMismatch,
+                format!("session was issued to {issued} but the webview is now at {now}"),
+            ),
+            SessionError::Replay(e) => e.into(),
+            SessionError::Tampered => Rejection::new(
+                ErrorCode::Tampered,
+                "authentication failed: the message was altered or not sealed with this session's key",
+            ),
         }
     }
+}
+
+/// An authentic plaintext from a live session of the attested webview and origin, its
+/// sequence number recorded: what [`SessionTable::open`] returns, for the request step.
+pub struct Unsealed {
+    /// The session it was sealed in.
+    pub session: Arc<Session>,
+    /// Its sequence number.
+    pub seq: u64,
+    /// From `start` on: the plaintext request.
+    pub(crate) buf: Vec<u8>,
+    pub(crate) start: usize,
 }
 
 #[derive(Default)]
@@ -223,7 +289,7 @@ impl SessionTable {
             id,
             label: Arc::from(label),
             origin: Arc::new(origin),
-            key: self.backend.expand_key(&key),
+            key: self.backend.opening_key(&key),
             window: Mutex::new(ReplayWindow::new(self.window_size)),
         });
         let mut t = self.write();
@@ -255,13 +321,50 @@ impl SessionTable {
     }
 
     /// The live session with this id.
-    pub fn get(&self, id: &SessionId) -> Result<Arc<Session>, LookupError> {
+    pub fn get(&self, id: &SessionId) -> Result<Arc<Session>, SessionError> {
         let t = self.read();
         match t.live.get(id) {
             Some(s) => Ok(Arc::clone(s)),
-            None if t.revoked.contains(id) => Err(LookupError::Revoked),
-            None => Err(LookupError::Unknown),
+            None if t.revoked.contains(id) => Err(SessionError::Revoked),
+            None => Err(SessionError::Unknown),
         }
+    }
+
+    /// Opens `sealed` for the webview and origin the embedder attests: the session must
+    /// be live and theirs, the sequence number fresh (checked before decrypting, recorded
+    /// only once the tag verified, so a forgery never moves the window), and the
+    /// ciphertext authentic under the session key with the webview's label bound in.
+    pub fn open(&self, sealed: Sealed, facts: Attested<'_>) -> Result<Unsealed, SessionError> {
+        let session = self.get(&sealed.session)?;
+        if *session.label != *facts.webview {
+            return Err(SessionError::WrongWebview(facts.webview.to_owned()));
+        }
+        if *session.origin != *facts.origin {
+            return Err(SessionError::OriginMismatch {
+                issued: session.origin.to_string(),
+                now: facts.origin.to_string(),
+            });
+        }
+        let seq = sealed.seq;
+        lock(&session.window).check(seq)?;
+        let (mut buf, start) = (sealed.body, sealed.start);
+        let plain_len = with_aad(&session.id, seq, &session.label, |aad| {
+            session
+                .key
+                .open_in_place(nonce_for(seq), aad, &mut buf[start..])
+                .map(|plain| plain.len())
+        })
+        .and_then(Result::ok)
+        .ok_or(SessionError::Tampered)?;
+        // Re-checked under the lock: of two copies opened concurrently, one wins.
+        lock(&session.window).accept(seq)?;
+        buf.truncate(start + plain_len);
+        Ok(Unsealed {
+            session,
+            seq,
+            buf,
+            start,
+        })
     }
 
     /// The id of the live session of webview `label`, if any.
@@ -283,6 +386,12 @@ impl SessionTable {
     fn write(&self) -> std::sync::RwLockWriteGuard<'_, Tables> {
         self.tables.write().unwrap_or_else(|p| p.into_inner())
     }
+}
+
+// A poisoned window lock means a panic while holding it; `ReplayWindow` methods do not
+// panic, so the data is intact: recover it rather than cascade.
+fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(|p| p.into_inner())
 }
 
 #[cfg(test)]
@@ -316,7 +425,7 @@ mod tests {
         let first = t.begin_page_load("main", app()).unwrap().session();
         let other = t.begin_page_load("other", app()).unwrap().session();
         let second = t.begin_page_load("main", app()).unwrap().session();
-        assert_eq!(t.get(&first).unwrap_err(), LookupError::Revoked);
+        assert_eq!(t.get(&first).unwrap_err(), SessionError::Revoked);
         assert!(t.get(&second).is_ok());
         assert!(t.get(&other).is_ok());
         assert_eq!(t.current("main"), Some(second));
@@ -328,7 +437,7 @@ mod tests {
         let id = t.begin_page_load("main", app()).unwrap().session();
         assert!(t.end_webview("main"));
         assert!(!t.end_webview("main"));
-        assert_eq!(t.get(&id).unwrap_err(), LookupError::Revoked);
+        assert_eq!(t.get(&id).unwrap_err(), SessionError::Revoked);
         assert_eq!(t.current("main"), None);
     }
 
@@ -336,7 +445,7 @@ mod tests {
     fn unknown_ids_are_unknown() {
         assert_eq!(
             table().get(&SessionId([0; 16])).unwrap_err(),
-            LookupError::Unknown
+            SessionError::Unknown
         );
     }
 
@@ -347,7 +456,7 @@ mod tests {
         for _ in 0..REVOKED_MEMORY + 1 {
             t.begin_page_load("main", app()).unwrap();
         }
-        assert_eq!(t.get(&first).unwrap_err(), LookupError::Unknown);
+        assert_eq!(t.get(&first).unwrap_err(), SessionError::Unknown);
         assert!(t.read().revoked.len() <= REVOKED_MEMORY);
     }
 
