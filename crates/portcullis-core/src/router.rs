@@ -424,7 +424,11 @@ mod tests {
             name: name.into(),
             body: Body::Json(args),
         };
-        Admitted::new(caller, request, ("cap".into(), Vec::new()))
+        let grant = crate::policy::Grant {
+            capability: "cap".into(),
+            paths: Vec::new(),
+        };
+        Admitted::new(caller, request, grant)
     }
 
     fn run(router: &Router, name: &str, args: Value) -> Result<Payload, CallError> {

@@ -1,0 +1,138 @@
+//! The checks after a config parsed: what serde's types cannot say (non-empty lists,
+//! unique identifiers, valid origins and names, scopes that are absolute, `paths`
+//! pointers that name required strings of their rule's schema, limits in range). Every
+//! problem is collected, each with its JSON path.
+
+use super::paths::check_paths;
+use super::{Config, ConfigErrors, Limits, Pattern};
+use crate::origin::Origin;
+use crate::replay::ReplayWindow;
+use crate::request::{MAX_NAME_LEN, is_valid_name};
+
+impl Config {
+    pub(crate) fn check(&self, errors: &mut ConfigErrors) {
+        let sec = &self.app.security;
+        if let Pattern::Isolation { options } = &sec.pattern {
+            let p = "app.security.pattern.options.dir";
+            if options.dir.as_os_str().is_empty() {
+                errors.push(
+                    p,
+                    "must name the isolation app directory (relative to the config file)",
+                );
+            }
+        }
+        sec.limits.check(errors);
+        let mut seen = std::collections::HashSet::new();
+        for (i, cap) in sec.capabilities.iter().enumerate() {
+            let at = format!("app.security.capabilities[{i}]");
+            if cap.identifier.trim().is_empty() {
+                errors.push(format!("{at}.identifier"), "must not be empty");
+            } else if !seen.insert(cap.identifier.as_str()) {
+                errors.push(
+                    format!("{at}.identifier"),
+                    format!("{:?} is used by an earlier capability", cap.identifier),
+                );
+            }
+            if cap.windows.is_empty() {
+                errors.push(
+                    format!("{at}.windows"),
+                    "must list at least one window label or glob",
+                );
+            }
+            if cap.origins.is_empty() {
+                errors.push(
+                    format!("{at}.origins"),
+                    "must list at least one origin, e.g. \"app://localhost\"",
+                );
+            }
+            for (j, o) in cap.origins.iter().enumerate() {
+                if let Err(e) = Origin::parse(o) {
+                    errors.push(format!("{at}.origins[{j}]"), e.to_string());
+                }
+            }
+            for (kind, rules) in [("commands", &cap.commands), ("events", &cap.events)] {
+                for (j, rule) in rules.allow.iter().enumerate() {
+                    let rp = format!("{at}.{kind}.allow[{j}]");
+                    if !is_valid_name(&rule.name) {
+                        errors.push(
+                            format!("{rp}.name"),
+                            format!(
+                                "{:?} is not a name: 1-{MAX_NAME_LEN} characters from [A-Za-z0-9_.:|/-] (allow lists take exact names, no globs)",
+                                rule.name
+                            ),
+                        );
+                    }
+                    check_paths(rule, cap, &rp, errors);
+                }
+            }
+            for (name, scope) in &cap.scopes {
+                let sp = format!("{at}.scopes.{name}");
+                if scope.allow.is_empty() {
+                    errors.push(format!("{sp}.allow"), "must list at least one path glob");
+                }
+                for (list, patterns) in [("allow", &scope.allow), ("deny", &scope.deny)] {
+                    for (j, pat) in patterns.iter().enumerate() {
+                        if !(pat.starts_with('/') || pat.starts_with('$')) {
+                            errors.push(
+                                format!("{sp}.{list}[{j}]"),
+                                format!("{pat:?} must be absolute or start with a variable like \"$APPDATA/\""),
+                            );
+                        }
+                        if pat.split('/').any(|c| c == "..") {
+                            errors.push(format!("{sp}.{list}[{j}]"), "must not contain '..'");
+                        }
+                    }
+                }
+            }
+        }
+    }
+}
+
+impl Limits {
+    fn check(&self, errors: &mut ConfigErrors) {
+        let p = "app.security.limits";
+        if !(1024..=256 << 20).contains(&self.max_message_bytes) {
+            errors.push(
+                format!("{p}.maxMessageBytes"),
+                "must be between 1024 and 268435456",
+            );
+        }
+        if !(1..=128).contains(&self.max_depth) {
+            errors.push(format!("{p}.maxDepth"), "must be between 1 and 128");
+        }
+        if !(1..=600_000).contains(&self.hook_timeout_ms) {
+            errors.push(format!("{p}.hookTimeoutMs"), "must be between 1 and 600000");
+        }
+        let (min, max) = (ReplayWindow::MIN_SIZE, ReplayWindow::MAX_SIZE);
+        if !(min..=max).contains(&self.replay_window) {
+            errors.push(
+                format!("{p}.replayWindow"),
+                format!("must be between {min} and {max}"),
+            );
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+
+    use crate::config::Config;
+
+    #[test]
+    fn semantic_errors_are_all_reported() {
+        let text = r#"{"app":{"security":{"pattern":{"use":"brownfield"},
+            "limits":{"maxDepth":0},
+            "capabilities":[{"identifier":"","windows":[],"origins":["app://x/y"]}]}}}"#;
+        let errs = Config::from_json(text).unwrap_err().0;
+        let paths: Vec<_> = errs.iter().map(|e| e.path.as_str()).collect();
+        assert_eq!(
+            paths,
+            [
+                "app.security.limits.maxDepth",
+                "app.security.capabilities[0].identifier",
+                "app.security.capabilities[0].windows",
+                "app.security.capabilities[0].origins[0]",
+            ]
+        );
+    }
+}

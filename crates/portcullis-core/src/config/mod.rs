@@ -1,0 +1,413 @@
+//! The app's security configuration, read from JSON into typed structs.
+//!
+//! ```json
+//! { "app": { "security": {
+//!     "pattern": { "use": "isolation", "options": { "dir": "isolation-app" } },
+//!     "capabilities": [ {
+//!         "identifier": "main-window",
+//!         "windows": ["main"],
+//!         "origins": ["app://localhost"],
+//!         "commands": { "allow": ["notes.list", { "name": "notes.add", "schema": { ... } }],
+//!                       "deny": ["notes.purge"] },
+//!         "events": { "allow": [{ "name": "note-opened", "schema": { ... } }] },
+//!         "scopes": { "notes": { "allow": ["$NOTES/**"] } }
+//!     } ],
+//!     "limits": { "maxMessageBytes": 8388608, "maxDepth": 32, "hookTimeoutMs": 5000, "replayWindow": 1024 }
+//! } } }
+//! ```
+//!
+//! Loading is strict: unknown fields and duplicate keys are errors, and every error names
+//! the JSON path it is about (`app.security.capabilities[0].origins[1]`) and what is
+//! wrong. Structural errors stop at the first (serde); the checks after that collect
+//! every problem. Schemas and globs are compiled by [`crate::policy::Policy::compile`],
+//! which reports its errors the same way.
+
+use std::collections::BTreeMap;
+use std::fmt;
+use std::path::PathBuf;
+
+use schemars::JsonSchema;
+use serde::de::{self, Deserializer, MapAccess, Visitor};
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+
+use crate::json::JsonError;
+
+mod check;
+mod paths;
+
+/// One problem in a config: where, and what.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct ConfigError {
+    /// JSON path, e.g. `app.security.capabilities[0].windows[1]` (`.` for the root).
+    pub path: String,
+    /// What is wrong there.
+    pub message: String,
+}
+
+impl fmt::Display for ConfigError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}: {}", self.path, self.message)
+    }
+}
+
+/// Every problem found in a config (at least one).
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+pub struct ConfigErrors(pub Vec<ConfigError>);
+
+impl fmt::Display for ConfigErrors {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        for (i, e) in self.0.iter().enumerate() {
+            if i > 0 {
+                f.write_str("\n")?;
+            }
+            write!(f, "{e}")?;
+        }
+        Ok(())
+    }
+}
+
+impl ConfigErrors {
+    pub(crate) fn push(&mut self, path: impl Into<String>, message: impl Into<String>) {
+        self.0.push(ConfigError {
+            path: path.into(),
+            message: message.into(),
+        });
+    }
+
+    pub(crate) fn into_result(self) -> Result<(), ConfigErrors> {
+        if self.0.is_empty() { Ok(()) } else { Err(self) }
+    }
+}
+
+/// The whole config file.
+#[derive(Clone, Debug, PartialEq, Deserialize, Serialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Config {
+    /// Optional JSON Schema reference for editors.
+    #[serde(rename = "$schema", default, skip_serializing_if = "Option::is_none")]
+    pub schema: Option<String>,
+    /// The app section.
+    pub app: AppConfig,
+}
+
+/// `app`.
+#[derive(Clone, Debug, PartialEq, Deserialize, Serialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct AppConfig {
+    /// `app.security`.
+    pub security: SecurityConfig,
+}
+
+/// `app.security`.
+#[derive(Clone, Debug, PartialEq, Deserialize, Serialize, JsonSchema)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct SecurityConfig {
+    /// Isolation on or off.
+    pub pattern: Pattern,
+    /// Content-Security-Policy for the app frontend's documents.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub csp: Option<String>,
+    /// The allowlist. Empty means nothing is allowed.
+    #[serde(default)]
+    pub capabilities: Vec<Capability>,
+    /// Size, depth and time limits.
+    #[serde(default)]
+    pub limits: Limits,
+}
+
+/// `app.security.pattern`, in the shape Tauri uses.
+#[derive(Clone, Debug, PartialEq, Deserialize, Serialize, JsonSchema)]
+#[serde(tag = "use", rename_all = "lowercase", deny_unknown_fields)]
+pub enum Pattern {
+    /// Every message passes the isolation frame and is sealed. The secure mode.
+    Isolation {
+        /// Where the isolation app lives.
+        options: IsolationOptions,
+    },
+    /// Isolation off: messages go straight to the core unsealed. INSECURE; exists only
+    /// to measure the cost of isolation and to migrate. The allowlist still applies.
+    Brownfield,
+}
+
+/// `app.security.pattern.options`.
+#[derive(Clone, Debug, PartialEq, Deserialize, Serialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct IsolationOptions {
+    /// Directory of the isolation app (its `hook.js`), relative to the config file.
+    /// The config is the app developer's own, trusted file, so `..` is fine here (Tauri
+    /// projects use `"../dist-isolation"`).
+    pub dir: PathBuf,
+    /// Which hook the isolation frame runs. Leave it out to use `hook.js` from `dir`
+    /// (Portcullis refuses to start when that file is missing or does not parse). The
+    /// one other value, `"builtin:names-only"`, asks by name for the built-in hook, which
+    /// checks only that a call has a name: no validation of the app's own.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub hook: Option<String>,
+}
+
+/// One capability: which windows at which origins may use which commands and events.
+#[derive(Clone, Debug, PartialEq, Deserialize, Serialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Capability {
+    /// Unique name, used in audit events.
+    pub identifier: String,
+    /// What it is for.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub description: Option<String>,
+    /// Webview labels or globs over labels (`"note-*"`). Must not be empty.
+    pub windows: Vec<String>,
+    /// Exact page origins (`"app://localhost"`). Must not be empty.
+    pub origins: Vec<String>,
+    /// Commands.
+    #[serde(default)]
+    pub commands: Rules,
+    /// Frontend-to-core events.
+    #[serde(default)]
+    pub events: Rules,
+    /// Named path scopes, referenced by rules' `paths`.
+    #[serde(default)]
+    pub scopes: BTreeMap<String, Scope>,
+}
+
+/// Allow and deny lists.
+#[derive(Clone, Debug, Default, PartialEq, Deserialize, Serialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Rules {
+    /// Allowed names (exact), each with an optional schema.
+    #[serde(default)]
+    pub allow: Vec<Rule>,
+    /// Denied names or globs; a deny wins over any allow.
+    #[serde(default)]
+    pub deny: Vec<String>,
+}
+
+/// One allowed command or event. In JSON either a plain name or an object.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct Rule {
+    /// The exact name.
+    pub name: String,
+    /// JSON Schema the arguments (payload) must satisfy. Absent: any JSON, no bytes.
+    pub schema: Option<Value>,
+    /// Whether a raw bytes body is allowed instead of JSON.
+    pub bytes: bool,
+    /// Path arguments: JSON pointer into the arguments → scope name. Each pointer must
+    /// name a required string property of `schema`.
+    pub paths: BTreeMap<String, String>,
+}
+
+/// The object form of a rule.
+#[derive(Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+struct RuleObject {
+    /// The exact command or event name.
+    name: String,
+    /// JSON Schema the arguments (payload) must satisfy.
+    #[serde(default)]
+    schema: Option<Value>,
+    /// Whether a raw bytes body (Uint8Array/ArrayBuffer) is allowed instead of JSON.
+    #[serde(default)]
+    bytes: bool,
+    /// Path arguments: JSON pointer into the arguments → name of a scope of this capability.
+    /// Each pointer must name a required string property of `schema`.
+    #[serde(default)]
+    paths: BTreeMap<String, String>,
+}
+
+impl JsonSchema for Rule {
+    fn schema_name() -> std::borrow::Cow<'static, str> {
+        "Rule".into()
+    }
+
+    fn json_schema(generator: &mut schemars::SchemaGenerator) -> schemars::Schema {
+        let object = generator.subschema_for::<RuleObject>();
+        schemars::json_schema!({
+            "description": "An allowed command or event: its exact name, or an object with the name and its constraints.",
+            "oneOf": [
+                { "type": "string", "pattern": "^[A-Za-z0-9_.:|/-]{1,128}$" },
+                object
+            ]
+        })
+    }
+}
+
+/// The JSON Schema of the config file, generated from these types
+/// (committed as `schema/portcullis.config.schema.json`).
+pub fn json_schema() -> Value {
+    let mut schema = schemars::schema_for!(Config).to_value();
+    if let Some(o) = schema.as_object_mut() {
+        o.insert("title".into(), Value::from("Portcullis config"));
+    }
+    schema
+}
+
+impl<'de> Deserialize<'de> for Rule {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Rule, D::Error> {
+        struct RuleVisitor;
+        impl<'de> Visitor<'de> for RuleVisitor {
+            type Value = Rule;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str(
+                    "a command name or an object {\"name\", \"schema\", \"bytes\", \"paths\"}",
+                )
+            }
+            fn visit_str<E: de::Error>(self, name: &str) -> Result<Rule, E> {
+                Ok(Rule {
+                    name: name.to_owned(),
+                    schema: None,
+                    bytes: false,
+                    paths: BTreeMap::new(),
+                })
+            }
+            fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<Rule, A::Error> {
+                let o = RuleObject::deserialize(de::value::MapAccessDeserializer::new(map))?;
+                Ok(Rule {
+                    name: o.name,
+                    schema: o.schema,
+                    bytes: o.bytes,
+                    paths: o.paths,
+                })
+            }
+        }
+        d.deserialize_any(RuleVisitor)
+    }
+}
+
+/// A path scope: absolute path globs, optionally starting with `$VAR/`, where the
+/// embedder supplies the variables.
+#[derive(Clone, Debug, Default, PartialEq, Deserialize, Serialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Scope {
+    /// Paths inside the scope.
+    pub allow: Vec<String>,
+    /// Paths carved out of it; a deny wins.
+    #[serde(default)]
+    pub deny: Vec<String>,
+}
+
+/// `app.security.limits`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize, Serialize, JsonSchema)]
+#[serde(deny_unknown_fields, rename_all = "camelCase", default)]
+pub struct Limits {
+    /// Largest sealed message accepted, in bytes (1 KiB - 256 MiB; default 8 MiB).
+    pub max_message_bytes: usize,
+    /// Deepest JSON nesting accepted (1-128; default 32).
+    pub max_depth: u32,
+    /// How long the validation hook may take, in ms (1-600000; default 5000).
+    pub hook_timeout_ms: u32,
+    /// Replay window per session, in sequence numbers (64-65536; default 1024).
+    pub replay_window: u32,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Limits {
+            max_message_bytes: 8 << 20,
+            max_depth: 32,
+            hook_timeout_ms: 5000,
+            replay_window: 1024,
+        }
+    }
+}
+
+/// The nesting the config file itself may have (schemas can be deep-ish, not unbounded).
+const CONFIG_MAX_DEPTH: u32 = 64;
+
+impl Config {
+    /// Reads and checks a config. Errors carry JSON paths.
+    pub fn from_json(text: &str) -> Result<Config, ConfigErrors> {
+        let mut errors = ConfigErrors(Vec::new());
+        let value = match crate::json::parse_strict_with_path(text, CONFIG_MAX_DEPTH) {
+            Ok(v) => v,
+            Err((path, e)) => {
+                let message = match e {
+                    JsonError::TooDeep { limit } => format!("nests deeper than {limit} levels"),
+                    JsonError::Invalid(m) => format!("invalid JSON: {m}"),
+                };
+                errors.push(path, message);
+                return Err(errors);
+            }
+        };
+        let config: Config = match serde_path_to_error::deserialize(value) {
+            Ok(c) => c,
+            Err(e) => {
+                let path = e.path().to_string();
+                errors.push(path, e.into_inner().to_string());
+                return Err(errors);
+            }
+        };
+        config.check(&mut errors);
+        errors.into_result().map(|()| config)
+    }
+
+    /// Whether isolation is on.
+    pub fn isolation(&self) -> bool {
+        matches!(self.app.security.pattern, Pattern::Isolation { .. })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn err(text: &str) -> ConfigError {
+        Config::from_json(text).unwrap_err().0.remove(0)
+    }
+
+    const MINIMAL: &str =
+        r#"{"app":{"security":{"pattern":{"use":"isolation","options":{"dir":"isolation-app"}}}}}"#;
+
+    #[test]
+    fn minimal_isolation_config_has_defaults_and_no_capabilities() {
+        let c = Config::from_json(MINIMAL).unwrap();
+        assert!(c.isolation());
+        assert!(c.app.security.capabilities.is_empty());
+        assert_eq!(c.app.security.limits, Limits::default());
+    }
+
+    #[test]
+    fn brownfield_is_isolation_off() {
+        let c =
+            Config::from_json(r#"{"app":{"security":{"pattern":{"use":"brownfield"}}}}"#).unwrap();
+        assert!(!c.isolation());
+    }
+
+    #[test]
+    fn unknown_field_names_its_path() {
+        let e = err(r#"{"app":{"security":{"pattern":{"use":"brownfield"},"capabilites":[]}}}"#);
+        assert_eq!(e.path, "app.security.capabilites");
+        assert!(
+            e.message.contains("unknown field `capabilites`"),
+            "{}",
+            e.message
+        );
+    }
+
+    #[test]
+    fn unknown_pattern_names_its_path() {
+        let e = err(r#"{"app":{"security":{"pattern":{"use":"open"}}}}"#);
+        assert_eq!(e.path, "app.security.pattern.use");
+        assert!(
+            e.message.contains("unknown variant `open`"),
+            "{}",
+            e.message
+        );
+    }
+
+    #[test]
+    fn rule_accepts_string_or_object() {
+        let text = r#"{"app":{"security":{"pattern":{"use":"brownfield"},"capabilities":[{
+            "identifier":"c","windows":["main"],"origins":["app://localhost"],
+            "commands":{"allow":["a",{"name":"b","schema":{"type":"object"},"bytes":true}]}}]}}}"#;
+        let c = Config::from_json(text).unwrap();
+        let allow = &c.app.security.capabilities[0].commands.allow;
+        assert_eq!(allow[0].name, "a");
+        assert!(allow[1].schema.is_some() && allow[1].bytes);
+    }
+
+    #[test]
+    fn duplicate_keys_are_errors() {
+        let e = err(r#"{"app":{"security":{"pattern":{"use":"brownfield"},"csp":"a","csp":"b"}}}"#);
+        assert!(e.message.contains("duplicate key"), "{}", e.message);
+    }
+}

@@ -1,0 +1,96 @@
+//! What the policy says yes to: the [`Caller`] of a request and the [`Admitted`] request,
+//! which only the policy can make (a handler that takes one knows the policy said yes),
+//! and the [`Grant`] that admitted it.
+
+use std::fmt;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use crate::envelope::SessionId;
+use crate::origin::Origin;
+use crate::request::Request;
+
+/// Who sent a request, as far as the embedder attests and the session proves.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Caller {
+    /// The webview label the embedder attests (shared with the session: no copy per message).
+    pub webview: Arc<str>,
+    /// The page origin the embedder attests (and, with isolation, the session's origin).
+    pub origin: Arc<Origin>,
+    /// The session that sealed the request; `None` only in brownfield mode.
+    pub session: Option<SessionId>,
+    /// The request's sequence number in that session (0 in brownfield mode).
+    pub seq: u64,
+}
+
+/// A request the policy admitted. Only the policy can build one. `Debug` shows the
+/// caller, name and capability, not the arguments or path values.
+pub struct Admitted {
+    caller: Caller,
+    request: Request,
+    capability: Arc<str>,
+    paths: Vec<(String, PathBuf)>,
+}
+
+impl fmt::Debug for Admitted {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Admitted")
+            .field("caller", &self.caller)
+            .field("kind", &self.request.kind)
+            .field("name", &self.request.name)
+            .field("body", &self.request.body)
+            .field("capability", &self.capability)
+            .field("paths", &self.paths.len())
+            .finish()
+    }
+}
+
+impl Admitted {
+    /// Who sent it.
+    pub fn caller(&self) -> &Caller {
+        &self.caller
+    }
+
+    /// The request.
+    pub fn request(&self) -> &Request {
+        &self.request
+    }
+
+    /// Takes the request out (its body, to deserialize arguments without a copy).
+    pub fn into_request(self) -> Request {
+        self.request
+    }
+
+    /// The identifier of the capability whose rule admitted it.
+    pub fn capability(&self) -> &str {
+        &self.capability
+    }
+
+    /// The checked, normalized path at JSON pointer `pointer` of the arguments, if the
+    /// rule declared it as a path argument and the caller supplied it.
+    pub fn scoped_path(&self, pointer: &str) -> Option<&Path> {
+        self.paths
+            .iter()
+            .find(|(p, _)| p == pointer)
+            .map(|(_, path)| path.as_path())
+    }
+}
+
+/// What admitted a request: the capability's identifier and the checked path arguments.
+pub(crate) struct Grant {
+    /// The identifier of the capability whose rule admitted it.
+    pub(crate) capability: Arc<str>,
+    /// (JSON pointer, checked and normalized path) for each path argument.
+    pub(crate) paths: Vec<(String, PathBuf)>,
+}
+
+impl Admitted {
+    pub(crate) fn new(caller: Caller, request: Request, grant: Grant) -> Admitted {
+        Admitted {
+            caller,
+            request,
+            capability: grant.capability,
+            paths: grant.paths,
+        }
+    }
+}
