@@ -22,7 +22,7 @@
 // Replies to the parent are {id, ok: true, json} | {id, ok: true, bytes} |
 // {id, ok: false, error: {code, message, appCode?}}.
 
-import { NAME_PATTERN, Sealer, encodeRequest, fromBase64 } from "./sealer.js";
+import { NAME_PATTERN, NAME_RULE, Sealer, encodeRequest, fromBase64 } from "./sealer.js";
 import { NotCanonical, canonicalPayload, isBytes, serialize } from "./canonical.js";
 
 const IPC_URL = "ipc://localhost/";
@@ -130,7 +130,7 @@ function sealable(source, message, request, limits) {
     if (typeof cmd !== "string" || !NAME_PATTERN.test(cmd)) {
       return rejectWith(
         "E_BAD_REQUEST",
-        "the validation hook returned a cmd that is not a name: a string of 1-128 characters from [A-Za-z0-9_.:|/-]",
+        `the validation hook returned a cmd that is not a name: a string of ${NAME_RULE}`,
       );
     }
     if ("kind" in source && source.kind !== request.kind) {
@@ -163,7 +163,7 @@ function canonicalRequest(request, limits) {
     throw new NotCanonical("E_BAD_REQUEST", "kind must be command or event");
   }
   if (typeof request.name !== "string" || !NAME_PATTERN.test(request.name)) {
-    throw new NotCanonical("E_BAD_REQUEST", "name must be a string of 1-128 characters from [A-Za-z0-9_.:|/-]");
+    throw new NotCanonical("E_BAD_REQUEST", `name must be a string of ${NAME_RULE}`);
   }
   if (request.bytes !== undefined) {
     if (request.args !== undefined) throw new NotCanonical("E_BAD_REQUEST", "a call carries args or bytes, not both");

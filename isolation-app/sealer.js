@@ -14,10 +14,13 @@ const PREFIX_LEN = 12;
 // Kind 3 is a refusal report: the isolation frame telling the gate it refused a call.
 const KINDS = { command: 1, event: 2, report: 3 };
 const MAX_SEQ = Number.MAX_SAFE_INTEGER;
-const MAX_NAME_LEN = 128;
 
-/** The name grammar of PROTOCOL.md §2. */
+/**
+ * The name grammar of PROTOCOL.md §2, as a pattern and in words. The Rust core's
+ * `portcullis_core::name` is the source; a test there checks these two lines against it.
+ */
 export const NAME_PATTERN = /^[A-Za-z0-9_.:|/-]{1,128}$/;
+export const NAME_RULE = "1-128 characters from [A-Za-z0-9_.:|/-]";
 
 const utf8 = new TextEncoder();
 
@@ -34,7 +37,7 @@ export function encodeRequest(kind, id, name, body) {
   if (kindByte === undefined) throw new TypeError(`unknown kind ${kind}`);
   // Refuse rather than coerce: the name sealed must be exactly the name validated.
   if (typeof name !== "string" || !NAME_PATTERN.test(name)) {
-    throw new TypeError(`name must be 1-${MAX_NAME_LEN} characters from [A-Za-z0-9_.:|/-]`);
+    throw new TypeError(`name must be ${NAME_RULE}`);
   }
   if (!Number.isSafeInteger(id) || id < 0) throw new TypeError("request id must be a safe non-negative integer");
   const nameBytes = utf8.encode(name);

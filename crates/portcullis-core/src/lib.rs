@@ -24,6 +24,7 @@ pub mod envelope;
 pub mod error;
 pub mod gate;
 pub mod json;
+pub mod name;
 pub mod origin;
 pub mod policy;
 pub mod replay;

@@ -21,11 +21,11 @@ use serde_json::Value;
 
 use crate::error::{ErrorCode, Rejection};
 use crate::json::{JsonError, parse_strict};
+use crate::name::NAME_RULE;
 
 /// Length of the fixed part before the name.
 pub const PREFIX_LEN: usize = 1 + 1 + 8 + 2;
-/// Longest command or event name.
-pub const MAX_NAME_LEN: usize = 128;
+pub use crate::name::{MAX_NAME_LEN, is_valid_name};
 
 /// Command or event.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, serde::Serialize)]
@@ -231,15 +231,6 @@ pub(crate) enum Opened {
     Report(Report),
 }
 
-/// Whether `name` is a valid command/event name.
-pub fn is_valid_name(name: &str) -> bool {
-    !name.is_empty()
-        && name.len() <= MAX_NAME_LEN
-        && name.bytes().all(|b| {
-            b.is_ascii_alphanumeric() || matches!(b, b'_' | b'.' | b':' | b'|' | b'/' | b'-')
-        })
-}
-
 fn bad(msg: impl Into<String>) -> Rejection {
     Rejection::new(ErrorCode::BadRequest, msg)
 }
@@ -343,11 +334,7 @@ fn framing(plain: &[u8]) -> Result<(u64, &str, usize), Rejection> {
     let name = std::str::from_utf8(name)
         .ok()
         .filter(|n| is_valid_name(n))
-        .ok_or_else(|| {
-            bad(format!(
-                "name must be 1-{MAX_NAME_LEN} characters from [A-Za-z0-9_.:|/-]"
-            ))
-        })?;
+        .ok_or_else(|| bad(format!("name must be {NAME_RULE}")))?;
     Ok((id, name, name_end))
 }
 

@@ -32,6 +32,7 @@ use serde::de::DeserializeOwned;
 
 use crate::FastMap;
 use crate::error::ErrorCode;
+use crate::name::{NAME_RULE, is_valid_name};
 use crate::policy::{Admitted, Caller};
 use crate::request::{Body, Kind, json_type};
 
@@ -173,6 +174,8 @@ impl Router {
     }
 
     /// `name` → a synchronous handler taking typed arguments.
+    ///
+    /// Panics if `name` is already registered or is not a valid name.
     pub fn command<A, R, F>(self, name: &str, handler: F) -> Self
     where
         A: DeserializeOwned + 'static,
@@ -183,6 +186,8 @@ impl Router {
     }
 
     /// `name` → a synchronous handler that also sees who called.
+    ///
+    /// Panics if `name` is already registered or is not a valid name.
     pub fn command_with_caller<A, R, F>(mut self, name: &str, handler: F) -> Self
     where
         A: DeserializeOwned + 'static,
@@ -200,11 +205,13 @@ impl Router {
                 result: result.and_then(to_json),
             })
         };
-        self.commands.insert(name.to_owned(), Arc::new(f));
+        self.register(name, Arc::new(f));
         self
     }
 
     /// `name` → an async handler taking typed arguments.
+    ///
+    /// Panics if `name` is already registered or is not a valid name.
     pub fn command_async<A, R, F, Fut>(mut self, name: &str, handler: F) -> Self
     where
         A: DeserializeOwned + 'static,
@@ -233,12 +240,14 @@ impl Router {
                 },
             )))
         };
-        self.commands.insert(name.to_owned(), Arc::new(f));
+        self.register(name, Arc::new(f));
         self
     }
 
     /// `name` → a handler with full control: it gets the admitted request (JSON or bytes
     /// body, caller, scoped paths) and returns a JSON or bytes payload.
+    ///
+    /// Panics if `name` is already registered or is not a valid name.
     pub fn command_raw<F>(mut self, name: &str, handler: F) -> Self
     where
         F: Fn(Admitted) -> Result<Payload, HandlerError> + Send + Sync + 'static,
@@ -252,7 +261,7 @@ impl Router {
                 result,
             })
         };
-        self.commands.insert(name.to_owned(), Arc::new(f));
+        self.register(name, Arc::new(f));
         self
     }
 
@@ -277,6 +286,21 @@ impl Router {
             .or_default()
             .push(Arc::new(f));
         self
+    }
+
+    /// Adds `handler` for command `name`, like axum's routes: a name registered twice, or
+    /// one no request can carry, is a mistake in the app's own table, found at start-up.
+    fn register(&mut self, name: &str, handler: Arc<CommandFn>) {
+        if !is_valid_name(name) {
+            panic!(
+                "Router: {name:?} is not a command name ({NAME_RULE}): no request could reach this handler"
+            );
+        }
+        if self.commands.insert(name.to_owned(), handler).is_some() {
+            panic!(
+                "Router: command {name:?} is registered twice: the second handler would silently replace the first"
+            );
+        }
     }
 
     /// Whether a handler is registered for command `name`.
@@ -438,6 +462,30 @@ mod tests {
     #[derive(serde::Deserialize, Serialize)]
     struct Note {
         title: String,
+    }
+
+    #[test]
+    #[should_panic(expected = "registered twice")]
+    fn a_command_registered_twice_is_refused() {
+        let _ = Router::new()
+            .command("notes.list", |_: Value| Ok::<_, HandlerError>(1))
+            .command_raw("notes.list", |_| Ok(Payload::Json("2".into())));
+    }
+
+    #[test]
+    #[should_panic(expected = "not a command name")]
+    fn a_command_no_request_can_name_is_refused() {
+        let _ = Router::new().command("notes list", |_: Value| Ok::<_, HandlerError>(1));
+    }
+
+    #[test]
+    fn distinct_commands_and_several_listeners_register() {
+        let router = Router::new()
+            .command("notes.list", |_: Value| Ok::<_, HandlerError>(1))
+            .command("notes.add", |_: Value| Ok::<_, HandlerError>(2))
+            .on_event("note-opened", |_, _: Value| {})
+            .on_event("note-opened", |_, _: Value| {});
+        assert!(router.has_command("notes.list") && router.has_command("notes.add"));
     }
 
     #[test]

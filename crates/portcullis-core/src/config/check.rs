@@ -5,9 +5,9 @@
 
 use super::paths::check_paths;
 use super::{Config, ConfigErrors, Limits, Pattern};
+use crate::name::{NAME_RULE, is_valid_name};
 use crate::origin::Origin;
 use crate::replay::ReplayWindow;
-use crate::request::{MAX_NAME_LEN, is_valid_name};
 
 impl Config {
     pub(crate) fn check(&self, errors: &mut ConfigErrors) {
@@ -57,7 +57,7 @@ impl Config {
                         errors.push(
                             format!("{rp}.name"),
                             format!(
-                                "{:?} is not a name: 1-{MAX_NAME_LEN} characters from [A-Za-z0-9_.:|/-] (allow lists take exact names, no globs)",
+                                "{:?} is not a name: {NAME_RULE} (allow lists take exact names, no globs)",
                                 rule.name
                             ),
                         );

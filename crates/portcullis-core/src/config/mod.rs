@@ -224,7 +224,7 @@ impl JsonSchema for Rule {
         schemars::json_schema!({
             "description": "An allowed command or event: its exact name, or an object with the name and its constraints.",
             "oneOf": [
-                { "type": "string", "pattern": "^[A-Za-z0-9_.:|/-]{1,128}$" },
+                { "type": "string", "pattern": crate::name::NAME_PATTERN },
                 object
             ]
         })
