@@ -13,7 +13,7 @@ use std::time::{Duration, SystemTime};
 use anstyle::{AnsiColor, Style};
 use portcullis_core::config::Pattern;
 use portcullis_core::{Caller, Config, HandlerError, Router};
-use portcullis_wry::{Portcullis, headless};
+use portcullis_wry::Portcullis;
 
 use crate::app::{load, scope_vars, send};
 use serde_json::{Value, json};
@@ -42,7 +42,7 @@ enum UserEvent {
 
 /// Runs until the window closes (or `exit_after`). Returns the process exit code.
 pub fn run(options: Options) -> Result<i32, Box<dyn std::error::Error>> {
-    if let Some(status) = headless::rerun_under_xvfb_if_needed()? {
+    if let Some(status) = portcullis_headless::rerun_under_xvfb_if_needed()? {
         return Ok(status.code().unwrap_or(1));
     }
     let (config, base) = load(&options.config)?;
@@ -74,7 +74,7 @@ pub fn run(options: Options) -> Result<i32, Box<dyn std::error::Error>> {
         .with_title(format!("portcullis run: {}", options.frontend.display()))
         .build(&event_loop)?;
     let webview = portcullis.build_webview("main", wry::WebViewBuilder::new(), &window)?;
-    portcullis_wry::linux::forward_console_to_stdout(&webview);
+    portcullis_wry::inspect::forward_console_to_stdout(&webview);
 
     let mut watched = vec![options.frontend.clone()];
     watched.extend(isolation_dir);

@@ -16,7 +16,7 @@ use clap::Parser;
 use portcullis_core::emit::EmitTarget;
 use portcullis_core::router::Payload;
 use portcullis_core::{Admitted, Body, HandlerError, Router, ScopeVars};
-use portcullis_wry::{Portcullis, headless};
+use portcullis_wry::Portcullis;
 use serde::{Deserialize, Serialize};
 use tao::event::{Event, WindowEvent};
 use tao::event_loop::{ControlFlow, EventLoopBuilder, EventLoopProxy};
@@ -91,11 +91,10 @@ fn main() -> ExitCode {
         .with_writer(std::io::stderr)
         .init();
     let args = Args::parse();
-    if let Some(code) = headless::exit_code_after_rerun("portcullis-demo") {
+    if let Some(code) = portcullis_headless::exit_code_after_rerun("portcullis-demo") {
         return code;
     }
-    let headless = std::env::var_os("PORTCULLIS_UNDER_XVFB").is_some();
-    let scripted = args.scenario || headless;
+    let scripted = args.scenario || portcullis_headless::under_xvfb();
     match run(&args, scripted) {
         Ok(code) => code,
         Err(e) => {
@@ -131,7 +130,7 @@ fn run(args: &Args, scripted: bool) -> Result<ExitCode, Box<dyn std::error::Erro
         .with_inner_size(tao::dpi::LogicalSize::new(1000.0, 640.0))
         .build(&event_loop)?;
     let webview = portcullis.build_webview("main", wry::WebViewBuilder::new(), &window)?;
-    portcullis_wry::linux::forward_console_to_stdout(&webview);
+    portcullis_wry::inspect::forward_console_to_stdout(&webview);
 
     if scripted {
         println!("Portcullis demo: scripted scenario in a real WebKitGTK webview");
@@ -160,7 +159,7 @@ fn run(args: &Args, scripted: bool) -> Result<ExitCode, Box<dyn std::error::Erro
             Event::UserEvent(UserEvent::Shoot) => match &args.screenshot {
                 Some(path) => {
                     let done = proxy.clone();
-                    portcullis_wry::linux::snapshot_png(&webview, path, move |r| {
+                    portcullis_wry::inspect::snapshot_png(&webview, path, move |r| {
                         send(&done, UserEvent::Shot(r))
                     });
                 }

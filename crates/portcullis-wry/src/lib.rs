@@ -31,8 +31,8 @@ pub mod assets;
 pub mod csp;
 pub mod events;
 pub mod frontend;
-pub mod headless;
 pub mod hook;
+pub mod inspect;
 pub mod isolation;
 #[cfg(target_os = "linux")]
 pub mod linux;

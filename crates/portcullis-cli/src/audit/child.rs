@@ -250,7 +250,7 @@ fn run_in(
         if early { "&early=1" } else { "" }
     );
     let webview = portcullis.build_webview_at(&options.window, &url, builder, &window)?;
-    portcullis_wry::linux::forward_console_to_stdout(&webview);
+    portcullis_wry::inspect::forward_console_to_stdout(&webview);
     let labels = json!({"main": options.window, "second": second});
     let second_view = match &second {
         Some(label) => {
@@ -269,7 +269,7 @@ fn run_in(
                 portcullis_wry::APP_ORIGIN
             );
             let view = portcullis.build_webview_at(label, &url, builder, &window)?;
-            portcullis_wry::linux::forward_console_to_stdout(&view);
+            portcullis_wry::inspect::forward_console_to_stdout(&view);
             Some((window, view))
         }
         None => None,

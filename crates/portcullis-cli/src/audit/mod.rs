@@ -22,7 +22,6 @@ use std::process::{Command, Stdio};
 use std::time::Duration;
 
 use anstyle::{AnsiColor, Style};
-use portcullis_wry::headless;
 use serde::Serialize;
 
 use verdict::{Layer, Observation, Verdict};
@@ -326,7 +325,7 @@ pub enum Generated {
 /// Runs the audit; returns the exit code (0: nothing got through, and every attack
 /// could be judged).
 pub fn run(options: Options) -> Result<i32, Box<dyn std::error::Error>> {
-    if let Some(status) = headless::rerun_under_xvfb_if_needed()? {
+    if let Some(status) = portcullis_headless::rerun_under_xvfb_if_needed()? {
         return Ok(status.code().unwrap_or(1));
     }
     let attacks = collect(&options)?;
