@@ -8,12 +8,14 @@
 //! duplicate and `__proto__` keys. It is serde_json's own parser underneath; only the
 //! tree building is ours (about 100 lines, because no crate offers these three checks).
 
+use std::cell::Cell;
 use std::fmt;
 
 use serde::de::{self, DeserializeSeed, Deserializer, MapAccess, SeqAccess, Visitor};
 use serde_json::{Map, Value};
 
-/// Why untrusted JSON was refused.
+/// Why untrusted JSON was refused: the reasons callers branch on, never found by
+/// reading an error's text.
 #[non_exhaustive]
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
 pub enum JsonError {
@@ -23,31 +25,53 @@ pub enum JsonError {
         /// The limit in force.
         limit: u32,
     },
-    /// Anything else: syntax, duplicate key, `__proto__` key, trailing data.
+    /// An object has the same key twice (the hook and the handler could see different
+    /// values).
+    #[error("duplicate key {key:?}")]
+    DuplicateKey {
+        /// The key.
+        key: String,
+    },
+    /// An object has a `__proto__` key (prototype pollution in the JavaScript that reads
+    /// the same text).
+    #[error("key \"__proto__\" is not allowed (prototype pollution)")]
+    ProtoKey,
+    /// The text is not UTF-8.
+    #[error("not UTF-8: invalid byte at offset {offset}")]
+    NotUtf8 {
+        /// Where the first invalid byte is.
+        offset: usize,
+    },
+    /// Not one JSON value: a syntax error, trailing data, an early end (serde_json's
+    /// words, with line and column).
     #[error("{0}")]
-    Invalid(String),
+    Syntax(String),
 }
 
-const TOO_DEEP: &str = "portcullis: nesting limit exceeded";
+/// The deepest nesting any caller may ask for (the config's `maxDepth` maximum): the
+/// strict parse does its own depth counting, with serde_json's recursion limit off, so
+/// this bound is what keeps the stack small.
+pub const MAX_DEPTH_LIMIT: u32 = 128;
 
-/// Parses `bytes` as one JSON value, with at most `max_depth` levels of arrays/objects
-/// (a scalar is depth 0, `[]` is depth 1).
+/// Parses `bytes` as one JSON value, with at most `max_depth` (at most
+/// [`MAX_DEPTH_LIMIT`]) levels of arrays/objects (a scalar is depth 0, `[]` is depth 1).
 pub fn parse_strict(bytes: &[u8], max_depth: u32) -> Result<Value, JsonError> {
     // JSON text is UTF-8 (RFC 8259 §8.1). Checking the whole text once lets serde_json
     // skip its check of each string, which was a tenth of parsing a small message.
-    let text = std::str::from_utf8(bytes).map_err(|e| {
-        JsonError::Invalid(format!(
-            "not UTF-8: invalid byte at offset {}",
-            e.valid_up_to()
-        ))
+    let text = std::str::from_utf8(bytes).map_err(|e| JsonError::NotUtf8 {
+        offset: e.valid_up_to(),
     })?;
+    let limit = max_depth.min(MAX_DEPTH_LIMIT);
+    let why = Cell::new(None);
     let mut de = serde_json::Deserializer::from_str(text);
+    de.disable_recursion_limit();
     let value = StrictSeed {
-        remaining: max_depth,
+        remaining: limit,
+        why: &why,
     }
     .deserialize(&mut de)
-    .map_err(|e| classify(e, max_depth))?;
-    de.end().map_err(|e| classify(e, max_depth))?;
+    .map_err(|e| classify(e, limit, &why))?;
+    de.end().map_err(|e| classify(e, limit, &why))?;
     Ok(value)
 }
 
@@ -59,43 +83,68 @@ pub fn parse_strict_str(text: &str, max_depth: u32) -> Result<Value, JsonError> 
 /// Parses like [`parse_strict`] and, on error, also says at which JSON path
 /// (`app.security.csp`) it happened. Used for config files, where people need the path.
 pub fn parse_strict_with_path(text: &str, max_depth: u32) -> Result<Value, (String, JsonError)> {
+    let limit = max_depth.min(MAX_DEPTH_LIMIT);
+    let why = Cell::new(None);
     let mut de = serde_json::Deserializer::from_str(text);
+    de.disable_recursion_limit();
     let mut track = serde_path_to_error::Track::new();
     let result = StrictSeed {
-        remaining: max_depth,
+        remaining: limit,
+        why: &why,
     }
     .deserialize(serde_path_to_error::Deserializer::new(&mut de, &mut track));
-    let value = result.map_err(|e| (track.path().to_string(), classify(e, max_depth)))?;
+    let value = result.map_err(|e| (track.path().to_string(), classify(e, limit, &why)))?;
     de.end()
-        .map_err(|e| (".".to_owned(), classify(e, max_depth)))?;
+        .map_err(|e| (".".to_owned(), classify(e, limit, &why)))?;
     Ok(value)
 }
 
-fn classify(e: serde_json::Error, limit: u32) -> JsonError {
-    let text = e.to_string();
-    if text.starts_with(TOO_DEEP) || text.starts_with("recursion limit exceeded") {
-        JsonError::TooDeep { limit }
-    } else {
-        JsonError::Invalid(text)
+/// The error a failed parse reports: the strict rule the seed recorded when it refused,
+/// or serde_json's own syntax error.
+fn classify(e: serde_json::Error, limit: u32, why: &Cell<Option<Strict>>) -> JsonError {
+    match why.take() {
+        Some(Strict::TooDeep) => JsonError::TooDeep { limit },
+        Some(Strict::DuplicateKey(key)) => JsonError::DuplicateKey { key },
+        Some(Strict::ProtoKey) => JsonError::ProtoKey,
+        None => JsonError::Syntax(e.to_string()),
     }
 }
 
-/// Deserializes one value with `remaining` levels of nesting left.
-#[derive(Clone, Copy)]
-pub(crate) struct StrictSeed {
-    pub(crate) remaining: u32,
+/// A strict rule the seed refused on, recorded beside the error it raised.
+enum Strict {
+    TooDeep,
+    DuplicateKey(String),
+    ProtoKey,
 }
 
-impl StrictSeed {
-    fn descend<E: de::Error>(self) -> Result<StrictSeed, E> {
+/// Deserializes one value with `remaining` levels of nesting left; a refusal on one of
+/// the strict rules is recorded in `why`.
+#[derive(Clone, Copy)]
+pub(crate) struct StrictSeed<'w> {
+    pub(crate) remaining: u32,
+    why: &'w Cell<Option<Strict>>,
+}
+
+impl<'w> StrictSeed<'w> {
+    fn descend<E: de::Error>(self) -> Result<StrictSeed<'w>, E> {
         match self.remaining.checked_sub(1) {
-            Some(remaining) => Ok(StrictSeed { remaining }),
-            None => Err(E::custom(TOO_DEEP)),
+            Some(remaining) => Ok(StrictSeed { remaining, ..self }),
+            None => Err(self.refuse(Strict::TooDeep)),
         }
     }
+
+    fn refuse<E: de::Error>(self, rule: Strict) -> E {
+        let text = match &rule {
+            Strict::TooDeep => "nesting limit exceeded".to_owned(),
+            Strict::DuplicateKey(key) => format!("duplicate key {key:?}"),
+            Strict::ProtoKey => "key \"__proto__\" is not allowed".to_owned(),
+        };
+        self.why.set(Some(rule));
+        E::custom(text)
+    }
 }
 
-impl<'de> DeserializeSeed<'de> for StrictSeed {
+impl<'de> DeserializeSeed<'de> for StrictSeed<'_> {
     type Value = Value;
 
     fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<Value, D::Error> {
@@ -103,7 +152,7 @@ impl<'de> DeserializeSeed<'de> for StrictSeed {
     }
 }
 
-impl<'de> Visitor<'de> for StrictSeed {
+impl<'de> Visitor<'de> for StrictSeed<'_> {
     type Value = Value;
 
     fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -158,16 +207,11 @@ impl<'de> Visitor<'de> for StrictSeed {
         let mut out = Map::new();
         while let Some(key) = map.next_key::<String>()? {
             if key == "__proto__" {
-                return Err(de::Error::custom(
-                    "key \"__proto__\" is not allowed (prototype pollution)",
-                ));
+                return Err(self.refuse(Strict::ProtoKey));
             }
             match out.entry(key) {
                 serde_json::map::Entry::Occupied(e) => {
-                    return Err(de::Error::custom(format_args!(
-                        "duplicate key {:?}",
-                        e.key()
-                    )));
+                    return Err(self.refuse(Strict::DuplicateKey(e.key().clone())));
                 }
                 serde_json::map::Entry::Vacant(e) => {
                     e.insert(map.next_value_seed(inner)?);
@@ -231,24 +275,45 @@ mod tests {
     #[test]
     fn duplicate_keys_are_refused() {
         let err = parse_strict_str(r#"{"a":1,"a":2}"#, 8).unwrap_err();
-        assert!(matches!(err, JsonError::Invalid(m) if m.contains("duplicate key \"a\"")));
+        assert_eq!(err, JsonError::DuplicateKey { key: "a".into() });
         // Nested too.
         assert!(parse_strict_str(r#"{"x":{"k":1,"k":1}}"#, 8).is_err());
     }
 
     #[test]
     fn proto_keys_are_refused_at_any_depth() {
-        assert!(parse_strict_str(r#"{"__proto__":{}}"#, 8).is_err());
-        assert!(parse_strict_str(r#"[{"a":{"__proto__":1}}]"#, 8).is_err());
+        let proto = Err(JsonError::ProtoKey);
+        assert_eq!(parse_strict_str(r#"{"__proto__":{}}"#, 8), proto);
+        assert_eq!(parse_strict_str(r#"[{"a":{"__proto__":1}}]"#, 8), proto);
         // An escaped spelling decodes to the same key and is refused as well.
-        assert!(parse_strict_str(r#"{"\u005f_proto__":{}}"#, 8).is_err());
+        assert_eq!(parse_strict_str(r#"{"\u005f_proto__":{}}"#, 8), proto);
         assert!(parse_strict_str(r#"{"proto":{}}"#, 8).is_ok());
     }
 
     #[test]
     fn trailing_data_and_bad_utf8_are_refused() {
-        assert!(parse_strict_str("{} {}", 8).is_err());
-        assert!(parse_strict(b"\"\xff\"", 8).is_err());
-        assert!(parse_strict(b"", 8).is_err());
+        assert!(matches!(
+            parse_strict_str("{} {}", 8),
+            Err(JsonError::Syntax(_))
+        ));
+        assert_eq!(
+            parse_strict(b"\"\xff\"", 8),
+            Err(JsonError::NotUtf8 { offset: 1 })
+        );
+        assert!(matches!(parse_strict(b"", 8), Err(JsonError::Syntax(_))));
+        // A string that merely reads like a strict refusal is still just a string.
+        assert!(parse_strict_str(r#"{"k":"duplicate key \"k\""}"#, 8).is_ok());
+    }
+
+    #[test]
+    fn the_limit_is_at_most_the_config_maximum() {
+        // 128 levels: past serde_json's own recursion limit, which the strict parse replaces.
+        assert!(parse_strict_str(&nested(128), 1000).is_ok());
+        assert_eq!(
+            parse_strict_str(&nested(129), 1000),
+            Err(JsonError::TooDeep {
+                limit: MAX_DEPTH_LIMIT
+            })
+        );
     }
 }

@@ -297,7 +297,7 @@ impl Request {
                         ErrorCode::TooDeep,
                         format!("arguments nest deeper than limits.maxDepth ({limit})"),
                     ),
-                    JsonError::Invalid(m) => bad(format!("arguments are not valid JSON: {m}")),
+                    other => bad(format!("arguments are not valid JSON: {other}")),
                 })?,
             ),
             1 => Body::Bytes(ByteBody {

@@ -18,7 +18,7 @@ use std::path::{Component, Path, PathBuf};
 
 use globset::{GlobBuilder, GlobSet, GlobSetBuilder};
 
-use crate::config::Scope;
+use crate::config::{ConfigErrorKind, Scope};
 
 /// Directories that scope patterns may refer to as `$NAME`.
 #[derive(Clone, Debug, Default)]
@@ -64,7 +64,10 @@ pub struct CompiledScope {
 
 impl CompiledScope {
     /// Compiles `scope`, expanding variables from `vars`. Errors name the pattern.
-    pub fn compile(scope: &Scope, vars: &ScopeVars) -> Result<CompiledScope, String> {
+    pub fn compile(
+        scope: &Scope,
+        vars: &ScopeVars,
+    ) -> Result<CompiledScope, (ConfigErrorKind, String)> {
         Ok(CompiledScope {
             allow: build(&scope.allow, vars)?,
             deny: build(&scope.deny, vars)?,
@@ -103,7 +106,7 @@ impl CompiledScope {
 /// this directory?".
 const PROBE_NAME: &str = "\u{1}portcullis-probe\u{1}";
 
-fn build(patterns: &[String], vars: &ScopeVars) -> Result<GlobSet, String> {
+fn build(patterns: &[String], vars: &ScopeVars) -> Result<GlobSet, (ConfigErrorKind, String)> {
     let mut set = GlobSetBuilder::new();
     for pattern in patterns {
         let expanded = expand(pattern, vars)?;
@@ -111,28 +114,37 @@ fn build(patterns: &[String], vars: &ScopeVars) -> Result<GlobSet, String> {
             .literal_separator(true)
             .backslash_escape(true)
             .build()
-            .map_err(|e| format!("{pattern:?}: {e}"))?;
+            .map_err(|e| (ConfigErrorKind::Scope, format!("{pattern:?}: {e}")))?;
         set.add(glob);
     }
-    set.build().map_err(|e| e.to_string())
+    set.build()
+        .map_err(|e| (ConfigErrorKind::Scope, e.to_string()))
 }
 
-fn expand(pattern: &str, vars: &ScopeVars) -> Result<String, String> {
+fn expand(pattern: &str, vars: &ScopeVars) -> Result<String, (ConfigErrorKind, String)> {
     let Some(rest) = pattern.strip_prefix('$') else {
         return Ok(pattern.to_owned());
     };
     let (name, tail) = rest.split_once('/').unwrap_or((rest, ""));
-    let dir = vars
-        .0
-        .get(name)
-        .ok_or_else(|| format!("{pattern:?}: variable ${name} is not provided by the app"))?;
+    let dir = vars.0.get(name).ok_or_else(|| {
+        (
+            ConfigErrorKind::MissingVariable,
+            format!("{pattern:?}: variable ${name} is not provided by the app"),
+        )
+    })?;
     if !dir.is_absolute() {
-        return Err(format!("${name} must be an absolute directory"));
+        return Err((
+            ConfigErrorKind::MissingVariable,
+            format!("${name} must be an absolute directory"),
+        ));
     }
     let dir = dir.canonicalize().unwrap_or_else(|_| dir.clone());
-    let dir = dir
-        .to_str()
-        .ok_or_else(|| format!("${name} is not valid UTF-8"))?;
+    let dir = dir.to_str().ok_or_else(|| {
+        (
+            ConfigErrorKind::MissingVariable,
+            format!("${name} is not valid UTF-8"),
+        )
+    })?;
     let dir = globset::escape(dir.trim_end_matches('/'));
     Ok(if tail.is_empty() {
         dir

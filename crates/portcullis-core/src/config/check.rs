@@ -4,7 +4,8 @@
 //! problem is collected, each with its JSON path.
 
 use super::paths::check_paths;
-use super::{Config, ConfigErrors, Limits, Pattern};
+use super::{Config, ConfigErrorKind, ConfigErrors, Limits, Pattern};
+use crate::json::MAX_DEPTH_LIMIT;
 use crate::name::{NAME_RULE, is_valid_name};
 use crate::origin::Origin;
 use crate::replay::ReplayWindow;
@@ -17,6 +18,7 @@ impl Config {
             if options.dir.as_os_str().is_empty() {
                 errors.push(
                     p,
+                    ConfigErrorKind::IsolationDir,
                     "must name the isolation app directory (relative to the config file)",
                 );
             }
@@ -26,28 +28,39 @@ impl Config {
         for (i, cap) in sec.capabilities.iter().enumerate() {
             let at = format!("app.security.capabilities[{i}]");
             if cap.identifier.trim().is_empty() {
-                errors.push(format!("{at}.identifier"), "must not be empty");
+                errors.push(
+                    format!("{at}.identifier"),
+                    ConfigErrorKind::Empty,
+                    "must not be empty",
+                );
             } else if !seen.insert(cap.identifier.as_str()) {
                 errors.push(
                     format!("{at}.identifier"),
+                    ConfigErrorKind::Duplicate,
                     format!("{:?} is used by an earlier capability", cap.identifier),
                 );
             }
             if cap.windows.is_empty() {
                 errors.push(
                     format!("{at}.windows"),
+                    ConfigErrorKind::Empty,
                     "must list at least one window label or glob",
                 );
             }
             if cap.origins.is_empty() {
                 errors.push(
                     format!("{at}.origins"),
+                    ConfigErrorKind::Empty,
                     "must list at least one origin, e.g. \"app://localhost\"",
                 );
             }
             for (j, o) in cap.origins.iter().enumerate() {
                 if let Err(e) = Origin::parse(o) {
-                    errors.push(format!("{at}.origins[{j}]"), e.to_string());
+                    errors.push(
+                        format!("{at}.origins[{j}]"),
+                        ConfigErrorKind::Origin,
+                        e.to_string(),
+                    );
                 }
             }
             for (kind, rules) in [("commands", &cap.commands), ("events", &cap.events)] {
@@ -56,6 +69,7 @@ impl Config {
                     if !is_valid_name(&rule.name) {
                         errors.push(
                             format!("{rp}.name"),
+                            ConfigErrorKind::Name,
                             format!(
                                 "{:?} is not a name: {NAME_RULE} (allow lists take exact names, no globs)",
                                 rule.name
@@ -68,18 +82,27 @@ impl Config {
             for (name, scope) in &cap.scopes {
                 let sp = format!("{at}.scopes.{name}");
                 if scope.allow.is_empty() {
-                    errors.push(format!("{sp}.allow"), "must list at least one path glob");
+                    errors.push(
+                        format!("{sp}.allow"),
+                        ConfigErrorKind::Empty,
+                        "must list at least one path glob",
+                    );
                 }
                 for (list, patterns) in [("allow", &scope.allow), ("deny", &scope.deny)] {
                     for (j, pat) in patterns.iter().enumerate() {
                         if !(pat.starts_with('/') || pat.starts_with('$')) {
                             errors.push(
                                 format!("{sp}.{list}[{j}]"),
+                                ConfigErrorKind::Scope,
                                 format!("{pat:?} must be absolute or start with a variable like \"$APPDATA/\""),
                             );
                         }
                         if pat.split('/').any(|c| c == "..") {
-                            errors.push(format!("{sp}.{list}[{j}]"), "must not contain '..'");
+                            errors.push(
+                                format!("{sp}.{list}[{j}]"),
+                                ConfigErrorKind::Scope,
+                                "must not contain '..'",
+                            );
                         }
                     }
                 }
@@ -94,19 +117,29 @@ impl Limits {
         if !(1024..=256 << 20).contains(&self.max_message_bytes) {
             errors.push(
                 format!("{p}.maxMessageBytes"),
+                ConfigErrorKind::Limit,
                 "must be between 1024 and 268435456",
             );
         }
-        if !(1..=128).contains(&self.max_depth) {
-            errors.push(format!("{p}.maxDepth"), "must be between 1 and 128");
+        if !(1..=MAX_DEPTH_LIMIT).contains(&self.max_depth) {
+            errors.push(
+                format!("{p}.maxDepth"),
+                ConfigErrorKind::Limit,
+                format!("must be between 1 and {MAX_DEPTH_LIMIT}"),
+            );
         }
         if !(1..=600_000).contains(&self.hook_timeout_ms) {
-            errors.push(format!("{p}.hookTimeoutMs"), "must be between 1 and 600000");
+            errors.push(
+                format!("{p}.hookTimeoutMs"),
+                ConfigErrorKind::Limit,
+                "must be between 1 and 600000",
+            );
         }
         let (min, max) = (ReplayWindow::MIN_SIZE, ReplayWindow::MAX_SIZE);
         if !(min..=max).contains(&self.replay_window) {
             errors.push(
                 format!("{p}.replayWindow"),
+                ConfigErrorKind::Limit,
                 format!("must be between {min} and {max}"),
             );
         }

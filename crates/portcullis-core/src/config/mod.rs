@@ -36,13 +36,57 @@ use crate::json::JsonError;
 mod check;
 mod paths;
 
-/// One problem in a config: where, and what.
+/// One problem in a config: where, what kind, and what exactly.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub struct ConfigError {
     /// JSON path, e.g. `app.security.capabilities[0].windows[1]` (`.` for the root).
     pub path: String,
-    /// What is wrong there.
+    /// What kind of problem, for callers that branch on it (tools giving hints).
+    pub kind: ConfigErrorKind,
+    /// What is wrong there, for a person.
     pub message: String,
+}
+
+/// The kinds of config problem.
+#[non_exhaustive]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum ConfigErrorKind {
+    /// Not JSON: a syntax error, trailing data, not UTF-8.
+    Syntax,
+    /// The same key twice in one object.
+    DuplicateKey,
+    /// Nested deeper than a config may be.
+    TooDeep,
+    /// A member the format does not have (often a typo).
+    UnknownField,
+    /// A value outside a fixed set (e.g. `pattern.use`).
+    UnknownVariant,
+    /// A member of the wrong type or shape, or one that is missing.
+    Shape,
+    /// A list or text that must not be empty is.
+    Empty,
+    /// An identifier or name given twice where it must be unique.
+    Duplicate,
+    /// Not an origin (`scheme://host[:port]`).
+    Origin,
+    /// Not a command or event name.
+    Name,
+    /// An invalid glob.
+    Glob,
+    /// An invalid JSON Schema.
+    Schema,
+    /// A scope pattern that is not absolute, climbs with `..`, or does not compile.
+    Scope,
+    /// A scope names a `$VARIABLE` the app does not provide.
+    MissingVariable,
+    /// A rule's `paths` that cannot be enforced (no schema, bytes, an unknown scope, a
+    /// pointer that is not a required string).
+    Paths,
+    /// A limit out of range.
+    Limit,
+    /// The isolation pattern without its directory.
+    IsolationDir,
 }
 
 impl fmt::Display for ConfigError {
@@ -68,9 +112,15 @@ impl fmt::Display for ConfigErrors {
 }
 
 impl ConfigErrors {
-    pub(crate) fn push(&mut self, path: impl Into<String>, message: impl Into<String>) {
+    pub(crate) fn push(
+        &mut self,
+        path: impl Into<String>,
+        kind: ConfigErrorKind,
+        message: impl Into<String>,
+    ) {
         self.0.push(ConfigError {
             path: path.into(),
+            kind,
             message: message.into(),
         });
     }
@@ -320,11 +370,17 @@ impl Config {
         let value = match crate::json::parse_strict_with_path(text, CONFIG_MAX_DEPTH) {
             Ok(v) => v,
             Err((path, e)) => {
-                let message = match e {
-                    JsonError::TooDeep { limit } => format!("nests deeper than {limit} levels"),
-                    JsonError::Invalid(m) => format!("invalid JSON: {m}"),
+                let (kind, message) = match e {
+                    JsonError::TooDeep { limit } => (
+                        ConfigErrorKind::TooDeep,
+                        format!("nests deeper than {limit} levels"),
+                    ),
+                    e @ JsonError::DuplicateKey { .. } => {
+                        (ConfigErrorKind::DuplicateKey, format!("invalid JSON: {e}"))
+                    }
+                    other => (ConfigErrorKind::Syntax, format!("invalid JSON: {other}")),
                 };
-                errors.push(path, message);
+                errors.push(path, kind, message);
                 return Err(errors);
             }
         };
@@ -332,7 +388,8 @@ impl Config {
             Ok(c) => c,
             Err(e) => {
                 let path = e.path().to_string();
-                errors.push(path, e.into_inner().to_string());
+                let message = e.into_inner().to_string();
+                errors.push(path, shape_kind(&message), message);
                 return Err(errors);
             }
         };
@@ -343,6 +400,19 @@ impl Config {
     /// Whether isolation is on.
     pub fn isolation(&self) -> bool {
         matches!(self.app.security.pattern, Pattern::Isolation { .. })
+    }
+}
+
+/// The kind of a structural error serde reported. serde's messages are the only place
+/// it says which rule was broken (its error type has no kinds), so this one function
+/// reads them, in serde's documented wording, for every caller.
+fn shape_kind(message: &str) -> ConfigErrorKind {
+    if message.starts_with("unknown field") {
+        ConfigErrorKind::UnknownField
+    } else if message.starts_with("unknown variant") {
+        ConfigErrorKind::UnknownVariant
+    } else {
+        ConfigErrorKind::Shape
     }
 }
 
@@ -409,5 +479,47 @@ mod tests {
     fn duplicate_keys_are_errors() {
         let e = err(r#"{"app":{"security":{"pattern":{"use":"brownfield"},"csp":"a","csp":"b"}}}"#);
         assert!(e.message.contains("duplicate key"), "{}", e.message);
+    }
+
+    #[test]
+    fn each_error_says_its_kind() {
+        let kind = |text: &str| err(text).kind;
+        let sec = |inner: &str| {
+            format!(r#"{{"app":{{"security":{{"pattern":{{"use":"brownfield"}}{inner}}}}}}}"#)
+        };
+        assert_eq!(kind("{"), ConfigErrorKind::Syntax);
+        assert_eq!(
+            kind(r#"{"app":{},"app":{}}"#),
+            ConfigErrorKind::DuplicateKey
+        );
+        assert_eq!(kind(&sec(r#","csq":"x""#)), ConfigErrorKind::UnknownField);
+        assert_eq!(
+            kind(r#"{"app":{"security":{"pattern":{"use":"isolaton"}}}}"#),
+            ConfigErrorKind::UnknownVariant
+        );
+        assert_eq!(kind(&sec(r#","capabilities":7"#)), ConfigErrorKind::Shape);
+        assert_eq!(
+            kind(&sec(r#","limits":{"maxDepth":0}"#)),
+            ConfigErrorKind::Limit
+        );
+        let cap = |c: &str| sec(&format!(r#","capabilities":[{c}]"#));
+        assert_eq!(
+            kind(&cap(
+                r#"{"identifier":"c","windows":["main"],"origins":["nope"]}"#
+            )),
+            ConfigErrorKind::Origin
+        );
+        assert_eq!(
+            kind(&cap(
+                r#"{"identifier":"c","windows":[],"origins":["app://localhost"]}"#
+            )),
+            ConfigErrorKind::Empty
+        );
+        assert_eq!(
+            kind(&cap(
+                r#"{"identifier":"c","windows":["main"],"origins":["app://localhost"],"commands":{"allow":["a b"]}}"#
+            )),
+            ConfigErrorKind::Name
+        );
     }
 }

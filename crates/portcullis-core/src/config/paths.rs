@@ -5,7 +5,7 @@
 
 use serde_json::Value;
 
-use super::{Capability, ConfigErrors, Rule};
+use super::{Capability, ConfigErrorKind, ConfigErrors, Rule};
 
 /// The checks on one rule's `paths`. Each pointer must name a scope of this capability
 /// and a value the rule's schema guarantees is a string, so an argument the page leaves
@@ -18,6 +18,7 @@ pub(super) fn check_paths(rule: &Rule, cap: &Capability, rp: &str, errors: &mut 
     if rule.schema.is_none() {
         errors.push(
             format!("{rp}.paths"),
+            ConfigErrorKind::Paths,
             "paths need a schema that declares each pointer as a required string, e.g. \
              {\"type\": \"object\", \"required\": [\"path\"], \"properties\": {\"path\": {\"type\": \"string\"}}}",
         );
@@ -25,6 +26,7 @@ pub(super) fn check_paths(rule: &Rule, cap: &Capability, rp: &str, errors: &mut 
     if rule.bytes {
         errors.push(
             format!("{rp}.bytes"),
+            ConfigErrorKind::Paths,
             "a rule with paths takes JSON arguments only: binary arguments carry no path to check (remove \"bytes\": true)",
         );
     }
@@ -33,6 +35,7 @@ pub(super) fn check_paths(rule: &Rule, cap: &Capability, rp: &str, errors: &mut 
         if !cap.scopes.contains_key(scope) {
             errors.push(
                 &pp,
+                ConfigErrorKind::Paths,
                 format!("scope {scope:?} is not defined in this capability's \"scopes\""),
             );
         }
@@ -41,7 +44,7 @@ pub(super) fn check_paths(rule: &Rule, cap: &Capability, rp: &str, errors: &mut 
             None => Ok(()),
         });
         if let Err(message) = guaranteed {
-            errors.push(pp, message);
+            errors.push(pp, ConfigErrorKind::Paths, message);
         }
     }
 }

@@ -10,7 +10,7 @@ use serde_json::Value;
 use super::globs::globs;
 use super::{CompiledCapability, CompiledRule, CompiledRules, Policy};
 use crate::FastMap;
-use crate::config::{Config, ConfigErrors, Rules};
+use crate::config::{Config, ConfigErrorKind, ConfigErrors, Rules};
 use crate::origin::Origin;
 use crate::scope::{CompiledScope, ScopeVars};
 
@@ -48,7 +48,7 @@ impl Policy {
                         scope_index.insert(name.clone(), scopes.len());
                         scopes.push(s);
                     }
-                    Err(e) => errors.push(format!("{at}.scopes.{name}"), e),
+                    Err((kind, e)) => errors.push(format!("{at}.scopes.{name}"), kind, e),
                 }
             }
             let commands = rules(
@@ -99,7 +99,11 @@ fn rules(
         let schema = rule.schema.as_ref().and_then(|s| {
             compile_schema(s)
                 .map_err(|e| {
-                    errors.push(format!("{rp}.schema"), format!("invalid JSON Schema: {e}"))
+                    errors.push(
+                        format!("{rp}.schema"),
+                        ConfigErrorKind::Schema,
+                        format!("invalid JSON Schema: {e}"),
+                    )
                 })
                 .ok()
         });
@@ -113,6 +117,7 @@ fn rules(
                 // that check must not lose a path check silently.
                 _ => errors.push(
                     format!("{rp}.paths.{pointer}"),
+                    ConfigErrorKind::Paths,
                     format!("{pointer:?} → {scope:?}: needs a JSON pointer and a scope defined in this capability"),
                 ),
             }
@@ -130,6 +135,7 @@ fn rules(
         {
             errors.push(
                 format!("{rp}.name"),
+                ConfigErrorKind::Duplicate,
                 format!("{:?} is allowed twice in this list", rule.name),
             );
         }

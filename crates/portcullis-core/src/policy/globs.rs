@@ -3,7 +3,7 @@
 
 use globset::{GlobBuilder, GlobSet, GlobSetBuilder};
 
-use crate::config::ConfigErrors;
+use crate::config::{ConfigErrorKind, ConfigErrors};
 
 /// A compiled list of globs. globset's matching first builds a path-normalised candidate
 /// from the text, which was the larger part of checking a message's window label and
@@ -35,11 +35,15 @@ pub(super) fn globs(patterns: &[String], at: &str, errors: &mut ConfigErrors) ->
             Ok(g) => {
                 set.add(g);
             }
-            Err(e) => errors.push(format!("{at}[{j}]"), format!("invalid glob: {e}")),
+            Err(e) => errors.push(
+                format!("{at}[{j}]"),
+                ConfigErrorKind::Glob,
+                format!("invalid glob: {e}"),
+            ),
         }
     }
     let set = set.build().unwrap_or_else(|e| {
-        errors.push(at, e.to_string());
+        errors.push(at, ConfigErrorKind::Glob, e.to_string());
         GlobSet::empty()
     });
     Globs {
