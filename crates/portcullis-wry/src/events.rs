@@ -3,12 +3,15 @@
 //!
 //! Handlers may emit from any thread (async handlers run on a pool), but a webview can
 //! only be scripted from the thread that created it. So emission queues the event and
-//! calls the app's waker; the app's event loop then calls `Portcullis::pump`.
+//! calls the app's waker; the app's event loop then calls `Portcullis::pump`, which
+//! hands each queued event to the page loads it was emitted for (`deliver`).
 
-use std::collections::VecDeque;
+use std::collections::{HashMap, VecDeque};
+use std::rc::Weak;
 use std::sync::{Arc, Mutex, OnceLock};
 
 use portcullis_core::emit::{EmitError, EmitTarget, EventSink};
+use wry::WebView;
 
 use crate::page::Pages;
 
@@ -80,6 +83,31 @@ impl EventSink for EventQueue {
             wake();
         }
         Ok(())
+    }
+}
+
+/// Runs every queued event's script in the webviews whose page load it was emitted
+/// for. Called on the webviews' thread (by `Portcullis::pump`).
+pub(crate) fn deliver(
+    queue: &EventQueue,
+    pages: &Pages,
+    webviews: &HashMap<String, Weak<WebView>>,
+) {
+    for event in queue.drain() {
+        // Only to the page loads that existed when the event was emitted.
+        let targets = webviews.iter().filter(|(label, _)| {
+            event
+                .generations
+                .iter()
+                .any(|(l, g)| l == label.as_str() && *g == pages.generation(label))
+        });
+        for (label, webview) in targets {
+            if let Some(webview) = webview.upgrade()
+                && let Err(e) = webview.evaluate_script(&event.script)
+            {
+                tracing::warn!(target: "portcullis", webview = label.as_str(), "event delivery failed: {e}");
+            }
+        }
     }
 }
 

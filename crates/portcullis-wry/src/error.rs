@@ -1,0 +1,36 @@
+//! Why Portcullis could not be set up: every way `build` and `build_webview` can fail.
+
+use std::path::PathBuf;
+
+use portcullis_core::ConfigErrors;
+
+use crate::hook;
+
+/// Why Portcullis could not be set up.
+#[non_exhaustive]
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    /// The config is invalid; every problem with its JSON path.
+    #[error("invalid config:\n{0}")]
+    Config(#[from] ConfigErrors),
+    /// A file could not be read.
+    #[error("{path}: {source}")]
+    Io {
+        /// The file.
+        path: PathBuf,
+        /// The error.
+        source: std::io::Error,
+    },
+    /// The async handler pool could not start.
+    #[error("cannot start the handler thread pool: {0}")]
+    Pool(std::io::Error),
+    /// wry failed to build the webview.
+    #[error("webview: {0}")]
+    Webview(#[from] wry::Error),
+    /// A webview with this label is already attached.
+    #[error("a webview labelled {0:?} already exists: labels must be unique")]
+    DuplicateLabel(String),
+    /// Isolation is on and the app's validation hook is missing or cannot run.
+    #[error("{0}")]
+    Hook(#[from] hook::HookError),
+}

@@ -1,0 +1,37 @@
+//! Where a webview may go: each main-frame commit counted as a page load (which revokes
+//! the previous session, see [`crate::page`]), top-level navigation kept on the app's own
+//! origins, and popups refused.
+
+use portcullis_core::Origin;
+use wry::{NewWindowResponse, PageLoadEvent};
+
+use crate::{Shared, page};
+
+/// wry's page-load handler: a main frame that starts loading `url` is a new page load of
+/// webview `label`.
+pub(crate) fn page_load(shared: &Shared, label: &str, event: PageLoadEvent, url: &str) {
+    if let PageLoadEvent::Started = event {
+        shared.pages.committed(&shared.gate, label, url);
+    }
+}
+
+/// Top-level navigation stays on origins the allowlist names (the app's own pages).
+/// The isolation document and blank frames pass too, in case the engine asks about
+/// subframe navigations here.
+pub(crate) fn allowed(shared: &Shared, url: &str) -> bool {
+    let allowed = url.starts_with(concat!("isolation://localhost", "/"))
+        || url == "about:blank"
+        || url == "about:srcdoc"
+        || Origin::from_page_url(url, page::CUSTOM_SCHEMES)
+            .is_ok_and(|o| shared.gate.policy().grants_origin(&o));
+    if !allowed {
+        tracing::warn!(target: "portcullis::audit", url, "navigation away from the app refused");
+    }
+    allowed
+}
+
+/// No page may open a window: every popup is refused, and audited.
+pub(crate) fn refuse_popup(url: &str) -> NewWindowResponse {
+    tracing::warn!(target: "portcullis::audit", url, "popup refused");
+    NewWindowResponse::Deny
+}

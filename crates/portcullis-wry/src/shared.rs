@@ -1,0 +1,41 @@
+//! The state every protocol handler of every webview reads: compiled once by
+//! `PortcullisBuilder::build`, never changed afterwards except through the interior
+//! state it documents (page loads, the event queue).
+
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use futures_executor::ThreadPool;
+use portcullis_core::{Gate, Router};
+
+use crate::{events, hook, page, transport};
+
+/// State shared by every protocol handler of every webview.
+pub struct Shared {
+    /// The compiled policy and the session table: every message passes it.
+    pub(crate) gate: Gate,
+    /// The app's handlers, reached only with a request the gate admitted.
+    pub(crate) router: Router,
+    /// What `app://` serves; nothing outside it (see [`crate::assets::resolve`]).
+    pub(crate) frontend_dir: PathBuf,
+    /// What `isolation://` serves besides its own files; `None` in brownfield mode.
+    pub(crate) isolation_dir: Option<PathBuf>,
+    /// The app's validation hook, checked at build; `None` exactly when
+    /// `isolation_dir` is.
+    pub(crate) hook: Option<hook::HookSource>,
+    /// The app's CSP plus the one source its mode needs (the isolation frame, or the
+    /// transport in brownfield mode); on every `app://` response.
+    pub(crate) app_csp: String,
+    /// The isolation document's CSP, which admits its inline script by hash only.
+    pub(crate) isolation_csp: String,
+    /// Each webview's current page load: its origin, whether its key was handed out.
+    pub(crate) pages: Arc<page::Pages>,
+    /// Where async handlers run (never the webviews' thread).
+    pub(crate) pool: ThreadPool,
+    /// Core-to-frontend events waiting for `Portcullis::pump`.
+    pub(crate) events: Arc<events::EventQueue>,
+    /// The bridge with its configuration, run first in every main frame.
+    pub(crate) init_script: String,
+    /// Sees every raw message and its verdict, when audit tooling asks to.
+    pub(crate) observer: Option<transport::Observer>,
+}

@@ -1,0 +1,184 @@
+//! Webviews behind Portcullis: [`Portcullis`] builds each one with every protection
+//! installed (the one way to get a webview with Portcullis), keeps track of them by
+//! label, and delivers core-to-frontend events to them.
+
+use std::cell::RefCell;
+use std::collections::HashMap;
+use std::rc::{Rc, Weak};
+use std::sync::Arc;
+
+use portcullis_core::{Emitter, Gate};
+use wry::raw_window_handle::HasWindowHandle;
+use wry::{WebView, WebViewBuilder};
+
+use crate::{
+    APP_ORIGIN, APP_SCHEME, Error, IPC_SCHEME, ISOLATION_SCHEME, Shared, events, frontend,
+    isolation, navigation, transport,
+};
+
+/// Portcullis attached to an app's webviews. Lives on the thread that owns them.
+pub struct Portcullis {
+    pub(crate) shared: Arc<Shared>,
+    webviews: RefCell<HashMap<String, Weak<WebView>>>,
+}
+
+impl Portcullis {
+    /// Portcullis with no webview yet, over the state `PortcullisBuilder::build` compiled.
+    pub(crate) fn new(shared: Shared) -> Self {
+        Portcullis {
+            shared: Arc::new(shared),
+            webviews: RefCell::new(HashMap::new()),
+        }
+    }
+
+    /// The URL of the app's start page.
+    pub fn start_url(&self) -> String {
+        format!("{APP_ORIGIN}/index.html")
+    }
+
+    /// The gate (for its session table and limits).
+    pub fn gate(&self) -> &Gate {
+        &self.shared.gate
+    }
+
+    /// An emitter for core-to-frontend events.
+    pub fn emitter(&self) -> Emitter {
+        Emitter::new(self.shared.events.clone())
+    }
+
+    /// Installs Portcullis on `builder` for the webview labelled `label`. Private: a
+    /// webview is only ever built through [`Portcullis::build_webview_at`], which also
+    /// turns off the page cache and registers it, so no way of building one is weaker.
+    fn attach<'a>(&self, label: &'a str, builder: WebViewBuilder<'a>) -> WebViewBuilder<'a> {
+        let (app, iso, ipc, msg, load) = (
+            self.shared.clone(),
+            self.shared.clone(),
+            self.shared.clone(),
+            self.shared.clone(),
+            self.shared.clone(),
+        );
+        let nav = self.shared.clone();
+        let (label_msg, label_load) = (label.to_owned(), label.to_owned());
+        builder
+            .with_id(label)
+            .with_devtools(false)
+            .with_initialization_script_for_main_only(self.shared.init_script.clone(), true)
+            .with_custom_protocol(APP_SCHEME.into(), move |_, request| {
+                frontend::handle(&app, &request)
+            })
+            .with_custom_protocol(ISOLATION_SCHEME.into(), move |id, request| {
+                isolation::handle(&iso, id, &request)
+            })
+            .with_asynchronous_custom_protocol(IPC_SCHEME.into(), move |id, request, responder| {
+                transport::handle(&ipc, id, request, responder)
+            })
+            .with_ipc_handler(move |request| {
+                transport::handle_ipc_message(&msg, &label_msg, request)
+            })
+            .with_on_page_load_handler(move |event, url| {
+                navigation::page_load(&load, &label_load, event, &url)
+            })
+            .with_navigation_handler(move |url| navigation::allowed(&nav, &url))
+            .with_new_window_req_handler(|url, _| navigation::refuse_popup(&url))
+    }
+
+    /// Builds the webview labelled `label` in `window` at the app's start page
+    /// ([`Portcullis::start_url`]), behind Portcullis. See [`Portcullis::build_webview_at`].
+    pub fn build_webview<W: HasWindowHandle>(
+        &self,
+        label: &str,
+        builder: WebViewBuilder<'_>,
+        window: &W,
+    ) -> Result<Rc<WebView>, Error> {
+        self.build_webview_at(label, &self.start_url(), builder, window)
+    }
+
+    /// Builds the webview labelled `label` in `window`, loading `url` (a page of the app
+    /// with a query, another `app://` page, or a dev server such as
+    /// `http://localhost:5173` whose origin a capability names), behind Portcullis.
+    ///
+    /// This is the one way a webview gets Portcullis, so every webview gets all of it:
+    /// the bridge, the three protocols, the gated IPC handler, page-load tracking,
+    /// navigation and popup filters, WebKit's page cache turned off (a page restored from
+    /// it would keep a frame whose session was revoked), and registration for
+    /// core-to-frontend events. Handlers of those kinds set on `builder` are replaced.
+    pub fn build_webview_at<W: HasWindowHandle>(
+        &self,
+        label: &str,
+        url: &str,
+        builder: WebViewBuilder<'_>,
+        window: &W,
+    ) -> Result<Rc<WebView>, Error> {
+        self.finish(label, url, builder, |b| b.build(window))
+    }
+
+    /// Like [`Portcullis::build_webview_at`], as a child webview inside `parent` (wry's
+    /// `build_as_child`), with every protection.
+    pub fn build_child_webview<W: HasWindowHandle>(
+        &self,
+        label: &str,
+        url: &str,
+        builder: WebViewBuilder<'_>,
+        parent: &W,
+    ) -> Result<Rc<WebView>, Error> {
+        self.finish(label, url, builder, |b| b.build_as_child(parent))
+    }
+
+    /// Like [`Portcullis::build_webview_at`], inside a GTK container (wry's `build_gtk`,
+    /// the way that works on Wayland as well as X11), with every protection.
+    #[cfg(target_os = "linux")]
+    pub fn build_webview_gtk<C: gtk::prelude::IsA<gtk::Container>>(
+        &self,
+        label: &str,
+        url: &str,
+        builder: WebViewBuilder<'_>,
+        container: &C,
+    ) -> Result<Rc<WebView>, Error> {
+        use wry::WebViewBuilderExtUnix as _;
+        self.finish(label, url, builder, |b| b.build_gtk(container))
+    }
+
+    /// The one place a webview is made: attach, build (the caller says where), then turn
+    /// off the page cache and register it. Each public builder is this with its target.
+    fn finish<'a>(
+        &self,
+        label: &'a str,
+        url: &str,
+        builder: WebViewBuilder<'a>,
+        build: impl FnOnce(WebViewBuilder<'a>) -> wry::Result<WebView>,
+    ) -> Result<Rc<WebView>, Error> {
+        if self
+            .webviews
+            .borrow()
+            .get(label)
+            .is_some_and(|w| w.strong_count() > 0)
+        {
+            return Err(Error::DuplicateLabel(label.to_owned()));
+        }
+        let webview = Rc::new(build(self.attach(label, builder.with_url(url)))?);
+        // WebKitGTK keeps pages in a back/forward cache; elsewhere the engines offer no
+        // switch through wry, and those platforms are not tested (SECURITY.md).
+        #[cfg(target_os = "linux")]
+        crate::linux::disable_page_cache(&webview);
+        self.webviews
+            .borrow_mut()
+            .insert(label.to_owned(), Rc::downgrade(&webview));
+        Ok(webview)
+    }
+
+    /// The webview `label` closed: revoke its session and forget it.
+    pub fn close_webview(&self, label: &str) {
+        self.shared.pages.closed(&self.shared.gate, label);
+        self.webviews.borrow_mut().remove(label);
+    }
+
+    /// Delivers queued core-to-frontend events. Call on the webviews' thread, e.g. when
+    /// the waker's user event arrives.
+    pub fn pump(&self) {
+        events::deliver(
+            &self.shared.events,
+            &self.shared.pages,
+            &self.webviews.borrow(),
+        );
+    }
+}
