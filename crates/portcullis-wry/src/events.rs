@@ -17,12 +17,11 @@ use crate::page::Pages;
 
 /// One queued event.
 pub struct Queued {
-    /// `None` for every webview.
-    pub target: Option<String>,
     /// The script that delivers it (the event name and payload as JSON literals).
     pub script: String,
-    /// Page generations at emission time, per webview: an event is not delivered to a
-    /// page loaded after it was emitted (navigation, reload).
+    /// Page generations at emission time, per webview the event is for (one, or every
+    /// webview with a page): it is delivered to these page loads only, never to one
+    /// loaded after it was emitted (navigation, reload).
     pub generations: Vec<(String, u64)>,
 }
 
@@ -64,18 +63,17 @@ impl EventSink for EventQueue {
         let script = format!("window.__portcullis_event__({name}, {payload});");
         let target = match target {
             EmitTarget::All => None,
-            EmitTarget::Webview(label) => Some(label.to_owned()),
+            EmitTarget::Webview(label) => Some(label),
         };
         let generations = self
             .pages
             .get()
-            .map(|pages| pages.generations(target.as_deref()))
+            .map(|pages| pages.generations(target))
             .unwrap_or_default();
         self.queue
             .lock()
             .unwrap_or_else(|p| p.into_inner())
             .push_back(Queued {
-                target,
                 script,
                 generations,
             });

@@ -130,15 +130,19 @@ fn document(shared: &Shared, label: &str, request: &Request<Vec<u8>>) -> Respons
         );
         None
     } else {
-        shared.pages.take_key(&shared.gate, label)
+        shared
+            .pages
+            .take_key(&shared.gate, label)
+            .map_err(|reason| {
+                tracing::warn!(
+                    target: "portcullis::audit",
+                    webview = label,
+                    reason = %reason,
+                    "isolation document served without a key"
+                );
+            })
+            .ok()
     };
-    if grant.is_none() && !scripted {
-        tracing::warn!(
-            target: "portcullis::audit",
-            webview = label,
-            "isolation document requested again in the same page load: served without a key"
-        );
-    }
     let html = render(shared, label, grant);
     Response::builder()
         .header(header::CONTENT_TYPE, "text/html; charset=utf-8")

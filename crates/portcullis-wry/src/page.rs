@@ -82,16 +82,15 @@ impl Pages {
         self.with(label, |p| p.origin.clone())
     }
 
-    /// Issues this page load's session, once. `None` when it was already issued, when the
-    /// page has no origin the allowlist names, or when the OS random source failed.
-    pub fn take_key(&self, gate: &Gate, label: &str) -> Option<KeyGrant> {
+    /// Issues this page load's session, once; otherwise says why there is none.
+    pub fn take_key(&self, gate: &Gate, label: &str) -> Result<KeyGrant, NoKey> {
         let origin = self.with(label, |p| {
             if p.key_delivered {
-                return None;
+                return Err(NoKey::AlreadyDelivered);
             }
-            let origin = p.origin.clone()?;
+            let origin = p.origin.clone().ok_or(NoKey::NoOrigin)?;
             p.key_delivered = true;
-            Some(origin)
+            Ok(origin)
         })?;
         if !gate.policy().grants_origin(&origin) {
             tracing::warn!(
@@ -100,10 +99,84 @@ impl Pages {
                 origin = %origin,
                 "no session for a page whose origin no capability names"
             );
-            return None;
+            return Err(NoKey::OriginNotAllowed);
         }
-        gate.begin_page_load(label, origin)
-            .map_err(|e| tracing::error!(target: "portcullis::page", "cannot issue a session: {e}"))
-            .ok()
+        gate.begin_page_load(label, origin).map_err(|e| {
+            tracing::error!(target: "portcullis::page", "cannot issue a session: {e}");
+            NoKey::NotIssued
+        })
+    }
+}
+
+/// Why a request for the isolation document gets no key: each reason
+/// [`Pages::take_key`] can have.
+#[non_exhaustive]
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum NoKey {
+    /// This page load's key was already handed out: the document was asked for again.
+    AlreadyDelivered,
+    /// The webview's page has no origin Portcullis understands (none committed yet, or
+    /// a URL without one).
+    NoOrigin,
+    /// The page's origin is one no capability names.
+    OriginNotAllowed,
+    /// The gate could not issue a session (e.g. the OS random source failed).
+    NotIssued,
+}
+
+/// The reason in words, for the audit log.
+impl std::fmt::Display for NoKey {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            NoKey::AlreadyDelivered => "requested again in the same page load",
+            NoKey::NoOrigin => "the page has no origin Portcullis understands",
+            NoKey::OriginNotAllowed => "the page's origin is one no capability names",
+            NoKey::NotIssued => "the gate could not issue a session",
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use portcullis_core::{Config, ScopeVars};
+
+    fn gate() -> Gate {
+        let config = Config::from_json(
+            r#"{"app":{"security":{"pattern":{"use":"brownfield"},
+                "capabilities":[{"identifier":"c","windows":["*"],"origins":["app://localhost"]}]}}}"#,
+        )
+        .unwrap();
+        Gate::new(&config, &ScopeVars::new()).unwrap()
+    }
+
+    #[test]
+    fn a_page_load_gets_one_key_and_then_says_it_was_taken() {
+        let (gate, pages) = (gate(), Pages::default());
+        pages.committed(&gate, "main", "app://localhost/index.html");
+        assert!(pages.take_key(&gate, "main").is_ok());
+        assert_eq!(
+            pages.take_key(&gate, "main").err(),
+            Some(NoKey::AlreadyDelivered)
+        );
+    }
+
+    #[test]
+    fn no_page_committed_means_no_origin() {
+        let (gate, pages) = (gate(), Pages::default());
+        assert_eq!(pages.take_key(&gate, "main").err(), Some(NoKey::NoOrigin));
+        pages.committed(&gate, "main", "about:blank");
+        assert_eq!(pages.take_key(&gate, "main").err(), Some(NoKey::NoOrigin));
+    }
+
+    #[test]
+    fn an_origin_no_capability_names_gets_no_session() {
+        let (gate, pages) = (gate(), Pages::default());
+        pages.committed(&gate, "main", "https://evil.example/");
+        assert_eq!(
+            pages.take_key(&gate, "main").err(),
+            Some(NoKey::OriginNotAllowed)
+        );
+        assert_eq!(gate.sessions().live_count(), 0);
     }
 }

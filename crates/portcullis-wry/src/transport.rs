@@ -181,20 +181,10 @@ fn admit(
 
 fn reply_response(reply: Reply) -> Response<Body> {
     match reply.result {
-        Ok(Payload::Json(text)) => ok("application/json", Cow::Owned(text.into_bytes())),
-        Ok(Payload::Bytes(bytes)) => ok("application/octet-stream", Cow::Owned(bytes)),
+        Ok(Payload::Json(text)) => content(StatusCode::OK, "application/json", text.into_bytes()),
+        Ok(Payload::Bytes(bytes)) => content(StatusCode::OK, "application/octet-stream", bytes),
         Err(e) => error(&e),
     }
-}
-
-fn ok(mime: &str, body: Body) -> Response<Body> {
-    Response::builder()
-        .status(StatusCode::OK)
-        .header(header::CONTENT_TYPE, mime)
-        .header(header::ACCESS_CONTROL_ALLOW_ORIGIN, "*")
-        .header(header::CACHE_CONTROL, "no-store")
-        .body(body)
-        .unwrap_or_else(|_| Response::new(Cow::Borrowed(&b""[..])))
 }
 
 /// The HTTP status for a code: 4xx for refusals caused by the message, 5xx otherwise.
@@ -213,21 +203,113 @@ pub fn status_for(code: ErrorCode) -> StatusCode {
 
 fn error(e: &CallError) -> Response<Body> {
     let body = serde_json::to_vec(e).unwrap_or_default();
-    Response::builder()
-        .status(status_for(e.code))
-        .header(header::CONTENT_TYPE, "application/json")
-        .header(header::ACCESS_CONTROL_ALLOW_ORIGIN, "*")
-        .header(header::CACHE_CONTROL, "no-store")
-        .body(Cow::Owned(body))
-        .unwrap_or_else(|_| Response::new(Cow::Borrowed(&b""[..])))
+    content(status_for(e.code), "application/json", body)
+}
+
+/// A reply that carries a body: typed, and never cached.
+fn content(status: StatusCode, mime: &str, body: Vec<u8>) -> Response<Body> {
+    response(
+        status,
+        &[
+            (header::CONTENT_TYPE, mime),
+            (header::CACHE_CONTROL, "no-store"),
+        ],
+        Cow::Owned(body),
+    )
 }
 
 fn preflight() -> Response<Body> {
-    Response::builder()
-        .status(StatusCode::NO_CONTENT)
-        .header(header::ACCESS_CONTROL_ALLOW_ORIGIN, "*")
-        .header(header::ACCESS_CONTROL_ALLOW_METHODS, "POST")
-        .header(header::ACCESS_CONTROL_MAX_AGE, "600")
-        .body(Cow::Borrowed(&b""[..]))
+    response(
+        StatusCode::NO_CONTENT,
+        &[
+            (header::ACCESS_CONTROL_ALLOW_METHODS, "POST"),
+            (header::ACCESS_CONTROL_MAX_AGE, "600"),
+        ],
+        Cow::Borrowed(&b""[..]),
+    )
+}
+
+/// Every response of the transport: `status`, `headers`, and CORS open to any origin
+/// (the isolation frame posts from an opaque one).
+fn response(
+    status: StatusCode,
+    headers: &[(header::HeaderName, &str)],
+    body: Body,
+) -> Response<Body> {
+    let mut builder = Response::builder()
+        .status(status)
+        .header(header::ACCESS_CONTROL_ALLOW_ORIGIN, "*");
+    for (name, value) in headers {
+        builder = builder.header(name, *value);
+    }
+    builder
+        .body(body)
         .unwrap_or_else(|_| Response::new(Cow::Borrowed(&b""[..])))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn headers(response: &Response<Body>) -> Vec<(String, String)> {
+        let mut all: Vec<_> = response
+            .headers()
+            .iter()
+            .map(|(n, v)| (n.to_string(), v.to_str().unwrap().to_owned()))
+            .collect();
+        all.sort();
+        all
+    }
+
+    fn pairs(list: &[(&str, &str)]) -> Vec<(String, String)> {
+        list.iter()
+            .map(|(n, v)| ((*n).to_owned(), (*v).to_owned()))
+            .collect()
+    }
+
+    #[test]
+    fn a_result_is_typed_uncached_and_open_to_the_opaque_frame() {
+        let response = content(StatusCode::OK, "application/octet-stream", vec![1, 2]);
+        assert_eq!(response.status(), StatusCode::OK);
+        assert_eq!(response.body().as_ref(), [1, 2]);
+        assert_eq!(
+            headers(&response),
+            pairs(&[
+                ("access-control-allow-origin", "*"),
+                ("cache-control", "no-store"),
+                ("content-type", "application/octet-stream"),
+            ])
+        );
+    }
+
+    #[test]
+    fn an_error_is_json_with_the_status_for_its_code() {
+        let response = error(&CallError::new(ErrorCode::NotAllowed, "no"));
+        assert_eq!(response.status(), StatusCode::FORBIDDEN);
+        let body: serde_json::Value = serde_json::from_slice(response.body()).unwrap();
+        assert_eq!(body["code"], "E_NOT_ALLOWED");
+        assert_eq!(
+            headers(&response),
+            pairs(&[
+                ("access-control-allow-origin", "*"),
+                ("cache-control", "no-store"),
+                ("content-type", "application/json"),
+            ])
+        );
+    }
+
+    #[test]
+    fn the_preflight_allows_post_only_and_has_no_body() {
+        let response = preflight();
+        assert_eq!(response.status(), StatusCode::NO_CONTENT);
+        assert!(response.body().is_empty());
+        assert_eq!(
+            headers(&response),
+            pairs(&[
+                ("access-control-allow-methods", "POST"),
+                ("access-control-allow-origin", "*"),
+                ("access-control-max-age", "600"),
+            ])
+        );
+    }
 }
