@@ -5,9 +5,11 @@ use std::path::{Path, PathBuf};
 
 use anstyle::{AnsiColor, Style};
 use portcullis_core::config::{ConfigError, Pattern};
-use portcullis_core::{Config, Policy, ScopeVars};
+use portcullis_core::{Config, Policy};
 use portcullis_wry::hook::{self, HookError, HookSource};
 use serde::Serialize;
+
+use crate::app::scope_vars;
 
 /// How bad a finding is.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
@@ -44,7 +46,7 @@ fn finding(severity: Severity, path: impl Into<String>, message: impl Into<Strin
 }
 
 /// Checks the config at `path`.
-pub fn run(path: &Path, vars: &[String], windows: &[String]) -> Vec<Finding> {
+pub fn run(path: &Path, vars: &[(String, PathBuf)], windows: &[String]) -> Vec<Finding> {
     let text = match std::fs::read_to_string(path) {
         Ok(t) => t,
         Err(e) => {
@@ -60,18 +62,7 @@ pub fn run(path: &Path, vars: &[String], windows: &[String]) -> Vec<Finding> {
         Err(errors) => return errors.0.into_iter().map(from_config_error).collect(),
     };
     let mut findings = Vec::new();
-    let mut scope_vars = ScopeVars::new();
-    for var in vars {
-        match var.split_once('=') {
-            Some((name, dir)) => scope_vars = scope_vars.with(name, dir),
-            None => findings.push(finding(
-                Severity::Error,
-                "--var",
-                format!("{var:?} is not NAME=DIR"),
-            )),
-        }
-    }
-    if let Err(errors) = Policy::compile(&config, &scope_vars) {
+    if let Err(errors) = Policy::compile(&config, &scope_vars(vars)) {
         findings.extend(errors.0.into_iter().map(from_config_error));
     }
     let base = path.parent().unwrap_or(Path::new("."));

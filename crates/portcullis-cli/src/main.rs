@@ -31,9 +31,8 @@ enum Command {
     Check {
         /// The config file (JSON).
         config: PathBuf,
-        /// A directory a path scope names as `$NAME` (NAME=DIR), as the app provides it.
-        #[arg(long = "var", value_name = "NAME=DIR")]
-        vars: Vec<String>,
+        #[command(flatten)]
+        scope: ScopeArgs,
         /// A webview label the app creates; capabilities matching none are reported.
         #[arg(long = "window", value_name = "LABEL")]
         windows: Vec<String>,
@@ -56,9 +55,8 @@ enum Command {
         /// The webview label the attacks run in (a window your capabilities name).
         #[arg(long, default_value = "main")]
         window: String,
-        /// A directory a path scope names as `$NAME` (NAME=DIR).
-        #[arg(long = "var", value_name = "NAME=DIR")]
-        vars: Vec<String>,
+        #[command(flatten)]
+        scope: ScopeArgs,
         /// Seconds one attack may take.
         #[arg(long, default_value_t = 20)]
         timeout_secs: u64,
@@ -101,13 +99,20 @@ enum Command {
         /// The frontend directory (with index.html).
         #[arg(long, default_value = "frontend")]
         frontend: PathBuf,
-        /// A directory a path scope names as `$NAME` (NAME=DIR).
-        #[arg(long = "var", value_name = "NAME=DIR")]
-        vars: Vec<String>,
+        #[command(flatten)]
+        scope: ScopeArgs,
         /// Stop after this many seconds (for scripts and tests).
         #[arg(long, hide = true)]
         exit_after_secs: Option<u64>,
     },
+}
+
+/// The scope variables of `check`, `audit` and `run`, parsed (and refused) by clap.
+#[derive(clap::Args)]
+struct ScopeArgs {
+    /// A directory a path scope names as `$NAME` (NAME=DIR), as the app provides it.
+    #[arg(long = "var", value_name = "NAME=DIR", value_parser = app::parse_var)]
+    vars: Vec<(String, PathBuf)>,
 }
 
 /// `portcullis audit --generated`.
@@ -131,11 +136,11 @@ fn main() -> ExitCode {
     match cli.command {
         Command::Check {
             config,
-            vars,
+            scope,
             windows,
             json,
         } => {
-            let findings = check::run(Path::new(&config), &vars, &windows);
+            let findings = check::run(Path::new(&config), &scope.vars, &windows);
             if json {
                 println!(
                     "{}",
@@ -158,7 +163,7 @@ fn main() -> ExitCode {
             attacks,
             json,
             window,
-            vars,
+            scope,
             timeout_secs,
             layers,
             no_builtin,
@@ -188,7 +193,7 @@ fn main() -> ExitCode {
                 attacks,
                 json,
                 window,
-                vars: parse_vars(&vars),
+                vars: scope.vars,
                 timeout: std::time::Duration::from_secs(timeout_secs),
                 layers: match layers {
                     Layers::Both => Layer::ALL.to_vec(),
@@ -221,20 +226,13 @@ fn main() -> ExitCode {
         Command::Run {
             config,
             frontend,
-            vars,
+            scope,
             exit_after_secs,
         } => {
-            let vars = vars
-                .iter()
-                .filter_map(|v| {
-                    v.split_once('=')
-                        .map(|(n, d)| (n.to_owned(), PathBuf::from(d)))
-                })
-                .collect();
             let options = run::Options {
                 config,
                 frontend,
-                vars,
+                vars: scope.vars,
                 exit_after: exit_after_secs.map(std::time::Duration::from_secs),
             };
             match run::run(options) {
@@ -246,13 +244,4 @@ fn main() -> ExitCode {
             }
         }
     }
-}
-
-fn parse_vars(vars: &[String]) -> Vec<(String, PathBuf)> {
-    vars.iter()
-        .filter_map(|v| {
-            v.split_once('=')
-                .map(|(n, d)| (n.to_owned(), PathBuf::from(d)))
-        })
-        .collect()
 }
