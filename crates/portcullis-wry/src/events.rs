@@ -112,16 +112,10 @@ pub(crate) fn deliver(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use portcullis_core::{Config, Gate, ScopeVars};
 
     #[test]
     fn events_are_stamped_with_the_page_load_they_were_emitted_for() {
-        let config = Config::from_json(
-            r#"{"app":{"security":{"pattern":{"use":"brownfield"},
-                "capabilities":[{"identifier":"c","windows":["*"],"origins":["app://localhost"]}]}}}"#,
-        )
-        .unwrap();
-        let gate = Gate::new(&config, &ScopeVars::new()).unwrap();
+        let gate = crate::page::tests::gate();
         let pages = Arc::new(Pages::default());
         let queue = EventQueue::new();
         queue.set_pages(pages.clone());

@@ -137,11 +137,12 @@ impl std::fmt::Display for NoKey {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
     use portcullis_core::{Config, ScopeVars};
 
-    fn gate() -> Gate {
+    /// A brownfield gate whose one capability grants `app://localhost` to every webview.
+    pub(crate) fn gate() -> Gate {
         let config = Config::from_json(
             r#"{"app":{"security":{"pattern":{"use":"brownfield"},
                 "capabilities":[{"identifier":"c","windows":["*"],"origins":["app://localhost"]}]}}}"#,
