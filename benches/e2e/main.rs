@@ -16,7 +16,8 @@ use std::time::Duration;
 
 use portcullis::router::Payload;
 use portcullis::{Admitted, Body, HandlerError, Router};
-use portcullis_wry::{Portcullis, headless};
+use portcullis_headless as headless;
+use portcullis_wry::Portcullis;
 use serde_json::{Map, Value, json};
 use tao::event::Event;
 use tao::event_loop::{ControlFlow, EventLoopBuilder, EventLoopProxy};
@@ -111,7 +112,7 @@ fn child(mode: &str) -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
-    portcullis_wry::linux::forward_console_to_stdout(&webview);
+    portcullis_wry::inspect::forward_console_to_stdout(&webview);
     let alarm = proxy.clone();
     std::thread::spawn(move || {
         std::thread::sleep(TIMEOUT);

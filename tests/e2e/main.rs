@@ -21,7 +21,8 @@ use base64::Engine as _;
 use portcullis::emit::EmitTarget;
 use portcullis::router::Payload;
 use portcullis::{Admitted, Body, Caller, HandlerError, Router};
-use portcullis_wry::{Portcullis, headless, transport};
+use portcullis_headless as headless;
+use portcullis_wry::{Portcullis, transport};
 use serde::Deserialize;
 use serde_json::{Value, json};
 use tao::event::Event;
@@ -487,7 +488,7 @@ fn run_scenario(
             });
         match built {
             Ok((w, v)) => {
-                portcullis_wry::linux::forward_console_to_stdout(&v);
+                portcullis_wry::inspect::forward_console_to_stdout(&v);
                 windows.push(w);
                 webviews.insert(label.to_string(), v);
             }

@@ -113,6 +113,9 @@ const ctx = {
    * `{ threw, labels: { main, second } }`.
    */
   second() {
+    // Asks the Rust side, which answers once the second window's part finished (it may
+    // have already).
+    document.title = "portcullis-audit:second-wait";
     return secondDone;
   },
   /** What the attack saw (shown in the report, never trusted). Long notes are cut, marked. */

@@ -3,16 +3,20 @@
 //! This crate knows nothing of webviews, windows or JavaScript. It takes the raw bytes a
 //! webview hands over plus the facts the embedder attests (webview label, page origin)
 //! and returns either an [`Admitted`] request or a [`Refusal`] with a stable
-//! [`ErrorCode`]. Read the modules in the order a message passes them:
+//! [`ErrorCode`]. Read the modules in the order a message passes them
+//! (`docs/ARCHITECTURE.md` has the whole walk, webview included):
 //!
-//! 1. [`envelope`]: wire format v1, decoding, associated data, nonces;
-//! 2. [`session`]: one key per page load, revocation;
-//! 3. [`replay`]: the anti-replay window;
-//! 4. [`aead`]: AES-256-GCM providers (ring, RustCrypto);
-//! 5. [`request`]: the plaintext request and its strict JSON ([`json`]);
-//! 6. [`policy`]: the allowlist, with [`origin`]s and path [`scope`]s, from the [`config`];
-//! 7. [`gate`]: the steps above as one call;
-//! 8. [`router`]: the handlers; [`emit`]: core-to-frontend events.
+//! 1. [`gate`]: the steps below composed into one call, and the audit of every refusal;
+//! 2. [`envelope`]: wire format v1, decoding, associated data, nonces;
+//! 3. [`session`]: a live session of the attested webview and origin, which asks
+//! 4. [`replay`]: the anti-replay window, and opens with
+//! 5. [`aead`]: AES-256-GCM providers (ring, RustCrypto);
+//! 6. [`request`]: the plaintext request, its [`name`] grammar and strict [`json`];
+//! 7. [`policy`]: the allowlist, with [`origin`]s and path [`scope`]s, from the [`config`];
+//! 8. [`router`]: the handlers.
+//!
+//! Beside the walk: [`seal`] (the sending side, for tests and native clients) and
+//! [`emit`] (core-to-frontend events).
 
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]

@@ -297,6 +297,7 @@ fn run_in(
     let mut settled = (0, 0);
     let mut finished_at: Option<Instant> = None;
     let mut quiet = false;
+    let mut second_finished: Option<Value> = None;
     event_loop.run_return(|event, _, control_flow| {
         *control_flow = ControlFlow::WaitUntil(Instant::now() + TICK);
         match event {
@@ -323,10 +324,14 @@ fn run_in(
                     let _ = asker.evaluate_script(&format!(
                         "window.__portcullisAuditCaptured && window.__portcullisAuditCaptured({data});"
                     ));
-                } else if in_second {
-                    // The second window's part finished: the attack's `ctx.second()` resolves.
-                    if let Some((f, _)) = parse_title(&title) {
-                        let data = json!({"threw": f == Finish::Threw, "labels": labels});
+                } else if in_second || title == "portcullis-audit:second-wait" {
+                    // The second window's part finished, or the attack's `ctx.second()`
+                    // asks (it may ask before or after): it resolves once both happened.
+                    if let Some((f, _)) = parse_title(&title).filter(|_| in_second) {
+                        second_finished =
+                            Some(json!({"threw": f == Finish::Threw, "labels": labels}));
+                    }
+                    if let Some(data) = &second_finished {
                         let _ = webview.evaluate_script(&format!(
                             "window.__portcullisAuditSecondDone && window.__portcullisAuditSecondDone({data});"
                         ));
