@@ -4,7 +4,7 @@
 use std::path::{Path, PathBuf};
 
 use anstyle::{AnsiColor, Style};
-use portcullis_core::config::{ConfigError, Pattern};
+use portcullis_core::config::{ConfigError, ConfigErrorKind, Pattern};
 use portcullis_core::{Config, Policy};
 use portcullis_wry::hook::{self, HookError, HookSource};
 use serde::Serialize;
@@ -34,14 +34,17 @@ pub struct Finding {
     pub hint: String,
 }
 
-fn finding(severity: Severity, path: impl Into<String>, message: impl Into<String>) -> Finding {
-    let (path, message) = (path.into(), message.into());
-    let hint = hint_for(&path, &message);
+fn finding(
+    severity: Severity,
+    path: impl Into<String>,
+    message: impl Into<String>,
+    hint: &str,
+) -> Finding {
     Finding {
         severity,
-        path,
-        message,
-        hint,
+        path: path.into(),
+        message: message.into(),
+        hint: hint.to_owned(),
     }
 }
 
@@ -54,6 +57,7 @@ pub fn run(path: &Path, vars: &[(String, PathBuf)], windows: &[String]) -> Vec<F
                 Severity::Error,
                 path.display().to_string(),
                 e.to_string(),
+                "pass the path of the app's config file (JSON)",
             )];
         }
     };
@@ -73,7 +77,8 @@ pub fn run(path: &Path, vars: &[(String, PathBuf)], windows: &[String]) -> Vec<F
 }
 
 fn from_config_error(e: ConfigError) -> Finding {
-    finding(Severity::Error, e.path, e.message)
+    let hint = hint_for(e.kind);
+    finding(Severity::Error, e.path, e.message, hint)
 }
 
 /// The isolation app, judged exactly as `Portcullis::build` judges it (the same function),
@@ -87,6 +92,7 @@ fn check_isolation(config: &Config, base: &Path, findings: &mut Vec<Finding>) {
                 Severity::Warning,
                 format!("{at}.use"),
                 "\"brownfield\" turns isolation off: messages are neither sealed nor validated by a hook",
+                "use {\"use\": \"isolation\", \"options\": {\"dir\": \"isolation\"}} in production",
             ));
             return;
         }
@@ -98,6 +104,7 @@ fn check_isolation(config: &Config, base: &Path, findings: &mut Vec<Finding>) {
             Severity::Warning,
             format!("{at}.options.hook"),
             "the built-in hook checks only that a call has a name: the app has no validation of its own",
+            HOOKS_HINT,
         )),
         Err(e) => {
             let path = match &e {
@@ -105,7 +112,7 @@ fn check_isolation(config: &Config, base: &Path, findings: &mut Vec<Finding>) {
                 HookError::UnknownBuiltin(_) => format!("{at}.options.hook"),
                 _ => dir.join(hook::HOOK_FILE).display().to_string(),
             };
-            findings.push(finding(Severity::Error, path, e.to_string()));
+            findings.push(finding(Severity::Error, path, e.to_string(), HOOKS_HINT));
         }
     }
 }
@@ -136,6 +143,7 @@ fn check_csp(config: &Config, findings: &mut Vec<Finding>) {
             Severity::Error,
             at,
             "has neither script-src nor default-src: any script may run",
+            CSP_HINT,
         )),
         Some(sources) => {
             if sources
@@ -146,6 +154,7 @@ fn check_csp(config: &Config, findings: &mut Vec<Finding>) {
                     Severity::Error,
                     at,
                     "scripts may load from anywhere (*, http:, https: or data:)",
+                    CSP_HINT,
                 ));
             }
             if sources.iter().any(|s| s == "'unsafe-eval'") {
@@ -153,6 +162,7 @@ fn check_csp(config: &Config, findings: &mut Vec<Finding>) {
                     Severity::Error,
                     at,
                     "'unsafe-eval' lets injected strings run as code",
+                    CSP_HINT,
                 ));
             }
             if sources.iter().any(|s| s == "'unsafe-inline'") {
@@ -160,6 +170,7 @@ fn check_csp(config: &Config, findings: &mut Vec<Finding>) {
                     Severity::Warning,
                     at,
                     "'unsafe-inline' lets injected inline scripts run",
+                    CSP_HINT,
                 ));
             }
         }
@@ -186,45 +197,46 @@ fn check_windows(config: &Config, windows: &[String], findings: &mut Vec<Finding
                 Severity::Warning,
                 format!("app.security.capabilities[{i}].windows"),
                 format!("matches none of the app's windows ({})", windows.join(", ")),
+                "name the webview labels the app creates, or globs over them",
             ));
         }
     }
 }
 
-/// A hint for the kinds of problems people make most.
-fn hint_for(path: &str, message: &str) -> String {
-    let hint = if message.contains("unknown field") {
-        "check the spelling against schema/portcullis.config.schema.json (name it with \"$schema\" for editor completion)"
-    } else if message.contains("unknown variant") {
-        "pattern.use is \"isolation\" (secure) or \"brownfield\" (isolation off)"
-    } else if message.contains("is not an origin") {
-        "write scheme://host[:port] with no path, e.g. \"app://localhost\""
-    } else if message.contains("is not provided by the app") {
-        "pass the directory: portcullis check --var NAME=/some/dir (the app passes it with ScopeVars)"
-    } else if message.contains("invalid JSON Schema") {
-        "the rule's \"schema\" must be a valid JSON Schema (draft 2020-12)"
-    } else if message.contains("no globs") || message.contains("is not a name") {
-        "allow lists take exact names; put globs in \"deny\""
-    } else if message.contains("duplicate key") {
-        "remove one of the two keys: duplicates are ambiguous"
-    } else if message.contains("invalid JSON") {
-        "fix the JSON syntax at the position given"
-    } else if message.contains("must list at least one") {
-        "capabilities apply to named windows at exact origins; list them"
-    } else if message.contains("scope") && path.contains(".paths") {
-        "define the scope under this capability's \"scopes\""
-    } else if path.starts_with("app.security.limits") {
-        "see docs/CAPABILITIES.md, Limits"
-    } else if path.starts_with("app.security.csp") {
-        "a strict policy: default-src 'self'; script-src 'self'"
-    } else if message.contains("hook") || message.contains("JavaScript module") {
-        "see docs/HOOKS.md"
-    } else if message.contains("brownfield") {
-        "use {\"use\": \"isolation\", \"options\": {\"dir\": \"isolation\"}} in production"
-    } else {
-        "see docs/CAPABILITIES.md"
-    };
-    hint.to_owned()
+const HOOKS_HINT: &str = "see docs/HOOKS.md";
+const CSP_HINT: &str = "a strict policy: default-src 'self'; script-src 'self'";
+
+/// What to do about each kind of config problem.
+fn hint_for(kind: ConfigErrorKind) -> &'static str {
+    match kind {
+        ConfigErrorKind::UnknownField => {
+            "check the spelling against schema/portcullis.config.schema.json (name it with \"$schema\" for editor completion)"
+        }
+        ConfigErrorKind::UnknownVariant => {
+            "pattern.use is \"isolation\" (secure) or \"brownfield\" (isolation off)"
+        }
+        ConfigErrorKind::Origin => {
+            "write scheme://host[:port] with no path, e.g. \"app://localhost\""
+        }
+        ConfigErrorKind::MissingVariable => {
+            "pass the directory: portcullis check --var NAME=/some/dir (the app passes it with ScopeVars)"
+        }
+        ConfigErrorKind::Schema => {
+            "the rule's \"schema\" must be a valid JSON Schema (draft 2020-12)"
+        }
+        ConfigErrorKind::Name => "allow lists take exact names; put globs in \"deny\"",
+        ConfigErrorKind::DuplicateKey => "remove one of the two keys: duplicates are ambiguous",
+        ConfigErrorKind::Syntax | ConfigErrorKind::TooDeep => {
+            "fix the JSON syntax at the position given"
+        }
+        ConfigErrorKind::Empty => "capabilities apply to named windows at exact origins; list them",
+        ConfigErrorKind::Paths => {
+            "each path argument needs a scope in this capability's \"scopes\" and a schema that requires it as a string (docs/CAPABILITIES.md)"
+        }
+        ConfigErrorKind::Limit => "see docs/CAPABILITIES.md, Limits",
+        ConfigErrorKind::IsolationDir => HOOKS_HINT,
+        _ => "see docs/CAPABILITIES.md",
+    }
 }
 
 /// Prints the findings for a person: colour on a terminal only (anstream strips it).
@@ -256,5 +268,34 @@ pub fn print(config: &Path, findings: &[Finding]) {
             "{red}failed{red:#} {}: {errors} error(s), {warnings} warning(s)",
             config.display()
         );
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Hints follow the kind the core gives, never the wording of its message.
+    #[test]
+    fn hints_are_chosen_by_kind() {
+        let typo =
+            Config::from_json(r#"{"app":{"security":{"pattern":{"use":"brownfield"},"csq":"x"}}}"#)
+                .unwrap_err()
+                .0
+                .remove(0);
+        assert_eq!(typo.kind, ConfigErrorKind::UnknownField);
+        assert!(from_config_error(typo).hint.contains("spelling"));
+        let mut reworded = ConfigError {
+            path: "app.security.capabilities[0].origins[0]".into(),
+            kind: ConfigErrorKind::Origin,
+            message: "something else entirely".into(),
+        };
+        assert!(
+            from_config_error(reworded.clone())
+                .hint
+                .contains("scheme://host")
+        );
+        reworded.kind = ConfigErrorKind::MissingVariable;
+        assert!(from_config_error(reworded).hint.contains("--var"));
     }
 }
