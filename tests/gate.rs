@@ -10,6 +10,23 @@ use portcullis::router::Payload;
 use portcullis::{ErrorCode, Origin, Sealer};
 use serde_json::json;
 
+/// What the audit said about each refusal: code, sequence number, kind, request id.
+type Events =
+    std::sync::Arc<std::sync::Mutex<Vec<(ErrorCode, Option<u64>, Option<Kind>, Option<u64>)>>>;
+
+fn audited_gate() -> (portcullis::Gate, Events) {
+    let events = Events::default();
+    let sink = events.clone();
+    let gate = gate().with_audit_sink(std::sync::Arc::new(
+        move |e: &portcullis::AuditEvent<'_>| {
+            sink.lock()
+                .unwrap()
+                .push((e.code, e.seq, e.kind, e.request_id));
+        },
+    ));
+    (gate, events)
+}
+
 fn list(s: &mut Sealer, enc: Encoding) -> Vec<u8> {
     command(s, 1, "notes.list", json!(null), enc)
 }
@@ -32,15 +49,17 @@ fn legitimate_command_runs_its_handler_in_both_encodings() {
 
 #[test]
 fn replay_of_an_accepted_message_is_refused() {
-    let (gate, runs) = (gate(), Runs::default());
+    let ((gate, events), runs) = (audited_gate(), Runs::default());
     let mut s = page(&gate, "main");
     let msg = list(&mut s, Encoding::Json);
     router(&runs)
         .dispatch(gate.admit(&msg, facts("main", &origin())).unwrap())
         .wait();
     let refusal = gate.admit(&msg, facts("main", &origin())).unwrap_err();
-    assert_eq!(refusal.rejection.code, ErrorCode::Replay);
-    assert_eq!(refusal.seq, Some(1));
+    assert_eq!(refusal.code, ErrorCode::Replay);
+    let events = events.lock().unwrap();
+    assert_eq!(events.len(), 1);
+    assert_eq!((events[0].0, events[0].1), (ErrorCode::Replay, Some(1)));
     assert_eq!(runs.get(), 1, "only the original ran");
 }
 
@@ -54,7 +73,7 @@ fn out_of_order_inside_the_window_is_accepted_and_too_old_is_stale() {
         gate.admit(m, facts("main", &origin())).unwrap();
     }
     let stale = gate.admit(&msgs[0], facts("main", &origin())).unwrap_err();
-    assert_eq!(stale.rejection.code, ErrorCode::Stale);
+    assert_eq!(stale.code, ErrorCode::Stale);
     // Twin: a late message still inside the window is fine.
     let mut t = page(&gate, "note-1");
     let late: Vec<_> = (0..3).map(|_| list(&mut t, Encoding::Binary)).collect();
@@ -70,7 +89,7 @@ fn a_message_sealed_in_one_webview_is_refused_from_another() {
     let _other = page(&gate, "note-1");
     let msg = list(&mut main, Encoding::Json);
     let refusal = gate.admit(&msg, facts("note-1", &origin())).unwrap_err();
-    assert_eq!(refusal.rejection.code, ErrorCode::WrongWebview);
+    assert_eq!(refusal.code, ErrorCode::WrongWebview);
     // Twin: from its own webview it passes.
     gate.admit(&msg, facts("main", &origin())).unwrap();
 }
@@ -84,7 +103,7 @@ fn a_sealer_lying_about_its_label_fails_authentication() {
     let mut liar = Sealer::new(key, sid, "note-1").unwrap();
     let msg = list(&mut liar, Encoding::Binary);
     let refusal = gate.admit(&msg, facts("main", &origin())).unwrap_err();
-    assert_eq!(refusal.rejection.code, ErrorCode::Tampered);
+    assert_eq!(refusal.code, ErrorCode::Tampered);
     // Twin: the honest sealer of a new page load passes.
     let mut honest = page(&gate, "main");
     gate.admit(
@@ -103,14 +122,14 @@ fn reload_revokes_the_old_session_and_the_new_one_works() {
     let refusal = gate
         .admit(&in_flight, facts("main", &origin()))
         .unwrap_err();
-    assert_eq!(refusal.rejection.code, ErrorCode::SessionRevoked);
+    assert_eq!(refusal.code, ErrorCode::SessionRevoked);
     gate.admit(&list(&mut new, Encoding::Json), facts("main", &origin()))
         .unwrap();
     assert!(gate.end_webview("main"));
     let after_close = gate
         .admit(&list(&mut new, Encoding::Json), facts("main", &origin()))
         .unwrap_err();
-    assert_eq!(after_close.rejection.code, ErrorCode::SessionRevoked);
+    assert_eq!(after_close.code, ErrorCode::SessionRevoked);
 }
 
 #[test]
@@ -129,7 +148,7 @@ fn forged_message_without_the_key_is_refused() {
     let refusal = gate
         .admit(&list(&mut forger, Encoding::Json), facts("main", &origin()))
         .unwrap_err();
-    assert_eq!(refusal.rejection.code, ErrorCode::Tampered);
+    assert_eq!(refusal.code, ErrorCode::Tampered);
     // Made-up session id.
     let mut stranger = Sealer::new(
         portcullis::aead::default_backend().sealing_key(&[0x42; 32]),
@@ -143,7 +162,7 @@ fn forged_message_without_the_key_is_refused() {
             facts("main", &origin()),
         )
         .unwrap_err();
-    assert_eq!(refusal.rejection.code, ErrorCode::UnknownSession);
+    assert_eq!(refusal.code, ErrorCode::UnknownSession);
 }
 
 #[test]
@@ -158,7 +177,7 @@ fn ciphertext_pasted_into_another_sessions_envelope_is_refused() {
     let refusal = gate
         .admit(&spliced, facts("note-1", &origin()))
         .unwrap_err();
-    assert_eq!(refusal.rejection.code, ErrorCode::Tampered);
+    assert_eq!(refusal.code, ErrorCode::Tampered);
     gate.admit(&from_b, facts("note-1", &origin())).unwrap();
 }
 
@@ -170,7 +189,7 @@ fn origin_change_without_a_new_page_load_is_refused() {
     let refusal = gate
         .admit(&list(&mut s, Encoding::Json), facts("main", &evil))
         .unwrap_err();
-    assert_eq!(refusal.rejection.code, ErrorCode::OriginMismatch);
+    assert_eq!(refusal.code, ErrorCode::OriginMismatch);
     gate.admit(&list(&mut s, Encoding::Json), facts("main", &origin()))
         .unwrap();
 }
@@ -185,13 +204,12 @@ fn unsealed_and_empty_messages_are_refused() {
         b"notes.list",
     ] {
         let refusal = gate.admit(body, facts("main", &origin())).unwrap_err();
-        assert_eq!(refusal.rejection.code, ErrorCode::Unsealed, "{body:?}");
+        assert_eq!(refusal.code, ErrorCode::Unsealed, "{body:?}");
     }
     let plain = Request::encode_json(Kind::Command, 1, "notes.list", &json!(null));
     assert_eq!(
         gate.admit(&plain, facts("main", &origin()))
             .unwrap_err()
-            .rejection
             .code,
         ErrorCode::Unsealed
     );
@@ -199,7 +217,7 @@ fn unsealed_and_empty_messages_are_refused() {
 
 #[test]
 fn policy_refusals_reach_the_caller_with_their_codes() {
-    let (gate, runs) = (gate(), Runs::default());
+    let ((gate, events), runs) = (audited_gate(), Runs::default());
     let mut s = page(&gate, "main");
     let cases = [
         ("notes.purge", json!({}), ErrorCode::Denied),
@@ -225,9 +243,12 @@ fn policy_refusals_reach_the_caller_with_their_codes() {
     for (i, (name, args, code)) in cases.into_iter().enumerate() {
         let msg = command(&mut s, i as u64, name, args, Encoding::Json);
         let refusal = gate.admit(&msg, facts("main", &origin())).unwrap_err();
-        assert_eq!(refusal.rejection.code, code, "{name}");
-        assert_eq!(refusal.request_id, Some(i as u64));
-        assert_eq!(refusal.kind, Some(Kind::Command));
+        assert_eq!(refusal.code, code, "{name}");
+        // The audit event says which call it was: its kind and the caller's request id.
+        let (event_code, seq, kind, request_id) = *events.lock().unwrap().last().unwrap();
+        assert_eq!(event_code, code, "{name}");
+        assert!(seq.is_some(), "{name}");
+        assert_eq!((kind, request_id), (Some(Kind::Command), Some(i as u64)));
     }
     assert_eq!(runs.get(), 0);
     // Twin.
@@ -260,7 +281,6 @@ fn secondary_windows_get_only_their_own_capability() {
     assert_eq!(
         gate.admit(&add, facts("note-7", &origin()))
             .unwrap_err()
-            .rejection
             .code,
         ErrorCode::NotAllowed
     );
@@ -273,7 +293,7 @@ fn secondary_windows_get_only_their_own_capability() {
             facts("settings", &origin()),
         )
         .unwrap_err();
-    assert_eq!(refusal.rejection.code, ErrorCode::NotAllowed);
+    assert_eq!(refusal.code, ErrorCode::NotAllowed);
 }
 
 #[test]
@@ -335,7 +355,7 @@ fn events_pass_the_same_gate() {
         let refusal = gate
             .admit(&event(&mut s, name, payload), facts("main", &origin()))
             .unwrap_err();
-        assert_eq!(refusal.rejection.code, code);
+        assert_eq!(refusal.code, code);
     }
     // An oversized event never reaches decryption.
     let huge = event(
@@ -346,7 +366,6 @@ fn events_pass_the_same_gate() {
     assert_eq!(
         gate.admit(&huge, facts("main", &origin()))
             .unwrap_err()
-            .rejection
             .code,
         ErrorCode::TooLarge
     );
@@ -370,7 +389,7 @@ fn deeply_nested_arguments_are_too_deep() {
             facts("main", &origin()),
         )
         .unwrap_err();
-    assert_eq!(refusal.rejection.code, ErrorCode::TooDeep);
+    assert_eq!(refusal.code, ErrorCode::TooDeep);
     let ok = format!("{}1{}", "[".repeat(16), "]".repeat(16));
     let plain = Request::encode_json(
         Kind::Command,
@@ -406,7 +425,6 @@ fn brownfield_takes_clear_requests_but_still_applies_the_allowlist() {
     assert_eq!(
         gate.admit(&other, facts("any", &origin()))
             .unwrap_err()
-            .rejection
             .code,
         ErrorCode::NotAllowed
     );
@@ -455,9 +473,9 @@ fn admit_owned_decides_exactly_like_admit() {
             gate.admit(bytes, facts("main", &at))
         }
     };
-    let code = |r: Result<portcullis::Admitted, portcullis::Refusal>| match r {
+    let code = |r: Result<portcullis::Admitted, portcullis::Rejection>| match r {
         Ok(a) => panic!("admitted {:?}", a.request().name),
-        Err(e) => e.rejection.code,
+        Err(e) => e.code,
     };
     let too_large = vec![b'P'; 64 * 1024 * 1024];
     for owned in [false, true] {

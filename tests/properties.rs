@@ -124,7 +124,7 @@ proptest! {
         let msg = s.seal(&plaintext(&r), enc).unwrap();
         prop_assert!(gate.admit(&msg, facts("main", &origin())).is_ok());
         let again = gate.admit(&msg, facts("main", &origin())).unwrap_err();
-        prop_assert_eq!(again.rejection.code, ErrorCode::Replay);
+        prop_assert_eq!(again.code, ErrorCode::Replay);
     }
 
     #[test]
@@ -134,7 +134,7 @@ proptest! {
         let _b = page(&gate, "b");
         let msg = a.seal(&plaintext(&r), enc).unwrap();
         // Webview B presenting A's message.
-        let code = gate.admit(&msg, facts("b", &origin())).unwrap_err().rejection.code;
+        let code = gate.admit(&msg, facts("b", &origin())).unwrap_err().code;
         prop_assert_eq!(code, ErrorCode::WrongWebview);
         // A's message with B's session id pasted in.
         let b_sid = gate.sessions().current("b").unwrap();
@@ -145,7 +145,7 @@ proptest! {
                 String::from_utf8(msg.clone()).unwrap().replace(&a_sid.to_base64(), &b_sid.to_base64()).into_bytes()
             }
         };
-        let code = gate.admit(&pasted, facts("b", &origin())).unwrap_err().rejection.code;
+        let code = gate.admit(&pasted, facts("b", &origin())).unwrap_err().code;
         prop_assert_eq!(code, ErrorCode::Tampered);
         prop_assert!(gate.admit(&msg, facts("a", &origin())).is_ok());
     }

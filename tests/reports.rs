@@ -22,6 +22,7 @@ type Log = Arc<
             Option<String>,
             String,
             Option<String>,
+            Option<u64>,
         )>,
     >,
 >;
@@ -36,6 +37,7 @@ fn audited_gate() -> (Gate, Log) {
             e.origin.clone(),
             e.message.to_owned(),
             e.detail.map(str::to_owned),
+            e.request_id,
         ))
     }));
     (gate, log)
@@ -62,20 +64,20 @@ fn a_sealed_report_is_audited_with_the_frames_code_and_never_admitted() {
     for code in Report::CODES {
         let sealed = seal(&mut s, &report(*code, Some("notes.add")).encode());
         let refusal = gate.admit(&sealed, facts("main", &origin())).unwrap_err();
-        assert_eq!(refusal.rejection.code, *code);
-        assert_eq!(refusal.request_id, Some(7));
+        assert_eq!(refusal.code, *code);
         // The frame's own words are the event's detail, not the message.
         assert!(
-            refusal.rejection.message.contains("isolation frame")
-                && !refusal.rejection.message.contains("markup"),
+            refusal.message.contains("isolation frame") && !refusal.message.contains("markup"),
             "{}",
-            refusal.rejection.message
+            refusal.message
         );
     }
     let log = log.lock().unwrap();
     assert_eq!(log.len(), Report::CODES.len());
-    for ((code, name, origin, _, detail), want) in log.iter().zip(Report::CODES) {
+    for ((code, name, origin, _, detail, request_id), want) in log.iter().zip(Report::CODES) {
         assert_eq!(code, want);
+        // The refused call's id, so the app can tie the event to the frontend's call.
+        assert_eq!(*request_id, Some(7));
         assert_eq!(name.as_deref(), Some("notes.add"));
         assert_eq!(origin.as_deref(), Some(APP));
         assert_eq!(detail.as_deref(), Some("notes may not contain markup"));
@@ -99,7 +101,7 @@ fn a_report_may_carry_only_codes_the_frame_produces() {
     ] {
         let sealed = seal(&mut s, &report(code, Some("notes.add")).encode());
         let refusal = gate.admit(&sealed, facts("main", &origin())).unwrap_err();
-        assert_eq!(refusal.rejection.code, ErrorCode::BadRequest, "{code}");
+        assert_eq!(refusal.code, ErrorCode::BadRequest, "{code}");
     }
     let log = log.lock().unwrap();
     assert_eq!(log.len(), 3);
@@ -148,13 +150,13 @@ fn malformed_reports_are_bad_requests() {
         let refusal = gate
             .admit(&seal(&mut s, &plain), facts("main", &origin()))
             .unwrap_err();
-        assert_eq!(refusal.rejection.code, ErrorCode::BadRequest, "{what}");
+        assert_eq!(refusal.code, ErrorCode::BadRequest, "{what}");
     }
     // A command that happens to carry a report's name is just a command (not allowed here).
     let refusal = gate
         .admit(&seal(&mut s, &framed_as_command), facts("main", &origin()))
         .unwrap_err();
-    assert_eq!(refusal.rejection.code, ErrorCode::NotAllowed);
+    assert_eq!(refusal.code, ErrorCode::NotAllowed);
 }
 
 #[test]
@@ -164,11 +166,11 @@ fn reports_are_replay_protected_and_cannot_be_forged_without_the_key() {
     let sealed = seal(&mut s, &report(ErrorCode::HookRejected, None).encode());
     gate.admit(&sealed, facts("main", &origin())).unwrap_err();
     let again = gate.admit(&sealed, facts("main", &origin())).unwrap_err();
-    assert_eq!(again.rejection.code, ErrorCode::Replay);
+    assert_eq!(again.code, ErrorCode::Replay);
     // Unsealed, a report is not a sealed envelope at all.
     let plain = report(ErrorCode::HookRejected, None).encode();
     let forged = gate.admit(&plain, facts("main", &origin())).unwrap_err();
-    assert_eq!(forged.rejection.code, ErrorCode::Unsealed);
+    assert_eq!(forged.code, ErrorCode::Unsealed);
     let codes: Vec<_> = log.lock().unwrap().iter().map(|e| e.0).collect();
     assert_eq!(
         codes,
@@ -188,8 +190,8 @@ fn a_report_taken_in_clear_is_refused() {
     let gate = Gate::new(&config, &portcullis::ScopeVars::new()).unwrap();
     let plain = report(ErrorCode::HookRejected, None).encode();
     let refusal = gate.admit(&plain, facts("main", &origin())).unwrap_err();
-    assert_eq!(refusal.rejection.code, ErrorCode::BadRequest);
-    assert!(refusal.rejection.message.contains("only taken sealed"));
+    assert_eq!(refusal.code, ErrorCode::BadRequest);
+    assert!(refusal.message.contains("only taken sealed"));
 }
 
 #[test]
@@ -240,7 +242,7 @@ fn transport_refusals_before_the_gate_are_audited_with_their_own_codes() {
             "main",
             origin.as_ref(),
         );
-        assert_eq!(refusal.rejection.code, code);
+        assert_eq!(refusal.code, code);
     }
     let log = log.lock().unwrap();
     assert_eq!(log[0].0, ErrorCode::BadMethod);

@@ -358,7 +358,7 @@ fn run_case(case: &Case, exports: &Path) -> Result<(), String> {
                                 origin: &origin,
                             },
                         )
-                        .map_err(|r| r.rejection.to_string())?;
+                        .map_err(|r| r.to_string())?;
                 }
             }
             _ => return Err(format!("unknown action {action:?}")),
@@ -377,7 +377,7 @@ fn run_case(case: &Case, exports: &Path) -> Result<(), String> {
                 world.router.dispatch(admitted).wait();
             }
             (Err(r), false) if i == 0 => {
-                return Err(format!("the first delivery was refused: {}", r.rejection));
+                return Err(format!("the first delivery was refused: {}", r));
             }
             (Err(_), false) => {}
             (Ok(admitted), true) => {
@@ -394,11 +394,8 @@ fn run_case(case: &Case, exports: &Path) -> Result<(), String> {
                 }
             }
             (Err(r), true) => {
-                if r.rejection.code.as_str() != case.expect {
-                    return Err(format!(
-                        "refused with {}, expected {}",
-                        r.rejection, case.expect
-                    ));
+                if r.code.as_str() != case.expect {
+                    return Err(format!("refused with {}, expected {}", r, case.expect));
                 }
                 // Only the first of several deliveries may run a handler.
                 let expected_runs = usize::from(times > 1);

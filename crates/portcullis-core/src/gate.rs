@@ -1,7 +1,8 @@
 //! The gate: the one entry point from the transport into the core.
 //!
 //! Raw bytes plus the facts the embedder attests (webview label, page origin) go in;
-//! out comes an [`Admitted`] request or a [`Refusal`]. The gate composes the steps and
+//! out comes an [`Admitted`] request or a [`Rejection`] (its code goes back to the
+//! caller, and the refusal is audited). The gate composes the steps and
 //! owns none of their logic; each lives in the module named for it:
 //!
 //! 1. [`crate::envelope`]: size limit, decode (binary or JSON), version, nonce;
@@ -31,24 +32,6 @@ use crate::scope::ScopeVars;
 pub use crate::session::Attested;
 use crate::session::{KeyGrant, SessionTable};
 
-/// A refused message: the rejection, plus what could be learnt about the message to
-/// route the error back to its caller. Fields are `None` when the message was refused
-/// before they could be read (or trusted).
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Refusal {
-    /// Code and message.
-    pub rejection: Rejection,
-    /// The session the envelope named (not necessarily a live one).
-    pub session: Option<SessionId>,
-    /// The envelope's sequence number (lets the isolation frame match the refusal to the
-    /// request it sealed).
-    pub seq: Option<u64>,
-    /// Kind of the request, once decrypted.
-    pub kind: Option<Kind>,
-    /// Request id, once decrypted.
-    pub request_id: Option<u64>,
-}
-
 /// What the app's audit sink receives for every refusal.
 #[derive(Clone, Debug, serde::Serialize)]
 pub struct AuditEvent<'a> {
@@ -66,6 +49,8 @@ pub struct AuditEvent<'a> {
     pub seq: Option<u64>,
     /// Kind, once decrypted.
     pub kind: Option<Kind>,
+    /// The caller's request id, once decrypted (the id the frontend's call carries).
+    pub request_id: Option<u64>,
     /// Command/event name, once decrypted.
     pub name: Option<&'a str>,
     /// For a refusal the isolation frame reported: its own words (the hook's error
@@ -158,7 +143,7 @@ impl Gate {
     }
 
     /// Decides on the raw bytes of one message.
-    pub fn admit(&self, body: &[u8], facts: Attested<'_>) -> Result<Admitted, Refusal> {
+    pub fn admit(&self, body: &[u8], facts: Attested<'_>) -> Result<Admitted, Rejection> {
         // The size is checked before the copy: nothing is allocated in proportion to an
         // oversized input.
         if let Err(rejection) = check_size(body, self.limits.max_message_bytes) {
@@ -169,7 +154,7 @@ impl Gate {
 
     /// Decides on one message, taking its bytes: a binary envelope is decrypted where it
     /// lies (no copy of its ciphertext). For transports that own the body, like wry's.
-    pub fn admit_owned(&self, body: Vec<u8>, facts: Attested<'_>) -> Result<Admitted, Refusal> {
+    pub fn admit_owned(&self, body: Vec<u8>, facts: Attested<'_>) -> Result<Admitted, Rejection> {
         let mut trace = Trace::default();
         let result = if self.isolation {
             Sealed::decode_owned(body, self.limits.max_message_bytes)
@@ -186,17 +171,8 @@ impl Gate {
         result: Result<Admitted, Rejection>,
         facts: Attested<'_>,
         trace: &Trace,
-    ) -> Result<Admitted, Refusal> {
-        result.map_err(|rejection| {
-            self.record(&rejection, facts, trace);
-            Refusal {
-                rejection,
-                session: trace.session,
-                seq: trace.seq,
-                kind: trace.kind,
-                request_id: trace.request_id,
-            }
-        })
+    ) -> Result<Admitted, Rejection> {
+        result.inspect_err(|rejection| self.record(rejection, facts, trace))
     }
 
     fn open(
@@ -249,15 +225,9 @@ impl Gate {
         rejection: Rejection,
         webview: &str,
         origin: Option<&Origin>,
-    ) -> Refusal {
+    ) -> Rejection {
         self.audit(&rejection, webview, origin, &Trace::default());
-        Refusal {
-            rejection,
-            session: None,
-            seq: None,
-            kind: None,
-            request_id: None,
-        }
+        rejection
     }
 
     /// Records a call that the gate admitted but the router refused (arguments that do
@@ -330,6 +300,7 @@ impl Gate {
             session: trace.session.map(|s| s.to_string()),
             seq: trace.seq,
             kind: trace.kind,
+            request_id: trace.request_id,
             name: trace.name.as_deref(),
             detail: detail.as_deref(),
         };
@@ -341,6 +312,7 @@ impl Gate {
             session = event.session.as_deref(),
             seq = event.seq,
             kind = event.kind.map(Kind::as_str),
+            request_id = event.request_id,
             name = event.name,
             detail = event.detail,
             "refused: {}",

@@ -2,7 +2,7 @@
 //!
 //! This crate knows nothing of webviews, windows or JavaScript. It takes the raw bytes a
 //! webview hands over plus the facts the embedder attests (webview label, page origin)
-//! and returns either an [`Admitted`] request or a [`Refusal`] with a stable
+//! and returns either an [`Admitted`] request or a [`Rejection`] with a stable
 //! [`ErrorCode`]. Read the modules in the order a message passes them
 //! (`docs/ARCHITECTURE.md` has the whole walk, webview included):
 //!
@@ -42,7 +42,7 @@ pub use config::{Config, ConfigError, ConfigErrors, Limits};
 pub use emit::{EmitTarget, Emitter, EventSink};
 pub use envelope::{Encoding, SessionId};
 pub use error::{ErrorCode, Rejection};
-pub use gate::{AuditEvent, Gate, Refusal};
+pub use gate::{AuditEvent, Gate};
 pub use origin::Origin;
 pub use policy::{Admitted, Caller, Policy};
 pub use request::{Body, Kind, Report, Request};

@@ -16,7 +16,7 @@ use std::borrow::Cow;
 use std::sync::Arc;
 
 use portcullis_core::router::{CallError, Dispatch, Payload, Response as Reply};
-use portcullis_core::{Admitted, Attested, ErrorCode, Refusal, Rejection};
+use portcullis_core::{Admitted, Attested, ErrorCode, Rejection};
 use wry::RequestAsyncResponder;
 use wry::http::{Method, Request, Response, StatusCode, header};
 
@@ -74,10 +74,7 @@ pub fn handle(
         let refusal = shared
             .gate
             .refuse_at_transport(rejection, label, origin.as_ref());
-        responder.respond(error(&CallError::new(
-            refusal.rejection.code,
-            refusal.rejection.message,
-        )));
+        responder.respond(error(&CallError::new(refusal.code, refusal.message)));
         return;
     }
     let admitted = match admit(shared, label, request.into_body(), Via::Protocol) {
@@ -157,10 +154,7 @@ fn admit(
             "this webview has no page loaded from an origin Portcullis understands",
         );
         let refusal = shared.gate.refuse_at_transport(rejection, label, None);
-        return Err(CallError::new(
-            refusal.rejection.code,
-            refusal.rejection.message,
-        ));
+        return Err(CallError::new(refusal.code, refusal.message));
     };
     let facts = Attested {
         webview: label,
@@ -173,10 +167,10 @@ fn admit(
             webview: label,
             via,
             body,
-            refused: result.as_ref().err().map(|r| r.rejection.code),
+            refused: result.as_ref().err().map(|r| r.code),
         });
     }
-    result.map_err(|Refusal { rejection, .. }| CallError::new(rejection.code, rejection.message))
+    result.map_err(|rejection| CallError::new(rejection.code, rejection.message))
 }
 
 fn reply_response(reply: Reply) -> Response<Body> {
