@@ -1,0 +1,106 @@
+//! Loading: defaults, strict fields and variants, rule shapes, duplicate keys, and the
+//! kind each error carries.
+
+use super::*;
+
+fn err(text: &str) -> ConfigError {
+    Config::from_json(text).unwrap_err().0.remove(0)
+}
+
+const MINIMAL: &str =
+    r#"{"app":{"security":{"pattern":{"use":"isolation","options":{"dir":"isolation-app"}}}}}"#;
+
+#[test]
+fn minimal_isolation_config_has_defaults_and_no_capabilities() {
+    let c = Config::from_json(MINIMAL).unwrap();
+    assert!(c.isolation());
+    assert!(c.app.security.capabilities.is_empty());
+    assert_eq!(c.app.security.limits, Limits::default());
+}
+
+#[test]
+fn brownfield_is_isolation_off() {
+    let c = Config::from_json(r#"{"app":{"security":{"pattern":{"use":"brownfield"}}}}"#).unwrap();
+    assert!(!c.isolation());
+}
+
+#[test]
+fn unknown_field_names_its_path() {
+    let e = err(r#"{"app":{"security":{"pattern":{"use":"brownfield"},"capabilites":[]}}}"#);
+    assert_eq!(e.path, "app.security.capabilites");
+    assert!(
+        e.message.contains("unknown field `capabilites`"),
+        "{}",
+        e.message
+    );
+}
+
+#[test]
+fn unknown_pattern_names_its_path() {
+    let e = err(r#"{"app":{"security":{"pattern":{"use":"open"}}}}"#);
+    assert_eq!(e.path, "app.security.pattern.use");
+    assert!(
+        e.message.contains("unknown variant `open`"),
+        "{}",
+        e.message
+    );
+}
+
+#[test]
+fn rule_accepts_string_or_object() {
+    let text = r#"{"app":{"security":{"pattern":{"use":"brownfield"},"capabilities":[{
+        "identifier":"c","windows":["main"],"origins":["app://localhost"],
+        "commands":{"allow":["a",{"name":"b","schema":{"type":"object"},"bytes":true}]}}]}}}"#;
+    let c = Config::from_json(text).unwrap();
+    let allow = &c.app.security.capabilities[0].commands.allow;
+    assert_eq!(allow[0].name, "a");
+    assert!(allow[1].schema.is_some() && allow[1].bytes);
+}
+
+#[test]
+fn duplicate_keys_are_errors() {
+    let e = err(r#"{"app":{"security":{"pattern":{"use":"brownfield"},"csp":"a","csp":"b"}}}"#);
+    assert!(e.message.contains("duplicate key"), "{}", e.message);
+}
+
+#[test]
+fn each_error_says_its_kind() {
+    let kind = |text: &str| err(text).kind;
+    let sec = |inner: &str| {
+        format!(r#"{{"app":{{"security":{{"pattern":{{"use":"brownfield"}}{inner}}}}}}}"#)
+    };
+    assert_eq!(kind("{"), ConfigErrorKind::Syntax);
+    assert_eq!(
+        kind(r#"{"app":{},"app":{}}"#),
+        ConfigErrorKind::DuplicateKey
+    );
+    assert_eq!(kind(&sec(r#","csq":"x""#)), ConfigErrorKind::UnknownField);
+    assert_eq!(
+        kind(r#"{"app":{"security":{"pattern":{"use":"isolaton"}}}}"#),
+        ConfigErrorKind::UnknownVariant
+    );
+    assert_eq!(kind(&sec(r#","capabilities":7"#)), ConfigErrorKind::Shape);
+    assert_eq!(
+        kind(&sec(r#","limits":{"maxDepth":0}"#)),
+        ConfigErrorKind::Limit
+    );
+    let cap = |c: &str| sec(&format!(r#","capabilities":[{c}]"#));
+    assert_eq!(
+        kind(&cap(
+            r#"{"identifier":"c","windows":["main"],"origins":["nope"]}"#
+        )),
+        ConfigErrorKind::Origin
+    );
+    assert_eq!(
+        kind(&cap(
+            r#"{"identifier":"c","windows":[],"origins":["app://localhost"]}"#
+        )),
+        ConfigErrorKind::Empty
+    );
+    assert_eq!(
+        kind(&cap(
+            r#"{"identifier":"c","windows":["main"],"origins":["app://localhost"],"commands":{"allow":["a b"]}}"#
+        )),
+        ConfigErrorKind::Name
+    );
+}
