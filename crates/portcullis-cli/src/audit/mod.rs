@@ -11,17 +11,19 @@
 //! runs, the attack breached that layer. A run is `held` only if something the attack did
 //! reached the Rust side, and only once the webview went quiet ([`verdict`]).
 
+mod catalogue;
 mod child;
 pub mod expect;
 mod generate;
 mod junit;
+mod report;
 pub mod verdict;
 
 use std::path::PathBuf;
 use std::process::{Command, Stdio};
 use std::time::Duration;
 
-use anstyle::{AnsiColor, Style};
+use catalogue::Attack;
 use serde::Serialize;
 
 use verdict::{Layer, Observation, Verdict};
@@ -33,194 +35,6 @@ const CHILD: &str = "PORTCULLIS_AUDIT_ATTACK";
 const LAYER: &str = "PORTCULLIS_AUDIT_LAYER";
 const RESULT: &str = "PORTCULLIS-AUDIT-RESULT ";
 const NOTE: &str = "PORTCULLIS-AUDIT-NOTE ";
-
-/// The built-in catalogue (`fixtures/attacks/e2e/`).
-const BUILT_IN: &[(&str, &str)] = &[
-    (
-        "direct-invoke",
-        include_str!("../../../../fixtures/attacks/e2e/direct-invoke.js"),
-    ),
-    (
-        "unsealed",
-        include_str!("../../../../fixtures/attacks/e2e/unsealed.js"),
-    ),
-    (
-        "forged",
-        include_str!("../../../../fixtures/attacks/e2e/forged.js"),
-    ),
-    (
-        "stolen-port",
-        include_str!("../../../../fixtures/attacks/e2e/stolen-port.js"),
-    ),
-    (
-        "injected-frame",
-        include_str!("../../../../fixtures/attacks/e2e/injected-frame.js"),
-    ),
-    (
-        "builtins",
-        include_str!("../../../../fixtures/attacks/e2e/builtins.js"),
-    ),
-    (
-        "replay-splice",
-        include_str!("../../../../fixtures/attacks/e2e/replay-splice.js"),
-    ),
-    (
-        "before-the-bridge",
-        include_str!("../../../../fixtures/attacks/e2e/before-the-bridge.js"),
-    ),
-    (
-        "key-fetch",
-        include_str!("../../../../fixtures/attacks/e2e/key-fetch.js"),
-    ),
-    (
-        "key-xhr",
-        include_str!("../../../../fixtures/attacks/e2e/key-xhr.js"),
-    ),
-    (
-        "key-xhr-sync",
-        include_str!("../../../../fixtures/attacks/e2e/key-xhr-sync.js"),
-    ),
-    (
-        "key-prefetch",
-        include_str!("../../../../fixtures/attacks/e2e/key-prefetch.js"),
-    ),
-    (
-        "key-img",
-        include_str!("../../../../fixtures/attacks/e2e/key-img.js"),
-    ),
-    (
-        "key-script",
-        include_str!("../../../../fixtures/attacks/e2e/key-script.js"),
-    ),
-    (
-        "key-frames",
-        include_str!("../../../../fixtures/attacks/e2e/key-frames.js"),
-    ),
-    (
-        "key-worker",
-        include_str!("../../../../fixtures/attacks/e2e/key-worker.js"),
-    ),
-    (
-        "oracle-recreate",
-        include_str!("../../../../fixtures/attacks/e2e/oracle-recreate.js"),
-    ),
-    (
-        "oracle-unsandboxed",
-        include_str!("../../../../fixtures/attacks/e2e/oracle-unsandboxed.js"),
-    ),
-    (
-        "oracle-nested",
-        include_str!("../../../../fixtures/attacks/e2e/oracle-nested.js"),
-    ),
-    (
-        "oracle-move-frame",
-        include_str!("../../../../fixtures/attacks/e2e/oracle-move-frame.js"),
-    ),
-    (
-        "oracle-guessed-ids",
-        include_str!("../../../../fixtures/attacks/e2e/oracle-guessed-ids.js"),
-    ),
-    (
-        "oracle-forged-replies",
-        include_str!("../../../../fixtures/attacks/e2e/oracle-forged-replies.js"),
-    ),
-    (
-        "malformed-names",
-        include_str!("../../../../fixtures/attacks/e2e/malformed-names.js"),
-    ),
-    (
-        "malformed-kinds",
-        include_str!("../../../../fixtures/attacks/e2e/malformed-kinds.js"),
-    ),
-    (
-        "malformed-bytes",
-        include_str!("../../../../fixtures/attacks/e2e/malformed-bytes.js"),
-    ),
-    (
-        "differential-values",
-        include_str!("../../../../fixtures/attacks/e2e/differential-values.js"),
-    ),
-    (
-        "differential-keys",
-        include_str!("../../../../fixtures/attacks/e2e/differential-keys.js"),
-    ),
-    (
-        "race-frame-reload",
-        include_str!("../../../../fixtures/attacks/e2e/race-frame-reload.js"),
-    ),
-    (
-        "race-frame-remove",
-        include_str!("../../../../fixtures/attacks/e2e/race-frame-remove.js"),
-    ),
-    (
-        "race-frame-navigate",
-        include_str!("../../../../fixtures/attacks/e2e/race-frame-navigate.js"),
-    ),
-    (
-        "race-history",
-        include_str!("../../../../fixtures/attacks/e2e/race-history.js"),
-    ),
-    (
-        "flood-ipc",
-        include_str!("../../../../fixtures/attacks/e2e/flood-ipc.js"),
-    ),
-    (
-        "flood-frame",
-        include_str!("../../../../fixtures/attacks/e2e/flood-frame.js"),
-    ),
-    (
-        "size-large",
-        include_str!("../../../../fixtures/attacks/e2e/size-large.js"),
-    ),
-    (
-        "size-deep",
-        include_str!("../../../../fixtures/attacks/e2e/size-deep.js"),
-    ),
-    (
-        "prototype-array",
-        include_str!("../../../../fixtures/attacks/e2e/prototype-array.js"),
-    ),
-    (
-        "prototype-promise",
-        include_str!("../../../../fixtures/attacks/e2e/prototype-promise.js"),
-    ),
-    (
-        "prototype-defineproperty",
-        include_str!("../../../../fixtures/attacks/e2e/prototype-defineproperty.js"),
-    ),
-    (
-        "ipc-json",
-        include_str!("../../../../fixtures/attacks/e2e/ipc-json.js"),
-    ),
-    (
-        "ipc-huge",
-        include_str!("../../../../fixtures/attacks/e2e/ipc-huge.js"),
-    ),
-    (
-        "ipc-binary",
-        include_str!("../../../../fixtures/attacks/e2e/ipc-binary.js"),
-    ),
-    (
-        "names-spacing",
-        include_str!("../../../../fixtures/attacks/e2e/names-spacing.js"),
-    ),
-    (
-        "names-lookalikes",
-        include_str!("../../../../fixtures/attacks/e2e/names-lookalikes.js"),
-    ),
-    (
-        "events-emit",
-        include_str!("../../../../fixtures/attacks/e2e/events-emit.js"),
-    ),
-    (
-        "events-listen",
-        include_str!("../../../../fixtures/attacks/e2e/events-listen.js"),
-    ),
-    (
-        "windows-replay",
-        include_str!("../../../../fixtures/attacks/e2e/windows-replay.js"),
-    ),
-];
 
 /// What the audit is asked to do.
 pub struct Options {
@@ -299,18 +113,6 @@ pub struct Row {
     pub notes: Vec<String>,
 }
 
-/// An attack file.
-pub struct Attack {
-    name: String,
-    source: String,
-    /// For an attack generated from the config: its calls, every one of which must be
-    /// refused (the child writes them beside the attack as `cases.json`).
-    cases: Option<Vec<generate::Case>>,
-}
-
-/// The attack file every generated attack runs.
-const GENERATED_JS: &str = include_str!("../../audit/generated.js");
-
 /// Which attacks `--generated` adds.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Generated {
@@ -328,7 +130,7 @@ pub fn run(options: Options) -> Result<i32, Box<dyn std::error::Error>> {
     if let Some(status) = portcullis_headless::rerun_under_xvfb_if_needed()? {
         return Ok(status.code().unwrap_or(1));
     }
-    let attacks = collect(&options)?;
+    let attacks = catalogue::collect(&options)?;
     if let Ok(name) = std::env::var(CHILD) {
         let attack = attacks
             .iter()
@@ -346,69 +148,9 @@ pub fn run(options: Options) -> Result<i32, Box<dyn std::error::Error>> {
             "no attacks to run (the built-in catalogue is off and --attacks gave none)".into(),
         );
     }
-    let bold = Style::new().bold();
-    anstream::println!(
-        "{bold}{:<28} {:<14} {:<13} {:<13} codes{bold:#}",
-        "attack",
-        "class",
-        "integrity",
-        "shipped"
-    );
+    report::print_header();
     let rows = run_all(&attacks, &options)?;
-    let count = |v: Verdict| rows.iter().filter(|r| r.outcome == v).count();
-    let (held, breached, inconclusive, errors) = (
-        count(Verdict::Held),
-        count(Verdict::Breached),
-        count(Verdict::Inconclusive),
-        count(Verdict::Error),
-    );
-    println!(
-        "\n{} attacks: {held} held, {breached} breached, {inconclusive} inconclusive, {errors} errors",
-        rows.len()
-    );
-    let generated: Vec<usize> = rows.iter().filter_map(|r| r.generated_calls).collect();
-    if !generated.is_empty() {
-        println!(
-            "generated from the config: {} calls in {} attacks, every one to be refused",
-            generated.iter().sum::<usize>(),
-            generated.len()
-        );
-    }
-    if options.expectations.len() > 0 {
-        let violated = rows
-            .iter()
-            .filter(|r| {
-                [&r.integrity, &r.shipped]
-                    .into_iter()
-                    .flatten()
-                    .any(|l| !l.violations.is_empty())
-            })
-            .count();
-        println!(
-            "expectations: {} declared, broken in {violated} attacks",
-            options.expectations.len()
-        );
-    }
-    if let Some(path) = &options.json {
-        let report = serde_json::json!({
-            "expectations": options.expectations.len(),
-            "generated_calls": generated.iter().sum::<usize>(),
-            "config": options.config,
-            "window": options.window,
-            "layers": options.layers.iter().map(|l| l.as_str()).collect::<Vec<_>>(),
-            "attacks": rows,
-            "held": held,
-            "breached": breached,
-            "inconclusive": inconclusive,
-            "errors": errors,
-        });
-        std::fs::write(path, serde_json::to_string_pretty(&report)? + "\n")?;
-        println!("report: {}", path.display());
-    }
-    if let Some(path) = &options.junit {
-        std::fs::write(path, junit::render(&rows)?)?;
-        println!("JUnit report: {}", path.display());
-    }
+    let (breached, inconclusive, errors) = report::summarise(&rows, &options)?;
     let failed = breached > 0 || errors > 0 || (inconclusive > 0 && !options.allow_inconclusive);
     Ok(i32::from(failed))
 }
@@ -441,7 +183,7 @@ fn run_all(attacks: &[Attack], options: &Options) -> Result<Vec<Row>, Box<dyn st
             anstream::eprint!("[{finished}/{}] {}…\r", attacks.len(), attacks[i].name);
             rows[i] = Some(row?);
             while let Some(Some(row)) = rows.get(printed) {
-                print_row(row);
+                report::print_row(row);
                 printed += 1;
             }
         }
@@ -452,43 +194,11 @@ fn run_all(attacks: &[Attack], options: &Options) -> Result<Vec<Row>, Box<dyn st
         .collect()
 }
 
-/// One line of the table.
-fn print_row(row: &Row) {
-    let cell = |r: &Option<LayerResult>| {
-        let v = r.as_ref().map(|r| r.verdict);
-        let style = match v {
-            Some(Verdict::Held) => Style::new().fg_color(Some(AnsiColor::Green.into())),
-            Some(Verdict::Breached) => Style::new().fg_color(Some(AnsiColor::Red.into())).bold(),
-            Some(_) => Style::new().fg_color(Some(AnsiColor::Yellow.into())),
-            None => Style::new().dimmed(),
-        };
-        let text = v.map_or("-", Verdict::as_str);
-        format!("{style}{text:<13}{style:#}")
-    };
-    let codes: Vec<String> = [&row.integrity, &row.shipped]
-        .into_iter()
-        .flatten()
-        .flat_map(|r| r.codes.iter().cloned())
-        .collect();
-    anstream::println!(
-        "{:<28} {:<14} {} {} {}",
-        row.name,
-        row.class,
-        cell(&row.integrity),
-        cell(&row.shipped),
-        if codes.is_empty() {
-            "-".to_owned()
-        } else {
-            dedup(&codes).join(" ")
-        }
-    );
-}
-
 /// Runs `attack` once per layer and puts the verdicts together.
 fn judge(attack: &Attack, layers: &[Layer]) -> Result<Row, Box<dyn std::error::Error>> {
     let mut row = Row {
         name: attack.name.clone(),
-        class: class_of(&attack.source),
+        class: catalogue::class_of(&attack.source),
         outcome: Verdict::Held,
         integrity: None,
         shipped: None,
@@ -509,71 +219,6 @@ fn judge(attack: &Attack, layers: &[Layer]) -> Result<Row, Box<dyn std::error::E
         }
     }
     Ok(row)
-}
-
-fn dedup(codes: &[String]) -> Vec<String> {
-    let mut out: Vec<String> = Vec::new();
-    for c in codes {
-        if !out.contains(c) {
-            out.push(c.clone());
-        }
-    }
-    out
-}
-
-/// The attacks to run, in order: the built-in catalogue, the user's files, the generated
-/// ones (as `--no-builtin` and `--generated` say).
-fn collect(options: &Options) -> Result<Vec<Attack>, Box<dyn std::error::Error>> {
-    let written = options.generated != Generated::Only;
-    let mut attacks: Vec<Attack> = BUILT_IN
-        .iter()
-        .filter(|_| options.builtin && written)
-        .map(|(name, source)| Attack {
-            name: (*name).to_owned(),
-            source: (*source).to_owned(),
-            cases: None,
-        })
-        .collect();
-    if let Some(dir) = options.attacks.as_deref().filter(|_| written) {
-        let mut files: Vec<PathBuf> = std::fs::read_dir(dir)?
-            .filter_map(|e| e.ok().map(|e| e.path()))
-            .filter(|p| p.extension().is_some_and(|x| x == "js"))
-            .collect();
-        files.sort();
-        for file in files {
-            let name = file
-                .file_stem()
-                .map(|s| s.to_string_lossy().to_string())
-                .unwrap_or_default();
-            attacks.push(Attack {
-                name,
-                source: std::fs::read_to_string(&file)?,
-                cases: None,
-            });
-        }
-    }
-    if options.generated != Generated::Off {
-        let (config, _) = crate::app::load(&options.config)?;
-        for group in generate::generate(&config, &options.vars, &options.window) {
-            if group.cases.is_empty() {
-                continue;
-            }
-            attacks.push(Attack {
-                name: group.name,
-                source: GENERATED_JS.to_owned(),
-                cases: Some(group.cases),
-            });
-        }
-    }
-    Ok(attacks)
-}
-
-fn class_of(source: &str) -> String {
-    source
-        .lines()
-        .find_map(|l| l.trim().strip_prefix("// class:"))
-        .map_or("custom", str::trim)
-        .to_owned()
 }
 
 /// Runs one layer of one attack in a child process and reads its observation; the

@@ -1,0 +1,124 @@
+//! What the audit prints and writes: the table as rows come in, the summary, the JSON
+//! report and the JUnit XML.
+
+use anstyle::{AnsiColor, Style};
+
+use super::verdict::Verdict;
+use super::{LayerResult, Options, Row, junit};
+
+/// The table's header line.
+pub(super) fn print_header() {
+    let bold = Style::new().bold();
+    anstream::println!(
+        "{bold}{:<28} {:<14} {:<13} {:<13} codes{bold:#}",
+        "attack",
+        "class",
+        "integrity",
+        "shipped"
+    );
+}
+
+/// Prints the summary and writes the reports; returns the counts the exit code depends
+/// on: breached, inconclusive, errors.
+pub(super) fn summarise(
+    rows: &[Row],
+    options: &Options,
+) -> Result<(usize, usize, usize), Box<dyn std::error::Error>> {
+    let count = |v: Verdict| rows.iter().filter(|r| r.outcome == v).count();
+    let (held, breached, inconclusive, errors) = (
+        count(Verdict::Held),
+        count(Verdict::Breached),
+        count(Verdict::Inconclusive),
+        count(Verdict::Error),
+    );
+    println!(
+        "\n{} attacks: {held} held, {breached} breached, {inconclusive} inconclusive, {errors} errors",
+        rows.len()
+    );
+    let generated: Vec<usize> = rows.iter().filter_map(|r| r.generated_calls).collect();
+    if !generated.is_empty() {
+        println!(
+            "generated from the config: {} calls in {} attacks, every one to be refused",
+            generated.iter().sum::<usize>(),
+            generated.len()
+        );
+    }
+    if options.expectations.len() > 0 {
+        let violated = rows
+            .iter()
+            .filter(|r| {
+                [&r.integrity, &r.shipped]
+                    .into_iter()
+                    .flatten()
+                    .any(|l| !l.violations.is_empty())
+            })
+            .count();
+        println!(
+            "expectations: {} declared, broken in {violated} attacks",
+            options.expectations.len()
+        );
+    }
+    if let Some(path) = &options.json {
+        let report = serde_json::json!({
+            "expectations": options.expectations.len(),
+            "generated_calls": generated.iter().sum::<usize>(),
+            "config": options.config,
+            "window": options.window,
+            "layers": options.layers.iter().map(|l| l.as_str()).collect::<Vec<_>>(),
+            "attacks": rows,
+            "held": held,
+            "breached": breached,
+            "inconclusive": inconclusive,
+            "errors": errors,
+        });
+        std::fs::write(path, serde_json::to_string_pretty(&report)? + "\n")?;
+        println!("report: {}", path.display());
+    }
+    if let Some(path) = &options.junit {
+        std::fs::write(path, junit::render(rows)?)?;
+        println!("JUnit report: {}", path.display());
+    }
+    Ok((breached, inconclusive, errors))
+}
+
+/// One line of the table.
+pub(super) fn print_row(row: &Row) {
+    let cell = |r: &Option<LayerResult>| {
+        let v = r.as_ref().map(|r| r.verdict);
+        let style = match v {
+            Some(Verdict::Held) => Style::new().fg_color(Some(AnsiColor::Green.into())),
+            Some(Verdict::Breached) => Style::new().fg_color(Some(AnsiColor::Red.into())).bold(),
+            Some(_) => Style::new().fg_color(Some(AnsiColor::Yellow.into())),
+            None => Style::new().dimmed(),
+        };
+        let text = v.map_or("-", Verdict::as_str);
+        format!("{style}{text:<13}{style:#}")
+    };
+    let codes: Vec<String> = [&row.integrity, &row.shipped]
+        .into_iter()
+        .flatten()
+        .flat_map(|r| r.codes.iter().cloned())
+        .collect();
+    anstream::println!(
+        "{:<28} {:<14} {} {} {}",
+        row.name,
+        row.class,
+        cell(&row.integrity),
+        cell(&row.shipped),
+        if codes.is_empty() {
+            "-".to_owned()
+        } else {
+            dedup(&codes).join(" ")
+        }
+    );
+}
+
+fn dedup(codes: &[String]) -> Vec<String> {
+    let mut out: Vec<String> = Vec::new();
+    for c in codes {
+        if !out.contains(c) {
+            out.push(c.clone());
+        }
+    }
+    out
+}
