@@ -111,30 +111,35 @@ pub fn run(options: Options) -> Result<i32, Box<dyn std::error::Error>> {
     Ok(0)
 }
 
-/// Every allowed command echoes its arguments; every allowed event is printed.
+/// Every allowed command echoes its arguments; every allowed event is printed. A name
+/// several capabilities allow gets one handler (the router refuses a second).
 fn echo_router(config: &Config) -> Router {
+    let mut commands = std::collections::BTreeSet::new();
+    let mut events = std::collections::BTreeSet::new();
+    for cap in &config.app.security.capabilities {
+        commands.extend(cap.commands.allow.iter().map(|r| r.name.clone()));
+        events.extend(cap.events.allow.iter().map(|r| r.name.clone()));
+    }
     let mut router = Router::new();
     let green = Style::new().fg_color(Some(AnsiColor::Green.into())).bold();
-    for cap in &config.app.security.capabilities {
-        for rule in &cap.commands.allow {
-            let name = rule.name.clone();
-            router = router.command_with_caller(&rule.name, move |caller: &Caller, args: Value| {
-                anstream::println!(
-                    "{green}allowed{green:#} {name} ({}): {args}",
-                    caller.webview
-                );
-                Ok::<_, HandlerError>(json!({ "command": name, "args": args }))
-            });
-        }
-        for rule in &cap.events.allow {
-            let name = rule.name.clone();
-            router = router.on_event(&rule.name, move |caller: &Caller, payload: Value| {
-                anstream::println!(
-                    "{green}event{green:#} {name} ({}): {payload}",
-                    caller.webview
-                );
-            });
-        }
+    for name in commands {
+        let shown = name.clone();
+        router = router.command_with_caller(&name, move |caller: &Caller, args: Value| {
+            anstream::println!(
+                "{green}allowed{green:#} {shown} ({}): {args}",
+                caller.webview
+            );
+            Ok::<_, HandlerError>(json!({ "command": shown, "args": args }))
+        });
+    }
+    for name in events {
+        let shown = name.clone();
+        router = router.on_event(&name, move |caller: &Caller, payload: Value| {
+            anstream::println!(
+                "{green}event{green:#} {shown} ({}): {payload}",
+                caller.webview
+            );
+        });
     }
     router
 }
@@ -178,4 +183,33 @@ fn snapshot(dirs: &[PathBuf]) -> HashMap<PathBuf, SystemTime> {
         }
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A command two capabilities allow (as in the demo's config) gets one handler.
+    #[test]
+    fn a_name_several_capabilities_allow_is_registered_once() {
+        let path = concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/../../fixtures/configs/valid/demo.json"
+        );
+        let config = Config::from_json(&std::fs::read_to_string(path).unwrap()).unwrap();
+        let allowing = |name: &str| {
+            config
+                .app
+                .security
+                .capabilities
+                .iter()
+                .filter(|c| c.commands.allow.iter().any(|r| r.name == name))
+                .count()
+        };
+        assert!(
+            allowing("notes.list") >= 2,
+            "the fixture must allow it twice"
+        );
+        assert!(echo_router(&config).has_command("notes.list"));
+    }
 }

@@ -406,3 +406,50 @@ fn attacks_generated_from_the_demo_config_are_all_refused() {
         "{codes}"
     );
 }
+
+/// A second window's part is judged even when the attack does not wait for it: its late
+/// canary breaches a config that allows it, and is held by one that does not.
+#[test]
+fn a_second_windows_late_canary_is_judged() {
+    let late = "// class: custom\n// windows: 2\n\
+        export async function second(ctx) {\n  await ctx.sleep(2000);\n  await ctx.codeOf(ctx.invoke(ctx.canary, {}));\n}\n\
+        export default async function (ctx) {\n  ctx.note(ctx.ipc(\"{}\"));\n}\n";
+    let files = Attacks::new("late-second", &[("late-second.js", late)]);
+    let only = [
+        "--no-builtin",
+        "--generated",
+        "off",
+        "--layers",
+        "shipped",
+        "--attacks",
+        files.arg(),
+    ];
+    let (ok, report, text) = audit(
+        &repo().join("fixtures/configs/weak/portcullis.json"),
+        &only,
+        "late-weak",
+    );
+    assert!(!ok, "{text}");
+    let row = attack(&report, "late-second");
+    assert_eq!(row["shipped"]["verdict"], "BREACHED", "{row:#}");
+    assert_eq!(row["shipped"]["canary_runs"], 1, "{row:#}");
+    // The twin: the demo's allowlist refuses the same late canary.
+    let mut demo = only.to_vec();
+    demo.extend(["--var", "EXPORTS=/tmp"]);
+    let (ok, report, text) = audit(
+        &repo().join("crates/portcullis-demo/portcullis.json"),
+        &demo,
+        "late-demo",
+    );
+    assert!(ok, "{text}");
+    let row = attack(&report, "late-second");
+    assert_eq!(row["shipped"]["verdict"], "held", "{row:#}");
+    assert!(
+        row["shipped"]["codes"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|c| c == "E_NOT_ALLOWED"),
+        "{row:#}"
+    );
+}

@@ -231,19 +231,19 @@ impl Gate {
     }
 
     /// Records a call that the gate admitted but the router refused (arguments that do
-    /// not deserialize into the handler's type, a command without a handler).
+    /// not deserialize into the handler's type, a command without a handler): the
+    /// request's kind, id and name, and the router's rejection.
     pub fn refuse_after_admission(
         &self,
         caller: &Caller,
-        kind: Kind,
-        name: &str,
+        (kind, request_id, name): (Kind, u64, &str),
         rejection: &Rejection,
     ) {
         let trace = Trace {
             session: caller.session,
             seq: Some(caller.seq),
             kind: Some(kind),
-            request_id: None,
+            request_id: Some(request_id),
             name: Some(name.to_owned()),
             detail: None,
         };

@@ -27,12 +27,19 @@ pub fn mime_for(path: &Path) -> String {
         .to_owned()
 }
 
-/// A plain-text error response.
+/// The policy of every error response: nothing may run or load in it, and it is a
+/// sandboxed document. A page that frames an error of its own origin (a 404) would
+/// otherwise get a same-origin document under no CSP at all.
+pub const ERROR_CSP: &str = "default-src 'none'; sandbox";
+
+/// A plain-text error response, under [`ERROR_CSP`].
 pub fn status(code: StatusCode, text: &'static str) -> Response<Cow<'static, [u8]>> {
     Response::builder()
         .status(code)
         .header(header::CONTENT_TYPE, "text/plain")
         .header(header::CACHE_CONTROL, "no-store")
+        .header("X-Content-Type-Options", "nosniff")
+        .header("Content-Security-Policy", ERROR_CSP)
         .body(Cow::Borrowed(text.as_bytes()))
         .unwrap_or_else(|_| Response::new(Cow::Borrowed(text.as_bytes())))
 }

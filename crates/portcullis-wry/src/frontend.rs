@@ -52,7 +52,7 @@ mod tests {
     use crate::Portcullis;
 
     #[test]
-    fn every_file_is_served_with_the_apps_csp() {
+    fn every_response_is_served_under_a_csp() {
         let config = Config::from_json(
             r#"{"app":{"security":{"pattern":{"use":"isolation","options":{"dir":"isolation-app"}},
                 "csp":"default-src 'self'",
@@ -77,5 +77,16 @@ mod tests {
                 .unwrap();
             assert!(csp.starts_with("default-src 'self'"), "{path}: {csp}");
         }
+        // An error page of the app's own origin, which a page could frame, runs nothing.
+        let request = Request::builder()
+            .uri("app://localhost/does-not-exist")
+            .body(Vec::new())
+            .unwrap();
+        let response = handle(&p.shared, &request);
+        assert_eq!(response.status(), StatusCode::NOT_FOUND);
+        assert_eq!(
+            response.headers()["Content-Security-Policy"],
+            assets::ERROR_CSP
+        );
     }
 }

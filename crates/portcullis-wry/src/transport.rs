@@ -100,9 +100,11 @@ pub fn handle(
             };
             if let Err(e) = &reply.result {
                 let rejection = Rejection::new(e.code, what);
-                shared
-                    .gate
-                    .refuse_after_admission(&caller, kind, &name, &rejection);
+                shared.gate.refuse_after_admission(
+                    &caller,
+                    (kind, reply.request_id, &name),
+                    &rejection,
+                );
             }
         }
     };

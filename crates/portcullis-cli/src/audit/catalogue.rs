@@ -188,6 +188,10 @@ const BUILT_IN: &[(&str, &str)] = &[
         include_str!("../../../../fixtures/attacks/e2e/events-listen.js"),
     ),
     (
+        "frames-error-page",
+        include_str!("../../../../fixtures/attacks/e2e/frames-error-page.js"),
+    ),
+    (
         "windows-replay",
         include_str!("../../../../fixtures/attacks/e2e/windows-replay.js"),
     ),

@@ -138,10 +138,12 @@ pub fn run(
     attack: &Attack,
     layer: Layer,
 ) -> Result<i32, Box<dyn std::error::Error>> {
-    let scratch = std::env::temp_dir().join(format!("portcullis-audit-{}", std::process::id()));
-    let result = run_in(options, attack, layer, &scratch);
-    let _ = std::fs::remove_dir_all(&scratch);
-    let observation = result?;
+    // A private directory (mode 0700, an unguessable name) for the run's site, config
+    // copies and WebKit data, removed when the run ends.
+    let scratch = tempfile::Builder::new()
+        .prefix("portcullis-audit-")
+        .tempdir()?;
+    let observation = run_in(options, attack, layer, scratch.path())?;
     let mut out = std::io::stdout().lock();
     writeln!(out, "{RESULT}{}", serde_json::to_string(&observation)?)?;
     Ok(0)
@@ -226,15 +228,25 @@ fn run_in(
         .build()?;
     // Side by side, neither covering the other: WebKit slows the timers of a page it
     // thinks hidden, which a second window on top of the first would make it think.
-    let size = tao::dpi::LogicalSize::new(600.0, 500.0);
+    let size = tao::dpi::LogicalSize::new(600.0, 480.0);
+    // Each worker its own row of the screen (1280x1024 under the audit's Xvfb).
+    let row = std::env::var(super::SLOT)
+        .ok()
+        .and_then(|s| s.parse::<u32>().ok())
+        .unwrap_or(0)
+        % 2;
+    let top = f64::from(row) * 512.0;
     let window = WindowBuilder::new()
         .with_title("portcullis audit")
         .with_inner_size(size)
-        .with_position(tao::dpi::LogicalPosition::new(0.0, 0.0))
+        .with_position(tao::dpi::LogicalPosition::new(0.0, top))
         .build(&event_loop)?;
+    // The run's own WebKit data (storage, caches): nothing carries over between runs,
+    // and nothing is written into the user's own WebKit data.
+    let mut context = wry::WebContext::new(Some(scratch.join("webkit")));
     let titles = proxy.clone();
-    let mut builder =
-        wry::WebViewBuilder::new().with_document_title_changed_handler(move |title| {
+    let mut builder = wry::WebViewBuilder::new_with_web_context(&mut context)
+        .with_document_title_changed_handler(move |title| {
             send(&titles, UserEvent::Title(false, title))
         });
     // `// at: document-start`: the attack is a classic script that runs before the
@@ -257,11 +269,11 @@ fn run_in(
             let window = WindowBuilder::new()
                 .with_title("portcullis audit: second window")
                 .with_inner_size(size)
-                .with_position(tao::dpi::LogicalPosition::new(640.0, 0.0))
+                .with_position(tao::dpi::LogicalPosition::new(640.0, top))
                 .build(&event_loop)?;
             let titles = proxy.clone();
-            let builder =
-                wry::WebViewBuilder::new().with_document_title_changed_handler(move |title| {
+            let builder = wry::WebViewBuilder::new_with_web_context(&mut context)
+                .with_document_title_changed_handler(move |title| {
                     send(&titles, UserEvent::Title(true, title))
                 });
             let url = format!(
@@ -298,11 +310,15 @@ fn run_in(
     let mut finished_at: Option<Instant> = None;
     let mut quiet = false;
     let mut second_finished: Option<Value> = None;
+    let mut second_at: Option<Instant> = None;
     event_loop.run_return(|event, _, control_flow| {
         *control_flow = ControlFlow::WaitUntil(Instant::now() + TICK);
         match event {
             Event::UserEvent(UserEvent::Pump) => portcullis.pump(),
-            Event::UserEvent(UserEvent::Title(in_second, title)) if finished_at.is_none() => {
+            // The second window is heard until the end: its part is judged too.
+            Event::UserEvent(UserEvent::Title(in_second, title))
+                if finished_at.is_none() || in_second =>
+            {
                 let asker = match (&second_view, in_second) {
                     (Some((_, view)), true) => view,
                     _ => &webview,
@@ -330,6 +346,7 @@ fn run_in(
                     if let Some((f, _)) = parse_title(&title).filter(|_| in_second) {
                         second_finished =
                             Some(json!({"threw": f == Finish::Threw, "labels": labels}));
+                        second_at = Some(Instant::now());
                     }
                     if let Some(data) = &second_finished {
                         let _ = webview.evaluate_script(&format!(
@@ -347,11 +364,13 @@ fn run_in(
             }
             _ => {}
         }
-        // After the attack finished: wait for silence, or give up after DRAIN.
+        // After the attack finished (in both windows, when there are two): wait for
+        // silence, or give up after DRAIN.
+        let both = second_view.is_none() || second_at.is_some();
         if let Some(at) = finished_at {
             let last = started + Duration::from_millis(last_message.load(Ordering::SeqCst) as u64);
-            let silent_since = last.max(at);
-            if silent_since.elapsed() >= QUIET {
+            let silent_since = last.max(at).max(second_at.unwrap_or(at));
+            if both && silent_since.elapsed() >= QUIET {
                 quiet = true;
                 *control_flow = ControlFlow::Exit;
             } else if at.elapsed() >= DRAIN {

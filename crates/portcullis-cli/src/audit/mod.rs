@@ -33,6 +33,8 @@ pub const CANARY: &str = "portcullis.canary";
 
 const CHILD: &str = "PORTCULLIS_AUDIT_ATTACK";
 const LAYER: &str = "PORTCULLIS_AUDIT_LAYER";
+/// Which worker runs the child: where on the screen its windows go.
+const SLOT: &str = "PORTCULLIS_AUDIT_SLOT";
 const RESULT: &str = "PORTCULLIS-AUDIT-RESULT ";
 const NOTE: &str = "PORTCULLIS-AUDIT-NOTE ";
 
@@ -130,6 +132,11 @@ pub fn run(options: Options) -> Result<i32, Box<dyn std::error::Error>> {
     if let Some(status) = portcullis_headless::rerun_under_xvfb_if_needed()? {
         return Ok(status.code().unwrap_or(1));
     }
+    if options.second_window.as_deref() == Some(options.window.as_str()) {
+        return Err(
+            "--second-window must name another label than --window: one label is one webview, and a second page load under it would revoke the first's session".into(),
+        );
+    }
     let attacks = catalogue::collect(&options)?;
     if let Ok(name) = std::env::var(CHILD) {
         let attack = attacks
@@ -162,13 +169,13 @@ fn run_all(attacks: &[Attack], options: &Options) -> Result<Vec<Row>, Box<dyn st
     let (done, results) = std::sync::mpsc::channel::<(usize, Result<Row, String>)>();
     let mut rows: Vec<Option<Row>> = attacks.iter().map(|_| None).collect();
     std::thread::scope(|scope| {
-        for _ in 0..options.jobs.max(1) {
+        for slot in 0..options.jobs.max(1) {
             let (next, done) = (&next, done.clone());
             scope.spawn(move || {
                 loop {
                     let i = next.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
                     let Some(attack) = attacks.get(i) else { break };
-                    let row = judge(attack, &options.layers).map_err(|e| e.to_string());
+                    let row = judge(attack, &options.layers, slot).map_err(|e| e.to_string());
                     if done.send((i, row)).is_err() {
                         break;
                     }
@@ -195,7 +202,13 @@ fn run_all(attacks: &[Attack], options: &Options) -> Result<Vec<Row>, Box<dyn st
 }
 
 /// Runs `attack` once per layer and puts the verdicts together.
-fn judge(attack: &Attack, layers: &[Layer]) -> Result<Row, Box<dyn std::error::Error>> {
+/// `slot` is the worker running it: each worker's windows get their own part of the
+/// (shared) screen, so no run's window covers another's.
+fn judge(
+    attack: &Attack,
+    layers: &[Layer],
+    slot: usize,
+) -> Result<Row, Box<dyn std::error::Error>> {
     let mut row = Row {
         name: attack.name.clone(),
         class: catalogue::class_of(&attack.source),
@@ -206,7 +219,7 @@ fn judge(attack: &Attack, layers: &[Layer]) -> Result<Row, Box<dyn std::error::E
         notes: Vec::new(),
     };
     for &layer in layers {
-        let (result, notes) = spawn(attack, layer)?;
+        let (result, notes) = spawn(attack, layer, slot)?;
         row.outcome = row.outcome.max(result.verdict);
         row.notes.extend(
             notes
@@ -226,12 +239,14 @@ fn judge(attack: &Attack, layers: &[Layer]) -> Result<Row, Box<dyn std::error::E
 fn spawn(
     attack: &Attack,
     layer: Layer,
+    slot: usize,
 ) -> Result<(LayerResult, Vec<String>), Box<dyn std::error::Error>> {
     let started = std::time::Instant::now();
     let output = Command::new(std::env::current_exe()?)
         .args(std::env::args_os().skip(1))
         .env(CHILD, &attack.name)
         .env(LAYER, layer.as_str())
+        .env(SLOT, slot.to_string())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
         .output()?;

@@ -65,9 +65,11 @@ impl fmt::Display for SessionId {
     }
 }
 
-/// A 96-bit GCM nonce. Only this module makes one, from a sequence number
-/// ([`nonce_for`]); it is neither `Clone` nor `Copy`, so each is moved into the one seal
-/// or open that uses it.
+/// A 96-bit GCM nonce. Only this module makes one, and only from a sequence number
+/// ([`nonce_for`]), so no nonce is made up from other bytes; it is neither `Clone` nor
+/// `Copy`, so each is moved into the one seal or open that uses it. That no sequence
+/// number is sealed twice under one key is the sealer's guarantee ([`crate::seal`]: it
+/// owns the counter, and a session key goes to exactly one sealer).
 #[derive(PartialEq, Eq)]
 pub struct Nonce([u8; NONCE_LEN]);
 
