@@ -244,6 +244,7 @@ fn run_in(
     // The run's own WebKit data (storage, caches): nothing carries over between runs,
     // and nothing is written into the user's own WebKit data.
     let mut context = wry::WebContext::new(Some(scratch.join("webkit")));
+    let mut second_context = wry::WebContext::new(Some(scratch.join("webkit-second")));
     let titles = proxy.clone();
     let mut builder = wry::WebViewBuilder::new_with_web_context(&mut context)
         .with_document_title_changed_handler(move |title| {
@@ -272,7 +273,8 @@ fn run_in(
                 .with_position(tao::dpi::LogicalPosition::new(640.0, top))
                 .build(&event_loop)?;
             let titles = proxy.clone();
-            let builder = wry::WebViewBuilder::new_with_web_context(&mut context)
+            // Its own context: custom protocols are registered per WebKit context.
+            let builder = wry::WebViewBuilder::new_with_web_context(&mut second_context)
                 .with_document_title_changed_handler(move |title| {
                     send(&titles, UserEvent::Title(true, title))
                 });
