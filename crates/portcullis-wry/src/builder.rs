@@ -32,6 +32,7 @@ impl Portcullis {
             waker,
             default_timeout_ms: 30_000,
             observer: None,
+            devtools: Devtools::Off,
         }
     }
 
@@ -59,6 +60,30 @@ pub struct PortcullisBuilder {
     waker: Arc<std::sync::OnceLock<Box<dyn Fn() + Send + Sync>>>,
     default_timeout_ms: u32,
     observer: Option<transport::Observer>,
+    devtools: Devtools,
+}
+
+/// Whether the webviews' developer tools may open.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Devtools {
+    Off,
+    /// In debug builds; a release build refuses to start.
+    Debug,
+    /// In every build, release included: the app asked for it knowingly.
+    Forced,
+}
+
+impl Devtools {
+    /// Whether devtools are on in a build with (`debug`) or without debug assertions, or
+    /// why the app may not start.
+    fn enabled(self, debug: bool) -> Result<bool, Error> {
+        match self {
+            Devtools::Off => Ok(false),
+            Devtools::Debug if debug => Ok(true),
+            Devtools::Debug => Err(Error::DevtoolsInRelease),
+            Devtools::Forced => Ok(true),
+        }
+    }
 }
 
 impl PortcullisBuilder {
@@ -100,6 +125,24 @@ impl PortcullisBuilder {
         self
     }
 
+    /// Lets the webviews' developer tools open (the inspector: the page's DOM, console and
+    /// network, and a console in the isolation frame's context). Off by default. For
+    /// debug builds: a release build with this set refuses to start
+    /// ([`Error::DevtoolsInRelease`]) unless [`PortcullisBuilder::force_devtools_in_release`]
+    /// says otherwise. (wry opens them in release builds only with its `devtools` feature.)
+    pub fn devtools(mut self, on: bool) -> Self {
+        self.devtools = if on { Devtools::Debug } else { Devtools::Off };
+        self
+    }
+
+    /// Developer tools in release builds too: anyone using the shipped app can then read
+    /// and drive the page and the isolation frame's context. Only for builds that never
+    /// reach users.
+    pub fn force_devtools_in_release(mut self) -> Self {
+        self.devtools = Devtools::Forced;
+        self
+    }
+
     /// An emitter for core-to-frontend events, usable in handlers before `build`.
     pub fn emitter(&self) -> Emitter {
         Emitter::new(self.events.clone())
@@ -107,6 +150,7 @@ impl PortcullisBuilder {
 
     /// Compiles the policy and prepares the protocols.
     pub fn build(self) -> Result<Portcullis, Error> {
+        let devtools = self.devtools.enabled(cfg!(debug_assertions))?;
         let mut gate = Gate::new(&self.config, &self.vars)?;
         if let Some(sink) = self.audit {
             gate = gate.with_audit_sink(sink);
@@ -179,6 +223,25 @@ impl PortcullisBuilder {
             events,
             init_script,
             observer: self.observer,
+            devtools,
         }))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn devtools_are_off_by_default_and_refused_in_release_unless_forced() {
+        for debug in [true, false] {
+            assert!(!Devtools::Off.enabled(debug).unwrap());
+            assert!(Devtools::Forced.enabled(debug).unwrap());
+        }
+        assert!(Devtools::Debug.enabled(true).unwrap());
+        assert!(matches!(
+            Devtools::Debug.enabled(false),
+            Err(Error::DevtoolsInRelease)
+        ));
     }
 }

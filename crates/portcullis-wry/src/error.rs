@@ -30,6 +30,12 @@ pub enum Error {
     /// A webview with this label is already attached.
     #[error("a webview labelled {0:?} already exists: labels must be unique")]
     DuplicateLabel(String),
+    /// Developer tools were asked for in a release build without
+    /// `force_devtools_in_release`.
+    #[error(
+        "developer tools were asked for in a release build: anyone using the app could read and drive the page and the isolation frame; call force_devtools_in_release() if this build never reaches users"
+    )]
+    DevtoolsInRelease,
     /// Isolation is on and the app's validation hook is missing or cannot run.
     #[error("{0}")]
     Hook(#[from] hook::HookError),

@@ -61,7 +61,7 @@ impl Portcullis {
         let (label_msg, label_load) = (label.to_owned(), label.to_owned());
         builder
             .with_id(label)
-            .with_devtools(false)
+            .with_devtools(self.shared.devtools)
             .with_initialization_script_for_main_only(self.shared.init_script.clone(), true)
             .with_custom_protocol(APP_SCHEME.into(), move |_, request| {
                 frontend::handle(&app, &request)
