@@ -66,13 +66,19 @@ pub fn run(path: &Path, vars: &[(String, PathBuf)], windows: &[String]) -> Vec<F
         Err(errors) => return errors.0.into_iter().map(from_config_error).collect(),
     };
     let mut findings = Vec::new();
-    if let Err(errors) = Policy::compile(&config, &scope_vars(vars)) {
-        findings.extend(errors.0.into_iter().map(from_config_error));
-    }
+    let policy = match Policy::compile(&config, &scope_vars(vars)) {
+        Ok(policy) => Some(policy),
+        Err(errors) => {
+            findings.extend(errors.0.into_iter().map(from_config_error));
+            None
+        }
+    };
     let base = path.parent().unwrap_or(Path::new("."));
     check_isolation(&config, base, &mut findings);
     check_csp(&config, &mut findings);
-    check_windows(&config, windows, &mut findings);
+    if let Some(policy) = &policy {
+        check_windows(&config, policy, windows, &mut findings);
+    }
     findings
 }
 
@@ -177,22 +183,22 @@ fn check_csp(config: &Config, findings: &mut Vec<Finding>) {
     }
 }
 
-fn check_windows(config: &Config, windows: &[String], findings: &mut Vec<Finding>) {
+/// Capabilities that match none of the app's windows, matched by the core's own globs.
+fn check_windows(
+    config: &Config,
+    policy: &Policy,
+    windows: &[String],
+    findings: &mut Vec<Finding>,
+) {
     if windows.is_empty() {
         return;
     }
+    let matched: std::collections::HashSet<&str> = windows
+        .iter()
+        .flat_map(|w| policy.capabilities_for_window(w))
+        .collect();
     for (i, cap) in config.app.security.capabilities.iter().enumerate() {
-        let matches = cap.windows.iter().any(|pattern| {
-            windows.iter().any(|w| {
-                // A literal label or a simple glob; full glob syntax is checked at load.
-                pattern == w
-                    || pattern == "*"
-                    || pattern.strip_suffix('*').is_some_and(|prefix| {
-                        !prefix.contains(['*', '?', '[']) && w.starts_with(prefix)
-                    })
-            })
-        });
-        if !matches {
+        if !matched.contains(cap.identifier.as_str()) {
             findings.push(finding(
                 Severity::Warning,
                 format!("app.security.capabilities[{i}].windows"),

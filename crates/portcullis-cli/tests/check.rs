@@ -114,3 +114,24 @@ fn tempfile_dir() -> std::path::PathBuf {
     std::fs::create_dir_all(&dir).unwrap();
     dir
 }
+
+/// Windows are matched by the core's own globs: `viewer-[0-9]` matches `viewer-1`, and
+/// a capability for a window the app does not create is still reported.
+#[test]
+fn windows_match_as_the_gate_matches_them() {
+    let config = repo().join("fixtures/configs/valid/window-globs.json");
+    let (ok, findings) = check(&config, &["--window", "viewer-1"]);
+    assert!(ok, "{findings:#}");
+    let paths: Vec<&str> = findings
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|f| f["message"].as_str().unwrap().contains("matches none"))
+        .map(|f| f["path"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        paths,
+        ["app.security.capabilities[1].windows"],
+        "{findings:#}"
+    );
+}

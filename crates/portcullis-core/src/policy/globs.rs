@@ -61,6 +61,17 @@ mod tests {
     use crate::policy::tests::{caller, cmd, code, policy};
 
     #[test]
+    fn capabilities_for_a_window_match_like_requests() {
+        let p = policy(json!([{
+            "identifier": "viewers", "windows": ["viewer-[0-9]"], "origins": ["app://localhost"]
+        }, {
+            "identifier": "any", "windows": ["*"], "origins": ["app://localhost"]
+        }]));
+        assert_eq!(p.capabilities_for_window("viewer-1"), ["viewers", "any"]);
+        assert_eq!(p.capabilities_for_window("viewer-10"), ["any"]);
+    }
+
+    #[test]
     fn literal_and_star_patterns_match_like_globs() {
         // Literal patterns and `*` skip globset; they must match exactly what the glob
         // would: a literal only itself (no prefix, no case folding), `*` everything.

@@ -78,4 +78,15 @@ impl Policy {
     pub fn grants_origin(&self, origin: &Origin) -> bool {
         self.capabilities.iter().any(|c| c.origins.contains(origin))
     }
+
+    /// The identifiers of the capabilities whose `windows` match webview `label`, in
+    /// config order, matched exactly as requests are (for tools such as `portcullis
+    /// check`, which must never disagree with the gate).
+    pub fn capabilities_for_window(&self, label: &str) -> Vec<&str> {
+        self.capabilities
+            .iter()
+            .filter(|c| c.windows.is_match(label))
+            .map(|c| &*c.identifier)
+            .collect()
+    }
 }
