@@ -12,7 +12,8 @@ use std::time::{Duration, SystemTime};
 
 use anstyle::{AnsiColor, Style};
 use portcullis_core::config::Pattern;
-use portcullis_core::{Caller, Config, HandlerError, Router};
+use portcullis_core::router::Payload;
+use portcullis_core::{Admitted, Body, Caller, Config, HandlerError, Router};
 use portcullis_wry::Portcullis;
 
 use crate::app::{load, scope_vars, send};
@@ -124,12 +125,25 @@ fn echo_router(config: &Config) -> Router {
     let green = Style::new().fg_color(Some(AnsiColor::Green.into())).bold();
     for name in commands {
         let shown = name.clone();
-        router = router.command_with_caller(&name, move |caller: &Caller, args: Value| {
-            anstream::println!(
-                "{green}allowed{green:#} {shown} ({}): {args}",
-                caller.webview
-            );
-            Ok::<_, HandlerError>(json!({ "command": shown, "args": args }))
+        // JSON arguments come back in an object naming the command; bytes come back as
+        // they are. Either way the call is printed.
+        router = router.command_raw(&name, move |call: Admitted| {
+            let webview = call.caller().webview.clone();
+            match call.into_request().body {
+                Body::Json(args) => {
+                    anstream::println!("{green}allowed{green:#} {shown} ({webview}): {args}");
+                    Ok(Payload::Json(
+                        json!({ "command": shown, "args": args }).to_string(),
+                    ))
+                }
+                Body::Bytes(bytes) => {
+                    anstream::println!(
+                        "{green}allowed{green:#} {shown} ({webview}): {} bytes",
+                        bytes.as_slice().len()
+                    );
+                    Ok::<_, HandlerError>(Payload::Bytes(bytes.into_vec()))
+                }
+            }
         });
     }
     for name in events {

@@ -1,5 +1,6 @@
 //! `portcullis run` in a real webview (under its own Xvfb when there is no display):
-//! calls are shown as allowed or blocked, and editing a frontend file reloads the page.
+//! calls (JSON and bytes) are shown as allowed or blocked and echoed, and editing a
+//! frontend file reloads the page.
 
 use std::io::Read;
 use std::process::{Command, Stdio};
@@ -14,7 +15,7 @@ fn serves_the_frontend_shows_each_call_and_reloads_on_change() {
         dir.join("portcullis.json"),
         r#"{"app":{"security":{"pattern":{"use":"isolation","options":{"dir":"isolation"}},
             "capabilities":[{"identifier":"dev","windows":["main"],"origins":["app://localhost"],
-              "commands":{"allow":["greet"]}}]}}}"#,
+              "commands":{"allow":["greet",{"name":"upload","bytes":true}]}}]}}}"#,
     )
     .unwrap();
     std::fs::write(
@@ -30,6 +31,8 @@ fn serves_the_frontend_shows_each_call_and_reloads_on_change() {
     let script = |n: u32| {
         format!(
             "await window.portcullis.invoke('greet', {{ load: {n} }});\n\
+             const echoed = await window.portcullis.invoke('upload', new Uint8Array([1, 2, 3]));\n\
+             await window.portcullis.invoke('greet', {{ echoed: Array.from(new Uint8Array(echoed)) }});\n\
              await window.portcullis.invoke('nope').catch(() => {{}});\n\
              await window.portcullis.invoke('hook.says.no').catch(() => {{}});\n"
         )
@@ -59,6 +62,9 @@ fn serves_the_frontend_shows_each_call_and_reloads_on_change() {
 
     assert!(status.success(), "{status}\n{out}");
     assert!(out.contains(r#"allowed greet (main): {"load":1}"#), "{out}");
+    // Binary arguments are echoed as they came, and shown.
+    assert!(out.contains("allowed upload (main): 3 bytes"), "{out}");
+    assert!(out.contains(r#"{"echoed":[1,2,3]}"#), "{out}");
     assert!(out.contains("blocked nope E_NOT_ALLOWED"), "{out}");
     // Refused by the hook, in the isolation frame: reported to the core, shown too.
     assert!(
