@@ -5,12 +5,13 @@
 //! It has no app handlers: each allowed command answers with what it received, so you
 //! can see exactly what passes your hook and your capabilities before writing Rust.
 
-use std::collections::HashMap;
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
-use std::time::{Duration, SystemTime};
+use std::time::Duration;
 
 use anstyle::{AnsiColor, Style};
+use notify_debouncer_mini::notify::{RecommendedWatcher, RecursiveMode};
+use notify_debouncer_mini::{DebounceEventResult, new_debouncer};
 use portcullis_core::config::Pattern;
 use portcullis_core::router::Payload;
 use portcullis_core::{Admitted, Body, Caller, Config, HandlerError, Router};
@@ -79,7 +80,8 @@ pub fn run(options: Options) -> Result<i32, Box<dyn std::error::Error>> {
 
     let mut watched = vec![options.frontend.clone()];
     watched.extend(isolation_dir);
-    watch(watched, proxy.clone());
+    // Kept alive for the whole run: dropping it stops the watching.
+    let _watcher = watch(&watched, proxy.clone())?;
     println!(
         "serving {} in window \"main\"; edit files to reload, close the window to stop",
         options.frontend.display()
@@ -158,45 +160,28 @@ fn echo_router(config: &Config) -> Router {
     router
 }
 
-/// Polls modification times (no extra dependency, and it works on every filesystem the
-/// project may sit on) and asks for a reload when anything changes.
-fn watch(dirs: Vec<PathBuf>, proxy: Arc<Mutex<EventLoopProxy<UserEvent>>>) {
-    std::thread::spawn(move || {
-        let mut last = snapshot(&dirs);
-        loop {
-            std::thread::sleep(Duration::from_millis(300));
-            let now = snapshot(&dirs);
-            if let Some(changed) = now
-                .iter()
-                .find(|(p, t)| last.get(*p) != Some(t))
-                .map(|(p, _)| p.clone())
-            {
-                send(&proxy, UserEvent::Reload(changed));
-            }
-            last = now;
-        }
-    });
-}
-
-fn snapshot(dirs: &[PathBuf]) -> HashMap<PathBuf, SystemTime> {
-    let mut out = HashMap::new();
-    let mut stack: Vec<PathBuf> = dirs.to_vec();
-    while let Some(dir) = stack.pop() {
-        let Ok(entries) = std::fs::read_dir(&dir) else {
-            continue;
-        };
-        for entry in entries.flatten() {
-            let path = entry.path();
-            match entry.metadata() {
-                Ok(m) if m.is_dir() => stack.push(path),
-                Ok(m) => {
-                    out.insert(path, m.modified().unwrap_or(SystemTime::UNIX_EPOCH));
+/// Watches the frontend and isolation directories (the platform's file notifications,
+/// through `notify`, debounced so one save is one reload) and asks for a reload when
+/// anything below them changes.
+fn watch(
+    dirs: &[PathBuf],
+    proxy: Arc<Mutex<EventLoopProxy<UserEvent>>>,
+) -> Result<notify_debouncer_mini::Debouncer<RecommendedWatcher>, Box<dyn std::error::Error>> {
+    let mut debouncer = new_debouncer(
+        Duration::from_millis(150),
+        move |result: DebounceEventResult| match result {
+            Ok(events) => {
+                if let Some(first) = events.first() {
+                    send(&proxy, UserEvent::Reload(first.path.clone()));
                 }
-                Err(_) => {}
             }
-        }
+            Err(e) => eprintln!("portcullis run: watching files: {e}"),
+        },
+    )?;
+    for dir in dirs {
+        debouncer.watcher().watch(dir, RecursiveMode::Recursive)?;
     }
-    out
+    Ok(debouncer)
 }
 
 #[cfg(test)]
