@@ -389,7 +389,7 @@ impl Config {
             Err(e) => {
                 let path = e.path().to_string();
                 let message = e.into_inner().to_string();
-                errors.push(path, shape_kind(&message), message);
+                errors.push(path, shape_kind(&message), in_json_terms(&message));
                 return Err(errors);
             }
         };
@@ -401,6 +401,36 @@ impl Config {
     pub fn isolation(&self) -> bool {
         matches!(self.app.security.pattern, Pattern::Isolation { .. })
     }
+}
+
+/// serde's message in the words of JSON, not of the Rust types the config is read into
+/// ("expected u32" is "expected a whole number").
+fn in_json_terms(message: &str) -> String {
+    const TERMS: &[(&str, &str)] = &[
+        ("expected u8", "expected a whole number"),
+        ("expected u16", "expected a whole number"),
+        ("expected u32", "expected a whole number"),
+        ("expected u64", "expected a whole number"),
+        ("expected usize", "expected a whole number"),
+        ("expected i64", "expected a whole number"),
+        ("expected f64", "expected a number"),
+        ("expected a sequence", "expected an array"),
+        ("expected a map", "expected an object"),
+        ("expected a borrowed string", "expected a string"),
+        ("integer `", "number `"),
+        ("sequence,", "array,"),
+        ("map,", "object,"),
+    ];
+    let mut out = message.to_owned();
+    for (rust, json) in TERMS {
+        out = out.replace(rust, json);
+    }
+    // `expected struct Limits` and the like: the member is an object.
+    if let Some(i) = out.find("expected struct ") {
+        out.truncate(i);
+        out.push_str("expected an object");
+    }
+    out
 }
 
 /// The kind of a structural error serde reported. serde's messages are the only place

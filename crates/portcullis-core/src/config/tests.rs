@@ -104,3 +104,20 @@ fn each_error_says_its_kind() {
         ConfigErrorKind::Name
     );
 }
+
+#[test]
+fn messages_speak_json_not_rust() {
+    let sec = |inner: &str| {
+        format!(r#"{{"app":{{"security":{{"pattern":{{"use":"brownfield"}}{inner}}}}}}}"#)
+    };
+    let message = |text: &str| err(text).message;
+    assert_eq!(
+        message(&sec(r#","limits":{"maxDepth":"x"}"#)),
+        r#"invalid type: string "x", expected a whole number"#
+    );
+    assert_eq!(
+        message(&sec(r#","limits":7"#)),
+        "invalid type: number `7`, expected an object"
+    );
+    assert!(!message(&sec(r#","capabilities":{}"#)).contains("sequence"));
+}

@@ -45,10 +45,14 @@ impl Policy {
             for (name, scope) in &cap.scopes {
                 match CompiledScope::compile(scope, vars) {
                     Ok(s) => {
-                        scope_index.insert(name.clone(), scopes.len());
+                        scope_index.insert(name.clone(), Some(scopes.len()));
                         scopes.push(s);
                     }
-                    Err((kind, e)) => errors.push(format!("{at}.scopes.{name}"), kind, e),
+                    Err((kind, e)) => {
+                        // Reported once, here: the rules naming it are not blamed again.
+                        scope_index.insert(name.clone(), None);
+                        errors.push(format!("{at}.scopes.{name}"), kind, e);
+                    }
                 }
             }
             let commands = rules(
@@ -89,7 +93,7 @@ pub(super) fn compile_schema(
 fn rules(
     rules: &Rules,
     at: &str,
-    scope_index: &HashMap<String, usize>,
+    scope_index: &HashMap<String, Option<usize>>,
     errors: &mut ConfigErrors,
 ) -> CompiledRules {
     let deny = globs(&rules.deny, &format!("{at}.deny"), errors);
@@ -110,9 +114,12 @@ fn rules(
         let mut paths = Vec::new();
         for (pointer, scope) in &rule.paths {
             match scope_index.get(scope) {
-                Some(&i) if pointer.is_empty() || pointer.starts_with('/') => {
+                Some(&Some(i)) if pointer.is_empty() || pointer.starts_with('/') => {
                     paths.push((pointer.clone(), i));
                 }
+                // A scope that failed to compile: its own error says why, and the policy
+                // does not compile, so nothing is lost by not repeating it here.
+                Some(None) if pointer.is_empty() || pointer.starts_with('/') => {}
                 // Refused here as well as in `Config::check`: a policy compiled without
                 // that check must not lose a path check silently.
                 _ => errors.push(
@@ -183,5 +190,24 @@ mod tests {
                 "app.security.capabilities[0].commands.allow[0].schema"
             ]
         );
+    }
+
+    #[test]
+    fn a_scope_that_cannot_compile_is_reported_once() {
+        let text = json!({"app": {"security": {"pattern": {"use": "brownfield"}, "capabilities": [{
+            "identifier": "c", "windows": ["main"], "origins": ["app://localhost"],
+            "commands": {"allow": [{"name": "fs.read", "paths": {"/path": "docs"},
+                "schema": {"type": "object", "required": ["path"],
+                    "properties": {"path": {"type": "string"}}}}]},
+            "scopes": {"docs": {"allow": ["$DOCS/**"]}}
+        }]}}});
+        let config = Config::from_json(&text.to_string()).unwrap();
+        let errs = Policy::compile(&config, &ScopeVars::new()).unwrap_err().0;
+        let paths: Vec<_> = errs.iter().map(|e| e.path.as_str()).collect();
+        assert_eq!(paths, ["app.security.capabilities[0].scopes.docs"]);
+        assert_eq!(errs[0].kind, ConfigErrorKind::MissingVariable);
+        // The twin: with the variable, it compiles.
+        let vars = ScopeVars::new().with("DOCS", std::env::temp_dir());
+        assert!(Policy::compile(&config, &vars).is_ok());
     }
 }
