@@ -128,6 +128,7 @@ fn check_csp(config: &Config, findings: &mut Vec<Finding>) {
         return;
     };
     let at = "app.security.csp";
+    check_csp_grammar(csp, at, findings);
     let directive = |name: &str| {
         csp.split(';')
             .map(str::trim)
@@ -205,6 +206,76 @@ fn check_windows(
                 format!("matches none of the app's windows ({})", windows.join(", ")),
                 "name the webview labels the app creates, or globs over them",
             ));
+        }
+    }
+}
+
+/// The directives of CSP Level 3 (and the two older ones browsers still read).
+const CSP_DIRECTIVES: &[&str] = &[
+    "default-src",
+    "script-src",
+    "script-src-elem",
+    "script-src-attr",
+    "style-src",
+    "style-src-elem",
+    "style-src-attr",
+    "img-src",
+    "font-src",
+    "connect-src",
+    "media-src",
+    "object-src",
+    "frame-src",
+    "child-src",
+    "worker-src",
+    "manifest-src",
+    "base-uri",
+    "form-action",
+    "frame-ancestors",
+    "sandbox",
+    "report-uri",
+    "report-to",
+    "require-trusted-types-for",
+    "trusted-types",
+    "upgrade-insecure-requests",
+    "block-all-mixed-content",
+    "webrtc",
+];
+
+/// The policy's shape (CSP3 §2.2: directives separated by `;`, each a name and its
+/// values): an unknown directive is ignored by the engine, and a directive name among
+/// another's values means a `;` is missing, so the directive after it does not exist.
+fn check_csp_grammar(csp: &str, at: &str, findings: &mut Vec<Finding>) {
+    let mut seen = std::collections::HashSet::new();
+    for part in csp.split(';') {
+        let mut tokens = part.split_ascii_whitespace();
+        let Some(name) = tokens.next() else { continue };
+        let name = name.to_ascii_lowercase();
+        if !CSP_DIRECTIVES.contains(&name.as_str()) {
+            findings.push(finding(
+                Severity::Error,
+                at,
+                format!("{name:?} is not a CSP directive: the engine ignores it"),
+                CSP_HINT,
+            ));
+        } else if !seen.insert(name.clone()) {
+            findings.push(finding(
+                Severity::Error,
+                at,
+                format!("{name} appears twice: the engine keeps only the first"),
+                CSP_HINT,
+            ));
+        }
+        for value in tokens {
+            if CSP_DIRECTIVES.contains(&value.to_ascii_lowercase().as_str()) {
+                findings.push(finding(
+                    Severity::Error,
+                    at,
+                    format!(
+                        "{value:?} stands among the values of {name}: a ';' is missing before it, so the engine reads it as a source, not a directive"
+                    ),
+                    CSP_HINT,
+                ));
+            }
         }
     }
 }
@@ -303,5 +374,24 @@ mod tests {
         );
         reworded.kind = ConfigErrorKind::MissingVariable;
         assert!(from_config_error(reworded).hint.contains("--var"));
+    }
+
+    #[test]
+    fn the_csp_is_read_as_the_engine_reads_it() {
+        let problems = |csp: &str| {
+            let mut findings = Vec::new();
+            check_csp_grammar(csp, "app.security.csp", &mut findings);
+            findings.into_iter().map(|f| f.message).collect::<Vec<_>>()
+        };
+        // A missing ';': script-src would be a source of default-src.
+        let missing = problems("default-src 'self' script-src 'self'");
+        assert_eq!(missing.len(), 1, "{missing:?}");
+        assert!(missing[0].contains("a ';' is missing"), "{missing:?}");
+        assert!(
+            problems("default-src 'self'; scirpt-src 'self'")[0].contains("not a CSP directive")
+        );
+        assert!(problems("script-src 'self'; script-src *")[0].contains("twice"));
+        // The twin: a well-formed strict policy, trailing ';' and all.
+        assert!(problems("default-src 'self'; script-src 'self'; frame-src 'none';").is_empty());
     }
 }
