@@ -63,7 +63,11 @@ pub fn run(path: &Path, vars: &[(String, PathBuf)], windows: &[String]) -> Vec<F
     };
     let config = match Config::from_json(&text) {
         Ok(c) => c,
-        Err(errors) => return errors.0.into_iter().map(from_config_error).collect(),
+        Err(errors) => {
+            let mut findings: Vec<Finding> = errors.0.into_iter().map(from_config_error).collect();
+            findings.extend(other_structural_errors(&text, &findings));
+            return findings;
+        }
     };
     let mut findings = Vec::new();
     let policy = match Policy::compile(&config, &scope_vars(vars)) {
@@ -80,6 +84,65 @@ pub fn run(path: &Path, vars: &[(String, PathBuf)], windows: &[String]) -> Vec<F
         check_windows(&config, policy, windows, &mut findings);
     }
     findings
+}
+
+/// Loading stops at the first structural error (serde reads one value at a time); the
+/// config's JSON Schema, checked with the `jsonschema` crate, finds the others, so one
+/// run of `check` shows every mistake. Paths `already` has are left out.
+fn other_structural_errors(text: &str, already: &[Finding]) -> Vec<Finding> {
+    let Ok(value) = serde_json::from_str::<serde_json::Value>(text) else {
+        return Vec::new();
+    };
+    let Ok(validator) = jsonschema::validator_for(&portcullis_core::config::json_schema()) else {
+        return Vec::new();
+    };
+    let mut out: Vec<Finding> = Vec::new();
+    for error in validator.iter_errors(&value) {
+        let path = dotted(&error.instance_path().to_string());
+        // Already said, at this path or one it lies inside.
+        let covered = already.iter().chain(out.iter()).any(|f| {
+            path == f.path
+                || path.starts_with(&format!("{}.", f.path))
+                || path.starts_with(&format!("{}[", f.path))
+        });
+        if covered {
+            continue;
+        }
+        let keyword = error.kind().keyword();
+        let kind = match keyword {
+            "additionalProperties" => ConfigErrorKind::UnknownField,
+            "enum" | "const" => ConfigErrorKind::UnknownVariant,
+            _ => ConfigErrorKind::Shape,
+        };
+        // jsonschema's words for a union quote the whole value and name the keyword;
+        // say what it means instead.
+        let message = match keyword {
+            "oneOf" | "anyOf" => {
+                "matches none of the forms this member may take (see the schema)".to_owned()
+            }
+            _ => error.to_string(),
+        };
+        out.push(finding(Severity::Error, path, message, hint_for(kind)));
+    }
+    out
+}
+
+/// A JSON pointer (`/app/security/capabilities/0/windows`) as the paths of config
+/// errors read (`app.security.capabilities[0].windows`).
+fn dotted(pointer: &str) -> String {
+    let mut out = String::new();
+    for token in pointer.split('/').skip(1) {
+        let token = token.replace("~1", "/").replace("~0", "~");
+        if !token.is_empty() && token.bytes().all(|b| b.is_ascii_digit()) {
+            out.push_str(&format!("[{token}]"));
+        } else {
+            if !out.is_empty() {
+                out.push('.');
+            }
+            out.push_str(&token);
+        }
+    }
+    if out.is_empty() { ".".to_owned() } else { out }
 }
 
 fn from_config_error(e: ConfigError) -> Finding {

@@ -135,3 +135,27 @@ fn windows_match_as_the_gate_matches_them() {
         "{findings:#}"
     );
 }
+
+/// Every structural mistake at once, each with its path: loading stops at the first, the
+/// config's schema finds the rest.
+#[test]
+fn every_structural_mistake_is_reported_at_once() {
+    let config = repo().join("fixtures/configs/check/four-mistakes.json");
+    let (ok, findings) = check(&config, &[]);
+    assert!(!ok);
+    let paths: Vec<&str> = findings
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["path"].as_str().unwrap())
+        .collect();
+    for want in [
+        "app.security.capabilities[0].windows",
+        "app.security.limits.maxDepth",
+        "app.security.limits",
+        "app.security.pattern",
+    ] {
+        assert!(paths.contains(&want), "{want} missing: {findings:#}");
+    }
+    assert_eq!(paths.len(), 4, "{findings:#}");
+}
