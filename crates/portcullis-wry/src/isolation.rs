@@ -24,17 +24,18 @@ use zeroize::Zeroizing;
 use crate::hook::HookSource;
 use crate::{Shared, assets};
 
-/// The runtime and sealer, embedded from `isolation-app/`.
-pub const RUNTIME_JS: &str = include_str!("../../../isolation-app/runtime.js");
+/// The runtime and sealer, embedded from the top-level `isolation-app/` through the
+/// crate's `isolation-app` link, so that the published package holds the files.
+pub const RUNTIME_JS: &str = include_str!("../isolation-app/runtime.js");
 /// The wire-format sealer module.
-pub const SEALER_JS: &str = include_str!("../../../isolation-app/sealer.js");
+pub const SEALER_JS: &str = include_str!("../isolation-app/sealer.js");
 /// The canonical-value module: what the hook sees is what is sealed.
-pub const CANONICAL_JS: &str = include_str!("../../../isolation-app/canonical.js");
+pub const CANONICAL_JS: &str = include_str!("../isolation-app/canonical.js");
 /// The hook helpers module (`import … from "./__portcullis/helpers.js"`).
-pub const HELPERS_JS: &str = include_str!("../../../isolation-app/helpers.js");
+pub const HELPERS_JS: &str = include_str!("../isolation-app/helpers.js");
 /// The built-in hook, which checks only that a name is present: served only when the
 /// config asks for it by name ([`crate::hook::BUILTIN_NAMES_ONLY`]).
-pub const DEFAULT_HOOK_JS: &str = include_str!("../../../isolation-app/hook.js");
+pub const DEFAULT_HOOK_JS: &str = include_str!("../isolation-app/hook.js");
 
 type Body = Cow<'static, [u8]>;
 

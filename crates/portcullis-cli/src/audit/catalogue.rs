@@ -5,195 +5,142 @@ use std::path::PathBuf;
 
 use super::{Generated, Options, generate};
 
-/// The built-in catalogue (`fixtures/attacks/e2e/`).
+/// The built-in catalogue (`fixtures/attacks/e2e/`, reached through the crate's
+/// `attacks` link so that the published package holds the files).
 const BUILT_IN: &[(&str, &str)] = &[
     (
         "direct-invoke",
-        include_str!("../../../../fixtures/attacks/e2e/direct-invoke.js"),
+        include_str!("../../attacks/direct-invoke.js"),
     ),
-    (
-        "unsealed",
-        include_str!("../../../../fixtures/attacks/e2e/unsealed.js"),
-    ),
-    (
-        "forged",
-        include_str!("../../../../fixtures/attacks/e2e/forged.js"),
-    ),
-    (
-        "stolen-port",
-        include_str!("../../../../fixtures/attacks/e2e/stolen-port.js"),
-    ),
+    ("unsealed", include_str!("../../attacks/unsealed.js")),
+    ("forged", include_str!("../../attacks/forged.js")),
+    ("stolen-port", include_str!("../../attacks/stolen-port.js")),
     (
         "injected-frame",
-        include_str!("../../../../fixtures/attacks/e2e/injected-frame.js"),
+        include_str!("../../attacks/injected-frame.js"),
     ),
-    (
-        "builtins",
-        include_str!("../../../../fixtures/attacks/e2e/builtins.js"),
-    ),
+    ("builtins", include_str!("../../attacks/builtins.js")),
     (
         "replay-splice",
-        include_str!("../../../../fixtures/attacks/e2e/replay-splice.js"),
+        include_str!("../../attacks/replay-splice.js"),
     ),
     (
         "before-the-bridge",
-        include_str!("../../../../fixtures/attacks/e2e/before-the-bridge.js"),
+        include_str!("../../attacks/before-the-bridge.js"),
     ),
-    (
-        "key-fetch",
-        include_str!("../../../../fixtures/attacks/e2e/key-fetch.js"),
-    ),
-    (
-        "key-xhr",
-        include_str!("../../../../fixtures/attacks/e2e/key-xhr.js"),
-    ),
+    ("key-fetch", include_str!("../../attacks/key-fetch.js")),
+    ("key-xhr", include_str!("../../attacks/key-xhr.js")),
     (
         "key-xhr-sync",
-        include_str!("../../../../fixtures/attacks/e2e/key-xhr-sync.js"),
+        include_str!("../../attacks/key-xhr-sync.js"),
     ),
     (
         "key-prefetch",
-        include_str!("../../../../fixtures/attacks/e2e/key-prefetch.js"),
+        include_str!("../../attacks/key-prefetch.js"),
     ),
-    (
-        "key-img",
-        include_str!("../../../../fixtures/attacks/e2e/key-img.js"),
-    ),
-    (
-        "key-script",
-        include_str!("../../../../fixtures/attacks/e2e/key-script.js"),
-    ),
-    (
-        "key-frames",
-        include_str!("../../../../fixtures/attacks/e2e/key-frames.js"),
-    ),
-    (
-        "key-worker",
-        include_str!("../../../../fixtures/attacks/e2e/key-worker.js"),
-    ),
+    ("key-img", include_str!("../../attacks/key-img.js")),
+    ("key-script", include_str!("../../attacks/key-script.js")),
+    ("key-frames", include_str!("../../attacks/key-frames.js")),
+    ("key-worker", include_str!("../../attacks/key-worker.js")),
     (
         "oracle-recreate",
-        include_str!("../../../../fixtures/attacks/e2e/oracle-recreate.js"),
+        include_str!("../../attacks/oracle-recreate.js"),
     ),
     (
         "oracle-unsandboxed",
-        include_str!("../../../../fixtures/attacks/e2e/oracle-unsandboxed.js"),
+        include_str!("../../attacks/oracle-unsandboxed.js"),
     ),
     (
         "oracle-nested",
-        include_str!("../../../../fixtures/attacks/e2e/oracle-nested.js"),
+        include_str!("../../attacks/oracle-nested.js"),
     ),
     (
         "oracle-move-frame",
-        include_str!("../../../../fixtures/attacks/e2e/oracle-move-frame.js"),
+        include_str!("../../attacks/oracle-move-frame.js"),
     ),
     (
         "oracle-guessed-ids",
-        include_str!("../../../../fixtures/attacks/e2e/oracle-guessed-ids.js"),
+        include_str!("../../attacks/oracle-guessed-ids.js"),
     ),
     (
         "oracle-forged-replies",
-        include_str!("../../../../fixtures/attacks/e2e/oracle-forged-replies.js"),
+        include_str!("../../attacks/oracle-forged-replies.js"),
     ),
     (
         "malformed-names",
-        include_str!("../../../../fixtures/attacks/e2e/malformed-names.js"),
+        include_str!("../../attacks/malformed-names.js"),
     ),
     (
         "malformed-kinds",
-        include_str!("../../../../fixtures/attacks/e2e/malformed-kinds.js"),
+        include_str!("../../attacks/malformed-kinds.js"),
     ),
     (
         "malformed-bytes",
-        include_str!("../../../../fixtures/attacks/e2e/malformed-bytes.js"),
+        include_str!("../../attacks/malformed-bytes.js"),
     ),
     (
         "differential-values",
-        include_str!("../../../../fixtures/attacks/e2e/differential-values.js"),
+        include_str!("../../attacks/differential-values.js"),
     ),
     (
         "differential-keys",
-        include_str!("../../../../fixtures/attacks/e2e/differential-keys.js"),
+        include_str!("../../attacks/differential-keys.js"),
     ),
     (
         "race-frame-reload",
-        include_str!("../../../../fixtures/attacks/e2e/race-frame-reload.js"),
+        include_str!("../../attacks/race-frame-reload.js"),
     ),
     (
         "race-frame-remove",
-        include_str!("../../../../fixtures/attacks/e2e/race-frame-remove.js"),
+        include_str!("../../attacks/race-frame-remove.js"),
     ),
     (
         "race-frame-navigate",
-        include_str!("../../../../fixtures/attacks/e2e/race-frame-navigate.js"),
+        include_str!("../../attacks/race-frame-navigate.js"),
     ),
     (
         "race-history",
-        include_str!("../../../../fixtures/attacks/e2e/race-history.js"),
+        include_str!("../../attacks/race-history.js"),
     ),
-    (
-        "flood-ipc",
-        include_str!("../../../../fixtures/attacks/e2e/flood-ipc.js"),
-    ),
-    (
-        "flood-frame",
-        include_str!("../../../../fixtures/attacks/e2e/flood-frame.js"),
-    ),
-    (
-        "size-large",
-        include_str!("../../../../fixtures/attacks/e2e/size-large.js"),
-    ),
-    (
-        "size-deep",
-        include_str!("../../../../fixtures/attacks/e2e/size-deep.js"),
-    ),
+    ("flood-ipc", include_str!("../../attacks/flood-ipc.js")),
+    ("flood-frame", include_str!("../../attacks/flood-frame.js")),
+    ("size-large", include_str!("../../attacks/size-large.js")),
+    ("size-deep", include_str!("../../attacks/size-deep.js")),
     (
         "prototype-array",
-        include_str!("../../../../fixtures/attacks/e2e/prototype-array.js"),
+        include_str!("../../attacks/prototype-array.js"),
     ),
     (
         "prototype-promise",
-        include_str!("../../../../fixtures/attacks/e2e/prototype-promise.js"),
+        include_str!("../../attacks/prototype-promise.js"),
     ),
     (
         "prototype-defineproperty",
-        include_str!("../../../../fixtures/attacks/e2e/prototype-defineproperty.js"),
+        include_str!("../../attacks/prototype-defineproperty.js"),
     ),
-    (
-        "ipc-json",
-        include_str!("../../../../fixtures/attacks/e2e/ipc-json.js"),
-    ),
-    (
-        "ipc-huge",
-        include_str!("../../../../fixtures/attacks/e2e/ipc-huge.js"),
-    ),
-    (
-        "ipc-binary",
-        include_str!("../../../../fixtures/attacks/e2e/ipc-binary.js"),
-    ),
+    ("ipc-json", include_str!("../../attacks/ipc-json.js")),
+    ("ipc-huge", include_str!("../../attacks/ipc-huge.js")),
+    ("ipc-binary", include_str!("../../attacks/ipc-binary.js")),
     (
         "names-spacing",
-        include_str!("../../../../fixtures/attacks/e2e/names-spacing.js"),
+        include_str!("../../attacks/names-spacing.js"),
     ),
     (
         "names-lookalikes",
-        include_str!("../../../../fixtures/attacks/e2e/names-lookalikes.js"),
+        include_str!("../../attacks/names-lookalikes.js"),
     ),
-    (
-        "events-emit",
-        include_str!("../../../../fixtures/attacks/e2e/events-emit.js"),
-    ),
+    ("events-emit", include_str!("../../attacks/events-emit.js")),
     (
         "events-listen",
-        include_str!("../../../../fixtures/attacks/e2e/events-listen.js"),
+        include_str!("../../attacks/events-listen.js"),
     ),
     (
         "frames-error-page",
-        include_str!("../../../../fixtures/attacks/e2e/frames-error-page.js"),
+        include_str!("../../attacks/frames-error-page.js"),
     ),
     (
         "windows-replay",
-        include_str!("../../../../fixtures/attacks/e2e/windows-replay.js"),
+        include_str!("../../attacks/windows-replay.js"),
     ),
 ];
 
