@@ -161,10 +161,6 @@ try {
   status = "threw";
   ctx.note(`${role === "second" ? "the second window's part" : "attack"} threw: ${e}`);
 }
-// With a second window, its part is judged too: the first window finishes only after it.
-if (role === "main" && ctx.labels?.second) {
-  await ctx.second().catch((e) => ctx.note(String(e)));
-}
 // Fire-and-forget calls are judged too: wait (bounded) until every tracked call settled.
 await Promise.race([Promise.allSettled(calls), new Promise((resolve) => setTimeout(resolve, SETTLE_MS))]);
 document.title = `portcullis-audit:${status}:${settledCalls}/${calls.length}`;

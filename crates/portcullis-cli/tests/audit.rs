@@ -69,6 +69,19 @@ impl Attacks {
     }
 }
 
+/// Only the files in `dir`, in the shipped layer: the arguments of the quick runs.
+fn shipped_only(dir: &Attacks) -> Vec<&str> {
+    vec![
+        "--no-builtin",
+        "--generated",
+        "off",
+        "--layers",
+        "shipped",
+        "--attacks",
+        dir.arg(),
+    ]
+}
+
 impl Drop for Attacks {
     fn drop(&mut self) {
         let _ = std::fs::remove_dir_all(&self.0);
@@ -169,15 +182,7 @@ fn a_fire_and_forget_canary_is_breached_every_time() {
     let dir = Attacks::new("fire", &files);
     let (ok, report, text) = audit(
         &repo().join("fixtures/configs/weak/portcullis.json"),
-        &[
-            "--no-builtin",
-            "--generated",
-            "off",
-            "--layers",
-            "shipped",
-            "--attacks",
-            dir.arg(),
-        ],
+        &shipped_only(&dir),
         "fire",
     );
     assert!(!ok, "{text}");
@@ -415,15 +420,7 @@ fn a_second_windows_late_canary_is_judged() {
         export async function second(ctx) {\n  await ctx.sleep(2000);\n  await ctx.codeOf(ctx.invoke(ctx.canary, {}));\n}\n\
         export default async function (ctx) {\n  ctx.note(ctx.ipc(\"{}\"));\n}\n";
     let files = Attacks::new("late-second", &[("late-second.js", late)]);
-    let only = [
-        "--no-builtin",
-        "--generated",
-        "off",
-        "--layers",
-        "shipped",
-        "--attacks",
-        files.arg(),
-    ];
+    let only = shipped_only(&files);
     let (ok, report, text) = audit(
         &repo().join("fixtures/configs/weak/portcullis.json"),
         &only,
@@ -434,7 +431,7 @@ fn a_second_windows_late_canary_is_judged() {
     assert_eq!(row["shipped"]["verdict"], "BREACHED", "{row:#}");
     assert_eq!(row["shipped"]["canary_runs"], 1, "{row:#}");
     // The twin: the demo's allowlist refuses the same late canary.
-    let mut demo = only.to_vec();
+    let mut demo = only.clone();
     demo.extend(["--var", "EXPORTS=/tmp"]);
     let (ok, report, text) = audit(
         &repo().join("crates/portcullis-demo/portcullis.json"),

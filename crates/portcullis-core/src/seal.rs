@@ -92,6 +92,19 @@ impl Sealer {
     }
 }
 
+/// A sealer under a fixed key for session `[9; 16]` and webview `main`, for the unit
+/// tests of the envelope and the sealer.
+#[cfg(test)]
+pub(crate) fn test_sealer() -> Sealer {
+    // A fixed, short label: `new` cannot refuse it.
+    Sealer::new(
+        crate::aead::default_backend().sealing_key(&[1; 32]),
+        SessionId([9; 16]),
+        "main",
+    )
+    .unwrap_or_else(|| unreachable!("\"main\" is short enough to bind"))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -99,12 +112,7 @@ mod tests {
     use crate::envelope::Sealed;
 
     fn sealer() -> Sealer {
-        Sealer::new(
-            default_backend().sealing_key(&[1; 32]),
-            SessionId([9; 16]),
-            "main",
-        )
-        .unwrap()
+        test_sealer()
     }
 
     #[test]

@@ -314,7 +314,8 @@ fn run_in(
     let mut second_finished: Option<Value> = None;
     let mut second_at: Option<Instant> = None;
     event_loop.run_return(|event, _, control_flow| {
-        *control_flow = ControlFlow::WaitUntil(Instant::now() + TICK);
+        // The ticker wakes the loop; its own timed wake-up was what stalled.
+        *control_flow = ControlFlow::Wait;
         match event {
             Event::UserEvent(UserEvent::Pump) => portcullis.pump(),
             // The second window is heard until the end: its part is judged too.

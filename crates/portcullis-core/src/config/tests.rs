@@ -1,5 +1,8 @@
 //! Loading: defaults, strict fields and variants, rule shapes, duplicate keys, and the
 //! kind each error carries.
+//!
+//! Unit tests only (`#[cfg(test)]` in `config/mod.rs`, not compiled into the library):
+//! their `unwrap`s run on fixed configs written here, never on anything a webview sends.
 
 use super::*;
 

@@ -180,16 +180,10 @@ fn check_seq_and_nonce(seq: u64, nonce: &[u8]) -> Result<(), Rejection> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::aead::default_backend;
     use crate::seal::Sealer;
 
     fn sealer() -> Sealer {
-        Sealer::new(
-            default_backend().sealing_key(&[1; 32]),
-            SessionId([9; 16]),
-            "main",
-        )
-        .unwrap()
+        crate::seal::test_sealer()
     }
 
     fn code(bytes: &[u8]) -> ErrorCode {

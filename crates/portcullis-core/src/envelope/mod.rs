@@ -231,13 +231,12 @@ fn fill_aad(out: &mut [u8], session: &SessionId, seq: u64, label: &[u8]) {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::aead::default_backend;
     use crate::seal::Sealer;
 
     const SID: SessionId = SessionId([9; 16]);
 
     fn sealer() -> Sealer {
-        Sealer::new(default_backend().sealing_key(&[1; 32]), SID, "main").unwrap()
+        crate::seal::test_sealer()
     }
 
     #[test]
