@@ -308,7 +308,9 @@ fn rate(bytes: f64, ns: f64) -> String {
 fn print_table() {
     let target = std::env::var_os("CARGO_TARGET_DIR")
         .map(std::path::PathBuf::from)
-        .unwrap_or_else(|| std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("target"));
+        .unwrap_or_else(|| {
+            std::path::Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/../..")).join("target")
+        });
     let dir = target.join("criterion/gate");
     let sizes = [200.0, 4096.0, 65536.0, 1048576.0];
     println!(

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# Type-checks the TypeScript declarations in types/ (and an example that uses them) with
-# tsc from the npm registry, installed into target/ so nothing global changes.
+# The JS package packages/api: its TypeScript declarations (and a usage file that imports
+# it by name) with tsc from the npm registry, installed into target/ so nothing global
+# changes; then its module tests with Node's test runner.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 if ! command -v npm >/dev/null 2>&1; then
@@ -12,5 +13,7 @@ if [ ! -x "$tools/node_modules/.bin/tsc" ]; then
   mkdir -p "$tools"
   npm install --silent --no-audit --no-fund --prefix "$tools" typescript@5 >/dev/null
 fi
-"$tools/node_modules/.bin/tsc" -p types/tsconfig.json
-echo "typecheck: types/ passed tsc $("$tools/node_modules/.bin/tsc" --version)"
+"$tools/node_modules/.bin/tsc" -p packages/api/tsconfig.json
+echo "typecheck: packages/api passed tsc $("$tools/node_modules/.bin/tsc" --version)"
+# The module's behaviour around the bridge, under Node's own test runner.
+node --test packages/api/tests/

@@ -9,7 +9,7 @@ use portcullis::{Config, ConfigError, Gate, ScopeVars};
 use serde_json::Value;
 
 fn dir(sub: &str) -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
+    Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/../.."))
         .join("fixtures/configs")
         .join(sub)
 }

@@ -409,7 +409,7 @@ fn deeply_nested_arguments_are_too_deep() {
 fn brownfield_takes_clear_requests_but_still_applies_the_allowlist() {
     let text = std::fs::read_to_string(concat!(
         env!("CARGO_MANIFEST_DIR"),
-        "/fixtures/configs/valid/brownfield.json"
+        "/../../fixtures/configs/valid/brownfield.json"
     ))
     .unwrap();
     let gate = portcullis::Gate::new(

@@ -1,9 +1,18 @@
 //! Every file a crate embeds (`include_str!`, `include_bytes!`) lies inside that crate's
 //! directory, so `cargo package` puts it in the package. Files shared with the top level
 //! (`isolation-app/`, `fixtures/attacks/e2e/`) are reached through links inside the
-//! crate, which `cargo package` follows.
+//! crate, which `cargo package` follows. And every crate meant for crates.io packages
+//! without a warning, its package holding its licences, its readme and every file it
+//! embeds. (The whole path from those packages to a built app is the outside app's,
+//! `scripts/outside-app.sh`.)
 
+use std::collections::BTreeSet;
 use std::path::{Component, Path, PathBuf};
+use std::process::Command;
+
+fn root() -> PathBuf {
+    Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/../..")).to_path_buf()
+}
 
 fn rust_files(dir: &Path, out: &mut Vec<PathBuf>) {
     for entry in std::fs::read_dir(dir).unwrap().flatten() {
@@ -31,35 +40,175 @@ fn lexical(base: &Path, path: &str) -> PathBuf {
     out
 }
 
+/// Every file the crate at `root` embeds, as (the source file, the path it gives, the file
+/// it names resolved without following links).
+fn embedded_files(root: &Path) -> Vec<(PathBuf, String, PathBuf)> {
+    let mut out = Vec::new();
+    let mut files = Vec::new();
+    rust_files(&root.join("src"), &mut files);
+    for file in files {
+        let text = std::fs::read_to_string(&file).unwrap();
+        for macro_name in ["include_str!(\"", "include_bytes!(\""] {
+            for (i, _) in text.match_indices(macro_name) {
+                let rest = &text[i + macro_name.len()..];
+                let embedded = rest[..rest.find('"').unwrap()].to_owned();
+                let target = lexical(file.parent().unwrap(), &embedded);
+                out.push((file.clone(), embedded, target));
+            }
+        }
+    }
+    out
+}
+
 #[test]
 fn embedded_files_lie_inside_their_crate() {
-    let crates = Path::new(env!("CARGO_MANIFEST_DIR")).join("crates");
+    let crates = root().join("crates");
     let mut checked = 0;
     let mut outside = Vec::new();
     for krate in std::fs::read_dir(&crates).unwrap().flatten() {
         let root = krate.path();
-        let mut files = Vec::new();
-        rust_files(&root.join("src"), &mut files);
-        for file in files {
-            let text = std::fs::read_to_string(&file).unwrap();
-            for macro_name in ["include_str!(\"", "include_bytes!(\""] {
-                for (i, _) in text.match_indices(macro_name) {
-                    let rest = &text[i + macro_name.len()..];
-                    let embedded = &rest[..rest.find('"').unwrap()];
-                    let target = lexical(file.parent().unwrap(), embedded);
-                    assert!(
-                        target.exists(),
-                        "{}: {embedded} does not exist",
-                        file.display()
-                    );
-                    checked += 1;
-                    if !target.starts_with(&root) {
-                        outside.push(format!("{}: {embedded}", file.display()));
-                    }
-                }
+        for (file, embedded, target) in embedded_files(&root) {
+            assert!(
+                target.exists(),
+                "{}: {embedded} does not exist",
+                file.display()
+            );
+            checked += 1;
+            if !target.starts_with(&root) {
+                outside.push(format!("{}: {embedded}", file.display()));
             }
         }
     }
     assert!(checked > 50, "only {checked} embedded files found");
     assert!(outside.is_empty(), "outside their crate: {outside:#?}");
+}
+
+/// The workspace's packages that may be published: (name, manifest directory).
+fn publishable() -> Vec<(String, PathBuf)> {
+    let out = Command::new(env!("CARGO"))
+        .args(["metadata", "--no-deps", "--format-version", "1"])
+        .current_dir(root())
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let meta: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let mut list = Vec::new();
+    for package in meta["packages"].as_array().unwrap() {
+        // `publish: false` reads as an empty list of registries.
+        if package["publish"].as_array().is_some_and(|r| r.is_empty()) {
+            continue;
+        }
+        let manifest = Path::new(package["manifest_path"].as_str().unwrap());
+        list.push((
+            package["name"].as_str().unwrap().to_owned(),
+            manifest.parent().unwrap().to_path_buf(),
+        ));
+    }
+    list
+}
+
+#[test]
+fn every_published_crate_packages_cleanly_with_what_it_needs() {
+    let packages = publishable();
+    let names: BTreeSet<&str> = packages.iter().map(|(n, _)| n.as_str()).collect();
+    // The crates an app depends on, and the command: none of them may drop out.
+    for wanted in [
+        "portcullis",
+        "portcullis-core",
+        "portcullis-wry",
+        "portcullis-headless",
+        "portcullis-cli",
+    ] {
+        assert!(
+            names.contains(wanted),
+            "{wanted} is not publishable: {names:?}"
+        );
+    }
+    let target = tempfile::tempdir().unwrap();
+    let mut package = Command::new(env!("CARGO"));
+    package
+        .args(["package", "--no-verify", "--allow-dirty"])
+        .env("CARGO_TARGET_DIR", target.path())
+        .current_dir(root());
+    for name in &names {
+        package.args(["-p", name]);
+    }
+    let out = package.output().unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "cargo package failed:\n{stderr}");
+    assert!(
+        !stderr.contains("warning"),
+        "cargo package warned:\n{stderr}"
+    );
+
+    for (name, dir) in &packages {
+        let crate_file = target.path().join(format!("package/{name}-0.1.0.crate"));
+        assert!(crate_file.exists(), "no {}", crate_file.display());
+        let out = Command::new(env!("CARGO"))
+            .args(["package", "--list", "--allow-dirty", "-p", name])
+            .current_dir(root())
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let listed: BTreeSet<String> = String::from_utf8_lossy(&out.stdout)
+            .lines()
+            .map(str::to_owned)
+            .collect();
+        let mut needed: Vec<String> = ["Cargo.toml", "README.md", "LICENSE-MIT", "LICENSE-APACHE"]
+            .map(String::from)
+            .to_vec();
+        for (_, _, file) in embedded_files(dir) {
+            let inside = file.strip_prefix(dir).unwrap();
+            needed.push(inside.to_string_lossy().into_owned());
+        }
+        for file in &needed {
+            assert!(
+                listed.contains(file),
+                "{name}'s package lacks {file}: {listed:#?}"
+            );
+        }
+    }
+}
+
+#[test]
+fn unpublished_crates_are_the_workspace_tools_only() {
+    // A twin of the test above: the demo and the test package stay out of crates.io, and
+    // nothing else does.
+    let all = ["portcullis-demo", "portcullis-tests"];
+    let published: BTreeSet<String> = publishable().into_iter().map(|(n, _)| n).collect();
+    for name in all {
+        assert!(!published.contains(name), "{name} would be published");
+    }
+}
+
+/// The codes a `"E_..."` string lists in `text` between `start` and `end`, in order.
+fn codes_between(text: &str, start: &str, end: &str) -> Vec<String> {
+    let from = text.find(start).unwrap() + start.len();
+    let to = from + text[from..].find(end).unwrap();
+    text[from..to]
+        .split('"')
+        .filter(|s| s.starts_with("E_"))
+        .map(str::to_owned)
+        .collect()
+}
+
+#[test]
+fn the_js_package_knows_every_rejection_code_of_the_core() {
+    let core: Vec<String> = portcullis::ErrorCode::ALL
+        .iter()
+        .map(|c| c.as_str().to_owned())
+        .collect();
+    let api = root().join("packages/api");
+    let js = std::fs::read_to_string(api.join("index.js")).unwrap();
+    let dts = std::fs::read_to_string(api.join("index.d.ts")).unwrap();
+    assert_eq!(codes_between(&js, "ERROR_CODES = Object.freeze([", "]);"), core);
+    assert_eq!(codes_between(&dts, "PortcullisErrorCode =", ";"), core);
 }

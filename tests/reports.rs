@@ -184,7 +184,7 @@ fn reports_are_replay_protected_and_cannot_be_forged_without_the_key() {
 
 #[test]
 fn a_report_taken_in_clear_is_refused() {
-    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+    let path = std::path::Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/../.."))
         .join("fixtures/configs/valid/brownfield.json");
     let config = portcullis::Config::from_json(&std::fs::read_to_string(path).unwrap()).unwrap();
     let gate = Gate::new(&config, &portcullis::ScopeVars::new()).unwrap();

@@ -9,7 +9,8 @@ use std::path::Path;
 use serde_json::Value;
 
 fn committed_path() -> std::path::PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("schema/portcullis.config.schema.json")
+    Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/../.."))
+        .join("schema/portcullis.config.schema.json")
 }
 
 #[test]
@@ -32,7 +33,7 @@ fn valid_configs_satisfy_the_schema_and_a_typo_does_not() {
     let schema: Value =
         serde_json::from_str(&std::fs::read_to_string(committed_path()).unwrap()).unwrap();
     let validator = jsonschema::validator_for(&schema).unwrap();
-    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let root = Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/../.."));
     let mut files = vec![
         root.join("crates/portcullis-demo/portcullis.json"),
         root.join("tests/e2e/portcullis.json"),

@@ -10,7 +10,10 @@ use portcullis::request::{Body, Request};
 use serde_json::Value;
 
 fn fixture(name: &str) -> Value {
-    let path = format!("{}/fixtures/vectors/{name}", env!("CARGO_MANIFEST_DIR"));
+    let path = format!(
+        "{}/fixtures/vectors/{name}",
+        concat!(env!("CARGO_MANIFEST_DIR"), "/../..")
+    );
     let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{path}: {e}"));
     serde_json::from_str(&text).unwrap()
 }

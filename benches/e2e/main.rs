@@ -88,7 +88,7 @@ enum UserEvent {
 fn child(mode: &str) -> ExitCode {
     let mut event_loop = EventLoopBuilder::<UserEvent>::with_user_event().build();
     let proxy = Arc::new(Mutex::new(event_loop.create_proxy()));
-    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("benches/e2e");
+    let dir = Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/../..")).join("benches/e2e");
     let portcullis = match build(&dir, mode, &proxy) {
         Ok(p) => p,
         Err(e) => {

@@ -19,7 +19,8 @@ pub fn origin() -> Origin {
 }
 
 pub fn demo_config() -> Config {
-    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/configs/valid/demo.json");
+    let path = Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/../.."))
+        .join("fixtures/configs/valid/demo.json");
     Config::from_json(&std::fs::read_to_string(path).unwrap()).unwrap()
 }
 

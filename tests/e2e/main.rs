@@ -433,7 +433,7 @@ fn child(name: &str) -> ExitCode {
 }
 
 fn root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).to_path_buf()
+    Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/../..")).to_path_buf()
 }
 
 /// Runs one scenario; returns (check name, passed, detail) rows.

@@ -1,7 +1,7 @@
 // Types of the validation hook contract: the default export of the isolation app's
 // hook.js (or, for Tauri hooks, `window.__TAURI_ISOLATION_HOOK__`).
 
-import type { Bytes, Json } from "./portcullis";
+import type { Bytes, Json } from "./index.js";
 
 /** The message a hook receives, in Tauri's shape plus `kind`. */
 export interface HookMessage {

@@ -1,0 +1,122 @@
+// Types of @portcullis/api: the module's functions, and the bridge they call
+// (`window.portcullis`, installed in the main frame by portcullis-wry before any page
+// script runs; `@portcullis/api/global` declares it on `Window`).
+
+/** Stable rejection codes (docs/PROTOCOL.md §9). */
+export type PortcullisErrorCode =
+  | "E_BAD_METHOD"
+  | "E_NO_PAGE_ORIGIN"
+  | "E_UNSEALED"
+  | "E_TOO_LARGE"
+  | "E_MALFORMED"
+  | "E_UNSUPPORTED_VERSION"
+  | "E_BAD_NONCE"
+  | "E_UNKNOWN_SESSION"
+  | "E_SESSION_REVOKED"
+  | "E_WRONG_WEBVIEW"
+  | "E_ORIGIN_MISMATCH"
+  | "E_REPLAY"
+  | "E_STALE"
+  | "E_TAMPERED"
+  | "E_BAD_REQUEST"
+  | "E_TOO_DEEP"
+  | "E_NOT_ALLOWED"
+  | "E_DENIED"
+  | "E_INVALID_ARGS"
+  | "E_OUT_OF_SCOPE"
+  | "E_UNKNOWN_COMMAND"
+  | "E_HANDLER"
+  | "E_HANDLER_PANICKED"
+  | "E_HOOK_REJECTED"
+  | "E_HOOK_TIMEOUT"
+  | "E_TIMEOUT"
+  | "E_ISOLATION_UNAVAILABLE"
+  | "E_INTERNAL";
+
+/** Every code, in the order of docs/PROTOCOL.md. */
+export declare const ERROR_CODES: readonly PortcullisErrorCode[];
+
+/**
+ * What the module's promises reject with (the bridge's own rejections are plain errors
+ * with the same fields; the module turns them into this class).
+ */
+export declare class PortcullisError extends Error {
+  constructor(code: PortcullisErrorCode, message: string, options?: { appCode?: string; cause?: unknown });
+  readonly name: "PortcullisError";
+  /** The stable code: what to branch on. */
+  readonly code: PortcullisErrorCode;
+  /** The app's own code, when a handler failed with one (`code` is then `E_HANDLER`). */
+  readonly appCode?: string;
+}
+
+/** The rejection of a bridge call, as the bridge gives it (an `Error` with a code). */
+export interface BridgeError extends Error {
+  readonly code: PortcullisErrorCode;
+  readonly appCode?: string;
+}
+
+/** A JSON value, as arguments and results travel. */
+export type Json = null | boolean | number | string | Json[] | { [key: string]: Json };
+
+/** Binary arguments travel as bytes, never as arrays of numbers. */
+export type Bytes = ArrayBuffer | ArrayBufferView;
+
+/** Options of one call. */
+export interface InvokeOptions {
+  /** Reject with `E_TIMEOUT` when no reply arrives within this many milliseconds. */
+  timeoutMs?: number;
+}
+
+/** A core-to-frontend event as a listener receives it. */
+export interface PortcullisEvent<P = Json> {
+  /** The event's name. */
+  event: string;
+  /** Its payload. */
+  payload: P;
+}
+
+/** Stops a listener. */
+export type UnlistenFn = () => void;
+
+/**
+ * Calls a Rust command: the call passes the app's validation hook, is sealed, and is
+ * checked by the allowlist. Resolves with the handler's JSON result (a Uint8Array for a
+ * bytes result); rejects with a {@link PortcullisError}, also when the page is not in a
+ * Portcullis webview (`E_ISOLATION_UNAVAILABLE`).
+ */
+export declare function invoke<R = Json>(cmd: string, args?: Json | Bytes, options?: InvokeOptions): Promise<R>;
+
+/** Sends an event to the core's listeners; resolves once the core accepted it. */
+export declare function emit(event: string, payload?: Json | Bytes): Promise<void>;
+
+/** Listens to core-to-frontend events; resolves with the function that stops listening. */
+export declare function listen<P = Json>(event: string, handler: (event: PortcullisEvent<P>) => void): Promise<UnlistenFn>;
+
+/** Like {@link listen}, for the next event of that name only. */
+export declare function once<P = Json>(event: string, handler: (event: PortcullisEvent<P>) => void): Promise<UnlistenFn>;
+
+/** Resolves once calls can be sent; see {@link Portcullis.ready}. */
+export declare function ready(): Promise<void>;
+
+/** Whether this page runs in a Portcullis webview (the bridge is installed). */
+export declare function isAvailable(): boolean;
+
+/** The bridge, `window.portcullis`: what the functions above call. */
+export interface Portcullis {
+  /**
+   * Calls a Rust command. The call passes the app's validation hook, is sealed, and is
+   * checked by the allowlist; resolves with the handler's JSON result (or a Uint8Array
+   * for a bytes result), rejects with a {@link BridgeError}.
+   */
+  invoke<R = Json>(cmd: string, args?: Json | Bytes, options?: InvokeOptions): Promise<R>;
+  /** Sends an event to the core's listeners; resolves once the core accepted it. */
+  emit(event: string, payload?: Json | Bytes): Promise<void>;
+  /**
+   * Resolves once calls can be sent (the isolation frame said it is ready); rejects with
+   * the {@link BridgeError} every call would get if it never can be. Calls made
+   * before it resolves are queued, so waiting is never required.
+   */
+  ready(): Promise<void>;
+  /** Listens to core-to-frontend events; returns a function that stops listening. */
+  listen<P = Json>(event: string, handler: (event: PortcullisEvent<P>) => void): () => void;
+}

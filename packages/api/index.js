@@ -1,0 +1,127 @@
+// @portcullis/api: the Portcullis frontend API as an ES module, for apps with a bundler.
+//
+// The bridge itself (`window.portcullis`) is installed by portcullis-wry in the main
+// frame before any page script runs, frozen and non-writable; this module only calls
+// it, reading it at each call so that importing the module never fails. Rejections
+// become PortcullisError instances, so `instanceof` works across the app.
+
+/** Every code, in the order of docs/PROTOCOL.md (checked against the Rust core). */
+export const ERROR_CODES = Object.freeze([
+  "E_BAD_METHOD",
+  "E_NO_PAGE_ORIGIN",
+  "E_UNSEALED",
+  "E_TOO_LARGE",
+  "E_MALFORMED",
+  "E_UNSUPPORTED_VERSION",
+  "E_BAD_NONCE",
+  "E_UNKNOWN_SESSION",
+  "E_SESSION_REVOKED",
+  "E_WRONG_WEBVIEW",
+  "E_ORIGIN_MISMATCH",
+  "E_REPLAY",
+  "E_STALE",
+  "E_TAMPERED",
+  "E_BAD_REQUEST",
+  "E_TOO_DEEP",
+  "E_NOT_ALLOWED",
+  "E_DENIED",
+  "E_INVALID_ARGS",
+  "E_OUT_OF_SCOPE",
+  "E_UNKNOWN_COMMAND",
+  "E_HANDLER",
+  "E_HANDLER_PANICKED",
+  "E_HOOK_REJECTED",
+  "E_HOOK_TIMEOUT",
+  "E_TIMEOUT",
+  "E_ISOLATION_UNAVAILABLE",
+  "E_INTERNAL",
+]);
+
+/** What every promise of this module rejects with. */
+export class PortcullisError extends Error {
+  constructor(code, message, options = {}) {
+    super(message, options.cause === undefined ? undefined : { cause: options.cause });
+    this.name = "PortcullisError";
+    this.code = code;
+    if (options.appCode !== undefined) this.appCode = options.appCode;
+  }
+}
+
+/** The bridge's rejection (an Error with a code) as a PortcullisError. */
+function wrap(error) {
+  if (error instanceof PortcullisError) return error;
+  const known = error !== null && typeof error === "object" && ERROR_CODES.includes(error.code);
+  if (!known) return new PortcullisError("E_INTERNAL", `unexpected rejection: ${String(error)}`, { cause: error });
+  return new PortcullisError(error.code, error.message, { appCode: error.appCode, cause: error });
+}
+
+function bridge() {
+  const b = globalThis.portcullis;
+  if (b === null || typeof b !== "object" || typeof b.invoke !== "function") {
+    throw new PortcullisError(
+      "E_ISOLATION_UNAVAILABLE",
+      "window.portcullis is missing: this page is not running in a Portcullis webview (opened in a browser, or loaded from an origin no webview was built for)",
+    );
+  }
+  return b;
+}
+
+async function through(call) {
+  try {
+    return await call(bridge());
+  } catch (e) {
+    throw wrap(e);
+  }
+}
+
+/** Whether this page runs in a Portcullis webview. */
+export function isAvailable() {
+  try {
+    bridge();
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** Calls a Rust command; resolves with its result, rejects with a PortcullisError. */
+export function invoke(cmd, args, options) {
+  return through((b) => b.invoke(cmd, args, options));
+}
+
+/** Sends an event to the core; resolves once the core accepted it. */
+export function emit(event, payload) {
+  return through((b) => b.emit(event, payload));
+}
+
+/** Resolves once calls can be sent. */
+export function ready() {
+  return through((b) => b.ready());
+}
+
+/** Listens to core-to-frontend events; resolves with the function that stops it. */
+export function listen(event, handler) {
+  if (typeof handler !== "function") {
+    return Promise.reject(new PortcullisError("E_BAD_REQUEST", `the handler of ${event} is not a function`));
+  }
+  return through((b) => b.listen(event, handler));
+}
+
+/** Like listen, for the next event of that name only. */
+export function once(event, handler) {
+  if (typeof handler !== "function") {
+    return Promise.reject(new PortcullisError("E_BAD_REQUEST", `the handler of ${event} is not a function`));
+  }
+  let stop = () => {};
+  let done = false;
+  return listen(event, (e) => {
+    if (done) return;
+    done = true;
+    stop();
+    handler(e);
+  }).then((unlisten) => {
+    stop = unlisten;
+    if (done) unlisten();
+    return unlisten;
+  });
+}

@@ -1,0 +1,80 @@
+// The module's behaviour around the bridge, under Node's test runner (no webview: the
+// bridge is a stand-in here; the real one is exercised by the e2e suite, which imports
+// this package into an app's bundle).
+import { test } from "node:test";
+import assert from "node:assert/strict";
+
+import { ERROR_CODES, PortcullisError, invoke, isAvailable, listen, once } from "../index.js";
+
+function bridgeError(code, message, appCode) {
+  const e = new Error(message);
+  e.code = code;
+  if (appCode !== undefined) e.appCode = appCode;
+  return e;
+}
+
+test("without a bridge every call rejects with E_ISOLATION_UNAVAILABLE", async () => {
+  delete globalThis.portcullis;
+  assert.equal(isAvailable(), false);
+  await assert.rejects(invoke("notes.list"), (e) => e instanceof PortcullisError && e.code === "E_ISOLATION_UNAVAILABLE");
+  await assert.rejects(listen("x", () => {}), (e) => e instanceof PortcullisError && e.code === "E_ISOLATION_UNAVAILABLE");
+});
+
+test("a bridge rejection becomes a PortcullisError with its code, message and app code", async () => {
+  globalThis.portcullis = { invoke: () => Promise.reject(bridgeError("E_HANDLER", "disk full", "ENOSPC")) };
+  assert.equal(isAvailable(), true);
+  await assert.rejects(invoke("files.save", {}), (e) => {
+    assert.ok(e instanceof PortcullisError);
+    assert.equal(e.name, "PortcullisError");
+    assert.equal(e.code, "E_HANDLER");
+    assert.equal(e.message, "disk full");
+    assert.equal(e.appCode, "ENOSPC");
+    assert.equal(e.cause.code, "E_HANDLER");
+    return true;
+  });
+});
+
+test("a rejection without a known code is E_INTERNAL, not passed off as one", async () => {
+  globalThis.portcullis = { invoke: () => Promise.reject(bridgeError("E_MADE_UP", "?")) };
+  await assert.rejects(invoke("x"), (e) => e instanceof PortcullisError && e.code === "E_INTERNAL");
+  globalThis.portcullis = { invoke: () => Promise.reject("a string") };
+  await assert.rejects(invoke("x"), (e) => e instanceof PortcullisError && e.code === "E_INTERNAL");
+});
+
+test("the legitimate path resolves with the bridge's result and passes arguments as given", async () => {
+  const seen = [];
+  globalThis.portcullis = {
+    invoke: (cmd, args, options) => {
+      seen.push([cmd, args, options]);
+      return Promise.resolve({ ok: 1 });
+    },
+  };
+  assert.deepEqual(await invoke("notes.add", { title: "a" }, { timeoutMs: 5 }), { ok: 1 });
+  assert.deepEqual(seen, [["notes.add", { title: "a" }, { timeoutMs: 5 }]]);
+});
+
+test("once delivers one event and stops listening, also when the event comes at once", async () => {
+  const handlers = new Set();
+  globalThis.portcullis = {
+    invoke: () => Promise.resolve(null),
+    listen: (event, handler) => {
+      handlers.add(handler);
+      handler({ event, payload: 0 }); // delivered before listen returned
+      return () => handlers.delete(handler);
+    },
+  };
+  const got = [];
+  await once("tick", (e) => got.push(e.payload));
+  for (const h of [...handlers]) h({ event: "tick", payload: 1 });
+  assert.deepEqual(got, [0]);
+  assert.equal(handlers.size, 0);
+});
+
+test("listen refuses a handler that is not a function", async () => {
+  globalThis.portcullis = { invoke: () => Promise.resolve(null), listen: () => () => {} };
+  await assert.rejects(listen("x", 42), (e) => e instanceof PortcullisError && e.code === "E_BAD_REQUEST");
+});
+
+test("the code list has no duplicates", () => {
+  assert.equal(new Set(ERROR_CODES).size, ERROR_CODES.length);
+});

@@ -1,0 +1,45 @@
+// Type-checks (never runs): how an app uses the package and the bridge, and writes a
+// hook, typed. It imports the package by its name, as an app would.
+import { ERROR_CODES, PortcullisError, emit, invoke, listen, once, type UnlistenFn } from "@portcullis/api";
+import type { Hook } from "@portcullis/api/hook";
+import "@portcullis/api/global";
+
+interface Note {
+  id: number;
+  title: string;
+}
+
+export async function addNote(title: string): Promise<Note | PortcullisError["code"]> {
+  try {
+    return await invoke<Note>("notes.add", { title, body: "" }, { timeoutMs: 2000 });
+  } catch (e) {
+    if (e instanceof PortcullisError) return e.code;
+    throw e;
+  }
+}
+
+export function watch(): Promise<UnlistenFn> {
+  return listen<Note>("note-added", ({ payload }) => console.log(payload.title));
+}
+
+export async function firstNote(): Promise<void> {
+  await once<Note>("note-added", ({ event, payload }) => console.log(event, payload.id));
+}
+
+export async function upload(bytes: Uint8Array): Promise<Uint8Array> {
+  await emit("upload-started", { size: bytes.byteLength });
+  return invoke<Uint8Array>("files.upload", bytes);
+}
+
+// The global bridge, for pages without a bundler.
+export function watchGlobal(): () => void {
+  return window.portcullis.listen<Note>("note-added", ({ payload }) => console.log(payload.title));
+}
+
+export const known: boolean = ERROR_CODES.includes("E_REPLAY");
+
+export const hook: Hook = async (message, context) => {
+  if (message.cmd === "notes.add" && context.webview !== "main") return false;
+  if (message.kind === "event") return true;
+  return message;
+};
