@@ -209,6 +209,9 @@ fn the_js_package_knows_every_rejection_code_of_the_core() {
     let api = root().join("packages/api");
     let js = std::fs::read_to_string(api.join("index.js")).unwrap();
     let dts = std::fs::read_to_string(api.join("index.d.ts")).unwrap();
-    assert_eq!(codes_between(&js, "ERROR_CODES = Object.freeze([", "]);"), core);
+    assert_eq!(
+        codes_between(&js, "ERROR_CODES = Object.freeze([", "]);"),
+        core
+    );
     assert_eq!(codes_between(&dts, "PortcullisErrorCode =", ";"), core);
 }

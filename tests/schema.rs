@@ -24,7 +24,7 @@ fn committed_schema_matches_the_rust_types() {
     assert!(
         committed == text,
         "schema/portcullis.config.schema.json is out of date with the config types: \
-         run `PORTCULLIS_BLESS=1 cargo test --test schema` and commit the result"
+         run `PORTCULLIS_BLESS=1 cargo test -p portcullis-tests --test schema` and commit the result"
     );
 }
 

@@ -136,8 +136,8 @@ fn build(
     mode: &str,
     proxy: &Arc<Mutex<EventLoopProxy<UserEvent>>>,
 ) -> Result<Portcullis, Box<dyn std::error::Error>> {
-    let builder =
-        Portcullis::from_config_file(&dir.join(format!("{mode}.json")), &dir.join("web"))?;
+    let builder = Portcullis::from_config_file(&dir.join(format!("{mode}.json")))?
+        .frontend_dir(&dir.join("web"));
     let wake = proxy.clone();
     let done = proxy.clone();
     let router = Router::new()

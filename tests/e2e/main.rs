@@ -52,6 +52,88 @@ struct Scenario {
     /// Build the webview in the window's GTK box (`build_webview_gtk`, as Wayland apps
     /// do) instead of on the window handle.
     gtk: bool,
+    /// Which page module runs, when not the one named like the scenario.
+    module: Option<&'static str>,
+    /// Where `app://` takes the pages from.
+    frontend: Source,
+}
+
+/// The frontend sources an app can have (`build` in the config, or the builder's).
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Source {
+    /// `web/`, read at run time.
+    Directory,
+    /// `web/` as rust-embed assets.
+    Embedded,
+    /// `web/` served by a dev server on 127.0.0.1 that the scenario starts, named by the
+    /// config's `build.devUrl`.
+    DevServer,
+}
+
+/// `tests/e2e/web/` as embedded assets (read from the folder in this debug build, as
+/// rust-embed does; the outside app's test checks a binary that carries them).
+#[derive(rust_embed::Embed)]
+#[folder = "../../tests/e2e/web"]
+struct Web;
+
+/// Embedded assets that count what they served, so the scenario can tell they did.
+struct Counted(Arc<Run>);
+
+impl portcullis_wry::Assets for Counted {
+    fn get(&self, path: &str) -> Option<std::borrow::Cow<'static, [u8]>> {
+        let file = <Web as rust_embed::Embed>::get(path)?;
+        lock(&self.0.served).push(path.to_owned());
+        Some(file.data)
+    }
+    fn names(&self) -> Vec<String> {
+        <Web as rust_embed::Embed>::iter()
+            .map(|n| n.into_owned())
+            .collect()
+    }
+}
+
+/// A dev server for `web/`: its own headers (a CSP of its own, a cookie) that must not
+/// reach the webview, every path it served recorded.
+fn start_dev_server(run: Arc<Run>) -> std::io::Result<String> {
+    let server = tiny_http::Server::http("127.0.0.1:0").map_err(std::io::Error::other)?;
+    let addr = server
+        .server_addr()
+        .to_ip()
+        .ok_or_else(|| std::io::Error::other("no address"))?;
+    let web = root().join("tests/e2e/web");
+    std::thread::spawn(move || {
+        for request in server.incoming_requests() {
+            let path = request.url().split('?').next().unwrap_or("/").to_owned();
+            let rel = if path == "/" {
+                "index.html"
+            } else {
+                path.trim_start_matches('/')
+            };
+            let file = (!rel.split('/').any(|p| p == ".." || p.is_empty()))
+                .then(|| std::fs::read(web.join(rel)).ok())
+                .flatten();
+            let header = |n: &str, v: &str| {
+                tiny_http::Header::from_bytes(n.as_bytes(), v.as_bytes()).unwrap()
+            };
+            let response = match file {
+                Some(bytes) => {
+                    lock(&run.served).push(rel.to_owned());
+                    let mime = match rel.rsplit('.').next() {
+                        Some("html") => "text/html",
+                        Some("js") => "text/javascript",
+                        _ => "application/octet-stream",
+                    };
+                    tiny_http::Response::from_data(bytes)
+                        .with_header(header("Content-Type", mime))
+                        .with_header(header("Content-Security-Policy", "default-src *"))
+                        .with_header(header("Set-Cookie", "dev=1"))
+                }
+                None => tiny_http::Response::from_data(b"not found".to_vec()).with_status_code(404),
+            };
+            let _ = request.respond(response);
+        }
+    });
+    Ok(format!("http://{addr}"))
 }
 
 /// The fields most scenarios leave as they are.
@@ -66,6 +148,8 @@ const DEFAULTS: Scenario = Scenario {
     audit_names: &[],
     url: None,
     gtk: false,
+    module: None,
+    frontend: Source::Directory,
 };
 
 const CONFIG: &str = "portcullis.json";
@@ -275,6 +359,30 @@ const SCENARIOS: &[Scenario] = &[
         url: Some("app://localhost/index.html?via=url"),
         ..DEFAULTS
     },
+    // The legitimate paths and the refusals again, with the pages from the other sources.
+    Scenario {
+        name: "legit_embedded",
+        module: Some("legit"),
+        frontend: Source::Embedded,
+        min_checks: 11,
+        ..DEFAULTS
+    },
+    Scenario {
+        name: "legit_dev_server",
+        module: Some("legit"),
+        frontend: Source::DevServer,
+        min_checks: 11,
+        ..DEFAULTS
+    },
+    Scenario {
+        name: "attacks_dev_server",
+        module: Some("attacks"),
+        frontend: Source::DevServer,
+        audit_codes: &["E_TAMPERED", "E_UNKNOWN_SESSION", "E_REPLAY", "E_UNSEALED"],
+        ipc_codes: &["E_REPLAY", "E_UNSEALED"],
+        min_checks: 17,
+        ..DEFAULTS
+    },
 ];
 
 const SCENARIO_TIMEOUT: Duration = Duration::from_secs(45);
@@ -312,6 +420,8 @@ struct Run {
     /// Sealed messages the gate admitted, per webview, in order.
     captured: Mutex<Vec<(String, Vec<u8>)>>,
     phase: AtomicUsize,
+    /// Paths the embedded assets or the dev server served.
+    served: Mutex<Vec<String>>,
 }
 
 fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
@@ -579,6 +689,22 @@ fn run_scenario(
         format!("{breaches:?}"),
     ));
     drop(breaches);
+    if scenario.frontend != Source::Directory {
+        let served = lock(&run.served);
+        let pages = ["index.html", "harness.js"];
+        rows.push((
+            format!(
+                "the pages came from the {} source",
+                if scenario.frontend == Source::Embedded {
+                    "embedded"
+                } else {
+                    "dev server"
+                }
+            ),
+            pages.iter().all(|p| served.iter().any(|s| s == p)),
+            format!("served: {served:?}"),
+        ));
+    }
     let probes = run.probe.load(Ordering::SeqCst);
     rows.push((
         "messages from injected frames never reached the hook (probe never ran)".into(),
@@ -641,13 +767,32 @@ fn build(
     proxy: &Arc<Mutex<EventLoopProxy<UserEvent>>>,
 ) -> Result<Portcullis, Box<dyn std::error::Error>> {
     let dir = root().join("tests/e2e");
-    let builder = Portcullis::from_config_file(&dir.join(scenario.config), &dir.join("web"))?;
+    let builder = match scenario.frontend {
+        Source::Directory => {
+            Portcullis::from_config_file(&dir.join(scenario.config))?.frontend_dir(&dir.join("web"))
+        }
+        Source::Embedded => Portcullis::from_config_file(&dir.join(scenario.config))?
+            .embedded_assets(Counted(run.clone())),
+        Source::DevServer => {
+            // The config as an app would write it, with the port this server got.
+            let text = std::fs::read_to_string(dir.join(scenario.config))?;
+            let mut value: Value = serde_json::from_str(&text)?;
+            value["build"] = json!({ "devUrl": start_dev_server(run.clone())? });
+            let config = portcullis::Config::from_json(&value.to_string())?;
+            Portcullis::builder(config, &dir)
+        }
+    };
     let emitter = builder.emitter();
     let audit_run = run.clone();
     let capture_run = run.clone();
     let wake = proxy.clone();
     Ok(builder
-        .router(router(scenario.name, run.clone(), proxy.clone(), emitter))
+        .router(router(
+            scenario.module.unwrap_or(scenario.name),
+            run.clone(),
+            proxy.clone(),
+            emitter,
+        ))
         .audit_sink(Arc::new(move |e: &portcullis::AuditEvent<'_>| {
             lock(&audit_run.audit).push(format!("{} {}", e.code.as_str(), e.name.unwrap_or("-")));
             lock(&audit_run.audit_text).push(format!("{} {}", e.message, e.detail.unwrap_or("")));

@@ -375,6 +375,9 @@ fn hint_for(kind: ConfigErrorKind) -> &'static str {
         }
         ConfigErrorKind::Limit => "see docs/CAPABILITIES.md, Limits",
         ConfigErrorKind::IsolationDir => HOOKS_HINT,
+        ConfigErrorKind::Build => {
+            "\"frontendDist\" is the built frontend (relative to the config), \"devUrl\" a dev server at http://localhost:PORT; see docs/EMBEDDING.md"
+        }
         _ => "see docs/CAPABILITIES.md",
     }
 }

@@ -57,7 +57,8 @@ pub fn run(options: Options) -> Result<i32, Box<dyn std::error::Error>> {
     let mut event_loop = EventLoopBuilder::<UserEvent>::with_user_event().build();
     let proxy = Arc::new(Mutex::new(event_loop.create_proxy()));
     let wake = proxy.clone();
-    let portcullis = Portcullis::builder(config.clone(), &base, &options.frontend)
+    let portcullis = Portcullis::builder(config.clone(), &base)
+        .frontend_dir(&options.frontend)
         .router(echo_router(&config))
         .scope_vars(vars)
         .audit_sink(Arc::new(|e: &portcullis_core::AuditEvent<'_>| {

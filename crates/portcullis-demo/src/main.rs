@@ -104,6 +104,11 @@ fn main() -> ExitCode {
     }
 }
 
+/// The frontend, compiled into the release binary (the config's `build.frontendDist`).
+#[derive(rust_embed::Embed)]
+#[folder = "frontend"]
+struct Frontend;
+
 fn run(args: &Args, scripted: bool) -> Result<ExitCode, Box<dyn std::error::Error>> {
     let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
     let exports =
@@ -114,9 +119,9 @@ fn run(args: &Args, scripted: bool) -> Result<ExitCode, Box<dyn std::error::Erro
     let proxy = Arc::new(Mutex::new(event_loop.create_proxy()));
     let tally = Arc::new(Tally::default());
 
-    let builder =
-        Portcullis::from_config_file(&dir.join("portcullis.json"), &dir.join("frontend"))?
-            .scope_vars(ScopeVars::new().with("EXPORTS", &exports));
+    let builder = Portcullis::from_config_file(&dir.join("portcullis.json"))?
+        .embedded_frontend::<Frontend>()
+        .scope_vars(ScopeVars::new().with("EXPORTS", &exports));
     let emitter = builder.emitter();
     let wake = proxy.clone();
     let router = notes_router(emitter, proxy.clone(), tally.clone(), scripted);

@@ -12,6 +12,12 @@ use tao::event::{Event, WindowEvent};
 use tao::event_loop::{ControlFlow, EventLoopBuilder};
 use tao::window::WindowBuilder;
 
+/// The frontend's files: read from the folder in debug builds, compiled into the binary
+/// in release builds (rust-embed), the folder the config names as `build.frontendDist`.
+#[derive(rust_embed::Embed)]
+#[folder = "examples/embed/frontend"]
+struct Frontend;
+
 /// Arguments of `greet`, deserialized for the handler (the config's schema has already
 /// checked them).
 #[derive(Deserialize)]
@@ -30,9 +36,10 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let event_loop = EventLoopBuilder::<()>::with_user_event().build();
     let proxy = event_loop.create_proxy();
 
-    // 1. The config (isolation on, one capability) and the frontend directory.
+    // 1. The config (isolation on, one capability, `build.frontendDist`) and the
+    //    frontend, embedded in release builds.
     let builder =
-        Portcullis::from_config_file(&dir.join("portcullis.json"), &dir.join("frontend"))?;
+        Portcullis::from_config_file(&dir.join("portcullis.json"))?.embedded_frontend::<Frontend>();
     // 2. The routing table: name → typed handler.
     let emitter = builder.emitter();
     let router = Router::new().command("greet", move |args: Greet| {

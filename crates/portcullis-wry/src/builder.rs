@@ -7,24 +7,25 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use futures_executor::ThreadPool;
-use portcullis_core::config::Pattern;
+use portcullis_core::config::{BuildConfig, Pattern};
 use portcullis_core::gate::AuditSink;
 use portcullis_core::{Config, Emitter, Gate, Router, ScopeVars};
 
 use crate::{
     APP_ORIGIN, BRIDGE_JS, Error, IPC_ORIGIN, ISOLATION_ORIGIN, Portcullis, Shared, csp, events,
-    hook, isolation, page, transport,
+    frontend, hook, isolation, page, transport,
 };
 
 impl Portcullis {
-    /// Starts from a parsed config. `config_dir` is what the isolation `dir` is relative
-    /// to; `frontend_dir` holds the app's `index.html`.
-    pub fn builder(config: Config, config_dir: &Path, frontend_dir: &Path) -> PortcullisBuilder {
+    /// Starts from a parsed config. `config_dir` is what the config's paths (the
+    /// isolation `dir`, `build.frontendDist`) are relative to.
+    pub fn builder(config: Config, config_dir: &Path) -> PortcullisBuilder {
         let waker = Arc::new(std::sync::OnceLock::new());
         PortcullisBuilder {
             config,
             config_dir: config_dir.to_path_buf(),
-            frontend_dir: frontend_dir.to_path_buf(),
+            frontend_dir: None,
+            embedded: None,
             router: Router::new(),
             vars: ScopeVars::new(),
             audit: None,
@@ -36,15 +37,15 @@ impl Portcullis {
         }
     }
 
-    /// Reads the config file at `path` (the isolation `dir` is relative to its folder).
-    pub fn from_config_file(path: &Path, frontend_dir: &Path) -> Result<PortcullisBuilder, Error> {
+    /// Reads the config file at `path` (its paths are relative to its folder).
+    pub fn from_config_file(path: &Path) -> Result<PortcullisBuilder, Error> {
         let text = std::fs::read_to_string(path).map_err(|source| Error::Io {
             path: path.to_path_buf(),
             source,
         })?;
         let config = Config::from_json(&text)?;
         let dir = path.parent().unwrap_or(Path::new("."));
-        Ok(Portcullis::builder(config, dir, frontend_dir))
+        Ok(Portcullis::builder(config, dir))
     }
 }
 
@@ -52,7 +53,8 @@ impl Portcullis {
 pub struct PortcullisBuilder {
     config: Config,
     config_dir: PathBuf,
-    frontend_dir: PathBuf,
+    frontend_dir: Option<PathBuf>,
+    embedded: Option<Arc<dyn frontend::Assets>>,
     router: Router,
     vars: ScopeVars,
     audit: Option<AuditSink>,
@@ -87,6 +89,28 @@ impl Devtools {
 }
 
 impl PortcullisBuilder {
+    /// Serves the frontend from `dir`, read at run time, whatever the config's `build`
+    /// section says (for tools and tests; apps let the config decide).
+    pub fn frontend_dir(mut self, dir: &Path) -> Self {
+        self.frontend_dir = Some(dir.to_path_buf());
+        self
+    }
+
+    /// The frontend compiled into the binary: a `#[derive(rust_embed::Embed)]` type whose
+    /// `#[folder]` is the config's `build.frontendDist`. Release builds serve it (and
+    /// refuse to start without one when the config names a `frontendDist`); debug builds
+    /// serve it too unless the config names a `devUrl`, and first check that it holds
+    /// the same files as `frontendDist`.
+    pub fn embedded_frontend<E: rust_embed::Embed + 'static>(self) -> Self {
+        self.embedded_assets(frontend::Embedded::<E>::new())
+    }
+
+    /// Like [`PortcullisBuilder::embedded_frontend`], for assets embedded some other way.
+    pub fn embedded_assets(mut self, assets: impl frontend::Assets) -> Self {
+        self.embedded = Some(Arc::new(assets));
+        self
+    }
+
     /// The command/event routing table.
     pub fn router(mut self, router: Router) -> Self {
         self.router = router;
@@ -150,7 +174,15 @@ impl PortcullisBuilder {
 
     /// Compiles the policy and prepares the protocols.
     pub fn build(self) -> Result<Portcullis, Error> {
-        let devtools = self.devtools.enabled(cfg!(debug_assertions))?;
+        let debug = cfg!(debug_assertions);
+        let devtools = self.devtools.enabled(debug)?;
+        let frontend = choose_frontend(
+            self.config.build.as_ref(),
+            &self.config_dir,
+            self.frontend_dir,
+            self.embedded,
+            debug,
+        )?;
         let mut gate = Gate::new(&self.config, &self.vars)?;
         if let Some(sink) = self.audit {
             gate = gate.with_audit_sink(sink);
@@ -178,11 +210,20 @@ impl PortcullisBuilder {
             .csp
             .as_deref()
             .unwrap_or(csp::DEFAULT_APP);
-        let app_csp = if isolation {
+        let mut app_csp = if isolation {
             csp::allow(base_csp, "frame-src", ISOLATION_ORIGIN)
         } else {
             csp::allow(base_csp, "connect-src", IPC_ORIGIN)
         };
+        if let frontend::Frontend::DevServer(server) = &frontend {
+            // The one addition a dev server gets: its live-reload socket. Only the
+            // server's own address, and only in debug builds.
+            let socket = format!(
+                "ws://{}",
+                server.origin.to_string().trim_start_matches("http://")
+            );
+            app_csp = csp::allow(&app_csp, "connect-src", &socket);
+        }
         let bridge_config = serde_json::json!({
             "isolation": isolation,
             "isolationUrl": format!("{ISOLATION_ORIGIN}/"),
@@ -209,7 +250,7 @@ impl PortcullisBuilder {
         Ok(Portcullis::new(Shared {
             gate,
             router: self.router,
-            frontend_dir: self.frontend_dir,
+            frontend,
             isolation_dir,
             hook,
             app_csp,
@@ -228,6 +269,99 @@ impl PortcullisBuilder {
     }
 }
 
+/// Where the frontend comes from, in this order: a directory the embedder named; in
+/// debug builds, the config's dev server; the embedded assets; in debug builds, the
+/// config's `frontendDist` read at run time. Anything else refuses to start: a release
+/// build never falls back to reading files from disk.
+fn choose_frontend(
+    build: Option<&BuildConfig>,
+    config_dir: &Path,
+    explicit: Option<PathBuf>,
+    embedded: Option<Arc<dyn frontend::Assets>>,
+    debug: bool,
+) -> Result<frontend::Frontend, Error> {
+    use frontend::Frontend;
+    if let Some(dir) = explicit {
+        return directory(dir);
+    }
+    let dist = build
+        .and_then(|b| b.frontend_dist.as_ref())
+        .map(|d| config_dir.join(d));
+    let dev_url = build.and_then(|b| b.dev_url.as_deref());
+    if debug && let Some(url) = dev_url {
+        let server = frontend::DevServer::new(url).map_err(Error::Frontend)?;
+        if !server.is_listening() {
+            return Err(Error::Frontend(format!(
+                "build.devUrl: nothing answers at {url}: start the dev server first (e.g. `npm run dev`), or build in release to serve the embedded frontend"
+            )));
+        }
+        return Ok(Frontend::DevServer(server));
+    }
+    match (embedded, dist) {
+        (Some(assets), dist) => {
+            if debug && let Some(dist) = dist {
+                same_files(assets.as_ref(), &dist)?;
+            }
+            Ok(Frontend::Embedded(assets))
+        }
+        (None, Some(dist)) if debug => directory(dist),
+        (None, Some(dist)) => Err(Error::Frontend(format!(
+            "a release build reads no frontend from disk, and none is embedded: derive rust_embed::Embed with #[folder = {:?}] and pass it to embedded_frontend()",
+            dist.display()
+        ))),
+        (None, None) => Err(Error::Frontend(
+            "no frontend: the config's build section names no frontendDist or devUrl, and none was given to the builder (embedded_frontend, frontend_dir)".into(),
+        )),
+    }
+}
+
+fn directory(dir: PathBuf) -> Result<frontend::Frontend, Error> {
+    if !dir.is_dir() {
+        return Err(Error::Frontend(format!(
+            "{} is not a directory (is the frontend built?)",
+            dir.display()
+        )));
+    }
+    Ok(frontend::Frontend::Directory(dir))
+}
+
+/// In debug builds, embedded assets must be the files of `build.frontendDist`: a
+/// `#[folder]` that names another directory, or assets embedded before the frontend was
+/// last built, would otherwise ship something else than what was tested.
+fn same_files(assets: &dyn frontend::Assets, dist: &Path) -> Result<(), Error> {
+    let mut on_disk = Vec::new();
+    list_files(dist, dist, &mut on_disk)
+        .map_err(|e| Error::Frontend(format!("build.frontendDist {}: {e}", dist.display())))?;
+    on_disk.sort();
+    let mut embedded = assets.names();
+    embedded.sort();
+    if on_disk != embedded {
+        let missing: Vec<_> = on_disk.iter().filter(|f| !embedded.contains(f)).collect();
+        let extra: Vec<_> = embedded.iter().filter(|f| !on_disk.contains(f)).collect();
+        return Err(Error::Frontend(format!(
+            "the embedded frontend is not build.frontendDist ({}): not embedded {missing:?}, embedded but not there {extra:?}; point #[folder] at frontendDist and rebuild",
+            dist.display()
+        )));
+    }
+    Ok(())
+}
+
+fn list_files(root: &Path, dir: &Path, out: &mut Vec<String>) -> std::io::Result<()> {
+    for entry in std::fs::read_dir(dir)? {
+        let path = entry?.path();
+        if path.is_dir() {
+            list_files(root, &path, out)?;
+        } else if let Ok(rel) = path.strip_prefix(root) {
+            let parts: Vec<_> = rel
+                .components()
+                .map(|c| c.as_os_str().to_string_lossy())
+                .collect();
+            out.push(parts.join("/"));
+        }
+    }
+    Ok(())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -243,5 +377,119 @@ mod tests {
             Devtools::Debug.enabled(false),
             Err(Error::DevtoolsInRelease)
         ));
+    }
+
+    struct Files(Vec<&'static str>);
+    impl frontend::Assets for Files {
+        fn get(&self, path: &str) -> Option<std::borrow::Cow<'static, [u8]>> {
+            self.0
+                .contains(&path)
+                .then_some(std::borrow::Cow::Borrowed(b"x".as_slice()))
+        }
+        fn names(&self) -> Vec<String> {
+            self.0.iter().map(|s| s.to_string()).collect()
+        }
+    }
+
+    fn build(dist: Option<&str>, dev_url: Option<&str>) -> BuildConfig {
+        BuildConfig {
+            frontend_dist: dist.map(PathBuf::from),
+            dev_url: dev_url.map(str::to_owned),
+        }
+    }
+
+    fn kind(f: &frontend::Frontend) -> &'static str {
+        match f {
+            frontend::Frontend::Directory(_) => "directory",
+            frontend::Frontend::Embedded(_) => "embedded",
+            frontend::Frontend::DevServer(_) => "dev server",
+        }
+    }
+
+    fn message(r: Result<frontend::Frontend, Error>) -> String {
+        match r {
+            Err(Error::Frontend(m)) => m,
+            Err(other) => panic!("not a frontend error: {other}"),
+            Ok(f) => panic!("chose {}", kind(&f)),
+        }
+    }
+
+    /// A config directory with `dist/index.html` and `dist/app.js`.
+    fn project() -> tempfile::TempDir {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::create_dir(dir.path().join("dist")).unwrap();
+        std::fs::write(dir.path().join("dist/index.html"), "x").unwrap();
+        std::fs::write(dir.path().join("dist/app.js"), "x").unwrap();
+        dir
+    }
+
+    fn embedded(files: Vec<&'static str>) -> Option<Arc<dyn frontend::Assets>> {
+        Some(Arc::new(Files(files)))
+    }
+
+    #[test]
+    fn a_release_build_serves_embedded_files_and_never_reads_the_disk() {
+        let p = project();
+        let b = build(Some("dist"), Some("http://127.0.0.1:9"));
+        let chosen = choose_frontend(
+            Some(&b),
+            p.path(),
+            None,
+            embedded(vec!["index.html"]),
+            false,
+        );
+        assert_eq!(kind(&chosen.unwrap()), "embedded");
+        // Twin: nothing embedded, and the files on disk are not a fallback.
+        let m = message(choose_frontend(Some(&b), p.path(), None, None, false));
+        assert!(
+            m.contains("release build reads no frontend from disk"),
+            "{m}"
+        );
+    }
+
+    #[test]
+    fn a_debug_build_reads_frontend_dist_or_checks_the_embedded_copy_against_it() {
+        let p = project();
+        let b = build(Some("dist"), None);
+        let chosen = choose_frontend(Some(&b), p.path(), None, None, true).unwrap();
+        assert_eq!(kind(&chosen), "directory");
+        let same = embedded(vec!["index.html", "app.js"]);
+        assert_eq!(
+            kind(&choose_frontend(Some(&b), p.path(), None, same, true).unwrap()),
+            "embedded"
+        );
+        // Embedded from another folder (or before the last frontend build): refused.
+        let other = embedded(vec!["index.html", "old.js"]);
+        let m = message(choose_frontend(Some(&b), p.path(), None, other, true));
+        assert!(m.contains("\"app.js\"") && m.contains("\"old.js\""), "{m}");
+        // A frontendDist that is not there (not built yet).
+        let missing = build(Some("nope"), None);
+        let m = message(choose_frontend(Some(&missing), p.path(), None, None, true));
+        assert!(m.contains("is not a directory"), "{m}");
+    }
+
+    #[test]
+    fn a_debug_build_takes_the_dev_server_only_when_it_answers() {
+        let p = project();
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let url = format!("http://127.0.0.1:{}", listener.local_addr().unwrap().port());
+        let b = build(Some("dist"), Some(&url));
+        let chosen = choose_frontend(Some(&b), p.path(), None, None, true).unwrap();
+        assert_eq!(kind(&chosen), "dev server");
+        drop(listener);
+        // Nothing listens: a clear refusal, not the files on disk instead.
+        let m = message(choose_frontend(Some(&b), p.path(), None, None, true));
+        assert!(m.contains("start the dev server first"), "{m}");
+    }
+
+    #[test]
+    fn no_frontend_at_all_is_refused_and_an_explicit_directory_wins() {
+        let p = project();
+        let m = message(choose_frontend(None, p.path(), None, None, true));
+        assert!(m.starts_with("no frontend"), "{m}");
+        let explicit = Some(p.path().join("dist"));
+        let b = build(None, Some("http://127.0.0.1:9"));
+        let chosen = choose_frontend(Some(&b), p.path(), explicit, None, false).unwrap();
+        assert_eq!(kind(&chosen), "directory");
     }
 }

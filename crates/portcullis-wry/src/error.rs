@@ -36,6 +36,11 @@ pub enum Error {
         "developer tools were asked for in a release build: anyone using the app could read and drive the page and the isolation frame; call force_devtools_in_release() if this build never reaches users"
     )]
     DevtoolsInRelease,
+    /// The frontend cannot be served as the config and the build ask: no frontend, a
+    /// release build with nothing embedded, a dev server that does not answer, embedded
+    /// files that are not `frontendDist`'s.
+    #[error("frontend: {0}")]
+    Frontend(String),
     /// Isolation is on and the app's validation hook is missing or cannot run.
     #[error("{0}")]
     Hook(#[from] hook::HookError),

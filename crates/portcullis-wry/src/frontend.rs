@@ -1,34 +1,239 @@
-//! The `app://` protocol: the app's frontend files, served with the app's CSP (plus the
-//! sources Portcullis needs), and the request encoder brownfield mode loads.
+//! The `app://` protocol: the app's frontend, from a directory, from assets embedded in
+//! the binary, or from a dev server, always under the app's origin and served with the
+//! app's CSP (plus the sources Portcullis needs), and the request encoder brownfield mode
+//! loads.
 //!
 //! Every response carries the CSP, not only documents: a worker runs under its own
 //! script's response headers, not the page's, so a module worker started from a script
 //! served without one could reach `ipc://` and any address the page's CSP closes.
+//!
+//! A dev server is not loaded directly: its files are fetched from it and served here,
+//! so the pages keep the app's origin (the one the allowlist names), the CSP is the
+//! app's, and no header of the dev server's reaches the webview.
 
 use std::borrow::Cow;
+use std::marker::PhantomData;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::Duration;
 
-use wry::http::{Request, Response, StatusCode, header};
+use portcullis_core::Origin;
+use wry::RequestAsyncResponder;
+use wry::http::{Method, Request, Response, StatusCode, header};
 
 use crate::{Shared, assets, isolation};
 
 type Body = Cow<'static, [u8]>;
 
-/// Handles one `app://` request.
-pub fn handle(shared: &Shared, request: &Request<Vec<u8>>) -> Response<Body> {
+/// The largest file a dev server may send for one request.
+const DEV_SERVER_MAX_BYTES: u64 = 256 * 1024 * 1024;
+
+/// Files compiled into the binary, by their path inside the frontend (`index.html`,
+/// `assets/app.js`). [`Embedded`] implements it for any `rust_embed::Embed` type.
+pub trait Assets: Send + Sync + 'static {
+    /// The file at `path` (no leading `/`), if there is one.
+    fn get(&self, path: &str) -> Option<Body>;
+    /// Every file's path.
+    fn names(&self) -> Vec<String>;
+}
+
+/// The files of a `#[derive(rust_embed::Embed)]` type: read from its folder at run time
+/// in debug builds (unless rust-embed's `debug-embed` feature is on), compiled into the
+/// binary in release builds.
+pub struct Embedded<E>(PhantomData<fn() -> E>);
+
+impl<E> Embedded<E> {
+    /// The assets of `E`.
+    pub fn new() -> Self {
+        Embedded(PhantomData)
+    }
+}
+
+impl<E> Default for Embedded<E> {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl<E: rust_embed::Embed + 'static> Assets for Embedded<E> {
+    fn get(&self, path: &str) -> Option<Body> {
+        E::get(path).map(|file| file.data)
+    }
+
+    fn names(&self) -> Vec<String> {
+        E::iter().map(Cow::into_owned).collect()
+    }
+}
+
+/// Where `app://` takes the app's files from.
+#[derive(Clone)]
+pub enum Frontend {
+    /// A directory read at run time; nothing outside it is served.
+    Directory(PathBuf),
+    /// Files compiled into the binary.
+    Embedded(Arc<dyn Assets>),
+    /// A dev server on this machine, fetched from for every request.
+    DevServer(DevServer),
+}
+
+impl std::fmt::Debug for Frontend {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Frontend::Directory(dir) => f.debug_tuple("Directory").field(dir).finish(),
+            Frontend::Embedded(assets) => write!(f, "Embedded({} files)", assets.names().len()),
+            Frontend::DevServer(server) => f.debug_tuple("DevServer").field(&server.url).finish(),
+        }
+    }
+}
+
+/// A dev server (`build.devUrl`), checked by [`portcullis_core::config::dev_server`].
+#[derive(Clone)]
+pub struct DevServer {
+    /// As the config gives it.
+    pub url: String,
+    /// Its origin, `http://localhost:5173`.
+    pub origin: Origin,
+    /// The path it serves the frontend under, `/` or `/app/`.
+    pub base: String,
+    agent: ureq::Agent,
+}
+
+impl DevServer {
+    /// The dev server at `url`, or why Portcullis will not use it.
+    pub fn new(url: &str) -> Result<DevServer, String> {
+        let (origin, base) = portcullis_core::config::dev_server(url)?;
+        let agent = ureq::Agent::config_builder()
+            // A redirect could point anywhere; the dev server's own answers only.
+            .max_redirects(0)
+            .http_status_as_error(false)
+            .timeout_global(Some(Duration::from_secs(60)))
+            .build()
+            .into();
+        Ok(DevServer {
+            url: url.to_owned(),
+            origin,
+            base,
+            agent,
+        })
+    }
+
+    /// Whether something listens at the server's address (within a second).
+    pub fn is_listening(&self) -> bool {
+        use std::net::{TcpStream, ToSocketAddrs};
+        let port = self.origin.port().unwrap_or(80);
+        let Ok(addrs) = (self.origin.host(), port).to_socket_addrs() else {
+            return false;
+        };
+        addrs
+            .into_iter()
+            .any(|a| TcpStream::connect_timeout(&a, Duration::from_secs(1)).is_ok())
+    }
+
+    /// Fetches `path?query` from the server: its status, content type and body.
+    fn fetch(&self, path_and_query: &str) -> Result<(StatusCode, Option<String>, Vec<u8>), String> {
+        let url = format!(
+            "{}{}{}",
+            self.origin,
+            self.base,
+            path_and_query.trim_start_matches('/')
+        );
+        let mut response = self.agent.get(&url).call().map_err(|e| e.to_string())?;
+        let status = response.status();
+        if status.is_redirection() {
+            return Err(format!("{url} answered with a redirect ({status})"));
+        }
+        let mime = response
+            .headers()
+            .get(header::CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_owned);
+        let body = response
+            .body_mut()
+            .with_config()
+            .limit(DEV_SERVER_MAX_BYTES)
+            .read_to_vec()
+            .map_err(|e| e.to_string())?;
+        Ok((
+            StatusCode::from_u16(status.as_u16()).unwrap_or(StatusCode::BAD_GATEWAY),
+            mime,
+            body,
+        ))
+    }
+}
+
+/// Handles one `app://` request. Files from a directory or the binary are answered at
+/// once; a dev server's on a thread of their own, so a slow server never stalls the
+/// webviews' thread.
+pub fn handle(shared: &Arc<Shared>, request: Request<Vec<u8>>, responder: RequestAsyncResponder) {
     let path = request.uri().path();
     if path == "/__portcullis/sealer.js" {
-        return typed(
+        return responder.respond(typed(
             Cow::Borrowed(isolation::SEALER_JS.as_bytes()),
             "text/javascript",
             &shared.app_csp,
-        );
+        ));
     }
-    let Some(file) = assets::resolve(&shared.frontend_dir, path) else {
+    if request.method() != Method::GET {
+        return responder.respond(assets::status(
+            StatusCode::METHOD_NOT_ALLOWED,
+            "the app's files are only read",
+        ));
+    }
+    match &shared.frontend {
+        Frontend::Directory(dir) => responder.respond(from_directory(dir, path, &shared.app_csp)),
+        Frontend::Embedded(files) => {
+            responder.respond(from_assets(files.as_ref(), path, &shared.app_csp))
+        }
+        Frontend::DevServer(server) => {
+            let (server, shared) = (server.clone(), shared.clone());
+            let target = request
+                .uri()
+                .path_and_query()
+                .map_or_else(|| path.to_owned(), |p| p.as_str().to_owned());
+            let spawned = std::thread::Builder::new()
+                .name("portcullis-dev-server".into())
+                .spawn(move || {
+                    responder.respond(from_dev_server(&server, &target, &shared.app_csp))
+                });
+            if let Err(e) = spawned {
+                tracing::error!(target: "portcullis", "cannot start a thread for the dev server: {e}");
+            }
+        }
+    }
+}
+
+fn from_directory(dir: &Path, path: &str, csp: &str) -> Response<Body> {
+    let Some(file) = assets::resolve(dir, path) else {
         return assets::status(StatusCode::NOT_FOUND, "not found");
     };
     match std::fs::read(&file) {
-        Ok(bytes) => typed(Cow::Owned(bytes), &assets::mime_for(&file), &shared.app_csp),
+        Ok(bytes) => typed(Cow::Owned(bytes), &assets::mime_for(&file), csp),
         Err(_) => assets::status(StatusCode::NOT_FOUND, "not found"),
+    }
+}
+
+fn from_assets(files: &dyn Assets, path: &str, csp: &str) -> Response<Body> {
+    let name = path.trim_start_matches('/');
+    let name = if name.is_empty() { "index.html" } else { name };
+    match files.get(name) {
+        Some(bytes) => typed(bytes, &assets::mime_for(Path::new(name)), csp),
+        None => assets::status(StatusCode::NOT_FOUND, "not found"),
+    }
+}
+
+fn from_dev_server(server: &DevServer, target: &str, csp: &str) -> Response<Body> {
+    match server.fetch(target) {
+        Ok((status, mime, body)) => {
+            let path = target.split('?').next().unwrap_or(target);
+            let mime = mime.unwrap_or_else(|| assets::mime_for(Path::new(path)));
+            let mut response = typed(Cow::Owned(body), &mime, csp);
+            *response.status_mut() = status;
+            response
+        }
+        Err(e) => {
+            tracing::warn!(target: "portcullis", "dev server {}: {e}", server.url);
+            assets::status(StatusCode::BAD_GATEWAY, "the dev server did not answer")
+        }
     }
 }
 
@@ -46,47 +251,130 @@ fn typed(body: Body, mime: &str, csp: &str) -> Response<Body> {
 mod tests {
     use std::path::Path;
 
-    use portcullis_core::Config;
-
     use super::*;
-    use crate::Portcullis;
+
+    const CSP: &str = "default-src 'self'";
+
+    fn get(frontend: &Frontend, path: &str) -> Response<Body> {
+        match frontend {
+            Frontend::Directory(dir) => from_directory(dir, path, CSP),
+            Frontend::Embedded(files) => from_assets(files.as_ref(), path, CSP),
+            Frontend::DevServer(server) => from_dev_server(server, path, CSP),
+        }
+    }
+
+    struct Two;
+    impl Assets for Two {
+        fn get(&self, path: &str) -> Option<Body> {
+            ["index.html", "app.js"]
+                .contains(&path)
+                .then(|| Cow::Borrowed(b"x".as_slice()))
+        }
+        fn names(&self) -> Vec<String> {
+            vec!["index.html".into(), "app.js".into()]
+        }
+    }
 
     #[test]
     fn every_response_is_served_under_a_csp() {
-        let config = Config::from_json(
-            r#"{"app":{"security":{"pattern":{"use":"isolation","options":{"dir":"isolation-app"}},
-                "csp":"default-src 'self'",
-                "capabilities":[{"identifier":"c","windows":["*"],"origins":["app://localhost"]}]}}}"#,
-        )
-        .unwrap();
         let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
-        let frontend = root.join("crates/portcullis-demo/frontend");
-        let p = Portcullis::builder(config, &root, &frontend)
-            .build()
-            .unwrap();
-        // A document, a script a page could start as a module worker, and the sealer.
-        for path in ["/index.html", "/app.js", "/__portcullis/sealer.js"] {
-            let request = Request::builder()
-                .uri(format!("app://localhost{path}"))
-                .body(Vec::new())
-                .unwrap();
-            let response = handle(&p.shared, &request);
-            assert_eq!(response.status(), StatusCode::OK, "{path}");
-            let csp = response.headers()["Content-Security-Policy"]
-                .to_str()
-                .unwrap();
-            assert!(csp.starts_with("default-src 'self'"), "{path}: {csp}");
+        let frontends = [
+            Frontend::Directory(root.join("crates/portcullis-demo/frontend")),
+            Frontend::Embedded(Arc::new(Two)),
+        ];
+        for frontend in &frontends {
+            // A document, and a script a page could start as a module worker.
+            for path in ["/", "/index.html", "/app.js"] {
+                let response = get(frontend, path);
+                assert_eq!(response.status(), StatusCode::OK, "{frontend:?} {path}");
+                let csp = response.headers()["Content-Security-Policy"]
+                    .to_str()
+                    .unwrap();
+                assert_eq!(csp, CSP, "{frontend:?} {path}");
+                assert_eq!(response.headers()["X-Content-Type-Options"], "nosniff");
+            }
+            // An error page of the app's own origin, which a page could frame, runs
+            // nothing.
+            let response = get(frontend, "/does-not-exist");
+            assert_eq!(response.status(), StatusCode::NOT_FOUND);
+            assert_eq!(
+                response.headers()["Content-Security-Policy"],
+                assets::ERROR_CSP
+            );
         }
-        // An error page of the app's own origin, which a page could frame, runs nothing.
-        let request = Request::builder()
-            .uri("app://localhost/does-not-exist")
-            .body(Vec::new())
-            .unwrap();
-        let response = handle(&p.shared, &request);
-        assert_eq!(response.status(), StatusCode::NOT_FOUND);
+    }
+
+    #[test]
+    fn a_dev_server_that_is_down_is_a_gateway_error_under_the_error_csp() {
+        // Port 9 (discard) on loopback: nothing listens there on a test machine.
+        let server = DevServer::new("http://127.0.0.1:9").unwrap();
+        assert!(!server.is_listening());
+        let response = get(&Frontend::DevServer(server), "/index.html");
+        assert_eq!(response.status(), StatusCode::BAD_GATEWAY);
         assert_eq!(
             response.headers()["Content-Security-Policy"],
             assets::ERROR_CSP
         );
+    }
+
+    /// A dev server on loopback that answers every request with `answer(path)`, until
+    /// `count` requests were served.
+    fn dev_server(
+        count: usize,
+        answer: fn(&str) -> tiny_http::Response<std::io::Cursor<Vec<u8>>>,
+    ) -> (String, std::thread::JoinHandle<Vec<String>>) {
+        let server = tiny_http::Server::http("127.0.0.1:0").unwrap();
+        let url = format!("http://{}", server.server_addr().to_ip().unwrap());
+        let thread = std::thread::spawn(move || {
+            let mut seen = Vec::new();
+            for request in server.incoming_requests().take(count) {
+                seen.push(request.url().to_owned());
+                let response = answer(request.url());
+                request.respond(response).unwrap();
+            }
+            seen
+        });
+        (url, thread)
+    }
+
+    fn header(name: &str, value: &str) -> tiny_http::Header {
+        tiny_http::Header::from_bytes(name.as_bytes(), value.as_bytes()).unwrap()
+    }
+
+    #[test]
+    fn a_dev_servers_files_are_served_under_the_apps_csp_and_none_of_its_headers() {
+        let (url, server) = dev_server(3, |path| {
+            if path.starts_with("/src/main.js") {
+                tiny_http::Response::from_data(b"export const x = 1;".to_vec())
+                    .with_header(header("Content-Type", "text/javascript"))
+                    .with_header(header("Content-Security-Policy", "default-src *"))
+                    .with_header(header("Set-Cookie", "a=b"))
+            } else if path == "/moved" {
+                tiny_http::Response::from_data(Vec::new())
+                    .with_status_code(302)
+                    .with_header(header("Location", "http://example.com/"))
+            } else {
+                tiny_http::Response::from_data(b"no".to_vec()).with_status_code(404)
+            }
+        });
+        let frontend = Frontend::DevServer(DevServer::new(&url).unwrap());
+        let response = get(&frontend, "/src/main.js?v=3");
+        assert_eq!(response.status(), StatusCode::OK);
+        assert_eq!(response.body().as_ref(), b"export const x = 1;");
+        let headers = response.headers();
+        assert_eq!(headers[header::CONTENT_TYPE], "text/javascript");
+        assert_eq!(headers["Content-Security-Policy"], CSP);
+        assert!(headers.get(header::SET_COOKIE).is_none());
+        // The server's own statuses pass, still under the app's CSP.
+        let response = get(&frontend, "/missing.js");
+        assert_eq!(response.status(), StatusCode::NOT_FOUND);
+        assert_eq!(response.headers()["Content-Security-Policy"], CSP);
+        // A redirect is not followed, nor passed on: it could point anywhere.
+        let response = get(&frontend, "/moved");
+        assert_eq!(response.status(), StatusCode::BAD_GATEWAY);
+        assert!(response.headers().get(header::LOCATION).is_none());
+        // The query reached the server as the page asked for it.
+        let seen = server.join().unwrap();
+        assert_eq!(seen, ["/src/main.js?v=3", "/missing.js", "/moved"]);
     }
 }

@@ -274,7 +274,10 @@ mod tests {
         )
         .unwrap();
         let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
-        Portcullis::builder(config, &root, &root).build().unwrap()
+        Portcullis::builder(config, &root)
+            .frontend_dir(&root)
+            .build()
+            .unwrap()
     }
 
     fn get(p: &Portcullis, uri: &str, origin: Option<&str>) -> String {

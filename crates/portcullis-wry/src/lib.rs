@@ -7,7 +7,7 @@
 //! use portcullis_core::{HandlerError, Router};
 //! use portcullis_wry::Portcullis;
 //!
-//! let portcullis = Portcullis::from_config_file("portcullis.json".as_ref(), "frontend".as_ref())?
+//! let portcullis = Portcullis::from_config_file("portcullis.json".as_ref())?
 //!     .router(Router::new().command("notes.list", |(): ()| Ok::<_, HandlerError>(vec!["a"])))
 //!     .build()?;
 //! let webview = portcullis.build_webview("main", wry::WebViewBuilder::new(), &window)?;
@@ -56,6 +56,9 @@ mod webview;
 
 pub use builder::PortcullisBuilder;
 pub use error::Error;
+pub use frontend::{Assets, Embedded, Frontend};
+/// rust-embed, which [`PortcullisBuilder::embedded_frontend`] takes a type of.
+pub use rust_embed;
 pub use shared::Shared;
 pub use webview::Portcullis;
 

@@ -8,7 +8,7 @@ use std::sync::Arc;
 use futures_executor::ThreadPool;
 use portcullis_core::{Gate, Router};
 
-use crate::{events, hook, page, transport};
+use crate::{events, frontend, hook, page, transport};
 
 /// State shared by every protocol handler of every webview.
 pub struct Shared {
@@ -16,8 +16,9 @@ pub struct Shared {
     pub(crate) gate: Gate,
     /// The app's handlers, reached only with a request the gate admitted.
     pub(crate) router: Router,
-    /// What `app://` serves; nothing outside it (see [`crate::assets::resolve`]).
-    pub(crate) frontend_dir: PathBuf,
+    /// What `app://` serves: a directory (nothing outside it, see
+    /// [`crate::assets::resolve`]), embedded files, or a dev server's.
+    pub(crate) frontend: frontend::Frontend,
     /// What `isolation://` serves besides its own files; `None` in brownfield mode.
     pub(crate) isolation_dir: Option<PathBuf>,
     /// The app's validation hook, checked at build; `None` exactly when

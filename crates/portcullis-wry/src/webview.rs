@@ -63,8 +63,8 @@ impl Portcullis {
             .with_id(label)
             .with_devtools(self.shared.devtools)
             .with_initialization_script_for_main_only(self.shared.init_script.clone(), true)
-            .with_custom_protocol(APP_SCHEME.into(), move |_, request| {
-                frontend::handle(&app, &request)
+            .with_asynchronous_custom_protocol(APP_SCHEME.into(), move |_, request, responder| {
+                frontend::handle(&app, request, responder)
             })
             .with_custom_protocol(ISOLATION_SCHEME.into(), move |id, request| {
                 isolation::handle(&iso, id, &request)

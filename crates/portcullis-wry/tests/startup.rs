@@ -17,7 +17,9 @@ fn app(name: &str) -> PathBuf {
 
 fn build(name: &str) -> Result<Portcullis, Error> {
     let dir = app(name);
-    Portcullis::from_config_file(&dir.join("portcullis.json"), &dir)?.build()
+    Portcullis::from_config_file(&dir.join("portcullis.json"))?
+        .frontend_dir(&dir)
+        .build()
 }
 
 fn hook_error(name: &str) -> (HookError, String) {
@@ -81,7 +83,7 @@ fn the_built_in_hook_runs_only_when_named() {
 fn a_paths_pointer_that_names_no_argument_stops_start_up() {
     // `/pth` for a schema whose property is `path`: the scope would never be checked.
     let dir = app("dangling-paths");
-    let errors = match Portcullis::from_config_file(&dir.join("portcullis.json"), &dir) {
+    let errors = match Portcullis::from_config_file(&dir.join("portcullis.json")) {
         Err(Error::Config(errors)) => errors.0,
         Err(other) => panic!("not a config error: {other}"),
         Ok(_) => panic!("a config with a dangling paths pointer loaded"),

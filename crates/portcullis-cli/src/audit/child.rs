@@ -206,7 +206,8 @@ fn run_in(
     // attacks need what an observer of the transport would have).
     let captured = Arc::new(Mutex::new(Vec::<(String, Vec<u8>)>::new()));
     let (seen, stamp, keep) = (attempts.clone(), last_message.clone(), captured.clone());
-    let portcullis = Portcullis::builder(config, &base, &site)
+    let portcullis = Portcullis::builder(config, &base)
+        .frontend_dir(&site)
         .router(router)
         .scope_vars(scope_vars(&options.vars))
         .audit_sink(Arc::new(move |e: &portcullis_core::AuditEvent<'_>| {

@@ -4,11 +4,71 @@
 //! problem is collected, each with its JSON path.
 
 use super::paths::check_paths;
-use super::{Config, ConfigErrorKind, ConfigErrors, Limits, Pattern};
+use super::{BuildConfig, Config, ConfigErrorKind, ConfigErrors, Limits, Pattern};
 use crate::json::MAX_DEPTH_LIMIT;
 use crate::name::{NAME_RULE, is_valid_name};
 use crate::origin::Origin;
 use crate::replay::ReplayWindow;
+
+impl BuildConfig {
+    fn check(&self, errors: &mut ConfigErrors) {
+        if self.frontend_dist.is_none() && self.dev_url.is_none() {
+            errors.push(
+                "build",
+                ConfigErrorKind::Build,
+                "names no frontend: give \"frontendDist\" (the built files), \"devUrl\" (a dev server), or both",
+            );
+        }
+        if self
+            .frontend_dist
+            .as_ref()
+            .is_some_and(|d| d.as_os_str().is_empty())
+        {
+            errors.push(
+                "build.frontendDist",
+                ConfigErrorKind::Build,
+                "must name a directory (relative to the config file)",
+            );
+        }
+        if let Some(url) = &self.dev_url
+            && let Err(why) = dev_server(url)
+        {
+            errors.push("build.devUrl", ConfigErrorKind::Build, why);
+        }
+    }
+}
+
+/// A dev server's address, split into its origin (`http://localhost:5173`) and its base
+/// path (`/`, or `/app/` for a server that serves under one), or why Portcullis will not
+/// use it: plain `http` on a loopback host only (anything else would let another machine,
+/// or anyone who can answer there, serve the app's code).
+pub fn dev_server(url: &str) -> Result<(Origin, String), String> {
+    let Some(rest) = url.strip_prefix("http://") else {
+        return Err(format!(
+            "{url:?} is not an http:// address: the dev server must be plain http on this machine, e.g. \"http://localhost:5173\""
+        ));
+    };
+    let end = rest.find(['/', '?', '#']).unwrap_or(rest.len());
+    let (authority, path) = rest.split_at(end);
+    if path.contains(['?', '#']) {
+        return Err(format!(
+            "{url:?} has a query or fragment: give the server's address only"
+        ));
+    }
+    let origin = Origin::parse(&format!("http://{authority}"))
+        .map_err(|e| format!("{url:?} is not an address Portcullis can serve from: {e}"))?;
+    if !matches!(origin.host(), "localhost" | "127.0.0.1") {
+        return Err(format!(
+            "{url:?} is not on this machine: the dev server must listen on localhost or 127.0.0.1"
+        ));
+    }
+    let base = if path.ends_with('/') {
+        path.to_owned()
+    } else {
+        format!("{path}/")
+    };
+    Ok((origin, base))
+}
 
 impl Config {
     pub(crate) fn check(&self, errors: &mut ConfigErrors) {
@@ -22,6 +82,9 @@ impl Config {
                     "must name the isolation app directory (relative to the config file)",
                 );
             }
+        }
+        if let Some(build) = &self.build {
+            build.check(errors);
         }
         sec.limits.check(errors);
         let mut seen = std::collections::HashSet::new();

@@ -34,6 +34,7 @@ use serde_json::Value;
 use crate::json::JsonError;
 
 mod check;
+pub use check::dev_server;
 mod paths;
 
 /// One problem in a config: where, what kind, and what exactly.
@@ -87,6 +88,8 @@ pub enum ConfigErrorKind {
     Limit,
     /// The isolation pattern without its directory.
     IsolationDir,
+    /// A `build` section that names no frontend, or a `devUrl` Portcullis cannot serve.
+    Build,
 }
 
 impl fmt::Display for ConfigError {
@@ -137,8 +140,28 @@ pub struct Config {
     /// Optional JSON Schema reference for editors.
     #[serde(rename = "$schema", default, skip_serializing_if = "Option::is_none")]
     pub schema: Option<String>,
+    /// Where the frontend comes from (a built directory, a dev server). Optional: an
+    /// embedder may hand the frontend to the builder itself.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub build: Option<BuildConfig>,
     /// The app section.
     pub app: AppConfig,
+}
+
+/// `build`, in Tauri's spirit: the built frontend, and a dev server for debug builds.
+#[derive(Clone, Debug, Default, PartialEq, Deserialize, Serialize, JsonSchema)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct BuildConfig {
+    /// The built frontend (its `index.html` and assets), relative to the config file.
+    /// Debug builds read it at run time; release builds serve the copy embedded in the
+    /// binary, and refuse to start without one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub frontend_dist: Option<PathBuf>,
+    /// A dev server (`http://localhost:5173`) that debug builds serve the frontend from,
+    /// under the app's own origin, CSP, isolation frame and allowlist. Plain `http` on a
+    /// loopback host only; release builds never use it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub dev_url: Option<String>,
 }
 
 /// `app`.

@@ -124,3 +124,51 @@ fn messages_speak_json_not_rust() {
     );
     assert!(!message(&sec(r#","capabilities":{}"#)).contains("sequence"));
 }
+
+#[test]
+fn build_names_a_frontend_and_a_dev_server_on_this_machine_only() {
+    let with = |build: &str| {
+        format!(r#"{{"build":{build},"app":{{"security":{{"pattern":{{"use":"brownfield"}}}}}}}}"#)
+    };
+    let config = Config::from_json(&with(
+        r#"{"frontendDist":"dist","devUrl":"http://localhost:5173"}"#,
+    ))
+    .unwrap();
+    let build = config.build.unwrap();
+    assert_eq!(build.frontend_dist.unwrap(), PathBuf::from("dist"));
+    assert_eq!(build.dev_url.as_deref(), Some("http://localhost:5173"));
+    // Twin of the refusals below: the loopback spellings all pass, with their base path.
+    for (url, base) in [
+        ("http://localhost:5173", "/"),
+        ("http://127.0.0.1:8080/", "/"),
+        ("http://localhost:3000/app", "/app/"),
+    ] {
+        let (origin, path) = dev_server(url).unwrap();
+        assert_eq!(path, base, "{url}");
+        assert!(url.starts_with(&origin.to_string()), "{url}: {origin}");
+    }
+    for (build, path) in [
+        (r#"{}"#, "build"),
+        (r#"{"frontendDist":""}"#, "build.frontendDist"),
+        (r#"{"devUrl":"https://localhost:5173"}"#, "build.devUrl"),
+        (r#"{"devUrl":"http://192.168.1.5:5173"}"#, "build.devUrl"),
+        (
+            r#"{"devUrl":"http://localhost.evil.example:5173"}"#,
+            "build.devUrl",
+        ),
+        (r#"{"devUrl":"http://localhost:5173/?x=1"}"#, "build.devUrl"),
+        (r#"{"devUrl":"localhost:5173"}"#, "build.devUrl"),
+        (r#"{"devUrl":"http://[::1]:5173"}"#, "build.devUrl"),
+    ] {
+        let e = err(&with(build));
+        assert_eq!(
+            (e.path.as_str(), e.kind),
+            (path, ConfigErrorKind::Build),
+            "{build}: {e}"
+        );
+    }
+    // A typo in the section is an unknown field, like everywhere else.
+    let e = err(&with(r#"{"frontendDsit":"dist"}"#));
+    assert_eq!(e.kind, ConfigErrorKind::UnknownField);
+    assert!(e.message.contains("frontendDsit"), "{e}");
+}
