@@ -167,7 +167,7 @@ fn check_isolation(config: &Config, base: &Path, findings: &mut Vec<Finding>) {
         }
     };
     let dir: PathBuf = base.join(&options.dir);
-    match hook::resolve(&dir, options.hook.as_deref()) {
+    match hook::resolve(&portcullis_wry::Files::Directory(dir.clone()), options.hook.as_deref()) {
         Ok(HookSource::File(_)) => {}
         Ok(HookSource::BuiltinNamesOnly) => findings.push(finding(
             Severity::Warning,

@@ -104,10 +104,18 @@ fn main() -> ExitCode {
     }
 }
 
+/// The config, compiled in: the binary reads no file of the app's at run time.
+const CONFIG: &str = include_str!("../portcullis.json");
+
 /// The frontend, compiled into the release binary (the config's `build.frontendDist`).
 #[derive(rust_embed::Embed)]
 #[folder = "frontend"]
 struct Frontend;
+
+/// The isolation app (the config's isolation `dir`), compiled in the same way.
+#[derive(rust_embed::Embed)]
+#[folder = "isolation"]
+struct Isolation;
 
 fn run(args: &Args, scripted: bool) -> Result<ExitCode, Box<dyn std::error::Error>> {
     let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
@@ -119,8 +127,9 @@ fn run(args: &Args, scripted: bool) -> Result<ExitCode, Box<dyn std::error::Erro
     let proxy = Arc::new(Mutex::new(event_loop.create_proxy()));
     let tally = Arc::new(Tally::default());
 
-    let builder = Portcullis::from_config_file(&dir.join("portcullis.json"))?
+    let builder = Portcullis::from_config_str(CONFIG, &dir)?
         .embedded_frontend::<Frontend>()
+        .embedded_isolation::<Isolation>()
         .scope_vars(ScopeVars::new().with("EXPORTS", &exports));
     let emitter = builder.emitter();
     let wake = proxy.clone();

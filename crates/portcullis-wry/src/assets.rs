@@ -1,7 +1,91 @@
-//! Serving files from a directory over a custom protocol, without leaving it.
+//! Serving files over a custom protocol: from a directory without leaving it, or from
+//! files compiled into the binary.
 
 use std::borrow::Cow;
+use std::marker::PhantomData;
 use std::path::{Component, Path, PathBuf};
+use std::sync::Arc;
+
+/// Files compiled into the binary, by their path inside their folder (`index.html`,
+/// `assets/app.js`). [`Embedded`] implements it for any `rust_embed::Embed` type.
+pub trait Assets: Send + Sync + 'static {
+    /// The file at `path` (no leading `/`), if there is one.
+    fn get(&self, path: &str) -> Option<Cow<'static, [u8]>>;
+    /// Every file's path.
+    fn names(&self) -> Vec<String>;
+}
+
+/// The files of a `#[derive(rust_embed::Embed)]` type: read from its folder at run time
+/// in debug builds (unless rust-embed's `debug-embed` feature is on), compiled into the
+/// binary in release builds.
+pub struct Embedded<E>(PhantomData<fn() -> E>);
+
+impl<E> Embedded<E> {
+    /// The assets of `E`.
+    pub fn new() -> Self {
+        Embedded(PhantomData)
+    }
+}
+
+impl<E> Default for Embedded<E> {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl<E: rust_embed::Embed + 'static> Assets for Embedded<E> {
+    fn get(&self, path: &str) -> Option<Cow<'static, [u8]>> {
+        E::get(path).map(|file| file.data)
+    }
+
+    fn names(&self) -> Vec<String> {
+        E::iter().map(Cow::into_owned).collect()
+    }
+}
+
+/// A set of files a protocol serves: a directory read at run time, or files compiled in.
+#[derive(Clone)]
+pub enum Files {
+    /// A directory; nothing outside it is served (see [`resolve`]).
+    Directory(PathBuf),
+    /// Files compiled into the binary.
+    Embedded(Arc<dyn Assets>),
+}
+
+impl std::fmt::Debug for Files {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Files::Directory(dir) => f.debug_tuple("Directory").field(dir).finish(),
+            Files::Embedded(assets) => write!(f, "Embedded({} files)", assets.names().len()),
+        }
+    }
+}
+
+impl Files {
+    /// The file at the request path `uri_path` (`/` is `index.html`) and its MIME type.
+    pub fn read(&self, uri_path: &str) -> Option<(Cow<'static, [u8]>, String)> {
+        match self {
+            Files::Directory(dir) => {
+                let file = resolve(dir, uri_path)?;
+                let bytes = std::fs::read(&file).ok()?;
+                Some((Cow::Owned(bytes), mime_for(&file)))
+            }
+            Files::Embedded(assets) => {
+                let name = uri_path.trim_start_matches('/');
+                let name = if name.is_empty() { "index.html" } else { name };
+                Some((assets.get(name)?, mime_for(Path::new(name))))
+            }
+        }
+    }
+
+    /// Where the file at `path` (relative) comes from, for messages.
+    pub fn describe(&self, path: &str) -> PathBuf {
+        match self {
+            Files::Directory(dir) => dir.join(path),
+            Files::Embedded(_) => Path::new("(embedded)").join(path),
+        }
+    }
+}
 
 use wry::http::{Response, StatusCode, header};
 

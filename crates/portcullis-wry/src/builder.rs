@@ -12,8 +12,8 @@ use portcullis_core::gate::AuditSink;
 use portcullis_core::{Config, Emitter, Gate, Router, ScopeVars};
 
 use crate::{
-    APP_ORIGIN, BRIDGE_JS, Error, IPC_ORIGIN, ISOLATION_ORIGIN, Portcullis, Shared, csp, events,
-    frontend, hook, isolation, page, transport,
+    APP_ORIGIN, BRIDGE_JS, Error, IPC_ORIGIN, ISOLATION_ORIGIN, Portcullis, Shared, assets, csp,
+    events, frontend, hook, isolation, page, transport,
 };
 
 impl Portcullis {
@@ -26,6 +26,7 @@ impl Portcullis {
             config_dir: config_dir.to_path_buf(),
             frontend_dir: None,
             embedded: None,
+            embedded_isolation: None,
             router: Router::new(),
             vars: ScopeVars::new(),
             audit: None,
@@ -35,6 +36,14 @@ impl Portcullis {
             observer: None,
             devtools: Devtools::Off,
         }
+    }
+
+    /// A config compiled into the binary (`include_str!("../portcullis.json")`);
+    /// `config_dir` is the folder it was in, for debug builds that read the files it
+    /// names (`env!("CARGO_MANIFEST_DIR")` when it sits beside `Cargo.toml`). A release
+    /// build that embeds its frontend and isolation app reads nothing there.
+    pub fn from_config_str(text: &str, config_dir: &Path) -> Result<PortcullisBuilder, Error> {
+        Ok(Portcullis::builder(Config::from_json(text)?, config_dir))
     }
 
     /// Reads the config file at `path` (its paths are relative to its folder).
@@ -54,7 +63,8 @@ pub struct PortcullisBuilder {
     config: Config,
     config_dir: PathBuf,
     frontend_dir: Option<PathBuf>,
-    embedded: Option<Arc<dyn frontend::Assets>>,
+    embedded: Option<Arc<dyn assets::Assets>>,
+    embedded_isolation: Option<Arc<dyn assets::Assets>>,
     router: Router,
     vars: ScopeVars,
     audit: Option<AuditSink>,
@@ -102,11 +112,20 @@ impl PortcullisBuilder {
     /// serve it too unless the config names a `devUrl`, and first check that it holds
     /// the same files as `frontendDist`.
     pub fn embedded_frontend<E: rust_embed::Embed + 'static>(self) -> Self {
-        self.embedded_assets(frontend::Embedded::<E>::new())
+        self.embedded_assets(assets::Embedded::<E>::new())
+    }
+
+    /// The isolation app compiled into the binary: a `#[derive(rust_embed::Embed)]` type
+    /// whose `#[folder]` is the config's isolation `dir` (its `hook.js` and what that
+    /// imports). Checked at build like a directory; in debug builds, also checked to hold
+    /// the same files as `dir`.
+    pub fn embedded_isolation<E: rust_embed::Embed + 'static>(mut self) -> Self {
+        self.embedded_isolation = Some(Arc::new(assets::Embedded::<E>::new()));
+        self
     }
 
     /// Like [`PortcullisBuilder::embedded_frontend`], for assets embedded some other way.
-    pub fn embedded_assets(mut self, assets: impl frontend::Assets) -> Self {
+    pub fn embedded_assets(mut self, assets: impl assets::Assets) -> Self {
         self.embedded = Some(Arc::new(assets));
         self
     }
@@ -188,9 +207,18 @@ impl PortcullisBuilder {
             gate = gate.with_audit_sink(sink);
         }
         // Fail closed: with isolation on, no webview starts without the app's hook.
-        let (isolation_dir, hook) = match &self.config.app.security.pattern {
+        let (isolation_files, hook) = match &self.config.app.security.pattern {
             Pattern::Isolation { options } => {
-                let dir = self.config_dir.join(&options.dir);
+                let on_disk = self.config_dir.join(&options.dir);
+                let dir = match self.embedded_isolation {
+                    Some(files) => {
+                        if debug {
+                            same_files(files.as_ref(), &on_disk, "the isolation app")?;
+                        }
+                        assets::Files::Embedded(files)
+                    }
+                    None => assets::Files::Directory(on_disk),
+                };
                 let hook = hook::resolve(&dir, options.hook.as_deref())?;
                 if hook == hook::HookSource::BuiltinNamesOnly {
                     tracing::warn!(
@@ -202,7 +230,7 @@ impl PortcullisBuilder {
             }
             _ => (None, None),
         };
-        let isolation = isolation_dir.is_some();
+        let isolation = isolation_files.is_some();
         let base_csp = self
             .config
             .app
@@ -251,7 +279,7 @@ impl PortcullisBuilder {
             gate,
             router: self.router,
             frontend,
-            isolation_dir,
+            isolation_files,
             hook,
             app_csp,
             isolation_csp: csp::isolation(
@@ -277,7 +305,7 @@ fn choose_frontend(
     build: Option<&BuildConfig>,
     config_dir: &Path,
     explicit: Option<PathBuf>,
-    embedded: Option<Arc<dyn frontend::Assets>>,
+    embedded: Option<Arc<dyn assets::Assets>>,
     debug: bool,
 ) -> Result<frontend::Frontend, Error> {
     use frontend::Frontend;
@@ -300,9 +328,9 @@ fn choose_frontend(
     match (embedded, dist) {
         (Some(assets), dist) => {
             if debug && let Some(dist) = dist {
-                same_files(assets.as_ref(), &dist)?;
+                same_files(assets.as_ref(), &dist, "the embedded frontend")?;
             }
-            Ok(Frontend::Embedded(assets))
+            Ok(Frontend::Files(assets::Files::Embedded(assets)))
         }
         (None, Some(dist)) if debug => directory(dist),
         (None, Some(dist)) => Err(Error::Frontend(format!(
@@ -322,16 +350,17 @@ fn directory(dir: PathBuf) -> Result<frontend::Frontend, Error> {
             dir.display()
         )));
     }
-    Ok(frontend::Frontend::Directory(dir))
+    Ok(frontend::Frontend::Files(assets::Files::Directory(dir)))
 }
 
-/// In debug builds, embedded assets must be the files of `build.frontendDist`: a
-/// `#[folder]` that names another directory, or assets embedded before the frontend was
-/// last built, would otherwise ship something else than what was tested.
-fn same_files(assets: &dyn frontend::Assets, dist: &Path) -> Result<(), Error> {
+/// In debug builds, embedded assets (`what`) must be the files of the directory the
+/// config names (`build.frontendDist`, the isolation `dir`): a `#[folder]` that names
+/// another directory, or assets embedded before the frontend was last built, would
+/// otherwise ship something else than what was tested.
+fn same_files(assets: &dyn assets::Assets, dist: &Path, what: &str) -> Result<(), Error> {
     let mut on_disk = Vec::new();
     list_files(dist, dist, &mut on_disk)
-        .map_err(|e| Error::Frontend(format!("build.frontendDist {}: {e}", dist.display())))?;
+        .map_err(|e| Error::Frontend(format!("{what}: {}: {e}", dist.display())))?;
     on_disk.sort();
     let mut embedded = assets.names();
     embedded.sort();
@@ -339,7 +368,7 @@ fn same_files(assets: &dyn frontend::Assets, dist: &Path) -> Result<(), Error> {
         let missing: Vec<_> = on_disk.iter().filter(|f| !embedded.contains(f)).collect();
         let extra: Vec<_> = embedded.iter().filter(|f| !on_disk.contains(f)).collect();
         return Err(Error::Frontend(format!(
-            "the embedded frontend is not build.frontendDist ({}): not embedded {missing:?}, embedded but not there {extra:?}; point #[folder] at frontendDist and rebuild",
+            "{what} is not the files of {}: not embedded {missing:?}, embedded but not there {extra:?}; point #[folder] at the directory the config names and rebuild",
             dist.display()
         )));
     }
@@ -380,7 +409,7 @@ mod tests {
     }
 
     struct Files(Vec<&'static str>);
-    impl frontend::Assets for Files {
+    impl assets::Assets for Files {
         fn get(&self, path: &str) -> Option<std::borrow::Cow<'static, [u8]>> {
             self.0
                 .contains(&path)
@@ -400,8 +429,8 @@ mod tests {
 
     fn kind(f: &frontend::Frontend) -> &'static str {
         match f {
-            frontend::Frontend::Directory(_) => "directory",
-            frontend::Frontend::Embedded(_) => "embedded",
+            frontend::Frontend::Files(assets::Files::Directory(_)) => "directory",
+            frontend::Frontend::Files(assets::Files::Embedded(_)) => "embedded",
             frontend::Frontend::DevServer(_) => "dev server",
         }
     }
@@ -423,7 +452,7 @@ mod tests {
         dir
     }
 
-    fn embedded(files: Vec<&'static str>) -> Option<Arc<dyn frontend::Assets>> {
+    fn embedded(files: Vec<&'static str>) -> Option<Arc<dyn assets::Assets>> {
         Some(Arc::new(Files(files)))
     }
 

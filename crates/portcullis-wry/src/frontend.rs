@@ -12,8 +12,7 @@
 //! app's, and no header of the dev server's reaches the webview.
 
 use std::borrow::Cow;
-use std::marker::PhantomData;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -21,6 +20,7 @@ use portcullis_core::Origin;
 use wry::RequestAsyncResponder;
 use wry::http::{Method, Request, Response, StatusCode, header};
 
+use crate::assets::Files;
 use crate::{Shared, assets, isolation};
 
 type Body = Cow<'static, [u8]>;
@@ -28,50 +28,11 @@ type Body = Cow<'static, [u8]>;
 /// The largest file a dev server may send for one request.
 const DEV_SERVER_MAX_BYTES: u64 = 256 * 1024 * 1024;
 
-/// Files compiled into the binary, by their path inside the frontend (`index.html`,
-/// `assets/app.js`). [`Embedded`] implements it for any `rust_embed::Embed` type.
-pub trait Assets: Send + Sync + 'static {
-    /// The file at `path` (no leading `/`), if there is one.
-    fn get(&self, path: &str) -> Option<Body>;
-    /// Every file's path.
-    fn names(&self) -> Vec<String>;
-}
-
-/// The files of a `#[derive(rust_embed::Embed)]` type: read from its folder at run time
-/// in debug builds (unless rust-embed's `debug-embed` feature is on), compiled into the
-/// binary in release builds.
-pub struct Embedded<E>(PhantomData<fn() -> E>);
-
-impl<E> Embedded<E> {
-    /// The assets of `E`.
-    pub fn new() -> Self {
-        Embedded(PhantomData)
-    }
-}
-
-impl<E> Default for Embedded<E> {
-    fn default() -> Self {
-        Self::new()
-    }
-}
-
-impl<E: rust_embed::Embed + 'static> Assets for Embedded<E> {
-    fn get(&self, path: &str) -> Option<Body> {
-        E::get(path).map(|file| file.data)
-    }
-
-    fn names(&self) -> Vec<String> {
-        E::iter().map(Cow::into_owned).collect()
-    }
-}
-
 /// Where `app://` takes the app's files from.
 #[derive(Clone)]
 pub enum Frontend {
-    /// A directory read at run time; nothing outside it is served.
-    Directory(PathBuf),
-    /// Files compiled into the binary.
-    Embedded(Arc<dyn Assets>),
+    /// A directory read at run time, or files compiled into the binary.
+    Files(Files),
     /// A dev server on this machine, fetched from for every request.
     DevServer(DevServer),
 }
@@ -79,8 +40,7 @@ pub enum Frontend {
 impl std::fmt::Debug for Frontend {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
-            Frontend::Directory(dir) => f.debug_tuple("Directory").field(dir).finish(),
-            Frontend::Embedded(assets) => write!(f, "Embedded({} files)", assets.names().len()),
+            Frontend::Files(files) => files.fmt(f),
             Frontend::DevServer(server) => f.debug_tuple("DevServer").field(&server.url).finish(),
         }
     }
@@ -180,10 +140,7 @@ pub fn handle(shared: &Arc<Shared>, request: Request<Vec<u8>>, responder: Reques
         ));
     }
     match &shared.frontend {
-        Frontend::Directory(dir) => responder.respond(from_directory(dir, path, &shared.app_csp)),
-        Frontend::Embedded(files) => {
-            responder.respond(from_assets(files.as_ref(), path, &shared.app_csp))
-        }
+        Frontend::Files(files) => responder.respond(from_files(files, path, &shared.app_csp)),
         Frontend::DevServer(server) => {
             let (server, shared) = (server.clone(), shared.clone());
             let target = request
@@ -202,21 +159,9 @@ pub fn handle(shared: &Arc<Shared>, request: Request<Vec<u8>>, responder: Reques
     }
 }
 
-fn from_directory(dir: &Path, path: &str, csp: &str) -> Response<Body> {
-    let Some(file) = assets::resolve(dir, path) else {
-        return assets::status(StatusCode::NOT_FOUND, "not found");
-    };
-    match std::fs::read(&file) {
-        Ok(bytes) => typed(Cow::Owned(bytes), &assets::mime_for(&file), csp),
-        Err(_) => assets::status(StatusCode::NOT_FOUND, "not found"),
-    }
-}
-
-fn from_assets(files: &dyn Assets, path: &str, csp: &str) -> Response<Body> {
-    let name = path.trim_start_matches('/');
-    let name = if name.is_empty() { "index.html" } else { name };
-    match files.get(name) {
-        Some(bytes) => typed(bytes, &assets::mime_for(Path::new(name)), csp),
+fn from_files(files: &Files, path: &str, csp: &str) -> Response<Body> {
+    match files.read(path) {
+        Some((bytes, mime)) => typed(bytes, &mime, csp),
         None => assets::status(StatusCode::NOT_FOUND, "not found"),
     }
 }
@@ -257,14 +202,13 @@ mod tests {
 
     fn get(frontend: &Frontend, path: &str) -> Response<Body> {
         match frontend {
-            Frontend::Directory(dir) => from_directory(dir, path, CSP),
-            Frontend::Embedded(files) => from_assets(files.as_ref(), path, CSP),
+            Frontend::Files(files) => from_files(files, path, CSP),
             Frontend::DevServer(server) => from_dev_server(server, path, CSP),
         }
     }
 
     struct Two;
-    impl Assets for Two {
+    impl crate::Assets for Two {
         fn get(&self, path: &str) -> Option<Body> {
             ["index.html", "app.js"]
                 .contains(&path)
@@ -279,8 +223,10 @@ mod tests {
     fn every_response_is_served_under_a_csp() {
         let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
         let frontends = [
-            Frontend::Directory(root.join("crates/portcullis-demo/frontend")),
-            Frontend::Embedded(Arc::new(Two)),
+            Frontend::Files(Files::Directory(
+                root.join("crates/portcullis-demo/frontend"),
+            )),
+            Frontend::Files(Files::Embedded(Arc::new(Two))),
         ];
         for frontend in &frontends {
             // A document, and a script a page could start as a module worker.

@@ -16,6 +16,7 @@ use std::path::{Path, PathBuf};
 
 use std::collections::HashSet;
 
+use crate::assets::Files;
 use oxc_allocator::Allocator;
 use oxc_ast::ast::{AssignmentExpression, Expression};
 use oxc_ast_visit::{Visit, walk};
@@ -101,10 +102,12 @@ pub enum HookError {
     UnknownBuiltin(String),
 }
 
-/// Finds and checks the hook for an isolation directory `dir` and the config's `hook`
-/// option.
-pub fn resolve(dir: &Path, hook: Option<&str>) -> Result<HookSource, HookError> {
-    if !dir.is_dir() {
+/// Finds and checks the hook among the isolation app's files (its directory, or the
+/// copy embedded in the binary) and the config's `hook` option.
+pub fn resolve(files: &Files, hook: Option<&str>) -> Result<HookSource, HookError> {
+    if let Files::Directory(dir) = files
+        && !dir.is_dir()
+    {
         return Err(HookError::NoDirectory(dir.to_path_buf()));
     }
     match hook {
@@ -112,12 +115,13 @@ pub fn resolve(dir: &Path, hook: Option<&str>) -> Result<HookSource, HookError> 
         Some(other) => return Err(HookError::UnknownBuiltin(other.to_owned())),
         None => {}
     }
-    let path = dir.join(HOOK_FILE);
-    if !path.is_file() {
+    let path = files.describe(HOOK_FILE);
+    let url_path = format!("/{HOOK_FILE}");
+    if files.read(&url_path).is_none() {
         return Err(HookError::Missing(path));
     }
     let mut seen = HashSet::new();
-    let installs = check_module(dir, &format!("/{HOOK_FILE}"), &mut seen)?;
+    let installs = check_module(files, &url_path, &mut seen)?;
     if !installs {
         return Err(HookError::NoHook(path));
     }
@@ -141,12 +145,13 @@ const MAX_MODULES: usize = 256;
 
 /// Reads, parses and checks the module at URL path `url_path` of the isolation document,
 /// then each module it imports statically. Returns whether it installs a hook.
-fn check_module(dir: &Path, url_path: &str, seen: &mut HashSet<String>) -> Result<bool, HookError> {
-    let path = dir.join(url_path.trim_start_matches('/'));
-    let source = std::fs::read_to_string(&path).map_err(|source| HookError::Unreadable {
-        path: path.clone(),
-        source,
-    })?;
+fn check_module(
+    files: &Files,
+    url_path: &str,
+    seen: &mut HashSet<String>,
+) -> Result<bool, HookError> {
+    let path = files.describe(url_path.trim_start_matches('/'));
+    let source = read_text(files, url_path)?;
     let parsed = parse(&path, &source)?;
     for specifier in parsed.imports {
         let Some(target) = resolve_import(url_path, &specifier) else {
@@ -166,8 +171,8 @@ fn check_module(dir: &Path, url_path: &str, seen: &mut HashSet<String>) -> Resul
                 problem: "the hook imports more than 256 modules",
             });
         }
-        let file = dir.join(target.trim_start_matches('/'));
-        if !file.is_file() {
+        let file = files.describe(target.trim_start_matches('/'));
+        if files.read(&target).is_none() {
             return Err(HookError::Import {
                 path: path.clone(),
                 specifier,
@@ -175,10 +180,7 @@ fn check_module(dir: &Path, url_path: &str, seen: &mut HashSet<String>) -> Resul
             });
         }
         if target.ends_with(".json") {
-            let text = std::fs::read_to_string(&file).map_err(|source| HookError::Unreadable {
-                path: file.clone(),
-                source,
-            })?;
+            let text = read_text(files, &target)?;
             if let Err(e) = serde_json::from_str::<serde::de::IgnoredAny>(&text) {
                 return Err(HookError::Syntax {
                     path: file,
@@ -188,10 +190,23 @@ fn check_module(dir: &Path, url_path: &str, seen: &mut HashSet<String>) -> Resul
                 });
             }
         } else {
-            check_module(dir, &target, seen)?;
+            check_module(files, &target, seen)?;
         }
     }
     Ok(parsed.installs_hook)
+}
+
+/// The text of the file at `url_path` of the isolation app.
+fn read_text(files: &Files, url_path: &str) -> Result<String, HookError> {
+    let unreadable = |source| HookError::Unreadable {
+        path: files.describe(url_path.trim_start_matches('/')),
+        source,
+    };
+    let (bytes, _) = files
+        .read(url_path)
+        .ok_or_else(|| unreadable(std::io::Error::from(std::io::ErrorKind::NotFound)))?;
+    String::from_utf8(bytes.into_owned())
+        .map_err(|e| unreadable(std::io::Error::new(std::io::ErrorKind::InvalidData, e)))
 }
 
 /// Modules Portcullis serves itself at these paths of the isolation document.
@@ -339,6 +354,11 @@ fn line_column(source: &str, offset: usize) -> (usize, usize) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The hook of the isolation directory `dir` (the tests' files are on disk).
+    fn resolve(dir: &Path, hook: Option<&str>) -> Result<HookSource, HookError> {
+        super::resolve(&Files::Directory(dir.to_path_buf()), hook)
+    }
 
     fn temp_dir(name: &str) -> PathBuf {
         let dir = std::env::temp_dir().join(format!("pc-hook-{name}-{}", std::process::id()));
@@ -530,5 +550,53 @@ mod tests {
         assert_eq!(line_column("ab\ncd", 4), (2, 2));
         assert_eq!(line_column("é\nx", 3), (2, 1));
         assert_eq!(line_column("", 9), (1, 1));
+    }
+
+    /// An isolation app held in memory, as embedded files are.
+    struct Memory(Vec<(&'static str, &'static str)>);
+    impl crate::Assets for Memory {
+        fn get(&self, path: &str) -> Option<std::borrow::Cow<'static, [u8]>> {
+            self.0
+                .iter()
+                .find(|(name, _)| *name == path)
+                .map(|(_, text)| std::borrow::Cow::Borrowed(text.as_bytes()))
+        }
+        fn names(&self) -> Vec<String> {
+            self.0.iter().map(|(n, _)| n.to_string()).collect()
+        }
+    }
+
+    #[test]
+    fn an_embedded_isolation_app_is_checked_like_a_directory() {
+        let embedded = |files| Files::Embedded(std::sync::Arc::new(Memory(files)));
+        let good = embedded(vec![
+            (
+                "hook.js",
+                "import { rule } from './rules/a.js';\nexport default (m) => rule(m);\n",
+            ),
+            ("rules/a.js", "export const rule = (m) => m;\n"),
+        ]);
+        assert_eq!(
+            super::resolve(&good, None).unwrap(),
+            HookSource::File(PathBuf::from("(embedded)/hook.js"))
+        );
+        // Twins: no hook, an import that is not embedded, a module that does not parse.
+        assert!(matches!(
+            super::resolve(&embedded(vec![("other.js", "export default 1;")]), None),
+            Err(HookError::Missing(_))
+        ));
+        let dangling = embedded(vec![(
+            "hook.js",
+            "import { rule } from './rules/a.js';\nexport default (m) => rule(m);\n",
+        )]);
+        assert!(matches!(
+            super::resolve(&dangling, None),
+            Err(HookError::Import { .. })
+        ));
+        let broken = embedded(vec![("hook.js", "export default (m) => ;\n")]);
+        assert!(matches!(
+            super::resolve(&broken, None),
+            Err(HookError::Syntax { .. })
+        ));
     }
 }

@@ -11,7 +11,6 @@
 //!   start unless it is a sandboxed direct child of the top frame.
 
 use std::borrow::Cow;
-use std::path::Path;
 use std::sync::OnceLock;
 
 use base64::Engine as _;
@@ -98,24 +97,18 @@ pub fn handle(shared: &Shared, label: &str, request: &Request<Vec<u8>>) -> Respo
             Some(HookSource::BuiltinNamesOnly) => script(DEFAULT_HOOK_JS.as_bytes().into()),
             // Checked at start-up; if it went missing since, the frame's import fails and
             // the runtime refuses every call.
-            Some(HookSource::File(file)) => file_script(file),
+            Some(HookSource::File(_)) => file_script(shared, path),
             None => assets::status(StatusCode::NOT_FOUND, "not found"),
         },
-        _ => match shared
-            .isolation_dir
-            .as_deref()
-            .and_then(|d| assets::resolve(d, path))
-        {
-            Some(file) => file_script(&file),
-            None => assets::status(StatusCode::NOT_FOUND, "not found"),
-        },
+        _ => file_script(shared, path),
     }
 }
 
-fn file_script(file: &Path) -> Response<Body> {
-    match std::fs::read(file) {
-        Ok(bytes) => script_typed(bytes.into(), &assets::mime_for(file)),
-        Err(_) => assets::status(StatusCode::NOT_FOUND, "not found"),
+/// A file of the isolation app (its directory, or the copy embedded in the binary).
+fn file_script(shared: &Shared, path: &str) -> Response<Body> {
+    match shared.isolation_files.as_ref().and_then(|f| f.read(path)) {
+        Some((bytes, mime)) => script_typed(bytes, &mime),
+        None => assets::status(StatusCode::NOT_FOUND, "not found"),
     }
 }
 
@@ -273,7 +266,7 @@ mod tests {
                 "capabilities":[{"identifier":"c","windows":["*"],"origins":["app://localhost"]}]}}}"#,
         )
         .unwrap();
-        let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
+        let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
         Portcullis::builder(config, &root)
             .frontend_dir(&root)
             .build()

@@ -54,9 +54,10 @@ mod shared;
 pub mod transport;
 mod webview;
 
+pub use assets::{Assets, Embedded, Files};
 pub use builder::PortcullisBuilder;
 pub use error::Error;
-pub use frontend::{Assets, Embedded, Frontend};
+pub use frontend::Frontend;
 /// rust-embed, which [`PortcullisBuilder::embedded_frontend`] takes a type of.
 pub use rust_embed;
 pub use shared::Shared;

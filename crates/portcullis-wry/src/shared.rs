@@ -2,13 +2,12 @@
 //! `PortcullisBuilder::build`, never changed afterwards except through the interior
 //! state it documents (page loads, the event queue).
 
-use std::path::PathBuf;
 use std::sync::Arc;
 
 use futures_executor::ThreadPool;
 use portcullis_core::{Gate, Router};
 
-use crate::{events, frontend, hook, page, transport};
+use crate::{assets, events, frontend, hook, page, transport};
 
 /// State shared by every protocol handler of every webview.
 pub struct Shared {
@@ -20,9 +19,9 @@ pub struct Shared {
     /// [`crate::assets::resolve`]), embedded files, or a dev server's.
     pub(crate) frontend: frontend::Frontend,
     /// What `isolation://` serves besides its own files; `None` in brownfield mode.
-    pub(crate) isolation_dir: Option<PathBuf>,
+    pub(crate) isolation_files: Option<assets::Files>,
     /// The app's validation hook, checked at build; `None` exactly when
-    /// `isolation_dir` is.
+    /// `isolation_files` is.
     pub(crate) hook: Option<hook::HookSource>,
     /// The app's CSP plus the one source its mode needs (the isolation frame, or the
     /// transport in brownfield mode); on every `app://` response.

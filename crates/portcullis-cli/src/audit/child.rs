@@ -97,7 +97,10 @@ fn prepare(
     if let Pattern::Isolation { options: iso } = &config.app.security.pattern {
         let dir = base.join(&iso.dir);
         // The app's hook as the library judges it: a run that cannot start says why.
-        hook::resolve(&dir, iso.hook.as_deref())?;
+        hook::resolve(
+            &portcullis_wry::Files::Directory(dir.clone()),
+            iso.hook.as_deref(),
+        )?;
         let copy = scratch.join("isolation");
         copy_dir(&dir, &copy)?;
         match iso.hook.as_deref() {
