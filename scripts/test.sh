@@ -1,9 +1,11 @@
 #!/usr/bin/env bash
 # README command 2: every test, from nothing. Installs what is missing, then runs the
-# TypeScript declarations' type check, then the whole workspace's unit, behaviour,
-# property, vector and end-to-end tests.
+# JS package's type check and module tests, then the whole workspace's unit, behaviour,
+# property, vector and end-to-end tests, then an app outside the workspace built from
+# the packages (cargo package, npm pack) as a release binary, and its self-test.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh
 bash scripts/typecheck.sh
 cargo test --workspace --locked
+bash scripts/outside-app.sh

@@ -1,0 +1,50 @@
+#!/usr/bin/env bash
+# The path a user takes, checked end to end from the packages (part of the test
+# command): `cargo package` every publishable crate and `npm pack` the JS package, then
+# build tests/outside-app outside the repository against those packages only, with its
+# frontend bundled from the npm tarball, as a release binary; delete its frontend and
+# isolation files, and run its self-test, which drives a real webview (under Xvfb when
+# there is no display).
+set -euo pipefail
+repo="$(cd "$(dirname "$0")/.." && pwd)"
+cd "$repo"
+say() { printf '[outside-app] %s\n' "$*" >&2; }
+
+work="$(mktemp -d "${TMPDIR:-/tmp}/portcullis-outside.XXXXXX")"
+trap 'rm -rf "$work"' EXIT
+# The app's build directory stays in the repository's target/ so a second run is quick.
+export CARGO_TARGET_DIR="$repo/target/outside-app"
+
+say "cargo package (every publishable crate)"
+cargo package --workspace --exclude portcullis-demo --exclude portcullis-tests \
+  --no-verify --allow-dirty --target-dir "$CARGO_TARGET_DIR" --quiet
+mkdir -p "$work/crates"
+for crate in "$CARGO_TARGET_DIR"/package/*.crate; do
+  tar -xzf "$crate" -C "$work/crates"
+done
+
+say "npm pack (@portcullis/api)"
+npm pack ./packages/api --pack-destination "$work" --silent >/dev/null
+
+cp -r tests/outside-app "$work/app"
+cp Cargo.lock "$work/app/Cargo.lock"
+{
+  echo
+  echo "# Added by scripts/outside-app.sh: the versions above come from the cargo package output."
+  echo "[patch.crates-io]"
+  for dir in "$work"/crates/*/; do
+    name="$(basename "$dir")"
+    echo "${name%-*} = { path = \"$dir\" }"
+  done
+} >>"$work/app/Cargo.toml"
+
+say "frontend: npm install (the tarball) and an esbuild bundle"
+(cd "$work/app/frontend" && npm install --no-audit --no-fund --silent && npm run --silent build)
+
+say "cargo build --release (outside the workspace)"
+(cd "$work/app" && cargo build --release --quiet)
+
+# Nothing of the app's is left on disk: what the binary serves, it carries.
+rm -rf "$work/app/frontend" "$work/app/isolation" "$work/app/portcullis.json"
+say "self-test"
+(cd "$work" && "$CARGO_TARGET_DIR/release/outside-app" --self-test)
