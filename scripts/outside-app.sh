@@ -15,12 +15,24 @@ trap 'rm -rf "$work"' EXIT
 # The app's build directory stays in the repository's target/ so a second run is quick.
 export CARGO_TARGET_DIR="$repo/target/outside-app"
 
-say "cargo package (every publishable crate)"
-cargo package --workspace --exclude portcullis-demo --exclude portcullis-tests \
-  --no-verify --allow-dirty --target-dir "$CARGO_TARGET_DIR" --quiet
+say "cargo package (every publishable crate, each verified: built from its package alone)"
+# In the workspace's own target/, where the tests already built the dependencies.
+log="$work/package.log"
+if ! CARGO_TARGET_DIR="$repo/target" cargo package --workspace \
+  --exclude portcullis-demo --exclude portcullis-tests --allow-dirty >"$log" 2>&1; then
+  cat "$log" >&2
+  say "cargo package failed"
+  exit 1
+fi
+if grep -q '^warning' "$log"; then
+  grep -A4 '^warning' "$log" >&2
+  say "cargo package warned: a package must be clean"
+  exit 1
+fi
+# The libraries the app depends on (the CLI's package was verified above).
 mkdir -p "$work/crates"
-for crate in "$CARGO_TARGET_DIR"/package/*.crate; do
-  tar -xzf "$crate" -C "$work/crates"
+for name in portcullis portcullis-core portcullis-wry portcullis-headless; do
+  tar -xzf "$repo/target/package/$name-0.1.0.crate" -C "$work/crates"
 done
 
 say "npm pack (@portcullis/api)"

@@ -79,6 +79,7 @@ pub fn run(path: &Path, vars: &[(String, PathBuf)], windows: &[String]) -> Vec<F
     };
     let base = path.parent().unwrap_or(Path::new("."));
     check_isolation(&config, base, &mut findings);
+    check_build(&config, base, &mut findings);
     check_csp(&config, &mut findings);
     if let Some(policy) = &policy {
         check_windows(&config, policy, windows, &mut findings);
@@ -182,6 +183,34 @@ fn check_isolation(config: &Config, base: &Path, findings: &mut Vec<Finding>) {
                 _ => dir.join(hook::HOOK_FILE).display().to_string(),
             };
             findings.push(finding(Severity::Error, path, e.to_string(), HOOKS_HINT));
+        }
+    }
+}
+
+/// The frontend the `build` section names: a `frontendDist` that is not there yet cannot
+/// be embedded, and a debug build refuses to start without it.
+fn check_build(config: &Config, base: &Path, findings: &mut Vec<Finding>) {
+    let Some(build) = &config.build else {
+        findings.push(finding(
+            Severity::Warning,
+            "build",
+            "no build section: the app must hand its frontend to the builder itself (embedded_frontend or frontend_dir)",
+            "add \"build\": {\"frontendDist\": \"dist\"} (and \"devUrl\" for a dev server); see docs/EMBEDDING.md",
+        ));
+        return;
+    };
+    if let Some(dist) = &build.frontend_dist {
+        let dir = base.join(dist);
+        if !dir.join("index.html").is_file() {
+            findings.push(finding(
+                Severity::Warning,
+                "build.frontendDist",
+                format!(
+                    "{} has no index.html (yet): build the frontend before the app; until then rust-embed cannot embed it and a debug build refuses to start",
+                    dir.display()
+                ),
+                "run the frontend's build (e.g. npm run build) so that frontendDist holds index.html",
+            ));
         }
     }
 }

@@ -159,3 +159,59 @@ fn every_structural_mistake_is_reported_at_once() {
     }
     assert_eq!(paths.len(), 4, "{findings:#}");
 }
+
+/// The `build` section: a mistake in it is an error at its path, a `frontendDist` not
+/// built yet is a warning that says so, and a built one passes without a word.
+#[test]
+fn the_build_section_is_checked_and_an_unbuilt_frontend_is_flagged() {
+    let dir = tempfile_dir().join("build");
+    std::fs::create_dir_all(dir.join("isolation")).unwrap();
+    std::fs::write(dir.join("isolation/hook.js"), "export default (m) => m;\n").unwrap();
+    let config = dir.join("portcullis.json");
+    let write = |build: &str| {
+        std::fs::write(
+            &config,
+            format!(
+                r#"{{"build":{build},"app":{{"security":{{"pattern":{{"use":"isolation","options":{{"dir":"isolation"}}}}}}}}}}"#
+            ),
+        )
+        .unwrap()
+    };
+    let at = |findings: &Value, path: &str| -> Vec<String> {
+        findings
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|f| f["path"] == path)
+            .map(|f| format!("{} {}", f["severity"], f["message"]))
+            .collect()
+    };
+
+    write(r#"{"frontendDist":"dist","devUrl":"https://example.com"}"#);
+    let (ok, findings) = check(&config, &[]);
+    assert!(!ok, "{findings:#}");
+    let dev = at(&findings, "build.devUrl");
+    assert!(
+        dev.len() == 1 && dev[0].contains("not an http:// address"),
+        "{findings:#}"
+    );
+
+    write(r#"{"frontendDist":"dist"}"#);
+    let (ok, findings) = check(&config, &[]);
+    assert!(ok, "{findings:#}");
+    let dist = at(&findings, "build.frontendDist");
+    assert!(
+        dist.len() == 1 && dist[0].contains("has no index.html (yet)"),
+        "{findings:#}"
+    );
+
+    std::fs::create_dir_all(dir.join("dist")).unwrap();
+    std::fs::write(dir.join("dist/index.html"), "<!doctype html>").unwrap();
+    let (ok, findings) = check(&config, &[]);
+    assert!(ok, "{findings:#}");
+    assert!(
+        at(&findings, "build.frontendDist").is_empty(),
+        "{findings:#}"
+    );
+    let _ = std::fs::remove_dir_all(&dir);
+}
