@@ -136,8 +136,10 @@ fn build(
     mode: &str,
     proxy: &Arc<Mutex<EventLoopProxy<UserEvent>>>,
 ) -> Result<Portcullis, Box<dyn std::error::Error>> {
+    // Benchmarks run as release builds: the files are named, not embedded.
     let builder = Portcullis::from_config_file(&dir.join(format!("{mode}.json")))?
-        .frontend_dir(&dir.join("web"));
+        .frontend_dir(&dir.join("web"))
+        .isolation_dir(&dir.join("isolation"));
     let wake = proxy.clone();
     let done = proxy.clone();
     let router = Router::new()

@@ -206,7 +206,7 @@ fn check_build(config: &Config, base: &Path, findings: &mut Vec<Finding>) {
                 Severity::Warning,
                 "build.frontendDist",
                 format!(
-                    "{} has no index.html (yet): build the frontend before the app; until then rust-embed cannot embed it and a debug build refuses to start",
+                    "{} has no index.html (yet): build the frontend before the app; an app built before it embeds no start page and refuses to start",
                     dir.display()
                 ),
                 "run the frontend's build (e.g. npm run build) so that frontendDist holds index.html",

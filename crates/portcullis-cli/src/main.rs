@@ -96,9 +96,10 @@ enum Command {
     Run {
         /// The config file (JSON).
         config: PathBuf,
-        /// The frontend directory (with index.html).
-        #[arg(long, default_value = "frontend")]
-        frontend: PathBuf,
+        /// The frontend directory (with index.html); by default the config's
+        /// `build.frontendDist`.
+        #[arg(long)]
+        frontend: Option<PathBuf>,
         #[command(flatten)]
         scope: ScopeArgs,
         /// Stop after this many seconds (for scripts and tests).

@@ -28,8 +28,9 @@ use tao::window::WindowBuilder;
 pub struct Options {
     /// The config file.
     pub config: PathBuf,
-    /// The frontend directory (with `index.html`).
-    pub frontend: PathBuf,
+    /// The frontend directory (with `index.html`); `None` for the config's
+    /// `build.frontendDist`.
+    pub frontend: Option<PathBuf>,
     /// `$NAME` directories for path scopes.
     pub vars: Vec<(String, PathBuf)>,
     /// Stop after this long (for scripts and tests).
@@ -48,6 +49,18 @@ pub fn run(options: Options) -> Result<i32, Box<dyn std::error::Error>> {
         return Ok(status.code().unwrap_or(1));
     }
     let (config, base) = load(&options.config)?;
+    let frontend = match (
+        &options.frontend,
+        config.build.as_ref().and_then(|b| b.frontend_dist.as_ref()),
+    ) {
+        (Some(dir), _) => dir.clone(),
+        (None, Some(dist)) => base.join(dist),
+        (None, None) => {
+            return Err(
+                "no frontend: pass --frontend DIR, or name build.frontendDist in the config".into(),
+            );
+        }
+    };
     let isolation_dir = match &config.app.security.pattern {
         Pattern::Isolation { options } => Some(base.join(&options.dir)),
         Pattern::Brownfield => None,
@@ -57,8 +70,12 @@ pub fn run(options: Options) -> Result<i32, Box<dyn std::error::Error>> {
     let mut event_loop = EventLoopBuilder::<UserEvent>::with_user_event().build();
     let proxy = Arc::new(Mutex::new(event_loop.create_proxy()));
     let wake = proxy.clone();
-    let portcullis = Portcullis::builder(config.clone(), &base)
-        .frontend_dir(&options.frontend)
+    // The isolation app is read from disk in every build: the CLI is a release binary.
+    let mut builder = Portcullis::builder(config.clone(), &base).frontend_dir(&frontend);
+    if let Some(dir) = &isolation_dir {
+        builder = builder.isolation_dir(dir);
+    }
+    let portcullis = builder
         .router(echo_router(&config))
         .scope_vars(vars)
         .audit_sink(Arc::new(|e: &portcullis_core::AuditEvent<'_>| {
@@ -74,18 +91,18 @@ pub fn run(options: Options) -> Result<i32, Box<dyn std::error::Error>> {
         .waker(move || send(&wake, UserEvent::Pump))
         .build()?;
     let window = WindowBuilder::new()
-        .with_title(format!("portcullis run: {}", options.frontend.display()))
+        .with_title(format!("portcullis run: {}", frontend.display()))
         .build(&event_loop)?;
     let webview = portcullis.build_webview("main", wry::WebViewBuilder::new(), &window)?;
     portcullis_wry::inspect::forward_console_to_stdout(&webview);
 
-    let mut watched = vec![options.frontend.clone()];
+    let mut watched = vec![frontend.clone()];
     watched.extend(isolation_dir);
     // Kept alive for the whole run: dropping it stops the watching.
     let _watcher = watch(&watched, proxy.clone())?;
     println!(
         "serving {} in window \"main\"; edit files to reload, close the window to stop",
-        options.frontend.display()
+        frontend.display()
     );
 
     if let Some(after) = options.exit_after {

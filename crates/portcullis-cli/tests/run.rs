@@ -13,7 +13,7 @@ fn serves_the_frontend_shows_each_call_and_reloads_on_change() {
     std::fs::create_dir_all(dir.join("isolation")).unwrap();
     std::fs::write(
         dir.join("portcullis.json"),
-        r#"{"app":{"security":{"pattern":{"use":"isolation","options":{"dir":"isolation"}},
+        r#"{"build":{"frontendDist":"frontend"},"app":{"security":{"pattern":{"use":"isolation","options":{"dir":"isolation"}},
             "capabilities":[{"identifier":"dev","windows":["main"],"origins":["app://localhost"],
               "commands":{"allow":["greet",{"name":"upload","bytes":true}]}}]}}}"#,
     )
@@ -41,9 +41,8 @@ fn serves_the_frontend_shows_each_call_and_reloads_on_change() {
 
     let mut child = Command::new(env!("CARGO_BIN_EXE_portcullis"))
         .arg("run")
+        // No --frontend: the config's build.frontendDist.
         .arg(dir.join("portcullis.json"))
-        .arg("--frontend")
-        .arg(dir.join("frontend"))
         .args(["--exit-after-secs", "10"])
         .stdout(Stdio::piped())
         .spawn()
@@ -79,4 +78,29 @@ fn serves_the_frontend_shows_each_call_and_reloads_on_change() {
         out.contains(r#"allowed greet (main): {"load":2}"#),
         "the reloaded page ran:\n{out}"
     );
+}
+
+#[test]
+fn without_a_frontend_it_says_where_to_name_one() {
+    let dir = std::env::temp_dir().join(format!("portcullis-run-none-{}", std::process::id()));
+    std::fs::create_dir_all(dir.join("isolation")).unwrap();
+    std::fs::write(dir.join("isolation/hook.js"), "export default (m) => m;\n").unwrap();
+    std::fs::write(
+        dir.join("portcullis.json"),
+        r#"{"app":{"security":{"pattern":{"use":"isolation","options":{"dir":"isolation"}}}}}"#,
+    )
+    .unwrap();
+    let out = Command::new(env!("CARGO_BIN_EXE_portcullis"))
+        .arg("run")
+        .arg(dir.join("portcullis.json"))
+        .args(["--exit-after-secs", "5"])
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success(), "{stderr}");
+    assert!(
+        stderr.contains("no frontend: pass --frontend DIR, or name build.frontendDist"),
+        "{stderr}"
+    );
+    let _ = std::fs::remove_dir_all(&dir);
 }

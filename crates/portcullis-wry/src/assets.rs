@@ -62,19 +62,25 @@ impl std::fmt::Debug for Files {
 }
 
 impl Files {
-    /// The file at the request path `uri_path` (`/` is `index.html`) and its MIME type.
+    /// The file at the request path `uri_path` (percent-encoded, as in the URL; `/` is
+    /// `index.html`) and its MIME type. The decoded path must be plain names: no `..`,
+    /// no empty or absolute components, whichever encoding spells them.
     pub fn read(&self, uri_path: &str) -> Option<(Cow<'static, [u8]>, String)> {
+        let decoded = percent_encoding::percent_decode_str(uri_path)
+            .decode_utf8()
+            .ok()?;
+        let name = decoded.trim_start_matches('/');
+        let name = if name.is_empty() { "index.html" } else { name };
+        if name.contains(['\\', '\0']) || !name.split('/').all(|p| !matches!(p, "" | "." | "..")) {
+            return None;
+        }
         match self {
             Files::Directory(dir) => {
-                let file = resolve(dir, uri_path)?;
+                let file = resolve(dir, name)?;
                 let bytes = std::fs::read(&file).ok()?;
                 Some((Cow::Owned(bytes), mime_for(&file)))
             }
-            Files::Embedded(assets) => {
-                let name = uri_path.trim_start_matches('/');
-                let name = if name.is_empty() { "index.html" } else { name };
-                Some((assets.get(name)?, mime_for(Path::new(name))))
-            }
+            Files::Embedded(assets) => Some((assets.get(name)?, mime_for(Path::new(name)))),
         }
     }
 
@@ -148,6 +154,34 @@ mod tests {
         assert!(resolve(&dir, "/missing.js").is_none());
         assert!(resolve(&dir, "/sub").is_none());
         std::fs::remove_dir_all(&dir).unwrap();
+    }
+
+    #[test]
+    fn request_paths_are_decoded_then_kept_inside() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::create_dir_all(dir.path().join("sub")).unwrap();
+        std::fs::write(dir.path().join("my file.js"), "a").unwrap();
+        std::fs::write(dir.path().join("sub/b.js"), "b").unwrap();
+        std::fs::write(dir.path().join("index.html"), "i").unwrap();
+        let files = Files::Directory(dir.path().join("sub"));
+        let top = Files::Directory(dir.path().to_path_buf());
+        let body = |f: &Files, p: &str| f.read(p).map(|(b, _)| b.into_owned());
+        // Twins: the encoded names a page really asks for are found.
+        assert_eq!(body(&top, "/my%20file.js").unwrap(), b"a");
+        assert_eq!(body(&top, "/sub%2Fb.js").unwrap(), b"b");
+        assert_eq!(body(&top, "/").unwrap(), b"i");
+        // Climbing out, however it is spelled, is not.
+        for bad in [
+            "/..%2Findex.html",
+            "/%2e%2e/index.html",
+            "/%2E%2E%2Findex.html",
+            "/.%2e/index.html",
+            "/a%00b",
+            "/%5c..%5cindex.html",
+            "/%ff",
+        ] {
+            assert!(body(&files, bad).is_none(), "{bad}");
+        }
     }
 
     #[test]

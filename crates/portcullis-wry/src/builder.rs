@@ -27,6 +27,7 @@ impl Portcullis {
             frontend_dir: None,
             embedded: None,
             embedded_isolation: None,
+            isolation_dir: None,
             router: Router::new(),
             vars: ScopeVars::new(),
             audit: None,
@@ -65,6 +66,7 @@ pub struct PortcullisBuilder {
     frontend_dir: Option<PathBuf>,
     embedded: Option<Arc<dyn assets::Assets>>,
     embedded_isolation: Option<Arc<dyn assets::Assets>>,
+    isolation_dir: Option<PathBuf>,
     router: Router,
     vars: ScopeVars,
     audit: Option<AuditSink>,
@@ -121,6 +123,14 @@ impl PortcullisBuilder {
     /// the same files as `dir`.
     pub fn embedded_isolation<E: rust_embed::Embed + 'static>(mut self) -> Self {
         self.embedded_isolation = Some(Arc::new(assets::Embedded::<E>::new()));
+        self
+    }
+
+    /// Reads the isolation app from `dir` at run time, in every build, instead of the
+    /// config's `dir` (for tools and tests; a release build reads the config's `dir` only
+    /// when told to, by this, and otherwise needs [`PortcullisBuilder::embedded_isolation`]).
+    pub fn isolation_dir(mut self, dir: &Path) -> Self {
+        self.isolation_dir = Some(dir.to_path_buf());
         self
     }
 
@@ -209,16 +219,12 @@ impl PortcullisBuilder {
         // Fail closed: with isolation on, no webview starts without the app's hook.
         let (isolation_files, hook) = match &self.config.app.security.pattern {
             Pattern::Isolation { options } => {
-                let on_disk = self.config_dir.join(&options.dir);
-                let dir = match self.embedded_isolation {
-                    Some(files) => {
-                        if debug {
-                            same_files(files.as_ref(), &on_disk, "the isolation app")?;
-                        }
-                        assets::Files::Embedded(files)
-                    }
-                    None => assets::Files::Directory(on_disk),
-                };
+                let dir = choose_isolation(
+                    &self.config_dir.join(&options.dir),
+                    self.isolation_dir,
+                    self.embedded_isolation,
+                    debug,
+                )?;
                 let hook = hook::resolve(&dir, options.hook.as_deref())?;
                 if hook == hook::HookSource::BuiltinNamesOnly {
                     tracing::warn!(
@@ -316,6 +322,18 @@ fn choose_frontend(
         .and_then(|b| b.frontend_dist.as_ref())
         .map(|d| config_dir.join(d));
     let dev_url = build.and_then(|b| b.dev_url.as_deref());
+    if let Some(assets) = &embedded {
+        if !assets.names().iter().any(|n| n == "index.html") {
+            return Err(Error::Frontend(
+                "the embedded frontend has no index.html: is #[folder] the built frontend, and was it built before the app?".into(),
+            ));
+        }
+        // Checked in debug builds whatever serves the pages now, so a #[folder] that is
+        // not frontendDist shows while developing, not in the shipped app.
+        if debug && let Some(dist) = &dist {
+            same_files(assets.as_ref(), dist, "the embedded frontend")?;
+        }
+    }
     if debug && let Some(url) = dev_url {
         let server = frontend::DevServer::new(url).map_err(Error::Frontend)?;
         if !server.is_listening() {
@@ -326,20 +344,50 @@ fn choose_frontend(
         return Ok(Frontend::DevServer(server));
     }
     match (embedded, dist) {
-        (Some(assets), dist) => {
-            if debug && let Some(dist) = dist {
-                same_files(assets.as_ref(), &dist, "the embedded frontend")?;
-            }
-            Ok(Frontend::Files(assets::Files::Embedded(assets)))
-        }
+        (Some(assets), _) => Ok(Frontend::Files(assets::Files::Embedded(assets))),
         (None, Some(dist)) if debug => directory(dist),
         (None, Some(dist)) => Err(Error::Frontend(format!(
             "a release build reads no frontend from disk, and none is embedded: derive rust_embed::Embed with #[folder = {:?}] and pass it to embedded_frontend()",
             dist.display()
         ))),
+        (None, None) if dev_url.is_some() => Err(Error::Frontend(
+            "a release build does not use build.devUrl (a dev server is for debug builds), and nothing is embedded: name build.frontendDist and pass it to embedded_frontend()".into(),
+        )),
         (None, None) => Err(Error::Frontend(
             "no frontend: the config's build section names no frontendDist or devUrl, and none was given to the builder (embedded_frontend, frontend_dir)".into(),
         )),
+    }
+}
+
+/// Where the isolation app comes from: a directory the embedder named; the embedded
+/// files (in debug builds, first checked against the config's `dir`); in debug builds,
+/// the config's `dir` (`on_disk`). A release build reads it from disk only when told to:
+/// a path resolved at build time may not be the app's on a user's machine, and whoever
+/// can create it there would choose the app's hook.
+fn choose_isolation(
+    on_disk: &Path,
+    explicit: Option<PathBuf>,
+    embedded: Option<Arc<dyn assets::Assets>>,
+    debug: bool,
+) -> Result<assets::Files, Error> {
+    match (explicit, embedded) {
+        (Some(dir), _) => Ok(assets::Files::Directory(dir)),
+        (None, Some(files)) => {
+            if debug {
+                same_files(files.as_ref(), on_disk, "the embedded isolation app").map_err(|e| {
+                    match e {
+                        Error::Frontend(m) => Error::Isolation(m),
+                        other => other,
+                    }
+                })?;
+            }
+            Ok(assets::Files::Embedded(files))
+        }
+        (None, None) if debug => Ok(assets::Files::Directory(on_disk.to_path_buf())),
+        (None, None) => Err(Error::Isolation(format!(
+            "a release build reads no isolation app from disk unless told to: derive rust_embed::Embed with #[folder = {:?}] and pass it to embedded_isolation(), or name the directory with isolation_dir()",
+            on_disk.display()
+        ))),
     }
 }
 
@@ -520,5 +568,75 @@ mod tests {
         let b = build(None, Some("http://127.0.0.1:9"));
         let chosen = choose_frontend(Some(&b), p.path(), explicit, None, false).unwrap();
         assert_eq!(kind(&chosen), "directory");
+    }
+
+    #[test]
+    fn an_embedded_frontend_without_index_html_is_refused_in_every_build() {
+        let p = project();
+        let b = build(Some("dist"), None);
+        for debug in [false, true] {
+            let m = message(choose_frontend(
+                Some(&b),
+                p.path(),
+                None,
+                embedded(vec![]),
+                debug,
+            ));
+            assert!(m.contains("has no index.html"), "{m}");
+        }
+    }
+
+    #[test]
+    fn the_embedded_check_runs_with_a_dev_server_too() {
+        let p = project();
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let url = format!("http://127.0.0.1:{}", listener.local_addr().unwrap().port());
+        let b = build(Some("dist"), Some(&url));
+        let other = embedded(vec!["index.html", "old.js"]);
+        let m = message(choose_frontend(Some(&b), p.path(), None, other, true));
+        assert!(m.contains("\"old.js\""), "{m}");
+        // Twin: the right files, and the dev server serves.
+        let same = embedded(vec!["index.html", "app.js"]);
+        let chosen = choose_frontend(Some(&b), p.path(), None, same, true).unwrap();
+        assert_eq!(kind(&chosen), "dev server");
+    }
+
+    #[test]
+    fn a_release_build_with_only_a_dev_server_says_the_dev_server_is_for_debug() {
+        let p = project();
+        let b = build(None, Some("http://127.0.0.1:9"));
+        let m = message(choose_frontend(Some(&b), p.path(), None, None, false));
+        assert!(m.contains("does not use build.devUrl"), "{m}");
+    }
+
+    #[test]
+    fn a_release_build_reads_the_isolation_app_from_disk_only_when_told_to() {
+        let p = project();
+        let on_disk = p.path().join("dist");
+        let isolation = |explicit: Option<PathBuf>, files, debug| {
+            choose_isolation(&on_disk, explicit, files, debug)
+        };
+        match isolation(None, None, false) {
+            Err(Error::Isolation(m)) => assert!(m.contains("embedded_isolation()"), "{m}"),
+            other => panic!("{other:?}"),
+        }
+        // Twins: embedded, named explicitly, or a debug build reading the config's dir.
+        assert!(matches!(
+            isolation(None, embedded(vec!["index.html"]), false),
+            Ok(assets::Files::Embedded(_))
+        ));
+        assert!(matches!(
+            isolation(Some(on_disk.clone()), None, false),
+            Ok(assets::Files::Directory(_))
+        ));
+        assert!(matches!(
+            isolation(None, None, true),
+            Ok(assets::Files::Directory(_))
+        ));
+        // In debug, the embedded copy must be the config's dir.
+        assert!(matches!(
+            isolation(None, embedded(vec!["hook.js"]), true),
+            Err(Error::Isolation(_))
+        ));
     }
 }

@@ -41,6 +41,11 @@ pub enum Error {
     /// files that are not `frontendDist`'s.
     #[error("frontend: {0}")]
     Frontend(String),
+    /// The isolation app cannot be served as the build asks: a release build with it
+    /// neither embedded nor named with `isolation_dir`, or embedded files that are not
+    /// the config's `dir`.
+    #[error("isolation app: {0}")]
+    Isolation(String),
     /// Isolation is on and the app's validation hook is missing or cannot run.
     #[error("{0}")]
     Hook(#[from] hook::HookError),

@@ -27,6 +27,17 @@ type Body = Cow<'static, [u8]>;
 
 /// The largest file a dev server may send for one request.
 const DEV_SERVER_MAX_BYTES: u64 = 256 * 1024 * 1024;
+/// Threads fetching from the dev server, and requests that may wait for one: a page
+/// that floods `app://` gets `503`s, not unbounded threads and memory.
+const DEV_SERVER_WORKERS: usize = 4;
+const DEV_SERVER_QUEUE: usize = 256;
+
+/// One `app://` request waiting for a dev-server worker.
+struct Job {
+    shared: Arc<Shared>,
+    target: String,
+    responder: RequestAsyncResponder,
+}
 
 /// Where `app://` takes the app's files from.
 #[derive(Clone)]
@@ -56,6 +67,7 @@ pub struct DevServer {
     /// The path it serves the frontend under, `/` or `/app/`.
     pub base: String,
     agent: ureq::Agent,
+    jobs: std::sync::mpsc::SyncSender<Job>,
 }
 
 impl DevServer {
@@ -63,17 +75,31 @@ impl DevServer {
     pub fn new(url: &str) -> Result<DevServer, String> {
         let (origin, base) = portcullis_core::config::dev_server(url)?;
         let agent = ureq::Agent::config_builder()
+            // Straight to the server on this machine: a proxy from the environment
+            // (HTTP_PROXY, ALL_PROXY) would resolve `localhost` on its own side, and
+            // another machine would serve the app's code.
+            .proxy(None)
             // A redirect could point anywhere; the dev server's own answers only.
             .max_redirects(0)
             .http_status_as_error(false)
             .timeout_global(Some(Duration::from_secs(60)))
             .build()
             .into();
+        let (jobs, queue) = std::sync::mpsc::sync_channel::<Job>(DEV_SERVER_QUEUE);
+        let queue = Arc::new(std::sync::Mutex::new(queue));
+        for i in 0..DEV_SERVER_WORKERS {
+            let queue = queue.clone();
+            std::thread::Builder::new()
+                .name(format!("portcullis-dev-server-{i}"))
+                .spawn(move || work(&queue))
+                .map_err(|e| format!("cannot start a thread for the dev server: {e}"))?;
+        }
         Ok(DevServer {
             url: url.to_owned(),
             origin,
             base,
             agent,
+            jobs,
         })
     }
 
@@ -142,20 +168,45 @@ pub fn handle(shared: &Arc<Shared>, request: Request<Vec<u8>>, responder: Reques
     match &shared.frontend {
         Frontend::Files(files) => responder.respond(from_files(files, path, &shared.app_csp)),
         Frontend::DevServer(server) => {
-            let (server, shared) = (server.clone(), shared.clone());
             let target = request
                 .uri()
                 .path_and_query()
                 .map_or_else(|| path.to_owned(), |p| p.as_str().to_owned());
-            let spawned = std::thread::Builder::new()
-                .name("portcullis-dev-server".into())
-                .spawn(move || {
-                    responder.respond(from_dev_server(&server, &target, &shared.app_csp))
-                });
-            if let Err(e) = spawned {
-                tracing::error!(target: "portcullis", "cannot start a thread for the dev server: {e}");
+            let job = Job {
+                shared: shared.clone(),
+                target,
+                responder,
+            };
+            // Every request is answered: by a worker, or at once when none can take it.
+            if let Err(e) = server.jobs.try_send(job) {
+                let (std::sync::mpsc::TrySendError::Full(job)
+                | std::sync::mpsc::TrySendError::Disconnected(job)) = e;
+                job.responder.respond(assets::status(
+                    StatusCode::SERVICE_UNAVAILABLE,
+                    "too many requests for the dev server at once",
+                ));
             }
         }
+    }
+}
+
+/// A dev-server worker: takes jobs until the server is gone.
+fn work(queue: &std::sync::Mutex<std::sync::mpsc::Receiver<Job>>) {
+    loop {
+        let job = match queue.lock() {
+            Ok(queue) => queue.recv(),
+            Err(_) => return,
+        };
+        let Ok(job) = job else { return };
+        let response = match &job.shared.frontend {
+            Frontend::DevServer(server) => {
+                from_dev_server(server, &job.target, &job.shared.app_csp)
+            }
+            Frontend::Files(_) => {
+                assets::status(StatusCode::INTERNAL_SERVER_ERROR, "internal error")
+            }
+        };
+        job.responder.respond(response);
     }
 }
 
@@ -322,5 +373,50 @@ mod tests {
         // The query reached the server as the page asked for it.
         let seen = server.join().unwrap();
         assert_eq!(seen, ["/src/main.js?v=3", "/missing.js", "/moved"]);
+    }
+
+    /// Run by the test below in a process of its own, with a proxy in its environment.
+    #[test]
+    #[ignore = "run by a_proxy_in_the_environment_is_never_used"]
+    fn fetch_with_a_proxy_in_the_environment() {
+        let (url, server) = dev_server(1, |_| {
+            tiny_http::Response::from_data(b"from the dev server".to_vec())
+        });
+        let response = get(&Frontend::DevServer(DevServer::new(&url).unwrap()), "/x.js");
+        assert_eq!(response.status(), StatusCode::OK);
+        assert_eq!(response.body().as_ref(), b"from the dev server");
+        assert_eq!(server.join().unwrap(), ["/x.js"]);
+    }
+
+    #[test]
+    fn a_proxy_in_the_environment_is_never_used() {
+        // A proxy that would answer in the dev server's place (it only counts callers).
+        let proxy = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let address = format!("http://{}", proxy.local_addr().unwrap());
+        let out = std::process::Command::new(std::env::current_exe().unwrap())
+            .args([
+                "--exact",
+                "frontend::tests::fetch_with_a_proxy_in_the_environment",
+            ])
+            .args(["--ignored", "--test-threads=1"])
+            .env("HTTP_PROXY", &address)
+            .env("http_proxy", &address)
+            .env("ALL_PROXY", &address)
+            .env_remove("NO_PROXY")
+            .env_remove("no_proxy")
+            .output()
+            .unwrap();
+        let stdout = String::from_utf8_lossy(&out.stdout);
+        assert!(
+            out.status.success(),
+            "{stdout}{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        assert!(stdout.contains("1 passed"), "{stdout}");
+        proxy.set_nonblocking(true).unwrap();
+        assert!(
+            proxy.accept().is_err(),
+            "the dev server was reached through the proxy"
+        );
     }
 }

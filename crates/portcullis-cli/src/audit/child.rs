@@ -209,8 +209,16 @@ fn run_in(
     // attacks need what an observer of the transport would have).
     let captured = Arc::new(Mutex::new(Vec::<(String, Vec<u8>)>::new()));
     let (seen, stamp, keep) = (attempts.clone(), last_message.clone(), captured.clone());
-    let portcullis = Portcullis::builder(config, &base)
-        .frontend_dir(&site)
+    // The isolation app is read from disk in every build: the CLI is a release binary.
+    let isolation = match &config.app.security.pattern {
+        Pattern::Isolation { options } => Some(base.join(&options.dir)),
+        Pattern::Brownfield => None,
+    };
+    let mut builder = Portcullis::builder(config, &base).frontend_dir(&site);
+    if let Some(dir) = &isolation {
+        builder = builder.isolation_dir(dir);
+    }
+    let portcullis = builder
         .router(router)
         .scope_vars(scope_vars(&options.vars))
         .audit_sink(Arc::new(move |e: &portcullis_core::AuditEvent<'_>| {
