@@ -47,7 +47,13 @@ fn embedded_files(root: &Path) -> Vec<(PathBuf, String, PathBuf)> {
     let mut files = Vec::new();
     rust_files(&root.join("src"), &mut files);
     for file in files {
-        let text = std::fs::read_to_string(&file).unwrap();
+        let source = std::fs::read_to_string(&file).unwrap();
+        // Code only: a doc comment may show an `include_str!` of the app's.
+        let text: String = source
+            .lines()
+            .filter(|l| !l.trim_start().starts_with("//"))
+            .collect::<Vec<_>>()
+            .join("\n");
         for macro_name in ["include_str!(\"", "include_bytes!(\""] {
             for (i, _) in text.match_indices(macro_name) {
                 let rest = &text[i + macro_name.len()..];
