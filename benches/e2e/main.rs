@@ -1,6 +1,9 @@
 //! End-to-end benchmark in a real WebKitGTK webview (under a private Xvfb when there is
-//! no display): the same page and handlers with isolation on and in brownfield mode
-//! (isolation off), so the ratio is what isolation costs. Run:
+//! no display): the same page and handlers with isolation on, in brownfield mode
+//! (isolation off), and on the floor (no Portcullis at all: the page's `invoke` fetches a
+//! custom-protocol URL that the Rust side answers at once), so each ratio is measured in
+//! one run: isolation against brownfield is what isolation costs, and against the floor
+//! what Portcullis costs over the bare webview round trip. Run:
 //! `cargo bench --bench e2e` (`PORTCULLIS_BENCH_ROUNDS` sets the rounds, default 3).
 //!
 //! Each round runs each mode in a fresh process (this binary, re-run with
@@ -26,7 +29,22 @@ use tao::window::WindowBuilder;
 
 const MODE: &str = "PORTCULLIS_BENCH_MODE";
 const ROW: &str = "@@bench ";
-const MODES: [&str; 2] = ["isolation", "brownfield"];
+const MODES: [&str; 3] = ["isolation", "brownfield", "floor"];
+
+/// The floor's `invoke`: one fetch of a custom-protocol URL per call, JSON or bytes in,
+/// JSON out, as bare as a webview round trip gets.
+const FLOOR_BRIDGE: &str = r#"
+window.portcullis = Object.freeze({
+  async invoke(cmd, args) {
+    const bytes = args instanceof Uint8Array || args instanceof ArrayBuffer;
+    const response = await fetch(`floor://localhost/invoke/${cmd}`, {
+      method: "POST",
+      body: bytes ? args : JSON.stringify(args === undefined ? {} : args),
+    });
+    return response.json();
+  },
+});
+"#;
 const TIMEOUT: Duration = Duration::from_secs(300);
 
 fn main() -> ExitCode {
@@ -89,6 +107,9 @@ fn child(mode: &str) -> ExitCode {
     let mut event_loop = EventLoopBuilder::<UserEvent>::with_user_event().build();
     let proxy = Arc::new(Mutex::new(event_loop.create_proxy()));
     let dir = Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/../..")).join("benches/e2e");
+    if mode == "floor" {
+        return floor(&dir, event_loop, proxy);
+    }
     let portcullis = match build(&dir, mode, &proxy) {
         Ok(p) => p,
         Err(e) => {
@@ -113,20 +134,7 @@ fn child(mode: &str) -> ExitCode {
         }
     };
     portcullis_wry::inspect::forward_console_to_stdout(&webview);
-    let alarm = proxy.clone();
-    std::thread::spawn(move || {
-        std::thread::sleep(TIMEOUT);
-        eprintln!("e2e bench: no report within {TIMEOUT:?}");
-        send(&alarm, UserEvent::Done);
-    });
-    event_loop.run_return(|event, _, control_flow| {
-        *control_flow = ControlFlow::Wait;
-        match event {
-            Event::UserEvent(UserEvent::Pump) => portcullis.pump(),
-            Event::UserEvent(UserEvent::Done) => *control_flow = ControlFlow::Exit,
-            _ => {}
-        }
-    });
+    wait_for_report(&mut event_loop, &proxy, || portcullis.pump());
     drop(webview);
     ExitCode::SUCCESS
 }
@@ -162,6 +170,108 @@ fn build(
         .router(router)
         .waker(move || send(&wake, UserEvent::Pump))
         .build()?)
+}
+
+/// The floor: the same page in a plain wry webview, its calls answered by a custom
+/// protocol with the same handlers and nothing between.
+fn floor(
+    dir: &Path,
+    mut event_loop: tao::event_loop::EventLoop<UserEvent>,
+    proxy: Arc<Mutex<EventLoopProxy<UserEvent>>>,
+) -> ExitCode {
+    let web = dir.join("web");
+    let done = proxy.clone();
+    let window = match WindowBuilder::new()
+        .with_title("Portcullis e2e bench (floor)")
+        .with_inner_size(tao::dpi::LogicalSize::new(640.0, 400.0))
+        .build(&event_loop)
+    {
+        Ok(w) => w,
+        Err(e) => {
+            eprintln!("e2e bench: could not open the window: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    let webview = wry::WebViewBuilder::new()
+        .with_initialization_script_for_main_only(FLOOR_BRIDGE, true)
+        .with_asynchronous_custom_protocol("floor".into(), move |_, request, responder| {
+            let path = request.uri().path().to_owned();
+            let (mime, body) = match path.strip_prefix("/invoke/") {
+                Some(cmd) => ("application/json", floor_call(cmd, request.body(), &done)),
+                None => {
+                    let name = path.trim_start_matches('/');
+                    let mime = if name.ends_with(".js") {
+                        "text/javascript"
+                    } else {
+                        "text/html"
+                    };
+                    (mime, std::fs::read(web.join(name)).unwrap_or_default())
+                }
+            };
+            let response = wry::http::Response::builder()
+                .header("Content-Type", mime)
+                .body(std::borrow::Cow::Owned(body));
+            if let Ok(response) = response {
+                responder.respond(response);
+            }
+        })
+        .with_url("floor://localhost/index.html")
+        .build(&window);
+    let webview = match webview {
+        Ok(v) => v,
+        Err(e) => {
+            eprintln!("e2e bench: could not open the webview: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    portcullis_wry::inspect::forward_console_to_stdout(&webview);
+    wait_for_report(&mut event_loop, &proxy, || {});
+    drop(webview);
+    ExitCode::SUCCESS
+}
+
+/// The floor's handlers: what the Portcullis modes' router does, straight on the body.
+fn floor_call(cmd: &str, body: &[u8], done: &Mutex<EventLoopProxy<UserEvent>>) -> Vec<u8> {
+    let json = || serde_json::from_slice::<Value>(body).unwrap_or(Value::Null);
+    match cmd {
+        "echo" => body.to_vec(),
+        "len" => {
+            let args = json();
+            let text = args.get("text").and_then(Value::as_str).unwrap_or("");
+            text.len().to_string().into_bytes()
+        }
+        "bytes.len" => body.len().to_string().into_bytes(),
+        "bench.rss" => rss().to_string().into_bytes(),
+        "bench.report" => {
+            println!("{ROW}{}", json());
+            send(done, UserEvent::Done);
+            b"null".to_vec()
+        }
+        _ => b"null".to_vec(),
+    }
+}
+
+/// Runs the event loop until the page reported (or the time is up); `pump` delivers
+/// core-to-frontend events.
+fn wait_for_report(
+    event_loop: &mut tao::event_loop::EventLoop<UserEvent>,
+    proxy: &Arc<Mutex<EventLoopProxy<UserEvent>>>,
+    mut pump: impl FnMut(),
+) {
+    let alarm = proxy.clone();
+    std::thread::spawn(move || {
+        std::thread::sleep(TIMEOUT);
+        eprintln!("e2e bench: no report within {TIMEOUT:?}");
+        send(&alarm, UserEvent::Done);
+    });
+    event_loop.run_return(|event, _, control_flow| {
+        *control_flow = ControlFlow::Wait;
+        match event {
+            Event::UserEvent(UserEvent::Pump) => pump(),
+            Event::UserEvent(UserEvent::Done) => *control_flow = ControlFlow::Exit,
+            _ => {}
+        }
+    });
 }
 
 fn send(proxy: &Mutex<EventLoopProxy<UserEvent>>, event: UserEvent) {
@@ -278,10 +388,12 @@ fn growth(
 
 fn print_table(runs: &[(&str, Map<String, Value>)], rounds: usize) {
     println!(
-        "\nPortcullis end to end, WebKitGTK, median of {rounds} rounds (isolation on vs brownfield)\n"
+        "\nPortcullis end to end, WebKitGTK, median of {rounds} rounds (isolation on, brownfield, and the floor: no Portcullis)\n"
     );
-    println!("| measure | isolation | brownfield | isolation / brownfield | target |");
-    println!("|---|---|---|---|---|");
+    println!(
+        "| measure | isolation | brownfield | floor | isolation / brownfield | isolation / floor | target |"
+    );
+    println!("|---|---|---|---|---|---|---|");
     type Getter = Box<dyn Fn(&Map<String, Value>) -> Option<f64>>;
     // (what, the figure in the report, scale to the unit in `what`, target)
     let rows: Vec<(&str, Getter, f64, &str)> = vec![
@@ -289,7 +401,7 @@ fn print_table(runs: &[(&str, Map<String, Value>)], rounds: usize) {
             "first invoke after load (ms)",
             Box::new(number("firstInvokeMs")),
             1.0,
-            "isolation <= 20 ms",
+            "isolation <= 10 ms",
         ),
         (
             "first invoke, since navigation start (ms)",
@@ -301,25 +413,25 @@ fn print_table(runs: &[(&str, Map<String, Value>)], rounds: usize) {
             "sequential round trip, 200 B (µs, mean)",
             Box::new(number("sequentialMs")),
             1000.0,
-            "ratio <= 1.15",
+            "<= 1.15x brownfield, <= 1.3x floor",
         ),
         (
             "1 MiB string argument (ms, mean)",
             Box::new(number("string1MiBMs")),
             1.0,
-            "ratio <= 2",
+            "<= 1.5x brownfield",
         ),
         (
             "1 MiB Uint8Array argument (ms, mean)",
             Box::new(number("bytes1MiBMs")),
             1.0,
-            "ratio <= 2",
+            "<= 1.5x brownfield",
         ),
         (
             "pipelined invokes per second",
             Box::new(number("pipelinedPerSecond")),
             1.0,
-            "isolation >= 5000/s",
+            "isolation >= 6000/s",
         ),
         (
             "RSS growth, first 100k invokes, read right away (MiB)",
@@ -363,11 +475,14 @@ fn print_table(runs: &[(&str, Map<String, Value>)], rounds: usize) {
     for (name, get, scale, target) in rows {
         let iso = figure(runs, "isolation", &get) * scale;
         let brown = figure(runs, "brownfield", &get) * scale;
+        let floor = figure(runs, "floor", &get) * scale;
         println!(
-            "| {name} | {iso:.2} {} | {brown:.2} {} | {:.2}× | {target} |",
+            "| {name} | {iso:.2} {} | {brown:.2} {} | {floor:.2} {} | {:.2}× | {:.2}× | {target} |",
             spread(runs, "isolation", &get, scale),
             spread(runs, "brownfield", &get, scale),
-            iso / brown
+            spread(runs, "floor", &get, scale),
+            iso / brown,
+            iso / floor
         );
     }
     let before = |mode| {
@@ -380,8 +495,9 @@ fn print_table(runs: &[(&str, Map<String, Value>)], rounds: usize) {
         })
     };
     println!(
-        "\nRSS before the pipelined run (all processes): isolation {:.1} MiB, brownfield {:.1} MiB",
+        "\nRSS before the pipelined run (all processes): isolation {:.1} MiB, brownfield {:.1} MiB, floor {:.1} MiB",
         before("isolation"),
-        before("brownfield")
+        before("brownfield"),
+        before("floor")
     );
 }
