@@ -1,5 +1,5 @@
 //! The whole gate per message, side by side with Tauri's own isolation code and with the
-//! ceiling, for the same plaintexts in the same run. Run: `cargo bench --bench gate`.
+//! ceiling, for the same plaintexts in the same run. Run: `cargo bench -p portcullis-tests --bench gate`.
 //!
 //! - `portcullis-<backend>`: `Gate::admit_owned`, as the wry transport calls it: decode
 //!   the binary envelope, look up the session, check the

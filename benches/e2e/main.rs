@@ -4,7 +4,7 @@
 //! custom-protocol URL that the Rust side answers at once), so each ratio is measured in
 //! one run: isolation against brownfield is what isolation costs, and against the floor
 //! what Portcullis costs over the bare webview round trip. Run:
-//! `cargo bench --bench e2e` (`PORTCULLIS_BENCH_ROUNDS` sets the rounds, default 3).
+//! `cargo bench -p portcullis-tests --bench e2e` (`PORTCULLIS_BENCH_ROUNDS` sets the rounds, default 3).
 //!
 //! Each round runs each mode in a fresh process (this binary, re-run with
 //! `PORTCULLIS_BENCH_MODE` set): a cold engine for the first-invoke figure, and no state
