@@ -89,19 +89,25 @@ fn embedded_files_lie_inside_their_crate() {
     assert!(outside.is_empty(), "outside their crate: {outside:#?}");
 }
 
-/// The workspace's packages that may be published: (name, manifest directory).
-fn publishable() -> Vec<(String, PathBuf)> {
+/// What `cargo ARGS`, run at the workspace's root, printed (it must succeed).
+fn cargo(args: &[&str]) -> Vec<u8> {
     let out = Command::new(env!("CARGO"))
-        .args(["metadata", "--no-deps", "--format-version", "1"])
+        .args(args)
         .current_dir(root())
         .output()
         .unwrap();
     assert!(
         out.status.success(),
-        "{}",
+        "cargo {args:?}: {}",
         String::from_utf8_lossy(&out.stderr)
     );
-    let meta: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    out.stdout
+}
+
+/// The workspace's packages that may be published: (name, manifest directory).
+fn publishable() -> Vec<(String, PathBuf)> {
+    let stdout = cargo(&["metadata", "--no-deps", "--format-version", "1"]);
+    let meta: serde_json::Value = serde_json::from_slice(&stdout).unwrap();
     let mut list = Vec::new();
     for package in meta["packages"].as_array().unwrap() {
         // `publish: false` reads as an empty list of registries.
@@ -154,17 +160,8 @@ fn every_published_crate_packages_cleanly_with_what_it_needs() {
     for (name, dir) in &packages {
         let crate_file = target.path().join(format!("package/{name}-0.1.0.crate"));
         assert!(crate_file.exists(), "no {}", crate_file.display());
-        let out = Command::new(env!("CARGO"))
-            .args(["package", "--list", "--allow-dirty", "-p", name])
-            .current_dir(root())
-            .output()
-            .unwrap();
-        assert!(
-            out.status.success(),
-            "{}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-        let listed: BTreeSet<String> = String::from_utf8_lossy(&out.stdout)
+        let stdout = cargo(&["package", "--list", "--allow-dirty", "-p", name]);
+        let listed: BTreeSet<String> = String::from_utf8_lossy(&stdout)
             .lines()
             .map(str::to_owned)
             .collect();

@@ -126,17 +126,7 @@ fn child(mode: &str) -> ExitCode {
             .build_webview("main", wry::WebViewBuilder::new(), w)
             .map_err(|e| e.to_string())
     });
-    let webview = match webview {
-        Ok(v) => v,
-        Err(e) => {
-            eprintln!("e2e bench: could not open the webview: {e}");
-            return ExitCode::FAILURE;
-        }
-    };
-    portcullis_wry::inspect::forward_console_to_stdout(&webview);
-    wait_for_report(&mut event_loop, &proxy, || portcullis.pump());
-    drop(webview);
-    ExitCode::SUCCESS
+    run_page(webview, &mut event_loop, &proxy, || portcullis.pump())
 }
 
 fn build(
@@ -216,18 +206,9 @@ fn floor(
             }
         })
         .with_url("floor://localhost/index.html")
-        .build(&window);
-    let webview = match webview {
-        Ok(v) => v,
-        Err(e) => {
-            eprintln!("e2e bench: could not open the webview: {e}");
-            return ExitCode::FAILURE;
-        }
-    };
-    portcullis_wry::inspect::forward_console_to_stdout(&webview);
-    wait_for_report(&mut event_loop, &proxy, || {});
-    drop(webview);
-    ExitCode::SUCCESS
+        .build(&window)
+        .map_err(|e| e.to_string());
+    run_page(webview, &mut event_loop, &proxy, || {})
 }
 
 /// The floor's handlers: what the Portcullis modes' router does, straight on the body.
@@ -249,6 +230,29 @@ fn floor_call(cmd: &str, body: &[u8], done: &Mutex<EventLoopProxy<UserEvent>>) -
         }
         _ => b"null".to_vec(),
     }
+}
+
+/// Runs the bench page in `webview` (or says why it could not open) until it reported.
+fn run_page<W>(
+    webview: Result<W, String>,
+    event_loop: &mut tao::event_loop::EventLoop<UserEvent>,
+    proxy: &Arc<Mutex<EventLoopProxy<UserEvent>>>,
+    pump: impl FnMut(),
+) -> ExitCode
+where
+    W: std::borrow::Borrow<wry::WebView>,
+{
+    let webview = match webview {
+        Ok(v) => v,
+        Err(e) => {
+            eprintln!("e2e bench: could not open the webview: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    portcullis_wry::inspect::forward_console_to_stdout(webview.borrow());
+    wait_for_report(event_loop, proxy, pump);
+    drop(webview);
+    ExitCode::SUCCESS
 }
 
 /// Runs the event loop until the page reported (or the time is up); `pump` delivers
