@@ -16,4 +16,4 @@ fi
 "$tools/node_modules/.bin/tsc" -p packages/api/tsconfig.json
 echo "typecheck: packages/api passed tsc $("$tools/node_modules/.bin/tsc" --version)"
 # The module's behaviour around the bridge, under Node's own test runner.
-node --test packages/api/tests/
+node --test packages/api/tests/module.test.js

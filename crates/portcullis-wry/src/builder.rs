@@ -331,7 +331,7 @@ fn choose_frontend(
         // Checked in debug builds whatever serves the pages now, so a #[folder] that is
         // not frontendDist shows while developing, not in the shipped app.
         if debug && let Some(dist) = &dist {
-            same_files(assets.as_ref(), dist, "the embedded frontend")?;
+            same_files(assets.as_ref(), dist, "the embedded frontend").map_err(Error::Frontend)?;
         }
     }
     if debug && let Some(url) = dev_url {
@@ -374,12 +374,8 @@ fn choose_isolation(
         (Some(dir), _) => Ok(assets::Files::Directory(dir)),
         (None, Some(files)) => {
             if debug {
-                same_files(files.as_ref(), on_disk, "the embedded isolation app").map_err(|e| {
-                    match e {
-                        Error::Frontend(m) => Error::Isolation(m),
-                        other => other,
-                    }
-                })?;
+                same_files(files.as_ref(), on_disk, "the embedded isolation app")
+                    .map_err(Error::Isolation)?;
             }
             Ok(assets::Files::Embedded(files))
         }
@@ -401,24 +397,23 @@ fn directory(dir: PathBuf) -> Result<frontend::Frontend, Error> {
     Ok(frontend::Frontend::Files(assets::Files::Directory(dir)))
 }
 
-/// In debug builds, embedded assets (`what`) must be the files of the directory the
-/// config names (`build.frontendDist`, the isolation `dir`): a `#[folder]` that names
-/// another directory, or assets embedded before the frontend was last built, would
-/// otherwise ship something else than what was tested.
-fn same_files(assets: &dyn assets::Assets, dist: &Path, what: &str) -> Result<(), Error> {
+/// In debug builds, embedded assets (`what`) must have the names of the files of the
+/// directory the config names (`build.frontendDist`, the isolation `dir`): a `#[folder]`
+/// that names another directory would otherwise ship something else than what was
+/// tested. Says what differs.
+fn same_files(assets: &dyn assets::Assets, dist: &Path, what: &str) -> Result<(), String> {
     let mut on_disk = Vec::new();
-    list_files(dist, dist, &mut on_disk)
-        .map_err(|e| Error::Frontend(format!("{what}: {}: {e}", dist.display())))?;
+    list_files(dist, dist, &mut on_disk).map_err(|e| format!("{what}: {}: {e}", dist.display()))?;
     on_disk.sort();
     let mut embedded = assets.names();
     embedded.sort();
     if on_disk != embedded {
         let missing: Vec<_> = on_disk.iter().filter(|f| !embedded.contains(f)).collect();
         let extra: Vec<_> = embedded.iter().filter(|f| !on_disk.contains(f)).collect();
-        return Err(Error::Frontend(format!(
+        return Err(format!(
             "{what} is not the files of {}: not embedded {missing:?}, embedded but not there {extra:?}; point #[folder] at the directory the config names and rebuild",
             dist.display()
-        )));
+        ));
     }
     Ok(())
 }
