@@ -137,8 +137,10 @@ impl Ours {
             .unwrap()
             .into_sealer();
         let router = Router::new()
-            .command("notes.add", |_: Value| Ok::<_, HandlerError>(()))
-            .command_raw("blob.put", |_| Ok(portcullis::Payload::Json("null".into())));
+            .command("notes.add", |_: portcullis::Args<Value>| {
+                Ok::<_, HandlerError>(())
+            })
+            .command("blob.put", |_: portcullis::Bytes| ());
         (
             Ours {
                 gate,

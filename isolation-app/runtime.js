@@ -20,9 +20,16 @@
 // and the hook load, which run side by side.
 //
 // Replies to the parent are {id, ok: true, json} | {id, ok: true, bytes} |
-// {id, ok: false, error: {code, message, appCode?}}.
+// {id, ok: false, error: {code, message, appCode?, data?}}.
+//
+// Cancels: the parent posts {cancel: id, token} when its caller aborted call `id` or gave
+// up waiting. The token must be the one the call came with, so only whoever made the
+// call (the bridge) can cancel it. A call still at its hook is never sealed; a call
+// already sent is cancelled at the gate by a sealed cancel (kind 4), which the gate
+// honours only for a call of this page load. Cancels do not go through the hook: they
+// can only stop a call this page load made, never start anything.
 
-import { NAME_PATTERN, NAME_RULE, Sealer, encodeRequest, fromBase64 } from "./sealer.js";
+import { CANCEL_NAME, NAME_PATTERN, NAME_RULE, Sealer, encodeRequest, fromBase64 } from "./sealer.js";
 import { NotCanonical, canonicalPayload, isBytes, serialize } from "./canonical.js";
 
 const IPC_URL = "ipc://localhost/";
@@ -273,6 +280,9 @@ async function start() {
   });
   const parent = window.parent;
 
+  // Calls between their arrival and their reply: id -> {token, sent, cancelled}.
+  const inflight = new Map();
+
   const handle = async (request) => {
     const respond = (reply) => {
       const transfer = reply.bytes ? [reply.bytes] : [];
@@ -287,39 +297,72 @@ async function start() {
       if (sealer) await report(sealer, request, refusal);
       respond(refusal);
     };
-    let payload;
-    try {
-      payload = canonicalRequest(request, limits);
-    } catch (e) {
-      await refuse(refusalOf(e));
+    if (inflight.has(request.id)) {
+      // A cancel must never have two calls to choose from; the gate refuses the same.
+      await refuse(rejectWith("E_BAD_REQUEST", `call ${request.id} of this page is still running: ids name one call`));
       return;
     }
-    const hook = await hookReady;
-    if (!hook) {
-      await refuse(rejectWith("E_HOOK_REJECTED", "no validation hook is installed: every call is refused"));
-      return;
-    }
-    const ctx = { ...context, kind: request.kind };
+    const entry = { token: request.token, sent: false, cancelled: false };
+    inflight.set(request.id, entry);
     try {
-      const verdict = await validate(hook, request, payload, Object.freeze(ctx), limits);
-      if (!verdict.ok) {
-        await refuse(verdict);
+      let payload;
+      try {
+        payload = canonicalRequest(request, limits);
+      } catch (e) {
+        await refuse(refusalOf(e));
         return;
       }
-      const sealer = await sealerReady;
-      respond(
-        sealer
-          ? await send(sealer, request, verdict)
-          : rejectWith("E_ISOLATION_UNAVAILABLE", "the session key could not be imported"),
-      );
-    } catch (e) {
-      respond(rejectWith("E_BAD_REQUEST", `cannot send this call: ${e}`));
+      const hook = await hookReady;
+      if (!hook) {
+        await refuse(rejectWith("E_HOOK_REJECTED", "no validation hook is installed: every call is refused"));
+        return;
+      }
+      const ctx = { ...context, kind: request.kind };
+      try {
+        const verdict = await validate(hook, request, payload, Object.freeze(ctx), limits);
+        if (!verdict.ok) {
+          await refuse(verdict);
+          return;
+        }
+        const sealer = await sealerReady;
+        if (!sealer) {
+          respond(rejectWith("E_ISOLATION_UNAVAILABLE", "the session key could not be imported"));
+          return;
+        }
+        if (entry.cancelled) {
+          respond(rejectWith("E_CANCELLED", "the call was cancelled before it was sent"));
+          return;
+        }
+        entry.sent = true;
+        respond(await send(sealer, request, verdict));
+      } catch (e) {
+        respond(rejectWith("E_BAD_REQUEST", `cannot send this call: ${e}`));
+      }
+    } finally {
+      inflight.delete(request.id);
     }
+  };
+
+  /** A cancel from the parent, for one of its calls (the token says it is its own). */
+  const cancel = async (message) => {
+    const entry = inflight.get(message.cancel);
+    if (!entry || entry.token !== message.token || entry.cancelled) return;
+    entry.cancelled = true;
+    if (!entry.sent) return;
+    const sealer = await sealerReady;
+    if (!sealer) return;
+    // The gate answers E_NO_SUCH_CALL when the call finished meanwhile: nothing to do.
+    await post(sealer, encodeRequest("cancel", message.cancel, CANCEL_NAME, { json: "" }));
   };
   window.addEventListener("message", (event) => {
     if (!event.isTrusted || event.source !== parent) return;
     const request = event.data;
-    if (!request || !Number.isSafeInteger(request.id) || request.id < 0) return;
+    if (!request || typeof request !== "object") return;
+    if (Object.hasOwn(request, "cancel")) {
+      if (Number.isSafeInteger(request.cancel)) cancel(request).catch(() => {});
+      return;
+    }
+    if (!Number.isSafeInteger(request.id) || request.id < 0) return;
     handle(request);
   });
   parent.postMessage({ portcullis: "ready" }, "*");

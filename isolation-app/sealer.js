@@ -12,7 +12,10 @@ const VERSION = 1;
 const HEADER_LEN = 40;
 const PREFIX_LEN = 12;
 // Kind 3 is a refusal report: the isolation frame telling the gate it refused a call.
-const KINDS = { command: 1, event: 2, report: 3 };
+// Kind 4 is a cancel: the page load asking the gate to stop one of its calls.
+const KINDS = { command: 1, event: 2, report: 3, cancel: 4 };
+/** The name a cancel is framed under, with an empty JSON body (PROTOCOL.md §2). */
+export const CANCEL_NAME = "portcullis.cancel";
 const MAX_SEQ = Number.MAX_SAFE_INTEGER;
 
 /**
@@ -26,7 +29,7 @@ const utf8 = new TextEncoder();
 
 /**
  * Encodes the plaintext request of PROTOCOL.md §2.
- * @param {"command"|"event"|"report"} kind
+ * @param {"command"|"event"|"report"|"cancel"} kind
  * @param {number} id request id (a safe integer)
  * @param {string} name command or event name
  * @param {{json: string} | {bytes: Uint8Array}} body JSON text, or raw bytes

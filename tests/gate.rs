@@ -433,7 +433,7 @@ fn brownfield_takes_clear_requests_but_still_applies_the_allowlist() {
 #[test]
 fn async_handlers_are_awaited_and_their_panics_caught() {
     let gate = gate();
-    let router = portcullis::Router::new().command_async("notes.list", |(): ()| async {
+    let router = portcullis::Router::new().command("notes.list", || async {
         Ok::<_, portcullis::HandlerError>(7)
     });
     let mut s = page(&gate, "main");
@@ -444,7 +444,7 @@ fn async_handlers_are_awaited_and_their_panics_caught() {
         )
         .wait();
     assert_eq!(reply.result, Ok(Payload::Json("7".into())));
-    let router = portcullis::Router::new().command_async("notes.list", |(): ()| async {
+    let router = portcullis::Router::new().command("notes.list", || async {
         if true {
             panic!("async boom");
         }

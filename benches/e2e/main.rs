@@ -17,8 +17,7 @@ use std::process::{Command, ExitCode, Stdio};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use portcullis::router::Payload;
-use portcullis::{Admitted, Body, HandlerError, Router};
+use portcullis::{Args, Bytes, HandlerError, Router};
 use portcullis_headless as headless;
 use portcullis_wry::Portcullis;
 use serde_json::{Map, Value, json};
@@ -141,17 +140,14 @@ fn build(
     let wake = proxy.clone();
     let done = proxy.clone();
     let router = Router::new()
-        .command("echo", Ok::<Value, HandlerError>)
-        .command("len", |args: Value| {
+        .command("echo", |Args(v): Args<Value>| v)
+        .command("len", |Args(args): Args<Value>| {
             let text = args.get("text").and_then(Value::as_str).unwrap_or("");
             Ok::<_, HandlerError>(text.len())
         })
-        .command_raw("bytes.len", |a: Admitted| match &a.request().body {
-            Body::Bytes(b) => Ok(Payload::Json(b.as_slice().len().to_string())),
-            Body::Json(_) => Err(HandlerError::new("bytes expected")),
-        })
-        .command("bench.rss", |_: Value| Ok::<_, HandlerError>(rss()))
-        .command("bench.report", move |report: Value| {
+        .command("bytes.len", |b: Bytes| b.len())
+        .command("bench.rss", |_: Args<Value>| Ok::<_, HandlerError>(rss()))
+        .command("bench.report", move |Args(report): Args<Value>| {
             println!("{ROW}{report}");
             send(&done, UserEvent::Done);
             Ok::<_, HandlerError>(())

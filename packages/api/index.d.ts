@@ -27,6 +27,8 @@ export type PortcullisErrorCode =
   | "E_UNKNOWN_COMMAND"
   | "E_HANDLER"
   | "E_HANDLER_PANICKED"
+  | "E_CANCELLED"
+  | "E_NO_SUCH_CALL"
   | "E_HOOK_REJECTED"
   | "E_HOOK_TIMEOUT"
   | "E_TIMEOUT"
@@ -37,23 +39,26 @@ export type PortcullisErrorCode =
 export declare const ERROR_CODES: readonly PortcullisErrorCode[];
 
 /**
- * What the module's promises reject with (the bridge's own rejections are plain errors
- * with the same fields; the module turns them into this class).
+ * What every promise rejects with, the module's and the bridge's alike (in a webview the
+ * module's class is the bridge's, `window.portcullis.PortcullisError`).
  */
-export declare class PortcullisError extends Error {
-  constructor(code: PortcullisErrorCode, message: string, options?: { appCode?: string; cause?: unknown });
+export declare class PortcullisError<D = Json> extends Error {
+  constructor(
+    code: PortcullisErrorCode,
+    message: string,
+    options?: { appCode?: string; data?: D; cause?: unknown },
+  );
   readonly name: "PortcullisError";
   /** The stable code: what to branch on. */
   readonly code: PortcullisErrorCode;
   /** The app's own code, when a handler failed with one (`code` is then `E_HANDLER`). */
   readonly appCode?: string;
+  /** Structured data the handler's error carried (its `AppError::data`). */
+  readonly data?: D;
 }
 
-/** The rejection of a bridge call, as the bridge gives it (an `Error` with a code). */
-export interface BridgeError extends Error {
-  readonly code: PortcullisErrorCode;
-  readonly appCode?: string;
-}
+/** The rejection of a bridge call: a PortcullisError. */
+export type BridgeError = PortcullisError;
 
 /** A JSON value, as arguments and results travel. */
 export type Json = null | boolean | number | string | Json[] | { [key: string]: Json };
@@ -63,8 +68,13 @@ export type Bytes = ArrayBuffer | ArrayBufferView;
 
 /** Options of one call. */
 export interface InvokeOptions {
-  /** Reject with `E_TIMEOUT` when no reply arrives within this many milliseconds. */
+  /**
+   * Reject with `E_TIMEOUT` when no reply arrives within this many milliseconds, and
+   * cancel the handler. Without it the command's own timeout in the config applies.
+   */
   timeoutMs?: number;
+  /** Aborting it rejects the call with `E_CANCELLED` and cancels the handler. */
+  signal?: AbortSignal;
 }
 
 /** A core-to-frontend event as a listener receives it. */
@@ -119,4 +129,6 @@ export interface Portcullis {
   ready(): Promise<void>;
   /** Listens to core-to-frontend events; returns a function that stops listening. */
   listen<P = Json>(event: string, handler: (event: PortcullisEvent<P>) => void): () => void;
+  /** The class of every rejection, for `instanceof`. */
+  readonly PortcullisError: typeof PortcullisError;
 }

@@ -30,6 +30,8 @@ export const ERROR_CODES = Object.freeze([
   "E_UNKNOWN_COMMAND",
   "E_HANDLER",
   "E_HANDLER_PANICKED",
+  "E_CANCELLED",
+  "E_NO_SUCH_CALL",
   "E_HOOK_REJECTED",
   "E_HOOK_TIMEOUT",
   "E_TIMEOUT",
@@ -37,22 +39,34 @@ export const ERROR_CODES = Object.freeze([
   "E_INTERNAL",
 ]);
 
-/** What every promise of this module rejects with. */
-export class PortcullisError extends Error {
+/**
+ * What every promise of this module rejects with. In a Portcullis webview this is the
+ * bridge's own class (`window.portcullis.PortcullisError`), so `instanceof` holds for
+ * rejections of the module and of the global alike; elsewhere (tests, a browser) it is
+ * an equivalent class of the module's.
+ */
+class ModuleError extends Error {
   constructor(code, message, options = {}) {
     super(message, options.cause === undefined ? undefined : { cause: options.cause });
     this.name = "PortcullisError";
     this.code = code;
     if (options.appCode !== undefined) this.appCode = options.appCode;
+    if (options.data !== undefined) this.data = options.data;
   }
 }
 
-/** The bridge's rejection (an Error with a code) as a PortcullisError. */
+const installed = globalThis.portcullis;
+export const PortcullisError =
+  installed !== null && typeof installed === "object" && typeof installed.PortcullisError === "function"
+    ? installed.PortcullisError
+    : ModuleError;
+
+/** The bridge's rejection as a PortcullisError (it is one already in a webview). */
 function wrap(error) {
   if (error instanceof PortcullisError) return error;
   const known = error !== null && typeof error === "object" && ERROR_CODES.includes(error.code);
   if (!known) return new PortcullisError("E_INTERNAL", `unexpected rejection: ${String(error)}`, { cause: error });
-  return new PortcullisError(error.code, error.message, { appCode: error.appCode, cause: error });
+  return new PortcullisError(error.code, error.message, { appCode: error.appCode, data: error.data, cause: error });
 }
 
 function bridge() {
@@ -84,7 +98,11 @@ export function isAvailable() {
   }
 }
 
-/** Calls a Rust command; resolves with its result, rejects with a PortcullisError. */
+/**
+ * Calls a Rust command; resolves with its result, rejects with a PortcullisError.
+ * `options.signal` (an AbortSignal) cancels the call, `options.timeoutMs` bounds it:
+ * either rejects (E_CANCELLED, E_TIMEOUT) and stops the handler in Rust.
+ */
 export function invoke(cmd, args, options) {
   return through((b) => b.invoke(cmd, args, options));
 }

@@ -9,7 +9,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 
 use portcullis::envelope::Encoding;
 use portcullis::request::{Kind, Request};
-use portcullis::{Attested, Config, Gate, HandlerError, Origin, Router, ScopeVars, Sealer};
+use portcullis::{Args, Attested, Config, Gate, HandlerError, Origin, Router, ScopeVars, Sealer};
 use serde_json::Value;
 
 pub const APP: &str = "app://localhost";
@@ -54,17 +54,17 @@ pub struct AddNote {
 pub fn router(runs: &Runs) -> Router {
     let (a, b, c, d) = (runs.clone(), runs.clone(), runs.clone(), runs.clone());
     Router::new()
-        .command("notes.list", move |(): ()| {
+        .command("notes.list", move || {
             a.hit();
             Ok::<_, HandlerError>(vec!["first"])
         })
-        .command("notes.add", move |n: AddNote| {
+        .command("notes.add", move |Args(n): Args<AddNote>| {
             b.hit();
             Ok::<_, HandlerError>(serde_json::json!({"id": 1, "len": n.title.len() + n.body.len()}))
         })
         .command(
             "notes.delete",
-            move |_: Value| -> Result<(), HandlerError> {
+            move |_: Args<Value>| -> Result<(), HandlerError> {
                 c.hit();
                 panic!("deliberate panic in a handler")
             },

@@ -19,8 +19,7 @@ use std::time::{Duration, Instant};
 
 use base64::Engine as _;
 use portcullis::emit::EmitTarget;
-use portcullis::router::Payload;
-use portcullis::{Admitted, Body, Caller, HandlerError, Router};
+use portcullis::{Args, Bytes, Caller, CancellationToken, HandlerError, Router, Scoped, State};
 use portcullis_headless as headless;
 use portcullis_wry::{Portcullis, transport};
 use serde::Deserialize;
@@ -200,6 +199,11 @@ const SCENARIOS: &[Scenario] = &[
             ("E_INVALID_ARGS", "harness.scenario"),
             ("E_UNKNOWN_COMMAND", "unregistered.cmd"),
         ],
+        ..DEFAULTS
+    },
+    Scenario {
+        name: "handlers",
+        min_checks: 24,
         ..DEFAULTS
     },
     Scenario {
@@ -422,6 +426,80 @@ struct Run {
     phase: AtomicUsize,
     /// Paths the embedded assets or the dev server served.
     served: Mutex<Vec<String>>,
+    /// The slow handlers: how many started, ran to their end, or were stopped early
+    /// (an async one's future dropped, a sync one returning when its token fired).
+    slow_started: AtomicUsize,
+    slow_finished: AtomicUsize,
+    slow_dropped: AtomicUsize,
+    slow_saw_token: AtomicUsize,
+}
+
+/// Counts a slow async handler's end: run to completion, or dropped before it (its call
+/// was cancelled or timed out).
+struct SlowGuard {
+    run: Arc<Run>,
+    finished: bool,
+}
+
+impl Drop for SlowGuard {
+    fn drop(&mut self) {
+        let counter = if self.finished {
+            &self.run.slow_finished
+        } else {
+            &self.run.slow_dropped
+        };
+        counter.fetch_add(1, Ordering::SeqCst);
+    }
+}
+
+/// A slow async handler: about 5 s of tokio sleeps unless it is cancelled first.
+async fn slow(run: Arc<Run>) -> &'static str {
+    let mut guard = SlowGuard {
+        run,
+        finished: false,
+    };
+    guard.run.slow_started.fetch_add(1, Ordering::SeqCst);
+    tokio::time::sleep(Duration::from_secs(5)).await;
+    guard.finished = true;
+    "finished"
+}
+
+/// State two handlers share.
+#[derive(Default)]
+struct Counter(std::sync::atomic::AtomicI64);
+
+/// Where `tokio.files` writes and `extract.all`'s scope points (`$E2E_HANDLERS`).
+struct HandlerDir(PathBuf);
+
+/// An app error type as apps write them (thiserror), reaching the page with its code and
+/// data through `?`.
+#[derive(Debug, thiserror::Error)]
+enum E2eError {
+    #[error("note {0} does not exist")]
+    NotFound(u32),
+    #[error("storage failed: {0}")]
+    Storage(#[from] std::io::Error),
+}
+
+impl portcullis::AppError for E2eError {
+    fn app_code(&self) -> Option<String> {
+        Some(match self {
+            E2eError::NotFound(_) => "NOT_FOUND".into(),
+            E2eError::Storage(_) => "STORAGE".into(),
+        })
+    }
+    fn data(&self) -> Option<Value> {
+        match self {
+            E2eError::NotFound(id) => Some(json!({ "id": id, "hint": "list the notes first" })),
+            E2eError::Storage(_) => None,
+        }
+    }
+}
+
+#[derive(serde::Deserialize)]
+struct FileArgs {
+    name: String,
+    text: String,
 }
 
 fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
@@ -782,6 +860,10 @@ fn build(
             Portcullis::builder(config, &dir)
         }
     };
+    std::fs::create_dir_all(handlers_dir())?;
+    let builder = builder.scope_vars(
+        portcullis::ScopeVars::new().with("E2E_HANDLERS", handlers_dir().canonicalize()?),
+    );
     let emitter = builder.emitter();
     let audit_run = run.clone();
     let capture_run = run.clone();
@@ -809,7 +891,6 @@ fn build(
             }
         }))
         .waker(move || send(&wake, UserEvent::Pump))
-        .default_timeout_ms(10_000)
         .build()?)
 }
 
@@ -827,6 +908,11 @@ fn guarded(
     Ok(args)
 }
 
+/// This process's folder for the handlers that touch files.
+fn handlers_dir() -> PathBuf {
+    std::env::temp_dir().join(format!("portcullis-e2e-handlers-{}", std::process::id()))
+}
+
 fn send(proxy: &Mutex<EventLoopProxy<UserEvent>>, event: UserEvent) {
     let _ = lock(proxy).send_event(event);
 }
@@ -840,30 +926,33 @@ fn router(
     let (r1, r2, r3, r4) = (run.clone(), run.clone(), run.clone(), run.clone());
     let listener_emitter = emitter.clone();
     Router::new()
-        .command("echo", Ok::<Value, HandlerError>)
-        .command("hook.rewrite", Ok::<Value, HandlerError>)
-        .command_raw("echo.bytes", |a: Admitted| match &a.request().body {
-            Body::Bytes(b) => Ok(Payload::Bytes(b.as_slice().iter().rev().copied().collect())),
-            Body::Json(_) => Err(HandlerError::new("bytes expected")),
+        .command("echo", |Args(v): Args<Value>| v)
+        .command("hook.rewrite", |Args(v): Args<Value>| v)
+        .command("echo.bytes", |Bytes(b): Bytes| {
+            b.into_iter().rev().collect::<Vec<u8>>()
         })
-        .command("echo.strict", Ok::<Value, HandlerError>)
-        .command("fs.read", |_: Value| Ok::<_, HandlerError>("never reached"))
+        .command("echo.strict", |Args(v): Args<Value>| v)
+        .command("fs.read", |_: Args<Value>| {
+            Ok::<_, HandlerError>("never reached")
+        })
         .command("probe", {
             let run = run.clone();
-            move |_: Value| {
+            move |_: Args<Value>| {
                 run.probe.fetch_add(1, Ordering::SeqCst);
                 Ok::<_, HandlerError>("probed")
             }
         })
-        .command("canon.sink", Ok::<Value, HandlerError>)
-        .command("canon.returns", Ok::<Value, HandlerError>)
+        .command("canon.sink", |Args(v): Args<Value>| v)
+        .command("canon.returns", |Args(v): Args<Value>| v)
         .command("guarded.role", {
             let run = run.clone();
-            move |args: Value| guarded(&run, "guarded.role", args, |a| a["role"] != "admin")
+            move |Args(args): Args<Value>| {
+                guarded(&run, "guarded.role", args, |a| a["role"] != "admin")
+            }
         })
         .command("guarded.count", {
             let run = run.clone();
-            move |args: Value| {
+            move |Args(args): Args<Value>| {
                 guarded(&run, "guarded.count", args, |a| {
                     a["n"].as_f64().is_some_and(|n| n >= 0.0)
                 })
@@ -871,7 +960,7 @@ fn router(
         })
         .command("guarded.items", {
             let run = run.clone();
-            move |args: Value| {
+            move |Args(args): Args<Value>| {
                 guarded(&run, "guarded.items", args, |a| {
                     a["items"]
                         .as_array()
@@ -881,7 +970,7 @@ fn router(
         })
         .command("guarded.confirm", {
             let run = run.clone();
-            move |args: Value| {
+            move |Args(args): Args<Value>| {
                 guarded(&run, "guarded.confirm", args, |a| {
                     a.get("confirm").is_some()
                 })
@@ -889,62 +978,68 @@ fn router(
         })
         .command("tauri.inplace", {
             let run = run.clone();
-            move |_: Value| {
+            move |_: Args<Value>| {
                 run.canary.fetch_add(1, Ordering::SeqCst);
                 Ok::<_, HandlerError>("the Tauri hook refused this by renaming it")
             }
         })
         .command("tauri.async", {
             let run = run.clone();
-            move |_: Value| {
+            move |_: Args<Value>| {
                 run.canary.fetch_add(1, Ordering::SeqCst);
                 Ok::<_, HandlerError>("the Tauri hook refused this by renaming it")
             }
         })
         .command("guarded.small", {
             let run = run.clone();
-            move |args: Value| {
+            move |Args(args): Args<Value>| {
                 guarded(&run, "guarded.small", args, |a| {
                     a["n"].as_u64().is_none_or(|n| n <= 1 << 60)
                         && a["n"].as_f64().is_some_and(|n| n <= (1u64 << 60) as f64)
                 })
             }
         })
-        .command("secret.read", move |_: Value| {
+        .command("secret.read", move |_: Args<Value>| {
             r1.canary.fetch_add(1, Ordering::SeqCst);
             Ok::<_, HandlerError>("the secret")
         })
-        .command_with_caller("emit.back", move |caller: &Caller, args: Value| {
-            emitter
-                .emit(EmitTarget::Webview(&caller.webview), "pong", &args)
-                .map_err(HandlerError::from)
-        })
-        .command_async("slow.echo", |(): ()| async {
-            std::thread::sleep(Duration::from_millis(50));
+        .command(
+            "emit.back",
+            move |caller: Caller, Args(args): Args<Value>| {
+                emitter
+                    .emit(EmitTarget::Webview(&caller.webview), "pong", &args)
+                    .map_err(HandlerError::from)
+            },
+        )
+        .command("slow.echo", || async {
+            tokio::time::sleep(Duration::from_millis(50)).await;
             Ok::<_, HandlerError>("slow")
         })
-        .command_async("slow.sleep", |_: Value| async {
-            std::thread::sleep(Duration::from_millis(1500));
+        .command("slow.sleep", |_: Args<Value>| async {
+            tokio::time::sleep(Duration::from_millis(1500)).await;
             Ok::<_, HandlerError>("late")
         })
-        .command("fail", |_: Value| {
+        .command("fail", |_: Args<Value>| {
             Err::<(), _>(HandlerError::with_code("NOPE", "the handler said no"))
         })
-        .command("boom", |_: Value| -> Result<(), HandlerError> {
+        .command("boom", |_: Args<Value>| -> Result<(), HandlerError> {
             panic!("deliberate panic in an e2e handler")
         })
-        .command_with_caller("harness.scenario", move |caller: &Caller, (): ()| {
+        .command("harness.scenario", move |caller: Caller| {
             Ok::<_, HandlerError>(json!({
                 "name": name,
                 "label": &*caller.webview,
                 "phase": r2.phase.load(Ordering::SeqCst),
             }))
         })
-        .command_with_caller("harness.report", move |caller: &Caller, check: Check| {
-            lock(&r3.checks).push((caller.webview.to_string(), check));
-            Ok::<_, HandlerError>(())
-        })
-        .command("harness.captured", move |(): ()| {
+        .command(
+            "harness.report",
+            move |caller: Caller, Args(check): Args<Check>| {
+                lock(&r3.checks).push((caller.webview.to_string(), check));
+                Ok::<_, HandlerError>(())
+            },
+        )
+        .command("harness.captured", move || {
             let b64 = base64::engine::general_purpose::STANDARD;
             let list: Vec<Value> = lock(&r4.captured)
                 .iter()
@@ -952,13 +1047,104 @@ fn router(
                 .collect();
             Ok::<_, HandlerError>(list)
         })
-        .command("harness.fixture", |(): ()| {
+        .command("harness.fixture", || {
             let text = std::fs::read_to_string(root().join("fixtures/vectors/wire-v1.json"))?;
             Ok::<Value, HandlerError>(serde_json::from_str(&text)?)
         })
-        .command_with_caller("harness.done", move |caller: &Caller, (): ()| {
+        .command("harness.done", move |caller: Caller| {
             send(&proxy, UserEvent::Done(caller.webview.to_string()));
             Ok::<_, HandlerError>(())
+        })
+        .state(Counter::default())
+        .state(HandlerDir(handlers_dir()))
+        .command("counter.add", |c: State<Counter>, Args(n): Args<i64>| {
+            c.0.fetch_add(n, Ordering::SeqCst) + n
+        })
+        .command("counter.get", |c: State<Counter>| async move {
+            c.0.load(Ordering::SeqCst)
+        })
+        .command(
+            "tokio.files",
+            |Args(a): Args<FileArgs>, dir: State<HandlerDir>| async move {
+                if !a
+                    .name
+                    .chars()
+                    .all(|c| c.is_ascii_alphanumeric() || c == '.')
+                {
+                    return Err(HandlerError::new("a plain file name"));
+                }
+                let path = dir.0.join(&a.name);
+                tokio::fs::write(&path, a.text.as_bytes()).await?;
+                tokio::time::sleep(Duration::from_millis(20)).await;
+                let text = tokio::fs::read_to_string(&path).await?;
+                Ok(json!({ "text": text, "path": path.display().to_string() }))
+            },
+        )
+        .command(
+            "extract.all",
+            |token: CancellationToken,
+             paths: Scoped,
+             counter: State<Counter>,
+             Args(args): Args<Value>,
+             caller: Caller| {
+                json!({
+                    "webview": &*caller.webview,
+                    "origin": caller.origin.to_string(),
+                    "sealed": caller.session.is_some(),
+                    "args": args,
+                    "path": paths.get("/path").map(|p| p.display().to_string()),
+                    "count": counter.0.load(Ordering::SeqCst),
+                    "cancelled": token.is_cancelled(),
+                })
+            },
+        )
+        .command(
+            "typed.fail",
+            |Args(id): Args<u32>| -> Result<(), E2eError> {
+                if id == 0 {
+                    Err(std::io::Error::other("disk gone"))?;
+                }
+                Err(E2eError::NotFound(id))
+            },
+        )
+        .command("slow.cancellable", {
+            let run = run.clone();
+            move || slow(run.clone())
+        })
+        .command("slow.limited", {
+            let run = run.clone();
+            move || slow(run.clone())
+        })
+        .command("slow.progress", || async {
+            tokio::time::sleep(Duration::from_millis(300)).await;
+            "done"
+        })
+        .command("slow.blocking", {
+            let run = run.clone();
+            move |token: CancellationToken| {
+                run.slow_started.fetch_add(1, Ordering::SeqCst);
+                let start = std::time::Instant::now();
+                while start.elapsed() < Duration::from_secs(5) {
+                    if token.is_cancelled() {
+                        run.slow_saw_token.fetch_add(1, Ordering::SeqCst);
+                        return "stopped";
+                    }
+                    std::thread::sleep(Duration::from_millis(5));
+                }
+                run.slow_finished.fetch_add(1, Ordering::SeqCst);
+                "finished"
+            }
+        })
+        .command("harness.slow", {
+            let run = run.clone();
+            move || {
+                json!({
+                    "started": run.slow_started.load(Ordering::SeqCst),
+                    "finished": run.slow_finished.load(Ordering::SeqCst),
+                    "dropped": run.slow_dropped.load(Ordering::SeqCst),
+                    "sawToken": run.slow_saw_token.load(Ordering::SeqCst),
+                })
+            }
         })
         .on_event("ping", move |caller, payload: Value| {
             let _ = listener_emitter.emit(EmitTarget::Webview(&caller.webview), "pong", &payload);

@@ -163,15 +163,14 @@ fn world(exports: &Path, config: Option<&str>) -> World {
         "admin.reset",
     ] {
         let r = runs.clone();
-        router = router.command(name, move |_: Value| {
+        router = router.command(name, move |_: portcullis::Args<Value>| {
             r.fetch_add(1, Ordering::SeqCst);
             Ok::<_, HandlerError>(())
         });
     }
     let r = runs.clone();
-    router = router.command_raw("notes.attach", move |_| {
+    router = router.command("notes.attach", move |_: portcullis::Bytes| {
         r.fetch_add(1, Ordering::SeqCst);
-        Ok(portcullis::Payload::Json("null".into()))
     });
     for event in ["note-opened", "note-closed"] {
         let r = runs.clone();

@@ -14,7 +14,7 @@ use notify_debouncer_mini::notify::{RecommendedWatcher, RecursiveMode};
 use notify_debouncer_mini::{DebounceEventResult, new_debouncer};
 use portcullis_core::config::Pattern;
 use portcullis_core::router::Payload;
-use portcullis_core::{Admitted, Body, Caller, Config, HandlerError, Router};
+use portcullis_core::{Body, Caller, Config, Router};
 use portcullis_wry::Portcullis;
 
 use crate::app::{load, scope_vars, send};
@@ -147,21 +147,19 @@ fn echo_router(config: &Config) -> Router {
         let shown = name.clone();
         // JSON arguments come back in an object naming the command; bytes come back as
         // they are. Either way the call is printed.
-        router = router.command_raw(&name, move |call: Admitted| {
-            let webview = call.caller().webview.clone();
-            match call.into_request().body {
+        router = router.command(&name, move |caller: Caller, body: Body| {
+            let webview = caller.webview;
+            match body {
                 Body::Json(args) => {
                     anstream::println!("{green}allowed{green:#} {shown} ({webview}): {args}");
-                    Ok(Payload::Json(
-                        json!({ "command": shown, "args": args }).to_string(),
-                    ))
+                    Payload::Json(json!({ "command": shown, "args": args }).to_string())
                 }
                 Body::Bytes(bytes) => {
                     anstream::println!(
                         "{green}allowed{green:#} {shown} ({webview}): {} bytes",
                         bytes.as_slice().len()
                     );
-                    Ok::<_, HandlerError>(Payload::Bytes(bytes.into_vec()))
+                    Payload::Bytes(bytes.into_vec())
                 }
             }
         });

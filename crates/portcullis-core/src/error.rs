@@ -66,11 +66,20 @@ pub enum ErrorCode {
     Handler,
     /// The handler panicked; the core caught it and keeps serving.
     HandlerPanicked,
+    /// The call was cancelled before it finished: its caller aborted it (an
+    /// `AbortSignal`) or its page went away. The handler was told to stop: an async
+    /// handler's future was dropped, a sync handler's cancellation token fired.
+    Cancelled,
+    /// A cancel named no call in flight for its page load: the call finished already, or
+    /// belongs to another webview or page load (which no page can cancel).
+    NoSuchCall,
     /// The app's validation hook threw, rejected or returned `false` (JS side).
     HookRejected,
     /// The app's validation hook did not settle within `limits.hookTimeoutMs` (JS side).
     HookTimeout,
-    /// No response arrived within the caller's `timeoutMs` (JS side).
+    /// The call did not finish in time: within its command's `timeoutMs` or
+    /// `limits.callTimeoutMs` (the core answers, and cancels the handler), or within the
+    /// caller's own `timeoutMs` (the JS side answers, and sends a cancel).
     Timeout,
     /// The isolation frame is missing or could not be started (JS side).
     IsolationUnavailable,
@@ -104,6 +113,8 @@ impl ErrorCode {
         ErrorCode::UnknownCommand,
         ErrorCode::Handler,
         ErrorCode::HandlerPanicked,
+        ErrorCode::Cancelled,
+        ErrorCode::NoSuchCall,
         ErrorCode::HookRejected,
         ErrorCode::HookTimeout,
         ErrorCode::Timeout,
@@ -137,6 +148,8 @@ impl ErrorCode {
             ErrorCode::UnknownCommand => "E_UNKNOWN_COMMAND",
             ErrorCode::Handler => "E_HANDLER",
             ErrorCode::HandlerPanicked => "E_HANDLER_PANICKED",
+            ErrorCode::Cancelled => "E_CANCELLED",
+            ErrorCode::NoSuchCall => "E_NO_SUCH_CALL",
             ErrorCode::HookRejected => "E_HOOK_REJECTED",
             ErrorCode::HookTimeout => "E_HOOK_TIMEOUT",
             ErrorCode::Timeout => "E_TIMEOUT",

@@ -142,19 +142,39 @@ impl Gate {
         self.sessions.end_webview(label)
     }
 
-    /// Decides on the raw bytes of one message.
+    /// Decides on the raw bytes of one message that must be a call (a cancel is refused
+    /// here: transports take cancels through [`Gate::receive_owned`]).
     pub fn admit(&self, body: &[u8], facts: Attested<'_>) -> Result<Admitted, Rejection> {
         // The size is checked before the copy: nothing is allocated in proportion to an
         // oversized input.
         if let Err(rejection) = check_size(body, self.limits.max_message_bytes) {
-            return self.refuse_or_admit(Err(rejection), facts, &Trace::default());
+            return Err(self.refused(rejection, facts, &Trace::default()));
         }
         self.admit_owned(body.to_vec(), facts)
     }
 
-    /// Decides on one message, taking its bytes: a binary envelope is decrypted where it
-    /// lies (no copy of its ciphertext). For transports that own the body, like wry's.
+    /// [`Gate::admit`], taking the bytes.
     pub fn admit_owned(&self, body: Vec<u8>, facts: Attested<'_>) -> Result<Admitted, Rejection> {
+        match self.receive_owned(body, facts)? {
+            Inbound::Call(admitted) => Ok(admitted),
+            Inbound::Cancel(cancel) => {
+                let rejection =
+                    Rejection::new(ErrorCode::BadRequest, "a cancel where a call was expected");
+                let trace = Trace {
+                    session: cancel.caller.session,
+                    seq: Some(cancel.caller.seq),
+                    request_id: Some(cancel.request_id),
+                    ..Trace::default()
+                };
+                Err(self.refused(rejection, facts, &trace))
+            }
+        }
+    }
+
+    /// Decides on one message, taking its bytes: a binary envelope is decrypted where it
+    /// lies (no copy of its ciphertext). An admitted call, or a cancel of one for the
+    /// router. For transports that own the body, like wry's.
+    pub fn receive_owned(&self, body: Vec<u8>, facts: Attested<'_>) -> Result<Inbound, Rejection> {
         let mut trace = Trace::default();
         let result = if self.isolation {
             Sealed::decode_owned(body, self.limits.max_message_bytes)
@@ -163,16 +183,12 @@ impl Gate {
             check_size(&body, self.limits.max_message_bytes)
                 .and_then(|()| self.admit_clear(body, facts, &mut trace))
         };
-        self.refuse_or_admit(result, facts, &trace)
+        result.map_err(|rejection| self.refused(rejection, facts, &trace))
     }
 
-    fn refuse_or_admit(
-        &self,
-        result: Result<Admitted, Rejection>,
-        facts: Attested<'_>,
-        trace: &Trace,
-    ) -> Result<Admitted, Rejection> {
-        result.inspect_err(|rejection| self.record(rejection, facts, trace))
+    fn refused(&self, rejection: Rejection, facts: Attested<'_>, trace: &Trace) -> Rejection {
+        self.record(&rejection, facts, trace);
+        rejection
     }
 
     fn open(
@@ -180,21 +196,33 @@ impl Gate {
         sealed: Sealed,
         facts: Attested<'_>,
         trace: &mut Trace,
-    ) -> Result<Admitted, Rejection> {
+    ) -> Result<Inbound, Rejection> {
         trace.session = Some(sealed.session);
         trace.seq = Some(sealed.seq);
         let unsealed = self.sessions.open(sealed, facts)?;
-        let request = match Request::open_at(unsealed.buf, unsealed.start, self.limits.max_depth)? {
-            Opened::Call(request) => request,
-            Opened::Report(report) => return Err(self.reported(report, trace)),
-        };
+        let opened = Request::open_at(unsealed.buf, unsealed.start, self.limits.max_depth, true)?;
         let caller = Caller {
             webview: Arc::clone(&unsealed.session.label),
             origin: Arc::clone(&unsealed.session.origin),
             session: Some(unsealed.session.id),
             seq: unsealed.seq,
         };
-        self.decide(caller, request, trace)
+        self.route(caller, opened, trace)
+    }
+
+    /// A call goes to the policy; a cancel goes to the router as it is; a report ends
+    /// here.
+    fn route(
+        &self,
+        caller: Caller,
+        opened: Opened,
+        trace: &mut Trace,
+    ) -> Result<Inbound, Rejection> {
+        match opened {
+            Opened::Call(request) => self.decide(caller, request, trace).map(Inbound::Call),
+            Opened::Cancel(request_id) => Ok(Inbound::Cancel(Cancel { caller, request_id })),
+            Opened::Report(report) => Err(self.reported(report, trace)),
+        }
     }
 
     /// A refusal the isolation frame reported: authentic (it opened under the session
@@ -272,15 +300,15 @@ impl Gate {
         body: Vec<u8>,
         facts: Attested<'_>,
         trace: &mut Trace,
-    ) -> Result<Admitted, Rejection> {
-        let request = Request::decode(body, self.limits.max_depth)?;
+    ) -> Result<Inbound, Rejection> {
+        let opened = Request::open_at(body, 0, self.limits.max_depth, false)?;
         let caller = Caller {
             webview: Arc::from(facts.webview),
             origin: Arc::new(facts.origin.clone()),
             session: None,
             seq: 0,
         };
-        self.decide(caller, request, trace)
+        self.route(caller, opened, trace)
     }
 
     fn record(&self, rejection: &Rejection, facts: Attested<'_>, trace: &Trace) {
@@ -349,6 +377,36 @@ pub fn escape(text: &str) -> std::borrow::Cow<'_, str> {
         }
     }
     std::borrow::Cow::Owned(out)
+}
+
+/// What an authentic message asks for.
+#[derive(Debug)]
+pub enum Inbound {
+    /// A call the policy admitted, for the router.
+    Call(Admitted),
+    /// A cancel of one of the page load's calls, for [`crate::Router::cancel`].
+    Cancel(Cancel),
+}
+
+/// A page load asking to cancel one of its calls: only the gate builds one, from a
+/// message that opened under that page load's session (or, in brownfield mode, arrived
+/// from that webview).
+#[derive(Debug)]
+pub struct Cancel {
+    caller: Caller,
+    request_id: u64,
+}
+
+impl Cancel {
+    /// The page load that asked.
+    pub fn caller(&self) -> &Caller {
+        &self.caller
+    }
+
+    /// The id of the call to cancel.
+    pub fn request_id(&self) -> u64 {
+        self.request_id
+    }
 }
 
 #[derive(Default)]

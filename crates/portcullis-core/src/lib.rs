@@ -42,11 +42,14 @@ pub use config::{Config, ConfigError, ConfigErrors, Limits};
 pub use emit::{EmitTarget, Emitter, EventSink};
 pub use envelope::{Encoding, SessionId};
 pub use error::{ErrorCode, Rejection};
-pub use gate::{AuditEvent, Gate};
+pub use gate::{AuditEvent, Cancel, Gate, Inbound};
 pub use origin::Origin;
 pub use policy::{Admitted, Caller, Policy};
 pub use request::{Body, Kind, Report, Request};
-pub use router::{Dispatch, HandlerError, Payload, Response, Router};
+pub use router::{
+    AppError, Args, Bytes, CancellationToken, Dispatch, HandlerError, Payload, Response, Router,
+    Scoped, State,
+};
 pub use scope::ScopeVars;
 pub use seal::Sealer;
 pub use session::{Attested, KeyGrant};

@@ -1,7 +1,7 @@
 //! The request inside the ciphertext: framing of the v1 plaintext.
 //!
 //! ```text
-//! kind (1: 1=command, 2=event, 3=report) | body type (1: 0=JSON, 1=bytes)
+//! kind (1: 1=command, 2=event, 3=report, 4=cancel) | body type (1: 0=JSON, 1=bytes)
 //! | request id (u64 BE) | name length (u16 BE, 1..=128) | name (UTF-8, [A-Za-z0-9_.:|/-])
 //! | body (rest)
 //! ```
@@ -10,6 +10,11 @@
 //! that it refused a call (its hook said no, timed out, or the value was not canonical).
 //! A report is only ever recorded, never dispatched: it decodes to its own type, which
 //! the policy and the router never take.
+//!
+//! Kind 4 is a cancel: the page load asking to stop its own call `request id` (the
+//! caller aborted it or gave up waiting). It has no body, is framed under
+//! [`CANCEL_NAME`], and decodes to its own type too: it never reaches the policy, and the
+//! router honours it only for a call of the same page load ([`crate::router`]).
 //!
 //! Everything the policy decides on (kind, name, arguments) is in here, so it is covered
 //! by the AEAD tag. A JSON body is parsed strictly ([`crate::json`]): depth-limited, no
@@ -90,6 +95,15 @@ impl PartialEq for ByteBody {
 impl Eq for ByteBody {}
 
 impl ByteBody {
+    /// A body of `bytes`, for unit tests of what takes a body.
+    #[cfg(test)]
+    pub(crate) fn for_tests(bytes: Vec<u8>) -> ByteBody {
+        ByteBody {
+            buf: bytes,
+            start: 0,
+        }
+    }
+
     /// The bytes.
     pub fn as_slice(&self) -> &[u8] {
         &self.buf[self.start..]
@@ -136,6 +150,15 @@ pub struct Report {
     pub kind: Option<Kind>,
     /// The refused call's name, when it had a valid one.
     pub name: Option<String>,
+}
+
+/// The name a cancel is framed under.
+pub const CANCEL_NAME: &str = "portcullis.cancel";
+
+/// Encodes the plaintext of a cancel of call `request_id` (what the isolation runtime
+/// sends when its caller aborts).
+pub fn encode_cancel(request_id: u64) -> Vec<u8> {
+    prefix_byte(4, 0, request_id, CANCEL_NAME)
 }
 
 /// What the isolation frame puts in a report's JSON body.
@@ -229,6 +252,8 @@ pub(crate) enum Opened {
     Call(Request),
     /// A refusal report, for the audit only.
     Report(Report),
+    /// A cancel of the call with this request id, for the router.
+    Cancel(u64),
 }
 
 fn bad(msg: impl Into<String>) -> Rejection {
@@ -251,15 +276,31 @@ impl Request {
         out
     }
 
-    /// Decodes an authentic plaintext: a call, or a report of kind 3 (which only sealed
-    /// messages may carry).
-    pub(crate) fn open_at(buf: Vec<u8>, start: usize, max_depth: u32) -> Result<Opened, Rejection> {
+    /// Decodes a plaintext: a call, a cancel (kind 4) or, only when it was `sealed` by the
+    /// isolation frame, a report (kind 3).
+    pub(crate) fn open_at(
+        buf: Vec<u8>,
+        start: usize,
+        max_depth: u32,
+        sealed: bool,
+    ) -> Result<Opened, Rejection> {
         let plain = buf.get(start..).unwrap_or_default();
-        if plain.first() != Some(&3) {
-            return Request::decode_at(buf, start, max_depth).map(Opened::Call);
+        match plain.first() {
+            Some(3) if sealed => {
+                let (id, name, name_end) = framing(plain)?;
+                Report::decode(&plain[name_end..], id, name, plain[1]).map(Opened::Report)
+            }
+            Some(4) => {
+                let (id, name, name_end) = framing(plain)?;
+                if name != CANCEL_NAME || plain[1] != 0 || plain.len() != name_end {
+                    return Err(bad(format!(
+                        "a cancel is framed under the name {CANCEL_NAME:?}, with no body"
+                    )));
+                }
+                Ok(Opened::Cancel(id))
+            }
+            _ => Request::decode_at(buf, start, max_depth).map(Opened::Call),
         }
-        let (id, name, name_end) = framing(plain)?;
-        Report::decode(&plain[name_end..], id, name, plain[1]).map(Opened::Report)
     }
 
     /// Decodes a plaintext (the whole decryption buffer), parsing a JSON body with at
@@ -286,6 +327,7 @@ impl Request {
                     "a refusal report is only taken sealed, from the isolation frame",
                 ));
             }
+            4 => return Err(bad("a cancel is not a call")),
             other => return Err(bad(format!("unknown request kind {other}"))),
         };
         let body_type = plain[1];

@@ -14,8 +14,8 @@ use std::time::{Duration, Instant};
 
 use clap::Parser;
 use portcullis_core::emit::EmitTarget;
-use portcullis_core::router::Payload;
-use portcullis_core::{Admitted, Body, HandlerError, Router, ScopeVars};
+use portcullis_core::router::AppError;
+use portcullis_core::{Args, Bytes, Router, ScopeVars, Scoped, State};
 use portcullis_wry::Portcullis;
 use serde::{Deserialize, Serialize};
 use tao::event::{Event, WindowEvent};
@@ -26,7 +26,7 @@ use tao::window::WindowBuilder;
 /// Command-line options.
 #[derive(Parser, Debug)]
 #[command(about = "Portcullis demo: a notes app behind the isolation pattern")]
-struct Args {
+struct Options {
     /// Run the scripted scenario, print the transcript and exit (default without a display).
     #[arg(long)]
     scenario: bool,
@@ -90,7 +90,7 @@ fn main() -> ExitCode {
         )
         .with_writer(std::io::stderr)
         .init();
-    let args = Args::parse();
+    let args = Options::parse();
     if let Some(code) = portcullis_headless::exit_code_after_rerun("portcullis-demo") {
         return code;
     }
@@ -117,7 +117,7 @@ struct Frontend;
 #[folder = "isolation"]
 struct Isolation;
 
-fn run(args: &Args, scripted: bool) -> Result<ExitCode, Box<dyn std::error::Error>> {
+fn run(args: &Options, scripted: bool) -> Result<ExitCode, Box<dyn std::error::Error>> {
     let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
     let exports =
         std::env::temp_dir().join(format!("portcullis-demo-exports-{}", std::process::id()));
@@ -227,69 +227,146 @@ fn send(proxy: &Mutex<EventLoopProxy<UserEvent>>, event: UserEvent) {
     }
 }
 
-/// The app's routing table: name → typed handler.
+/// The notes, shared by every handler that takes `State<Notes>`.
+struct Notes(Mutex<Vec<Note>>);
+
+impl Notes {
+    fn lock(&self) -> Result<std::sync::MutexGuard<'_, Vec<Note>>, NotesError> {
+        self.0.lock().map_err(|_| NotesError::Unavailable)
+    }
+}
+
+/// What the notes handlers can fail with: each reaches the page as `E_HANDLER` with its
+/// own `appCode` (and, for a missing note, its id as `data`).
+#[derive(Debug, thiserror::Error)]
+enum NotesError {
+    #[error("the notes store is unavailable")]
+    Unavailable,
+    #[error("note {0} does not exist")]
+    NotFound(u64),
+    #[error("could not write the export: {0}")]
+    Export(#[from] std::io::Error),
+}
+
+impl AppError for NotesError {
+    fn app_code(&self) -> Option<String> {
+        let code = match self {
+            NotesError::Unavailable => "UNAVAILABLE",
+            NotesError::NotFound(_) => "NOT_FOUND",
+            NotesError::Export(_) => "EXPORT_FAILED",
+        };
+        Some(code.into())
+    }
+
+    fn message(&self) -> String {
+        match self {
+            // The OS error can name paths the page was not given: it stays in the log.
+            NotesError::Export(e) => {
+                tracing::warn!("export failed: {e}");
+                "could not write the export".into()
+            }
+            other => other.to_string(),
+        }
+    }
+
+    fn data(&self) -> Option<serde_json::Value> {
+        match self {
+            NotesError::NotFound(id) => Some(serde_json::json!({ "id": id })),
+            _ => None,
+        }
+    }
+}
+
+fn list_notes(notes: State<Notes>) -> Result<Vec<Note>, NotesError> {
+    Ok(notes.lock()?.clone())
+}
+
+fn add_note(
+    notes: State<Notes>,
+    emitter: State<portcullis_core::Emitter>,
+    Args(args): Args<AddNote>,
+) -> Result<Note, NotesError> {
+    let mut notes = notes.lock()?;
+    let note = Note {
+        id: notes.iter().map(|n| n.id).max().unwrap_or(0) + 1,
+        title: args.title,
+        body: args.body,
+    };
+    notes.push(note.clone());
+    let _ = emitter.emit(EmitTarget::All, "note-added", &note);
+    Ok(note)
+}
+
+fn delete_note(notes: State<Notes>, Args(args): Args<DeleteNote>) -> Result<bool, NotesError> {
+    let mut notes = notes.lock()?;
+    let before = notes.len();
+    notes.retain(|n| n.id != args.id);
+    if notes.len() == before {
+        return Err(NotesError::NotFound(args.id));
+    }
+    Ok(true)
+}
+
+#[derive(Serialize)]
+struct Attached {
+    bytes: usize,
+    sum: u64,
+}
+
+fn attach(Bytes(bytes): Bytes) -> Attached {
+    Attached {
+        bytes: bytes.len(),
+        sum: bytes.iter().map(|&x| u64::from(x)).sum(),
+    }
+}
+
+/// Writes the notes to the path the user chose, which the policy checked against the
+/// `exports` scope: an async handler on tokio, whose file write is tokio's.
+async fn export(
+    notes: State<Notes>,
+    paths: Scoped,
+    _: Args<serde_json::Value>,
+) -> Result<bool, NotesError> {
+    // The rule declares `/path` as a path argument: the policy put it here, checked.
+    let Some(path) = paths.get("/path") else {
+        return Err(NotesError::Unavailable);
+    };
+    let text: String = notes
+        .lock()?
+        .iter()
+        .map(|n| format!("# {}\n\n{}\n\n", n.title, n.body))
+        .collect();
+    tokio::fs::write(path, text).await?;
+    Ok(true)
+}
+
+/// The app's routing table: name → handler, each taking the extractors it needs.
 fn notes_router(
     emitter: portcullis_core::Emitter,
     proxy: Arc<Mutex<EventLoopProxy<UserEvent>>>,
     tally: Arc<Tally>,
     scripted: bool,
 ) -> Router {
-    let notes = Arc::new(Mutex::new(vec![Note {
+    let welcome = Note {
         id: 1,
         title: "Welcome".into(),
         body: "this note came from Rust".into(),
-    }]));
-    let (list, add, delete) = (notes.clone(), notes.clone(), notes);
+    };
     Router::new()
-        .command("notes.list", move |(): ()| {
-            Ok::<_, HandlerError>(list.lock().map(|n| n.clone()).unwrap_or_default())
-        })
-        .command("notes.add", move |args: AddNote| {
-            let mut notes = add
-                .lock()
-                .map_err(|_| HandlerError::new("notes store unavailable"))?;
-            let note = Note {
-                id: notes.iter().map(|n| n.id).max().unwrap_or(0) + 1,
-                title: args.title,
-                body: args.body,
-            };
-            notes.push(note.clone());
-            let _ = emitter.emit(EmitTarget::All, "note-added", &note);
-            Ok(note)
-        })
-        .command("notes.delete", move |args: DeleteNote| {
-            let mut notes = delete
-                .lock()
-                .map_err(|_| HandlerError::new("notes store unavailable"))?;
-            let before = notes.len();
-            notes.retain(|n| n.id != args.id);
-            Ok::<_, HandlerError>(notes.len() < before)
-        })
-        .command_raw("notes.attach", |admitted: Admitted| {
-            match &admitted.request().body {
-                Body::Bytes(b) => {
-                    let sum: u64 = b.as_slice().iter().map(|&x| u64::from(x)).sum();
-                    Ok(Payload::Json(format!(
-                        r#"{{"bytes":{},"sum":{sum}}}"#,
-                        b.as_slice().len()
-                    )))
-                }
-                Body::Json(_) => Err(HandlerError::new("send the attachment as bytes")),
-            }
-        })
-        .command_raw("notes.export", |admitted: Admitted| {
-            let path = admitted
-                .scoped_path("/path")
-                .ok_or_else(|| HandlerError::new("path required"))?;
-            std::fs::write(path, "# exported notes\n")?;
-            Ok(Payload::Json("true".into()))
-        })
-        .command("demo.mode", move |(): ()| {
-            Ok::<_, HandlerError>(serde_json::json!({ "scripted": scripted }))
-        })
+        .state(Notes(Mutex::new(vec![welcome])))
+        .state(emitter)
+        .command("notes.list", list_notes)
+        .command("notes.add", add_note)
+        .command("notes.delete", delete_note)
+        .command("notes.attach", attach)
+        .command("notes.export", export)
+        .command(
+            "demo.mode",
+            move || serde_json::json!({ "scripted": scripted }),
+        )
         .command("demo.report", {
             let tally = tally.clone();
-            move |r: Report| {
+            move |Args(r): Args<Report>| {
                 tally.steps.fetch_add(1, Ordering::SeqCst);
                 let as_expected = r.outcome == r.expected;
                 if !as_expected {
@@ -313,13 +390,11 @@ fn notes_router(
                         r.expected, r.outcome, r.detail
                     );
                 }
-                Ok::<_, HandlerError>(())
             }
         })
-        .command("demo.finished", move |(): ()| {
+        .command("demo.finished", move || {
             tally.finished.store(true, Ordering::SeqCst);
             send(&proxy, UserEvent::Finished);
-            Ok::<_, HandlerError>(())
         })
         .on_event("note-opened", |caller, payload: serde_json::Value| {
             tracing::info!(webview = &*caller.webview, "note opened: {payload}");

@@ -3,9 +3,10 @@
 //! `cargo run -p portcullis-wry --example embed` (it needs a display).
 
 use std::path::Path;
+use std::sync::atomic::{AtomicU64, Ordering};
 
 use portcullis_core::emit::EmitTarget;
-use portcullis_core::{HandlerError, Router};
+use portcullis_core::{AppError, Args, Emitter, Router, State};
 use portcullis_wry::Portcullis;
 use serde::{Deserialize, Serialize};
 use tao::event::{Event, WindowEvent};
@@ -29,6 +30,49 @@ struct Greet {
 #[derive(Serialize)]
 struct Greeting {
     text: String,
+    /// How many greetings this run has given.
+    count: u64,
+}
+
+/// State every handler that asks for `State<Greeter>` shares.
+#[derive(Default)]
+struct Greeter {
+    greeted: AtomicU64,
+}
+
+/// What `greet` can fail with: the page gets `E_HANDLER` with `appCode` and `data`.
+#[derive(Debug, thiserror::Error)]
+enum GreetError {
+    #[error("{0:?} is a name nobody should be greeted by")]
+    Refused(String),
+}
+
+impl AppError for GreetError {
+    fn app_code(&self) -> Option<String> {
+        Some("REFUSED".into())
+    }
+
+    fn data(&self) -> Option<serde_json::Value> {
+        let GreetError::Refused(name) = self;
+        Some(serde_json::json!({ "name": name }))
+    }
+}
+
+/// The handler: its arguments are extractors, in any order; `?` works on its own error.
+fn greet(
+    greeter: State<Greeter>,
+    emitter: State<Emitter>,
+    Args(args): Args<Greet>,
+) -> Result<Greeting, GreetError> {
+    if args.name.eq_ignore_ascii_case("nobody") {
+        return Err(GreetError::Refused(args.name));
+    }
+    let count = greeter.greeted.fetch_add(1, Ordering::Relaxed) + 1;
+    let _ = emitter.emit(EmitTarget::All, "greeted", &args.name);
+    Ok(Greeting {
+        text: format!("Hello, {}!", args.name),
+        count,
+    })
 }
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
@@ -40,14 +84,11 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     //    frontend, embedded in release builds.
     let builder =
         Portcullis::from_config_file(&dir.join("portcullis.json"))?.embedded_frontend::<Frontend>();
-    // 2. The routing table: name → typed handler.
-    let emitter = builder.emitter();
-    let router = Router::new().command("greet", move |args: Greet| {
-        let _ = emitter.emit(EmitTarget::All, "greeted", &args.name);
-        Ok::<_, HandlerError>(Greeting {
-            text: format!("Hello, {}!", args.name),
-        })
-    });
+    // 2. The routing table: the state handlers share, and name → handler.
+    let router = Router::new()
+        .state(Greeter::default())
+        .state(builder.emitter())
+        .command("greet", greet);
     // 3. Build; the waker lets handlers on any thread emit events.
     let portcullis = builder
         .router(router)

@@ -6,11 +6,17 @@
 // cannot break or observe the bridge's plumbing.
 //
 // Page API (window.portcullis, frozen, non-writable):
-//   invoke(cmd, args?, {timeoutMs}?) -> Promise<result>   rejects with Error {code, message}
+//   invoke(cmd, args?, {signal, timeoutMs}?) -> Promise<result>
+//                                                          rejects with a PortcullisError
+//                                                          {code, message, appCode?, data?}
+//                                                          (an abort: E_CANCELLED; a
+//                                                          timeout: E_TIMEOUT; either one
+//                                                          cancels the handler too)
 //   emit(event, payload?) -> Promise<void>                 resolves once the core accepted it
 //   listen(event, handler) -> unlisten()                   core-to-frontend events
 //   ready() -> Promise<void>                               resolves once calls can be sent
 //                                                          (rejects like a call would)
+//   PortcullisError                                        the class of every rejection
 //
 // The bridge is a convenience, not a security boundary: the main frame is untrusted, and
 // every message is checked by the isolation frame's hook and by the Rust gate.
@@ -50,6 +56,10 @@
   const NativePromise = Promise;
   const NativeMap = Map;
   const NativeUint8Array = Uint8Array;
+  const NativeAbortSignal = AbortSignal;
+  const abortedOf = getter(AbortSignal.prototype, "aborted");
+  const reasonOf = getter(AbortSignal.prototype, "reason");
+  const unlisten = EventTarget.prototype.removeEventListener;
 
   const pending = new NativeMap();
   // Callers of ready(), settled when the frame is ready or calls can no longer be sent.
@@ -66,11 +76,21 @@
   let failure = null;
   let encodeRequest = null;
 
+  /** What every promise of the bridge rejects with: `instanceof` works. */
+  class PortcullisError extends NativeError {
+    constructor(code, message, options = {}) {
+      super(message, options.cause === undefined ? undefined : { cause: options.cause });
+      this.name = "PortcullisError";
+      this.code = code;
+      if (options.appCode !== undefined) this.appCode = options.appCode;
+      if (options.data !== undefined) this.data = options.data;
+    }
+  }
+  freeze(PortcullisError.prototype);
+  freeze(PortcullisError);
+
   function portcullisError(error) {
-    const e = new NativeError(error.message);
-    e.code = error.code;
-    if (error.appCode !== undefined) e.appCode = error.appCode;
-    return e;
+    return new PortcullisError(error.code, error.message, { appCode: error.appCode, data: error.data });
   }
 
   function settle(id, reply) {
@@ -78,6 +98,7 @@
     if (!call) return;
     apply(mapDelete, pending, [id]);
     nativeClearTimeout(call.timer);
+    if (call.signal) apply(unlisten, call.signal, ["abort", call.onAbort]);
     try {
       if (!reply.ok) {
         call.reject(portcullisError(reply.error || { code: "E_INTERNAL", message: "malformed reply" }));
@@ -102,6 +123,10 @@
 
   /** Sends one request; a request that cannot be sent fails alone, with a clear code. */
   function transmit(request) {
+    // A call abandoned while it waited in the queue is not sent at all.
+    const call = apply(mapGet, pending, [request.id]);
+    if (!call) return;
+    call.sent = true;
     try {
       send(request);
     } catch (e) {
@@ -139,6 +164,27 @@
     );
   }
 
+  /**
+   * The caller gave up on call `id` (its signal aborted, or its own timeout passed): the
+   * promise rejects now, and a call already sent is cancelled at the core, which stops
+   * its handler.
+   */
+  function abandon(id, error) {
+    const call = apply(mapGet, pending, [id]);
+    if (!call) return;
+    const sent = call.sent;
+    settle(id, { ok: false, error });
+    if (!sent || call.kind !== "command") return;
+    if (config.isolation) {
+      if (isolation) isolation.postMessage({ cancel: id, token: call.token }, "*");
+      return;
+    }
+    if (encodeRequest) {
+      const plain = encodeRequest("cancel", id, "portcullis.cancel", { json: "" });
+      apply(nativeFetch, globalThis, [config.ipcUrl, { method: "POST", body: plain }]).catch(() => {});
+    }
+  }
+
   function ready() {
     for (const request of queue.splice(0)) transmit(request);
     for (const w of waiting.splice(0)) w.resolve(undefined);
@@ -171,13 +217,33 @@
         reject(portcullisError({ code: "E_BAD_REQUEST", message: `cannot send these arguments: ${e}` }));
         return;
       }
-      // setTimeout wraps delays of 2^31 ms and more to 0: clamp.
-      const timeoutMs = Math.min(Math.max((options && options.timeoutMs) || config.defaultTimeoutMs, 1), 0x7fffffff);
-      const timer = nativeSetTimeout(() => {
-        apply(mapDelete, pending, [id]);
-        reject(portcullisError({ code: "E_TIMEOUT", message: `no reply to ${kind} ${name} within ${timeoutMs} ms` }));
-      }, timeoutMs);
-      apply(mapSet, pending, [id, { kind, token, resolve, reject, timer }]);
+      const signal = options && options.signal;
+      if (signal !== undefined && signal !== null) {
+        if (!(signal instanceof NativeAbortSignal)) {
+          reject(portcullisError({ code: "E_BAD_REQUEST", message: "options.signal must be an AbortSignal" }));
+          return;
+        }
+        if (apply(abortedOf, signal, [])) {
+          reject(portcullisError(aborted(kind, name, signal)));
+          return;
+        }
+      }
+      // Without a timeoutMs of its own, the call waits for the core, which answers
+      // E_TIMEOUT itself when the command's time is up; the fallback only covers a reply
+      // that never comes. setTimeout wraps delays of 2^31 ms and more to 0: clamp.
+      const wanted = options && options.timeoutMs;
+      const timeoutMs = Math.min(Math.max(wanted || config.fallbackTimeoutMs, 1), 0x7fffffff);
+      const timer = nativeSetTimeout(
+        () => abandon(id, { code: "E_TIMEOUT", message: `no reply to ${kind} ${name} within ${timeoutMs} ms` }),
+        timeoutMs,
+      );
+      const entry = { kind, token, resolve, reject, timer, sent: false, signal: null, onAbort: null };
+      if (signal) {
+        entry.signal = signal;
+        entry.onAbort = () => abandon(id, aborted(kind, name, signal));
+        apply(listen, signal, ["abort", entry.onAbort, { once: true }]);
+      }
+      apply(mapSet, pending, [id, entry]);
       if (failure) {
         settle(id, { ok: false, error: failure });
       } else if (isolation || (!config.isolation && encodeRequest)) {
@@ -186,6 +252,12 @@
         queue.push(request);
       }
     });
+  }
+
+  function aborted(kind, name, signal) {
+    const reason = apply(reasonOf, signal, []);
+    const why = reason instanceof NativeError ? reason.message : reason === undefined ? "" : String(reason);
+    return { code: "E_CANCELLED", message: `${kind} ${name} was aborted by its caller${why ? `: ${why}` : ""}` };
   }
 
   /** The isolation frame left the page: its window is gone, and with it the session. */
@@ -289,6 +361,7 @@
   }
 
   const api = freeze({
+    PortcullisError,
     invoke: (cmd, args, options) => call("command", cmd, args, options),
     emit: (event, payload) => call("event", event, payload, undefined),
     ready: () =>

@@ -6,14 +6,13 @@
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
-use futures_executor::ThreadPool;
 use portcullis_core::config::{BuildConfig, Pattern};
 use portcullis_core::gate::AuditSink;
 use portcullis_core::{Config, Emitter, Gate, Router, ScopeVars};
 
 use crate::{
     APP_ORIGIN, BRIDGE_JS, Error, IPC_ORIGIN, ISOLATION_ORIGIN, Portcullis, Shared, assets, csp,
-    events, frontend, hook, isolation, page, transport,
+    events, frontend, hook, isolation, page, runtime, transport,
 };
 
 impl Portcullis {
@@ -33,7 +32,7 @@ impl Portcullis {
             audit: None,
             events: Arc::new(events::EventQueue::new()),
             waker,
-            default_timeout_ms: 30_000,
+            runtime: runtime::Choice::default(),
             observer: None,
             devtools: Devtools::Off,
         }
@@ -72,7 +71,7 @@ pub struct PortcullisBuilder {
     audit: Option<AuditSink>,
     events: Arc<events::EventQueue>,
     waker: Arc<std::sync::OnceLock<Box<dyn Fn() + Send + Sync>>>,
-    default_timeout_ms: u32,
+    runtime: runtime::Choice,
     observer: Option<transport::Observer>,
     devtools: Devtools,
 }
@@ -172,9 +171,22 @@ impl PortcullisBuilder {
         self
     }
 
-    /// How long `invoke` waits for a reply when the caller gives no `timeoutMs`.
-    pub fn default_timeout_ms(mut self, ms: u32) -> Self {
-        self.default_timeout_ms = ms.max(1);
+    /// Runs the handlers on the app's own tokio runtime (`tokio::runtime::Handle::current()`
+    /// inside `#[tokio::main]`): async handlers as its tasks, sync ones on its blocking
+    /// threads. Without it Portcullis starts a runtime of its own.
+    pub fn tokio_handle(mut self, handle: tokio::runtime::Handle) -> Self {
+        self.runtime = runtime::Choice::Handle(handle);
+        self
+    }
+
+    /// The size of the runtime Portcullis starts when the app gives none: `workers`
+    /// threads for async handlers, at most `blocking` threads for sync ones (defaults:
+    /// one worker per core, 64 blocking threads).
+    pub fn worker_threads(mut self, workers: usize, blocking: usize) -> Self {
+        self.runtime = runtime::Choice::Own {
+            workers: Some(workers.max(1)),
+            blocking: blocking.max(1),
+        };
         self
     }
 
@@ -263,7 +275,9 @@ impl PortcullisBuilder {
             "isolationUrl": format!("{ISOLATION_ORIGIN}/"),
             "ipcUrl": format!("{IPC_ORIGIN}/"),
             "sealerUrl": format!("{APP_ORIGIN}/__portcullis/sealer.js"),
-            "defaultTimeoutMs": self.default_timeout_ms,
+            // The bridge's own deadline, for a reply that never comes: past the longest
+            // time the core gives any command, which answers E_TIMEOUT itself first.
+            "fallbackTimeoutMs": longest_timeout_ms(&self.config).saturating_add(5_000),
         });
         let init_script =
             format!("globalThis.__PORTCULLIS_CONFIG__ = {bridge_config};\n{BRIDGE_JS}");
@@ -276,11 +290,8 @@ impl PortcullisBuilder {
         }));
         let pages = Arc::new(page::Pages::default());
         events.set_pages(pages.clone());
-        let pool = ThreadPool::builder()
-            .pool_size(2)
-            .name_prefix("portcullis-handler-")
-            .create()
-            .map_err(Error::Pool)?;
+        self.router.check()?;
+        let runtime = self.runtime.start().map_err(Error::Runtime)?;
         Ok(Portcullis::new(Shared {
             gate,
             router: self.router,
@@ -294,13 +305,25 @@ impl PortcullisBuilder {
                 &isolation::inline_script_hash(),
             ),
             pages,
-            pool,
+            runtime,
             events,
             init_script,
             observer: self.observer,
             devtools,
         }))
     }
+}
+
+/// The longest a command may run under `config`: its `limits.callTimeoutMs`, or a longer
+/// `timeoutMs` of a rule.
+fn longest_timeout_ms(config: &Config) -> u32 {
+    let security = &config.app.security;
+    security
+        .capabilities
+        .iter()
+        .flat_map(|c| c.commands.allow.iter())
+        .filter_map(|r| r.timeout_ms)
+        .fold(security.limits.call_timeout_ms, u32::max)
 }
 
 /// Where the frontend comes from, in this order: a directory the embedder named; in
@@ -437,6 +460,58 @@ fn list_files(root: &Path, dir: &Path, out: &mut Vec<String>) -> std::io::Result
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn isolated(router: Router) -> PortcullisBuilder {
+        let config = Config::from_json(
+            r#"{"app":{"security":{"pattern":{"use":"isolation","options":{"dir":"isolation-app"}},
+                "capabilities":[{"identifier":"c","windows":["*"],"origins":["app://localhost"]}]}}}"#,
+        )
+        .unwrap();
+        let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
+        Portcullis::builder(config, &root)
+            .frontend_dir(&root)
+            .router(router)
+    }
+
+    #[test]
+    fn a_routing_table_with_mistakes_does_not_start_and_a_sound_one_does() {
+        struct Missing;
+        for (router, needle) in [
+            (
+                Router::new().command("a", || 1).command("a", || 2),
+                "registered twice",
+            ),
+            (
+                Router::new().command("a", |_: portcullis_core::State<Missing>| 1),
+                "never registered",
+            ),
+        ] {
+            match isolated(router).build() {
+                Err(Error::Router(e)) => assert!(e.to_string().contains(needle), "{e}"),
+                Err(other) => panic!("another error: {other}"),
+                Ok(_) => panic!("a table with mistakes started"),
+            }
+        }
+        assert!(isolated(Router::new().command("a", || 1)).build().is_ok());
+    }
+
+    #[test]
+    fn handlers_run_on_the_apps_runtime_when_it_gives_one() {
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .unwrap();
+        let built = isolated(Router::new().command("a", || 1))
+            .tokio_handle(runtime.handle().clone())
+            .build()
+            .unwrap();
+        assert_eq!(built.shared.runtime.handle().id(), runtime.handle().id());
+        let own = isolated(Router::new())
+            .worker_threads(1, 2)
+            .build()
+            .unwrap();
+        assert_ne!(own.shared.runtime.handle().id(), runtime.handle().id());
+    }
 
     #[test]
     fn devtools_are_off_by_default_and_refused_in_release_unless_forced() {

@@ -21,9 +21,13 @@ pub enum Error {
         /// The error.
         source: std::io::Error,
     },
-    /// The async handler pool could not start.
-    #[error("cannot start the handler thread pool: {0}")]
-    Pool(std::io::Error),
+    /// The tokio runtime for the handlers could not start.
+    #[error("cannot start the handlers' tokio runtime: {0}")]
+    Runtime(std::io::Error),
+    /// The routing table has mistakes (a name registered twice, a `State<T>` never
+    /// registered, ...): the app does not start.
+    #[error("the app's routing table has mistakes: {0}")]
+    Router(#[from] portcullis_core::router::RouterErrors),
     /// wry failed to build the webview.
     #[error("webview: {0}")]
     Webview(#[from] wry::Error),

@@ -4,11 +4,11 @@
 //! # fn main() -> Result<(), Box<dyn std::error::Error>> {
 //! # let window: tao_like::Window = unimplemented!();
 //! # mod tao_like { pub struct Window; impl wry::raw_window_handle::HasWindowHandle for Window { fn window_handle(&self) -> Result<wry::raw_window_handle::WindowHandle<'_>, wry::raw_window_handle::HandleError> { unimplemented!() } } }
-//! use portcullis_core::{HandlerError, Router};
+//! use portcullis_core::Router;
 //! use portcullis_wry::Portcullis;
 //!
 //! let portcullis = Portcullis::from_config_file("portcullis.json".as_ref())?
-//!     .router(Router::new().command("notes.list", |(): ()| Ok::<_, HandlerError>(vec!["a"])))
+//!     .router(Router::new().command("notes.list", || vec!["a"]))
 //!     .build()?;
 //! let webview = portcullis.build_webview("main", wry::WebViewBuilder::new(), &window)?;
 //! # Ok(()) }
@@ -50,6 +50,7 @@ pub mod isolation;
 pub mod linux;
 mod navigation;
 pub mod page;
+mod runtime;
 mod shared;
 pub mod transport;
 mod webview;

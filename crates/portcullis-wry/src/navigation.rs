@@ -12,6 +12,8 @@ use crate::{Shared, page};
 pub(crate) fn page_load(shared: &Shared, label: &str, event: PageLoadEvent, url: &str) {
     if let PageLoadEvent::Started = event {
         shared.pages.committed(&shared.gate, label, url);
+        // The page that made them is gone: its calls still running are cancelled.
+        shared.router.cancel_webview(label);
     }
 }
 

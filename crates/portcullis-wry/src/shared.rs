@@ -4,10 +4,9 @@
 
 use std::sync::Arc;
 
-use futures_executor::ThreadPool;
 use portcullis_core::{Gate, Router};
 
-use crate::{assets, events, frontend, hook, page, transport};
+use crate::{assets, events, frontend, hook, page, runtime, transport};
 
 /// State shared by every protocol handler of every webview.
 pub struct Shared {
@@ -30,8 +29,9 @@ pub struct Shared {
     pub(crate) isolation_csp: String,
     /// Each webview's current page load: its origin, whether its key was handed out.
     pub(crate) pages: Arc<page::Pages>,
-    /// Where async handlers run (never the webviews' thread).
-    pub(crate) pool: ThreadPool,
+    /// Where handlers run (never the webviews' thread): async ones as tasks, sync ones
+    /// on its blocking threads.
+    pub(crate) runtime: runtime::Runtime,
     /// Core-to-frontend events waiting for `Portcullis::pump`.
     pub(crate) events: Arc<events::EventQueue>,
     /// The bridge with its configuration, run first in every main frame.

@@ -15,12 +15,16 @@
 use std::borrow::Cow;
 use std::sync::Arc;
 
+use std::time::Duration;
+
+use portcullis_core::request::CANCEL_NAME;
 use portcullis_core::router::{CallError, Dispatch, Payload, Response as Reply};
-use portcullis_core::{Admitted, Attested, ErrorCode, Rejection};
+use portcullis_core::{Attested, Cancel, ErrorCode, Inbound, Kind, Rejection};
 use wry::RequestAsyncResponder;
 use wry::http::{Method, Request, Response, StatusCode, header};
 
 use crate::Shared;
+use crate::runtime::Runtime;
 
 type Body = Cow<'static, [u8]>;
 
@@ -77,8 +81,9 @@ pub fn handle(
         responder.respond(error(&CallError::new(refusal.code, refusal.message)));
         return;
     }
-    let admitted = match admit(shared, label, request.into_body(), Via::Protocol) {
-        Ok(admitted) => admitted,
+    let admitted = match receive(shared, label, request.into_body(), Via::Protocol) {
+        Ok(Inbound::Call(admitted)) => admitted,
+        Ok(Inbound::Cancel(cancel)) => return responder.respond(cancelled(shared, &cancel)),
         Err(e) => return responder.respond(error(&e)),
     };
     // The name and caller are kept for the audit of a refusal the router makes.
@@ -96,6 +101,7 @@ pub fn handle(
             let what = match reply.result.as_ref().err().map(|e| e.code) {
                 Some(ErrorCode::InvalidArgs) => "the arguments do not fit the handler's type",
                 Some(ErrorCode::UnknownCommand) => "allowed, but the app registered no handler",
+                Some(ErrorCode::BadRequest) => "a call with this id of this page load is running",
                 _ => return,
             };
             if let Err(e) = &reply.result {
@@ -113,12 +119,35 @@ pub fn handle(
             audit(&reply);
             responder.respond(reply_response(reply))
         }
-        Dispatch::Pending(future) => {
-            shared.pool.spawn_ok(async move {
-                let reply = future.await;
+        Dispatch::Started(work, call) => {
+            let limit = call
+                .timeout_ms()
+                .unwrap_or(shared.gate.limits().call_timeout_ms);
+            let timeout = Duration::from_millis(u64::from(limit));
+            let handle = shared.runtime.handle().clone();
+            shared.runtime.spawn(async move {
+                let reply = Runtime::run(handle, work, call, timeout).await;
                 audit(&reply);
                 responder.respond(reply_response(reply))
             });
+        }
+    }
+}
+
+/// A cancel from a page load: honoured for one of its own calls in flight; anything
+/// else is refused with `E_NO_SUCH_CALL` and audited.
+fn cancelled(shared: &Arc<Shared>, cancel: &Cancel) -> Response<Body> {
+    match shared.router.cancel(cancel) {
+        Ok(()) => content(StatusCode::OK, "application/json", b"null".to_vec()),
+        Err(e) => {
+            let rejection =
+                Rejection::new(e.code, "a cancel for no call of this page load in flight");
+            shared.gate.refuse_after_admission(
+                cancel.caller(),
+                (Kind::Command, cancel.request_id(), CANCEL_NAME),
+                &rejection,
+            );
+            error(&e)
         }
     }
 }
@@ -127,16 +156,20 @@ pub fn handle(
 /// arriving there is dispatched: it goes through the gate (so refusals are audited with
 /// their codes), and even a message the gate would admit is refused and audited.
 pub fn handle_ipc_message(shared: &Arc<Shared>, label: &str, request: Request<String>) {
-    if let Ok(admitted) = admit(
+    if let Ok(inbound) = receive(
         shared,
         label,
         request.into_body().into_bytes(),
         Via::IpcHandler,
     ) {
+        let name = match &inbound {
+            Inbound::Call(admitted) => admitted.request().name.as_str(),
+            Inbound::Cancel(_) => CANCEL_NAME,
+        };
         tracing::warn!(
             target: "portcullis::audit",
             webview = label,
-            name = admitted.request().name.as_str(),
+            name,
             "sealed message on wry's IPC handler refused: Portcullis answers only on ipc://"
         );
     }
@@ -144,12 +177,12 @@ pub fn handle_ipc_message(shared: &Arc<Shared>, label: &str, request: Request<St
 
 /// Takes the body: the gate decrypts a binary envelope where it lies. Only an observer
 /// needs the raw bytes afterwards, and only then are they copied.
-fn admit(
+fn receive(
     shared: &Arc<Shared>,
     label: &str,
     body: Vec<u8>,
     via: Via,
-) -> Result<Admitted, CallError> {
+) -> Result<Inbound, CallError> {
     let Some(origin) = shared.pages.origin(label) else {
         let rejection = Rejection::new(
             ErrorCode::NoPageOrigin,
@@ -163,7 +196,7 @@ fn admit(
         origin: &origin,
     };
     let raw = shared.observer.as_ref().map(|_| body.clone());
-    let result = shared.gate.admit_owned(body, facts);
+    let result = shared.gate.receive_owned(body, facts);
     if let (Some(observe), Some(body)) = (&shared.observer, &raw) {
         observe(&Observed {
             webview: label,
@@ -189,7 +222,9 @@ pub fn status_for(code: ErrorCode) -> StatusCode {
         ErrorCode::NotAllowed | ErrorCode::Denied | ErrorCode::OutOfScope => StatusCode::FORBIDDEN,
         ErrorCode::TooLarge => StatusCode::PAYLOAD_TOO_LARGE,
         ErrorCode::BadMethod => StatusCode::METHOD_NOT_ALLOWED,
-        ErrorCode::UnknownCommand => StatusCode::NOT_FOUND,
+        ErrorCode::UnknownCommand | ErrorCode::NoSuchCall => StatusCode::NOT_FOUND,
+        ErrorCode::Timeout => StatusCode::GATEWAY_TIMEOUT,
+        ErrorCode::Cancelled => StatusCode::CONFLICT,
         ErrorCode::Handler | ErrorCode::HandlerPanicked | ErrorCode::Internal => {
             StatusCode::INTERNAL_SERVER_ERROR
         }

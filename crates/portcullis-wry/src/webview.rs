@@ -169,6 +169,7 @@ impl Portcullis {
     /// The webview `label` closed: revoke its session and forget it.
     pub fn close_webview(&self, label: &str) {
         self.shared.pages.closed(&self.shared.gate, label);
+        self.shared.router.cancel_webview(label);
         self.webviews.borrow_mut().remove(label);
     }
 

@@ -6,10 +6,11 @@ import assert from "node:assert/strict";
 
 import { ERROR_CODES, PortcullisError, invoke, isAvailable, listen, once } from "../index.js";
 
-function bridgeError(code, message, appCode) {
+function bridgeError(code, message, appCode, data) {
   const e = new Error(message);
   e.code = code;
   if (appCode !== undefined) e.appCode = appCode;
+  if (data !== undefined) e.data = data;
   return e;
 }
 
@@ -21,7 +22,8 @@ test("without a bridge every call rejects with E_ISOLATION_UNAVAILABLE", async (
 });
 
 test("a bridge rejection becomes a PortcullisError with its code, message and app code", async () => {
-  globalThis.portcullis = { invoke: () => Promise.reject(bridgeError("E_HANDLER", "disk full", "ENOSPC")) };
+  const data = { free: 0 };
+  globalThis.portcullis = { invoke: () => Promise.reject(bridgeError("E_HANDLER", "disk full", "ENOSPC", data)) };
   assert.equal(isAvailable(), true);
   await assert.rejects(invoke("files.save", {}), (e) => {
     assert.ok(e instanceof PortcullisError);
@@ -29,6 +31,7 @@ test("a bridge rejection becomes a PortcullisError with its code, message and ap
     assert.equal(e.code, "E_HANDLER");
     assert.equal(e.message, "disk full");
     assert.equal(e.appCode, "ENOSPC");
+    assert.deepEqual(e.data, { free: 0 });
     assert.equal(e.cause.code, "E_HANDLER");
     return true;
   });

@@ -18,6 +18,21 @@ export async function addNote(title: string): Promise<Note | PortcullisError["co
   }
 }
 
+/** A call the user can abort, with the handler's typed error data. */
+export async function exportNotes(signal: AbortSignal): Promise<string> {
+  try {
+    return await invoke<string>("notes.export", { path: "/tmp/a.md" }, { signal, timeoutMs: 60_000 });
+  } catch (e) {
+    if (e instanceof PortcullisError && e.code === "E_CANCELLED") return "cancelled";
+    if (e instanceof PortcullisError && e.appCode === "NOT_FOUND") return `missing ${JSON.stringify(e.data)}`;
+    throw e;
+  }
+}
+
+export function globalClass(e: unknown): boolean {
+  return e instanceof window.portcullis.PortcullisError;
+}
+
 export function watch(): Promise<UnlistenFn> {
   return listen<Note>("note-added", ({ payload }) => console.log(payload.title));
 }

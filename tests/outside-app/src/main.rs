@@ -10,7 +10,7 @@ use std::time::{Duration, Instant};
 
 use portcullis::emit::EmitTarget;
 use portcullis::webview::Portcullis;
-use portcullis::{HandlerError, Router};
+use portcullis::{Args, Router};
 use serde::Deserialize;
 use tao::event::{Event, StartCause, WindowEvent};
 use tao::event_loop::{ControlFlow, EventLoopBuilder};
@@ -88,19 +88,17 @@ fn run(self_test: bool) -> Result<ExitCode, Box<dyn std::error::Error>> {
         proxy.clone(),
     );
     let router = Router::new()
-        .command("greet", move |args: Greet| {
+        .command("greet", move |Args(args): Args<Greet>| {
             g.fetch_add(1, Ordering::SeqCst);
-            Ok::<_, HandlerError>(format!("Hello, {}!", args.name))
+            format!("Hello, {}!", args.name)
         })
         // Registered, but no capability names it: it must never run.
-        .command("files.delete", move |_: serde_json::Value| {
+        .command("files.delete", move |_: Args<serde_json::Value>| {
             d.fetch_add(1, Ordering::SeqCst);
-            Ok::<_, HandlerError>(())
         })
-        .command("self_test.report", move |got: Report| {
+        .command("self_test.report", move |Args(got): Args<Report>| {
             *r.lock().unwrap_or_else(|p| p.into_inner()) = Some(got);
             let _ = done.lock().map(|p| p.send_event(UserEvent::Reported));
-            Ok::<_, HandlerError>(())
         })
         .on_event("wave", move |_, payload: serde_json::Value| {
             let _ = emitter.emit(EmitTarget::All, "waved", &payload);

@@ -195,7 +195,7 @@ fn run_in(
     let (c1, c2, sink) = (canary.clone(), canary.clone(), codes.clone());
     let admitted = Arc::new(Mutex::new(Vec::<Admitted>::new()));
     let router = recording_router(&config, &admitted)
-        .command(CANARY, move |_: Value| {
+        .command(CANARY, move |_: portcullis_core::Body| {
             c1.fetch_add(1, Ordering::SeqCst);
             Ok::<_, HandlerError>("the canary ran")
         })
@@ -431,9 +431,9 @@ fn recording_router(config: &Config, admitted: &Arc<Mutex<Vec<Admitted>>>) -> Ro
     let mut router = Router::new();
     for name in commands.into_iter().filter(|n| n != CANARY) {
         let (log, recorded) = (admitted.clone(), name.clone());
-        router = router.command_raw(&name, move |call: portcullis_core::Admitted| {
-            let args = match &call.request().body {
-                portcullis_core::Body::Json(v) => Some(v.clone()),
+        router = router.command(&name, move |body: portcullis_core::Body| {
+            let args = match body {
+                portcullis_core::Body::Json(v) => Some(v),
                 portcullis_core::Body::Bytes(_) => None,
             };
             if let Ok(mut log) = log.lock() {
@@ -443,7 +443,6 @@ fn recording_router(config: &Config, admitted: &Arc<Mutex<Vec<Admitted>>>) -> Ro
                     args,
                 });
             }
-            Ok(portcullis_core::Payload::Json("null".to_owned()))
         });
     }
     for name in events.into_iter().filter(|n| n != CANARY) {

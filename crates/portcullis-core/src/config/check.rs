@@ -10,6 +10,9 @@ use crate::name::{NAME_RULE, is_valid_name};
 use crate::origin::Origin;
 use crate::replay::ReplayWindow;
 
+/// The longest a command may be given to run: a day, in ms.
+pub const MAX_CALL_TIMEOUT_MS: u32 = 86_400_000;
+
 impl BuildConfig {
     fn check(&self, errors: &mut ConfigErrors) {
         if self.frontend_dist.is_none() && self.dev_url.is_none() {
@@ -140,6 +143,19 @@ impl Config {
                         );
                     }
                     check_paths(rule, cap, &rp, errors);
+                    match rule.timeout_ms {
+                        Some(_) if kind == "events" => errors.push(
+                            format!("{rp}.timeoutMs"),
+                            ConfigErrorKind::Limit,
+                            "an event has no reply to wait for: timeoutMs is for commands",
+                        ),
+                        Some(ms) if !(1..=MAX_CALL_TIMEOUT_MS).contains(&ms) => errors.push(
+                            format!("{rp}.timeoutMs"),
+                            ConfigErrorKind::Limit,
+                            format!("must be between 1 and {MAX_CALL_TIMEOUT_MS}"),
+                        ),
+                        _ => {}
+                    }
                 }
             }
             for (name, scope) in &cap.scopes {
@@ -198,6 +214,13 @@ impl Limits {
                 "must be between 1 and 600000",
             );
         }
+        if !(1..=MAX_CALL_TIMEOUT_MS).contains(&self.call_timeout_ms) {
+            errors.push(
+                format!("{p}.callTimeoutMs"),
+                ConfigErrorKind::Limit,
+                format!("must be between 1 and {MAX_CALL_TIMEOUT_MS}"),
+            );
+        }
         let (min, max) = (ReplayWindow::MIN_SIZE, ReplayWindow::MAX_SIZE);
         if !(min..=max).contains(&self.replay_window) {
             errors.push(
@@ -230,5 +253,53 @@ mod tests {
                 "app.security.capabilities[0].origins[0]",
             ]
         );
+    }
+
+    #[test]
+    fn call_timeouts_are_for_commands_and_in_range() {
+        let with = |limits: &str, command: &str, event: &str| {
+            format!(
+                r#"{{"app":{{"security":{{"pattern":{{"use":"brownfield"}},"limits":{{{limits}}},
+                "capabilities":[{{"identifier":"c","windows":["*"],"origins":["app://localhost"],
+                "commands":{{"allow":[{command}]}},"events":{{"allow":[{event}]}}}}]}}}}}}"#
+            )
+        };
+        let bad = with(
+            r#""callTimeoutMs":0"#,
+            r#"{"name":"a","timeoutMs":86400001}"#,
+            r#"{"name":"e","timeoutMs":5}"#,
+        );
+        let errs = Config::from_json(&bad).unwrap_err().0;
+        let paths: Vec<_> = errs.iter().map(|e| e.path.as_str()).collect();
+        assert_eq!(
+            paths,
+            [
+                "app.security.limits.callTimeoutMs",
+                "app.security.capabilities[0].commands.allow[0].timeoutMs",
+                "app.security.capabilities[0].events.allow[0].timeoutMs",
+            ]
+        );
+        assert!(
+            errs[2].message.contains("for commands"),
+            "{}",
+            errs[2].message
+        );
+        // Twin: in range, on a command.
+        let good = with(
+            r#""callTimeoutMs":1"#,
+            r#"{"name":"a","timeoutMs":86400000}"#,
+            r#""e""#,
+        );
+        let config = Config::from_json(&good).unwrap();
+        assert_eq!(config.app.security.limits.call_timeout_ms, 1);
+        assert_eq!(
+            config.app.security.capabilities[0].commands.allow[0].timeout_ms,
+            Some(86_400_000)
+        );
+        // Tools write configs back (the audit's child reads what it was given): the
+        // written form reads back the same.
+        let written = serde_json::to_string(&config).unwrap();
+        assert!(written.contains(r#""timeoutMs":86400000"#), "{written}");
+        assert_eq!(Config::from_json(&written).unwrap(), config);
     }
 }

@@ -267,6 +267,10 @@ pub struct Rule {
     /// Path arguments: JSON pointer into the arguments → scope name. Each pointer must
     /// name a required string property of `schema`.
     pub paths: BTreeMap<String, String>,
+    /// How long a command may run, in ms, when not `limits.callTimeoutMs` (commands
+    /// only; 1-86400000).
+    #[serde(rename = "timeoutMs", skip_serializing_if = "Option::is_none")]
+    pub timeout_ms: Option<u32>,
 }
 
 /// The object form of a rule.
@@ -285,6 +289,10 @@ struct RuleObject {
     /// Each pointer must name a required string property of `schema`.
     #[serde(default)]
     paths: BTreeMap<String, String>,
+    /// How long this command may run, in ms, when not `limits.callTimeoutMs`: past it the
+    /// call fails with E_TIMEOUT and its handler is cancelled (commands only; 1-86400000).
+    #[serde(default, rename = "timeoutMs")]
+    timeout_ms: Option<u32>,
 }
 
 impl JsonSchema for Rule {
@@ -321,7 +329,7 @@ impl<'de> Deserialize<'de> for Rule {
             type Value = Rule;
             fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
                 f.write_str(
-                    "a command name or an object {\"name\", \"schema\", \"bytes\", \"paths\"}",
+                    "a command name or an object {\"name\", \"schema\", \"bytes\", \"paths\", \"timeoutMs\"}",
                 )
             }
             fn visit_str<E: de::Error>(self, name: &str) -> Result<Rule, E> {
@@ -330,6 +338,7 @@ impl<'de> Deserialize<'de> for Rule {
                     schema: None,
                     bytes: false,
                     paths: BTreeMap::new(),
+                    timeout_ms: None,
                 })
             }
             fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<Rule, A::Error> {
@@ -339,6 +348,7 @@ impl<'de> Deserialize<'de> for Rule {
                     schema: o.schema,
                     bytes: o.bytes,
                     paths: o.paths,
+                    timeout_ms: o.timeout_ms,
                 })
             }
         }
@@ -370,6 +380,10 @@ pub struct Limits {
     pub hook_timeout_ms: u32,
     /// Replay window per session, in sequence numbers (64-65536; default 1024).
     pub replay_window: u32,
+    /// How long a command may run, in ms, unless its rule says otherwise (1-86400000;
+    /// default 30000). Past it the call fails with `E_TIMEOUT` and its handler is
+    /// cancelled.
+    pub call_timeout_ms: u32,
 }
 
 impl Default for Limits {
@@ -379,6 +393,7 @@ impl Default for Limits {
             max_depth: 32,
             hook_timeout_ms: 5000,
             replay_window: 1024,
+            call_timeout_ms: 30_000,
         }
     }
 }

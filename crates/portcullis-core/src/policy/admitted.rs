@@ -30,6 +30,7 @@ pub struct Admitted {
     request: Request,
     capability: Arc<str>,
     paths: Vec<(String, PathBuf)>,
+    timeout_ms: Option<u32>,
 }
 
 impl fmt::Debug for Admitted {
@@ -61,6 +62,18 @@ impl Admitted {
         self.request
     }
 
+    /// The admitting rule's `timeoutMs`, if it has one (else `limits.callTimeoutMs`
+    /// applies).
+    pub fn timeout_ms(&self) -> Option<u32> {
+        self.timeout_ms
+    }
+
+    /// Takes the request apart for the router: the caller, the request and the checked
+    /// path arguments.
+    pub(crate) fn into_parts(self) -> (Caller, Request, Vec<(String, PathBuf)>) {
+        (self.caller, self.request, self.paths)
+    }
+
     /// The identifier of the capability whose rule admitted it.
     pub fn capability(&self) -> &str {
         &self.capability
@@ -82,6 +95,8 @@ pub(crate) struct Grant {
     pub(crate) capability: Arc<str>,
     /// (JSON pointer, checked and normalized path) for each path argument.
     pub(crate) paths: Vec<(String, PathBuf)>,
+    /// The admitting rule's `timeoutMs`, if it has one.
+    pub(crate) timeout_ms: Option<u32>,
 }
 
 impl Admitted {
@@ -91,6 +106,7 @@ impl Admitted {
             request,
             capability: grant.capability,
             paths: grant.paths,
+            timeout_ms: grant.timeout_ms,
         }
     }
 }

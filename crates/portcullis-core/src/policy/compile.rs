@@ -136,6 +136,7 @@ fn rules(
                     schema,
                     bytes: rule.bytes,
                     paths,
+                    timeout_ms: rule.timeout_ms,
                 },
             )
             .is_some()

@@ -54,6 +54,7 @@ impl Policy {
                     return Ok(Grant {
                         capability: Arc::clone(&cap.identifier),
                         paths,
+                        timeout_ms: rule.timeout_ms,
                     });
                 }
                 Err(e) => {

@@ -35,6 +35,8 @@ pub(super) struct CompiledRule {
     bytes: bool,
     /// (JSON pointer, index into the capability's scopes).
     paths: Vec<(String, usize)>,
+    /// The rule's own `timeoutMs`, if it has one.
+    timeout_ms: Option<u32>,
 }
 
 pub(super) struct CompiledRules {

@@ -1,157 +1,98 @@
-//! The router: a table from command name to typed handler, and from event name to
-//! listeners.
+//! The router: a table from command name to handler, and from event name to listeners.
 //!
 //! ```
-//! use portcullis_core::router::{HandlerError, Router};
+//! use portcullis_core::router::{Args, HandlerError, Router, State};
 //! # #[derive(serde::Deserialize)] struct AddNote { title: String }
 //! # #[derive(serde::Serialize)] struct Note { id: u32 }
-//! fn add_note(args: AddNote) -> Result<Note, HandlerError> { Ok(Note { id: 1 }) }
+//! struct Notes(std::sync::Mutex<Vec<String>>);
+//!
+//! fn add_note(notes: State<Notes>, Args(note): Args<AddNote>) -> Result<Note, HandlerError> {
+//!     let mut all = notes.0.lock().map_err(|_| HandlerError::new("notes unavailable"))?;
+//!     all.push(note.title);
+//!     Ok(Note { id: all.len() as u32 })
+//! }
+//!
+//! async fn count(notes: State<Notes>) -> usize {
+//!     notes.0.lock().map(|n| n.len()).unwrap_or(0)
+//! }
 //!
 //! let router = Router::new()
+//!     .state(Notes(Default::default()))
 //!     .command("notes.add", add_note)
-//!     .command("notes.count", |(): ()| Ok::<_, HandlerError>(3))
+//!     .command("notes.count", count)
 //!     .on_event("note-opened", |_caller, id: u32| { let _ = id; });
+//! router.check().expect("a well-formed table");
 //! ```
 //!
-//! Handlers only ever receive requests the gate admitted: [`Router::dispatch`] takes an
-//! [`Admitted`]. Arguments are deserialized for the handler and results serialized for
-//! it. A handler that panics becomes an `E_HANDLER_PANICKED` response and the router
-//! keeps serving. Async handlers return a future that the embedder drives; the core
-//! depends on no runtime.
+//! A handler is a sync or async function whose arguments are extractors
+//! ([`extract`]) in any order and whose result is anything [`IntoReply`] takes
+//! ([`reply`]). Handlers only ever receive requests the gate admitted:
+//! [`Router::dispatch`] takes an [`Admitted`], runs the extractors, registers the call
+//! so it can be cancelled ([`calls`]), and hands the embedder the [`Work`] left: a sync
+//! handler to run on a blocking thread, or an async one's future. The core depends on
+//! no runtime; `portcullis-wry` drives the work on tokio.
+//!
+//! Mistakes in the table (a name registered twice, a name no request can carry, two
+//! extractors that both take the body, a `State<T>` never registered) are collected and
+//! reported by [`Router::check`], which the embedder calls when it builds: the app does
+//! not start. A table with mistakes refuses every call.
 
-use std::any::{Any, TypeId};
+mod calls;
+pub mod extract;
+pub mod handler;
+pub mod reply;
+
+use std::any::TypeId;
+use std::collections::HashSet;
 use std::fmt;
-use std::future::Future;
-use std::panic::{AssertUnwindSafe, catch_unwind};
-use std::pin::Pin;
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 
-use futures_util::FutureExt as _;
-use serde::Serialize;
 use serde::de::DeserializeOwned;
+
+pub use extract::{Args, CancellationToken, FromCall, Parts, Scoped, State};
+pub use handler::{Handler, Work};
+pub use reply::{AppError, Bytes, CallError, HandlerError, IntoReply, Payload, Response};
 
 use crate::FastMap;
 use crate::error::ErrorCode;
+use crate::gate::Cancel;
 use crate::name::{NAME_RULE, is_valid_name};
 use crate::policy::{Admitted, Caller};
 use crate::request::{Body, Kind, json_type};
+use calls::{Calls, CallsError, Ticket};
+use extract::{Needs, StateMap, bad_args, leftover};
+use handler::guard;
 
-/// An error a handler returns. Reaches the frontend as `{code: "E_HANDLER", message,
-/// appCode}`.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct HandlerError {
-    /// The app's own code, if it has one (e.g. `"NOTE_NOT_FOUND"`).
-    pub app_code: Option<String>,
-    /// Message for the caller.
-    pub message: String,
-}
-
-impl HandlerError {
-    /// An error with a message only.
-    pub fn new(message: impl Into<String>) -> Self {
-        HandlerError {
-            app_code: None,
-            message: message.into(),
-        }
-    }
-
-    /// An error with the app's own code.
-    pub fn with_code(app_code: impl Into<String>, message: impl Into<String>) -> Self {
-        HandlerError {
-            app_code: Some(app_code.into()),
-            message: message.into(),
-        }
-    }
-}
-
-impl<E: std::error::Error> From<E> for HandlerError {
-    fn from(e: E) -> Self {
-        HandlerError::new(e.to_string())
-    }
-}
-
-/// A successful result.
-#[derive(Clone, Debug, PartialEq)]
-pub enum Payload {
-    /// JSON text.
-    Json(String),
-    /// Raw bytes.
-    Bytes(Vec<u8>),
-}
-
-/// A failed call, as the frontend sees it.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
-pub struct CallError {
-    /// The stable code.
-    pub code: ErrorCode,
-    /// Message for the caller.
-    pub message: String,
-    /// The app's own code, for `E_HANDLER`.
-    #[serde(rename = "appCode", skip_serializing_if = "Option::is_none")]
-    pub app_code: Option<String>,
-}
-
-impl CallError {
-    /// An error with `code` and `message`.
-    pub fn new(code: ErrorCode, message: impl Into<String>) -> Self {
-        CallError {
-            code,
-            message: message.into(),
-            app_code: None,
-        }
-    }
-}
-
-/// The reply to one request.
-#[derive(Clone, Debug, PartialEq)]
-pub struct Response {
-    /// The request id it answers.
-    pub request_id: u64,
-    /// Command or event (an event's reply only acknowledges delivery to listeners).
-    pub kind: Kind,
-    /// Result.
-    pub result: Result<Payload, CallError>,
-}
-
-/// A boxed future of a [`Response`].
-pub type ResponseFuture = Pin<Box<dyn Future<Output = Response> + Send + 'static>>;
-
-/// What dispatch produced: a response now, or one to await.
-pub enum Dispatch {
-    /// The handler was synchronous (or the request was refused).
-    Ready(Response),
-    /// The handler is async; the embedder drives this future on its executor.
-    Pending(ResponseFuture),
-}
-
-impl fmt::Debug for Dispatch {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            Dispatch::Ready(r) => f.debug_tuple("Ready").field(r).finish(),
-            Dispatch::Pending(_) => f.write_str("Pending(..)"),
-        }
-    }
-}
-
-impl Dispatch {
-    /// Blocks on a pending response with a minimal executor. For tests and for
-    /// embedders without a runtime; prefer spawning the future.
-    pub fn wait(self) -> Response {
-        match self {
-            Dispatch::Ready(r) => r,
-            Dispatch::Pending(f) => futures_executor::block_on(f),
-        }
-    }
-}
-
-type CommandFn = dyn Fn(Admitted) -> Dispatch + Send + Sync;
+type StartFn = dyn Fn(&mut Parts) -> Result<Work, CallError> + Send + Sync;
 type ListenerFn = dyn Fn(&Caller, &Body) -> Result<(), CallError> + Send + Sync;
+
+/// One command's handler and what its extractors need.
+struct Route {
+    start: Arc<StartFn>,
+    needs: Arc<Needs>,
+}
+
+impl Clone for Route {
+    fn clone(&self) -> Self {
+        Route {
+            start: Arc::clone(&self.start),
+            needs: Arc::clone(&self.needs),
+        }
+    }
+}
 
 /// The routing table.
 #[derive(Default, Clone)]
 pub struct Router {
-    commands: FastMap<String, Arc<CommandFn>>,
+    commands: FastMap<String, Route>,
     listeners: FastMap<String, Vec<Arc<ListenerFn>>>,
+    state: Arc<StateMap>,
+    /// Mistakes found while the table was built, for [`Router::check`].
+    mistakes: Vec<String>,
+    /// [`Router::check`]'s verdict, taken on the first call (the table no longer
+    /// changes then); every method that changes the table clears it.
+    checked: OnceLock<Result<(), RouterErrors>>,
+    calls: Arc<Calls>,
 }
 
 impl fmt::Debug for Router {
@@ -163,7 +104,98 @@ impl fmt::Debug for Router {
         f.debug_struct("Router")
             .field("commands", &commands)
             .field("events", &events)
+            .field("mistakes", &self.mistakes)
             .finish()
+    }
+}
+
+/// What [`Router::check`] found wrong with the table, one sentence per mistake.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct RouterErrors(pub Vec<String>);
+
+impl fmt::Display for RouterErrors {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0.join("; "))
+    }
+}
+
+impl std::error::Error for RouterErrors {}
+
+/// What dispatch produced: a response now, or a started call.
+pub enum Dispatch {
+    /// The call was refused before any handler code ran, or the request was an event
+    /// (listeners run at once).
+    Ready(Response),
+    /// A handler's work, for the embedder to run, and the call it belongs to.
+    Started(Work, InFlight),
+}
+
+impl fmt::Debug for Dispatch {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Dispatch::Ready(r) => f.debug_tuple("Ready").field(r).finish(),
+            Dispatch::Started(_, call) => f.debug_tuple("Started").field(call).finish(),
+        }
+    }
+}
+
+impl Dispatch {
+    /// Runs a started call to its end on this thread ([`Work::run_here`]). For tests and
+    /// embedders without a runtime.
+    pub fn wait(self) -> Response {
+        match self {
+            Dispatch::Ready(r) => r,
+            Dispatch::Started(work, call) => {
+                let result = work.run_here();
+                call.finish(result)
+            }
+        }
+    }
+}
+
+/// A call whose handler started: cancellable (by its page load, a timeout, or its page
+/// going away) until [`InFlight::finish`] turns its result into the response.
+pub struct InFlight {
+    request_id: u64,
+    token: CancellationToken,
+    timeout_ms: Option<u32>,
+    _ticket: Ticket,
+}
+
+impl fmt::Debug for InFlight {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("InFlight")
+            .field("request_id", &self.request_id)
+            .field("cancelled", &self.token.is_cancelled())
+            .field("timeout_ms", &self.timeout_ms)
+            .finish()
+    }
+}
+
+impl InFlight {
+    /// The request id the response will answer.
+    pub fn request_id(&self) -> u64 {
+        self.request_id
+    }
+
+    /// Cancelled when the caller cancels the call or its page goes away; the embedder
+    /// cancels it on a timeout. Handlers see the same token through their extractor.
+    pub fn token(&self) -> &CancellationToken {
+        &self.token
+    }
+
+    /// The admitting rule's `timeoutMs`, if it has one (else `limits.callTimeoutMs`).
+    pub fn timeout_ms(&self) -> Option<u32> {
+        self.timeout_ms
+    }
+
+    /// The response for `result`; the call is no longer in flight.
+    pub fn finish(self, result: Result<Payload, CallError>) -> Response {
+        Response {
+            request_id: self.request_id,
+            kind: Kind::Command,
+            result,
+        }
     }
 }
 
@@ -173,104 +205,62 @@ impl Router {
         Router::default()
     }
 
-    /// `name` → a synchronous handler taking typed arguments.
-    ///
-    /// Panics if `name` is already registered or is not a valid name.
-    pub fn command<A, R, F>(self, name: &str, handler: F) -> Self
-    where
-        A: DeserializeOwned + 'static,
-        R: Serialize,
-        F: Fn(A) -> Result<R, HandlerError> + Send + Sync + 'static,
-    {
-        self.command_with_caller(name, move |_: &Caller, args: A| handler(args))
-    }
-
-    /// `name` → a synchronous handler that also sees who called.
-    ///
-    /// Panics if `name` is already registered or is not a valid name.
-    pub fn command_with_caller<A, R, F>(mut self, name: &str, handler: F) -> Self
-    where
-        A: DeserializeOwned + 'static,
-        R: Serialize,
-        F: Fn(&Caller, A) -> Result<R, HandlerError> + Send + Sync + 'static,
-    {
-        let f = move |admitted: Admitted| {
-            let (id, caller, body) = split(admitted);
-            let result = args_of::<A>(body).and_then(|args| {
-                guard(|| handler(&caller, args)).and_then(|r| r.map_err(handler_error))
-            });
-            Dispatch::Ready(Response {
-                request_id: id,
-                kind: Kind::Command,
-                result: result.and_then(to_json),
-            })
+    /// `name` → `handler`: a sync or async function of extractors (see [`extract`]).
+    /// A sync handler runs on a blocking thread, an async one on the embedder's runtime.
+    pub fn command<M, H: Handler<M>>(mut self, name: &str, handler: H) -> Self {
+        self.checked = OnceLock::new();
+        let mut needs = Needs::default();
+        H::declare(&mut needs);
+        if needs.body_takers.len() > 1 {
+            self.mistakes.push(format!(
+                "command {name:?}: its handler takes the body twice ({}): take Args or Bytes once",
+                needs.body_takers.join(", ")
+            ));
+        }
+        let handler = Arc::new(handler);
+        let route = Route {
+            start: Arc::new(move |parts: &mut Parts| handler.start(parts)),
+            needs: Arc::new(needs),
         };
-        self.register(name, Arc::new(f));
+        if !is_valid_name(name) {
+            self.mistakes.push(format!(
+                "{name:?} is not a command name ({NAME_RULE}): no request could reach its handler"
+            ));
+        } else if self.commands.insert(name.to_owned(), route).is_some() {
+            self.mistakes.push(format!(
+                "command {name:?} is registered twice: the second handler would replace the first"
+            ));
+        }
         self
     }
 
-    /// `name` → an async handler taking typed arguments.
-    ///
-    /// Panics if `name` is already registered or is not a valid name.
-    pub fn command_async<A, R, F, Fut>(mut self, name: &str, handler: F) -> Self
-    where
-        A: DeserializeOwned + 'static,
-        R: Serialize,
-        F: Fn(A) -> Fut + Send + Sync + 'static,
-        Fut: Future<Output = Result<R, HandlerError>> + Send + 'static,
-    {
-        let f = move |admitted: Admitted| {
-            let (id, _caller, body) = split(admitted);
-            let respond = move |result| Response {
-                request_id: id,
-                kind: Kind::Command,
-                result,
-            };
-            let fut = match args_of::<A>(body).and_then(|args| guard(|| handler(args))) {
-                Ok(fut) => fut,
-                Err(e) => return Dispatch::Ready(respond(Err(e))),
-            };
-            Dispatch::Pending(Box::pin(AssertUnwindSafe(fut).catch_unwind().map(
-                move |outcome| {
-                    let result = match outcome {
-                        Ok(r) => r.map_err(handler_error).and_then(to_json),
-                        Err(panic) => Err(panicked(&*panic)),
-                    };
-                    respond(result)
-                },
-            )))
-        };
-        self.register(name, Arc::new(f));
+    /// Registers `value` as the state handlers take with [`State<T>`]: one value per
+    /// type, shared by every handler (wrap what changes in a `Mutex` or an atomic).
+    pub fn state<T: Send + Sync + 'static>(mut self, value: T) -> Self {
+        self.checked = OnceLock::new();
+        let map = Arc::make_mut(&mut self.state);
+        if map.insert(TypeId::of::<T>(), Arc::new(value)).is_some() {
+            self.mistakes.push(format!(
+                "state of type {} is registered twice: the second would replace the first",
+                std::any::type_name::<T>()
+            ));
+        }
         self
     }
 
-    /// `name` → a handler with full control: it gets the admitted request (JSON or bytes
-    /// body, caller, scoped paths) and returns a JSON or bytes payload.
-    ///
-    /// Panics if `name` is already registered or is not a valid name.
-    pub fn command_raw<F>(mut self, name: &str, handler: F) -> Self
-    where
-        F: Fn(Admitted) -> Result<Payload, HandlerError> + Send + Sync + 'static,
-    {
-        let f = move |admitted: Admitted| {
-            let id = admitted.request().id;
-            let result = guard(|| handler(admitted)).and_then(|r| r.map_err(handler_error));
-            Dispatch::Ready(Response {
-                request_id: id,
-                kind: Kind::Command,
-                result,
-            })
-        };
-        self.register(name, Arc::new(f));
-        self
-    }
-
-    /// Adds a listener for frontend event `name`, with a typed payload.
+    /// Adds a listener for frontend event `name`, with a typed payload. Listeners run
+    /// when the event arrives, in the order they were added.
     pub fn on_event<P, F>(mut self, name: &str, listener: F) -> Self
     where
         P: DeserializeOwned,
         F: Fn(&Caller, P) + Send + Sync + 'static,
     {
+        self.checked = OnceLock::new();
+        if !is_valid_name(name) {
+            self.mistakes.push(format!(
+                "{name:?} is not an event name ({NAME_RULE}): no event could reach its listener"
+            ));
+        }
         let f = move |caller: &Caller, body: &Body| {
             let payload = match body {
                 Body::Json(v) => P::deserialize(v).map_err(|e| bad_args(e, json_type(v))),
@@ -288,18 +278,25 @@ impl Router {
         self
     }
 
-    /// Adds `handler` for command `name`, like axum's routes: a name registered twice, or
-    /// one no request can carry, is a mistake in the app's own table, found at start-up.
-    fn register(&mut self, name: &str, handler: Arc<CommandFn>) {
-        if !is_valid_name(name) {
-            panic!(
-                "Router: {name:?} is not a command name ({NAME_RULE}): no request could reach this handler"
-            );
+    /// Every mistake in the table, or `Ok` when calls can be served.
+    pub fn check(&self) -> Result<(), RouterErrors> {
+        let mut mistakes = self.mistakes.clone();
+        let mut missing = HashSet::new();
+        let mut names: Vec<_> = self.commands.keys().collect();
+        names.sort();
+        for name in names {
+            for (id, type_name) in &self.commands[name].needs.states {
+                if !self.state.contains_key(id) && missing.insert(*type_name) {
+                    mistakes.push(format!(
+                        "command {name:?} takes State<{type_name}>, which was never registered: add .state(value) to the router"
+                    ));
+                }
+            }
         }
-        if self.commands.insert(name.to_owned(), handler).is_some() {
-            panic!(
-                "Router: command {name:?} is registered twice: the second handler would silently replace the first"
-            );
+        if mistakes.is_empty() {
+            Ok(())
+        } else {
+            Err(RouterErrors(mistakes))
         }
     }
 
@@ -308,122 +305,106 @@ impl Router {
         self.commands.contains_key(name)
     }
 
-    /// Runs the handler (command) or the listeners (event) for an admitted request.
+    /// Starts the handler (command) or runs the listeners (event) of an admitted request.
     pub fn dispatch(&self, admitted: Admitted) -> Dispatch {
-        let request = admitted.request();
+        let timeout_ms = admitted.timeout_ms();
+        let (caller, request, paths) = admitted.into_parts();
         let (id, kind) = (request.id, request.kind);
-        match kind {
-            Kind::Command => match self.commands.get(&request.name) {
-                Some(handler) => handler(admitted),
-                None => Dispatch::Ready(Response {
+        let refuse = |e: CallError| {
+            Dispatch::Ready(Response {
+                request_id: id,
+                kind,
+                result: Err(e),
+            })
+        };
+        if kind == Kind::Event {
+            return self.deliver(&caller, id, &request.name, &request.body);
+        }
+        let Some(route) = self.commands.get(&request.name) else {
+            return refuse(CallError::new(
+                ErrorCode::UnknownCommand,
+                format!(
+                    "command {:?} is allowed but the app registered no handler for it",
+                    request.name
+                ),
+            ));
+        };
+        if let Err(errors) = self.checked.get_or_init(|| self.check()) {
+            return refuse(CallError::new(
+                ErrorCode::Internal,
+                format!("the app's routing table has mistakes: {errors}"),
+            ));
+        }
+        let (ticket, token) = match self.calls.begin(&caller, id) {
+            Ok(registered) => registered,
+            Err(_) => {
+                return refuse(CallError::new(
+                    ErrorCode::BadRequest,
+                    format!("call {id} of this page load is still running: ids name one call"),
+                ));
+            }
+        };
+        let mut parts = Parts {
+            caller,
+            body: Some(request.body),
+            paths,
+            state: Arc::clone(&self.state),
+            cancel: token.clone(),
+        };
+        let work = (route.start)(&mut parts).and_then(|work| leftover(parts.body).map(|()| work));
+        match work {
+            Ok(work) => Dispatch::Started(
+                work,
+                InFlight {
                     request_id: id,
-                    kind,
-                    result: Err(CallError::new(
-                        ErrorCode::UnknownCommand,
-                        format!(
-                            "command {:?} is allowed but the app registered no handler for it",
-                            request.name
-                        ),
-                    )),
-                }),
-            },
-            Kind::Event => {
-                let mut result = Ok(Payload::Json("null".to_owned()));
-                for listener in self.listeners.get(&request.name).into_iter().flatten() {
-                    if let Err(e) = listener(admitted.caller(), &request.body) {
-                        result = result.and(Err(e));
-                    }
-                }
-                Dispatch::Ready(Response {
-                    request_id: id,
-                    kind,
-                    result,
-                })
+                    token,
+                    timeout_ms,
+                    _ticket: ticket,
+                },
+            ),
+            Err(e) => refuse(e),
+        }
+    }
+
+    fn deliver(&self, caller: &Caller, id: u64, name: &str, body: &Body) -> Dispatch {
+        let mut result = Ok(Payload::Json("null".to_owned()));
+        for listener in self.listeners.get(name).into_iter().flatten() {
+            if let Err(e) = listener(caller, body) {
+                result = result.and(Err(e));
             }
         }
+        Dispatch::Ready(Response {
+            request_id: id,
+            kind: Kind::Event,
+            result,
+        })
     }
-}
 
-fn split(admitted: Admitted) -> (u64, Caller, Body) {
-    let caller = admitted.caller().clone();
-    let request = admitted.into_request();
-    (request.id, caller, request.body)
-}
-
-/// Deserializes the arguments. An empty object also counts as "no arguments", so a
-/// handler taking `()` or an `Option` accepts the `{}` that `invoke(cmd)` sends.
-fn args_of<A: DeserializeOwned + 'static>(body: Body) -> Result<A, CallError> {
-    match body {
-        // A handler that takes the arguments as a `Value` gets the parsed tree itself;
-        // going through serde would rebuild every object of it.
-        Body::Json(v) if TypeId::of::<A>() == TypeId::of::<serde_json::Value>() => {
-            let any: Box<dyn Any> = Box::new(v);
-            any.downcast::<A>()
-                .map(|a| *a)
-                .map_err(|_| CallError::new(ErrorCode::Internal, "argument type check failed"))
-        }
-        Body::Json(v) => {
-            // The value is moved into `A` (strings are not copied); what the error
-            // message and the `{}`-means-no-arguments rule need is noted first.
-            let kind = json_type(&v);
-            let empty_object = matches!(&v, serde_json::Value::Object(m) if m.is_empty());
-            serde_json::from_value(v).or_else(|e| {
-                if empty_object {
-                    A::deserialize(serde_json::Value::Null).map_err(|_| bad_args(e, kind))
-                } else {
-                    Err(bad_args(e, kind))
-                }
+    /// Cancels the call a [`Cancel`] names, if its page load has it in flight.
+    pub fn cancel(&self, cancel: &Cancel) -> Result<(), CallError> {
+        self.calls
+            .cancel(cancel.caller(), cancel.request_id())
+            .map_err(|e| match e {
+                CallsError::NoSuchCall | CallsError::Duplicate => CallError::new(
+                    ErrorCode::NoSuchCall,
+                    format!(
+                        "no call {} of this page load is in flight: it finished, or was never made here",
+                        cancel.request_id()
+                    ),
+                ),
             })
-        }
-        Body::Bytes(_) => Err(CallError::new(
-            ErrorCode::InvalidArgs,
-            "this command takes JSON arguments, not bytes",
-        )),
     }
-}
 
-fn bad_args(e: serde_json::Error, kind: &str) -> CallError {
-    // serde's message names the field and expected type; values it may quote came from
-    // the caller itself.
-    CallError::new(
-        ErrorCode::InvalidArgs,
-        format!("arguments ({kind}) do not fit the handler: {e}"),
-    )
-}
-
-fn to_json<R: Serialize>(r: R) -> Result<Payload, CallError> {
-    serde_json::to_string(&r).map(Payload::Json).map_err(|e| {
-        CallError::new(
-            ErrorCode::Internal,
-            format!("result is not serializable: {e}"),
-        )
-    })
-}
-
-fn handler_error(e: HandlerError) -> CallError {
-    CallError {
-        code: ErrorCode::Handler,
-        message: e.message,
-        app_code: e.app_code,
+    /// Cancels every call in flight from webview `label` (its page went away or it
+    /// closed); returns how many.
+    pub fn cancel_webview(&self, label: &str) -> usize {
+        self.calls.cancel_webview(label)
     }
-}
 
-fn guard<T>(f: impl FnOnce() -> T) -> Result<T, CallError> {
-    catch_unwind(AssertUnwindSafe(f)).map_err(|panic| panicked(&*panic))
-}
-
-fn panicked(panic: &(dyn std::any::Any + Send)) -> CallError {
-    let what = panic
-        .downcast_ref::<&str>()
-        .map(|s| s.to_string())
-        .or_else(|| panic.downcast_ref::<String>().cloned())
-        .unwrap_or_default();
-    // The panic text stays in the app's log; the caller only learns that it happened.
-    tracing::error!(target: "portcullis::router", panic = %what, "handler panicked");
-    CallError::new(
-        ErrorCode::HandlerPanicked,
-        "the handler panicked; the app keeps running",
-    )
+    /// How many commands are in flight.
+    pub fn in_flight(&self) -> usize {
+        self.calls.len()
+    }
 }
 
 // Unit tests only (`#[cfg(test)]`, not compiled into the library): their `unwrap`s run

@@ -1,0 +1,261 @@
+//! Extractors: what a handler's arguments may be, in any order.
+//!
+//! | extractor | gives the handler |
+//! |---|---|
+//! | [`Args<T>`] | the admitted JSON arguments, deserialized into `T` |
+//! | [`Bytes`] | the call's bytes body (`invoke(cmd, uint8Array)`) |
+//! | [`Body`] | the body as it came, JSON or bytes |
+//! | [`Caller`] | the attested webview, origin and session |
+//! | [`State<T>`] | state the app registered once with [`Router::state`](super::Router::state) |
+//! | [`Scoped`] | the path arguments the policy checked against their scope |
+//! | [`CancellationToken`] | cancelled when the caller aborts or the call times out |
+//!
+//! At most one extractor may take the body (`Args`, `Bytes` or `Body`), and every `State<T>` must
+//! be registered: both are checked when the routing table is finished, not per call. A
+//! handler that takes no body refuses arguments other than `{}` with `E_INVALID_ARGS`.
+
+use std::any::{Any, TypeId};
+use std::ops::Deref;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use serde::de::DeserializeOwned;
+pub use tokio_util::sync::CancellationToken;
+
+use super::reply::{Bytes, CallError};
+use crate::FastMap;
+use crate::error::ErrorCode;
+use crate::policy::Caller;
+use crate::request::{Body, json_type};
+
+/// The parts of one admitted call that extractors take from.
+pub struct Parts {
+    pub(crate) caller: Caller,
+    /// `None` once an extractor took it.
+    pub(crate) body: Option<Body>,
+    pub(crate) paths: Vec<(String, PathBuf)>,
+    pub(crate) state: Arc<StateMap>,
+    pub(crate) cancel: CancellationToken,
+}
+
+/// State registered with the router, by type.
+pub(crate) type StateMap = FastMap<TypeId, Arc<dyn Any + Send + Sync>>;
+
+/// What a handler's extractors need from the routing table, gathered at registration.
+#[derive(Default, Debug)]
+pub struct Needs {
+    pub(crate) body_takers: Vec<&'static str>,
+    pub(crate) states: Vec<(TypeId, &'static str)>,
+}
+
+/// A handler argument built from the admitted call.
+pub trait FromCall: Sized + Send + 'static {
+    /// Builds the argument, or refuses the call (e.g. arguments that do not fit).
+    fn from_call(parts: &mut Parts) -> Result<Self, CallError>;
+
+    /// Records what the argument needs from the table (the body, a registered state).
+    fn declare(needs: &mut Needs) {
+        let _ = needs;
+    }
+}
+
+/// The admitted JSON arguments, deserialized into `T`. `{}` (what `invoke(cmd)` sends)
+/// also fits a `T` that takes no arguments (`()`, an `Option`).
+#[derive(Debug)]
+pub struct Args<T>(pub T);
+
+impl<T> Deref for Args<T> {
+    type Target = T;
+    fn deref(&self) -> &T {
+        &self.0
+    }
+}
+
+impl<T: DeserializeOwned + Send + 'static> FromCall for Args<T> {
+    fn from_call(parts: &mut Parts) -> Result<Self, CallError> {
+        match parts.body.take() {
+            Some(Body::Json(v)) => args_of(v).map(Args),
+            Some(Body::Bytes(_)) => Err(CallError::new(
+                ErrorCode::InvalidArgs,
+                "this command takes JSON arguments, not bytes",
+            )),
+            None => Err(taken_twice()),
+        }
+    }
+
+    fn declare(needs: &mut Needs) {
+        needs.body_takers.push("Args");
+    }
+}
+
+impl FromCall for Bytes {
+    fn from_call(parts: &mut Parts) -> Result<Self, CallError> {
+        match parts.body.take() {
+            Some(Body::Bytes(b)) => Ok(Bytes(b.into_vec())),
+            Some(Body::Json(v)) => Err(CallError::new(
+                ErrorCode::InvalidArgs,
+                format!(
+                    "this command takes bytes (a Uint8Array or ArrayBuffer), not JSON ({})",
+                    json_type(&v)
+                ),
+            )),
+            None => Err(taken_twice()),
+        }
+    }
+
+    fn declare(needs: &mut Needs) {
+        needs.body_takers.push("Bytes");
+    }
+}
+
+/// The body as it came, JSON or bytes: for handlers that take either (echo and audit
+/// tools). A handler that knows its arguments takes `Args<T>` or `Bytes`.
+impl FromCall for Body {
+    fn from_call(parts: &mut Parts) -> Result<Self, CallError> {
+        parts.body.take().ok_or_else(taken_twice)
+    }
+
+    fn declare(needs: &mut Needs) {
+        needs.body_takers.push("Body");
+    }
+}
+
+impl FromCall for Caller {
+    fn from_call(parts: &mut Parts) -> Result<Self, CallError> {
+        Ok(parts.caller.clone())
+    }
+}
+
+impl FromCall for CancellationToken {
+    fn from_call(parts: &mut Parts) -> Result<Self, CallError> {
+        Ok(parts.cancel.clone())
+    }
+}
+
+/// State the app registered once with [`Router::state`](super::Router::state), shared by
+/// every handler that takes it (like Tauri's `State<T>` and axum's `State`).
+#[derive(Debug)]
+pub struct State<T: ?Sized>(Arc<T>);
+
+impl<T: ?Sized> Clone for State<T> {
+    fn clone(&self) -> Self {
+        State(Arc::clone(&self.0))
+    }
+}
+
+impl<T: ?Sized> Deref for State<T> {
+    type Target = T;
+    fn deref(&self) -> &T {
+        &self.0
+    }
+}
+
+impl<T: Send + Sync + 'static> FromCall for State<T> {
+    fn from_call(parts: &mut Parts) -> Result<Self, CallError> {
+        parts
+            .state
+            .get(&TypeId::of::<T>())
+            .and_then(|any| Arc::clone(any).downcast::<T>().ok())
+            .map(State)
+            .ok_or_else(|| {
+                CallError::new(
+                    ErrorCode::Internal,
+                    format!(
+                        "no state of type {} is registered",
+                        std::any::type_name::<T>()
+                    ),
+                )
+            })
+    }
+
+    fn declare(needs: &mut Needs) {
+        needs
+            .states
+            .push((TypeId::of::<T>(), std::any::type_name::<T>()));
+    }
+}
+
+/// The path arguments the policy checked against their scope (symlinks resolved, `..`
+/// refused): the paths a handler may open, by the JSON pointer the rule's `paths` names.
+#[derive(Debug, Default)]
+pub struct Scoped(Vec<(String, PathBuf)>);
+
+impl Scoped {
+    /// The checked path at `pointer` (e.g. `"/path"`), if the rule declared one there.
+    pub fn get(&self, pointer: &str) -> Option<&Path> {
+        self.0
+            .iter()
+            .find(|(p, _)| p == pointer)
+            .map(|(_, path)| path.as_path())
+    }
+}
+
+impl FromCall for Scoped {
+    fn from_call(parts: &mut Parts) -> Result<Self, CallError> {
+        Ok(Scoped(std::mem::take(&mut parts.paths)))
+    }
+}
+
+fn taken_twice() -> CallError {
+    CallError::new(
+        ErrorCode::Internal,
+        "two extractors take the body of this call",
+    )
+}
+
+/// Deserializes the arguments. An empty object also counts as "no arguments", so a
+/// handler taking `()` or an `Option` accepts the `{}` that `invoke(cmd)` sends.
+fn args_of<A: DeserializeOwned + 'static>(v: serde_json::Value) -> Result<A, CallError> {
+    // A handler that takes the arguments as a `Value` gets the parsed tree itself; going
+    // through serde would rebuild every object of it.
+    let mut slot = Some(v);
+    let any: &mut dyn Any = &mut slot;
+    if let Some(a) = any.downcast_mut::<Option<A>>() {
+        return a
+            .take()
+            .ok_or_else(|| CallError::new(ErrorCode::Internal, "argument type check failed"));
+    }
+    let Some(v) = slot else {
+        return Err(CallError::new(ErrorCode::Internal, "arguments vanished"));
+    };
+    // The value is moved into `A` (strings are not copied); what the error message and
+    // the `{}`-means-no-arguments rule need is noted first.
+    let kind = json_type(&v);
+    let empty_object = matches!(&v, serde_json::Value::Object(m) if m.is_empty());
+    serde_json::from_value(v).or_else(|e| {
+        if empty_object {
+            A::deserialize(serde_json::Value::Null).map_err(|_| bad_args(e, kind))
+        } else {
+            Err(bad_args(e, kind))
+        }
+    })
+}
+
+pub(crate) fn bad_args(e: serde_json::Error, kind: &str) -> CallError {
+    // serde's message names the field and expected type; values it may quote came from
+    // the caller itself.
+    CallError::new(
+        ErrorCode::InvalidArgs,
+        format!("arguments ({kind}) do not fit the handler: {e}"),
+    )
+}
+
+/// A body no extractor took: only "no arguments" (`{}` or `null`) may be left over.
+pub(crate) fn leftover(body: Option<Body>) -> Result<(), CallError> {
+    match body {
+        None => Ok(()),
+        Some(Body::Json(serde_json::Value::Null)) => Ok(()),
+        Some(Body::Json(serde_json::Value::Object(m))) if m.is_empty() => Ok(()),
+        Some(Body::Json(v)) => Err(CallError::new(
+            ErrorCode::InvalidArgs,
+            format!(
+                "arguments ({}) were sent to a command that takes none",
+                json_type(&v)
+            ),
+        )),
+        Some(Body::Bytes(_)) => Err(CallError::new(
+            ErrorCode::InvalidArgs,
+            "bytes were sent to a command that takes none",
+        )),
+    }
+}
