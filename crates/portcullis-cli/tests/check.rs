@@ -14,7 +14,13 @@ fn check(config: &Path, extra: &[&str]) -> (bool, Value) {
     let out = Command::new(env!("CARGO_BIN_EXE_portcullis"))
         .arg("check")
         .arg(config)
-        .args(["--json", "--var", "EXPORTS=/tmp", "--var", "E2E_HANDLERS=/tmp"])
+        .args([
+            "--json",
+            "--var",
+            "EXPORTS=/tmp",
+            "--var",
+            "E2E_HANDLERS=/tmp",
+        ])
         .args(extra)
         .output()
         .unwrap();

@@ -1,6 +1,7 @@
 //! The router: a table from command name to handler, and from event name to listeners.
 //!
 //! ```
+//! # fn main() -> Result<(), portcullis_core::router::RouterErrors> {
 //! use portcullis_core::router::{Args, HandlerError, Router, State};
 //! # #[derive(serde::Deserialize)] struct AddNote { title: String }
 //! # #[derive(serde::Serialize)] struct Note { id: u32 }
@@ -21,7 +22,8 @@
 //!     .command("notes.add", add_note)
 //!     .command("notes.count", count)
 //!     .on_event("note-opened", |_caller, id: u32| { let _ = id; });
-//! router.check().expect("a well-formed table");
+//! router.check()?; // the embedder does this when it builds
+//! # Ok(()) }
 //! ```
 //!
 //! A handler is a sync or async function whose arguments are extractors
