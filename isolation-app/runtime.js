@@ -37,6 +37,9 @@ const IPC_URL = "ipc://localhost/";
 const REPORT_NAME = "portcullis.report";
 // Kept before the hook loads: a hook cannot change how requests are encoded.
 const stringify = JSON.stringify;
+// Marks the time a call passed a stage. Empty here; the e2e bench's profile build
+// (portcullis-wry's `profile` feature) replaces this line with one that records it.
+const mark = (entry, stage) => {};
 
 function readSession() {
   const block = document.getElementById("portcullis-session");
@@ -44,6 +47,19 @@ function readSession() {
   const session = JSON.parse(block.textContent);
   block.remove();
   return session;
+}
+
+/** The WebAssembly sealer's bytes from the document (base64), or null without them. */
+function readSealerModule() {
+  const block = document.getElementById("portcullis-sealer");
+  if (!block) return null;
+  block.remove();
+  try {
+    return fromBase64(block.textContent.trim());
+  } catch (e) {
+    console.warn(`portcullis: unreadable WebAssembly sealer, sealing with WebCrypto: ${e}`);
+    return null;
+  }
 }
 
 function unavailable(message) {
@@ -184,20 +200,32 @@ function bodyOf(payload) {
   return isBytes(payload) ? { bytes: payload } : { json: serialize(payload) };
 }
 
-/** Seals one plaintext and posts it to the gate; resolves to the reply for the parent. */
-async function post(sealer, plaintext) {
+/**
+ * Seals one plaintext and posts it to the gate; resolves to the reply for the parent.
+ * `entry` is the call's in-flight entry, for the profile's marks (none for reports).
+ */
+async function post(sealer, plaintext, entry = {}) {
+  mark(entry, "encode");
   const sealed = await sealer.seal(plaintext, "binary");
+  mark(entry, "seal");
   let response;
   try {
     response = await fetch(IPC_URL, { method: "POST", body: sealed });
   } catch (e) {
     return rejectWith("E_ISOLATION_UNAVAILABLE", `transport failed: ${e}`);
   }
+  mark(entry, "gate's reply");
   const type = response.headers.get("content-type") || "";
   if (response.ok && type.startsWith("application/octet-stream")) {
-    return { ok: true, bytes: await response.arrayBuffer() };
+    const reply = { ok: true, bytes: await response.arrayBuffer() };
+    mark(entry, "reply body");
+    return reply;
   }
-  if (response.ok) return { ok: true, json: await response.text() };
+  if (response.ok) {
+    const reply = { ok: true, json: await response.text() };
+    mark(entry, "reply body");
+    return reply;
+  }
   try {
     return { ok: false, error: await response.json() };
   } catch (e) {
@@ -205,8 +233,8 @@ async function post(sealer, plaintext) {
   }
 }
 
-function send(sealer, request, verdict) {
-  return post(sealer, encodeRequest(request.kind, request.id, verdict.cmd, bodyOf(verdict.payload)));
+function send(sealer, request, verdict, entry) {
+  return post(sealer, encodeRequest(request.kind, request.id, verdict.cmd, bodyOf(verdict.payload)), entry);
 }
 
 /**
@@ -262,6 +290,7 @@ async function start() {
     keyBytes: fromBase64(session.key),
     sid: fromBase64(session.sid),
     label: session.webview,
+    wasm: readSealerModule(),
   }).catch((e) => {
     unavailable(`could not import the session key: ${e}`);
     return null;
@@ -284,11 +313,14 @@ async function start() {
   const inflight = new Map();
 
   const handle = async (request) => {
+    const entry = { token: request.token, sent: false, cancelled: false, hops: undefined };
+    mark(entry, "received");
     const respond = (reply) => {
       const transfer = reply.bytes ? [reply.bytes] : [];
+      mark(entry, "reply posted");
       // The request's token goes back with the reply: the bridge settles a call only with
-      // the reply that carries its token.
-      parent.postMessage({ id: request.id, token: request.token, ...reply }, "*", transfer);
+      // the reply that carries its token. (`hops`: the profile's marks, none otherwise.)
+      parent.postMessage({ id: request.id, token: request.token, hops: entry.hops, ...reply }, "*", transfer);
     };
     // Refusals made here are reported to the gate before the caller hears of them, so
     // the app's audit sees every refused call, whichever side refused it.
@@ -302,12 +334,12 @@ async function start() {
       await refuse(rejectWith("E_BAD_REQUEST", `call ${request.id} of this page is still running: ids name one call`));
       return;
     }
-    const entry = { token: request.token, sent: false, cancelled: false };
     inflight.set(request.id, entry);
     try {
       let payload;
       try {
         payload = canonicalRequest(request, limits);
+        mark(entry, "canonical copy");
       } catch (e) {
         await refuse(refusalOf(e));
         return;
@@ -320,6 +352,7 @@ async function start() {
       const ctx = { ...context, kind: request.kind };
       try {
         const verdict = await validate(hook, request, payload, Object.freeze(ctx), limits);
+        mark(entry, "hook");
         if (!verdict.ok) {
           await refuse(verdict);
           return;
@@ -334,7 +367,7 @@ async function start() {
           return;
         }
         entry.sent = true;
-        respond(await send(sealer, request, verdict));
+        respond(await send(sealer, request, verdict, entry));
       } catch (e) {
         respond(rejectWith("E_BAD_REQUEST", `cannot send this call: ${e}`));
       }

@@ -72,6 +72,7 @@ fn main() -> ExitCode {
         }
     }
     print_table(&runs, rounds);
+    print_profile(&runs, rounds);
     ExitCode::SUCCESS
 }
 
@@ -147,6 +148,8 @@ fn build(
         })
         .command("bytes.len", |b: Bytes| b.len())
         .command("bench.rss", |_: Args<Value>| Ok::<_, HandlerError>(rss()))
+        // The Rust side's per-stage means since the last call (the profile build), or null.
+        .command("bench.profile", |_: Args<Value>| profile())
         .command("bench.report", move |Args(report): Args<Value>| {
             println!("{ROW}{report}");
             send(&done, UserEvent::Done);
@@ -156,6 +159,16 @@ fn build(
         .router(router)
         .waker(move || send(&wake, UserEvent::Pump))
         .build()?)
+}
+
+#[cfg(feature = "profile")]
+fn profile() -> Value {
+    portcullis_wry::profile::take()
+}
+
+#[cfg(not(feature = "profile"))]
+fn profile() -> Value {
+    Value::Null
 }
 
 /// The floor: the same page in a plain wry webview, its calls answered by a custom
@@ -500,4 +513,92 @@ fn print_table(runs: &[(&str, Map<String, Value>)], rounds: usize) {
         before("brownfield"),
         before("floor")
     );
+}
+
+/// The profile build's table: each stage's mean per call, median over the rounds.
+fn print_profile(runs: &[(&str, Map<String, Value>)], rounds: usize) {
+    let profiled = |mode: &str| {
+        runs.iter()
+            .filter(|(m, r)| *m == mode && r.contains_key("profile"))
+            .map(|(_, r)| &r["profile"])
+            .collect::<Vec<_>>()
+    };
+    let (iso, brown) = (profiled("isolation"), profiled("brownfield"));
+    if iso.is_empty() {
+        return;
+    }
+    // (stage, µs per round) for one mode, in the order a call passes them.
+    let stages = |reports: &[&Value]| -> Vec<(String, Vec<f64>)> {
+        let mut out: Vec<(String, Vec<f64>)> = Vec::new();
+        let mut add = |name: &str, value: f64| match out.iter_mut().find(|(n, _)| n == name) {
+            Some((_, values)) => values.push(value),
+            None => out.push((name.to_owned(), vec![value])),
+        };
+        for report in reports {
+            let total = report["perCallUs"].as_f64().unwrap_or(f64::NAN);
+            add("whole call, as the page times it", total);
+            let pairs = |v: &Value| -> Vec<(String, f64)> {
+                v.as_array()
+                    .map(|a| {
+                        a.iter()
+                            .filter_map(|s| Some((s[0].as_str()?.to_owned(), s[1].as_f64()?)))
+                            .collect()
+                    })
+                    .unwrap_or_default()
+            };
+            let js = pairs(&report["jsUs"]);
+            let rust = pairs(&report["rust"]["stagesUs"]);
+            let js_of = |k: &str| js.iter().find(|(n, _)| n == k).map(|(_, v)| *v);
+            let bridge = js_of("bridge: post to reply").unwrap_or(0.0);
+            let settle = js_of("bridge: settle").unwrap_or(0.0);
+            if !js.is_empty() {
+                add("page: invoke to post, and settle to the caller's await", total - bridge - settle);
+                add("bridge: settle", settle);
+                if let Some(v) = js_of("window messages, both ways") {
+                    add("window messages (bridge to frame, frame to bridge)", v);
+                }
+            }
+            let rust_total: f64 = rust.iter().map(|(_, v)| v).sum();
+            for (name, value) in &js {
+                let Some(stage) = name.strip_prefix("frame: ") else {
+                    continue;
+                };
+                let value = *value;
+                if stage == "gate's reply" {
+                    add("engine transport, frame to Rust and back", value - rust_total);
+                    for (name, value) in &rust {
+                        add(&format!("Rust: {name}"), *value);
+                    }
+                } else {
+                    add(&format!("frame: {stage}"), value);
+                }
+            }
+            if js.is_empty() {
+                // Brownfield: the bridge posts straight to the transport.
+                add("engine transport and bridge, both ways", total - rust_total);
+                for (name, value) in &rust {
+                    add(&format!("Rust: {name}"), *value);
+                }
+            }
+        }
+        out
+    };
+    let (iso, brown) = (stages(&iso), stages(&brown));
+    println!(
+        "\nWhere one sequential 200 B call's time goes (profile build), µs per call, mean over {} calls, median of {rounds} rounds\n",
+        3000
+    );
+    println!("| stage | isolation | brownfield |");
+    println!("|---|---|---|");
+    for (name, values) in &iso {
+        let other = brown
+            .iter()
+            .find(|(n, _)| n == name)
+            .map(|(_, v)| format!("{:.1}", median(v.clone())))
+            .unwrap_or_default();
+        println!("| {name} | {:.1} | {other} |", median(values.clone()));
+    }
+    for (name, values) in brown.iter().filter(|(n, _)| !iso.iter().any(|(m, _)| m == n)) {
+        println!("| {name} |  | {:.1} |", median(values.clone()));
+    }
 }

@@ -233,7 +233,7 @@ const SCENARIOS: &[Scenario] = &[
         audit_codes: &[],
         config: CONFIG,
         ipc_codes: &[],
-        min_checks: 21,
+        min_checks: 54,
         ..DEFAULTS
     },
     Scenario {
@@ -562,6 +562,7 @@ fn spawn_scenario(name: &str) -> Vec<(String, bool, String)> {
     let child = std::process::Command::new(exe)
         .env(CHILD, name)
         .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
         .spawn();
     // A watchdog, in case the child hangs beyond its own timeout.
     let child = child.inspect(|c| {
@@ -578,11 +579,25 @@ fn spawn_scenario(name: &str) -> Vec<(String, bool, String)> {
         Err(e) => return vec![("spawn".into(), false, e.to_string())],
     };
     let stdout = String::from_utf8_lossy(&output.stdout);
+    // WebKit's web process writes the pages' console there; passed on as it came.
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    eprint!("{stderr}");
     let mut rows: Vec<(String, bool, String)> = stdout
         .lines()
         .filter_map(|l| l.strip_prefix(ROW))
         .filter_map(|l| serde_json::from_str::<(String, bool, String)>(l).ok())
         .collect();
+    // The isolation frame warns on its console (forwarded here) when it cannot use its
+    // WebAssembly sealer and falls back to WebCrypto: still sealed, but not the shipped path.
+    let fallback = stdout
+        .lines()
+        .chain(stderr.lines())
+        .find(|l| l.contains("WebAssembly sealer is unavailable"));
+    rows.push((
+        "the isolation frame seals with its WebAssembly module (no fallback)".into(),
+        fallback.is_none(),
+        fallback.unwrap_or("").to_owned(),
+    ));
     if !output.status.success() && rows.iter().all(|r| r.1) {
         let console: Vec<&str> = stdout.lines().filter(|l| !l.starts_with(ROW)).collect();
         rows.push((

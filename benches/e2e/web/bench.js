@@ -55,6 +55,19 @@ async function main() {
   await timed(300, () => invoke("echo", args));
   out.sequentialMs = await timed(SEQUENTIAL, () => invoke("echo", args));
 
+  // The profile build only: the same calls again, with each stage's mean (bridge and
+  // isolation frame from the bridge's totals, the transport's from the Rust side).
+  const profile = window.__portcullis_profile__;
+  if (profile) {
+    await invoke("bench.profile", {});
+    profile.reset();
+    const perCallMs = await timed(SEQUENTIAL, () => invoke("echo", args));
+    // [[stage, µs], …] in the order the stages were first passed (a JSON object would
+    // lose it on the Rust side).
+    const js = Object.entries(profile.totals).map(([stage, [ms, calls]]) => [stage, (ms / calls) * 1000]);
+    out.profile = { perCallUs: perCallMs * 1000, jsUs: js, rust: await invoke("bench.profile", {}) };
+  }
+
   // Pipelined, twice, with resident memory read before and after each run: right away,
   // and after some idle time. The first run also grows the engine's heaps to their
   // working size; growth over the second shows what each call leaves behind.

@@ -280,7 +280,10 @@ impl PortcullisBuilder {
             "fallbackTimeoutMs": longest_timeout_ms(&self.config).saturating_add(5_000),
         });
         let init_script =
-            format!("globalThis.__PORTCULLIS_CONFIG__ = {bridge_config};\n{BRIDGE_JS}");
+            format!(
+            "globalThis.__PORTCULLIS_CONFIG__ = {bridge_config};\n{}",
+            crate::profile::bridge_script(BRIDGE_JS)
+        );
         let waker = self.waker.clone();
         let events = self.events.clone();
         events.set_waker(Box::new(move || {

@@ -2,12 +2,14 @@
 //! sources Portcullis itself needs added.
 
 /// The isolation document's policy: nothing but its own scripts (files from its origin,
-/// and the one inline script whose hash is `inline_script_hash`, e.g. `'sha256-…'`) and
-/// the ipc:// transport. `sandbox allow-scripts` makes the document sandboxed (opaque
-/// origin) even if someone loads it in a frame without the `sandbox` attribute.
+/// and the one inline script whose hash is `inline_script_hash`, e.g. `'sha256-…'`), the
+/// compilation of WebAssembly (`'wasm-unsafe-eval'`, for the sealer module; it does not
+/// allow `eval` or any other way of making JavaScript from text) and the ipc://
+/// transport. `sandbox allow-scripts` makes the document sandboxed (opaque origin) even
+/// if someone loads it in a frame without the `sandbox` attribute.
 pub fn isolation(isolation_origin: &str, ipc_origin: &str, inline_script_hash: &str) -> String {
     format!(
-        "default-src 'none'; script-src {isolation_origin} {inline_script_hash}; \
+        "default-src 'none'; script-src {isolation_origin} {inline_script_hash} 'wasm-unsafe-eval'; \
          connect-src {ipc_origin}; base-uri 'none'; form-action 'none'; sandbox allow-scripts"
     )
 }
@@ -137,7 +139,7 @@ mod tests {
     fn isolation_policy_has_no_network_and_is_sandboxed() {
         let p = isolation("isolation://localhost", "ipc://localhost", "'sha256-AAAA'");
         assert!(p.starts_with("default-src 'none'"));
-        assert!(p.contains("script-src isolation://localhost 'sha256-AAAA';"));
+        assert!(p.contains("script-src isolation://localhost 'sha256-AAAA' 'wasm-unsafe-eval';"));
         assert!(p.contains("sandbox allow-scripts"));
         assert!(!p.contains("http"));
     }

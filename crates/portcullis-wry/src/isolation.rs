@@ -32,6 +32,9 @@ pub const SEALER_JS: &str = include_str!("../isolation-app/sealer.js");
 pub const CANONICAL_JS: &str = include_str!("../isolation-app/canonical.js");
 /// The hook helpers module (`import … from "./__portcullis/helpers.js"`).
 pub const HELPERS_JS: &str = include_str!("../isolation-app/helpers.js");
+/// The WebAssembly sealer (`crates/portcullis-sealer-wasm`, rebuilt by
+/// `scripts/build-sealer-wasm.sh`): seals small messages synchronously.
+pub const SEALER_WASM: &[u8] = include_bytes!("../isolation-app/sealer.wasm");
 /// The built-in hook, which checks only that a name is present: served only when the
 /// config asks for it by name ([`crate::hook::BUILTIN_NAMES_ONLY`]).
 pub const DEFAULT_HOOK_JS: &str = include_str!("../isolation-app/hook.js");
@@ -74,8 +77,14 @@ pub fn inline_script() -> &'static str {
             script.push('\n');
         }
         script.push_str(&runtime);
-        script
+        crate::profile::runtime_script(script)
     })
+}
+
+/// [`SEALER_WASM`] in base64, as the document carries it.
+fn sealer_wasm_base64() -> &'static str {
+    static TEXT: OnceLock<String> = OnceLock::new();
+    TEXT.get_or_init(|| B64.encode(SEALER_WASM))
 }
 
 /// The CSP source that admits [`inline_script`]: `'sha256-<base64 of its SHA-256>'`.
@@ -93,6 +102,7 @@ pub fn handle(shared: &Shared, label: &str, request: &Request<Vec<u8>>) -> Respo
         "/__portcullis/sealer.js" => script(SEALER_JS.as_bytes().into()),
         "/__portcullis/canonical.js" => script(CANONICAL_JS.as_bytes().into()),
         "/__portcullis/helpers.js" => script(HELPERS_JS.as_bytes().into()),
+        "/__portcullis/sealer.wasm" => script_typed(SEALER_WASM.into(), "application/wasm"),
         "/hook.js" => match &shared.hook {
             Some(HookSource::BuiltinNamesOnly) => script(DEFAULT_HOOK_JS.as_bytes().into()),
             // Checked at start-up; if it went missing since, the frame's import fails and
@@ -182,7 +192,9 @@ fn render(shared: &Shared, label: &str, grant: Option<KeyGrant>) -> Vec<u8> {
     let data = Zeroizing::new(serde_json::to_string(&session).unwrap_or_default());
     // Reserved once, for the most the document can take (every data byte escaped to six),
     // so no reallocation leaves a freed copy of the key behind.
-    let mut html = Vec::with_capacity(data.len() * 6 + inline_script().len() + 512);
+    let mut html = Vec::with_capacity(
+        data.len() * 6 + inline_script().len() + sealer_wasm_base64().len() + 512,
+    );
     let reserved = html.capacity();
     html.extend_from_slice(
         b"<!doctype html>\n<html><head><meta charset=\"utf-8\"><title>isolation</title>\n\
@@ -198,9 +210,13 @@ fn render(shared: &Shared, label: &str, grant: Option<KeyGrant>) -> Vec<u8> {
     }
     html.extend_from_slice(
         // The hook is fetched while the inline runtime starts (each load from a custom
-        // scheme is a round trip through the engine).
-        b"</script>\n<link rel=\"modulepreload\" href=\"/hook.js\">\n<script type=\"module\">",
+        // scheme is a round trip through the engine); the sealer module comes inline,
+        // as a data block, for the same reason.
+        b"</script>\n<link rel=\"modulepreload\" href=\"/hook.js\">\n\
+          <script type=\"application/octet-stream\" id=\"portcullis-sealer\">",
     );
+    html.extend_from_slice(sealer_wasm_base64().as_bytes());
+    html.extend_from_slice(b"</script>\n<script type=\"module\">");
     html.extend_from_slice(inline_script().as_bytes());
     html.extend_from_slice(b"</script>\n</head><body></body></html>\n");
     debug_assert_eq!(
@@ -256,7 +272,7 @@ mod tests {
         assert_eq!(hash, format!("'sha256-{}'", B64.encode(digest.as_ref())));
         assert_eq!(hash.len(), "'sha256-'".len() + 44);
         let policy = crate::csp::isolation("isolation://localhost", "ipc://localhost", &hash);
-        assert!(policy.contains(&format!("script-src isolation://localhost {hash};")));
+        assert!(policy.contains(&format!("script-src isolation://localhost {hash} 'wasm-unsafe-eval';")));
         assert!(!policy.contains("unsafe-inline"));
     }
 

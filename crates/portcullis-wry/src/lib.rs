@@ -50,6 +50,7 @@ pub mod isolation;
 pub mod linux;
 mod navigation;
 pub mod page;
+pub mod profile;
 mod runtime;
 mod shared;
 pub mod transport;

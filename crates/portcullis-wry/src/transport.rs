@@ -24,7 +24,7 @@ use wry::RequestAsyncResponder;
 use wry::http::{Method, Request, Response, StatusCode, header};
 
 use crate::Shared;
-use crate::runtime::Runtime;
+use crate::profile::Stamps;
 
 type Body = Cow<'static, [u8]>;
 
@@ -81,6 +81,7 @@ pub fn handle(
         responder.respond(error(&CallError::new(refusal.code, refusal.message)));
         return;
     }
+    let mut stamps = Stamps::start();
     let admitted = match receive(shared, label, request.into_body(), Via::Protocol) {
         Ok(Inbound::Call(admitted)) => admitted,
         Ok(Inbound::Cancel(cancel)) => return responder.respond(cancelled(shared, &cancel)),
@@ -114,7 +115,10 @@ pub fn handle(
             }
         }
     };
-    match shared.router.dispatch(admitted) {
+    stamps.mark();
+    let dispatched = shared.router.dispatch(admitted);
+    stamps.mark();
+    match dispatched {
         Dispatch::Ready(reply) => {
             audit(&reply);
             responder.respond(reply_response(reply))
@@ -124,11 +128,12 @@ pub fn handle(
                 .timeout_ms()
                 .unwrap_or(shared.gate.limits().call_timeout_ms);
             let timeout = Duration::from_millis(u64::from(limit));
-            let handle = shared.runtime.handle().clone();
-            shared.runtime.spawn(async move {
-                let reply = Runtime::run(handle, work, call, timeout).await;
+            shared.runtime.start(work, call, timeout, move |reply| {
+                stamps.mark();
                 audit(&reply);
-                responder.respond(reply_response(reply))
+                responder.respond(reply_response(reply));
+                stamps.mark();
+                stamps.done();
             });
         }
     }
