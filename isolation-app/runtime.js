@@ -33,10 +33,13 @@ import { CANCEL_NAME, NAME_PATTERN, NAME_RULE, Sealer, encodeRequest, fromBase64
 import { NotCanonical, canonicalPayload, isBytes, serialize } from "./canonical.js";
 
 const IPC_URL = "ipc://localhost/";
+/** The header a short JSON reply also travels in (portcullis-wry's transport.rs). */
+const INLINE_REPLY = "portcullis-reply";
 /** The name a refusal report is framed under (PROTOCOL.md §2, kind 3). */
 const REPORT_NAME = "portcullis.report";
 // Kept before the hook loads: a hook cannot change how requests are encoded.
 const stringify = JSON.stringify;
+const parse = JSON.parse;
 // Marks the time a call passed a stage. Empty here; the e2e bench's profile build
 // (portcullis-wry's `profile` feature) replaces this line with one that records it.
 const mark = (entry, stage) => {};
@@ -99,21 +102,11 @@ async function validate(hook, request, payload, context, limits) {
     payload,
     options: {},
   };
-  let timer;
-  const timeout = new Promise((resolve) => {
-    timer = setTimeout(
-      () => resolve(rejectWith("E_HOOK_TIMEOUT", `validation hook did not settle within ${limits.hookTimeoutMs} ms`)),
-      limits.hookTimeoutMs,
-    );
-  });
-  const verdict = (async () => {
-    let result;
-    try {
-      result = await hook(message, context);
-    } catch (reason) {
-      const text = reason instanceof Error ? reason.message : reason;
-      return rejectWith("E_HOOK_REJECTED", text ?? "validation hook rejected the call");
-    }
+  const rejected = (reason) => {
+    const text = reason instanceof Error ? reason.message : reason;
+    return rejectWith("E_HOOK_REJECTED", text ?? "validation hook rejected the call");
+  };
+  const judge = (result) => {
     if (result === false) return rejectWith("E_HOOK_REJECTED", "validation hook returned false");
     // `true`/`undefined` pass the message as the hook left it, so a hook that renamed
     // `cmd` in place and returned nothing is honoured too.
@@ -125,7 +118,29 @@ async function validate(hook, request, payload, context, limits) {
       );
     }
     return sealable(source, message, request, { ...limits, original: payload });
-  })();
+  };
+  // What `await` would do with the hook's result, without a turn of the event loop for
+  // a sync hook: a result with a callable `then` (read once, as `await` reads it) is
+  // waited for under the timeout; anything else is the verdict now. (A sync hook has
+  // already spent its time: a timer could not have stopped it.)
+  let result;
+  let then;
+  try {
+    result = hook(message, context);
+    const thenable = result !== null && (typeof result === "object" || typeof result === "function");
+    then = thenable ? result.then : undefined;
+  } catch (reason) {
+    return rejected(reason);
+  }
+  if (typeof then !== "function") return judge(result);
+  let timer;
+  const timeout = new Promise((resolve) => {
+    timer = setTimeout(
+      () => resolve(rejectWith("E_HOOK_TIMEOUT", `validation hook did not settle within ${limits.hookTimeoutMs} ms`)),
+      limits.hookTimeoutMs,
+    );
+  });
+  const verdict = new Promise((resolve, reject) => then.call(result, resolve, reject)).then(judge, rejected);
   try {
     return await Promise.race([verdict, timeout]);
   } finally {
@@ -215,6 +230,16 @@ async function post(sealer, plaintext, entry = {}) {
     return rejectWith("E_ISOLATION_UNAVAILABLE", `transport failed: ${e}`);
   }
   mark(entry, "gate's reply");
+  // A short JSON reply comes in a header too: no wait for the body (transport.rs).
+  const inline = response.headers.get(INLINE_REPLY);
+  if (inline !== null) {
+    if (response.ok) return { ok: true, json: inline };
+    try {
+      return { ok: false, error: parse(inline) };
+    } catch (e) {
+      return rejectWith("E_INTERNAL", `unreadable error reply (HTTP ${response.status})`);
+    }
+  }
   const type = response.headers.get("content-type") || "";
   if (response.ok && type.startsWith("application/octet-stream")) {
     const reply = { ok: true, bytes: await response.arrayBuffer() };
@@ -275,7 +300,11 @@ function warmUp() {
     .catch(() => {});
 }
 
+// The frame's own start-up, marked like a call's stages (for the profile build).
+const boot = { hops: undefined };
+
 async function start() {
+  mark(boot, "runtime started");
   if (self.origin !== "null" || window.parent === window || window.parent !== window.top) {
     // Not sandboxed, or not the direct child of the top frame: refuse to act as a sealer.
     unavailable("isolation frame must be a sandboxed direct child of the main frame");
@@ -286,21 +315,30 @@ async function start() {
     unavailable("no session key for this document (the key is delivered once per page load)");
     return;
   }
-  const sealerReady = Sealer.create({
-    keyBytes: fromBase64(session.key),
-    sid: fromBase64(session.sid),
-    label: session.webview,
-    wasm: readSealerModule(),
-  }).catch((e) => {
-    unavailable(`could not import the session key: ${e}`);
-    return null;
-  });
-  delete session.key;
+  mark(boot, "session read");
+  // The hook first: its file is on its way already (the document preloads it).
   const hookReady = loadHook(session.hook).catch((e) => {
     console.error(`portcullis: could not load the validation hook: ${e}`);
     return null;
   });
+  hookReady.then(() => mark(boot, "hook ready"));
+  mark(boot, "hook import started");
+  const wasm = readSealerModule();
+  mark(boot, "sealer module read");
+  const sealerReady = Sealer.create({
+    keyBytes: fromBase64(session.key),
+    sid: fromBase64(session.sid),
+    label: session.webview,
+    wasm,
+  }).catch((e) => {
+    unavailable(`could not import the session key: ${e}`);
+    return null;
+  });
+  sealerReady.then(() => mark(boot, "sealer ready"));
+  mark(boot, "sealer started");
+  delete session.key;
   warmUp();
+  mark(boot, "warm-up started");
   const context = Object.freeze({ webview: session.webview, origin: session.origin });
   const limits = Object.freeze({
     hookTimeoutMs: session.hookTimeoutMs,
@@ -319,8 +357,10 @@ async function start() {
       const transfer = reply.bytes ? [reply.bytes] : [];
       mark(entry, "reply posted");
       // The request's token goes back with the reply: the bridge settles a call only with
-      // the reply that carries its token. (`hops`: the profile's marks, none otherwise.)
-      parent.postMessage({ id: request.id, token: request.token, hops: entry.hops, ...reply }, "*", transfer);
+      // the reply that carries its token. (`hops`, `boot`: the profile's marks, none
+      // otherwise.)
+      const marks = { hops: entry.hops, boot: boot.hops };
+      parent.postMessage({ id: request.id, token: request.token, ...marks, ...reply }, "*", transfer);
     };
     // Refusals made here are reported to the gate before the caller hears of them, so
     // the app's audit sees every refused call, whichever side refused it.

@@ -218,3 +218,39 @@ fn the_js_package_knows_every_rejection_code_of_the_core() {
     );
     assert_eq!(codes_between(&dts, "PortcullisErrorCode =", ";"), core);
 }
+
+/// The committed WebAssembly sealer is the build of its source: when the pinned toolchain
+/// and its wasm32 target are installed, a rebuild gives the same bytes. Without them the
+/// test says so and checks what it can (the file the crate embeds is the committed one).
+#[test]
+fn sealer_wasm_is_the_committed_build() {
+    let root = root();
+    let committed = std::fs::read(root.join("isolation-app/sealer.wasm")).unwrap();
+    assert_eq!(
+        committed,
+        portcullis_wry::isolation::SEALER_WASM,
+        "the crate embeds another file than isolation-app/sealer.wasm"
+    );
+    assert!(
+        committed.starts_with(b"\0asm\x01\0\0\0"),
+        "not a WebAssembly module"
+    );
+    let out = tempfile::tempdir().unwrap();
+    let rebuilt = out.path().join("sealer.wasm");
+    let status = Command::new("bash")
+        .arg(root.join("scripts/build-sealer-wasm.sh"))
+        .arg(&rebuilt)
+        .status()
+        .unwrap();
+    match status.code() {
+        Some(0) => assert!(
+            std::fs::read(&rebuilt).unwrap() == committed,
+            "isolation-app/sealer.wasm is not what its source builds to: run scripts/build-sealer-wasm.sh and commit the result"
+        ),
+        // The script's own "toolchain missing" exit: nothing to compare against.
+        Some(2) => eprintln!(
+            "sealer_wasm_is_the_committed_build: the pinned toolchain or its wasm32 target is not installed; rebuild not compared (scripts/build-sealer-wasm.sh --install adds them)"
+        ),
+        other => panic!("scripts/build-sealer-wasm.sh failed: {other:?}"),
+    }
+}

@@ -73,6 +73,7 @@ fn main() -> ExitCode {
     }
     print_table(&runs, rounds);
     print_profile(&runs, rounds);
+    print_first_call(&runs, rounds);
     ExitCode::SUCCESS
 }
 
@@ -515,6 +516,44 @@ fn print_table(runs: &[(&str, Map<String, Value>)], rounds: usize) {
     );
 }
 
+/// The profile build's first-call time line (isolation mode): each event's time since the
+/// page's navigation started, median over the rounds, in the order of those medians.
+fn print_first_call(runs: &[(&str, Map<String, Value>)], rounds: usize) {
+    let mut events: Vec<(String, Vec<f64>)> = Vec::new();
+    for (_, report) in runs.iter().filter(|(m, _)| *m == "isolation") {
+        for event in report
+            .get("firstCallTimeline")
+            .and_then(Value::as_array)
+            .into_iter()
+            .flatten()
+        {
+            let (Some(name), Some(ms)) = (event[0].as_str(), event[1].as_f64()) else {
+                continue;
+            };
+            match events.iter_mut().find(|(n, _)| n == name) {
+                Some((_, values)) => values.push(ms),
+                None => events.push((name.to_owned(), vec![ms])),
+            }
+        }
+    }
+    if events.is_empty() {
+        return;
+    }
+    let mut rows: Vec<(String, f64, usize)> = events
+        .into_iter()
+        .map(|(name, values)| (name, median(values.clone()), values.len()))
+        .collect();
+    rows.sort_by(|a, b| a.1.total_cmp(&b.1));
+    println!(
+        "\nThe first isolated call on one time line (profile build), ms since the page's navigation started, median of {rounds} rounds\n"
+    );
+    println!("| event | ms | rounds |");
+    println!("|---|---|---|");
+    for (name, ms, n) in rows {
+        println!("| {name} | {ms:.1} | {n} |");
+    }
+}
+
 /// The profile build's table: each stage's mean per call, median over the rounds.
 fn print_profile(runs: &[(&str, Map<String, Value>)], rounds: usize) {
     let profiled = |mode: &str| {
@@ -552,7 +591,10 @@ fn print_profile(runs: &[(&str, Map<String, Value>)], rounds: usize) {
             let bridge = js_of("bridge: post to reply").unwrap_or(0.0);
             let settle = js_of("bridge: settle").unwrap_or(0.0);
             if !js.is_empty() {
-                add("page: invoke to post, and settle to the caller's await", total - bridge - settle);
+                add(
+                    "page: invoke to post, and settle to the caller's await",
+                    total - bridge - settle,
+                );
                 add("bridge: settle", settle);
                 if let Some(v) = js_of("window messages, both ways") {
                     add("window messages (bridge to frame, frame to bridge)", v);
@@ -565,7 +607,10 @@ fn print_profile(runs: &[(&str, Map<String, Value>)], rounds: usize) {
                 };
                 let value = *value;
                 if stage == "gate's reply" {
-                    add("engine transport, frame to Rust and back", value - rust_total);
+                    add(
+                        "engine transport, frame to Rust and back",
+                        value - rust_total,
+                    );
                     for (name, value) in &rust {
                         add(&format!("Rust: {name}"), *value);
                     }
@@ -598,7 +643,10 @@ fn print_profile(runs: &[(&str, Map<String, Value>)], rounds: usize) {
             .unwrap_or_default();
         println!("| {name} | {:.1} | {other} |", median(values.clone()));
     }
-    for (name, values) in brown.iter().filter(|(n, _)| !iso.iter().any(|(m, _)| m == n)) {
+    for (name, values) in brown
+        .iter()
+        .filter(|(n, _)| !iso.iter().any(|(m, _)| m == n))
+    {
         println!("| {name} |  | {:.1} |", median(values.clone()));
     }
 }

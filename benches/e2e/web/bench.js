@@ -49,6 +49,33 @@ async function main() {
   const end = performance.now();
   out.firstInvokeMs = end - start;
   out.firstInvokeSinceNavigationMs = end;
+  const profile = window.__portcullis_profile__;
+  if (profile) {
+    // The first call on one time line, in ms since this page's navigation started: the
+    // page's call, the frame's start-up and the call's stages (the profile build).
+    const since = (t) => t - performance.timeOrigin;
+    const line = [["page: first invoke called", start], ["page: first invoke settled", end]];
+    const pairs = (list) => {
+      for (let i = 0; list && i < list.length; i += 2) line.push([list[i], since(list[i + 1])]);
+    };
+    pairs(profile.startup);
+    if (profile.first) {
+      pairs(profile.first.boot?.map((x, i) => (i % 2 === 0 ? `frame: ${x}` : x)));
+      line.push(["bridge: first call posted", since(profile.first.posted)]);
+      pairs(profile.first.hops.map((x, i) => (i % 2 === 0 ? `frame: call ${x}` : x)));
+      line.push(["bridge: first reply received", since(profile.first.replied)]);
+    }
+    for (const r of performance.getEntriesByType("resource")) {
+      if (r.name.startsWith("isolation:")) {
+        line.push([`engine: ${r.initiatorType} ${r.name} requested`, r.startTime]);
+        line.push([`engine: ${r.initiatorType} ${r.name} received`, r.responseEnd]);
+      }
+    }
+    // The Rust side's first requests on each scheme (epoch ms, as timeOrigin counts).
+    const rust = await invoke("bench.profile", {});
+    for (const [what, epochMs] of rust.requests) line.push([`Rust: ${what}`, epochMs - performance.timeOrigin]);
+    out.firstCallTimeline = line.sort((a, b) => a[1] - b[1]);
+  }
 
   // Sequential round trip of a 200 B argument object.
   const args = { title: "groceries", body: "x".repeat(170) };
@@ -57,7 +84,6 @@ async function main() {
 
   // The profile build only: the same calls again, with each stage's mean (bridge and
   // isolation frame from the bridge's totals, the transport's from the Rust side).
-  const profile = window.__portcullis_profile__;
   if (profile) {
     await invoke("bench.profile", {});
     profile.reset();

@@ -155,6 +155,20 @@
     const plain = encodeRequest(request.kind, request.id, request.name, body);
     apply(nativeFetch, globalThis, [config.ipcUrl, { method: "POST", body: plain }]).then(
       async (response) => {
+        // A short JSON reply comes in a header too: no wait for the body (transport.rs).
+        const inline = response.headers.get("portcullis-reply");
+        if (inline !== null) {
+          let reply = { ok: true, json: inline };
+          if (!response.ok) {
+            try {
+              reply = { ok: false, error: parse(inline) };
+            } catch (e) {
+              reply = { ok: false, error: { code: "E_INTERNAL", message: `unreadable error reply (HTTP ${response.status})` } };
+            }
+          }
+          settle(request.id, reply);
+          return;
+        }
         const type = response.headers.get("content-type") || "";
         if (response.ok && type.startsWith("application/octet-stream")) {
           settle(request.id, { ok: true, bytes: await response.arrayBuffer() });
@@ -298,6 +312,7 @@
         } else if (!apply(hasOwn, data, ["portcullis"])) {
           return;
         } else if (data.portcullis === "ready" && !isolation) {
+          mark(null, "frame ready");
           isolation = frameWindow;
           ready();
         } else if (data.portcullis === "unavailable") {
@@ -332,6 +347,7 @@
       },
     ]);
     apply(appendChild, document.documentElement, [frame]);
+    mark(null, "frame created");
     frameWindow = apply(contentWindowOf, frame, []);
     isolationFrame = frame;
     // A removed frame sends nothing back, so without this every pending and later call

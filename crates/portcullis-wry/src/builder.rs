@@ -279,8 +279,7 @@ impl PortcullisBuilder {
             // time the core gives any command, which answers E_TIMEOUT itself first.
             "fallbackTimeoutMs": longest_timeout_ms(&self.config).saturating_add(5_000),
         });
-        let init_script =
-            format!(
+        let init_script = format!(
             "globalThis.__PORTCULLIS_CONFIG__ = {bridge_config};\n{}",
             crate::profile::bridge_script(BRIDGE_JS)
         );

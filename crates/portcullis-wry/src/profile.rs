@@ -74,6 +74,22 @@ mod on {
         }
     }
 
+    /// The first requests of the process on each of Portcullis's schemes, as (what,
+    /// milliseconds since the Unix epoch): the clock the pages' `timeOrigin` counts from,
+    /// so a page can lay them out on its own time line.
+    static REQUESTS: Mutex<Vec<(String, f64)>> = Mutex::new(Vec::new());
+
+    pub(crate) fn request(what: impl FnOnce() -> String) {
+        let mut requests = REQUESTS.lock().unwrap_or_else(|p| p.into_inner());
+        if requests.len() < 32 {
+            let now = std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .map(|d| d.as_secs_f64() * 1000.0)
+                .unwrap_or(0.0);
+            requests.push((what(), now));
+        }
+    }
+
     /// The mean of each transport stage in µs over the calls answered since the last
     /// `take` (`stagesUs`: `[[stage, µs], …]` in the order a call passes them), and their
     /// number (`calls`); resets the totals.
@@ -85,7 +101,9 @@ mod on {
             .zip(totals.nanos)
             .map(|(name, nanos)| serde_json::json!([name, nanos as f64 / calls / 1000.0]))
             .collect();
-        let out = serde_json::json!({"calls": totals.calls, "stagesUs": stages});
+        let requests = REQUESTS.lock().unwrap_or_else(|p| p.into_inner()).clone();
+        let out =
+            serde_json::json!({"calls": totals.calls, "stagesUs": stages, "requests": requests});
         *totals = Totals {
             calls: 0,
             nanos: [0; STAGES.len()],
@@ -97,7 +115,12 @@ mod on {
 #[cfg(feature = "profile")]
 pub use on::take;
 #[cfg(feature = "profile")]
-pub(crate) use on::Stamps;
+pub(crate) use on::{Stamps, request};
+
+/// Without the feature: nothing is recorded.
+#[cfg(not(feature = "profile"))]
+#[inline(always)]
+pub(crate) fn request(_: impl FnOnce() -> String) {}
 
 /// Without the feature: nothing is recorded and nothing is kept.
 #[cfg(not(feature = "profile"))]
@@ -125,24 +148,39 @@ pub(crate) const RUNTIME_MARK: &str = "const mark = (entry, stage) => {};\n";
 pub(crate) const BRIDGE_MARK: &str = "  const mark = (call, stage, reply) => {};\n";
 
 /// The isolation runtime's marks in the profile build: stage names and times on the
-/// call's entry, sent back with its reply.
+/// call's entry (or the frame's start-up), sent back with its reply. The times are
+/// absolute (`timeOrigin` + `now()`), so the first call can be laid out on one line with
+/// the main frame's; within a frame, differences are as fine as `now()` itself.
 #[cfg(feature = "profile")]
-const RUNTIME_PROFILE: &str =
-    "const mark = (entry, stage) => { (entry.hops ??= []).push(stage, performance.now()); };\n";
+const RUNTIME_PROFILE: &str = r#"const mark = (entry, stage) => {
+  const hops = (entry.hops ??= []);
+  if (stage === "runtime started") {
+    // The frame document's own load, from its navigation timing.
+    hops.push("navigation started", performance.timeOrigin);
+    const nav = performance.getEntriesByType("navigation")[0];
+    for (const k of ["responseStart", "responseEnd", "domInteractive"]) if (nav) hops.push(`document ${k}`, performance.timeOrigin + nav[k]);
+  }
+  hops.push(stage, performance.timeOrigin + performance.now());
+};
+"#;
 
 /// The bridge's marks in the profile build: its own stages, and the frame's from the
 /// reply, added up per stage in a global the bench page reads and resets
-/// (`__portcullis_profile__.totals`: stage -> [total ms, calls]).
+/// (`__portcullis_profile__.totals`: stage -> [total ms, calls]); the frame's creation and
+/// readiness (`startup`), and the first call's marks (`first`), as absolute times.
 #[cfg(feature = "profile")]
 const BRIDGE_PROFILE: &str = r#"  const profile = (globalThis.__portcullis_profile__ = { totals: {}, reset() { this.totals = {}; } });
   const add = (stage, ms) => { const t = (profile.totals[stage] ??= [0, 0]); t[0] += ms; t[1] += 1; };
   const mark = (call, stage, reply) => {
-    const now = performance.now();
+    const now = performance.timeOrigin + performance.now();
+    if (call === null) { profile.startup ??= []; profile.startup.push(stage, now); return; }
     if (stage === "post") { call.posted = now; return; }
     if (stage === "reply") {
       call.replied = now;
       const hops = reply && reply.hops;
       if (!hops || call.posted === undefined) return;
+      // The first call laid out on one line with the frame's start-up (absolute times).
+      profile.first ??= { posted: call.posted, replied: now, hops, boot: reply.boot };
       for (let i = 2; i < hops.length; i += 2) add(`frame: ${hops[i]}`, hops[i + 1] - hops[i - 1]);
       add("window messages, both ways", now - call.posted - (hops[hops.length - 1] - hops[1]));
       add("bridge: post to reply", now - call.posted);
@@ -174,7 +212,10 @@ mod tests {
     #[test]
     fn each_shipped_mark_line_is_in_its_script_once() {
         // The profile build replaces these lines; one missing would profile nothing.
-        assert_eq!(crate::isolation::RUNTIME_JS.matches(RUNTIME_MARK).count(), 1);
+        assert_eq!(
+            crate::isolation::RUNTIME_JS.matches(RUNTIME_MARK).count(),
+            1
+        );
         assert_eq!(crate::BRIDGE_JS.matches(BRIDGE_MARK).count(), 1);
         #[cfg(feature = "profile")]
         {

@@ -64,12 +64,18 @@ impl Portcullis {
             .with_devtools(self.shared.devtools)
             .with_initialization_script_for_main_only(self.shared.init_script.clone(), true)
             .with_asynchronous_custom_protocol(APP_SCHEME.into(), move |_, request, responder| {
+                crate::profile::request(|| format!("app {} arrived", request.uri().path()));
                 frontend::handle(&app, request, responder)
             })
             .with_custom_protocol(ISOLATION_SCHEME.into(), move |id, request| {
-                isolation::handle(&iso, id, &request)
+                let path = request.uri().path();
+                crate::profile::request(|| format!("isolation {path} arrived"));
+                let response = isolation::handle(&iso, id, &request);
+                crate::profile::request(|| format!("isolation {path} answered"));
+                response
             })
             .with_asynchronous_custom_protocol(IPC_SCHEME.into(), move |id, request, responder| {
+                crate::profile::request(|| format!("ipc {} arrived", request.method()));
                 transport::handle(&ipc, id, request, responder)
             })
             .with_ipc_handler(move |request| {
