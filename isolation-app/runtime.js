@@ -119,28 +119,43 @@ async function validate(hook, request, payload, context, limits) {
     }
     return sealable(source, message, request, { ...limits, original: payload });
   };
-  // What `await` would do with the hook's result, without a turn of the event loop for
-  // a sync hook: a result with a callable `then` (read once, as `await` reads it) is
-  // waited for under the timeout; anything else is the verdict now. (A sync hook has
-  // already spent its time: a timer could not have stopped it.)
+  // A result `await` takes as it is (a primitive, or the message itself when nothing
+  // made it a thenable) is judged after one microtask, as `await` would have done, but
+  // without arming a timer: a sync hook has spent its time already, and a timer could not
+  // have stopped it. Anything else (a promise, any other object) is awaited under the
+  // timeout, counted from the call.
+  const began = performance.now();
   let result;
-  let then;
   try {
     result = hook(message, context);
-    const thenable = result !== null && (typeof result === "object" || typeof result === "function");
-    then = thenable ? result.then : undefined;
   } catch (reason) {
     return rejected(reason);
   }
-  if (typeof then !== "function") return judge(result);
+  const settled =
+    result === null ||
+    (typeof result !== "object" && typeof result !== "function") ||
+    (result === message && !("then" in message));
+  if (settled) {
+    await undefined;
+    return judge(result);
+  }
   let timer;
+  const left = Math.max(0, limits.hookTimeoutMs - (performance.now() - began));
   const timeout = new Promise((resolve) => {
     timer = setTimeout(
       () => resolve(rejectWith("E_HOOK_TIMEOUT", `validation hook did not settle within ${limits.hookTimeoutMs} ms`)),
-      limits.hookTimeoutMs,
+      left,
     );
   });
-  const verdict = new Promise((resolve, reject) => then.call(result, resolve, reject)).then(judge, rejected);
+  const verdict = (async () => {
+    let value;
+    try {
+      value = await result;
+    } catch (reason) {
+      return rejected(reason);
+    }
+    return judge(value);
+  })();
   try {
     return await Promise.race([verdict, timeout]);
   } finally {

@@ -118,6 +118,17 @@ export function fromBase64(text) {
   return out;
 }
 
+// The typed-array methods the WebAssembly sealer calls on a view of the module's
+// memory, kept before the hook loads: a hook (or what it imports) that replaced them
+// would otherwise be handed that memory, key schedule included.
+const { apply } = Reflect;
+const NativeUint8Array = Uint8Array;
+const typedArray = Object.getPrototypeOf(Uint8Array.prototype);
+const typedSet = typedArray.set;
+const typedSlice = typedArray.slice;
+const typedFill = typedArray.fill;
+const NativeWebAssembly = WebAssembly;
+
 /**
  * AES-256-GCM sealing in the WebAssembly module (crates/portcullis-sealer-wasm): one key,
  * synchronous calls, all data passed through the module's one buffer.
@@ -140,14 +151,14 @@ export class WasmAead {
    */
   static async create(moduleBytes, keyBytes) {
     try {
-      const { instance } = await WebAssembly.instantiate(moduleBytes, {});
+      const { instance } = await NativeWebAssembly.instantiate(moduleBytes, {});
       const { exports } = instance;
-      const io = new Uint8Array(exports.memory.buffer, exports.io(), exports.io_len());
-      io.set(keyBytes, 0);
+      const io = new NativeUint8Array(exports.memory.buffer, exports.io(), exports.io_len());
+      apply(typedSet, io, [keyBytes, 0]);
       if (exports.key() !== 1) throw new Error("the WebAssembly sealer refused the key");
       return new WasmAead(exports, io);
     } finally {
-      keyBytes.fill(0);
+      apply(typedFill, keyBytes, [0]);
     }
   }
 
@@ -162,13 +173,13 @@ export class WasmAead {
     const start = nonce.length + aad.length;
     const end = start + plaintext.length;
     if (nonce.length !== NONCE_LEN || !this.fits(aad.length, plaintext.length)) return null;
-    io.set(nonce, 0);
-    io.set(aad, nonce.length);
-    io.set(plaintext, start);
+    apply(typedSet, io, [nonce, 0]);
+    apply(typedSet, io, [aad, nonce.length]);
+    apply(typedSet, io, [plaintext, start]);
     if (this.#exports.seal(aad.length, plaintext.length) !== 1) {
       throw new Error("the WebAssembly sealer failed");
     }
-    return io.slice(start, end + TAG_LEN);
+    return apply(typedSlice, io, [start, end + TAG_LEN]);
   }
 }
 

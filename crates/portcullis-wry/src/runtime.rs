@@ -110,13 +110,27 @@ impl Runtime {
             }
             Work::Blocking(f) => {
                 let token = call.token().clone();
+                let token_here = token.clone();
                 // Whoever takes the call first answers it: the handler's thread when it
                 // returns, or the watcher when the deadline or a cancel comes first.
                 let answer = Arc::new(Mutex::new(Some((call, respond))));
                 let finished = CancellationToken::new();
                 let watched = (Arc::clone(&answer), finished.clone());
                 self.handle.spawn_blocking(move || {
-                    let result = f();
+                    // Cancelled, or past its deadline while it waited for a thread: the
+                    // watcher answers (both fire the token), and the handler never starts.
+                    if token_here.is_cancelled() {
+                        return;
+                    }
+                    // The handler's own panics are caught in the core; this also catches
+                    // one in what turns its result into a reply (a Serialize impl, a drop).
+                    let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(f))
+                        .unwrap_or_else(|_| {
+                            Err(CallError::new(
+                                ErrorCode::HandlerPanicked,
+                                "the handler panicked while its result was turned into a reply",
+                            ))
+                        });
                     finished.cancel();
                     if let Some((call, respond)) = take(&answer) {
                         respond(call.finish(result));
