@@ -119,11 +119,11 @@ async function validate(hook, request, payload, context, limits) {
     }
     return sealable(source, message, request, { ...limits, original: payload });
   };
-  // A result `await` takes as it is (a primitive, or the message itself when nothing
-  // made it a thenable) is judged after one microtask, as `await` would have done, but
-  // without arming a timer: a sync hook has spent its time already, and a timer could not
-  // have stopped it. Anything else (a promise, any other object) is awaited under the
-  // timeout, counted from the call.
+  // A result `await` takes as it is (a primitive, or an object with no `then` anywhere on
+  // its prototype chain, such as the message or a copy of it) is judged after one
+  // microtask, as `await` would have done, but without arming a timer: a sync hook has
+  // spent its time already, and a timer could not have stopped it. A thenable (a promise)
+  // is awaited under the timeout, counted from the call.
   const began = performance.now();
   let result;
   try {
@@ -132,9 +132,7 @@ async function validate(hook, request, payload, context, limits) {
     return rejected(reason);
   }
   const settled =
-    result === null ||
-    (typeof result !== "object" && typeof result !== "function") ||
-    (result === message && !("then" in message));
+    result === null || (typeof result !== "object" && typeof result !== "function") || !("then" in result);
   if (settled) {
     await undefined;
     return judge(result);
@@ -372,10 +370,11 @@ async function start() {
       const transfer = reply.bytes ? [reply.bytes] : [];
       mark(entry, "reply posted");
       // The request's token goes back with the reply: the bridge settles a call only with
-      // the reply that carries its token. (`hops`, `boot`: the profile's marks, none
-      // otherwise.)
-      const marks = { hops: entry.hops, boot: boot.hops };
-      parent.postMessage({ id: request.id, token: request.token, ...marks, ...reply }, "*", transfer);
+      // the reply that carries its token.
+      const message = { id: request.id, token: request.token, ...reply };
+      // The profile build's marks (never set otherwise).
+      if (entry.hops) Object.assign(message, { hops: entry.hops, boot: boot.hops });
+      parent.postMessage(message, "*", transfer);
     };
     // Refusals made here are reported to the gate before the caller hears of them, so
     // the app's audit sees every refused call, whichever side refused it.

@@ -230,10 +230,14 @@ export class Sealer {
       keyBytes.fill(0);
     }
     const sealer = new Sealer(key, smallReady, wasmMax, sid, utf8.encode(label), firstSeq);
+    const moduleReady = smallReady.then((small) => small !== null);
     const keyReady = key.then(() => true, () => false);
-    const first = await Promise.race([smallReady.then((small) => small !== null), keyReady]);
-    // Neither (the first to answer failed, and so did the other): no way to seal.
-    if (!first && !(await smallReady) && !(await keyReady)) await key;
+    // Ready once either engine has the key; refused (with WebCrypto's error) only if
+    // neither can have it.
+    if (!(await Promise.race([moduleReady, keyReady]))) {
+      const [hasModule, hasKey] = await Promise.all([moduleReady, keyReady]);
+      if (!hasModule && !hasKey) await key;
+    }
     return sealer;
   }
 
@@ -273,11 +277,12 @@ export class Sealer {
     if (encoding === "json") {
       return (
         `{"v":${VERSION},"sid":"${toBase64(this.#sid)}","seq":${seq},` +
-        `"nonce":"${toBase64(nonceFor(seq))}","ct":"${toBase64(ct)}"}`
+        `"nonce":"${toBase64(iv)}","ct":"${toBase64(ct)}"}`
       );
     }
     const out = new Uint8Array(HEADER_LEN + ct.length);
-    out.set(header(this.#sid, seq), 0);
+    // The associated data starts with the header (PROTOCOL.md §4): not built twice.
+    out.set(additionalData.subarray(0, HEADER_LEN), 0);
     out.set(ct, HEADER_LEN);
     return out;
   }

@@ -122,15 +122,8 @@ impl Runtime {
                     if token_here.is_cancelled() {
                         return;
                     }
-                    // The handler's own panics are caught in the core; this also catches
-                    // one in what turns its result into a reply (a Serialize impl, a drop).
-                    let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(f))
-                        .unwrap_or_else(|_| {
-                            Err(CallError::new(
-                                ErrorCode::HandlerPanicked,
-                                "the handler panicked while its result was turned into a reply",
-                            ))
-                        });
+                    // Panics (the handler's, and its reply's) are caught in the core.
+                    let result = f();
                     finished.cancel();
                     if let Some((call, respond)) = take(&answer) {
                         respond(call.finish(result));

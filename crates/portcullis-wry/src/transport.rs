@@ -257,13 +257,10 @@ fn error(e: &CallError) -> Response<Body> {
 /// (a header value can hold nothing else as it is; longer or other text is read from the
 /// body).
 fn json(status: StatusCode, text: Vec<u8>) -> Response<Body> {
-    let inline = text.len() <= INLINE_REPLY_MAX && text.iter().all(|b| (0x20..0x7f).contains(b));
-    let Some(value) = inline
-        .then(|| std::str::from_utf8(&text).ok())
-        .flatten()
-        .map(str::to_owned)
-    else {
-        return content(status, "application/json", text);
+    let printable = text.len() <= INLINE_REPLY_MAX && text.iter().all(|b| (0x20..0x7f).contains(b));
+    let value = match std::str::from_utf8(&text) {
+        Ok(value) if printable => value.to_owned(),
+        _ => return content(status, "application/json", text),
     };
     response(
         status,

@@ -69,8 +69,10 @@ macro_rules! handlers {
             fn start(self: &Arc<Self>, parts: &mut Parts) -> Result<Work, CallError> {
                 $(let $T = $T::from_call(parts)?;)*
                 let f = Arc::clone(self);
+                // The reply is made inside the guard too: an app's `Serialize` impl
+                // can panic as well as its handler.
                 Ok(Work::Blocking(Box::new(move || {
-                    guard(move || f($($T),*)).and_then(IntoReply::into_reply)
+                    guard(move || f($($T),*).into_reply()).and_then(|reply| reply)
                 })))
             }
         }
@@ -92,12 +94,10 @@ macro_rules! handlers {
                 let f = Arc::clone(self);
                 // The handler itself is called inside the future, on the runtime: even
                 // the code before its first `.await` never runs on the caller's thread.
-                let run = async move { f($($T),*).await };
+                // The reply is made inside the caught future, as for sync handlers.
+                let run = async move { f($($T),*).await.into_reply() };
                 Ok(Work::Async(Box::pin(AssertUnwindSafe(run).catch_unwind().map(
-                    |outcome| match outcome {
-                        Ok(r) => r.into_reply(),
-                        Err(panic) => Err(panicked(&*panic)),
-                    },
+                    |outcome| outcome.unwrap_or_else(|panic| Err(panicked(&*panic))),
                 ))))
             }
         }

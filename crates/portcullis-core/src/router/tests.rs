@@ -292,6 +292,30 @@ fn a_panicking_handler_is_contained_sync_or_async() {
     assert_eq!(router.in_flight(), 0);
 }
 
+/// A result whose serialization panics (an app's own `Serialize` impl).
+struct Explodes;
+
+impl serde::Serialize for Explodes {
+    fn serialize<S: serde::Serializer>(&self, _: S) -> Result<S::Ok, S::Error> {
+        panic!("boom in serialize")
+    }
+}
+
+#[test]
+fn a_panic_while_a_result_becomes_a_reply_is_contained_sync_or_async() {
+    let router = Router::new()
+        .command("sync", || Explodes)
+        .command("async", || async { Explodes })
+        .command("fine", || async { 1 });
+    for name in ["sync", "async"] {
+        let e = run(&router, name, json!({})).unwrap_err();
+        assert_eq!(e.code, ErrorCode::HandlerPanicked, "{name}");
+    }
+    assert_eq!(router.in_flight(), 0);
+    // Twin: a result that serializes is the reply.
+    assert_eq!(run(&router, "fine", json!({})), json("1"));
+}
+
 #[test]
 fn a_started_call_is_in_flight_until_it_finishes_and_its_id_names_one_call() {
     let router = Router::new().command("slow", || 1);

@@ -3,18 +3,14 @@
 const hex = (bytes) => Array.from(bytes, (b) => b.toString(16).padStart(2, "0")).join("");
 const unhex = (text) => new Uint8Array(text.match(/../g)?.map((h) => parseInt(h, 16)) ?? []);
 
-/** A sealer with every engine it was given ready (the module compiles asynchronously). */
-async function ready(init) {
-  const s = await loaded.Sealer.create(init);
-  await s.ready();
-  return s;
-}
-
-let loaded = null;
-
 export default async function (t) {
   const sealer = await import("isolation://localhost/__portcullis/sealer.js");
-  loaded = sealer;
+  /** A sealer with every engine it was given ready (the module compiles asynchronously). */
+  const ready = async (init) => {
+    const s = await sealer.Sealer.create(init);
+    await s.ready();
+    return s;
+  };
   const wasm = new Uint8Array(await (await fetch("isolation://localhost/__portcullis/sealer.wasm")).arrayBuffer());
   const vectors = await t.invoke("harness.fixture");
   for (const c of vectors.cases) {
