@@ -5,7 +5,8 @@
 //!   the binary envelope, look up the session, check the
 //!   replay window, AES-256-GCM open, decode the request (strict JSON for the 200 B
 //!   case), check the allowlist (with a JSON Schema for the 200 B case), dispatch to a
-//!   no-op handler. Once per AEAD backend.
+//!   handler that takes its arguments as a type of its own (`Args<Note>`). Once per AEAD
+//!   backend.
 //! - `tauri`: what Tauri 2 does with an isolation message, with its real code
 //!   (`tauri-utils`, feature `isolation`): `RawIsolationPayload::try_from` on its wire
 //!   body (nonce and ciphertext as JSON number arrays), `Keys::decrypt`, then
@@ -120,6 +121,14 @@ fn tauri_open(keys: &Keys, body: &Vec<u8>) -> usize {
     plaintext.len()
 }
 
+/// The arguments of `notes.add`, as a handler takes them: a type of its own.
+#[derive(serde::Deserialize)]
+struct Note {
+    #[allow(dead_code)]
+    title: String,
+    body: String,
+}
+
 /// Our side: a gate with one page load in webview `main`, and no-op handlers.
 struct Ours {
     gate: Gate,
@@ -137,7 +146,8 @@ impl Ours {
             .unwrap()
             .into_sealer();
         let router = Router::new()
-            .command("notes.add", |_: portcullis::Args<Value>| {
+            .command("notes.add", |note: portcullis::Args<Note>| {
+                black_box(&note.body);
                 Ok::<_, HandlerError>(())
             })
             .command("blob.put", |_: portcullis::Bytes| ());

@@ -151,8 +151,11 @@ fn echo_router(config: &Config) -> Router {
             let webview = caller.webview;
             match body {
                 Body::Json(args) => {
+                    let args = args.as_str();
                     anstream::println!("{green}allowed{green:#} {shown} ({webview}): {args}");
-                    Payload::Json(json!({ "command": shown, "args": args }).to_string())
+                    // The text is checked JSON; written as the object `json!` made before, keys
+                    // in order.
+                    Payload::Json(format!("{{\"args\":{args},\"command\":{}}}", json!(shown)))
                 }
                 Body::Bytes(bytes) => {
                     anstream::println!(

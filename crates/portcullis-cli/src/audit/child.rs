@@ -433,7 +433,7 @@ fn recording_router(config: &Config, admitted: &Arc<Mutex<Vec<Admitted>>>) -> Ro
         let (log, recorded) = (admitted.clone(), name.clone());
         router = router.command(&name, move |body: portcullis_core::Body| {
             let args = match body {
-                portcullis_core::Body::Json(v) => Some(v),
+                portcullis_core::Body::Json(text) => Some(text.value()),
                 portcullis_core::Body::Bytes(_) => None,
             };
             if let Ok(mut log) = log.lock() {

@@ -11,6 +11,7 @@ use super::globs::globs;
 use super::{CompiledCapability, CompiledRule, CompiledRules, Policy};
 use crate::FastMap;
 use crate::config::{Config, ConfigErrorKind, ConfigErrors, Rules};
+use crate::json::tree::TreeJson;
 use crate::origin::Origin;
 use crate::scope::{CompiledScope, ScopeVars};
 
@@ -84,8 +85,8 @@ impl Policy {
 /// like are checked, not just annotations).
 pub(super) fn compile_schema(
     schema: &Value,
-) -> Result<jsonschema::Validator, jsonschema::ValidationError<'static>> {
-    jsonschema::options()
+) -> Result<jsonschema::Validator<TreeJson>, jsonschema::ValidationError<'static>> {
+    jsonschema::options_for::<TreeJson>()
         .should_validate_formats(true)
         .build(schema)
 }

@@ -5,14 +5,13 @@
 use std::path::PathBuf;
 use std::sync::Arc;
 
-use serde_json::Value;
-
 #[cfg(test)]
 use super::admitted::Admitted;
 use super::admitted::Caller;
 use super::admitted::Grant;
 use super::{CompiledCapability, CompiledRule, Policy};
 use crate::error::{ErrorCode, Rejection};
+use crate::json::tree::Tree;
 use crate::request::{Body, Request};
 
 impl Policy {
@@ -93,8 +92,9 @@ fn check_rule(
                 "binary arguments carry no path, and this name takes path arguments: send them as JSON",
             ));
         }
-        Body::Json(v) => v,
+        Body::Json(text) => text,
     };
+    let args = args.tree();
     // `is_valid` is the fast path (no error is built); `validate` only explains a failure,
     // and a failure stays a failure even if it had nothing to explain.
     if let Some(schema) = &rule.schema
@@ -121,7 +121,7 @@ fn check_rule(
     // arguments first; this is the second line.
     for (pointer, scope) in &rule.paths {
         let checked = match args.pointer(pointer) {
-            Some(Value::String(s)) => cap.scopes[*scope]
+            Some(Tree::String(s)) => cap.scopes[*scope]
                 .check(s)
                 .map_err(|e| format!("argument {pointer:?}: {e}")),
             Some(_) => Err(format!(

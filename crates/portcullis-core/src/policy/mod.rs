@@ -31,7 +31,7 @@ use crate::scope::CompiledScope;
 use globs::Globs;
 
 pub(super) struct CompiledRule {
-    schema: Option<jsonschema::Validator>,
+    schema: Option<jsonschema::Validator<crate::json::tree::TreeJson>>,
     bytes: bool,
     /// (JSON pointer, index into the capability's scopes).
     paths: Vec<(String, usize)>,

@@ -132,8 +132,12 @@ pub(crate) struct Ticket {
 impl Drop for Ticket {
     fn drop(&mut self) {
         let mut live = self.calls.live();
-        if live.get(&self.key).is_some_and(|e| e.ticket == self.ticket) {
-            live.remove(&self.key);
+        // One lookup: the entry is this ticket's own (the invariant), and put back in the
+        // case that cannot happen, where it is another's.
+        if let Some(entry) = live.remove(&self.key)
+            && entry.ticket != self.ticket
+        {
+            live.insert(self.key.clone(), entry);
         }
     }
 }

@@ -26,7 +26,7 @@ use super::reply::{Bytes, CallError};
 use crate::FastMap;
 use crate::error::ErrorCode;
 use crate::policy::Caller;
-use crate::request::{Body, json_type};
+use crate::request::{Body, JsonText};
 
 /// The parts of one admitted call that extractors take from.
 pub struct Parts {
@@ -74,7 +74,7 @@ impl<T> Deref for Args<T> {
 impl<T: DeserializeOwned + Send + 'static> FromCall for Args<T> {
     fn from_call(parts: &mut Parts) -> Result<Self, CallError> {
         match parts.body.take() {
-            Some(Body::Json(v)) => args_of(v).map(Args),
+            Some(Body::Json(text)) => args_of(&text).map(Args),
             Some(Body::Bytes(_)) => Err(CallError::new(
                 ErrorCode::InvalidArgs,
                 "this command takes JSON arguments, not bytes",
@@ -92,11 +92,11 @@ impl FromCall for Bytes {
     fn from_call(parts: &mut Parts) -> Result<Self, CallError> {
         match parts.body.take() {
             Some(Body::Bytes(b)) => Ok(Bytes(b.into_vec())),
-            Some(Body::Json(v)) => Err(CallError::new(
+            Some(Body::Json(text)) => Err(CallError::new(
                 ErrorCode::InvalidArgs,
                 format!(
                     "this command takes bytes (a Uint8Array or ArrayBuffer), not JSON ({})",
-                    json_type(&v)
+                    text.json_type()
                 ),
             )),
             None => Err(taken_twice()),
@@ -203,30 +203,24 @@ fn taken_twice() -> CallError {
     )
 }
 
-/// Deserializes the arguments. An empty object also counts as "no arguments", so a
-/// handler taking `()` or an `Option` accepts the `{}` that `invoke(cmd)` sends.
-fn args_of<A: DeserializeOwned + 'static>(v: serde_json::Value) -> Result<A, CallError> {
-    // A handler that takes the arguments as a `Value` gets the parsed tree itself; going
-    // through serde would rebuild every object of it.
-    let mut slot = Some(v);
-    let any: &mut dyn Any = &mut slot;
-    if let Some(a) = any.downcast_mut::<Option<A>>() {
-        return a
-            .take()
-            .ok_or_else(|| CallError::new(ErrorCode::Internal, "argument type check failed"));
+/// Deserializes the arguments straight from their text. An empty object also counts as
+/// "no arguments", so a handler taking `()` or an `Option` accepts the `{}` that
+/// `invoke(cmd)` sends.
+fn args_of<A: DeserializeOwned + 'static>(text: &JsonText) -> Result<A, CallError> {
+    // A handler that takes the arguments as a `Value` gets it built from the tree
+    // directly, not through serde's visitors.
+    let mut value = None;
+    if let Some(slot) = (&mut value as &mut dyn Any).downcast_mut::<Option<serde_json::Value>>() {
+        *slot = Some(text.value());
     }
-    let Some(v) = slot else {
-        return Err(CallError::new(ErrorCode::Internal, "arguments vanished"));
-    };
-    // The value is moved into `A` (strings are not copied); what the error message and
-    // the `{}`-means-no-arguments rule need is noted first.
-    let kind = json_type(&v);
-    let empty_object = matches!(&v, serde_json::Value::Object(m) if m.is_empty());
-    serde_json::from_value(v).or_else(|e| {
-        if empty_object {
-            A::deserialize(serde_json::Value::Null).map_err(|_| bad_args(e, kind))
+    if let Some(value) = value {
+        return Ok(value);
+    }
+    text.deserialize().or_else(|e| {
+        if text.is_empty_object() {
+            A::deserialize(serde_json::Value::Null).map_err(|_| bad_args(e, text.json_type()))
         } else {
-            Err(bad_args(e, kind))
+            Err(bad_args(e, text.json_type()))
         }
     })
 }
@@ -244,13 +238,12 @@ pub(crate) fn bad_args(e: serde_json::Error, kind: &str) -> CallError {
 pub(crate) fn leftover(body: Option<Body>) -> Result<(), CallError> {
     match body {
         None => Ok(()),
-        Some(Body::Json(serde_json::Value::Null)) => Ok(()),
-        Some(Body::Json(serde_json::Value::Object(m))) if m.is_empty() => Ok(()),
-        Some(Body::Json(v)) => Err(CallError::new(
+        Some(Body::Json(text)) if text.is_no_args() => Ok(()),
+        Some(Body::Json(text)) => Err(CallError::new(
             ErrorCode::InvalidArgs,
             format!(
                 "arguments ({}) were sent to a command that takes none",
-                json_type(&v)
+                text.json_type()
             ),
         )),
         Some(Body::Bytes(_)) => Err(CallError::new(

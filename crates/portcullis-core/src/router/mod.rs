@@ -60,7 +60,7 @@ use crate::error::ErrorCode;
 use crate::gate::Cancel;
 use crate::name::{NAME_RULE, is_valid_name};
 use crate::policy::{Admitted, Caller};
-use crate::request::{Body, Kind, json_type};
+use crate::request::{Body, Kind};
 use calls::{Calls, CallsError, Ticket};
 use extract::{Needs, StateMap, bad_args, leftover};
 use handler::guard;
@@ -265,7 +265,9 @@ impl Router {
         }
         let f = move |caller: &Caller, body: &Body| {
             let payload = match body {
-                Body::Json(v) => P::deserialize(v).map_err(|e| bad_args(e, json_type(v))),
+                Body::Json(text) => text
+                    .deserialize()
+                    .map_err(|e| bad_args(e, text.json_type())),
                 Body::Bytes(_) => Err(CallError::new(
                     ErrorCode::InvalidArgs,
                     "this listener takes a JSON payload, not bytes",

@@ -9,7 +9,7 @@ use std::sync::{Arc, Mutex};
 
 use super::*;
 use crate::origin::Origin;
-use crate::request::{ByteBody, Request};
+use crate::request::{ByteBody, JsonText, Request};
 use serde::Serialize;
 use serde_json::{Value, json};
 
@@ -39,7 +39,11 @@ fn admitted_with(name: &str, body: Body, paths: Vec<(String, std::path::PathBuf)
 
 fn run(router: &Router, name: &str, args: Value) -> Result<Payload, CallError> {
     router
-        .dispatch(admitted_with(name, Body::Json(args), Vec::new()))
+        .dispatch(admitted_with(
+            name,
+            Body::Json(JsonText::from_value(&args).unwrap()),
+            Vec::new(),
+        ))
         .wait()
         .result
 }
@@ -153,7 +157,7 @@ fn bytes_in_and_out_and_scoped_paths_reach_the_handler() {
     let reply = router
         .dispatch(admitted_with(
             "read",
-            Body::Json(json!({"path": "a.md"})),
+            Body::Json(JsonText::from_value(&json!({"path": "a.md"})).unwrap()),
             paths,
         ))
         .wait();
@@ -168,7 +172,7 @@ fn bytes_in_and_out_and_scoped_paths_reach_the_handler() {
     let reply = router
         .dispatch(admitted_with(
             "read",
-            Body::Json(json!({"path": "a.md"})),
+            Body::Json(JsonText::from_value(&json!({"path": "a.md"})).unwrap()),
             paths,
         ))
         .wait();
@@ -319,10 +323,18 @@ fn a_panic_while_a_result_becomes_a_reply_is_contained_sync_or_async() {
 #[test]
 fn a_started_call_is_in_flight_until_it_finishes_and_its_id_names_one_call() {
     let router = Router::new().command("slow", || 1);
-    let started = router.dispatch(admitted_with("slow", Body::Json(json!({})), Vec::new()));
+    let started = router.dispatch(admitted_with(
+        "slow",
+        Body::Json(JsonText::from_value(&json!({})).unwrap()),
+        Vec::new(),
+    ));
     assert_eq!(router.in_flight(), 1);
     let again = router
-        .dispatch(admitted_with("slow", Body::Json(json!({})), Vec::new()))
+        .dispatch(admitted_with(
+            "slow",
+            Body::Json(JsonText::from_value(&json!({})).unwrap()),
+            Vec::new(),
+        ))
         .wait();
     assert_eq!(again.result.unwrap_err().code, ErrorCode::BadRequest);
     assert_eq!(started.wait().result, json("1"));
@@ -338,7 +350,11 @@ fn a_page_going_away_cancels_its_running_calls() {
     let router = Router::new().command("wait", move |t: CancellationToken| {
         *s.lock().unwrap() = Some(t.is_cancelled());
     });
-    let started = router.dispatch(admitted_with("wait", Body::Json(json!({})), Vec::new()));
+    let started = router.dispatch(admitted_with(
+        "wait",
+        Body::Json(JsonText::from_value(&json!({})).unwrap()),
+        Vec::new(),
+    ));
     assert_eq!(router.cancel_webview("settings"), 0);
     assert_eq!(router.cancel_webview("main"), 1);
     started.wait();

@@ -14,6 +14,8 @@ use std::fmt;
 use serde::de::{self, DeserializeSeed, Deserializer, MapAccess, SeqAccess, Visitor};
 use serde_json::{Map, Value};
 
+pub mod tree;
+
 /// Why untrusted JSON was refused: the reasons callers branch on, never found by
 /// reading an error's text.
 #[non_exhaustive]
@@ -101,7 +103,7 @@ pub fn parse_strict_with_path(text: &str, max_depth: u32) -> Result<Value, (Stri
 
 /// The error a failed parse reports: the strict rule the seed recorded when it refused,
 /// or serde_json's own syntax error.
-fn classify(e: serde_json::Error, limit: u32, why: &Cell<Option<Strict>>) -> JsonError {
+pub(crate) fn classify(e: serde_json::Error, limit: u32, why: &Cell<Option<Strict>>) -> JsonError {
     match why.take() {
         Some(Strict::TooDeep) => JsonError::TooDeep { limit },
         Some(Strict::DuplicateKey(key)) => JsonError::DuplicateKey { key },
@@ -111,10 +113,21 @@ fn classify(e: serde_json::Error, limit: u32, why: &Cell<Option<Strict>>) -> Jso
 }
 
 /// A strict rule the seed refused on, recorded beside the error it raised.
-enum Strict {
+pub(crate) enum Strict {
     TooDeep,
     DuplicateKey(String),
     ProtoKey,
+}
+
+impl Strict {
+    /// The text of the error raised inside the parse (the caller reports the rule).
+    pub(crate) fn text(&self) -> String {
+        match self {
+            Strict::TooDeep => "nesting limit exceeded".to_owned(),
+            Strict::DuplicateKey(key) => format!("duplicate key {key:?}"),
+            Strict::ProtoKey => "key \"__proto__\" is not allowed".to_owned(),
+        }
+    }
 }
 
 /// Deserializes one value with `remaining` levels of nesting left; a refusal on one of
@@ -134,13 +147,9 @@ impl<'w> StrictSeed<'w> {
     }
 
     fn refuse<E: de::Error>(self, rule: Strict) -> E {
-        let text = match &rule {
-            Strict::TooDeep => "nesting limit exceeded".to_owned(),
-            Strict::DuplicateKey(key) => format!("duplicate key {key:?}"),
-            Strict::ProtoKey => "key \"__proto__\" is not allowed".to_owned(),
-        };
+        let error = E::custom(rule.text());
         self.why.set(Some(rule));
-        E::custom(text)
+        error
     }
 }
 
