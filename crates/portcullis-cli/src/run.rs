@@ -151,11 +151,11 @@ fn echo_router(config: &Config) -> Router {
             let webview = caller.webview;
             match body {
                 Body::Json(args) => {
-                    let args = args.as_str();
+                    // Printed compact, as serde_json writes it: the page's own whitespace
+                    // (a carriage return, say) never reaches the terminal.
+                    let args = args.value();
                     anstream::println!("{green}allowed{green:#} {shown} ({webview}): {args}");
-                    // The text is checked JSON; written as the object `json!` made before, keys
-                    // in order.
-                    Payload::Json(format!("{{\"args\":{args},\"command\":{}}}", json!(shown)))
+                    Payload::Json(json!({ "command": shown, "args": args }).to_string())
                 }
                 Body::Bytes(bytes) => {
                     anstream::println!(

@@ -22,6 +22,7 @@ use std::fmt;
 
 use jsonschema::JsonType;
 use jsonschema::json::{Array, Json, Node, NodeIdentity, Object};
+use jsonschema_value::LazyInstance;
 use serde::de::{self, DeserializeSeed, Deserializer, MapAccess, SeqAccess, Visitor};
 use serde_json::{Number, Value};
 
@@ -42,7 +43,69 @@ pub enum Tree<'a> {
     /// An array.
     Array(Vec<Tree<'a>>),
     /// An object's members, in the order of the text; no key twice.
-    Object(Vec<(Cow<'a, str>, Tree<'a>)>),
+    Object(Members<'a>),
+}
+
+/// An object's members: in the order of the text, and, for an object of more than
+/// [`SCAN_LIMIT`] members, an index of them sorted by key, so that a lookup (by the
+/// schema's `properties` and `required`, by a path pointer) is a binary search, not a
+/// scan of everything the page sent.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Members<'a> {
+    list: Vec<(Cow<'a, str>, Tree<'a>)>,
+    /// Positions in `list`, ordered by key; empty for a small object.
+    sorted: Vec<u32>,
+}
+
+impl<'a> Members<'a> {
+    /// The members in the order of the text.
+    pub fn iter(&self) -> std::slice::Iter<'_, (Cow<'a, str>, Tree<'a>)> {
+        self.list.iter()
+    }
+
+    /// How many members.
+    pub fn len(&self) -> usize {
+        self.list.len()
+    }
+
+    /// Whether the object is `{}`.
+    pub fn is_empty(&self) -> bool {
+        self.list.is_empty()
+    }
+
+    /// The value of member `key`.
+    pub fn get(&self, key: &str) -> Option<&Tree<'a>> {
+        if self.sorted.is_empty() {
+            return self.list.iter().find(|(k, _)| k == key).map(|(_, v)| v);
+        }
+        let at = self
+            .sorted
+            .binary_search_by(|&i| (*self.list[i as usize].0).cmp(key))
+            .ok()?;
+        Some(&self.list[self.sorted[at] as usize].1)
+    }
+
+    /// Members in the order of the text; for a large object, the sorted index is built
+    /// and a key that occurs twice is returned as the error.
+    fn index(list: Vec<(Cow<'a, str>, Tree<'a>)>) -> Result<Members<'a>, String> {
+        if list.len() <= SCAN_LIMIT {
+            return Ok(Members {
+                list,
+                sorted: Vec::new(),
+            });
+        }
+        // Positions fit in u32: an object has fewer members than its text has bytes, and
+        // a message is far smaller than 4 GiB (limits.maxMessageBytes).
+        let mut sorted: Vec<u32> = (0..list.len() as u32).collect();
+        sorted.sort_unstable_by(|&a, &b| list[a as usize].0.cmp(&list[b as usize].0));
+        if let Some(pair) = sorted
+            .windows(2)
+            .find(|pair| list[pair[0] as usize].0 == list[pair[1] as usize].0)
+        {
+            return Err(list[pair[0] as usize].0.clone().into_owned());
+        }
+        Ok(Members { list, sorted })
+    }
 }
 
 /// Objects up to this many members look for a duplicate key by scanning; larger ones
@@ -79,10 +142,7 @@ impl<'a> Tree<'a> {
         rest.split('/').try_fold(self, |at, token| {
             let token = token.replace("~1", "/").replace("~0", "~");
             match at {
-                Tree::Object(members) => members
-                    .iter()
-                    .find(|(key, _)| *key == token)
-                    .map(|(_, v)| v),
+                Tree::Object(members) => members.get(&token),
                 Tree::Array(items) => index(&token).and_then(|i| items.get(i)),
                 _ => None,
             }
@@ -97,12 +157,13 @@ impl<'a> Tree<'a> {
             Tree::Number(n) => Tree::Number(n.clone()),
             Tree::String(s) => Tree::String(Cow::Owned(s.clone().into_owned())),
             Tree::Array(items) => Tree::Array(items.iter().map(Tree::to_owned_tree).collect()),
-            Tree::Object(members) => Tree::Object(
-                members
+            Tree::Object(members) => Tree::Object(Members {
+                list: members
                     .iter()
                     .map(|(k, v)| (Cow::Owned(k.clone().into_owned()), v.to_owned_tree()))
                     .collect(),
-            ),
+                sorted: members.sorted.clone(),
+            }),
         }
     }
 
@@ -224,14 +285,9 @@ impl<'de> Visitor<'de> for TreeSeed<'_> {
             let value = map.next_value_seed(inner)?;
             members.push((key, value));
         }
-        if members.len() > SCAN_LIMIT {
-            let mut keys: Vec<&str> = members.iter().map(|(k, _)| &**k).collect();
-            keys.sort_unstable();
-            if let Some(pair) = keys.windows(2).find(|pair| pair[0] == pair[1]) {
-                return Err(self.refuse(Strict::DuplicateKey(pair[0].to_owned())));
-            }
-        }
-        Ok(Tree::Object(members))
+        Members::index(members)
+            .map(Tree::Object)
+            .map_err(|key| self.refuse(Strict::DuplicateKey(key)))
     }
 }
 
@@ -292,7 +348,7 @@ impl Json for TreeJson {
 }
 
 impl<'a> Node<'a, TreeJson> for &'a Tree<'a> {
-    type Object = &'a [(Cow<'a, str>, Tree<'a>)];
+    type Object = &'a Members<'a>;
     type Array = &'a [Tree<'a>];
     type Number = &'a Number;
 
@@ -346,8 +402,19 @@ impl<'a> Node<'a, TreeJson> for &'a Tree<'a> {
         }
     }
 
+    fn equals_value(&self, expected: &Value) -> bool {
+        equals(self, expected)
+    }
+
     fn to_value(&self) -> Cow<'a, Value> {
         Cow::Owned(Tree::to_value(self))
+    }
+
+    /// An error's instance is never shown (no argument values in our messages: the
+    /// policy reports the instance path and the keyword), so none is built: building it
+    /// would copy the whole subtree on every refusal.
+    fn lazy_value(&self) -> LazyInstance<'a> {
+        LazyInstance::Ready(Cow::Owned(Value::Null))
     }
 
     fn identity(&self) -> Option<NodeIdentity> {
@@ -357,28 +424,50 @@ impl<'a> Node<'a, TreeJson> for &'a Tree<'a> {
     }
 }
 
-impl<'a> Object<'a, TreeJson> for &'a [(Cow<'a, str>, Tree<'a>)] {
+/// Whether `tree` equals `expected` as JSON Schema compares (`const`, `enum`): numbers
+/// by value, objects as sets of members. Walks the tree; copies nothing.
+fn equals(tree: &Tree<'_>, expected: &Value) -> bool {
+    match (tree, expected) {
+        (Tree::Null, Value::Null) => true,
+        (Tree::Bool(a), Value::Bool(b)) => a == b,
+        (Tree::Number(a), Value::Number(b)) => jsonschema::json::cmp::equal_numbers(a, b),
+        (Tree::String(a), Value::String(b)) => a == b,
+        (Tree::Array(a), Value::Array(b)) => {
+            a.len() == b.len() && a.iter().zip(b).all(|(x, y)| equals(x, y))
+        }
+        // Keys are unique on both sides, so equal sizes and every member found is
+        // equality of the sets.
+        (Tree::Object(a), Value::Object(b)) => {
+            a.len() == b.len()
+                && a.iter()
+                    .all(|(k, v)| b.get(&**k).is_some_and(|w| equals(v, w)))
+        }
+        _ => false,
+    }
+}
+
+impl<'a> Object<'a, TreeJson> for &'a Members<'a> {
     type Node = &'a Tree<'a>;
     type MemberName = &'a str;
-    type MembersIter = Members<'a>;
+    type MembersIter = MemberIter<'a>;
 
     fn len(&self) -> usize {
-        <[_]>::len(self)
+        self.list.len()
     }
 
     fn get(&self, key: &String) -> Option<&'a Tree<'a>> {
-        self.iter().find(|(k, _)| k == key).map(|(_, v)| v)
+        Members::get(self, key)
     }
 
-    fn members(&self) -> Members<'a> {
-        Members(self.iter())
+    fn members(&self) -> MemberIter<'a> {
+        MemberIter(self.list.iter())
     }
 }
 
 /// An object's members, as `jsonschema` walks them.
-pub struct Members<'a>(std::slice::Iter<'a, (Cow<'a, str>, Tree<'a>)>);
+pub struct MemberIter<'a>(std::slice::Iter<'a, (Cow<'a, str>, Tree<'a>)>);
 
-impl<'a> Iterator for Members<'a> {
+impl<'a> Iterator for MemberIter<'a> {
     type Item = (&'a str, &'a Tree<'a>);
 
     fn next(&mut self) -> Option<Self::Item> {
@@ -406,6 +495,18 @@ impl<'a> Array<'a, TreeJson> for &'a [Tree<'a>] {
 // comes out the same as it did from a `Value`.
 
 type Error = serde_json::Error;
+
+/// Numeric requests: a number only, read by serde_json's own `Number`.
+macro_rules! number_only {
+    ($($method:ident)*) => {$(
+        fn $method<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, Error> {
+            match self {
+                Tree::Number(n) => n.clone().$method(visitor),
+                other => Err(other.invalid_type(&visitor)),
+            }
+        }
+    )*};
+}
 
 impl<'de> Deserializer<'de> for &'de Tree<'de> {
     type Error = Error;
@@ -471,8 +572,8 @@ impl<'de> Deserializer<'de> for &'de Tree<'de> {
                 value: None,
             }),
             Tree::Object(members) if members.len() == 1 => visitor.visit_enum(Variant {
-                name: &members[0].0,
-                value: Some(&members[0].1),
+                name: &members.list[0].0,
+                value: Some(&members.list[0].1),
             }),
             Tree::Object(_) => Err(de::Error::invalid_value(
                 de::Unexpected::Map,
@@ -485,14 +586,134 @@ impl<'de> Deserializer<'de> for &'de Tree<'de> {
         }
     }
 
-    serde::forward_to_deserialize_any! {
-        bool i8 i16 i32 i64 i128 u8 u16 u32 u64 u128 f32 f64 char str string
-        bytes byte_buf unit unit_struct seq tuple tuple_struct map struct
-        identifier ignored_any
+    // Each typed request takes only the JSON type serde_json's `Value` takes for it, so
+    // that nothing is read as something else: a number is never an enum's tag (a
+    // variant index), a string never a number, an object never a sequence.
+
+    fn deserialize_bool<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, Error> {
+        match self {
+            Tree::Bool(b) => visitor.visit_bool(*b),
+            other => Err(other.invalid_type(&visitor)),
+        }
+    }
+
+    number_only! {
+        deserialize_i8 deserialize_i16 deserialize_i32 deserialize_i64 deserialize_i128
+        deserialize_u8 deserialize_u16 deserialize_u32 deserialize_u64 deserialize_u128
+        deserialize_f32 deserialize_f64
+    }
+
+    fn deserialize_str<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, Error> {
+        match self {
+            Tree::String(s) => visitor.visit_borrowed_str(s),
+            other => Err(other.invalid_type(&visitor)),
+        }
+    }
+
+    fn deserialize_char<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, Error> {
+        self.deserialize_str(visitor)
+    }
+
+    fn deserialize_string<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, Error> {
+        self.deserialize_str(visitor)
+    }
+
+    fn deserialize_identifier<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, Error> {
+        self.deserialize_str(visitor)
+    }
+
+    fn deserialize_bytes<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, Error> {
+        match self {
+            Tree::String(_) | Tree::Array(_) => self.deserialize_any(visitor),
+            other => Err(other.invalid_type(&visitor)),
+        }
+    }
+
+    fn deserialize_byte_buf<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, Error> {
+        self.deserialize_bytes(visitor)
+    }
+
+    fn deserialize_unit<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, Error> {
+        match self {
+            Tree::Null => visitor.visit_unit(),
+            other => Err(other.invalid_type(&visitor)),
+        }
+    }
+
+    fn deserialize_unit_struct<V: Visitor<'de>>(
+        self,
+        _name: &'static str,
+        visitor: V,
+    ) -> Result<V::Value, Error> {
+        self.deserialize_unit(visitor)
+    }
+
+    fn deserialize_seq<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, Error> {
+        match self {
+            Tree::Array(_) => self.deserialize_any(visitor),
+            other => Err(other.invalid_type(&visitor)),
+        }
+    }
+
+    fn deserialize_tuple<V: Visitor<'de>>(
+        self,
+        _len: usize,
+        visitor: V,
+    ) -> Result<V::Value, Error> {
+        self.deserialize_seq(visitor)
+    }
+
+    fn deserialize_tuple_struct<V: Visitor<'de>>(
+        self,
+        _name: &'static str,
+        _len: usize,
+        visitor: V,
+    ) -> Result<V::Value, Error> {
+        self.deserialize_seq(visitor)
+    }
+
+    fn deserialize_map<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, Error> {
+        match self {
+            Tree::Object(_) => self.deserialize_any(visitor),
+            other => Err(other.invalid_type(&visitor)),
+        }
+    }
+
+    fn deserialize_struct<V: Visitor<'de>>(
+        self,
+        _name: &'static str,
+        _fields: &'static [&'static str],
+        visitor: V,
+    ) -> Result<V::Value, Error> {
+        match self {
+            Tree::Array(_) | Tree::Object(_) => self.deserialize_any(visitor),
+            other => Err(other.invalid_type(&visitor)),
+        }
+    }
+
+    fn deserialize_ignored_any<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, Error> {
+        visitor.visit_unit()
     }
 }
 
 impl Tree<'_> {
+    fn invalid_type(&self, expected: &dyn de::Expected) -> Error {
+        match self {
+            // The number itself, as serde_json's message gives it.
+            Tree::Number(n) => {
+                let unexpected = if let Some(u) = n.as_u64() {
+                    de::Unexpected::Unsigned(u)
+                } else if let Some(i) = n.as_i64() {
+                    de::Unexpected::Signed(i)
+                } else {
+                    de::Unexpected::Float(n.as_f64().unwrap_or(f64::NAN))
+                };
+                de::Error::invalid_type(unexpected, expected)
+            }
+            other => de::Error::invalid_type(other.unexpected(), expected),
+        }
+    }
+
     fn unexpected(&self) -> de::Unexpected<'_> {
         match self {
             Tree::Null => de::Unexpected::Unit,
@@ -561,13 +782,22 @@ impl<'de> MapAccess<'de> for MemberAccess<'de> {
 /// serde_json reads `{"1": ..}` into a map keyed by integers).
 struct Key<'de>(&'de str);
 
-macro_rules! parsed_key {
-    ($($method:ident => $visit:ident),* $(,)?) => {$(
+/// A key asked for as a number is read as serde_json reads one: it starts with a digit
+/// or `-`, is one JSON number by serde_json's own parser, and has nothing after it, so
+/// `"01"`, `"+1"` or `"1 "` are not the key `1` (two such keys would be one key to the
+/// handler, which the strict parse forbids).
+macro_rules! numeric_key {
+    ($($method:ident)*) => {$(
         fn $method<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, Error> {
-            match self.0.parse() {
-                Ok(v) => visitor.$visit(v),
-                Err(_) => Err(de::Error::invalid_type(de::Unexpected::Str(self.0), &visitor)),
+            let numeric = matches!(self.0.as_bytes().first(), Some(b'0'..=b'9' | b'-'))
+                && !self.0.ends_with(|c: char| c.is_ascii_whitespace());
+            if !numeric {
+                return Err(de::Error::invalid_type(de::Unexpected::Str(self.0), &visitor));
             }
+            let mut de = serde_json::Deserializer::from_str(self.0);
+            let value = de.$method(visitor)?;
+            de.end()?;
+            Ok(value)
         }
     )*};
 }
@@ -579,15 +809,21 @@ impl<'de> Deserializer<'de> for Key<'de> {
         visitor.visit_borrowed_str(self.0)
     }
 
-    parsed_key! {
-        deserialize_bool => visit_bool,
-        deserialize_i8 => visit_i8, deserialize_i16 => visit_i16,
-        deserialize_i32 => visit_i32, deserialize_i64 => visit_i64,
-        deserialize_i128 => visit_i128,
-        deserialize_u8 => visit_u8, deserialize_u16 => visit_u16,
-        deserialize_u32 => visit_u32, deserialize_u64 => visit_u64,
-        deserialize_u128 => visit_u128,
-        deserialize_f32 => visit_f32, deserialize_f64 => visit_f64,
+    numeric_key! {
+        deserialize_i8 deserialize_i16 deserialize_i32 deserialize_i64 deserialize_i128
+        deserialize_u8 deserialize_u16 deserialize_u32 deserialize_u64 deserialize_u128
+        deserialize_f32 deserialize_f64
+    }
+
+    fn deserialize_bool<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, Error> {
+        match self.0 {
+            "true" => visitor.visit_bool(true),
+            "false" => visitor.visit_bool(false),
+            other => Err(de::Error::invalid_type(
+                de::Unexpected::Str(other),
+                &visitor,
+            )),
+        }
     }
 
     fn deserialize_option<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, Error> {
@@ -716,6 +952,7 @@ mod tests {
         let Tree::Object(members) = &tree else {
             panic!("{tree:?}")
         };
+        let members = &members.list;
         assert!(matches!(members[0].0, Cow::Borrowed("plain")));
         assert!(matches!(members[0].1, Tree::String(Cow::Borrowed("abc"))));
         assert_eq!(members[1].0, "esc\"aped");
@@ -754,6 +991,55 @@ mod tests {
                 key: "k1234".into()
             })
         );
+    }
+
+    #[test]
+    fn a_large_object_is_looked_up_through_its_sorted_index() {
+        let members: Vec<String> = (0..100).rev().map(|i| format!("\"k{i}\":{i}")).collect();
+        let text = format!("{{{}}}", members.join(","));
+        let tree = parse_tree(&text, 8).unwrap();
+        let Tree::Object(object) = &tree else {
+            panic!("{tree:?}")
+        };
+        assert_eq!(
+            object.sorted.len(),
+            100,
+            "the index is built past SCAN_LIMIT"
+        );
+        for i in 0..100 {
+            assert_eq!(
+                tree.pointer(&format!("/k{i}")),
+                Some(&Tree::Number(i.into()))
+            );
+        }
+        assert_eq!(tree.pointer("/k100"), None);
+        assert_eq!(tree.pointer("/k"), None);
+        // The schema's lookups agree with the Value's on the same large object.
+        let value: Value = serde_json::from_str(&text).unwrap();
+        for schema in [
+            json!({"required": ["k0", "k99", "k50"]}),
+            json!({"required": ["k0", "k100"]}),
+            json!({"properties": {"k7": {"const": 7}}}),
+            json!({"properties": {"k7": {"const": 8}}}),
+            json!({"const": value.clone()}),
+            json!({"not": {"const": value.clone()}}),
+            json!({"enum": [{"k0": 0}, value.clone()]}),
+        ] {
+            let on_tree = jsonschema::options_for::<TreeJson>()
+                .build(&schema)
+                .unwrap();
+            let on_value = jsonschema::validator_for(&schema).unwrap();
+            assert_eq!(
+                on_tree.is_valid(&tree),
+                on_value.is_valid(&value),
+                "{schema}"
+            );
+            assert_eq!(
+                on_tree.validate(&tree).is_ok(),
+                on_value.is_valid(&value),
+                "{schema}"
+            );
+        }
     }
 
     #[test]
@@ -816,6 +1102,8 @@ mod tests {
             r#"{"title":"a","kind":"b"}"#,
             r#"{"title":"a","extra":true}"#,
             r#"["title"]"#,
+            r#"{"title":"a","kind":1.0e0}"#,
+            r#"{"title":"a","tags":[{"a":1,"b":[2]},{"b":[2.0],"a":1}]}"#,
         ] {
             let tree = parse_tree(text, 8).unwrap();
             let value: Value = serde_json::from_str(text).unwrap();
@@ -905,12 +1193,30 @@ mod tests {
         same::<Tagged>(r#"{"kind":"text","body":"b"}"#);
         same::<Tagged>(r#"{"n":3,"kind":"count"}"#);
         same::<Tagged>(r#"{"kind":"other"}"#);
+        // A number is never an enum's tag (serde would take it as a variant index).
+        same::<Tagged>(r#"{"kind":1,"n":3}"#);
+        same::<Tagged>(r#"{"kind":0,"body":"b"}"#);
+        same::<Tagged>("[1,3]");
+        same::<Vec<Tagged>>(r#"[{"kind":1,"n":3}]"#);
+        same::<Shape>("1");
+        same::<Shape>(r#"{"1":2.5}"#);
         same::<Either>("18446744073709551615");
         same::<Either>(r#"["x","y"]"#);
         same::<Either>(r#"{"x":1}"#);
         same::<Wrapper>(r#""w""#);
         same::<std::collections::BTreeMap<u32, bool>>(r#"{"1":true,"20":false}"#);
         same::<std::collections::BTreeMap<u32, bool>>(r#"{"x":true}"#);
+        // Keys read as numbers only as serde_json reads them: two spellings of one number
+        // would be one key to the handler.
+        for key in [
+            "01", "00", "+1", "-0", "1 ", " 1", "1.", ".5", "inf", "NaN", "1e2", "-1",
+        ] {
+            same::<std::collections::BTreeMap<i32, bool>>(&format!(r#"{{"{key}":true}}"#));
+            same::<std::collections::BTreeMap<u64, bool>>(&format!(r#"{{"{key}":true}}"#));
+            same::<std::collections::BTreeMap<i128, bool>>(&format!(r#"{{"{key}":true}}"#));
+        }
+        same::<std::collections::BTreeMap<bool, u8>>(r#"{"true":1,"false":0}"#);
+        same::<std::collections::BTreeMap<bool, u8>>(r#"{"True":1}"#);
         same::<std::collections::BTreeMap<String, Option<u8>>>(r#"{"a":null,"b":255}"#);
         same::<(u8, String)>(r#"[1,"a"]"#);
         same::<(u8, String)>(r#"[1,"a",2]"#);
@@ -922,5 +1228,15 @@ mod tests {
         same::<f32>("1e39");
         same::<i128>("-170141183460469231731687303715884105728");
         same::<Value>(r#"{"a":[1,2.5,"x",{"b":null}],"c":true}"#);
+        // Each typed request takes only its own JSON type.
+        same::<String>("1");
+        same::<u8>(r#""1""#);
+        same::<bool>("0");
+        same::<()>("0");
+        same::<Vec<u8>>(r#"{"0":1}"#);
+        same::<Vec<u8>>(r#""ab""#);
+        same::<std::collections::BTreeMap<String, u8>>("[]");
+        same::<char>(r#""é""#);
+        same::<char>("1");
     }
 }
