@@ -135,18 +135,18 @@ impl Strict {
 #[derive(Clone, Copy)]
 pub(crate) struct StrictSeed<'w> {
     pub(crate) remaining: u32,
-    why: &'w Cell<Option<Strict>>,
+    pub(crate) why: &'w Cell<Option<Strict>>,
 }
 
 impl<'w> StrictSeed<'w> {
-    fn descend<E: de::Error>(self) -> Result<StrictSeed<'w>, E> {
+    pub(crate) fn descend<E: de::Error>(self) -> Result<StrictSeed<'w>, E> {
         match self.remaining.checked_sub(1) {
             Some(remaining) => Ok(StrictSeed { remaining, ..self }),
             None => Err(self.refuse(Strict::TooDeep)),
         }
     }
 
-    fn refuse<E: de::Error>(self, rule: Strict) -> E {
+    pub(crate) fn refuse<E: de::Error>(self, rule: Strict) -> E {
         let error = E::custom(rule.text());
         self.why.set(Some(rule));
         error

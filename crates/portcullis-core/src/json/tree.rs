@@ -26,7 +26,7 @@ use jsonschema_value::LazyInstance;
 use serde::de::{self, DeserializeSeed, Deserializer, MapAccess, SeqAccess, Visitor};
 use serde_json::{Number, Value};
 
-use super::{JsonError, MAX_DEPTH_LIMIT, Strict, classify};
+use super::{JsonError, MAX_DEPTH_LIMIT, Strict, StrictSeed, classify};
 
 /// One JSON value whose strings borrow from the text, where they can.
 #[derive(Clone, Debug, Default, PartialEq)]
@@ -120,10 +120,10 @@ pub fn parse_tree(text: &str, max_depth: u32) -> Result<Tree<'_>, JsonError> {
     let why = Cell::new(None);
     let mut de = serde_json::Deserializer::from_str(text);
     de.disable_recursion_limit();
-    let tree = TreeSeed {
+    let tree = TreeSeed(StrictSeed {
         remaining: limit,
         why: &why,
-    }
+    })
     .deserialize(&mut de)
     .map_err(|e| classify(e, limit, &why))?;
     de.end().map_err(|e| classify(e, limit, &why))?;
@@ -193,24 +193,17 @@ fn index(token: &str) -> Option<usize> {
     token.parse().ok()
 }
 
+/// The tree's seed: the depth budget and the strict rules are [`StrictSeed`]'s own.
 #[derive(Clone, Copy)]
-struct TreeSeed<'w> {
-    remaining: u32,
-    why: &'w Cell<Option<Strict>>,
-}
+struct TreeSeed<'w>(StrictSeed<'w>);
 
 impl<'w> TreeSeed<'w> {
     fn descend<E: de::Error>(self) -> Result<TreeSeed<'w>, E> {
-        match self.remaining.checked_sub(1) {
-            Some(remaining) => Ok(TreeSeed { remaining, ..self }),
-            None => Err(self.refuse(Strict::TooDeep)),
-        }
+        self.0.descend().map(TreeSeed)
     }
 
     fn refuse<E: de::Error>(self, rule: Strict) -> E {
-        let error = E::custom(rule.text());
-        self.why.set(Some(rule));
-        error
+        self.0.refuse(rule)
     }
 }
 
