@@ -25,6 +25,8 @@ export const ERROR_CODES = Object.freeze([
   "E_TOO_DEEP",
   "E_NOT_ALLOWED",
   "E_DENIED",
+  "E_NOT_GRANTED",
+  "E_GRANT_REVOKED",
   "E_INVALID_ARGS",
   "E_OUT_OF_SCOPE",
   "E_UNKNOWN_COMMAND",

@@ -56,6 +56,12 @@ pub enum ErrorCode {
     NotAllowed,
     /// A capability that applies explicitly denies this command/event.
     Denied,
+    /// Only a capability granted at run time (`"runtimeGrant": true`) would allow this,
+    /// and the app has not granted it to this window.
+    NotGranted,
+    /// Only a capability granted at run time would allow this, and the app revoked it
+    /// from this window: after the revoke returned, no call it admits starts.
+    GrantRevoked,
     /// The arguments (or event payload) violate the schema the allowlist gives.
     InvalidArgs,
     /// A path argument lies outside the scope the allowlist gives.
@@ -108,6 +114,8 @@ impl ErrorCode {
         ErrorCode::TooDeep,
         ErrorCode::NotAllowed,
         ErrorCode::Denied,
+        ErrorCode::NotGranted,
+        ErrorCode::GrantRevoked,
         ErrorCode::InvalidArgs,
         ErrorCode::OutOfScope,
         ErrorCode::UnknownCommand,
@@ -143,6 +151,8 @@ impl ErrorCode {
             ErrorCode::TooDeep => "E_TOO_DEEP",
             ErrorCode::NotAllowed => "E_NOT_ALLOWED",
             ErrorCode::Denied => "E_DENIED",
+            ErrorCode::NotGranted => "E_NOT_GRANTED",
+            ErrorCode::GrantRevoked => "E_GRANT_REVOKED",
             ErrorCode::InvalidArgs => "E_INVALID_ARGS",
             ErrorCode::OutOfScope => "E_OUT_OF_SCOPE",
             ErrorCode::UnknownCommand => "E_UNKNOWN_COMMAND",

@@ -25,6 +25,7 @@ use crate::aead::{AeadBackend, default_backend};
 use crate::config::{Config, ConfigErrors, Limits};
 use crate::envelope::{Sealed, SessionId, check_size};
 use crate::error::{ErrorCode, Rejection};
+use crate::grants::Grants;
 use crate::origin::Origin;
 use crate::policy::{Admitted, Caller, Policy};
 use crate::request::{Kind, Opened, Report, Request};
@@ -124,6 +125,12 @@ impl Gate {
     /// The compiled allowlist.
     pub fn policy(&self) -> &Policy {
         &self.policy
+    }
+
+    /// The run-time grants: grant and revoke `"runtimeGrant"` capabilities per window,
+    /// add paths to one window's scope. Clones of it share the table.
+    pub fn grants(&self) -> &Grants {
+        self.policy.grants()
     }
 
     /// The session table.

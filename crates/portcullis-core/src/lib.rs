@@ -12,7 +12,8 @@
 //! 4. [`replay`]: the anti-replay window, and opens with
 //! 5. [`aead`]: AES-256-GCM providers (ring, RustCrypto);
 //! 6. [`request`]: the plaintext request, its [`name`] grammar and strict [`json`];
-//! 7. [`policy`]: the allowlist, with [`origin`]s and path [`scope`]s, from the [`config`];
+//! 7. [`policy`]: the allowlist, with [`origin`]s and path [`scope`]s, from the [`config`],
+//!    and the run-time [`grants`];
 //! 8. [`router`]: the handlers.
 //!
 //! Beside the walk: [`seal`] (the sending side, for tests and native clients) and
@@ -27,6 +28,7 @@ pub mod emit;
 pub mod envelope;
 pub mod error;
 pub mod gate;
+pub mod grants;
 pub mod json;
 pub mod name;
 pub mod origin;
@@ -43,6 +45,7 @@ pub use emit::{EmitTarget, Emitter, EventSink};
 pub use envelope::{Encoding, SessionId};
 pub use error::{ErrorCode, Rejection};
 pub use gate::{AuditEvent, Cancel, Gate, Inbound};
+pub use grants::{GrantError, GrantEvent, Grants, Reach, WindowGrants};
 pub use origin::Origin;
 pub use policy::{Admitted, Caller, Policy};
 pub use request::{Body, Kind, Report, Request};

@@ -78,27 +78,51 @@ impl CompiledScope {
     /// path a handler should open (still racy against a concurrent symlink swap: open it
     /// with `O_NOFOLLOW`/`openat2(RESOLVE_BENEATH)` where that matters).
     pub fn check(&self, path: &str) -> Result<PathBuf, ScopeError> {
+        self.check_with(path, &|_: &Path| None::<&()>)
+            .map(|(resolved, _)| resolved)
+    }
+
+    /// [`CompiledScope::check`] with more allowed paths than the globs: `extra` says
+    /// whether one of them covers a path, and with what (a run-time addition's token).
+    /// The deny globs still win over them, and both the path as given and the path its
+    /// symlinks resolve to must be inside. Returns what it relied on besides the globs.
+    pub(crate) fn check_with<'a, T>(
+        &self,
+        path: &str,
+        extra: &dyn Fn(&Path) -> Option<&'a T>,
+    ) -> Result<(PathBuf, Vec<&'a T>), ScopeError> {
         if path.contains('\0') || !path.starts_with('/') {
             return Err(ScopeError::NotAbsolute);
         }
         let lexical = normalize(Path::new(path))?;
-        if !self.contains(&lexical) {
+        let mut relied = Vec::new();
+        let mut inside = |p: &Path| {
+            if self.denies(p) {
+                false
+            } else if self.allow.is_match(p) {
+                true
+            } else if let Some(by) = extra(p) {
+                relied.push(by);
+                true
+            } else {
+                false
+            }
+        };
+        if !inside(&lexical) {
             return Err(ScopeError::Outside);
         }
         let resolved = resolve(&lexical).ok_or(ScopeError::SymlinkEscape)?;
-        if resolved != lexical && !self.contains(&resolved) {
+        if resolved != lexical && !inside(&resolved) {
             return Err(ScopeError::SymlinkEscape);
         }
-        Ok(resolved)
+        Ok((resolved, relied))
     }
 
-    /// Inside an allow glob and not denied. A directory is denied too when a deny glob
-    /// covers every name directly inside it (`dir/**`, `dir/*`), so carving out `dir/**`
-    /// also carves out `dir`.
-    fn contains(&self, path: &Path) -> bool {
-        self.allow.is_match(path)
-            && !self.deny.is_match(path)
-            && !self.deny.is_match(path.join(PROBE_NAME))
+    /// Inside a deny glob. A directory is denied too when a deny glob covers every name
+    /// directly inside it (`dir/**`, `dir/*`), so carving out `dir/**` also carves out
+    /// `dir`.
+    pub(crate) fn denies(&self, path: &Path) -> bool {
+        self.deny.is_match(path) || self.deny.is_match(path.join(PROBE_NAME))
     }
 }
 
@@ -154,7 +178,7 @@ fn expand(pattern: &str, vars: &ScopeVars) -> Result<String, (ConfigErrorKind, S
 }
 
 /// Removes `.` and empty components; refuses `..`.
-fn normalize(path: &Path) -> Result<PathBuf, ScopeError> {
+pub(crate) fn normalize(path: &Path) -> Result<PathBuf, ScopeError> {
     let mut out = PathBuf::from("/");
     for c in path.components() {
         match c {
@@ -171,7 +195,7 @@ fn normalize(path: &Path) -> Result<PathBuf, ScopeError> {
 /// Resolves symlinks in the longest prefix of `path` that exists and appends the rest.
 /// `None` when some component is a symlink whose target does not exist: a dangling link
 /// could later be created to point anywhere, so it never counts as inside.
-fn resolve(path: &Path) -> Option<PathBuf> {
+pub(crate) fn resolve(path: &Path) -> Option<PathBuf> {
     let mut existing = path;
     let mut tail = Vec::new();
     loop {

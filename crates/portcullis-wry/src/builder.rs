@@ -8,6 +8,7 @@ use std::sync::Arc;
 
 use portcullis_core::config::{BuildConfig, Pattern};
 use portcullis_core::gate::AuditSink;
+use portcullis_core::grants::GrantSink;
 use portcullis_core::{Config, Emitter, Gate, Router, ScopeVars};
 
 use crate::{
@@ -30,6 +31,7 @@ impl Portcullis {
             router: Router::new(),
             vars: ScopeVars::new(),
             audit: None,
+            grant_sink: None,
             events: Arc::new(events::EventQueue::new()),
             waker,
             runtime: runtime::Choice::default(),
@@ -69,6 +71,7 @@ pub struct PortcullisBuilder {
     router: Router,
     vars: ScopeVars,
     audit: Option<AuditSink>,
+    grant_sink: Option<GrantSink>,
     events: Arc<events::EventQueue>,
     waker: Arc<std::sync::OnceLock<Box<dyn Fn() + Send + Sync>>>,
     runtime: runtime::Choice,
@@ -157,6 +160,12 @@ impl PortcullisBuilder {
         self
     }
 
+    /// Receives every change of the run-time grants (as well as `tracing`).
+    pub fn grant_sink(mut self, sink: GrantSink) -> Self {
+        self.grant_sink = Some(sink);
+        self
+    }
+
     /// Called from any thread when core-to-frontend events are queued; it should make the
     /// event loop call [`Portcullis::pump`] (e.g. send a tao user event).
     pub fn waker(self, waker: impl Fn() + Send + Sync + 'static) -> Self {
@@ -228,6 +237,9 @@ impl PortcullisBuilder {
         if let Some(sink) = self.audit {
             gate = gate.with_audit_sink(sink);
         }
+        if let Some(sink) = self.grant_sink {
+            gate.grants().set_sink(sink);
+        }
         // Fail closed: with isolation on, no webview starts without the app's hook.
         let (isolation_files, hook) = match &self.config.app.security.pattern {
             Pattern::Isolation { options } => {
@@ -292,11 +304,12 @@ impl PortcullisBuilder {
         }));
         let pages = Arc::new(page::Pages::default());
         events.set_pages(pages.clone());
-        self.router.check()?;
+        let router = self.router.grants(gate.grants().clone());
+        router.check()?;
         let runtime = self.runtime.start().map_err(Error::Runtime)?;
         Ok(Portcullis::new(Shared {
             gate,
-            router: self.router,
+            router,
             frontend,
             isolation_files,
             hook,

@@ -55,9 +55,11 @@ impl Pages {
         });
     }
 
-    /// The webview closed.
+    /// The webview closed: its session ends, and so do its run-time grants (a new
+    /// webview with the same label starts with none).
     pub fn closed(&self, gate: &Gate, label: &str) {
         gate.end_webview(label);
+        gate.grants().forget_window(label);
         let mut pages = self.pages.lock().unwrap_or_else(|p| p.into_inner());
         pages.remove(label);
     }

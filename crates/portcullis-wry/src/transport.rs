@@ -235,7 +235,11 @@ fn reply_response(reply: Reply) -> Response<Body> {
 /// The HTTP status for a code: 4xx for refusals caused by the message, 5xx otherwise.
 pub fn status_for(code: ErrorCode) -> StatusCode {
     match code {
-        ErrorCode::NotAllowed | ErrorCode::Denied | ErrorCode::OutOfScope => StatusCode::FORBIDDEN,
+        ErrorCode::NotAllowed
+        | ErrorCode::Denied
+        | ErrorCode::NotGranted
+        | ErrorCode::GrantRevoked
+        | ErrorCode::OutOfScope => StatusCode::FORBIDDEN,
         ErrorCode::TooLarge => StatusCode::PAYLOAD_TOO_LARGE,
         ErrorCode::BadMethod => StatusCode::METHOD_NOT_ALLOWED,
         ErrorCode::UnknownCommand | ErrorCode::NoSuchCall => StatusCode::NOT_FOUND,

@@ -7,6 +7,7 @@ use std::collections::HashMap;
 use std::rc::{Rc, Weak};
 use std::sync::Arc;
 
+use portcullis_core::Grants;
 use portcullis_core::{Emitter, Gate};
 use wry::raw_window_handle::HasWindowHandle;
 use wry::{WebView, WebViewBuilder};
@@ -39,6 +40,14 @@ impl Portcullis {
     /// The gate (for its session table and limits).
     pub fn gate(&self) -> &Gate {
         &self.shared.gate
+    }
+
+    /// The run-time grants (a handle: clone it into the app's own code). Grant a
+    /// `"runtimeGrant"` capability to a window after the user signed in, or add the file
+    /// the user picked to one window's scope; handlers get the same handle with the
+    /// `Grants` extractor.
+    pub fn grants(&self) -> Grants {
+        self.shared.gate.grants().clone()
     }
 
     /// An emitter for core-to-frontend events.

@@ -160,13 +160,6 @@ impl Config {
             }
             for (name, scope) in &cap.scopes {
                 let sp = format!("{at}.scopes.{name}");
-                if scope.allow.is_empty() {
-                    errors.push(
-                        format!("{sp}.allow"),
-                        ConfigErrorKind::Empty,
-                        "must list at least one path glob",
-                    );
-                }
                 for (list, patterns) in [("allow", &scope.allow), ("deny", &scope.deny)] {
                     for (j, pat) in patterns.iter().enumerate() {
                         if !(pat.starts_with('/') || pat.starts_with('$')) {

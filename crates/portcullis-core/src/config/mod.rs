@@ -232,6 +232,15 @@ pub struct Capability {
     pub windows: Vec<String>,
     /// Exact page origins (`"app://localhost"`). Must not be empty.
     pub origins: Vec<String>,
+    /// Applies only to windows the app granted it to at run time
+    /// (`Grants::grant`, e.g. after the user signed in), until it is revoked. Its deny
+    /// lists apply whether it is granted or not.
+    #[serde(
+        default,
+        rename = "runtimeGrant",
+        skip_serializing_if = "std::ops::Not::not"
+    )]
+    pub runtime_grant: bool,
     /// Commands.
     #[serde(default)]
     pub commands: Rules,
@@ -361,7 +370,8 @@ impl<'de> Deserialize<'de> for Rule {
 #[derive(Clone, Debug, Default, PartialEq, Deserialize, Serialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Scope {
-    /// Paths inside the scope.
+    /// Paths inside the scope. Required; `[]` is a scope that holds only the paths the
+    /// app adds for one window at run time (`Grants::allow_path`).
     pub allow: Vec<String>,
     /// Paths carved out of it; a deny wins.
     #[serde(default)]

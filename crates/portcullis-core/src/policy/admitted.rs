@@ -7,6 +7,8 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use crate::envelope::SessionId;
+use crate::error::Rejection;
+use crate::grants::Held;
 use crate::origin::Origin;
 use crate::request::Request;
 
@@ -31,6 +33,7 @@ pub struct Admitted {
     capability: Arc<str>,
     paths: Vec<(String, PathBuf)>,
     timeout_ms: Option<u32>,
+    holds: Vec<Arc<Held>>,
 }
 
 impl fmt::Debug for Admitted {
@@ -68,10 +71,21 @@ impl Admitted {
         self.timeout_ms
     }
 
-    /// Takes the request apart for the router: the caller, the request and the checked
-    /// path arguments.
-    pub(crate) fn into_parts(self) -> (Caller, Request, Vec<(String, PathBuf)>) {
-        (self.caller, self.request, self.paths)
+    /// Whether the run-time grants and added paths it relied on still hold: `Err` with
+    /// the refusal once one was revoked or forgotten.
+    pub fn still_granted(&self) -> Result<(), Rejection> {
+        still_granted(&self.holds)
+    }
+
+    /// Takes the request apart for the router: the caller, the request, the checked
+    /// path arguments and the grants it relied on.
+    pub(crate) fn into_parts(self) -> Opened {
+        Opened {
+            caller: self.caller,
+            request: self.request,
+            paths: self.paths,
+            holds: self.holds,
+        }
     }
 
     /// The identifier of the capability whose rule admitted it.
@@ -97,6 +111,9 @@ pub(crate) struct Grant {
     pub(crate) paths: Vec<(String, PathBuf)>,
     /// The admitting rule's `timeoutMs`, if it has one.
     pub(crate) timeout_ms: Option<u32>,
+    /// The run-time grant and added paths it relied on: checked again just before its
+    /// handler starts (empty when it relied on none).
+    pub(crate) holds: Vec<Arc<Held>>,
 }
 
 impl Admitted {
@@ -107,6 +124,26 @@ impl Admitted {
             capability: grant.capability,
             paths: grant.paths,
             timeout_ms: grant.timeout_ms,
+            holds: grant.holds,
         }
     }
+}
+
+/// An admitted call taken apart for the router.
+pub(crate) struct Opened {
+    pub(crate) caller: Caller,
+    pub(crate) request: Request,
+    /// The checked path arguments, by JSON pointer.
+    pub(crate) paths: Vec<(String, PathBuf)>,
+    /// The run-time grants and added paths it relied on.
+    pub(crate) holds: Vec<Arc<Held>>,
+}
+
+/// `Err` with the refusal once any of `holds` has ended.
+pub(crate) fn still_granted(holds: &[Arc<Held>]) -> Result<(), Rejection> {
+    for held in holds {
+        held.check()
+            .map_err(|(code, message)| Rejection::new(code, message))?;
+    }
+    Ok(())
 }

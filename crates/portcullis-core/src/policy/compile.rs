@@ -11,6 +11,7 @@ use super::globs::globs;
 use super::{CompiledCapability, CompiledRule, CompiledRules, Policy};
 use crate::FastMap;
 use crate::config::{Config, ConfigErrorKind, ConfigErrors, Rules};
+use crate::grants::Grants;
 use crate::json::tree::TreeJson;
 use crate::origin::Origin;
 use crate::scope::{CompiledScope, ScopeVars};
@@ -43,11 +44,13 @@ impl Policy {
                 .collect();
             let mut scope_index = HashMap::new();
             let mut scopes = Vec::new();
+            let mut scope_names = Vec::new();
             for (name, scope) in &cap.scopes {
                 match CompiledScope::compile(scope, vars) {
                     Ok(s) => {
                         scope_index.insert(name.clone(), Some(scopes.len()));
                         scopes.push(s);
+                        scope_names.push(name.clone());
                     }
                     Err((kind, e)) => {
                         // Reported once, here: the rules naming it are not blamed again.
@@ -72,12 +75,26 @@ impl Policy {
                 identifier: Arc::from(cap.identifier.as_str()),
                 windows,
                 origins,
+                runtime: cap.runtime_grant,
                 commands,
                 events,
                 scopes,
+                scope_names,
             });
         }
-        errors.into_result().map(|()| Policy { capabilities })
+        errors.into_result()?;
+        let reads_grants = capabilities.iter().any(|c| {
+            c.runtime
+                || [&c.commands, &c.events]
+                    .iter()
+                    .any(|r| r.allow.values().any(|rule| !rule.paths.is_empty()))
+        });
+        let capabilities: Arc<[CompiledCapability]> = capabilities.into();
+        Ok(Policy {
+            grants: Grants::new(Arc::clone(&capabilities)),
+            capabilities,
+            reads_grants,
+        })
     }
 }
 

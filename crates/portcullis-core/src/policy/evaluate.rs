@@ -11,6 +11,7 @@ use super::admitted::Caller;
 use super::admitted::Grant;
 use super::{CompiledCapability, CompiledRule, Policy};
 use crate::error::{ErrorCode, Rejection};
+use crate::grants::{Added, Held};
 use crate::json::tree::Tree;
 use crate::request::{Body, Request};
 
@@ -27,14 +28,21 @@ impl Policy {
     pub(crate) fn evaluate(&self, caller: &Caller, request: &Request) -> Result<Grant, Rejection> {
         let kind = request.kind.as_str();
         let name = request.name.as_str();
+        // Read once per message, and only by configs that can depend on it (lock-free).
+        let snapshot = self.reads_grants.then(|| self.grants.load());
+        let window = snapshot
+            .as_ref()
+            .and_then(|s| s.windows.get(&*caller.webview));
         // Matching a capability to the caller is cheap (see `Globs`), so each pass filters
-        // again rather than collecting the applicable ones into an allocation.
-        let applicable = || {
-            self.capabilities.iter().filter(|c| {
+        // again rather than collecting the applicable ones into an allocation. A
+        // run-time capability's deny list applies whether it is granted or not.
+        let covering = || {
+            self.capabilities.iter().enumerate().filter(|(_, c)| {
                 c.windows.is_match(&caller.webview) && c.origins.contains(&caller.origin)
             })
         };
-        if let Some(cap) = applicable().find(|c| c.rules(request.kind).deny.is_match(name)) {
+        if let Some((_, cap)) = covering().find(|(_, c)| c.rules(request.kind).deny.is_match(name))
+        {
             return Err(Rejection::new(
                 ErrorCode::Denied,
                 format!(
@@ -44,16 +52,28 @@ impl Policy {
             ));
         }
         let mut first_error = None;
-        for cap in applicable() {
+        let mut ungranted = None;
+        for (index, cap) in covering() {
             let Some(rule) = cap.rules(request.kind).allow.get(name) else {
                 continue;
             };
-            match check_rule(rule, cap, &request.body) {
-                Ok(paths) => {
+            let held = match (cap.runtime, window.and_then(|w| w.held(index))) {
+                (false, _) => None,
+                (true, Some(held)) => Some(held),
+                (true, None) => {
+                    ungranted.get_or_insert((index, cap));
+                    continue;
+                }
+            };
+            let added = window.map_or(&[][..], |w| &w.paths[..]);
+            match check_rule(rule, index, cap, added, &request.body) {
+                Ok((paths, mut holds)) => {
+                    holds.extend(held.cloned());
                     return Ok(Grant {
                         capability: Arc::clone(&cap.identifier),
                         paths,
                         timeout_ms: rule.timeout_ms,
+                        holds,
                     });
                 }
                 Err(e) => {
@@ -61,23 +81,44 @@ impl Policy {
                 }
             }
         }
-        Err(first_error.unwrap_or_else(|| {
-            Rejection::new(
-                ErrorCode::NotAllowed,
+        if let Some(e) = first_error {
+            return Err(e);
+        }
+        if let Some((index, cap)) = ungranted {
+            let revoked = window.is_some_and(|w| w.revoked.contains(&index));
+            let (code, what) = if revoked {
+                (ErrorCode::GrantRevoked, "was revoked from")
+            } else {
+                (ErrorCode::NotGranted, "is not granted to")
+            };
+            return Err(Rejection::new(
+                code,
                 format!(
-                    "{kind} {name:?} is not allowed for webview {:?} at {}: add it to a capability's {kind}s.allow",
-                    caller.webview, caller.origin
+                    "{kind} {name:?} needs capability {:?}, which is granted at run time and {what} webview {:?}",
+                    cap.identifier, caller.webview
                 ),
-            )
-        }))
+            ));
+        }
+        Err(Rejection::new(
+            ErrorCode::NotAllowed,
+            format!(
+                "{kind} {name:?} is not allowed for webview {:?} at {}: add it to a capability's {kind}s.allow",
+                caller.webview, caller.origin
+            ),
+        ))
     }
 }
 
+/// The checked paths, and the tokens of the added paths they relied on.
+type Checked = (Vec<(String, PathBuf)>, Vec<Arc<Held>>);
+
 fn check_rule(
     rule: &CompiledRule,
+    index: usize,
     cap: &CompiledCapability,
+    added: &[Added],
     body: &Body,
-) -> Result<Vec<(String, PathBuf)>, Rejection> {
+) -> Result<Checked, Rejection> {
     let args = match body {
         Body::Bytes(_) if !rule.bytes => {
             return Err(Rejection::new(
@@ -85,7 +126,7 @@ fn check_rule(
                 "binary arguments are not allowed for this name (set \"bytes\": true in its rule)",
             ));
         }
-        Body::Bytes(_) if rule.paths.is_empty() => return Ok(Vec::new()),
+        Body::Bytes(_) if rule.paths.is_empty() => return Ok((Vec::new(), Vec::new())),
         Body::Bytes(_) => {
             return Err(Rejection::new(
                 ErrorCode::OutOfScope,
@@ -116,14 +157,29 @@ fn check_rule(
         return Err(Rejection::new(ErrorCode::InvalidArgs, message));
     }
     let mut paths = Vec::with_capacity(rule.paths.len());
+    let mut holds = Vec::new();
     // A path argument the arguments lack, or hold as another type, is refused: skipping
     // it would switch the scope check off. `Config::check` makes the schema refuse such
     // arguments first; this is the second line.
     for (pointer, scope) in &rule.paths {
+        let mut extra = added
+            .iter()
+            .filter(|a| a.cap == index && a.scope == *scope)
+            .peekable();
         let checked = match args.pointer(pointer) {
-            Some(Tree::String(s)) => cap.scopes[*scope]
+            Some(Tree::String(s)) if extra.peek().is_none() => cap.scopes[*scope]
                 .check(s)
                 .map_err(|e| format!("argument {pointer:?}: {e}")),
+            Some(Tree::String(s)) => {
+                let extra: Vec<&Added> = extra.collect();
+                cap.scopes[*scope]
+                    .check_with(s, &|p| extra.iter().find(|a| a.covers(p)).map(|a| &a.held))
+                    .map(|(path, relied)| {
+                        holds.extend(relied.into_iter().cloned());
+                        path
+                    })
+                    .map_err(|e| format!("argument {pointer:?}: {e}"))
+            }
             Some(_) => Err(format!(
                 "argument {pointer:?} is not a string: send the path as a string"
             )),
@@ -136,5 +192,5 @@ fn check_rule(
             Err(message) => return Err(Rejection::new(ErrorCode::OutOfScope, message)),
         }
     }
-    Ok(paths)
+    Ok((paths, holds))
 }

@@ -9,14 +9,14 @@ use crate::config::{ConfigErrorKind, ConfigErrors};
 /// from the text, which was the larger part of checking a message's window label and
 /// name; so the common patterns skip it: `*` matches every text, and a pattern without
 /// glob syntax matches only itself (a string comparison).
-pub(super) struct Globs {
+pub(crate) struct Globs {
     set: GlobSet,
     literals: Vec<String>,
     any: bool,
 }
 
 impl Globs {
-    pub(super) fn is_match(&self, text: &str) -> bool {
+    pub(crate) fn is_match(&self, text: &str) -> bool {
         self.any
             || self.literals.iter().any(|l| l == text)
             || (!self.set.is_empty() && self.set.is_match(text))

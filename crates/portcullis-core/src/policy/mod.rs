@@ -10,7 +10,7 @@
 //! The result, [`Admitted`], can only be made by this module: a handler that takes one
 //! knows the policy has said yes.
 
-mod admitted;
+pub(crate) mod admitted;
 mod compile;
 mod evaluate;
 mod globs;
@@ -25,6 +25,7 @@ pub(crate) use admitted::Grant;
 pub use admitted::{Admitted, Caller};
 
 use crate::FastMap;
+use crate::grants::Grants;
 use crate::origin::Origin;
 use crate::request::Kind;
 use crate::scope::CompiledScope;
@@ -44,13 +45,17 @@ pub(super) struct CompiledRules {
     deny: Globs,
 }
 
-pub(super) struct CompiledCapability {
-    identifier: Arc<str>,
-    windows: Globs,
+pub(crate) struct CompiledCapability {
+    pub(crate) identifier: Arc<str>,
+    pub(crate) windows: Globs,
     origins: Vec<Origin>,
+    /// Applies only to windows holding a run-time grant of it (`"runtimeGrant"`).
+    pub(crate) runtime: bool,
     commands: CompiledRules,
     events: CompiledRules,
-    scopes: Vec<CompiledScope>,
+    pub(crate) scopes: Vec<CompiledScope>,
+    /// The scopes' names, by the same index.
+    pub(crate) scope_names: Vec<String>,
 }
 
 impl CompiledCapability {
@@ -62,9 +67,13 @@ impl CompiledCapability {
     }
 }
 
-/// The compiled allowlist.
+/// The compiled allowlist, with its run-time grants.
 pub struct Policy {
-    capabilities: Vec<CompiledCapability>,
+    capabilities: Arc<[CompiledCapability]>,
+    grants: Grants,
+    /// Whether any message can depend on the grants (a run-time capability, or a rule
+    /// with path arguments): when none can, evaluation never reads them.
+    reads_grants: bool,
 }
 
 impl fmt::Debug for Policy {
@@ -76,6 +85,11 @@ impl fmt::Debug for Policy {
 }
 
 impl Policy {
+    /// The run-time grants: capabilities granted to a window, paths added to its scopes.
+    pub fn grants(&self) -> &Grants {
+        &self.grants
+    }
+
     /// Whether any capability names `origin`: pages elsewhere get no session at all.
     pub fn grants_origin(&self, origin: &Origin) -> bool {
         self.capabilities.iter().any(|c| c.origins.contains(origin))
@@ -83,12 +97,20 @@ impl Policy {
 
     /// The identifiers of the capabilities whose `windows` match webview `label`, in
     /// config order, matched exactly as requests are (for tools such as `portcullis
-    /// check`, which must never disagree with the gate).
+    /// check`, which must never disagree with the gate). Run-time capabilities are
+    /// listed too: they apply once granted.
     pub fn capabilities_for_window(&self, label: &str) -> Vec<&str> {
         self.capabilities
             .iter()
             .filter(|c| c.windows.is_match(label))
             .map(|c| &*c.identifier)
             .collect()
+    }
+
+    /// Whether capability `identifier` is granted at run time only.
+    pub fn is_runtime(&self, identifier: &str) -> bool {
+        self.capabilities
+            .iter()
+            .any(|c| c.runtime && &*c.identifier == identifier)
     }
 }

@@ -9,6 +9,7 @@
 //! | [`State<T>`] | state the app registered once with [`Router::state`](super::Router::state) |
 //! | [`Scoped`] | the path arguments the policy checked against their scope |
 //! | [`CancellationToken`] | cancelled when the caller aborts or the call times out |
+//! | [`Grants`] | the gate's run-time grants, to grant or revoke (e.g. on sign-in) |
 //!
 //! At most one extractor may take the body (`Args`, `Bytes` or `Body`), and every `State<T>` must
 //! be registered: both are checked when the routing table is finished, not per call. A
@@ -25,6 +26,7 @@ pub use tokio_util::sync::CancellationToken;
 use super::reply::{Bytes, CallError};
 use crate::FastMap;
 use crate::error::ErrorCode;
+use crate::grants::Grants;
 use crate::policy::Caller;
 use crate::request::{Body, JsonText};
 
@@ -36,6 +38,7 @@ pub struct Parts {
     pub(crate) paths: Vec<(String, PathBuf)>,
     pub(crate) state: Arc<StateMap>,
     pub(crate) cancel: CancellationToken,
+    pub(crate) grants: Option<Grants>,
 }
 
 /// State registered with the router, by type.
@@ -123,6 +126,19 @@ impl FromCall for Body {
 impl FromCall for Caller {
     fn from_call(parts: &mut Parts) -> Result<Self, CallError> {
         Ok(parts.caller.clone())
+    }
+}
+
+/// The gate's run-time grants: a sign-in handler grants a capability to its caller's
+/// window with `grants.grant(&caller.webview, "export")`.
+impl FromCall for Grants {
+    fn from_call(parts: &mut Parts) -> Result<Self, CallError> {
+        parts.grants.clone().ok_or_else(|| {
+            CallError::new(
+                ErrorCode::Internal,
+                "this router was never attached to a gate's grants (Router::grants): the embedder does that when it builds",
+            )
+        })
     }
 }
 

@@ -16,6 +16,8 @@ use futures_util::FutureExt as _;
 use super::extract::{FromCall, Needs, Parts};
 use super::reply::{CallError, IntoReply, Payload};
 use crate::error::ErrorCode;
+use crate::grants::Held;
+use crate::policy::admitted::still_granted;
 
 /// What a started call still has to do.
 pub enum Work {
@@ -26,6 +28,23 @@ pub enum Work {
 }
 
 impl Work {
+    /// The same work, refused before the handler starts if a run-time grant or added
+    /// path the call relied on has ended by then (the revoke's promise: nothing it
+    /// revoked starts after it returned).
+    pub(crate) fn after_grants(self, holds: Vec<Arc<Held>>) -> Work {
+        if holds.is_empty() {
+            return self;
+        }
+        let refused = move || still_granted(&holds).map_err(|e| CallError::new(e.code, e.message));
+        match self {
+            Work::Blocking(f) => Work::Blocking(Box::new(move || refused().and_then(|()| f()))),
+            Work::Async(f) => Work::Async(Box::pin(async move {
+                refused()?;
+                f.await
+            })),
+        }
+    }
+
     /// Runs the work to its end on this thread (tests, and embedders without a runtime:
     /// a tokio API inside an async handler needs the embedder's runtime instead).
     pub fn run_here(self) -> Result<Payload, CallError> {

@@ -58,12 +58,21 @@ pub use reply::{AppError, Bytes, CallError, HandlerError, IntoReply, Payload, Re
 use crate::FastMap;
 use crate::error::ErrorCode;
 use crate::gate::Cancel;
+use crate::grants::Grants;
 use crate::name::{NAME_RULE, is_valid_name};
+use crate::policy::admitted::still_granted;
 use crate::policy::{Admitted, Caller};
 use crate::request::{Body, Kind};
 use calls::{Calls, CallsError, Ticket};
 use extract::{Needs, StateMap, bad_args, leftover};
 use handler::guard;
+
+/// The prefix of Portcullis's own commands; an app cannot register a name with it.
+pub const RESERVED_PREFIX: &str = "portcullis:";
+
+/// The built-in command a page calls to learn its window's run-time grants
+/// (`grants()` in `@portcullis/api`): `{"capabilities": [...], "paths": [...]}`.
+pub const GRANTS_COMMAND: &str = "portcullis:grants";
 
 type StartFn = dyn Fn(&mut Parts) -> Result<Work, CallError> + Send + Sync;
 type ListenerFn = dyn Fn(&Caller, &Body) -> Result<(), CallError> + Send + Sync;
@@ -95,6 +104,8 @@ pub struct Router {
     /// changes then); every method that changes the table clears it.
     checked: OnceLock<Result<(), RouterErrors>>,
     calls: Arc<Calls>,
+    /// The gate's run-time grants, once the embedder attached them ([`Router::grants`]).
+    grants: Option<Grants>,
 }
 
 impl fmt::Debug for Router {
@@ -211,6 +222,12 @@ impl Router {
     /// A sync handler runs on a blocking thread, an async one on the embedder's runtime.
     pub fn command<M, H: Handler<M>>(mut self, name: &str, handler: H) -> Self {
         self.checked = OnceLock::new();
+        if name.starts_with(RESERVED_PREFIX) {
+            self.mistakes.push(format!(
+                "command {name:?}: names starting with {RESERVED_PREFIX:?} are Portcullis's own"
+            ));
+            return self;
+        }
         let mut needs = Needs::default();
         H::declare(&mut needs);
         if needs.body_takers.len() > 1 {
@@ -282,6 +299,27 @@ impl Router {
         self
     }
 
+    /// Attaches the gate's run-time grants (the embedder does this when it builds): the
+    /// [`Grants`] extractor gives handlers this handle, and the built-in command
+    /// [`GRANTS_COMMAND`] answers a page with its own window's grants (it still needs a
+    /// capability that allows it, like any command).
+    pub fn grants(mut self, grants: Grants) -> Self {
+        self.checked = OnceLock::new();
+        self.grants = Some(grants);
+        let route = Route {
+            start: Arc::new(|parts: &mut Parts| {
+                let grants = Grants::from_call(parts)?;
+                let webview = Arc::clone(&parts.caller.webview);
+                let reply = serde_json::to_string(&grants.of(&webview))
+                    .map_err(|e| CallError::new(ErrorCode::Internal, e.to_string()))?;
+                Ok(Work::Blocking(Box::new(move || Ok(Payload::Json(reply)))))
+            }),
+            needs: Arc::new(Needs::default()),
+        };
+        self.commands.insert(GRANTS_COMMAND.to_owned(), route);
+        self
+    }
+
     /// Every mistake in the table, or `Ok` when calls can be served.
     pub fn check(&self) -> Result<(), RouterErrors> {
         let mut mistakes = self.mistakes.clone();
@@ -312,7 +350,12 @@ impl Router {
     /// Starts the handler (command) or runs the listeners (event) of an admitted request.
     pub fn dispatch(&self, admitted: Admitted) -> Dispatch {
         let timeout_ms = admitted.timeout_ms();
-        let (caller, request, paths) = admitted.into_parts();
+        let crate::policy::admitted::Opened {
+            caller,
+            request,
+            paths,
+            holds,
+        } = admitted.into_parts();
         let (id, kind) = (request.id, request.kind);
         let refuse = |e: CallError| {
             Dispatch::Ready(Response {
@@ -322,6 +365,10 @@ impl Router {
             })
         };
         if kind == Kind::Event {
+            // Listeners run now: one last look at the grants the event relied on.
+            if let Err(e) = still_granted(&holds) {
+                return refuse(CallError::new(e.code, e.message));
+            }
             return self.deliver(&caller, id, &request.name, &request.body);
         }
         let Some(route) = self.commands.get(&request.name) else {
@@ -354,8 +401,11 @@ impl Router {
             paths,
             state: Arc::clone(&self.state),
             cancel: token.clone(),
+            grants: self.grants.clone(),
         };
-        let work = (route.start)(&mut parts).and_then(|work| leftover(parts.body).map(|()| work));
+        let work = (route.start)(&mut parts)
+            .and_then(|work| leftover(parts.body).map(|()| work))
+            .map(|work| work.after_grants(holds));
         match work {
             Ok(work) => Dispatch::Started(
                 work,
