@@ -107,6 +107,36 @@ export declare function listen<P = Json>(event: string, handler: (event: Portcul
 /** Like {@link listen}, for the next event of that name only. */
 export declare function once<P = Json>(event: string, handler: (event: PortcullisEvent<P>) => void): Promise<UnlistenFn>;
 
+/** One path the app added to this window's scope at run time. */
+export interface GrantedPath {
+  /** The capability whose scope it was added to. */
+  capability: string;
+  /** The scope's name. */
+  scope: string;
+  /** The path, symlinks resolved. */
+  path: string;
+  /** Exactly this file, or this directory and everything in it. */
+  reach: "file" | "tree";
+}
+
+/** This window's run-time grants. */
+export interface WindowGrants {
+  /** The run-time (`"runtimeGrant": true`) capabilities granted to this window, in config order. */
+  capabilities: string[];
+  /** The paths added to this window's scopes. */
+  paths: GrantedPath[];
+}
+
+/** The built-in command behind {@link grants}: allow it in a capability to use it. */
+export declare const GRANTS_COMMAND: "portcullis:grants";
+
+/**
+ * This window's run-time grants, read-only (the UI adapts; only the app's Rust code
+ * grants and revokes). Needs `"portcullis:grants"` in a capability's `commands.allow`;
+ * rejects with `E_NOT_ALLOWED` without it.
+ */
+export declare function grants(): Promise<WindowGrants>;
+
 /** Resolves once calls can be sent; see {@link Portcullis.ready}. */
 export declare function ready(): Promise<void>;
 

@@ -114,6 +114,25 @@ export function emit(event, payload) {
   return through((b) => b.emit(event, payload));
 }
 
+/** The built-in command behind grants(); it needs an allow entry like any command. */
+export const GRANTS_COMMAND = "portcullis:grants";
+
+/**
+ * This window's run-time grants, read-only, so the UI can adapt (show "Export" once
+ * signed in): resolves with `{capabilities, paths}`, where `capabilities` lists the
+ * granted run-time capabilities and `paths` the files and directories the app added to
+ * this window's scopes (`{capability, scope, path, reach: "file" | "tree"}`). The page
+ * cannot change them; only the app's Rust code grants and revokes.
+ */
+export function grants() {
+  return invoke(GRANTS_COMMAND, {}).then((reply) => {
+    if (reply === null || typeof reply !== "object" || !Array.isArray(reply.capabilities) || !Array.isArray(reply.paths)) {
+      throw new PortcullisError("E_INTERNAL", `${GRANTS_COMMAND} answered with an unexpected shape`);
+    }
+    return reply;
+  });
+}
+
 /** Resolves once calls can be sent. */
 export function ready() {
   return through((b) => b.ready());

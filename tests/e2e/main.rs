@@ -19,7 +19,9 @@ use std::time::{Duration, Instant};
 
 use base64::Engine as _;
 use portcullis::emit::EmitTarget;
-use portcullis::{Args, Bytes, Caller, CancellationToken, HandlerError, Router, Scoped, State};
+use portcullis::{
+    Args, Bytes, Caller, CancellationToken, Grants, HandlerError, Reach, Router, Scoped, State,
+};
 use portcullis_headless as headless;
 use portcullis_wry::{Portcullis, transport};
 use serde::Deserialize;
@@ -55,6 +57,9 @@ struct Scenario {
     module: Option<&'static str>,
     /// Where `app://` takes the pages from.
     frontend: Source,
+    /// How often `grants.export` (behind a run-time grant) must have run, and the grant
+    /// changes the grant sink must have seen, in order (the grants scenario).
+    grants: Option<(usize, &'static [&'static str])>,
 }
 
 /// The frontend sources an app can have (`build` in the config, or the builder's).
@@ -149,6 +154,7 @@ const DEFAULTS: Scenario = Scenario {
     gtk: false,
     module: None,
     frontend: Source::Directory,
+    grants: None,
 };
 
 const CONFIG: &str = "portcullis.json";
@@ -363,6 +369,28 @@ const SCENARIOS: &[Scenario] = &[
         url: Some("app://localhost/index.html?via=url"),
         ..DEFAULTS
     },
+    Scenario {
+        name: "grants",
+        reloads: 1,
+        audit_codes: &["E_NOT_GRANTED", "E_GRANT_REVOKED", "E_OUT_OF_SCOPE"],
+        audit_names: &[
+            ("E_NOT_GRANTED", "grants.export"),
+            ("E_GRANT_REVOKED", "grants.export"),
+            ("E_OUT_OF_SCOPE", "files.open"),
+        ],
+        min_checks: 16,
+        grants: Some((
+            2,
+            &[
+                "granted export",
+                "path-allowed e2e",
+                "path-allowed e2e",
+                "path-forgotten e2e",
+                "revoked export",
+            ],
+        )),
+        ..DEFAULTS
+    },
     // The legitimate paths and the refusals again, with the pages from the other sources.
     Scenario {
         name: "legit_embedded",
@@ -432,6 +460,9 @@ struct Run {
     slow_finished: AtomicUsize,
     slow_dropped: AtomicUsize,
     slow_saw_token: AtomicUsize,
+    /// How often `grants.export` ran, and the grant sink's events.
+    exported: AtomicUsize,
+    grant_events: Mutex<Vec<String>>,
 }
 
 /// Counts a slow async handler's end: run to completion, or dropped before it (its call
@@ -817,6 +848,20 @@ fn run_scenario(
             ));
         }
     }
+    if let Some((exports, events)) = scenario.grants {
+        let ran = run.exported.load(Ordering::SeqCst);
+        rows.push((
+            format!("grants.export ran exactly {exports} times (only while granted)"),
+            ran == exports,
+            format!("it ran {ran} times"),
+        ));
+        let seen = lock(&run.grant_events);
+        rows.push((
+            "the grant sink saw every change, in order".into(),
+            *seen == events,
+            format!("{seen:?}"),
+        ));
+    }
     let ipc = lock(&run.ipc_refused);
     for code in scenario.ipc_codes {
         rows.push((
@@ -882,6 +927,7 @@ fn build(
     let emitter = builder.emitter();
     let audit_run = run.clone();
     let capture_run = run.clone();
+    let grant_run = run.clone();
     let wake = proxy.clone();
     Ok(builder
         .router(router(
@@ -893,6 +939,14 @@ fn build(
         .audit_sink(Arc::new(move |e: &portcullis::AuditEvent<'_>| {
             lock(&audit_run.audit).push(format!("{} {}", e.code.as_str(), e.name.unwrap_or("-")));
             lock(&audit_run.audit_text).push(format!("{} {}", e.message, e.detail.unwrap_or("")));
+        }))
+        .grant_sink(Arc::new(move |e: &portcullis::GrantEvent<'_>| {
+            let change = serde_json::to_value(e.change).unwrap_or_default();
+            lock(&grant_run.grant_events).push(format!(
+                "{} {}",
+                change.as_str().unwrap_or("?"),
+                e.capability.unwrap_or("-")
+            ));
         }))
         .observe(Arc::new(move |o: &transport::Observed<'_>| {
             match (o.refused, o.via) {
@@ -1072,6 +1126,55 @@ fn router(
         })
         .state(Counter::default())
         .state(HandlerDir(handlers_dir()))
+        // Run-time grants as an app uses them: a sign-in grants the export capability to
+        // the caller's window, a native file dialog (simulated: it creates the file) adds
+        // the picked file to that window's scope.
+        .command(
+            "session.sign_in",
+            |caller: Caller, grants: Grants| -> Result<(), HandlerError> {
+                Ok(grants.grant(&caller.webview, "export")?)
+            },
+        )
+        .command(
+            "session.sign_out",
+            |caller: Caller, grants: Grants| -> Result<bool, HandlerError> {
+                Ok(grants.revoke(&caller.webview, "export")?)
+            },
+        )
+        .command(
+            "files.pick",
+            |caller: Caller,
+             grants: Grants,
+             Args(name): Args<String>|
+             -> Result<PathBuf, HandlerError> {
+                let picked = handlers_dir()
+                    .canonicalize()?
+                    .join(format!("picked-{name}"));
+                std::fs::write(&picked, format!("picked {name}"))?;
+                Ok(grants.allow_path(&caller.webview, "e2e", "picked", &picked, Reach::File)?)
+            },
+        )
+        .command(
+            "files.forget",
+            |caller: Caller,
+             grants: Grants,
+             Args(path): Args<PathBuf>|
+             -> Result<bool, HandlerError> {
+                Ok(grants.forget_path(&caller.webview, "e2e", "picked", &path)?)
+            },
+        )
+        .command(
+            "files.open",
+            |_: Args<Value>, scoped: Scoped| -> Result<String, HandlerError> {
+                Ok(std::fs::read_to_string(
+                    scoped.get("/path").unwrap_or(Path::new("")),
+                )?)
+            },
+        )
+        .command("grants.export", {
+            let run = run.clone();
+            move || run.exported.fetch_add(1, Ordering::SeqCst) + 1
+        })
         .command("counter.add", |c: State<Counter>, Args(n): Args<i64>| {
             c.0.fetch_add(n, Ordering::SeqCst) + n
         })

@@ -13,7 +13,7 @@ use anstyle::{AnsiColor, Style};
 use notify_debouncer_mini::notify::{RecommendedWatcher, RecursiveMode};
 use notify_debouncer_mini::{DebounceEventResult, new_debouncer};
 use portcullis_core::config::Pattern;
-use portcullis_core::router::Payload;
+use portcullis_core::router::{Payload, RESERVED_PREFIX};
 use portcullis_core::{Body, Caller, Config, Router};
 use portcullis_wry::Portcullis;
 
@@ -143,7 +143,11 @@ fn echo_router(config: &Config) -> Router {
     }
     let mut router = Router::new();
     let green = Style::new().fg_color(Some(AnsiColor::Green.into())).bold();
-    for name in commands {
+    // `portcullis:` names are answered by Portcullis itself (`portcullis:grants`).
+    for name in commands
+        .into_iter()
+        .filter(|n| !n.starts_with(RESERVED_PREFIX))
+    {
         let shown = name.clone();
         // JSON arguments come back in an object naming the command; bytes come back as
         // they are. Either way the call is printed.

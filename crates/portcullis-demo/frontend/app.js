@@ -49,6 +49,25 @@ async function refresh() {
   );
 }
 
+/** Shows this window's run-time grants (the read-only portcullis:grants). */
+async function showGrants() {
+  const mine = await invoke("portcullis:grants");
+  const caps = mine.capabilities.length ? mine.capabilities.join(", ") : "none";
+  $("grants").textContent = `grants: ${caps}; opened files: ${mine.paths.length}`;
+  $("export").disabled = !mine.capabilities.includes("export");
+  return mine;
+}
+
+let exportsDir = "";
+const exportTo = () => invoke("notes.export", { path: `${exportsDir}/notes.md` });
+
+async function openFile() {
+  const path = await invoke("files.open_dialog");
+  $("opened").textContent = await invoke("files.read", { path });
+  await showGrants();
+  return path;
+}
+
 async function scenario() {
   const s = true;
   await attempt("notes.list", () => invoke("notes.list"), "allowed", s);
@@ -59,9 +78,23 @@ async function scenario() {
   await attempt("notes.rename (not in the allowlist)", () => invoke("notes.rename", { id: 1 }), "E_NOT_ALLOWED", s);
   await attempt("notes.add with <script> (hook rejects)", () => invoke("notes.add", { title: "<script>alert(1)</script>", body: "" }), "E_HOOK_REJECTED", s);
   await attempt("notes.attach 4 KiB Uint8Array", () => invoke("notes.attach", new Uint8Array(4096).fill(7)), "allowed", s);
-  await attempt("notes.export to /etc/passwd (outside scope)", () => invoke("notes.export", { path: "/etc/passwd" }), "E_OUT_OF_SCOPE", s);
   await attempt("emit note-opened {id: 1}", () => emit("note-opened", { id: 1 }), "allowed", s);
   await attempt("emit note-deleted (event not allowed)", () => emit("note-deleted", { id: 1 }), "E_NOT_ALLOWED", s);
+  // Run-time grants: exporting needs the capability a sign-in grants to this window.
+  await attempt("notes.export before signing in", exportTo, "E_NOT_GRANTED", s);
+  await attempt('session.sign_in {password: "guess"}', () => invoke("session.sign_in", { password: "guess" }), "E_HANDLER", s);
+  await attempt('session.sign_in {password: "notes"}', () => invoke("session.sign_in", { password: "notes" }), "allowed", s);
+  await attempt("portcullis:grants (read-only)", showGrants, "allowed", s);
+  await attempt("notes.export to $EXPORTS/notes.md", exportTo, "allowed", s);
+  await attempt("notes.export to /etc/passwd (outside scope)", () => invoke("notes.export", { path: "/etc/passwd" }), "E_OUT_OF_SCOPE", s);
+  // A scope extended at run time: only the file the user opened joins it.
+  const sample = await invoke("demo.mode").then((m) => m.sample);
+  await attempt("files.read before opening it (outside scope)", () => invoke("files.read", { path: sample }), "E_OUT_OF_SCOPE", s);
+  await attempt("files.open_dialog, then files.read of the picked file", openFile, "allowed", s);
+  await attempt("files.read of ~/.ssh/id_ed25519 (outside scope)", () => invoke("files.read", { path: "/root/.ssh/id_ed25519" }), "E_OUT_OF_SCOPE", s);
+  await attempt("session.sign_out", () => invoke("session.sign_out"), "allowed", s);
+  await attempt("notes.export after signing out", exportTo, "E_GRANT_REVOKED", s);
+  await showGrants();
   await refresh();
   await invoke("demo.finished");
 }
@@ -77,9 +110,22 @@ $("add").addEventListener("submit", (e) => {
 });
 $("purge").addEventListener("click", () => attempt("notes.purge", () => invoke("notes.purge")));
 $("attach").addEventListener("click", () => attempt("notes.attach", () => invoke("notes.attach", new Uint8Array(4096))));
+$("signin").addEventListener("submit", async (e) => {
+  e.preventDefault();
+  await attempt("session.sign_in", () => invoke("session.sign_in", { password: $("password").value }));
+  await showGrants();
+});
+$("signout").addEventListener("click", async () => {
+  await attempt("session.sign_out", () => invoke("session.sign_out"));
+  await showGrants();
+});
+$("export").addEventListener("click", () => attempt("notes.export", exportTo));
+$("open").addEventListener("click", () => attempt("files.open_dialog + files.read", openFile));
 
 try {
   const mode = await invoke("demo.mode");
+  exportsDir = mode.exports;
+  await showGrants();
   $("status").textContent = mode.scripted ? "running the scripted scenario…" : "ready";
   await refresh();
   if (mode.scripted) await scenario();

@@ -3,7 +3,8 @@
 //!
 //! With a display it opens a window you can use. Without one (or with `--scenario`) it
 //! runs under a private Xvfb, plays a scripted scenario in the real page (allowed calls,
-//! a forbidden command, bad arguments, a hook rejection, events both ways), prints a
+//! a forbidden command, bad arguments, a hook rejection, events both ways, a sign-in
+//! that grants the export capability, a file opened through the app), prints a
 //! transcript, saves a screenshot and exits 0 when every outcome was the expected one.
 
 use std::path::PathBuf;
@@ -15,7 +16,9 @@ use std::time::{Duration, Instant};
 use clap::Parser;
 use portcullis_core::emit::EmitTarget;
 use portcullis_core::router::AppError;
-use portcullis_core::{Args, Bytes, Router, ScopeVars, Scoped, State};
+use portcullis_core::{
+    Args, Bytes, Caller, GrantError, Grants, Reach, Router, ScopeVars, Scoped, State,
+};
 use portcullis_wry::Portcullis;
 use serde::{Deserialize, Serialize};
 use tao::event::{Event, WindowEvent};
@@ -54,6 +57,21 @@ struct AddNote {
 #[derive(Deserialize)]
 struct DeleteNote {
     id: u64,
+}
+
+#[derive(Deserialize)]
+struct SignIn {
+    password: String,
+}
+
+/// The demo's one account password (a real app checks its own accounts).
+const PASSWORD: &str = "notes";
+
+/// Where the demo keeps its files: the export folder (`$EXPORTS`) and the sample file
+/// its "Open file…" picks.
+struct Files {
+    exports: PathBuf,
+    sample: PathBuf,
 }
 
 #[derive(Deserialize)]
@@ -122,6 +140,17 @@ fn run(args: &Options, scripted: bool) -> Result<ExitCode, Box<dyn std::error::E
     let exports =
         std::env::temp_dir().join(format!("portcullis-demo-exports-{}", std::process::id()));
     std::fs::create_dir_all(&exports)?;
+    let exports = exports.canonicalize()?;
+    let sample =
+        exports.with_file_name(format!("portcullis-demo-sample-{}.txt", std::process::id()));
+    std::fs::write(
+        &sample,
+        "A file the user opened: the app added it to this window's scope.\n",
+    )?;
+    let files = Files {
+        exports: exports.clone(),
+        sample: sample.clone(),
+    };
 
     let mut event_loop = EventLoopBuilder::<UserEvent>::with_user_event().build();
     let proxy = Arc::new(Mutex::new(event_loop.create_proxy()));
@@ -133,7 +162,7 @@ fn run(args: &Options, scripted: bool) -> Result<ExitCode, Box<dyn std::error::E
         .scope_vars(ScopeVars::new().with("EXPORTS", &exports));
     let emitter = builder.emitter();
     let wake = proxy.clone();
-    let router = notes_router(emitter, proxy.clone(), tally.clone(), scripted);
+    let router = notes_router(emitter, proxy.clone(), tally.clone(), scripted, files);
     let portcullis = builder
         .router(router)
         .waker(move || send(&wake, UserEvent::Pump))
@@ -218,6 +247,7 @@ fn run(args: &Options, scripted: bool) -> Result<ExitCode, Box<dyn std::error::E
         }
     });
     let _ = std::fs::remove_dir_all(&exports);
+    let _ = std::fs::remove_file(&sample);
     Ok(exit)
 }
 
@@ -246,6 +276,12 @@ enum NotesError {
     NotFound(u64),
     #[error("could not write the export: {0}")]
     Export(#[from] std::io::Error),
+    #[error("could not read the file: {0}")]
+    Read(std::io::Error),
+    #[error("wrong password")]
+    WrongPassword,
+    #[error("{0}")]
+    Grant(#[from] GrantError),
 }
 
 impl AppError for NotesError {
@@ -254,6 +290,9 @@ impl AppError for NotesError {
             NotesError::Unavailable => "UNAVAILABLE",
             NotesError::NotFound(_) => "NOT_FOUND",
             NotesError::Export(_) => "EXPORT_FAILED",
+            NotesError::Read(_) => "READ_FAILED",
+            NotesError::WrongPassword => "WRONG_PASSWORD",
+            NotesError::Grant(_) => "GRANT_FAILED",
         };
         Some(code.into())
     }
@@ -264,6 +303,10 @@ impl AppError for NotesError {
             NotesError::Export(e) => {
                 tracing::warn!("export failed: {e}");
                 "could not write the export".into()
+            }
+            NotesError::Read(e) => {
+                tracing::warn!("read failed: {e}");
+                "could not read the file".into()
             }
             other => other.to_string(),
         }
@@ -340,13 +383,56 @@ async fn export(
     Ok(true)
 }
 
+/// Signs the window's user in: the `export` capability (`"runtimeGrant": true` in the
+/// config) is granted to this window only, from its next message on.
+fn sign_in(caller: Caller, grants: Grants, Args(s): Args<SignIn>) -> Result<bool, NotesError> {
+    if s.password != PASSWORD {
+        return Err(NotesError::WrongPassword);
+    }
+    grants.grant(&caller.webview, "export")?;
+    Ok(true)
+}
+
+/// Signs out: exporting is refused again (`E_GRANT_REVOKED`), also for an export the
+/// page sent just before and whose handler had not started.
+fn sign_out(caller: Caller, grants: Grants) -> Result<bool, NotesError> {
+    Ok(grants.revoke(&caller.webview, "export")?)
+}
+
+/// "Open file…": where an app shows a native file dialog, the demo picks its sample
+/// file (so the scripted run needs no user). The chosen file, and only it, joins this
+/// window's `opened` scope; the page gets its path to read it with `files.read`.
+fn open_dialog(caller: Caller, grants: Grants, files: State<Files>) -> Result<PathBuf, NotesError> {
+    Ok(grants.allow_path(
+        &caller.webview,
+        "notes-main",
+        "opened",
+        &files.sample,
+        Reach::File,
+    )?)
+}
+
+/// Reads a file the user opened: the policy checked the path against the `opened`
+/// scope, which holds only what `open_dialog` added for this window.
+async fn read_file(paths: Scoped, _: Args<serde_json::Value>) -> Result<String, NotesError> {
+    let Some(path) = paths.get("/path") else {
+        return Err(NotesError::Unavailable);
+    };
+    tokio::fs::read_to_string(path)
+        .await
+        .map_err(NotesError::Read)
+}
+
 /// The app's routing table: name → handler, each taking the extractors it needs.
 fn notes_router(
     emitter: portcullis_core::Emitter,
     proxy: Arc<Mutex<EventLoopProxy<UserEvent>>>,
     tally: Arc<Tally>,
     scripted: bool,
+    files: Files,
 ) -> Router {
+    let exports = files.exports.display().to_string();
+    let sample = files.sample.display().to_string();
     let welcome = Note {
         id: 1,
         title: "Welcome".into(),
@@ -360,9 +446,14 @@ fn notes_router(
         .command("notes.delete", delete_note)
         .command("notes.attach", attach)
         .command("notes.export", export)
+        .command("session.sign_in", sign_in)
+        .command("session.sign_out", sign_out)
+        .command("files.open_dialog", open_dialog)
+        .command("files.read", read_file)
+        .state(files)
         .command(
             "demo.mode",
-            move || serde_json::json!({ "scripted": scripted }),
+            move || serde_json::json!({ "scripted": scripted, "exports": exports, "sample": sample }),
         )
         .command("demo.report", {
             let tally = tally.clone();

@@ -4,7 +4,7 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 
-import { ERROR_CODES, PortcullisError, invoke, isAvailable, listen, once } from "../index.js";
+import { ERROR_CODES, GRANTS_COMMAND, PortcullisError, grants, invoke, isAvailable, listen, once } from "../index.js";
 
 function bridgeError(code, message, appCode, data) {
   const e = new Error(message);
@@ -85,4 +85,27 @@ test("the code list has no duplicates", () => {
 test("the global's entry point resolves at run time, as an import of it is kept by bundlers", async () => {
   const module = await import("@portcullis/api/global");
   assert.deepEqual(Object.keys(module), []);
+});
+
+test("grants() asks the built-in command with no arguments and returns its answer", async () => {
+  const seen = [];
+  const answer = { capabilities: ["export"], paths: [{ capability: "base", scope: "picked", path: "/home/u/a.txt", reach: "file" }] };
+  globalThis.portcullis = {
+    invoke: (cmd, args) => {
+      seen.push([cmd, args]);
+      return Promise.resolve(answer);
+    },
+  };
+  assert.deepEqual(await grants(), answer);
+  assert.deepEqual(seen, [[GRANTS_COMMAND, {}]]);
+  assert.equal(GRANTS_COMMAND, "portcullis:grants");
+});
+
+test("grants() rejects with the core's code, and with E_INTERNAL on a reply of another shape", async () => {
+  globalThis.portcullis = { invoke: () => Promise.reject(bridgeError("E_NOT_ALLOWED", "add it to a capability")) };
+  await assert.rejects(grants(), (e) => e instanceof PortcullisError && e.code === "E_NOT_ALLOWED");
+  for (const reply of [null, [], { capabilities: "export", paths: [] }, { capabilities: [] }]) {
+    globalThis.portcullis = { invoke: () => Promise.resolve(reply) };
+    await assert.rejects(grants(), (e) => e instanceof PortcullisError && e.code === "E_INTERNAL", JSON.stringify(reply));
+  }
 });

@@ -1,6 +1,6 @@
 // Type-checks (never runs): how an app uses the package and the bridge, and writes a
 // hook, typed. It imports the package by its name, as an app would.
-import { ERROR_CODES, PortcullisError, emit, invoke, listen, once, type UnlistenFn } from "@portcullis/api";
+import { ERROR_CODES, PortcullisError, emit, grants, invoke, listen, once, type UnlistenFn, type WindowGrants } from "@portcullis/api";
 import type { Hook } from "@portcullis/api/hook";
 import "@portcullis/api/global";
 
@@ -58,3 +58,14 @@ export const hook: Hook = async (message, context) => {
   if (message.kind === "event") return true;
   return message;
 };
+
+/** Shows "Export" once the app granted the export capability (after sign-in). */
+export async function canExport(): Promise<boolean> {
+  const mine: WindowGrants = await grants();
+  return mine.capabilities.includes("export");
+}
+
+/** The files the user picked in this window, for a "recent files" list. */
+export async function pickedFiles(): Promise<string[]> {
+  return (await grants()).paths.filter((p) => p.reach === "file").map((p) => p.path);
+}

@@ -15,7 +15,8 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use portcullis_core::config::Pattern;
-use portcullis_core::{Config, HandlerError, Router};
+use portcullis_core::router::RESERVED_PREFIX;
+use portcullis_core::{Config, GrantError, HandlerError, Router};
 use portcullis_wry::{Portcullis, hook, isolation, transport};
 use serde_json::{Value, json};
 use tao::event::Event;
@@ -214,6 +215,14 @@ fn run_in(
         Pattern::Isolation { options } => Some(base.join(&options.dir)),
         Pattern::Brownfield => None,
     };
+    let runtime: Vec<String> = config
+        .app
+        .security
+        .capabilities
+        .iter()
+        .filter(|c| c.runtime_grant)
+        .map(|c| c.identifier.clone())
+        .collect();
     let mut builder = Portcullis::builder(config, &base).frontend_dir(&site);
     if let Some(dir) = &isolation {
         builder = builder.isolation_dir(dir);
@@ -238,6 +247,16 @@ fn run_in(
         }))
         .waker(move || send(&wake, UserEvent::Pump))
         .build()?;
+    // Run-time capabilities are granted to the audit's windows: the attacks meet the
+    // most the app can ever allow, not only what it allows before a sign-in.
+    for cap in &runtime {
+        for label in std::iter::once(options.window.as_str()).chain(second.as_deref()) {
+            match portcullis.grants().grant(label, cap) {
+                Ok(()) | Err(GrantError::WindowNotCovered { .. }) => {}
+                Err(e) => return Err(e.into()),
+            }
+        }
+    }
     // Side by side, neither covering the other: WebKit slows the timers of a page it
     // thinks hidden, which a second window on top of the first would make it think.
     let size = tao::dpi::LogicalSize::new(600.0, 480.0);
@@ -429,7 +448,9 @@ fn recording_router(config: &Config, admitted: &Arc<Mutex<Vec<Admitted>>>) -> Ro
         events.extend(cap.events.allow.iter().map(|r| r.name.clone()));
     }
     let mut router = Router::new();
-    for name in commands.into_iter().filter(|n| n != CANARY) {
+    // `portcullis:` names are answered by Portcullis itself (`portcullis:grants`).
+    let own = |n: &String| n != CANARY && !n.starts_with(RESERVED_PREFIX);
+    for name in commands.into_iter().filter(own) {
         let (log, recorded) = (admitted.clone(), name.clone());
         router = router.command(&name, move |body: portcullis_core::Body| {
             let args = match body {
