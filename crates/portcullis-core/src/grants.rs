@@ -26,6 +26,7 @@
 //! Every change is an audit event: `tracing` at INFO on target `portcullis::audit`, and
 //! the app's grant sink ([`Grants::set_sink`]).
 
+use std::collections::HashSet;
 use std::fmt;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -61,6 +62,11 @@ pub enum GrantError {
         "capability {0:?} is not marked \"runtimeGrant\": true, so it cannot be granted or revoked"
     )]
     NotRuntime(String),
+    /// The window is not open: it closed (or was never built) in an embedder that
+    /// reports its windows (`portcullis-wry` does). A grant for it would wait for the
+    /// next window with that label, whose user never signed in.
+    #[error("window {0:?} is not open: grants and paths are for open windows only")]
+    WindowNotOpen(String),
     /// The capability's `windows` do not match this webview label.
     #[error(
         "capability {capability:?} does not cover window {webview:?} (its \"windows\" do not match the label)"
@@ -79,8 +85,8 @@ pub enum GrantError {
         /// The scope name asked for.
         scope: String,
     },
-    /// The path cannot be added: relative, `..`, not UTF-8, a dangling symlink, or
-    /// inside one of the scope's deny globs.
+    /// The path cannot be added (or forgotten): relative, `..`, not UTF-8 (as given or
+    /// resolved), a dangling symlink, or inside one of the scope's deny globs.
     #[error("path cannot be added to scope {scope:?}: {reason}")]
     BadPath {
         /// The scope.
@@ -243,10 +249,34 @@ struct Inner {
     /// The policy's capabilities (shared with it), by index.
     caps: Arc<[CompiledCapability]>,
     current: ArcSwap<Snapshot>,
-    /// Held by a writer for its copy-change-swap; the sink is read under it too, so
+    /// Held by a writer for its copy-change-swap; the sink is called under it too, so
     /// events are reported in the order the changes were made.
-    writer: Mutex<Option<GrantSink>>,
+    writer: Mutex<Writer>,
 }
+
+/// What only writers read.
+#[derive(Default)]
+struct Writer {
+    sink: Option<GrantSink>,
+    /// The open windows' labels, once the embedder reports them
+    /// ([`Grants::track_windows`]); `None` before: every label counts as open.
+    open: Option<HashSet<String>>,
+}
+
+impl Writer {
+    fn check_open(&self, webview: &str) -> Result<(), GrantError> {
+        match &self.open {
+            Some(open) if !open.contains(webview) => {
+                Err(GrantError::WindowNotOpen(webview.to_owned()))
+            }
+            _ => Ok(()),
+        }
+    }
+}
+
+/// What one edit of a snapshot copy did: the tokens that end and the audit events, or
+/// `None` when nothing changed.
+type Edit = Option<(Vec<Arc<Held>>, Vec<Event>)>;
 
 impl fmt::Debug for Grants {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -263,7 +293,7 @@ impl Grants {
             inner: Arc::new(Inner {
                 caps,
                 current: ArcSwap::from_pointee(Snapshot::default()),
-                writer: Mutex::new(None),
+                writer: Mutex::new(Writer::default()),
             }),
         }
     }
@@ -273,50 +303,93 @@ impl Grants {
         self.inner.current.load()
     }
 
-    /// Sends every grant change to `sink` as well as to `tracing`.
+    /// Sends every grant change to `sink` as well as to `tracing`. The sink is called
+    /// while the change still holds the writers' lock (so events arrive in order): it
+    /// must not grant, revoke, add or forget itself.
     pub fn set_sink(&self, sink: GrantSink) {
-        *self.writer() = Some(sink);
+        self.writer().sink = Some(sink);
+    }
+
+    /// For embedders: from now on only windows reported with [`Grants::window_opened`]
+    /// and not closed since ([`Grants::forget_window`]) can be granted capabilities or
+    /// paths; others get [`GrantError::WindowNotOpen`]. `portcullis-wry` calls this
+    /// when it builds, so that a sign-in handler finishing after its window closed
+    /// grants nothing to the next window with that label.
+    pub fn track_windows(&self) {
+        let mut writer = self.writer();
+        if writer.open.is_none() {
+            writer.open = Some(HashSet::new());
+        }
+    }
+
+    /// For embedders: webview `webview` was just built. Whatever an earlier webview
+    /// with this label still held (it was dropped without being closed) ends now; the
+    /// new one starts with nothing.
+    pub fn window_opened(&self, webview: &str) {
+        self.forget_window(webview);
+        if let Some(open) = &mut self.writer().open {
+            open.insert(webview.to_owned());
+        }
     }
 
     /// Grants run-time capability `capability` to window `webview`: its next message
     /// may use it. Granting what is granted already changes nothing.
     pub fn grant(&self, webview: &str, capability: &str) -> Result<(), GrantError> {
         let cap = self.runtime_entry(webview, capability)?;
-        self.change(|snapshot| {
+        self.change(|writer, snapshot| {
+            writer.check_open(webview)?;
             let window = snapshot.windows.entry(Arc::from(webview)).or_default();
             if window.held(cap).is_some() {
-                return None;
+                return Ok(None);
             }
             window.revoked.retain(|&c| c != cap);
             let identifier = Arc::clone(&self.inner.caps[cap].identifier);
             window
                 .granted
                 .push((cap, Held::new(ErrorCode::GrantRevoked, identifier)));
-            Some((Vec::new(), event(GrantChange::Granted, webview, capability)))
-        });
+            let e = event(GrantChange::Granted, webview, capability);
+            Ok(Some((Vec::new(), vec![e])))
+        })?;
         Ok(())
     }
 
-    /// Revokes `capability` from window `webview`. When this returns, no message is
-    /// admitted under that grant, and no call admitted under it earlier starts (it is
-    /// refused with `E_GRANT_REVOKED`); calls already running finish. Returns whether it
-    /// was granted.
+    /// Revokes `capability` from window `webview`, with the paths added to its scopes
+    /// for that window (a sign-out forgets what the user picked). When this returns, no
+    /// message is admitted under that grant or those paths, and no call admitted under
+    /// them earlier starts (`E_GRANT_REVOKED`, `E_OUT_OF_SCOPE`); calls already
+    /// running finish. Returns whether it was granted.
     pub fn revoke(&self, webview: &str, capability: &str) -> Result<bool, GrantError> {
         let cap = self.runtime_entry(webview, capability)?;
-        Ok(self.change(|snapshot| {
-            let window = snapshot.windows.get_mut(webview)?;
-            let at = window.granted.iter().position(|(c, _)| *c == cap)?;
+        self.change(|_, snapshot| {
+            let Some(window) = snapshot.windows.get_mut(webview) else {
+                return Ok(None);
+            };
+            let Some(at) = window.granted.iter().position(|(c, _)| *c == cap) else {
+                return Ok(None);
+            };
             let (_, held) = window.granted.remove(at);
             window.revoked.push(cap);
-            Some((vec![held], event(GrantChange::Revoked, webview, capability)))
-        }))
+            let mut ended = vec![held];
+            let mut events = vec![event(GrantChange::Revoked, webview, capability)];
+            let caps = &self.inner.caps;
+            window.paths.retain(|a| {
+                if a.cap != cap {
+                    return true;
+                }
+                ended.push(Arc::clone(&a.held));
+                events.push(path_event(GrantChange::PathForgotten, webview, caps, a));
+                false
+            });
+            Ok(Some((ended, events)))
+        })
     }
 
     /// Adds `path` to scope `scope` of capability `capability` for window `webview`
     /// only: exactly that file ([`Reach::File`]) or that directory and everything in it
     /// ([`Reach::Tree`]). The path must be absolute without `..`; its symlinks are
     /// resolved now, and a path inside the scope's deny globs is refused. Returns the
-    /// resolved path (what a handler's `Scoped` will give).
+    /// resolved path (what a handler's `Scoped` will give). The same file added again,
+    /// by either name, replaces the earlier entry.
     pub fn allow_path(
         &self,
         webview: &str,
@@ -326,29 +399,33 @@ impl Grants {
         reach: Reach,
     ) -> Result<PathBuf, GrantError> {
         let (cap, index) = self.scope_of(webview, capability, scope)?;
-        let bad = |reason: &str| GrantError::BadPath {
-            scope: scope.to_owned(),
-            reason: reason.to_owned(),
-        };
-        let text = path
-            .to_str()
-            .filter(|p| p.starts_with('/') && !p.contains('\0'))
-            .ok_or_else(|| bad("it must be an absolute UTF-8 path"))?;
-        let lexical = normalize(Path::new(text)).map_err(|e| bad(&e.to_string()))?;
+        let bad = |reason: &str| bad_path(scope, reason);
+        let lexical = absolute(path).ok_or_else(|| bad(ABSOLUTE))?;
+        let lexical = normalize(lexical).map_err(|e| bad(&e.to_string()))?;
         let resolved =
             resolve(&lexical).ok_or_else(|| bad("it goes through a dangling symlink"))?;
+        if resolved.to_str().is_none() {
+            return Err(bad("its symlinks resolve to a path that is not UTF-8"));
+        }
         let compiled = &self.inner.caps[cap].scopes[index];
         if compiled.denies(&lexical) || compiled.denies(&resolved) {
             return Err(bad("the scope's deny globs cover it (deny wins)"));
         }
         let identifier = Arc::clone(&self.inner.caps[cap].identifier);
-        self.change(|snapshot| {
+        self.change(|writer, snapshot| {
+            writer.check_open(webview)?;
             let window = snapshot.windows.entry(Arc::from(webview)).or_default();
-            let same = |a: &Added| a.cap == cap && a.scope == index && a.lexical == lexical;
-            if window.paths.iter().any(|a| same(a) && a.reach == reach) {
-                return None;
+            let same = |a: &Added| {
+                a.cap == cap && a.scope == index && (a.lexical == lexical || a.resolved == resolved)
+            };
+            let identical = |a: &Added| {
+                same(a) && a.lexical == lexical && a.resolved == resolved && a.reach == reach
+            };
+            if window.paths.iter().any(identical) {
+                return Ok(None);
             }
-            // A path added again with another reach replaces the first.
+            // Another reach, another name, or a link re-pointed since: the new entry
+            // replaces the old one, whose admitted calls not yet started are refused.
             let replaced: Vec<_> = window
                 .paths
                 .iter()
@@ -356,25 +433,25 @@ impl Grants {
                 .map(|a| Arc::clone(&a.held))
                 .collect();
             window.paths.retain(|a| !same(a));
-            window.paths.push(Added {
+            let added = Added {
                 cap,
                 scope: index,
                 lexical: lexical.clone(),
                 resolved: resolved.clone(),
                 reach,
                 held: Held::new(ErrorCode::OutOfScope, identifier),
-            });
-            let mut e = event(GrantChange::PathAllowed, webview, capability);
-            e.scope = Some(scope.to_owned());
-            e.path = Some(resolved.clone());
-            Some((replaced, e))
-        });
+            };
+            let e = path_event(GrantChange::PathAllowed, webview, &self.inner.caps, &added);
+            window.paths.push(added);
+            Ok(Some((replaced, vec![e])))
+        })?;
         Ok(resolved)
     }
 
-    /// Forgets a path [`Grants::allow_path`] added (given as it was added). When this
-    /// returns, no message is admitted through it, and no call admitted through it
-    /// earlier starts (`E_OUT_OF_SCOPE`). Returns whether it was there.
+    /// Forgets a path [`Grants::allow_path`] added, named as it was added or as it
+    /// resolved (what `allow_path` returned, what `Scoped` gave). When this returns, no
+    /// message is admitted through it, and no call admitted through it earlier starts
+    /// (`E_OUT_OF_SCOPE`). Returns whether it was there.
     pub fn forget_path(
         &self,
         webview: &str,
@@ -383,28 +460,46 @@ impl Grants {
         path: &Path,
     ) -> Result<bool, GrantError> {
         let (cap, index) = self.scope_of(webview, capability, scope)?;
-        let Ok(lexical) = normalize(path) else {
-            return Ok(false);
+        let bad = |reason: &str| bad_path(scope, reason);
+        let given = absolute(path).ok_or_else(|| bad(ABSOLUTE))?;
+        let given = normalize(given).map_err(|e| bad(&e.to_string()))?;
+        let resolved = resolve(&given);
+        let named = |a: &Added| {
+            a.cap == cap
+                && a.scope == index
+                && [&a.lexical, &a.resolved]
+                    .into_iter()
+                    .any(|p| *p == given || Some(p) == resolved.as_ref())
         };
-        Ok(self.change(|snapshot| {
-            let window = snapshot.windows.get_mut(webview)?;
-            let at = window
-                .paths
-                .iter()
-                .position(|a| a.cap == cap && a.scope == index && a.lexical == lexical)?;
-            let added = window.paths.remove(at);
-            let mut e = event(GrantChange::PathForgotten, webview, capability);
-            e.scope = Some(scope.to_owned());
-            e.path = Some(added.resolved.clone());
-            Some((vec![added.held], e))
-        }))
+        self.change(|_, snapshot| {
+            let Some(window) = snapshot.windows.get_mut(webview) else {
+                return Ok(None);
+            };
+            let (mut ended, mut events) = (Vec::new(), Vec::new());
+            let caps = &self.inner.caps;
+            window.paths.retain(|a| {
+                if !named(a) {
+                    return true;
+                }
+                ended.push(Arc::clone(&a.held));
+                events.push(path_event(GrantChange::PathForgotten, webview, caps, a));
+                false
+            });
+            Ok((!ended.is_empty()).then_some((ended, events)))
+        })
     }
 
-    /// Window `webview` closed: every grant and added path of it ends (a new window
-    /// with the same label starts with none). Returns whether it had any.
+    /// Window `webview` closed: every grant and added path of it ends, and in an
+    /// embedder that reports its windows it can be granted nothing until it is built
+    /// again. Returns whether it had any.
     pub fn forget_window(&self, webview: &str) -> bool {
-        self.change(|snapshot| {
-            let window = snapshot.windows.remove(webview)?;
+        let forgot = self.change(|writer, snapshot| {
+            if let Some(open) = &mut writer.open {
+                open.remove(webview);
+            }
+            let Some(window) = snapshot.windows.remove(webview) else {
+                return Ok(None);
+            };
             let held = window
                 .granted
                 .into_iter()
@@ -413,8 +508,10 @@ impl Grants {
                 .collect();
             let mut e = event(GrantChange::WindowForgotten, webview, "");
             e.capability = None;
-            Some((held, e))
-        })
+            Ok(Some((held, vec![e])))
+        });
+        // The edit above makes no mistakes.
+        forgot.unwrap_or(false)
     }
 
     /// Window `webview`'s current grants and added paths.
@@ -486,7 +583,7 @@ impl Grants {
         Ok((cap, index))
     }
 
-    fn writer(&self) -> std::sync::MutexGuard<'_, Option<GrantSink>> {
+    fn writer(&self) -> std::sync::MutexGuard<'_, Writer> {
         // A sink that panicked poisons nothing the table relies on: the snapshot is
         // only ever swapped whole.
         self.inner
@@ -495,39 +592,65 @@ impl Grants {
             .unwrap_or_else(std::sync::PoisonError::into_inner)
     }
 
-    /// One writer's copy-change-swap. `edit` changes the copy and returns the tokens
-    /// that end and the event, or `None` when nothing changed. The new snapshot is
-    /// published before the tokens end, and both before this returns.
-    fn change(&self, edit: impl FnOnce(&mut Snapshot) -> Option<(Vec<Arc<Held>>, Event)>) -> bool {
-        let sink = self.writer();
+    /// One writer's copy-change-swap. `edit` changes the copy and says what ended and
+    /// what to report, or refuses (then nothing changes). The new snapshot is published
+    /// before the tokens end, and both before this returns.
+    fn change(
+        &self,
+        edit: impl FnOnce(&mut Writer, &mut Snapshot) -> Result<Edit, GrantError>,
+    ) -> Result<bool, GrantError> {
+        let mut writer = self.writer();
         let mut next = Snapshot::clone(&self.inner.current.load());
-        let Some((ended, e)) = edit(&mut next) else {
-            return false;
+        let Some((ended, events)) = edit(&mut writer, &mut next)? else {
+            return Ok(false);
         };
         self.inner.current.store(Arc::new(next));
         for held in ended {
             held.end();
         }
-        let event = GrantEvent {
-            change: e.change,
-            webview: &e.webview,
-            capability: e.capability.as_deref(),
-            scope: e.scope.as_deref(),
-            path: e.path.as_deref(),
-        };
-        tracing::info!(
-            target: "portcullis::audit",
-            change = ?event.change,
-            webview = %crate::gate::escape(event.webview),
-            capability = event.capability,
-            scope = event.scope,
-            path = event.path.map(|p| p.display().to_string()),
-            "grants changed"
-        );
-        if let Some(sink) = sink.as_ref() {
-            sink(&event);
+        for e in &events {
+            report(writer.sink.as_ref(), e);
         }
-        true
+        Ok(true)
+    }
+}
+
+const ABSOLUTE: &str = "it must be an absolute UTF-8 path";
+
+/// `path` when it is absolute UTF-8 without NUL.
+fn absolute(path: &Path) -> Option<&Path> {
+    path.to_str()
+        .filter(|p| p.starts_with('/') && !p.contains('\0'))
+        .map(Path::new)
+}
+
+fn bad_path(scope: &str, reason: &str) -> GrantError {
+    GrantError::BadPath {
+        scope: scope.to_owned(),
+        reason: reason.to_owned(),
+    }
+}
+
+/// One change, to `tracing` and to the app's sink.
+fn report(sink: Option<&GrantSink>, e: &Event) {
+    let event = GrantEvent {
+        change: e.change,
+        webview: &e.webview,
+        capability: e.capability.as_deref(),
+        scope: e.scope.as_deref(),
+        path: e.path.as_deref(),
+    };
+    tracing::info!(
+        target: "portcullis::audit",
+        change = ?event.change,
+        webview = %crate::gate::escape(event.webview),
+        capability = event.capability,
+        scope = event.scope,
+        path = event.path.map(|p| p.display().to_string()),
+        "grants changed"
+    );
+    if let Some(sink) = sink {
+        sink(&event);
     }
 }
 
@@ -538,6 +661,18 @@ struct Event {
     capability: Option<String>,
     scope: Option<String>,
     path: Option<PathBuf>,
+}
+
+/// The event of a change to one added path.
+fn path_event(change: GrantChange, webview: &str, caps: &[CompiledCapability], a: &Added) -> Event {
+    let cap = &caps[a.cap];
+    Event {
+        change,
+        webview: webview.to_owned(),
+        capability: Some(cap.identifier.to_string()),
+        scope: Some(cap.scope_names[a.scope].clone()),
+        path: Some(a.resolved.clone()),
+    }
 }
 
 fn event(change: GrantChange, webview: &str, capability: &str) -> Event {

@@ -304,6 +304,8 @@ impl PortcullisBuilder {
         }));
         let pages = Arc::new(page::Pages::default());
         events.set_pages(pages.clone());
+        // Grants go only to windows this crate built and has not closed.
+        gate.grants().track_windows();
         let router = self.router.grants(gate.grants().clone());
         router.check()?;
         let runtime = self.runtime.start().map_err(Error::Runtime)?;

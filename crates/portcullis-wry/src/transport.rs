@@ -109,6 +109,13 @@ pub fn handle(
                 Some(ErrorCode::InvalidArgs) => "the arguments do not fit the handler's type",
                 Some(ErrorCode::UnknownCommand) => "allowed, but the app registered no handler",
                 Some(ErrorCode::BadRequest) => "a call with this id of this page load is running",
+                // Only the grants' last look makes these after admission.
+                Some(ErrorCode::GrantRevoked) => {
+                    "admitted, but its run-time grant was revoked before it started"
+                }
+                Some(ErrorCode::OutOfScope) => {
+                    "admitted, but the run-time path it relied on was forgotten before it started"
+                }
                 _ => return,
             };
             if let Err(e) = &reply.result {

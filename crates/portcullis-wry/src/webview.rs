@@ -170,7 +170,17 @@ impl Portcullis {
         {
             return Err(Error::DuplicateLabel(label.to_owned()));
         }
-        let webview = Rc::new(build(self.attach(label, builder.with_url(url)))?);
+        // A new window with this label: it starts with no grants, whatever an earlier
+        // one dropped without `close_webview` held; from now on it can receive them.
+        let grants = self.shared.gate.grants();
+        grants.window_opened(label);
+        let webview = match build(self.attach(label, builder.with_url(url))) {
+            Ok(webview) => Rc::new(webview),
+            Err(e) => {
+                grants.forget_window(label);
+                return Err(e.into());
+            }
+        };
         // WebKitGTK keeps pages in a back/forward cache; elsewhere the engines offer no
         // switch through wry, and those platforms are not tested (SECURITY.md).
         #[cfg(target_os = "linux")]

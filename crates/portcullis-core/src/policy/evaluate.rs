@@ -52,7 +52,12 @@ impl Policy {
             ));
         }
         let mut first_error = None;
-        let mut ungranted = None;
+        // An ungranted run-time capability that allows the name: a revoked one is
+        // reported over one never granted.
+        let mut ungranted: Option<(&CompiledCapability, bool)> = None;
+        // An admission under a run-time grant: taken only when no capability admits
+        // without one (a revoke would refuse a call another capability allows).
+        let mut by_grant = None;
         for (index, cap) in covering() {
             let Some(rule) = cap.rules(request.kind).allow.get(name) else {
                 continue;
@@ -61,31 +66,43 @@ impl Policy {
                 (false, _) => None,
                 (true, Some(held)) => Some(held),
                 (true, None) => {
-                    ungranted.get_or_insert((index, cap));
+                    let revoked = window.is_some_and(|w| w.revoked.contains(&index));
+                    if ungranted.is_none_or(|(_, r)| revoked && !r) {
+                        ungranted = Some((cap, revoked));
+                    }
                     continue;
                 }
             };
             let added = window.map_or(&[][..], |w| &w.paths[..]);
             match check_rule(rule, index, cap, added, &request.body) {
                 Ok((paths, mut holds)) => {
-                    holds.extend(held.cloned());
-                    return Ok(Grant {
+                    let grant = |holds| Grant {
                         capability: Arc::clone(&cap.identifier),
                         paths,
                         timeout_ms: rule.timeout_ms,
                         holds,
-                    });
+                    };
+                    match held {
+                        None => return Ok(grant(holds)),
+                        Some(held) if by_grant.is_none() => {
+                            holds.push(Arc::clone(held));
+                            by_grant = Some(grant(holds));
+                        }
+                        Some(_) => {}
+                    }
                 }
                 Err(e) => {
                     first_error.get_or_insert(e);
                 }
             }
         }
+        if let Some(grant) = by_grant {
+            return Ok(grant);
+        }
         if let Some(e) = first_error {
             return Err(e);
         }
-        if let Some((index, cap)) = ungranted {
-            let revoked = window.is_some_and(|w| w.revoked.contains(&index));
+        if let Some((cap, revoked)) = ungranted {
             let (code, what) = if revoked {
                 (ErrorCode::GrantRevoked, "was revoked from")
             } else {

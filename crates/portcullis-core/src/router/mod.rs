@@ -58,7 +58,7 @@ pub use reply::{AppError, Bytes, CallError, HandlerError, IntoReply, Payload, Re
 use crate::FastMap;
 use crate::error::ErrorCode;
 use crate::gate::Cancel;
-use crate::grants::Grants;
+use crate::grants::{Grants, Held};
 use crate::name::{NAME_RULE, is_valid_name};
 use crate::policy::admitted::still_granted;
 use crate::policy::{Admitted, Caller};
@@ -280,6 +280,11 @@ impl Router {
                 "{name:?} is not an event name ({NAME_RULE}): no event could reach its listener"
             ));
         }
+        if name.starts_with(RESERVED_PREFIX) {
+            self.mistakes.push(format!(
+                "event {name:?}: names starting with {RESERVED_PREFIX:?} are Portcullis's own"
+            ));
+        }
         let f = move |caller: &Caller, body: &Body| {
             let payload = match body {
                 Body::Json(text) => text
@@ -310,9 +315,12 @@ impl Router {
             start: Arc::new(|parts: &mut Parts| {
                 let grants = Grants::from_call(parts)?;
                 let webview = Arc::clone(&parts.caller.webview);
-                let reply = serde_json::to_string(&grants.of(&webview))
-                    .map_err(|e| CallError::new(ErrorCode::Internal, e.to_string()))?;
-                Ok(Work::Blocking(Box::new(move || Ok(Payload::Json(reply)))))
+                // Read when the work runs: the grants as they are then.
+                Ok(Work::Blocking(Box::new(move || {
+                    serde_json::to_string(&grants.of(&webview))
+                        .map(Payload::Json)
+                        .map_err(|e| CallError::new(ErrorCode::Internal, e.to_string()))
+                })))
             }),
             needs: Arc::new(Needs::default()),
         };
@@ -364,12 +372,13 @@ impl Router {
                 result: Err(e),
             })
         };
+        // A grant revoked since admission refuses the call before any of the app's code
+        // (extractors, listeners) runs; a command looks again just before its handler.
+        if let Err(e) = still_granted(&holds) {
+            return refuse(CallError::new(e.code, e.message));
+        }
         if kind == Kind::Event {
-            // Listeners run now: one last look at the grants the event relied on.
-            if let Err(e) = still_granted(&holds) {
-                return refuse(CallError::new(e.code, e.message));
-            }
-            return self.deliver(&caller, id, &request.name, &request.body);
+            return self.deliver(&caller, id, &request.name, &request.body, &holds);
         }
         let Some(route) = self.commands.get(&request.name) else {
             return refuse(CallError::new(
@@ -420,9 +429,21 @@ impl Router {
         }
     }
 
-    fn deliver(&self, caller: &Caller, id: u64, name: &str, body: &Body) -> Dispatch {
+    fn deliver(
+        &self,
+        caller: &Caller,
+        id: u64,
+        name: &str,
+        body: &Body,
+        holds: &[Arc<Held>],
+    ) -> Dispatch {
         let mut result = Ok(Payload::Json("null".to_owned()));
         for listener in self.listeners.get(name).into_iter().flatten() {
+            // Each listener starts only while the grants the event relied on hold.
+            if let Err(e) = still_granted(holds) {
+                result = Err(CallError::new(e.code, e.message));
+                break;
+            }
             if let Err(e) = listener(caller, body) {
                 result = result.and(Err(e));
             }
