@@ -28,7 +28,14 @@ use serde_json::{Value, json};
 use tauri_utils::pattern::isolation::{Keys, RawIsolationPayload};
 
 fn config() -> Config {
-    let text = json!({"app": {"security": {
+    config_with(false)
+}
+
+/// The bench config; with `runtime`, its capability is granted at run time only
+/// (`"runtimeGrant": true`) and covers a second window too, which a writer can grant and
+/// revoke while `main` sends.
+fn config_with(runtime: bool) -> Config {
+    let mut text = json!({"app": {"security": {
         "pattern": {"use": "isolation", "options": {"dir": "isolation-app"}},
         "capabilities": [{
             "identifier": "bench", "windows": ["main"], "origins": ["app://localhost"],
@@ -41,6 +48,11 @@ fn config() -> Config {
         }],
         "limits": {"maxMessageBytes": 4194304, "replayWindow": 65536}
     }}});
+    if runtime {
+        let cap = &mut text["app"]["security"]["capabilities"][0];
+        cap["runtimeGrant"] = json!(true);
+        cap["windows"] = json!(["main", "other"]);
+    }
     Config::from_json(&text.to_string()).unwrap()
 }
 
@@ -139,8 +151,12 @@ struct Ours {
 impl Ours {
     /// The gate and the sealer of its page load.
     fn new(backend: &'static dyn AeadBackend) -> (Ours, Sealer) {
+        Ours::with_config(&config(), backend)
+    }
+
+    fn with_config(config: &Config, backend: &'static dyn AeadBackend) -> (Ours, Sealer) {
         let origin = Origin::parse("app://localhost").unwrap();
-        let gate = Gate::with_backend(&config(), &ScopeVars::new(), backend).unwrap();
+        let gate = Gate::with_backend(config, &ScopeVars::new(), backend).unwrap();
         let sealer = gate
             .begin_page_load("main", origin.clone())
             .unwrap()
@@ -235,6 +251,97 @@ fn main() {
     Criterion::default().configure_from_args().final_summary();
     print_table();
     interleaved();
+    grants_cost();
+}
+
+/// What run-time grants cost per message: the 200 B call admitted under a static
+/// capability (today's path, which never reads the grants) against the same call under
+/// a run-time capability granted to `main`, in alternating blocks; then the same while
+/// another thread grants and revokes the capability for a second window, 1,000 times a
+/// second (far more than sign-ins ever do) and then as fast as it can (a stress: the
+/// writer's lock never reaches the gate, but each change publishes a new snapshot that
+/// readers in flight release).
+fn grants_cost() {
+    if std::env::args().any(|a| a == "--list" || a == "--test") {
+        return;
+    }
+    let case = &cases()[0];
+    let plain = case.portcullis_plaintext();
+    let (fixed, mut fixed_sealer) = Ours::with_config(&config_with(false), &RING);
+    let (granted, mut granted_sealer) = Ours::with_config(&config_with(true), &RING);
+    granted.gate.grants().grant("main", "bench").unwrap();
+    println!(
+        "\nRun-time grants, {} (ring backend, median of 201 alternating blocks of 2,000):\n",
+        case.name
+    );
+    println!(
+        "| writer | static capability | run-time capability, granted | cost of the grant check |"
+    );
+    println!("|---|---|---|---|");
+    // Pause between two changes of the writer: none, 1 ms, flat out.
+    for pause in [None, Some(1_000_000u64), Some(0)] {
+        let stop = std::sync::atomic::AtomicBool::new(false);
+        let writes = std::sync::atomic::AtomicUsize::new(0);
+        let (mut a, mut b) = (Vec::new(), Vec::new());
+        std::thread::scope(|scope| {
+            if let Some(pause) = pause {
+                let (stop, writes, grants) = (&stop, &writes, granted.gate.grants());
+                let rest = std::time::Duration::from_nanos(pause);
+                let rest = move || {
+                    if !rest.is_zero() {
+                        std::thread::sleep(rest);
+                    }
+                };
+                scope.spawn(move || {
+                    while !stop.load(std::sync::atomic::Ordering::Relaxed) {
+                        grants.grant("other", "bench").unwrap();
+                        rest();
+                        grants.revoke("other", "bench").unwrap();
+                        rest();
+                        writes.fetch_add(2, std::sync::atomic::Ordering::Relaxed);
+                    }
+                });
+            }
+            let block = |ours: &Ours, sealer: &mut Sealer| {
+                let sealed: Vec<Vec<u8>> = (0..2000)
+                    .map(|_| sealer.seal(&plain, Encoding::Binary).unwrap())
+                    .collect();
+                let t = std::time::Instant::now();
+                for msg in sealed {
+                    ours.admit_and_dispatch(msg);
+                }
+                t.elapsed().as_nanos() as f64 / 2000.0
+            };
+            for i in 0..201 {
+                // Alternate which goes first, so neither always follows the seal loop.
+                if i % 2 == 0 {
+                    a.push(block(&fixed, &mut fixed_sealer));
+                    b.push(block(&granted, &mut granted_sealer));
+                } else {
+                    b.push(block(&granted, &mut granted_sealer));
+                    a.push(block(&fixed, &mut fixed_sealer));
+                }
+            }
+            stop.store(true, std::sync::atomic::Ordering::Relaxed);
+        });
+        let median = |v: &mut Vec<f64>| {
+            v.sort_by(f64::total_cmp);
+            v[v.len() / 2]
+        };
+        let (a, b) = (median(&mut a), median(&mut b));
+        let writes = writes.into_inner();
+        let writer = match pause {
+            None => "none".to_owned(),
+            Some(0) => format!("flat out ({writes} changes)"),
+            Some(_) => format!("about 1,000 changes a second ({writes} changes)"),
+        };
+        println!(
+            "| {writer} | {} | {} | {:+.1}% |",
+            time(a),
+            time(b),
+            (b / a - 1.0) * 100.0
+        );
+    }
 }
 
 /// The ratios again, measured so that a slow spell of this (shared, virtual) machine hits

@@ -36,7 +36,7 @@ use arc_swap::ArcSwap;
 use serde::Serialize;
 
 use crate::FastMap;
-use crate::error::ErrorCode;
+use crate::error::{ErrorCode, Rejection};
 use crate::policy::CompiledCapability;
 use crate::scope::{normalize, resolve};
 
@@ -193,6 +193,26 @@ impl Held {
     }
 }
 
+/// The grant and added paths one admission relied on, checked again before its handler
+/// or listener starts. Holding the common case (one grant, no paths) needs no
+/// allocation.
+#[derive(Clone, Default)]
+pub(crate) struct Holds {
+    pub(crate) grant: Option<Arc<Held>>,
+    pub(crate) paths: Vec<Arc<Held>>,
+}
+
+impl Holds {
+    /// `Err` with the refusal once any of them has ended.
+    pub(crate) fn check(&self) -> Result<(), Rejection> {
+        for held in self.grant.iter().chain(&self.paths) {
+            held.check()
+                .map_err(|(code, message)| Rejection::new(code, message))?;
+        }
+        Ok(())
+    }
+}
+
 /// A path added to one window's scope.
 #[derive(Clone)]
 pub(crate) struct Added {
@@ -217,8 +237,11 @@ impl Added {
     }
 }
 
-/// One window's grants in a snapshot.
+/// One window's grants in a snapshot. Aligned to its own cache lines: a writer's copy of
+/// the snapshot counts references to this window's `Arc`, and those counts must not
+/// share a line with what the gate reads here.
 #[derive(Clone, Default)]
+#[repr(align(128))]
 pub(crate) struct Window {
     /// (capability index, token), for granted run-time capabilities.
     pub(crate) granted: Vec<(usize, Arc<Held>)>,
@@ -236,7 +259,9 @@ impl Window {
 /// Every window's grants at one moment. Never changed once published.
 #[derive(Clone, Default)]
 pub(crate) struct Snapshot {
-    pub(crate) windows: FastMap<Arc<str>, Window>,
+    /// Each window behind its own `Arc`: a writer's copy shares every window it does
+    /// not change, so it never touches what the gate reads of the others.
+    pub(crate) windows: FastMap<Arc<str>, Arc<Window>>,
 }
 
 /// The run-time grants of one gate. Clones share the same table.
@@ -338,7 +363,7 @@ impl Grants {
         let cap = self.runtime_entry(webview, capability)?;
         self.change(|writer, snapshot| {
             writer.check_open(webview)?;
-            let window = snapshot.windows.entry(Arc::from(webview)).or_default();
+            let window = Arc::make_mut(snapshot.windows.entry(Arc::from(webview)).or_default());
             if window.held(cap).is_some() {
                 return Ok(None);
             }
@@ -361,7 +386,7 @@ impl Grants {
     pub fn revoke(&self, webview: &str, capability: &str) -> Result<bool, GrantError> {
         let cap = self.runtime_entry(webview, capability)?;
         self.change(|_, snapshot| {
-            let Some(window) = snapshot.windows.get_mut(webview) else {
+            let Some(window) = snapshot.windows.get_mut(webview).map(Arc::make_mut) else {
                 return Ok(None);
             };
             let Some(at) = window.granted.iter().position(|(c, _)| *c == cap) else {
@@ -414,7 +439,7 @@ impl Grants {
         let identifier = Arc::clone(&self.inner.caps[cap].identifier);
         self.change(|writer, snapshot| {
             writer.check_open(webview)?;
-            let window = snapshot.windows.entry(Arc::from(webview)).or_default();
+            let window = Arc::make_mut(snapshot.windows.entry(Arc::from(webview)).or_default());
             let same = |a: &Added| {
                 a.cap == cap && a.scope == index && (a.lexical == lexical || a.resolved == resolved)
             };
@@ -472,7 +497,7 @@ impl Grants {
                     .any(|p| *p == given || Some(p) == resolved.as_ref())
         };
         self.change(|_, snapshot| {
-            let Some(window) = snapshot.windows.get_mut(webview) else {
+            let Some(window) = snapshot.windows.get_mut(webview).map(Arc::make_mut) else {
                 return Ok(None);
             };
             let (mut ended, mut events) = (Vec::new(), Vec::new());
@@ -497,7 +522,7 @@ impl Grants {
             if let Some(open) = &mut writer.open {
                 open.remove(webview);
             }
-            let Some(window) = snapshot.windows.remove(webview) else {
+            let Some(window) = snapshot.windows.remove(webview).map(Arc::unwrap_or_clone) else {
                 return Ok(None);
             };
             let held = window

@@ -8,7 +8,7 @@ use std::sync::Arc;
 
 use crate::envelope::SessionId;
 use crate::error::Rejection;
-use crate::grants::Held;
+use crate::grants::Holds;
 use crate::origin::Origin;
 use crate::request::Request;
 
@@ -33,7 +33,7 @@ pub struct Admitted {
     capability: Arc<str>,
     paths: Vec<(String, PathBuf)>,
     timeout_ms: Option<u32>,
-    holds: Vec<Arc<Held>>,
+    holds: Holds,
 }
 
 impl fmt::Debug for Admitted {
@@ -74,7 +74,7 @@ impl Admitted {
     /// Whether the run-time grants and added paths it relied on still hold: `Err` with
     /// the refusal once one was revoked or forgotten.
     pub fn still_granted(&self) -> Result<(), Rejection> {
-        still_granted(&self.holds)
+        self.holds.check()
     }
 
     /// Takes the request apart for the router: the caller, the request, the checked
@@ -113,7 +113,7 @@ pub(crate) struct Grant {
     pub(crate) timeout_ms: Option<u32>,
     /// The run-time grant and added paths it relied on: checked again just before its
     /// handler starts (empty when it relied on none).
-    pub(crate) holds: Vec<Arc<Held>>,
+    pub(crate) holds: Holds,
 }
 
 impl Admitted {
@@ -136,14 +136,5 @@ pub(crate) struct Opened {
     /// The checked path arguments, by JSON pointer.
     pub(crate) paths: Vec<(String, PathBuf)>,
     /// The run-time grants and added paths it relied on.
-    pub(crate) holds: Vec<Arc<Held>>,
-}
-
-/// `Err` with the refusal once any of `holds` has ended.
-pub(crate) fn still_granted(holds: &[Arc<Held>]) -> Result<(), Rejection> {
-    for held in holds {
-        held.check()
-            .map_err(|(code, message)| Rejection::new(code, message))?;
-    }
-    Ok(())
+    pub(crate) holds: Holds,
 }

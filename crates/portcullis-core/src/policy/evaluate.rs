@@ -11,7 +11,7 @@ use super::admitted::Caller;
 use super::admitted::Grant;
 use super::{CompiledCapability, CompiledRule, Policy};
 use crate::error::{ErrorCode, Rejection};
-use crate::grants::{Added, Held};
+use crate::grants::{Added, Held, Holds};
 use crate::json::tree::Tree;
 use crate::request::{Body, Request};
 
@@ -32,7 +32,8 @@ impl Policy {
         let snapshot = self.reads_grants.then(|| self.grants.load());
         let window = snapshot
             .as_ref()
-            .and_then(|s| s.windows.get(&*caller.webview));
+            .and_then(|s| s.windows.get(&*caller.webview))
+            .map(|w| &**w);
         // Matching a capability to the caller is cheap (see `Globs`), so each pass filters
         // again rather than collecting the applicable ones into an allocation. A
         // run-time capability's deny list applies whether it is granted or not.
@@ -75,18 +76,20 @@ impl Policy {
             };
             let added = window.map_or(&[][..], |w| &w.paths[..]);
             match check_rule(rule, index, cap, added, &request.body) {
-                Ok((paths, mut holds)) => {
-                    let grant = |holds| Grant {
+                Ok((paths, path_holds)) => {
+                    let grant = |grant| Grant {
                         capability: Arc::clone(&cap.identifier),
                         paths,
                         timeout_ms: rule.timeout_ms,
-                        holds,
+                        holds: Holds {
+                            grant,
+                            paths: path_holds,
+                        },
                     };
                     match held {
-                        None => return Ok(grant(holds)),
+                        None => return Ok(grant(None)),
                         Some(held) if by_grant.is_none() => {
-                            holds.push(Arc::clone(held));
-                            by_grant = Some(grant(holds));
+                            by_grant = Some(grant(Some(Arc::clone(held))));
                         }
                         Some(_) => {}
                     }

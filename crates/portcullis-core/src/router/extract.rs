@@ -26,7 +26,7 @@ pub use tokio_util::sync::CancellationToken;
 use super::reply::{Bytes, CallError};
 use crate::FastMap;
 use crate::error::ErrorCode;
-use crate::grants::Grants;
+use crate::grants::{Grants, Holds};
 use crate::policy::Caller;
 use crate::request::{Body, JsonText};
 
@@ -39,6 +39,8 @@ pub struct Parts {
     pub(crate) state: Arc<StateMap>,
     pub(crate) cancel: CancellationToken,
     pub(crate) grants: Option<Grants>,
+    /// The grants the call relied on: the handler's work looks at them before it runs.
+    pub(crate) holds: Holds,
 }
 
 /// State registered with the router, by type.

@@ -16,8 +16,7 @@ use futures_util::FutureExt as _;
 use super::extract::{FromCall, Needs, Parts};
 use super::reply::{CallError, IntoReply, Payload};
 use crate::error::ErrorCode;
-use crate::grants::Held;
-use crate::policy::admitted::still_granted;
+use crate::grants::Holds;
 
 /// What a started call still has to do.
 pub enum Work {
@@ -28,23 +27,6 @@ pub enum Work {
 }
 
 impl Work {
-    /// The same work, refused before the handler starts if a run-time grant or added
-    /// path the call relied on has ended by then (the revoke's promise: nothing it
-    /// revoked starts after it returned).
-    pub(crate) fn after_grants(self, holds: Vec<Arc<Held>>) -> Work {
-        if holds.is_empty() {
-            return self;
-        }
-        let refused = move || still_granted(&holds).map_err(|e| CallError::new(e.code, e.message));
-        match self {
-            Work::Blocking(f) => Work::Blocking(Box::new(move || refused().and_then(|()| f()))),
-            Work::Async(f) => Work::Async(Box::pin(async move {
-                refused()?;
-                f.await
-            })),
-        }
-    }
-
     /// Runs the work to its end on this thread (tests, and embedders without a runtime:
     /// a tokio API inside an async handler needs the embedder's runtime instead).
     pub fn run_here(self) -> Result<Payload, CallError> {
@@ -88,9 +70,11 @@ macro_rules! handlers {
             fn start(self: &Arc<Self>, parts: &mut Parts) -> Result<Work, CallError> {
                 $(let $T = $T::from_call(parts)?;)*
                 let f = Arc::clone(self);
+                let holds = std::mem::take(&mut parts.holds);
                 // The reply is made inside the guard too: an app's `Serialize` impl
                 // can panic as well as its handler.
                 Ok(Work::Blocking(Box::new(move || {
+                    still_holds(&holds)?;
                     guard(move || f($($T),*).into_reply()).and_then(|reply| reply)
                 })))
             }
@@ -111,10 +95,14 @@ macro_rules! handlers {
             fn start(self: &Arc<Self>, parts: &mut Parts) -> Result<Work, CallError> {
                 $(let $T = $T::from_call(parts)?;)*
                 let f = Arc::clone(self);
+                let holds = std::mem::take(&mut parts.holds);
                 // The handler itself is called inside the future, on the runtime: even
                 // the code before its first `.await` never runs on the caller's thread.
                 // The reply is made inside the caught future, as for sync handlers.
-                let run = async move { f($($T),*).await.into_reply() };
+                let run = async move {
+                    still_holds(&holds)?;
+                    f($($T),*).await.into_reply()
+                };
                 Ok(Work::Async(Box::pin(AssertUnwindSafe(run).catch_unwind().map(
                     |outcome| outcome.unwrap_or_else(|panic| Err(panicked(&*panic))),
                 ))))
@@ -132,6 +120,13 @@ handlers!(T1, T2, T3, T4, T5);
 handlers!(T1, T2, T3, T4, T5, T6);
 handlers!(T1, T2, T3, T4, T5, T6, T7);
 handlers!(T1, T2, T3, T4, T5, T6, T7, T8);
+
+/// The last look before a handler starts: a run-time grant or added path the call
+/// relied on that ended since its admission refuses it (after a revoke returned,
+/// nothing it revoked starts).
+fn still_holds(holds: &Holds) -> Result<(), CallError> {
+    holds.check().map_err(|e| CallError::new(e.code, e.message))
+}
 
 pub(crate) fn guard<T>(f: impl FnOnce() -> T) -> Result<T, CallError> {
     catch_unwind(AssertUnwindSafe(f)).map_err(|panic| panicked(&*panic))

@@ -58,9 +58,8 @@ pub use reply::{AppError, Bytes, CallError, HandlerError, IntoReply, Payload, Re
 use crate::FastMap;
 use crate::error::ErrorCode;
 use crate::gate::Cancel;
-use crate::grants::{Grants, Held};
+use crate::grants::{Grants, Holds};
 use crate::name::{NAME_RULE, is_valid_name};
-use crate::policy::admitted::still_granted;
 use crate::policy::{Admitted, Caller};
 use crate::request::{Body, Kind};
 use calls::{Calls, CallsError, Ticket};
@@ -374,7 +373,7 @@ impl Router {
         };
         // A grant revoked since admission refuses the call before any of the app's code
         // (extractors, listeners) runs; a command looks again just before its handler.
-        if let Err(e) = still_granted(&holds) {
+        if let Err(e) = holds.check() {
             return refuse(CallError::new(e.code, e.message));
         }
         if kind == Kind::Event {
@@ -411,10 +410,9 @@ impl Router {
             state: Arc::clone(&self.state),
             cancel: token.clone(),
             grants: self.grants.clone(),
+            holds,
         };
-        let work = (route.start)(&mut parts)
-            .and_then(|work| leftover(parts.body).map(|()| work))
-            .map(|work| work.after_grants(holds));
+        let work = (route.start)(&mut parts).and_then(|work| leftover(parts.body).map(|()| work));
         match work {
             Ok(work) => Dispatch::Started(
                 work,
@@ -435,12 +433,12 @@ impl Router {
         id: u64,
         name: &str,
         body: &Body,
-        holds: &[Arc<Held>],
+        holds: &Holds,
     ) -> Dispatch {
         let mut result = Ok(Payload::Json("null".to_owned()));
         for listener in self.listeners.get(name).into_iter().flatten() {
             // Each listener starts only while the grants the event relied on hold.
-            if let Err(e) = still_granted(holds) {
+            if let Err(e) = holds.check() {
                 result = Err(CallError::new(e.code, e.message));
                 break;
             }

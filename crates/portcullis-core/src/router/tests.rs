@@ -33,7 +33,7 @@ fn admitted_with(name: &str, body: Body, paths: Vec<(String, std::path::PathBuf)
         capability: "cap".into(),
         paths,
         timeout_ms: None,
-        holds: Vec::new(),
+        holds: Default::default(),
     };
     Admitted::new(caller(), request, grant)
 }
