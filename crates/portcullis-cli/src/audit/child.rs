@@ -247,16 +247,6 @@ fn run_in(
         }))
         .waker(move || send(&wake, UserEvent::Pump))
         .build()?;
-    // Run-time capabilities are granted to the audit's windows: the attacks meet the
-    // most the app can ever allow, not only what it allows before a sign-in.
-    for cap in &runtime {
-        for label in std::iter::once(options.window.as_str()).chain(second.as_deref()) {
-            match portcullis.grants().grant(label, cap) {
-                Ok(()) | Err(GrantError::WindowNotCovered { .. }) => {}
-                Err(e) => return Err(e.into()),
-            }
-        }
-    }
     // Side by side, neither covering the other: WebKit slows the timers of a page it
     // thinks hidden, which a second window on top of the first would make it think.
     let size = tao::dpi::LogicalSize::new(600.0, 480.0);
@@ -319,6 +309,18 @@ fn run_in(
         }
         None => None,
     };
+    // Run-time capabilities are granted to the audit's windows: the attacks meet the
+    // most the app can ever allow, not only what it allows before a sign-in. Granted once
+    // the webviews exist (only open windows can be granted) and before the event loop
+    // runs, so before any page message is handled.
+    for cap in &runtime {
+        for label in std::iter::once(options.window.as_str()).chain(second.as_deref()) {
+            match portcullis.grants().grant(label, cap) {
+                Ok(()) | Err(GrantError::WindowNotCovered { .. }) => {}
+                Err(e) => return Err(e.into()),
+            }
+        }
+    }
 
     let alarm = proxy.clone();
     let timeout = options.timeout;

@@ -1,7 +1,7 @@
 // The app's frontend, bundled with esbuild from the @portcullis/api npm package. With
 // `?self-test` in the page address it checks the legitimate paths and the refusals, and
 // reports every check to the Rust side, which decides the exit code.
-import { PortcullisError, emit, invoke, isAvailable, once } from "@portcullis/api";
+import { PortcullisError, emit, grants, invoke, isAvailable, once } from "@portcullis/api";
 
 const checks = [];
 function check(name, expected, got) {
@@ -27,6 +27,7 @@ async function selfTest() {
   await emit("wave", { n: 3 });
   check("an event reaches Rust, and Rust's answer reaches the page", 3, (await waved).n);
   check("an event outside the allowlist is refused", "E_NOT_ALLOWED", await code(emit("shout", {})));
+  check("grants() answers this window's run-time grants", '{"capabilities":[],"paths":[]}', JSON.stringify(await grants()));
   await invoke("self_test.report", { checks });
 }
 
