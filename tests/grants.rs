@@ -143,6 +143,11 @@ impl App {
         self.run(&sealed, label)
     }
 
+    /// `files.open` of `path` from `main`.
+    fn open(&self, s: &mut Sealer, path: impl AsRef<Path>) -> Result<String, ErrorCode> {
+        self.call(s, "main", "files.open", json!({"path": path.as_ref()}))
+    }
+
     fn emit(&self, s: &mut Sealer, label: &str, name: &str) -> Result<String, ErrorCode> {
         let sealed = self.seal(s, Kind::Event, name, json!({}));
         self.run(&sealed, label)
@@ -748,10 +753,7 @@ fn a_picked_file_is_in_scope_for_its_window_only() {
     }
     // `..` is refused even when it lands on the picked file.
     let dotted = format!("{}/x/../a.txt", app.home.display());
-    assert_eq!(
-        app.call(&mut main, "main", "files.open", json!({"path": dotted})),
-        Err(ErrorCode::OutOfScope)
-    );
+    assert_eq!(app.open(&mut main, &dotted), Err(ErrorCode::OutOfScope));
     assert_eq!(app.ran(), [format!("files.open {}", file.display())]);
 }
 
@@ -801,23 +803,13 @@ fn a_symlink_inside_a_picked_directory_does_not_lead_out_of_it() {
         .unwrap();
     let mut s = page(&app.gate, "main");
     assert_eq!(
-        app.call(
-            &mut s,
-            "main",
-            "files.open",
-            json!({"path": dir.join("out/key")})
-        ),
+        app.open(&mut s, dir.join("out/key")),
         Err(ErrorCode::OutOfScope)
     );
     assert!(app.ran().is_empty());
     // Twin: a link that stays inside resolves to its target.
     assert_eq!(
-        app.call(
-            &mut s,
-            "main",
-            "files.open",
-            json!({"path": dir.join("alias")})
-        ),
+        app.open(&mut s, dir.join("alias")),
         Ok(quoted(&dir.join("note.txt")))
     );
 }
@@ -832,16 +824,10 @@ fn a_picked_file_replaced_by_a_symlink_afterwards_is_refused() {
         .allow_path("main", "base", "picked", &file, Reach::File)
         .unwrap();
     let mut s = page(&app.gate, "main");
-    assert!(
-        app.call(&mut s, "main", "files.open", json!({"path": file}))
-            .is_ok()
-    );
+    assert!(app.open(&mut s, &file).is_ok());
     std::fs::remove_file(&file).unwrap();
     std::os::unix::fs::symlink(&secret, &file).unwrap();
-    assert_eq!(
-        app.call(&mut s, "main", "files.open", json!({"path": file})),
-        Err(ErrorCode::OutOfScope)
-    );
+    assert_eq!(app.open(&mut s, &file), Err(ErrorCode::OutOfScope));
     assert_eq!(app.ran().len(), 1);
 }
 
@@ -858,10 +844,7 @@ fn a_picked_symlink_is_resolved_when_added_and_either_name_opens_it() {
     assert_eq!(added, target);
     let mut s = page(&app.gate, "main");
     for path in [&link, &target] {
-        assert_eq!(
-            app.call(&mut s, "main", "files.open", json!({"path": path})),
-            Ok(quoted(&target))
-        );
+        assert_eq!(app.open(&mut s, &path), Ok(quoted(&target)));
     }
 }
 
@@ -880,19 +863,13 @@ fn a_forgotten_path_is_out_of_scope_again_even_for_a_call_already_admitted() {
         pending.wait().result.unwrap_err().code,
         ErrorCode::OutOfScope
     );
-    assert_eq!(
-        app.call(&mut s, "main", "files.open", json!({"path": file})),
-        Err(ErrorCode::OutOfScope)
-    );
+    assert_eq!(app.open(&mut s, &file), Err(ErrorCode::OutOfScope));
     assert!(app.ran().is_empty());
     assert_eq!(g.forget_path("main", "base", "picked", &file), Ok(false));
     // Twin: added again, it opens.
     g.allow_path("main", "base", "picked", &file, Reach::File)
         .unwrap();
-    assert!(
-        app.call(&mut s, "main", "files.open", json!({"path": file}))
-            .is_ok()
-    );
+    assert!(app.open(&mut s, &file).is_ok());
     assert_eq!(app.ran().len(), 1);
 }
 
@@ -922,12 +899,7 @@ fn a_path_the_scope_denies_or_cannot_check_is_never_added() {
     assert_eq!(g.of("main"), WindowGrants::default());
     let mut s = page(&app.gate, "main");
     assert_eq!(
-        app.call(
-            &mut s,
-            "main",
-            "files.open",
-            json!({"path": ssh.join("id_ed25519")})
-        ),
+        app.open(&mut s, ssh.join("id_ed25519")),
         Err(ErrorCode::OutOfScope)
     );
     assert!(app.ran().is_empty());
@@ -1123,15 +1095,9 @@ fn a_path_added_again_replaces_the_earlier_entry_and_its_calls_not_yet_started()
         pending.wait().result.unwrap_err().code,
         ErrorCode::OutOfScope
     );
-    assert_eq!(
-        app.call(&mut s, "main", "files.open", json!({"path": inside})),
-        Err(ErrorCode::OutOfScope)
-    );
+    assert_eq!(app.open(&mut s, &inside), Err(ErrorCode::OutOfScope));
     assert!(app.ran().is_empty());
-    assert!(
-        app.call(&mut s, "main", "files.open", json!({"path": dir}))
-            .is_ok()
-    );
+    assert!(app.open(&mut s, &dir).is_ok());
     assert_eq!(g.of("main").paths.len(), 1);
 }
 
@@ -1149,10 +1115,7 @@ fn a_path_is_forgotten_by_either_of_its_names() {
     assert_eq!(g.forget_path("main", "base", "picked", &resolved), Ok(true));
     let mut s = page(&app.gate, "main");
     for path in [&link, &target] {
-        assert_eq!(
-            app.call(&mut s, "main", "files.open", json!({"path": path})),
-            Err(ErrorCode::OutOfScope)
-        );
+        assert_eq!(app.open(&mut s, &path), Err(ErrorCode::OutOfScope));
     }
     // Added by both names: one entry, forgotten once by the link.
     g.allow_path("main", "base", "picked", &link, Reach::File)
@@ -1161,10 +1124,7 @@ fn a_path_is_forgotten_by_either_of_its_names() {
         .unwrap();
     assert_eq!(g.of("main").paths.len(), 1);
     assert_eq!(g.forget_path("main", "base", "picked", &link), Ok(true));
-    assert_eq!(
-        app.call(&mut s, "main", "files.open", json!({"path": target})),
-        Err(ErrorCode::OutOfScope)
-    );
+    assert_eq!(app.open(&mut s, &target), Err(ErrorCode::OutOfScope));
     assert!(app.ran().is_empty());
     // A name that cannot be a path is a mistake, not "not there".
     assert!(matches!(
@@ -1174,10 +1134,7 @@ fn a_path_is_forgotten_by_either_of_its_names() {
     // Twin: added again, it opens by either name.
     g.allow_path("main", "base", "picked", &link, Reach::File)
         .unwrap();
-    assert!(
-        app.call(&mut s, "main", "files.open", json!({"path": link}))
-            .is_ok()
-    );
+    assert!(app.open(&mut s, &link).is_ok());
 }
 
 #[test]
@@ -1206,10 +1163,7 @@ fn a_revoke_forgets_the_paths_added_to_that_capabilitys_scopes() {
     assert_eq!(app.ran().len(), 1);
     // The static capability's added path stays.
     assert_eq!(g.of("main").paths.len(), 1);
-    assert!(
-        app.call(&mut s, "main", "files.open", json!({"path": other}))
-            .is_ok()
-    );
+    assert!(app.open(&mut s, &other).is_ok());
 }
 
 #[test]
@@ -1225,10 +1179,7 @@ fn added_paths_are_normalized_like_the_pages() {
     assert_eq!(added, file);
     let mut s = page(&app.gate, "main");
     let dotted = format!("{}/./a.txt", app.home.display());
-    assert_eq!(
-        app.call(&mut s, "main", "files.open", json!({"path": dotted})),
-        Ok(quoted(&file))
-    );
+    assert_eq!(app.open(&mut s, &dotted), Ok(quoted(&file)));
     let nul = format!("{}/a.txt\0", app.home.display());
     assert!(matches!(
         app.grants()
