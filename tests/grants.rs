@@ -844,7 +844,7 @@ fn a_picked_symlink_is_resolved_when_added_and_either_name_opens_it() {
     assert_eq!(added, target);
     let mut s = page(&app.gate, "main");
     for path in [&link, &target] {
-        assert_eq!(app.open(&mut s, &path), Ok(quoted(&target)));
+        assert_eq!(app.open(&mut s, path), Ok(quoted(&target)));
     }
 }
 
@@ -1115,7 +1115,7 @@ fn a_path_is_forgotten_by_either_of_its_names() {
     assert_eq!(g.forget_path("main", "base", "picked", &resolved), Ok(true));
     let mut s = page(&app.gate, "main");
     for path in [&link, &target] {
-        assert_eq!(app.open(&mut s, &path), Err(ErrorCode::OutOfScope));
+        assert_eq!(app.open(&mut s, path), Err(ErrorCode::OutOfScope));
     }
     // Added by both names: one entry, forgotten once by the link.
     g.allow_path("main", "base", "picked", &link, Reach::File)
