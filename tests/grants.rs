@@ -1204,3 +1204,29 @@ fn an_app_cannot_listen_to_portcullis_event_names() {
             .is_ok()
     );
 }
+
+#[test]
+fn a_revoke_forgets_its_capabilitys_paths_even_when_it_was_not_granted() {
+    let app = app();
+    let picked = app.home.join("out.md");
+    let g = app.grants();
+    // Picked before anyone signed in, then the session ends without a sign-in.
+    g.allow_path("main", "export", "exports", &picked, Reach::File)
+        .unwrap();
+    assert_eq!(g.revoke("main", "export"), Ok(false));
+    assert_eq!(g.of("main").paths, Vec::new());
+    g.grant("main", "export").unwrap();
+    let mut s = page(&app.gate, "main");
+    assert_eq!(
+        app.call(&mut s, "main", "notes.export", json!({"path": picked})),
+        Err(ErrorCode::OutOfScope)
+    );
+    assert!(app.ran().is_empty());
+    // Twin: picked while signed in, it exports.
+    g.allow_path("main", "export", "exports", &picked, Reach::File)
+        .unwrap();
+    assert!(
+        app.call(&mut s, "main", "notes.export", json!({"path": picked}))
+            .is_ok()
+    );
+}

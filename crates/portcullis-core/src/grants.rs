@@ -203,6 +203,10 @@ pub(crate) struct Holds {
 }
 
 impl Holds {
+    pub(crate) fn is_empty(&self) -> bool {
+        self.grant.is_none() && self.paths.is_empty()
+    }
+
     /// `Err` with the refusal once any of them has ended.
     pub(crate) fn check(&self) -> Result<(), Rejection> {
         for held in self.grant.iter().chain(&self.paths) {
@@ -385,17 +389,21 @@ impl Grants {
     /// running finish. Returns whether it was granted.
     pub fn revoke(&self, webview: &str, capability: &str) -> Result<bool, GrantError> {
         let cap = self.runtime_entry(webview, capability)?;
+        let mut was_granted = false;
         self.change(|_, snapshot| {
             let Some(window) = snapshot.windows.get_mut(webview).map(Arc::make_mut) else {
                 return Ok(None);
             };
-            let Some(at) = window.granted.iter().position(|(c, _)| *c == cap) else {
-                return Ok(None);
-            };
-            let (_, held) = window.granted.remove(at);
-            window.revoked.push(cap);
-            let mut ended = vec![held];
-            let mut events = vec![event(GrantChange::Revoked, webview, capability)];
+            // The paths added to its scopes go too, granted or not: nothing a user
+            // picked waits for the next sign-in.
+            let (mut ended, mut events) = (Vec::new(), Vec::new());
+            if let Some(at) = window.granted.iter().position(|(c, _)| *c == cap) {
+                let (_, held) = window.granted.remove(at);
+                window.revoked.push(cap);
+                ended.push(held);
+                events.push(event(GrantChange::Revoked, webview, capability));
+                was_granted = true;
+            }
             let caps = &self.inner.caps;
             window.paths.retain(|a| {
                 if a.cap != cap {
@@ -405,8 +413,9 @@ impl Grants {
                 events.push(path_event(GrantChange::PathForgotten, webview, caps, a));
                 false
             });
-            Ok(Some((ended, events)))
-        })
+            Ok((!ended.is_empty()).then_some((ended, events)))
+        })?;
+        Ok(was_granted)
     }
 
     /// Adds `path` to scope `scope` of capability `capability` for window `webview`

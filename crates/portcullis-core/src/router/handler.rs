@@ -27,6 +27,22 @@ pub enum Work {
 }
 
 impl Work {
+    /// The same work, refused before it starts if a run-time grant or added path the
+    /// call relied on has ended by then. For routes that did not take the call's holds
+    /// into their own work (the `handlers!` impls do, without this extra box).
+    pub(crate) fn after_grants(self, holds: Holds) -> Work {
+        match self {
+            Work::Blocking(f) => Work::Blocking(Box::new(move || {
+                still_holds(&holds)?;
+                f()
+            })),
+            Work::Async(f) => Work::Async(Box::pin(async move {
+                still_holds(&holds)?;
+                f.await
+            })),
+        }
+    }
+
     /// Runs the work to its end on this thread (tests, and embedders without a runtime:
     /// a tokio API inside an async handler needs the embedder's runtime instead).
     pub fn run_here(self) -> Result<Payload, CallError> {

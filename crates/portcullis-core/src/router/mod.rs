@@ -412,7 +412,18 @@ impl Router {
             grants: self.grants.clone(),
             holds,
         };
-        let work = (route.start)(&mut parts).and_then(|work| leftover(parts.body).map(|()| work));
+        let work = (route.start)(&mut parts)
+            .and_then(|work| leftover(parts.body.take()).map(|()| work))
+            // A route that left the holds untaken (the built-in one, an app's own
+            // `Handler` impl) still gets the last look before it starts.
+            .map(|work| {
+                let holds = std::mem::take(&mut parts.holds);
+                if holds.is_empty() {
+                    work
+                } else {
+                    work.after_grants(holds)
+                }
+            });
         match work {
             Ok(work) => Dispatch::Started(
                 work,
@@ -439,7 +450,8 @@ impl Router {
         for listener in self.listeners.get(name).into_iter().flatten() {
             // Each listener starts only while the grants the event relied on hold.
             if let Err(e) = holds.check() {
-                result = Err(CallError::new(e.code, e.message));
+                // An earlier listener's error, if any, stays the answer.
+                result = result.and(Err(CallError::new(e.code, e.message)));
                 break;
             }
             if let Err(e) = listener(caller, body) {
