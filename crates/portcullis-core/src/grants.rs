@@ -241,11 +241,8 @@ impl Added {
     }
 }
 
-/// One window's grants in a snapshot. Aligned to its own cache lines: a writer's copy of
-/// the snapshot counts references to this window's `Arc`, and those counts must not
-/// share a line with what the gate reads here.
+/// One window's grants in a snapshot.
 #[derive(Clone, Default)]
-#[repr(align(128))]
 pub(crate) struct Window {
     /// (capability index, token), for granted run-time capabilities.
     pub(crate) granted: Vec<(usize, Arc<Held>)>,

@@ -106,11 +106,4 @@ impl Policy {
             .map(|c| &*c.identifier)
             .collect()
     }
-
-    /// Whether capability `identifier` is granted at run time only.
-    pub fn is_runtime(&self, identifier: &str) -> bool {
-        self.capabilities
-            .iter()
-            .any(|c| c.runtime && &*c.identifier == identifier)
-    }
 }
