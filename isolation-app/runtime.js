@@ -33,6 +33,9 @@ import { CANCEL_NAME, NAME_PATTERN, NAME_RULE, Sealer, encodeRequest, fromBase64
 import { NotCanonical, canonicalPayload, isBytes, serialize } from "./canonical.js";
 
 const IPC_URL = "ipc://localhost/";
+/** Where channel messages are pulled (portcullis-wry's transport.rs). */
+const CHANNEL_URL = `${IPC_URL}__portcullis/channel`;
+const PULL_PATTERN = /^(pull|close) [0-9a-f]{32}$/;
 /** The header a short JSON reply also travels in (portcullis-wry's transport.rs). */
 const INLINE_REPLY = "portcullis-reply";
 /** The name a refusal report is framed under (PROTOCOL.md §2, kind 3). */
@@ -441,10 +444,36 @@ async function start() {
     // The gate answers E_NO_SUCH_CALL when the call finished meanwhile: nothing to do.
     await post(sealer, encodeRequest("cancel", message.cancel, CANCEL_NAME, { json: "" }));
   };
+  /**
+   * A channel pull for the parent (`pull <id>` or `close <id>`): not a message to the
+   * gate, so not sealed and not hooked; it starts nothing, and the core serves it only
+   * for this webview's current page load (PROTOCOL.md §12). The frames go back
+   * transferred, not copied.
+   */
+  const relayPull = async (message) => {
+    let answer;
+    try {
+      const response = await fetch(CHANNEL_URL, { method: "POST", body: message.pull });
+      if (response.ok) {
+        answer = { ok: true, frames: await response.arrayBuffer() };
+      } else {
+        answer = { ok: false, error: await response.json() };
+      }
+    } catch (e) {
+      answer = rejectWith("E_ISOLATION_UNAVAILABLE", `transport failed: ${e}`);
+    }
+    parent.postMessage({ pulled: message.token, ...answer }, "*", answer.frames ? [answer.frames] : []);
+  };
   window.addEventListener("message", (event) => {
     if (!event.isTrusted || event.source !== parent) return;
     const request = event.data;
     if (!request || typeof request !== "object") return;
+    if (Object.hasOwn(request, "pull")) {
+      if (typeof request.pull === "string" && PULL_PATTERN.test(request.pull) && Number.isSafeInteger(request.token)) {
+        relayPull(request);
+      }
+      return;
+    }
     if (Object.hasOwn(request, "cancel")) {
       if (Number.isSafeInteger(request.cancel)) cancel(request).catch(() => {});
       return;

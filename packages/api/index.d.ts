@@ -68,6 +68,32 @@ export type Json = null | boolean | number | string | Json[] | { [key: string]: 
 /** Binary arguments travel as bytes, never as arrays of numbers. */
 export type Bytes = ArrayBuffer | ArrayBufferView;
 
+/**
+ * A channel from the core to this page: pass it as a top-level member of a command's
+ * arguments (`invoke("export", {path, progress: channel})`); the handler takes it and
+ * sends messages. It travels as the string `portcullis:channel:<32 hex digits>`, which
+ * the validation hook and the allowlist's schema see.
+ */
+export declare class Channel<M = Json | Uint8Array> {
+  /** `onmessage` gets each message in order: JSON as its value, bytes as a Uint8Array. */
+  constructor(onmessage?: (message: M) => void);
+  /** The handler for each message (may be set later). */
+  onmessage: ((message: M) => void) | null;
+  /** Runs once, when the handler is done with the channel, the call failed, or `close()`. */
+  onclose: (() => void) | null;
+  /** The 128-bit random id, as 32 lowercase hex digits. */
+  readonly id: string;
+  /** Whether it ended or was closed. */
+  readonly closed: boolean;
+  /** Stops taking messages; the handler's next send fails (`CHANNEL_CLOSED`). */
+  close(): void;
+  /** The argument the core sees: `portcullis:channel:<id>`. */
+  toJSON(): string;
+}
+
+/** Command arguments: JSON, bytes, or an object whose top-level members may be channels. */
+export type Args = Json | Bytes | { [key: string]: Json | Channel<any> };
+
 /** Options of one call. */
 export interface InvokeOptions {
   /**
@@ -96,7 +122,7 @@ export type UnlistenFn = () => void;
  * bytes result); rejects with a {@link PortcullisError}, also when the page is not in a
  * Portcullis webview (`E_ISOLATION_UNAVAILABLE`).
  */
-export declare function invoke<R = Json>(cmd: string, args?: Json | Bytes, options?: InvokeOptions): Promise<R>;
+export declare function invoke<R = Json>(cmd: string, args?: Args, options?: InvokeOptions): Promise<R>;
 
 /** Sends an event to the core's listeners; resolves once the core accepted it. */
 export declare function emit(event: string, payload?: Json | Bytes): Promise<void>;
@@ -150,7 +176,7 @@ export interface Portcullis {
    * checked by the allowlist; resolves with the handler's JSON result (or a Uint8Array
    * for a bytes result), rejects with a {@link BridgeError}.
    */
-  invoke<R = Json>(cmd: string, args?: Json | Bytes, options?: InvokeOptions): Promise<R>;
+  invoke<R = Json>(cmd: string, args?: Args, options?: InvokeOptions): Promise<R>;
   /** Sends an event to the core's listeners; resolves once the core accepted it. */
   emit(event: string, payload?: Json | Bytes): Promise<void>;
   /**
@@ -163,4 +189,6 @@ export interface Portcullis {
   listen<P = Json>(event: string, handler: (event: PortcullisEvent<P>) => void): () => void;
   /** The class of every rejection, for `instanceof`. */
   readonly PortcullisError: typeof PortcullisError;
+  /** Core-to-frontend channels. */
+  readonly Channel: typeof Channel;
 }

@@ -63,6 +63,27 @@ export const PortcullisError =
     ? installed.PortcullisError
     : ModuleError;
 
+/** Constructing one outside a Portcullis webview fails: there is no core to send. */
+class ModuleChannel {
+  constructor() {
+    throw new PortcullisError(
+      "E_ISOLATION_UNAVAILABLE",
+      "window.portcullis is missing: a Channel needs a Portcullis webview",
+    );
+  }
+}
+
+/**
+ * A channel from the core (`new Channel((message) => ...)`): pass it as a top-level
+ * member of a command's arguments; the handler's messages reach `onmessage` in order
+ * (JSON as the value, bytes as a Uint8Array), `onclose` runs once it ended, and
+ * `close()` stops it. In a webview this is the bridge's own class.
+ */
+export const Channel =
+  installed !== null && typeof installed === "object" && typeof installed.Channel === "function"
+    ? installed.Channel
+    : ModuleChannel;
+
 /** The bridge's rejection as a PortcullisError (it is one already in a webview). */
 function wrap(error) {
   if (error instanceof PortcullisError) return error;

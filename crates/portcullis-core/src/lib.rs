@@ -23,6 +23,7 @@
 #![warn(missing_docs)]
 
 pub mod aead;
+pub mod channel;
 pub mod config;
 pub mod emit;
 pub mod envelope;
@@ -40,6 +41,7 @@ pub mod scope;
 pub mod seal;
 pub mod session;
 
+pub use channel::{Channel, ChannelError, Channels, Message};
 pub use config::{Config, ConfigError, ConfigErrors, Limits};
 pub use emit::{EmitTarget, Emitter, EventSink};
 pub use envelope::{Encoding, SessionId};

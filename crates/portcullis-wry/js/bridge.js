@@ -17,6 +17,8 @@
 //   ready() -> Promise<void>                               resolves once calls can be sent
 //                                                          (rejects like a call would)
 //   PortcullisError                                        the class of every rejection
+//   Channel(onmessage)                                     core-to-frontend messages: pass it
+//                                                          as a top-level argument; see below
 //
 // The bridge is a convenience, not a security boundary: the main frame is untrusted, and
 // every message is checked by the isolation frame's hook and by the Rust gate.
@@ -78,6 +80,13 @@
   let isolationFrame = null;
   let failure = null;
   let encodeRequest = null;
+  // Channel pulls waiting for the isolation frame's answer: token -> resolve.
+  const pulls = new NativeMap();
+  const CHANNEL_PREFIX = "portcullis:channel:";
+  const channelUrl = `${config.ipcUrl}__portcullis/channel`;
+  const NativeDataView = DataView;
+  const decoder = new TextDecoder();
+  const decode = TextDecoder.prototype.decode;
 
   /** What every promise of the bridge rejects with: `instanceof` works. */
   class PortcullisError extends NativeError {
@@ -91,6 +100,147 @@
   }
   freeze(PortcullisError.prototype);
   freeze(PortcullisError);
+
+  /**
+   * A channel from the core: pass it as a top-level member of a command's arguments
+   * (`invoke("download", {url, progress: channel})`); the handler takes it and sends
+   * messages, which reach `onmessage` in order (JSON as the value, bytes as a
+   * Uint8Array). `onclose` runs once when the handler is done with it, or the call
+   * failed, or `close()` was called. It travels as the string `portcullis:channel:<id>`
+   * (the id: 128 random bits), which the hook and the allowlist's schema see.
+   */
+  class Channel {
+    #id;
+    #started = false;
+    #closed = false;
+    constructor(onmessage) {
+      if (onmessage !== undefined && typeof onmessage !== "function") {
+        throw new TypeError("new Channel(onmessage): onmessage must be a function");
+      }
+      // Own function-valued members make a Channel nested deeper than the top level of
+      // the arguments fail to send (a structured clone refuses functions) instead of
+      // arriving as an empty object.
+      this.onmessage = onmessage || null;
+      this.onclose = null;
+      const bytes = apply(getRandomValues, nativeCrypto, [new NativeUint8Array(16)]);
+      let hex = "";
+      for (const b of bytes) hex += (b < 16 ? "0" : "") + b.toString(16);
+      this.#id = hex;
+    }
+    get id() {
+      return this.#id;
+    }
+    get closed() {
+      return this.#closed;
+    }
+    /** The argument the core sees; starts taking messages. */
+    toJSON() {
+      if (!this.#started && !this.#closed) {
+        this.#started = true;
+        pullLoop(this, this.#id, () => this.#end()).catch(() => {});
+      }
+      return CHANNEL_PREFIX + this.#id;
+    }
+    /** Stops taking messages; the handler's next send fails. */
+    close() {
+      if (this.#closed) return;
+      const started = this.#started;
+      this.#end();
+      if (started) pull(`close ${this.#id}`).catch(() => {});
+    }
+    #end() {
+      if (this.#closed) return false;
+      this.#closed = true;
+      const onclose = this.onclose;
+      if (typeof onclose === "function") {
+        try {
+          onclose();
+        } catch (e) {
+          console.error("portcullis: a channel's onclose threw", e);
+        }
+      }
+      return true;
+    }
+  }
+  freeze(Channel.prototype);
+  freeze(Channel);
+
+  /** One channel request (`pull <id>` or `close <id>`): the frames, or throws. */
+  function pull(body) {
+    if (!config.isolation) {
+      return apply(nativeFetch, globalThis, [channelUrl, { method: "POST", body }]).then(async (response) => {
+        if (!response.ok) throw portcullisError(await response.json());
+        return response.arrayBuffer();
+      });
+    }
+    return new NativePromise((resolve, reject) => {
+      if (!isolation) {
+        reject(portcullisError(failure || { code: "E_ISOLATION_UNAVAILABLE", message: "the isolation frame is not ready" }));
+        return;
+      }
+      const words = apply(getRandomValues, nativeCrypto, [new NativeUint32Array(2)]);
+      const token = words[0] * 0x200000 + (words[1] >>> 11);
+      apply(mapSet, pulls, [token, { resolve, reject }]);
+      isolation.postMessage({ pull: body, token }, "*");
+    });
+  }
+
+  /** Pulls channel `id` until it ends or closes, handing each message to `onmessage`. */
+  async function pullLoop(channel, id, end) {
+    await api.ready();
+    while (!channel.closed) {
+      let frames;
+      try {
+        frames = await pull(`pull ${id}`);
+      } catch (e) {
+        console.error(`portcullis: channel ${id} failed: ${e && e.message}`);
+        end();
+        return;
+      }
+      if (channel.closed) return;
+      const view = new NativeDataView(frames);
+      let at = 0;
+      while (at + 5 <= frames.byteLength) {
+        const type = view.getUint8(at);
+        const length = view.getUint32(at + 1);
+        const data = new NativeUint8Array(frames, at + 5, length);
+        at += 5 + length;
+        if (type === 3) {
+          end();
+          return;
+        }
+        let message;
+        try {
+          message = type === 1 ? parse(apply(decode, decoder, [data])) : data;
+        } catch (e) {
+          console.error(`portcullis: unreadable message on channel ${id}`, e);
+          continue;
+        }
+        const onmessage = channel.onmessage;
+        if (typeof onmessage !== "function") continue;
+        try {
+          onmessage(message);
+        } catch (e) {
+          console.error(`portcullis: a channel's onmessage threw`, e);
+        }
+      }
+    }
+  }
+
+  /** Top-level Channel members replaced by their argument (a copy; the caller's stays). */
+  function withChannels(args, used) {
+    if (args === null || typeof args !== "object" || args instanceof ArrayBuffer || isView(args)) return args;
+    let copy = null;
+    for (const key of Object.keys(args)) {
+      const value = args[key];
+      if (value instanceof Channel) {
+        if (copy === null) copy = Array.isArray(args) ? [...args] : { ...args };
+        copy[key] = value.toJSON();
+        used.push(value);
+      }
+    }
+    return copy === null ? args : copy;
+  }
 
   function portcullisError(error) {
     return new PortcullisError(error.code, error.message, { appCode: error.appCode, data: error.data });
@@ -121,6 +271,10 @@
     failure = { code, message };
     queue.splice(0);
     for (const w of waiting.splice(0)) w.reject(portcullisError(failure));
+    for (const token of [...pulls.keys()]) {
+      apply(mapGet, pulls, [token]).reject(portcullisError(failure));
+      apply(mapDelete, pulls, [token]);
+    }
     for (const id of [...pending.keys()]) settle(id, { ok: false, error: failure });
   }
 
@@ -221,7 +375,9 @@
       const words = apply(getRandomValues, nativeCrypto, [new NativeUint32Array(2)]);
       const token = words[0] * 0x200000 + (words[1] >>> 11);
       const request = { id, token, kind, name };
+      const channels = [];
       try {
+        args = withChannels(args, channels);
         if (args instanceof ArrayBuffer || isView(args)) {
           // Copy into a fresh buffer that can be transferred without detaching the caller's.
           const view = args instanceof ArrayBuffer ? new NativeUint8Array(args) : new NativeUint8Array(args.buffer, args.byteOffset, args.byteLength);
@@ -255,7 +411,12 @@
         () => abandon(id, { code: "E_TIMEOUT", message: `no reply to ${kind} ${name} within ${timeoutMs} ms` }),
         timeoutMs,
       );
-      const entry = { kind, token, resolve, reject, timer, sent: false, signal: null, onAbort: null };
+      // A call that fails closes the channels it carried: no handler will send on them.
+      const failed = channels.length === 0 ? reject : (e) => {
+        for (const channel of channels) channel.close();
+        reject(e);
+      };
+      const entry = { kind, token, resolve, reject: failed, timer, sent: false, signal: null, onAbort: null };
       if (signal) {
         entry.signal = signal;
         entry.onAbort = () => abandon(id, aborted(kind, name, signal));
@@ -302,7 +463,13 @@
         if (!data || typeof data !== "object") return;
         // Own properties only: a page that polluted Object.prototype cannot make the
         // frame's "ready" look like a reply.
-        if (apply(hasOwn, data, ["id"]) && typeof data.id === "number") {
+        if (apply(hasOwn, data, ["pulled"]) && typeof data.pulled === "number") {
+          const waiter = apply(mapGet, pulls, [data.pulled]);
+          if (!waiter) return;
+          apply(mapDelete, pulls, [data.pulled]);
+          if (data.ok && data.frames instanceof ArrayBuffer) waiter.resolve(data.frames);
+          else waiter.reject(portcullisError(data.error || { code: "E_INTERNAL", message: "malformed channel reply" }));
+        } else if (apply(hasOwn, data, ["id"]) && typeof data.id === "number") {
           const call = apply(mapGet, pending, [data.id]);
           if (call && apply(hasOwn, data, ["token"]) && data.token === call.token) {
             mark(call, "reply", data);
@@ -386,6 +553,7 @@
 
   const api = freeze({
     PortcullisError,
+    Channel,
     invoke: (cmd, args, options) => call("command", cmd, args, options),
     emit: (event, payload) => call("event", event, payload, undefined),
     ready: () =>

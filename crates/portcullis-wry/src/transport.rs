@@ -23,6 +23,7 @@ use std::sync::Arc;
 
 use std::time::Duration;
 
+use portcullis_core::channel::ChannelId;
 use portcullis_core::request::CANCEL_NAME;
 use portcullis_core::router::{CallError, Dispatch, Payload, Response as Reply};
 use portcullis_core::{Attested, Cancel, ErrorCode, Inbound, Kind, Rejection};
@@ -87,6 +88,9 @@ pub fn handle(
         responder.respond(error(&CallError::new(refusal.code, refusal.message)));
         return;
     }
+    if request.uri().path() == CHANNEL_PATH {
+        return pull(shared, label, request.body(), responder);
+    }
     let mut stamps = Stamps::start();
     let admitted = match receive(shared, label, request.into_body(), Via::Protocol) {
         Ok(Inbound::Call(admitted)) => admitted,
@@ -149,6 +153,62 @@ pub fn handle(
                 stamps.done();
             });
         }
+    }
+}
+
+/// Where a page pulls a channel's messages (`POST`, body `pull <id>` or `close <id>`).
+pub const CHANNEL_PATH: &str = "/__portcullis/channel";
+
+/// A pull of channel messages (PROTOCOL.md §12). Not a message to the gate: it starts
+/// nothing and carries nothing to a handler. It is served only for the webview's
+/// current page load (its session, with isolation), so a page that went away, and every
+/// other webview, get nothing; a channel's id is 128 random bits only its page knows.
+fn pull(shared: &Arc<Shared>, label: &str, body: &[u8], responder: RequestAsyncResponder) {
+    let refuse = |code: ErrorCode, message: &str| error(&CallError::new(code, message));
+    let Some((op, id)) = std::str::from_utf8(body)
+        .ok()
+        .and_then(|text| text.split_once(' '))
+        .and_then(|(op, hex)| Some((op, ChannelId::parse(hex)?)))
+    else {
+        return responder.respond(refuse(
+            ErrorCode::BadRequest,
+            "a channel pull is `pull <id>` or `close <id>`, the id 32 lowercase hex digits",
+        ));
+    };
+    let session = if shared.gate.isolation() {
+        match shared.gate.sessions().current(label) {
+            Some(session) => Some(session),
+            None => {
+                return responder.respond(refuse(
+                    ErrorCode::UnknownSession,
+                    "this webview has no live page load to pull channels for",
+                ));
+            }
+        }
+    } else {
+        None
+    };
+    let channels = shared.router.channels();
+    match op {
+        "pull" => channels.pull(
+            label,
+            session,
+            id,
+            Box::new(move |answer| {
+                responder.respond(match answer {
+                    Ok(frames) => content(StatusCode::OK, "application/octet-stream", frames),
+                    Err(e) => error(&e),
+                })
+            }),
+        ),
+        "close" => {
+            channels.close(label, session, id);
+            responder.respond(json(StatusCode::OK, b"null".to_vec()));
+        }
+        _ => responder.respond(refuse(
+            ErrorCode::BadRequest,
+            "a channel pull is `pull <id>` or `close <id>`",
+        )),
     }
 }
 

@@ -4,7 +4,7 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 
-import { ERROR_CODES, GRANTS_COMMAND, PortcullisError, grants, invoke, isAvailable, listen, once } from "../index.js";
+import { Channel, ERROR_CODES, GRANTS_COMMAND, PortcullisError, grants, invoke, isAvailable, listen, once } from "../index.js";
 
 function bridgeError(code, message, appCode, data) {
   const e = new Error(message);
@@ -108,4 +108,19 @@ test("grants() rejects with the core's code, and with E_INTERNAL on a reply of a
     globalThis.portcullis = { invoke: () => Promise.resolve(reply) };
     await assert.rejects(grants(), (e) => e instanceof PortcullisError && e.code === "E_INTERNAL", JSON.stringify(reply));
   }
+});
+
+test("a Channel outside a Portcullis webview cannot be made: there is no core to send", () => {
+  assert.throws(
+    () => new Channel(() => {}),
+    (e) => e instanceof PortcullisError && e.code === "E_ISOLATION_UNAVAILABLE",
+  );
+});
+
+test("in a webview the module's Channel is the bridge's own class", async () => {
+  class BridgeChannel {}
+  globalThis.portcullis = { invoke: () => Promise.resolve(null), Channel: BridgeChannel };
+  const fresh = await import(`../index.js?channel=${Date.now()}`);
+  assert.equal(fresh.Channel, BridgeChannel);
+  delete globalThis.portcullis;
 });

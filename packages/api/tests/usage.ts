@@ -1,6 +1,6 @@
 // Type-checks (never runs): how an app uses the package and the bridge, and writes a
 // hook, typed. It imports the package by its name, as an app would.
-import { ERROR_CODES, PortcullisError, emit, grants, invoke, listen, once, type UnlistenFn, type WindowGrants } from "@portcullis/api";
+import { Channel, ERROR_CODES, PortcullisError, emit, grants, invoke, listen, once, type UnlistenFn, type WindowGrants } from "@portcullis/api";
 import type { Hook } from "@portcullis/api/hook";
 import "@portcullis/api/global";
 
@@ -68,4 +68,21 @@ export async function canExport(): Promise<boolean> {
 /** The files the user picked in this window, for a "recent files" list. */
 export async function pickedFiles(): Promise<string[]> {
   return (await grants()).paths.filter((p) => p.reach === "file").map((p) => p.path);
+}
+
+/** An export that reports its progress on a channel; resolves with the exported size. */
+export async function exportWithProgress(path: string, onProgress: (done: number) => void): Promise<number> {
+  const progress = new Channel<{ done: number }>(({ done }) => onProgress(done));
+  progress.onclose = () => onProgress(-1);
+  return invoke<number>("notes.export", { path, progress });
+}
+
+/** Bytes from the core, chunk by chunk, until the handler is done. */
+export function receiveBytes(cmd: string): Promise<Uint8Array[]> {
+  return new Promise((resolve, reject) => {
+    const chunks: Uint8Array[] = [];
+    const channel = new Channel<Uint8Array>((chunk) => chunks.push(chunk));
+    channel.onclose = () => resolve(chunks);
+    invoke(cmd, { channel }).catch(reject);
+  });
 }

@@ -10,6 +10,7 @@
 //! | [`Scoped`] | the path arguments the policy checked against their scope |
 //! | [`CancellationToken`] | cancelled when the caller aborts or the call times out |
 //! | [`Grants`] | the gate's run-time grants, to grant or revoke (e.g. on sign-in) |
+//! | [`Channel`] | a channel the page passed as an argument, to send it messages |
 //!
 //! At most one extractor may take the body (`Args`, `Bytes` or `Body`), and every `State<T>` must
 //! be registered: both are checked when the routing table is finished, not per call. A
@@ -25,6 +26,7 @@ pub use tokio_util::sync::CancellationToken;
 
 use super::reply::{Bytes, CallError};
 use crate::FastMap;
+use crate::channel::{Channel, ChannelId, Channels};
 use crate::error::ErrorCode;
 use crate::grants::{Grants, Holds};
 use crate::policy::Caller;
@@ -41,6 +43,10 @@ pub struct Parts {
     pub(crate) grants: Option<Grants>,
     /// The grants the call relied on: the handler's work looks at them before it runs.
     pub(crate) holds: Holds,
+    /// The channels the arguments name, not yet taken (found only for a handler that
+    /// takes a [`Channel`]).
+    pub(crate) channel_ids: std::vec::IntoIter<ChannelId>,
+    pub(crate) channels: Channels,
 }
 
 /// State registered with the router, by type.
@@ -51,6 +57,8 @@ pub(crate) type StateMap = FastMap<TypeId, Arc<dyn Any + Send + Sync>>;
 pub struct Needs {
     pub(crate) body_takers: Vec<&'static str>,
     pub(crate) states: Vec<(TypeId, &'static str)>,
+    /// How many [`Channel`]s the handler takes.
+    pub(crate) channels: usize,
 }
 
 /// A handler argument built from the admitted call.
@@ -141,6 +149,52 @@ impl FromCall for Grants {
                 "this router was never attached to a gate's grants (Router::grants): the embedder does that when it builds",
             )
         })
+    }
+}
+
+/// A channel the page passed as a top-level argument (`invoke(cmd, {progress: channel})`).
+/// A handler taking several gets them in the order of their argument names.
+impl FromCall for Channel {
+    fn from_call(parts: &mut Parts) -> Result<Self, CallError> {
+        let id = parts.channel_ids.next().ok_or_else(|| {
+            CallError::new(
+                ErrorCode::InvalidArgs,
+                "this command takes a channel: pass a Channel from @portcullis/api as one of its arguments",
+            )
+        })?;
+        parts.channels.attach(&parts.caller, id)
+    }
+
+    fn declare(needs: &mut Needs) {
+        needs.channels += 1;
+    }
+}
+
+/// The channel ids among the top-level members of JSON arguments, by member name.
+pub(crate) fn channel_ids(body: Option<&Body>) -> Vec<ChannelId> {
+    let Some(Body::Json(text)) = body else {
+        return Vec::new();
+    };
+    match text.value() {
+        serde_json::Value::Object(members) => members
+            .values()
+            .filter_map(|v| v.as_str().and_then(ChannelId::from_argument))
+            .collect(),
+        _ => Vec::new(),
+    }
+}
+
+/// Whether every top-level member of the JSON arguments is a channel (what a handler
+/// that takes channels and no arguments accepts).
+pub(crate) fn only_channels(body: &Body) -> bool {
+    let Body::Json(text) = body else {
+        return false;
+    };
+    match text.value() {
+        serde_json::Value::Object(members) => members
+            .values()
+            .all(|v| v.as_str().and_then(ChannelId::from_argument).is_some()),
+        _ => false,
     }
 }
 

@@ -56,6 +56,7 @@ pub use handler::{Handler, Work};
 pub use reply::{AppError, Bytes, CallError, HandlerError, IntoReply, Payload, Response};
 
 use crate::FastMap;
+use crate::channel::Channels;
 use crate::error::ErrorCode;
 use crate::gate::Cancel;
 use crate::grants::{Grants, Holds};
@@ -63,7 +64,7 @@ use crate::name::{NAME_RULE, is_valid_name};
 use crate::policy::{Admitted, Caller};
 use crate::request::{Body, Kind};
 use calls::{Calls, CallsError, Ticket};
-use extract::{Needs, StateMap, bad_args, leftover};
+use extract::{Needs, StateMap, bad_args, channel_ids, leftover, only_channels};
 use handler::guard;
 
 /// The prefix of Portcullis's own commands; an app cannot register a name with it.
@@ -105,6 +106,8 @@ pub struct Router {
     calls: Arc<Calls>,
     /// The gate's run-time grants, once the embedder attached them ([`Router::grants`]).
     grants: Option<Grants>,
+    /// The channels handlers send on, and the pages pull from.
+    channels: Channels,
 }
 
 impl fmt::Debug for Router {
@@ -403,6 +406,11 @@ impl Router {
                 ));
             }
         };
+        let channel_ids = if route.needs.channels > 0 {
+            channel_ids(Some(&request.body))
+        } else {
+            Vec::new()
+        };
         let mut parts = Parts {
             caller,
             body: Some(request.body),
@@ -411,9 +419,17 @@ impl Router {
             cancel: token.clone(),
             grants: self.grants.clone(),
             holds,
+            channel_ids: channel_ids.into_iter(),
+            channels: self.channels.clone(),
         };
+        let takes_channels = route.needs.channels > 0;
         let work = (route.start)(&mut parts)
-            .and_then(|work| leftover(parts.body.take()).map(|()| work))
+            .and_then(|work| {
+                // The members the Channel extractors took count as taken.
+                let body = parts.body.take();
+                let body = body.filter(|b| !(takes_channels && only_channels(b)));
+                leftover(body).map(|()| work)
+            })
             // A route that left the holds untaken (the built-in one, an app's own
             // `Handler` impl) still gets the last look before it starts.
             .map(|work| {
@@ -481,9 +497,15 @@ impl Router {
     }
 
     /// Cancels every call in flight from webview `label` (its page went away or it
-    /// closed); returns how many.
+    /// closed) and closes its channels; returns how many calls.
     pub fn cancel_webview(&self, label: &str) -> usize {
+        self.channels.close_webview(label);
         self.calls.cancel_webview(label)
+    }
+
+    /// The channels handlers send on: the embedder serves the pages' pulls from here.
+    pub fn channels(&self) -> &Channels {
+        &self.channels
     }
 
     /// How many commands are in flight.

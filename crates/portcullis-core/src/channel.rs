@@ -1,0 +1,616 @@
+//! Channels: messages from a handler to the page load that asked for them.
+//!
+//! The page creates a channel (`new Channel(onmessage)` in `@portcullis/api`) and passes
+//! it as a top-level member of a command's arguments, where it travels as the string
+//! `"portcullis:channel:<32 hex digits>"` (the id is 128 random bits, so the hook and the
+//! allowlist's schema see a plain string). A handler takes it with the [`Channel`]
+//! extractor and sends JSON or bytes; the page pulls them (PROTOCOL.md §12).
+//!
+//! - **Only to its page load.** A channel belongs to the webview and the session (page
+//!   load) of the call that carried it, and a pull is served only for the webview's
+//!   current session. A new page load or a closed webview closes every channel of the
+//!   page that made it ([`Channels::close_webview`]); a handler's later `send` returns
+//!   [`ChannelError::Closed`], as it does after the page called `channel.close()`.
+//! - **In order**, each message whole: one queue per channel, drained front first.
+//! - **Backpressure.** The queue holds at most [`QUEUE_MESSAGES`] messages or
+//!   [`QUEUE_BYTES`] bytes (a single larger message is taken when the queue is empty).
+//!   [`Channel::send`] waits while it is full, so a handler never runs ahead of a page
+//!   that does not keep up by more than that; [`Channel::try_send`] fails with
+//!   [`ChannelError::Full`] instead. A page that stops pulling holds the handler at
+//!   `send`: it ends when the page goes away or closes the channel (or the handler's own
+//!   cancellation token fires).
+//! - **Bytes as bytes.** A pull's answer is one binary body: frames
+//!   `type (1) || length (u32, big-endian) || data`, type 1 JSON text, 2 bytes, 3 the
+//!   end (every sender dropped; no data). Nothing is base64 or a JSON array of numbers.
+
+use std::collections::VecDeque;
+use std::fmt;
+use std::sync::{Arc, Mutex, MutexGuard, Weak};
+
+use serde::Serialize;
+use tokio::sync::Notify;
+
+use crate::FastMap;
+use crate::envelope::SessionId;
+use crate::error::ErrorCode;
+use crate::policy::Caller;
+use crate::router::CallError;
+
+/// The prefix of a channel argument; 32 lowercase hex digits follow.
+pub const CHANNEL_PREFIX: &str = "portcullis:channel:";
+/// The most messages a channel queues for its page.
+pub const QUEUE_MESSAGES: usize = 64;
+/// The most bytes a channel queues for its page (one larger message fits an empty queue).
+pub const QUEUE_BYTES: usize = 8 << 20;
+/// A pull is answered with the queued messages up to about this many bytes (at least one).
+pub const PULL_BYTES: usize = 8 << 20;
+/// The most channels one webview may have open or waiting at once.
+pub const MAX_CHANNELS: usize = 256;
+
+/// Frame types of a pull's answer.
+const FRAME_JSON: u8 = 1;
+const FRAME_BYTES: u8 = 2;
+const FRAME_END: u8 = 3;
+
+/// A channel's id: 128 bits the page chose at random.
+#[derive(Clone, Copy, PartialEq, Eq, Hash)]
+pub struct ChannelId([u8; 16]);
+
+impl ChannelId {
+    /// Parses the 32 lowercase hex digits of an id.
+    pub fn parse(hex: &str) -> Option<ChannelId> {
+        let digits = hex.as_bytes();
+        if digits.len() != 32 {
+            return None;
+        }
+        let nibble = |c: u8| match c {
+            b'0'..=b'9' => Some(c - b'0'),
+            b'a'..=b'f' => Some(c - b'a' + 10),
+            _ => None,
+        };
+        let mut id = [0u8; 16];
+        for (i, pair) in digits.chunks_exact(2).enumerate() {
+            id[i] = (nibble(pair[0])? << 4) | nibble(pair[1])?;
+        }
+        Some(ChannelId(id))
+    }
+
+    /// The id in a channel argument (`"portcullis:channel:<hex>"`), if `value` is one.
+    pub fn from_argument(value: &str) -> Option<ChannelId> {
+        value
+            .strip_prefix(CHANNEL_PREFIX)
+            .and_then(ChannelId::parse)
+    }
+}
+
+impl fmt::Debug for ChannelId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "ChannelId(")?;
+        for b in self.0 {
+            write!(f, "{b:02x}")?;
+        }
+        write!(f, ")")
+    }
+}
+
+/// One message for the page: JSON text (delivered parsed) or bytes (a `Uint8Array`).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Message {
+    /// JSON text, delivered to `onmessage` as the value it encodes.
+    Json(String),
+    /// Bytes, delivered to `onmessage` as a `Uint8Array`.
+    Bytes(Vec<u8>),
+}
+
+impl Message {
+    /// A JSON message of `value`.
+    pub fn json<T: Serialize + ?Sized>(value: &T) -> Result<Message, ChannelError> {
+        serde_json::to_string(value)
+            .map(Message::Json)
+            .map_err(|e| ChannelError::Encode(e.to_string()))
+    }
+
+    fn len(&self) -> usize {
+        match self {
+            Message::Json(text) => text.len(),
+            Message::Bytes(bytes) => bytes.len(),
+        }
+    }
+}
+
+impl From<Vec<u8>> for Message {
+    fn from(bytes: Vec<u8>) -> Self {
+        Message::Bytes(bytes)
+    }
+}
+
+impl From<crate::router::Bytes> for Message {
+    fn from(bytes: crate::router::Bytes) -> Self {
+        Message::Bytes(bytes.0)
+    }
+}
+
+/// Why a message was not sent.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum ChannelError {
+    /// The page went away (a new page load, the webview closed) or closed the channel:
+    /// nothing sent now can reach it.
+    #[error("the channel is closed: its page went away or closed it")]
+    Closed,
+    /// [`Channel::try_send`] only: the queue is full (the page has not caught up).
+    #[error("the channel's queue is full: the page has not taken the messages before")]
+    Full,
+    /// [`Channel::send_json`] only: the value cannot be written as JSON.
+    #[error("the message cannot be written as JSON: {0}")]
+    Encode(String),
+    /// A message longer than a frame can say (4 GiB).
+    #[error("a channel message is limited to 4 GiB")]
+    TooLong,
+}
+
+/// What a handler sends on: the channel the call's arguments named. Clones send on the
+/// same channel; when the last one is dropped the page is told the channel ended (after
+/// every message queued before).
+#[derive(Clone)]
+pub struct Channel {
+    sender: Arc<Sender>,
+}
+
+impl fmt::Debug for Channel {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Channel")
+            .field("id", &self.sender.slot.id)
+            .field("closed", &self.is_closed())
+            .finish()
+    }
+}
+
+/// Ends the channel when the last [`Channel`] clone goes.
+struct Sender {
+    slot: Arc<Slot>,
+}
+
+impl Drop for Sender {
+    fn drop(&mut self) {
+        self.slot.end();
+    }
+}
+
+impl Channel {
+    /// Queues `message` for the page, waiting while the queue is full. Fails with
+    /// [`ChannelError::Closed`] once the page went away or closed the channel (also while
+    /// waiting).
+    pub async fn send(&self, message: impl Into<Message>) -> Result<(), ChannelError> {
+        let mut message = message.into();
+        check_len(&message)?;
+        let slot = &self.sender.slot;
+        loop {
+            let mut space = std::pin::pin!(slot.space.notified());
+            // Registered before the look at the queue, so a pull between the look and the
+            // wait still wakes this sender.
+            space.as_mut().enable();
+            message = match slot.push(Some(message)) {
+                Pushed::Done => return Ok(()),
+                Pushed::Closed => return Err(ChannelError::Closed),
+                Pushed::Full(message) => message,
+            };
+            space.await;
+        }
+    }
+
+    /// Queues `value` as JSON (see [`Channel::send`]).
+    pub async fn send_json<T: Serialize + ?Sized>(&self, value: &T) -> Result<(), ChannelError> {
+        self.send(Message::json(value)?).await
+    }
+
+    /// Queues `message` if the queue has room, without waiting.
+    pub fn try_send(&self, message: impl Into<Message>) -> Result<(), ChannelError> {
+        let message = message.into();
+        check_len(&message)?;
+        match self.sender.slot.push(Some(message)) {
+            Pushed::Done => Ok(()),
+            Pushed::Closed => Err(ChannelError::Closed),
+            Pushed::Full(_) => Err(ChannelError::Full),
+        }
+    }
+
+    /// [`Channel::send`] for a sync handler (it runs on a blocking thread, where waiting
+    /// is fine). Never call it from async code.
+    pub fn send_blocking(&self, message: impl Into<Message>) -> Result<(), ChannelError> {
+        futures_executor::block_on(self.send(message))
+    }
+
+    /// Whether the page went away or closed the channel.
+    pub fn is_closed(&self) -> bool {
+        self.sender.slot.state().closed
+    }
+
+    /// Resolves once the channel is closed (the page went away or closed it): a
+    /// producer can stop then instead of at its next `send`.
+    pub async fn closed(&self) {
+        let slot = &self.sender.slot;
+        loop {
+            let mut space = std::pin::pin!(slot.space.notified());
+            space.as_mut().enable();
+            if slot.state().closed {
+                return;
+            }
+            space.await;
+        }
+    }
+}
+
+fn check_len(message: &Message) -> Result<(), ChannelError> {
+    if u32::try_from(message.len()).is_err() {
+        return Err(ChannelError::TooLong);
+    }
+    Ok(())
+}
+
+/// A pull's waiting answer: called once, with the frames or a refusal.
+pub type Puller = Box<dyn FnOnce(Result<Vec<u8>, CallError>) + Send>;
+
+enum Pushed {
+    Done,
+    /// The queue is full: the message comes back for the next try.
+    Full(Message),
+    Closed,
+}
+
+/// One channel's queue.
+struct Slot {
+    id: ChannelId,
+    webview: Arc<str>,
+    state: Mutex<SlotState>,
+    /// Woken when the queue has room or the channel closed.
+    space: Notify,
+    /// The table the slot is in, to leave it once it ended and its end was pulled.
+    hub: Weak<Mutex<Table>>,
+}
+
+#[derive(Default)]
+struct SlotState {
+    queue: VecDeque<Message>,
+    bytes: usize,
+    /// A handler took the channel (at most one call may).
+    attached: bool,
+    /// Every sender dropped: the page gets the end after the queue.
+    ended: bool,
+    /// The page went away or closed it: nothing more is queued or delivered.
+    closed: bool,
+    /// The page's pull waiting for a message.
+    waiting: Option<Puller>,
+}
+
+impl Slot {
+    fn state(&self) -> MutexGuard<'_, SlotState> {
+        self.state.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// Queues a message (or, with `None`, marks the end) and answers a waiting pull.
+    fn push(&self, message: Option<Message>) -> Pushed {
+        let (puller, frames, done) = {
+            let mut state = self.state();
+            if state.closed {
+                return Pushed::Closed;
+            }
+            match message {
+                None => state.ended = true,
+                Some(message) => {
+                    let full = !state.queue.is_empty()
+                        && (state.queue.len() >= QUEUE_MESSAGES
+                            || state.bytes + message.len() > QUEUE_BYTES);
+                    if full {
+                        return Pushed::Full(message);
+                    }
+                    state.bytes += message.len();
+                    state.queue.push_back(message);
+                }
+            }
+            match state.waiting.take() {
+                Some(puller) => {
+                    let (frames, done) = drain(&mut state);
+                    (Some(puller), frames, done)
+                }
+                None => (None, Vec::new(), false),
+            }
+        };
+        if let Some(puller) = puller {
+            self.space.notify_waiters();
+            puller(Ok(frames));
+            if done {
+                self.leave();
+            }
+        }
+        Pushed::Done
+    }
+
+    fn end(&self) {
+        let _ = self.push(None);
+    }
+
+    /// Closes the channel: senders fail from now on, a waiting pull gets the end.
+    fn close(&self) {
+        let puller = {
+            let mut state = self.state();
+            state.closed = true;
+            state.queue.clear();
+            state.bytes = 0;
+            state.waiting.take()
+        };
+        self.space.notify_waiters();
+        if let Some(puller) = puller {
+            puller(Ok(end_frame()));
+        }
+    }
+
+    /// Leaves the table once the page has the end (if the table still holds this slot).
+    fn leave(&self) {
+        let Some(hub) = self.hub.upgrade() else {
+            return;
+        };
+        let mut table = hub.lock().unwrap_or_else(|p| p.into_inner());
+        if let Some(page) = table.get_mut(&*self.webview)
+            && page
+                .slots
+                .get(&self.id)
+                .is_some_and(|s| std::ptr::eq(Arc::as_ptr(s), self))
+        {
+            page.slots.remove(&self.id);
+        }
+    }
+}
+
+/// Takes queued messages (up to [`PULL_BYTES`], at least one) as frames; the end frame
+/// follows when the queue is empty and every sender is gone. Returns whether the end
+/// was included.
+fn drain(state: &mut SlotState) -> (Vec<u8>, bool) {
+    let mut frames = Vec::new();
+    while let Some(message) = state.queue.front() {
+        if !frames.is_empty() && frames.len() + message.len() > PULL_BYTES {
+            break;
+        }
+        let Some(message) = state.queue.pop_front() else {
+            break;
+        };
+        state.bytes -= message.len();
+        let (kind, data) = match &message {
+            Message::Json(text) => (FRAME_JSON, text.as_bytes()),
+            Message::Bytes(bytes) => (FRAME_BYTES, bytes.as_slice()),
+        };
+        frames.push(kind);
+        // check_len keeps every message under 4 GiB.
+        frames.extend_from_slice(&u32::try_from(data.len()).unwrap_or(u32::MAX).to_be_bytes());
+        frames.extend_from_slice(data);
+    }
+    let done = state.queue.is_empty() && state.ended;
+    if done {
+        frames.extend_from_slice(&end_frame());
+    }
+    (frames, done)
+}
+
+fn end_frame() -> Vec<u8> {
+    let mut frame = vec![FRAME_END];
+    frame.extend_from_slice(&0u32.to_be_bytes());
+    frame
+}
+
+/// One webview's channels, all of one session (page load).
+struct Page {
+    session: Option<SessionId>,
+    slots: FastMap<ChannelId, Arc<Slot>>,
+}
+
+type Table = FastMap<Arc<str>, Page>;
+
+/// Every webview's channels. Cheap to clone (one table).
+#[derive(Clone, Default)]
+pub struct Channels {
+    table: Arc<Mutex<Table>>,
+}
+
+impl fmt::Debug for Channels {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Channels")
+            .field("open", &self.open())
+            .finish()
+    }
+}
+
+impl Channels {
+    fn table(&self) -> MutexGuard<'_, Table> {
+        self.table.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// The slot for `id` in `webview`'s page load `session`, made if new. `None` when
+    /// the table holds another (newer) page load of the webview, or too many channels.
+    fn slot(
+        &self,
+        webview: &Arc<str>,
+        session: Option<SessionId>,
+        id: ChannelId,
+        current: bool,
+    ) -> Result<Arc<Slot>, CallError> {
+        let mut table = self.table();
+        let page = table.entry(Arc::clone(webview)).or_insert_with(|| Page {
+            session,
+            slots: FastMap::default(),
+        });
+        if page.session != session {
+            if !current {
+                return Err(closed_page());
+            }
+            // The webview's current page load pulls: whatever an earlier one left goes.
+            for slot in page.slots.drain().map(|(_, s)| s) {
+                slot.close();
+            }
+            page.session = session;
+        }
+        if let Some(slot) = page.slots.get(&id) {
+            return Ok(Arc::clone(slot));
+        }
+        if page.slots.len() >= MAX_CHANNELS {
+            return Err(CallError::new(
+                ErrorCode::TooLarge,
+                format!("a page may have at most {MAX_CHANNELS} channels open at once"),
+            ));
+        }
+        let slot = Arc::new(Slot {
+            id,
+            webview: Arc::clone(webview),
+            state: Mutex::new(SlotState::default()),
+            space: Notify::new(),
+            hub: Arc::downgrade(&self.table),
+        });
+        page.slots.insert(id, Arc::clone(&slot));
+        Ok(slot)
+    }
+
+    /// The handler side of channel `id` for a call from `caller`. A channel of a page
+    /// load that is gone is handed over closed: its sends fail, nothing is delivered.
+    pub(crate) fn attach(&self, caller: &Caller, id: ChannelId) -> Result<Channel, CallError> {
+        let slot = match self.slot(&caller.webview, caller.session, id, false) {
+            Ok(slot) => slot,
+            Err(e) if e.code == ErrorCode::SessionRevoked => {
+                let slot = Arc::new(Slot {
+                    id,
+                    webview: Arc::clone(&caller.webview),
+                    state: Mutex::new(SlotState {
+                        closed: true,
+                        ..SlotState::default()
+                    }),
+                    space: Notify::new(),
+                    hub: Weak::new(),
+                });
+                return Ok(Channel {
+                    sender: Arc::new(Sender { slot }),
+                });
+            }
+            Err(e) => return Err(e),
+        };
+        {
+            let mut state = slot.state();
+            if state.attached {
+                return Err(CallError::new(
+                    ErrorCode::BadRequest,
+                    "this channel was passed to another call already: a channel serves one call",
+                ));
+            }
+            state.attached = true;
+        }
+        Ok(Channel {
+            sender: Arc::new(Sender { slot }),
+        })
+    }
+
+    /// A pull from `webview`, whose current page load is `session` (the embedder knows
+    /// it; `None` in brownfield mode): `answer` is called with the queued messages at
+    /// once, or when the first arrives, or with the end.
+    pub fn pull(&self, webview: &str, session: Option<SessionId>, id: ChannelId, answer: Puller) {
+        let webview: Arc<str> = Arc::from(webview);
+        let slot = match self.slot(&webview, session, id, true) {
+            Ok(slot) => slot,
+            Err(e) => return answer(Err(e)),
+        };
+        let (answer, frames, done) = {
+            let mut state = slot.state();
+            if state.closed {
+                (answer, end_frame(), true)
+            } else if state.waiting.is_some() {
+                drop(state);
+                return answer(Err(CallError::new(
+                    ErrorCode::BadRequest,
+                    "a pull for this channel is waiting already: pull one at a time",
+                )));
+            } else if state.queue.is_empty() && !state.ended {
+                state.waiting = Some(answer);
+                return;
+            } else {
+                let (frames, done) = drain(&mut state);
+                (answer, frames, done)
+            }
+        };
+        slot.space.notify_waiters();
+        answer(Ok(frames));
+        if done {
+            slot.leave();
+        }
+    }
+
+    /// The page closed channel `id` (or gave it up: the call carrying it was refused).
+    pub fn close(&self, webview: &str, session: Option<SessionId>, id: ChannelId) {
+        let slot = {
+            let mut table = self.table();
+            match table.get_mut(webview) {
+                Some(page) if page.session == session => page.slots.remove(&id),
+                _ => None,
+            }
+        };
+        if let Some(slot) = slot {
+            slot.close();
+        }
+    }
+
+    /// The page of `webview` went away (new page load, webview closed): every channel it
+    /// had closes. Returns how many.
+    pub fn close_webview(&self, webview: &str) -> usize {
+        let page = self.table().remove(webview);
+        let slots: Vec<_> = page
+            .into_iter()
+            .flat_map(|p| p.slots.into_values())
+            .collect();
+        for slot in &slots {
+            slot.close();
+        }
+        slots.len()
+    }
+
+    /// How many channels are open or waiting, in every webview.
+    pub fn open(&self) -> usize {
+        self.table().values().map(|p| p.slots.len()).sum()
+    }
+}
+
+fn closed_page() -> CallError {
+    CallError::new(
+        ErrorCode::SessionRevoked,
+        "the page load that created this channel is gone",
+    )
+}
+
+/// Reads a pull's answer back into messages and whether it ended (the JS package does
+/// the same): for tests and native clients.
+pub fn read_frames(mut frames: &[u8]) -> Option<(Vec<Message>, bool)> {
+    let mut messages = Vec::new();
+    while !frames.is_empty() {
+        let (&kind, rest) = frames.split_first()?;
+        let len = u32::from_be_bytes(rest.get(..4)?.try_into().ok()?) as usize;
+        let data = rest.get(4..4 + len)?;
+        frames = &rest[4 + len..];
+        match kind {
+            FRAME_JSON => messages.push(Message::Json(String::from_utf8(data.to_vec()).ok()?)),
+            FRAME_BYTES => messages.push(Message::Bytes(data.to_vec())),
+            FRAME_END if len == 0 && frames.is_empty() => return Some((messages, true)),
+            _ => return None,
+        }
+    }
+    Some((messages, false))
+}
+
+/// A handler may return it with `?`: the caller sees `E_HANDLER` with app code
+/// `CHANNEL_CLOSED`, `CHANNEL_FULL`, `CHANNEL_ENCODE` or `CHANNEL_TOO_LONG`.
+impl crate::router::AppError for ChannelError {
+    fn app_code(&self) -> Option<String> {
+        Some(
+            match self {
+                ChannelError::Closed => "CHANNEL_CLOSED",
+                ChannelError::Full => "CHANNEL_FULL",
+                ChannelError::Encode(_) => "CHANNEL_ENCODE",
+                ChannelError::TooLong => "CHANNEL_TOO_LONG",
+            }
+            .to_owned(),
+        )
+    }
+}
