@@ -20,7 +20,8 @@ use std::time::{Duration, Instant};
 use base64::Engine as _;
 use portcullis::emit::EmitTarget;
 use portcullis::{
-    Args, Bytes, Caller, CancellationToken, Grants, HandlerError, Reach, Router, Scoped, State,
+    Args, Bytes, Caller, CancellationToken, Channel, ChannelError, Grants, HandlerError, Message,
+    Reach, Router, Scoped, State,
 };
 use portcullis_headless as headless;
 use portcullis_wry::{Portcullis, transport};
@@ -370,6 +371,14 @@ const SCENARIOS: &[Scenario] = &[
         ..DEFAULTS
     },
     Scenario {
+        name: "channels",
+        reloads: 1,
+        audit_codes: &["E_HOOK_REJECTED"],
+        audit_names: &[("E_HOOK_REJECTED", "channel.refused")],
+        min_checks: 14,
+        ..DEFAULTS
+    },
+    Scenario {
         name: "grants",
         reloads: 1,
         audit_codes: &["E_NOT_GRANTED", "E_GRANT_REVOKED", "E_OUT_OF_SCOPE"],
@@ -463,6 +472,10 @@ struct Run {
     /// How often `grants.export` ran, and the grant sink's events.
     exported: AtomicUsize,
     grant_events: Mutex<Vec<String>>,
+    /// Channel handlers: how often one saw its channel closed under it (by the page, or
+    /// by a reload), and how often the one behind a refusing hook ran (never).
+    channel_closed: AtomicUsize,
+    channel_refused_ran: AtomicUsize,
 }
 
 /// Counts a slow async handler's end: run to completion, or dropped before it (its call
@@ -498,6 +511,19 @@ async fn slow(run: Arc<Run>) -> &'static str {
 /// State two handlers share.
 #[derive(Default)]
 struct Counter(std::sync::atomic::AtomicI64);
+
+/// `channel.ticks`: how many ticks.
+#[derive(Deserialize)]
+struct Ticks {
+    n: u32,
+}
+
+/// `channel.bytes`: how many messages of how many bytes.
+#[derive(Deserialize)]
+struct ChannelBytes {
+    count: u32,
+    size: usize,
+}
 
 /// Where `tokio.files` writes and `extract.all`'s scope points (`$E2E_HANDLERS`).
 struct HandlerDir(PathBuf);
@@ -1261,6 +1287,76 @@ fn router(
                     "finished": run.slow_finished.load(Ordering::SeqCst),
                     "dropped": run.slow_dropped.load(Ordering::SeqCst),
                     "sawToken": run.slow_saw_token.load(Ordering::SeqCst),
+                })
+            }
+        })
+        // Channels: JSON ticks from a sync handler, bytes from an async one, and one that
+        // sends until its page closes the channel or goes away.
+        .command(
+            "channel.ticks",
+            |channel: Channel, Args(Ticks { n }): Args<Ticks>| -> Result<u32, ChannelError> {
+                for i in 0..n {
+                    channel.send_blocking(Message::json(&json!({ "tick": i }))?)?;
+                }
+                Ok(n)
+            },
+        )
+        .command(
+            "channel.bytes",
+            |channel: Channel, Args(a): Args<ChannelBytes>| async move {
+                for i in 0..a.count {
+                    channel.send(vec![(i % 251) as u8; a.size]).await?;
+                }
+                Ok::<_, ChannelError>(a.count)
+            },
+        )
+        .command("channel.until_closed", {
+            let run = run.clone();
+            move |channel: Channel| {
+                let run = run.clone();
+                async move {
+                    let mut sent = 0u32;
+                    let stopped: Result<u32, ChannelError> = loop {
+                        if let Err(e) = channel.send(Message::json(&sent)?).await {
+                            run.channel_closed.fetch_add(1, Ordering::SeqCst);
+                            break Err(e);
+                        }
+                        sent += 1;
+                        tokio::time::sleep(Duration::from_millis(10)).await;
+                    };
+                    stopped
+                }
+            }
+        })
+        // Keeps sending from a task of its own after the call returned, until the channel
+        // closes (a reload of its page).
+        .command("channel.background", {
+            let run = run.clone();
+            move |channel: Channel| {
+                let run = run.clone();
+                tokio::spawn(async move {
+                    let mut sent = 0u32;
+                    while channel.send_json(&sent).await.is_ok() {
+                        sent += 1;
+                        tokio::time::sleep(Duration::from_millis(10)).await;
+                    }
+                    run.channel_closed.fetch_add(1, Ordering::SeqCst);
+                });
+                async { "started" }
+            }
+        })
+        .command("channel.refused", {
+            let run = run.clone();
+            move |_: Channel| {
+                run.channel_refused_ran.fetch_add(1, Ordering::SeqCst);
+            }
+        })
+        .command("harness.channels", {
+            let run = run.clone();
+            move || {
+                json!({
+                    "closed": run.channel_closed.load(Ordering::SeqCst),
+                    "refusedRan": run.channel_refused_ran.load(Ordering::SeqCst),
                 })
             }
         })

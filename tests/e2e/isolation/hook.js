@@ -62,6 +62,9 @@ export default async function hook(message, context) {
       throw new Error("hook says no");
     case "hook.false":
       return false;
+    case "channel.refused":
+      // A call carrying a channel that the hook refuses: its handler must never run.
+      return false;
     case "hook.hang":
       return new Promise(() => {});
     case "canon.sink":

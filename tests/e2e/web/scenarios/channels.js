@@ -1,0 +1,79 @@
+// Channels from the core in a real webview: JSON and bytes in order through the isolation
+// frame, the end reaching onclose, the page closing a channel (the handler's next send
+// fails), a call the hook refuses (its handler never runs, the channel closes), and a
+// reload while a handler is still sending (the handler sees its channel closed).
+
+const { Channel } = window.portcullis;
+
+async function code(promise) {
+  try {
+    await promise;
+    return "resolved";
+  } catch (e) {
+    return e.appCode ? `${e.code} ${e.appCode}` : e.code;
+  }
+}
+
+/** A channel that records what it gets; `ended` resolves when it closes. */
+function recorder() {
+  const got = [];
+  let ended;
+  const done = new Promise((resolve) => (ended = resolve));
+  const channel = new Channel((message) => got.push(message));
+  channel.onclose = () => ended(got);
+  return { channel, got, done };
+}
+
+async function counts(t, ready) {
+  let now;
+  for (let i = 0; i < 150; i++) {
+    now = await t.invoke("harness.channels");
+    if (ready(now)) break;
+    await t.sleep(20);
+  }
+  return now;
+}
+
+export default async function (t) {
+  if (t.info.phase === 0) {
+    const ticks = recorder();
+    await t.check("the call resolves with the handler's result", 5, await t.invoke("channel.ticks", { n: 5, progress: ticks.channel }));
+    await t.check("JSON messages arrive in order, then the end", '[{"tick":0},{"tick":1},{"tick":2},{"tick":3},{"tick":4}]', t.stringify(await ticks.done));
+
+    const bytes = recorder();
+    await t.invoke("channel.bytes", { count: 40, size: 65536, data: bytes.channel });
+    const chunks = await bytes.done;
+    await t.check("bytes arrive as Uint8Arrays", true, chunks.every((c) => c instanceof Uint8Array));
+    const intact = chunks.map((c, i) => c.length === 65536 && c.every((b) => b === i % 251)).every(Boolean);
+    await t.check("40 byte messages of 64 KiB, each whole and in order", "40 true", `${chunks.length} ${intact}`);
+
+    // The page closes a channel: the handler's next send fails, and its error is the call's.
+    const closing = new Channel(() => closing.close());
+    await t.check("closing the channel fails the handler's send", "E_HANDLER CHANNEL_CLOSED", await code(t.invoke("channel.until_closed", { c: closing })));
+    await t.check("the handler saw its channel closed", 1, (await counts(t, (c) => c.closed >= 1)).closed);
+
+    // A call the hook refuses: no handler runs, and the channel it carried closes.
+    const refused = recorder();
+    await t.check("a refused call carrying a channel", "E_HOOK_REJECTED", await code(t.invoke("channel.refused", { c: refused.channel })));
+    await refused.done;
+    await t.check("its channel closed and its handler never ran", "true 0", `${refused.channel.closed} ${(await t.invoke("harness.channels")).refusedRan}`);
+
+    // A handler that needs a channel refuses a call without one.
+    await t.check("a command that takes a channel, called without one", "E_INVALID_ARGS", await code(t.invoke("channel.ticks", { n: 3 })));
+    const twin = recorder();
+    await t.check("its twin with a channel", 1, await t.invoke("channel.ticks", { n: 1, c: twin.channel }));
+
+    // A task still sending after its call returned when the page reloads: the reload
+    // closes its channel.
+    const live = recorder();
+    await t.invoke("channel.background", { c: live.channel });
+    for (let i = 0; i < 150 && live.got.length < 3; i++) await t.sleep(10);
+    await t.check("a task that outlives its call streams to the page", "0,1,2", live.got.slice(0, 3).join(","));
+    return;
+  }
+  // Reloaded: the task that was sending saw its channel closed.
+  await t.check("the reload closed the old page's channel under the task sending on it", 2, (await counts(t, (c) => c.closed >= 2)).closed);
+  const fresh = recorder();
+  await t.check("the reloaded page gets a channel of its own", 2, await t.invoke("channel.ticks", { n: 2, c: fresh.channel }));
+  await t.check("and its messages", '[{"tick":0},{"tick":1}]', t.stringify(await fresh.done));
+}
