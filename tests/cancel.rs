@@ -32,6 +32,7 @@ fn start(gate: &Gate, router: &Router, s: &mut Sealer, label: &str, id: u64) -> 
     match router.dispatch(admitted) {
         Dispatch::Started(work, call) => (work, call),
         Dispatch::Ready(r) => panic!("the call did not start: {r:?}"),
+        Dispatch::Stream(_, call) => panic!("a command opened a stream: {call:?}"),
     }
 }
 
@@ -48,6 +49,7 @@ fn cancel(
     match gate.receive_owned(sealed, facts(label, &origin())).unwrap() {
         Inbound::Cancel(c) => router.cancel(&c),
         Inbound::Call(a) => panic!("a cancel was admitted as a call: {a:?}"),
+        Inbound::Chunk(c) => panic!("a cancel was taken as a chunk: {c:?}"),
     }
 }
 

@@ -114,6 +114,7 @@ impl App {
             .map_err(|r| r.code)?;
         match self.router.dispatch(admitted) {
             Dispatch::Ready(reply) => reply.result.map(text).map_err(|e| e.code),
+            Dispatch::Stream(_, call) => panic!("a command opened a stream: {call:?}"),
             Dispatch::Started(work, call) => {
                 // Run where the embedder would: on another thread, so a handler waiting
                 // on a full queue does not hold up the test's pulls.

@@ -79,6 +79,15 @@ pub enum ErrorCode {
     /// A cancel named no call in flight for its page load: the call finished already, or
     /// belongs to another webview or page load (which no page can cancel).
     NoSuchCall,
+    /// A stream chunk names no stream of its page load: its open was refused, never
+    /// made, or made by another page load or webview.
+    NoSuchStream,
+    /// A stream chunk out of order: not the next number of its stream (the stream is
+    /// aborted, its handler sees the gap).
+    StreamOrder,
+    /// A stream chunk after its stream ended: closed or aborted by the page, or its
+    /// handler finished.
+    StreamClosed,
     /// The app's validation hook threw, rejected or returned `false` (JS side).
     HookRejected,
     /// The app's validation hook did not settle within `limits.hookTimeoutMs` (JS side).
@@ -123,6 +132,9 @@ impl ErrorCode {
         ErrorCode::HandlerPanicked,
         ErrorCode::Cancelled,
         ErrorCode::NoSuchCall,
+        ErrorCode::NoSuchStream,
+        ErrorCode::StreamOrder,
+        ErrorCode::StreamClosed,
         ErrorCode::HookRejected,
         ErrorCode::HookTimeout,
         ErrorCode::Timeout,
@@ -160,6 +172,9 @@ impl ErrorCode {
             ErrorCode::HandlerPanicked => "E_HANDLER_PANICKED",
             ErrorCode::Cancelled => "E_CANCELLED",
             ErrorCode::NoSuchCall => "E_NO_SUCH_CALL",
+            ErrorCode::NoSuchStream => "E_NO_SUCH_STREAM",
+            ErrorCode::StreamOrder => "E_STREAM_ORDER",
+            ErrorCode::StreamClosed => "E_STREAM_CLOSED",
             ErrorCode::HookRejected => "E_HOOK_REJECTED",
             ErrorCode::HookTimeout => "E_HOOK_TIMEOUT",
             ErrorCode::Timeout => "E_TIMEOUT",

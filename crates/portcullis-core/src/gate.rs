@@ -32,6 +32,7 @@ use crate::request::{Kind, Opened, Report, Request};
 use crate::scope::ScopeVars;
 pub use crate::session::Attested;
 use crate::session::{KeyGrant, SessionTable};
+use crate::stream::{CHUNK_NAME, Chunk, parse_op};
 
 /// What the app's audit sink receives for every refusal.
 #[derive(Clone, Debug, serde::Serialize)]
@@ -175,6 +176,20 @@ impl Gate {
                 };
                 Err(self.refused(rejection, facts, &trace))
             }
+            Inbound::Chunk(chunk) => {
+                let rejection = Rejection::new(
+                    ErrorCode::BadRequest,
+                    "a stream chunk where a call was expected",
+                );
+                let trace = Trace {
+                    session: chunk.caller.session,
+                    seq: Some(chunk.caller.seq),
+                    request_id: Some(chunk.at.stream),
+                    name: Some(CHUNK_NAME.to_owned()),
+                    ..Trace::default()
+                };
+                Err(self.refused(rejection, facts, &trace))
+            }
         }
     }
 
@@ -207,13 +222,19 @@ impl Gate {
         trace.session = Some(sealed.session);
         trace.seq = Some(sealed.seq);
         let unsealed = self.sessions.open(sealed, facts)?;
-        let opened = Request::open_at(unsealed.buf, unsealed.start, self.limits.max_depth, true)?;
         let caller = Caller {
             webview: Arc::clone(&unsealed.session.label),
             origin: Arc::clone(&unsealed.session.origin),
             session: Some(unsealed.session.id),
             seq: unsealed.seq,
         };
+        if let Some(at) = unsealed.chunk {
+            trace.request_id = Some(at.stream);
+            trace.name = Some(CHUNK_NAME.to_owned());
+            let op = parse_op(unsealed.buf, unsealed.start)?;
+            return Ok(Inbound::Chunk(Chunk { caller, at, op }));
+        }
+        let opened = Request::open_at(unsealed.buf, unsealed.start, self.limits.max_depth, true)?;
         self.route(caller, opened, trace)
     }
 
@@ -228,6 +249,11 @@ impl Gate {
         match opened {
             Opened::Call(request) => self.decide(caller, request, trace).map(Inbound::Call),
             Opened::Cancel(request_id) => Ok(Inbound::Cancel(Cancel { caller, request_id })),
+            Opened::Chunk(at, op) => {
+                trace.request_id = Some(at.stream);
+                trace.name = Some(CHUNK_NAME.to_owned());
+                Ok(Inbound::Chunk(Chunk { caller, at, op }))
+            }
             Opened::Report(report) => Err(self.reported(report, trace)),
         }
     }
@@ -393,6 +419,8 @@ pub enum Inbound {
     Call(Admitted),
     /// A cancel of one of the page load's calls, for [`crate::Router::cancel`].
     Cancel(Cancel),
+    /// A chunk of one of the page load's streams, for [`crate::Router::chunk`].
+    Chunk(Chunk),
 }
 
 /// A page load asking to cancel one of its calls: only the gate builds one, from a

@@ -40,6 +40,7 @@ pub mod router;
 pub mod scope;
 pub mod seal;
 pub mod session;
+pub mod stream;
 
 pub use channel::{Channel, ChannelError, Channels, Message};
 pub use config::{Config, ConfigError, ConfigErrors, Limits};

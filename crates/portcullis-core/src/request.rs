@@ -34,7 +34,7 @@ use crate::name::NAME_RULE;
 pub const PREFIX_LEN: usize = 1 + 1 + 8 + 2;
 pub use crate::name::{MAX_NAME_LEN, is_valid_name};
 
-/// Command or event.
+/// Command, event, or the open of a stream.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, serde::Serialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Kind {
@@ -42,6 +42,9 @@ pub enum Kind {
     Command,
     /// A fire-and-forget event.
     Event,
+    /// The open of a frontend-to-core stream (its body: the metadata). Its chunks follow
+    /// in chunk envelopes ([`crate::stream`]).
+    Stream,
 }
 
 impl Kind {
@@ -49,14 +52,16 @@ impl Kind {
         match self {
             Kind::Command => 1,
             Kind::Event => 2,
+            Kind::Stream => 5,
         }
     }
 
-    /// `"command"` or `"event"`.
+    /// `"command"`, `"event"` or `"stream"`.
     pub fn as_str(self) -> &'static str {
         match self {
             Kind::Command => "command",
             Kind::Event => "event",
+            Kind::Stream => "stream",
         }
     }
 }
@@ -323,7 +328,8 @@ impl Report {
             None => None,
             Some("command") => Some(Kind::Command),
             Some("event") => Some(Kind::Event),
-            Some(_) => return Err(bad("report kind must be command, event or null")),
+            Some("stream") => Some(Kind::Stream),
+            Some(_) => return Err(bad("report kind must be command, event, stream or null")),
         };
         let name = match body.name {
             Some(n) if is_valid_name(&n) => Some(n),
@@ -362,6 +368,8 @@ pub(crate) enum Opened {
     Report(Report),
     /// A cancel of the call with this request id, for the router.
     Cancel(u64),
+    /// A stream chunk (brownfield framing, kind 6), for the router.
+    Chunk(crate::envelope::ChunkAt, crate::stream::ChunkOp),
 }
 
 fn bad(msg: impl Into<String>) -> Rejection {
@@ -407,6 +415,29 @@ impl Request {
                 }
                 Ok(Opened::Cancel(id))
             }
+            Some(6) if sealed => Err(bad(
+                "a sealed stream chunk travels in a chunk envelope (flags 1), not as a request",
+            )),
+            Some(6) => {
+                let (id, name, name_end) = framing(plain)?;
+                let number = plain
+                    .get(name_end..name_end + 8)
+                    .filter(|_| name == crate::stream::CHUNK_NAME && plain[1] == 1);
+                let Some(number) = number else {
+                    return Err(bad(format!(
+                        "a chunk is framed under the name {:?} with a bytes body: number (u64), operation, data",
+                        crate::stream::CHUNK_NAME
+                    )));
+                };
+                let mut n = [0u8; 8];
+                n.copy_from_slice(number);
+                let at = crate::envelope::ChunkAt {
+                    stream: id,
+                    number: u64::from_be_bytes(n),
+                };
+                let op_at = start + name_end + 8;
+                crate::stream::parse_op(buf, op_at).map(|op| Opened::Chunk(at, op))
+            }
             _ => Request::decode_at(buf, start, max_depth).map(Opened::Call),
         }
     }
@@ -430,12 +461,14 @@ impl Request {
         let kind = match plain[0] {
             1 => Kind::Command,
             2 => Kind::Event,
+            5 => Kind::Stream,
             3 => {
                 return Err(bad(
                     "a refusal report is only taken sealed, from the isolation frame",
                 ));
             }
             4 => return Err(bad("a cancel is not a call")),
+            6 => return Err(bad("a stream chunk is not a call")),
             other => return Err(bad(format!("unknown request kind {other}"))),
         };
         let body_type = plain[1];

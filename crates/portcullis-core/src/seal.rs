@@ -9,7 +9,8 @@ use base64::engine::general_purpose::STANDARD as B64;
 
 use crate::aead::{SealError, SealingKey, TAG_LEN};
 use crate::envelope::{
-    Encoding, HEADER_LEN, MAX_LABEL_LEN, SessionId, VERSION, header, nonce_for, with_aad,
+    ChunkAt, Encoding, HEADER_LEN, MAX_LABEL_LEN, SessionId, VERSION, chunk_header, header,
+    nonce_for, with_aad,
 };
 
 /// Seals plaintexts for one session: the Rust counterpart of the isolation frame's sealer,
@@ -70,7 +71,7 @@ impl Sealer {
         self.next_seq = seq.checked_add(1).ok_or(SealError)?;
         let mut buf = Vec::with_capacity(plaintext.len() + TAG_LEN);
         buf.extend_from_slice(plaintext);
-        with_aad(&self.session, seq, &self.label, |aad| {
+        with_aad(&self.session, seq, None, &self.label, |aad| {
             self.key.seal_in_place(nonce_for(seq), aad, &mut buf)
         })
         .ok_or(SealError)??;
@@ -89,6 +90,27 @@ impl Sealer {
             )
             .into_bytes(),
         })
+    }
+}
+
+impl Sealer {
+    /// Seals one stream chunk (PROTOCOL.md §6.3; binary encoding only): `plaintext` is the
+    /// chunk's operation byte and data ([`crate::stream::chunk_plaintext`]), `chunk` its
+    /// stream and number, bound into the associated data.
+    pub fn seal_chunk(&mut self, chunk: ChunkAt, plaintext: &[u8]) -> Result<Vec<u8>, SealError> {
+        let seq = self.next_seq;
+        self.next_seq = seq.checked_add(1).ok_or(SealError)?;
+        let head = chunk_header(&self.session, seq, &chunk);
+        let mut out = Vec::with_capacity(head.len() + plaintext.len() + TAG_LEN);
+        out.extend_from_slice(&head);
+        let mut buf = Vec::with_capacity(plaintext.len() + TAG_LEN);
+        buf.extend_from_slice(plaintext);
+        with_aad(&self.session, seq, Some(&chunk), &self.label, |aad| {
+            self.key.seal_in_place(nonce_for(seq), aad, &mut buf)
+        })
+        .ok_or(SealError)??;
+        out.extend_from_slice(&buf);
+        Ok(out)
     }
 }
 

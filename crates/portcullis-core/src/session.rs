@@ -212,7 +212,9 @@ pub struct Unsealed {
     pub session: Arc<Session>,
     /// Its sequence number.
     pub seq: u64,
-    /// From `start` on: the plaintext request.
+    /// For a stream chunk, its stream and number (authenticated).
+    pub chunk: Option<crate::envelope::ChunkAt>,
+    /// From `start` on: the plaintext request (or a chunk's operation and data).
     pub(crate) buf: Vec<u8>,
     pub(crate) start: usize,
 }
@@ -347,8 +349,8 @@ impl SessionTable {
         }
         let seq = sealed.seq;
         lock(&session.window).check(seq)?;
-        let (mut buf, start) = (sealed.body, sealed.start);
-        let plain_len = with_aad(&session.id, seq, &session.label, |aad| {
+        let (mut buf, start, chunk) = (sealed.body, sealed.start, sealed.chunk);
+        let plain_len = with_aad(&session.id, seq, chunk.as_ref(), &session.label, |aad| {
             session
                 .key
                 .open_in_place(nonce_for(seq), aad, &mut buf[start..])
@@ -362,6 +364,7 @@ impl SessionTable {
         Ok(Unsealed {
             session,
             seq,
+            chunk,
             buf,
             start,
         })

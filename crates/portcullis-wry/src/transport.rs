@@ -26,6 +26,7 @@ use std::time::Duration;
 use portcullis_core::channel::ChannelId;
 use portcullis_core::request::CANCEL_NAME;
 use portcullis_core::router::{CallError, Dispatch, Payload, Response as Reply};
+use portcullis_core::stream::{CHUNK_NAME, Chunk};
 use portcullis_core::{Attested, Cancel, ErrorCode, Inbound, Kind, Rejection};
 use wry::RequestAsyncResponder;
 use wry::http::{Method, Request, Response, StatusCode, header};
@@ -95,6 +96,7 @@ pub fn handle(
     let admitted = match receive(shared, label, request.into_body(), Via::Protocol) {
         Ok(Inbound::Call(admitted)) => admitted,
         Ok(Inbound::Cancel(cancel)) => return responder.respond(cancelled(shared, &cancel)),
+        Ok(Inbound::Chunk(chunk)) => return chunk_in(shared, chunk, responder),
         Err(e) => return responder.respond(error(&e)),
     };
     // The name and caller are kept for the audit of a refusal the router makes.
@@ -139,6 +141,26 @@ pub fn handle(
         Dispatch::Ready(reply) => {
             audit(&reply);
             responder.respond(reply_response(reply))
+        }
+        Dispatch::Stream(work, call) => {
+            // The open is answered now: the page may send chunks. The handler's result
+            // is the answer to the stream's end.
+            responder.respond(reply_response(call.opened()));
+            let Some(key) = call.stream().cloned() else {
+                return;
+            };
+            let limit = call
+                .timeout_ms()
+                .unwrap_or(shared.gate.limits().call_timeout_ms);
+            let timeout = Duration::from_millis(u64::from(limit));
+            let shared = Arc::clone(shared);
+            shared
+                .clone()
+                .runtime
+                .start(work, call, timeout, move |reply| {
+                    audit(&reply);
+                    shared.router.streams().finished(&key, reply.result);
+                });
         }
         Dispatch::Started(work, call) => {
             let limit = call
@@ -212,6 +234,40 @@ fn pull(shared: &Arc<Shared>, label: &str, body: &[u8], responder: RequestAsyncR
     }
 }
 
+/// A chunk of one of the page load's streams: answered once it is queued for the
+/// handler (or, for the end, with the handler's result); refusals are audited.
+fn chunk_in(shared: &Arc<Shared>, chunk: Chunk, responder: RequestAsyncResponder) {
+    let (caller, stream) = (chunk.caller().clone(), chunk.at().stream);
+    let shared_audit = Arc::clone(shared);
+    shared.router.chunk(
+        chunk,
+        Box::new(move |result| {
+            if let Err(e) = &result {
+                let what = match e.code {
+                    ErrorCode::NoSuchStream => "a chunk for no stream of this page load",
+                    ErrorCode::StreamOrder => "a chunk out of order: the stream was aborted",
+                    ErrorCode::StreamClosed => "a chunk after its stream ended",
+                    ErrorCode::TooLarge => "a stream past its rule's maxBytes: aborted",
+                    ErrorCode::BadRequest => "a chunk while the stream's handler catches up",
+                    _ => "",
+                };
+                if !what.is_empty() {
+                    shared_audit.gate.refuse_after_admission(
+                        &caller,
+                        (Kind::Stream, stream, CHUNK_NAME),
+                        &Rejection::new(e.code, what),
+                    );
+                }
+            }
+            responder.respond(reply_response(Reply {
+                request_id: stream,
+                kind: Kind::Stream,
+                result,
+            }))
+        }),
+    );
+}
+
 /// A cancel from a page load: honoured for one of its own calls in flight; anything
 /// else is refused with `E_NO_SUCH_CALL` and audited.
 fn cancelled(shared: &Arc<Shared>, cancel: &Cancel) -> Response<Body> {
@@ -243,6 +299,7 @@ pub fn handle_ipc_message(shared: &Arc<Shared>, label: &str, request: Request<St
         let name = match &inbound {
             Inbound::Call(admitted) => admitted.request().name.as_str(),
             Inbound::Cancel(_) => CANCEL_NAME,
+            Inbound::Chunk(_) => CHUNK_NAME,
         };
         tracing::warn!(
             target: "portcullis::audit",

@@ -129,7 +129,11 @@ impl Config {
                     );
                 }
             }
-            for (kind, rules) in [("commands", &cap.commands), ("events", &cap.events)] {
+            for (kind, rules) in [
+                ("commands", &cap.commands),
+                ("events", &cap.events),
+                ("streams", &cap.streams),
+            ] {
                 for (j, rule) in rules.allow.iter().enumerate() {
                     let rp = format!("{at}.{kind}.allow[{j}]");
                     if !is_valid_name(&rule.name) {
@@ -155,6 +159,27 @@ impl Config {
                             format!("must be between 1 and {MAX_CALL_TIMEOUT_MS}"),
                         ),
                         _ => {}
+                    }
+                    if rule.max_bytes.is_some() && kind != "streams" {
+                        errors.push(
+                            format!("{rp}.maxBytes"),
+                            ConfigErrorKind::Limit,
+                            format!("maxBytes limits a stream's total bytes: it has no meaning for {kind} (limits.maxMessageBytes bounds each message)"),
+                        );
+                    }
+                    if rule.max_bytes == Some(0) {
+                        errors.push(
+                            format!("{rp}.maxBytes"),
+                            ConfigErrorKind::Limit,
+                            "must be at least 1 (leave it out for no limit)",
+                        );
+                    }
+                    if rule.bytes && kind == "streams" {
+                        errors.push(
+                            format!("{rp}.bytes"),
+                            ConfigErrorKind::Limit,
+                            "a stream's metadata is JSON, and its chunks are bytes already: bytes is for commands and events",
+                        );
                     }
                 }
             }

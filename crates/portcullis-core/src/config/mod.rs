@@ -247,6 +247,10 @@ pub struct Capability {
     /// Frontend-to-core events.
     #[serde(default)]
     pub events: Rules,
+    /// Frontend-to-core streams (`openStream(name, meta)`): the schema checks the
+    /// metadata, `maxBytes` bounds the stream's total bytes.
+    #[serde(default)]
+    pub streams: Rules,
     /// Named path scopes, referenced by rules' `paths`.
     #[serde(default)]
     pub scopes: BTreeMap<String, Scope>,
@@ -280,6 +284,9 @@ pub struct Rule {
     /// only; 1-86400000).
     #[serde(rename = "timeoutMs", skip_serializing_if = "Option::is_none")]
     pub timeout_ms: Option<u32>,
+    /// The most bytes a stream may carry in all its chunks (streams only).
+    #[serde(rename = "maxBytes", skip_serializing_if = "Option::is_none")]
+    pub max_bytes: Option<u64>,
 }
 
 /// The object form of a rule.
@@ -302,6 +309,10 @@ struct RuleObject {
     /// call fails with E_TIMEOUT and its handler is cancelled (commands only; 1-86400000).
     #[serde(default, rename = "timeoutMs")]
     timeout_ms: Option<u32>,
+    /// The most bytes a stream may carry in all its chunks; past it the stream is
+    /// refused with E_TOO_LARGE and its handler sees the stream break (streams only).
+    #[serde(default, rename = "maxBytes")]
+    max_bytes: Option<u64>,
 }
 
 impl JsonSchema for Rule {
@@ -338,7 +349,7 @@ impl<'de> Deserialize<'de> for Rule {
             type Value = Rule;
             fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
                 f.write_str(
-                    "a command name or an object {\"name\", \"schema\", \"bytes\", \"paths\", \"timeoutMs\"}",
+                    "a command name or an object {\"name\", \"schema\", \"bytes\", \"paths\", \"timeoutMs\", \"maxBytes\"}",
                 )
             }
             fn visit_str<E: de::Error>(self, name: &str) -> Result<Rule, E> {
@@ -348,6 +359,7 @@ impl<'de> Deserialize<'de> for Rule {
                     bytes: false,
                     paths: BTreeMap::new(),
                     timeout_ms: None,
+                    max_bytes: None,
                 })
             }
             fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<Rule, A::Error> {
@@ -358,6 +370,7 @@ impl<'de> Deserialize<'de> for Rule {
                     bytes: o.bytes,
                     paths: o.paths,
                     timeout_ms: o.timeout_ms,
+                    max_bytes: o.max_bytes,
                 })
             }
         }

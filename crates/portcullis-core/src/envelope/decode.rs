@@ -6,7 +6,10 @@ use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD as B64;
 use serde::Deserialize;
 
-use super::{Encoding, HEADER_LEN, MAGIC, SESSION_ID_LEN, Sealed, SessionId, VERSION, nonce_for};
+use super::{
+    CHUNK_HEADER_LEN, ChunkAt, Encoding, FLAG_CHUNK, HEADER_LEN, MAGIC, SESSION_ID_LEN, Sealed,
+    SessionId, VERSION, nonce_for,
+};
 use crate::aead::{NONCE_LEN, TAG_LEN};
 use crate::error::{ErrorCode, Rejection};
 
@@ -49,8 +52,9 @@ fn malformed(msg: impl Into<String>) -> Rejection {
     Rejection::new(ErrorCode::Malformed, msg)
 }
 
-/// Checks the header of a binary envelope; returns its session and sequence number.
-pub(super) fn binary_header(bytes: &[u8]) -> Result<(SessionId, u64), Rejection> {
+/// Checks the header of a binary envelope; returns its session, sequence number and, for
+/// a stream chunk, where the chunk belongs.
+pub(super) fn binary_header(bytes: &[u8]) -> Result<(SessionId, u64, Option<ChunkAt>), Rejection> {
     if bytes.len() < HEADER_LEN + TAG_LEN {
         return Err(malformed(format!(
             "binary envelope of {} bytes is shorter than header and tag ({})",
@@ -68,16 +72,35 @@ pub(super) fn binary_header(bytes: &[u8]) -> Result<(SessionId, u64), Rejection>
             ),
         ));
     }
-    if header[3] != 0 {
-        return Err(malformed("reserved flags byte must be 0"));
-    }
+    let chunk = match header[3] {
+        0 => None,
+        FLAG_CHUNK if bytes.len() >= CHUNK_HEADER_LEN + TAG_LEN => {
+            let word = |at: usize| {
+                let mut w = [0u8; 8];
+                w.copy_from_slice(&bytes[at..at + 8]);
+                u64::from_be_bytes(w)
+            };
+            Some(ChunkAt {
+                stream: word(HEADER_LEN),
+                number: word(HEADER_LEN + 8),
+            })
+        }
+        FLAG_CHUNK => {
+            return Err(malformed(format!(
+                "stream chunk of {} bytes is shorter than its header and tag ({})",
+                bytes.len(),
+                CHUNK_HEADER_LEN + TAG_LEN
+            )));
+        }
+        _ => return Err(malformed("flags byte must be 0, or 1 for a stream chunk")),
+    };
     let mut sid = [0u8; SESSION_ID_LEN];
     sid.copy_from_slice(&header[4..20]);
     let mut seq = [0u8; 8];
     seq.copy_from_slice(&header[20..28]);
     let seq = u64::from_be_bytes(seq);
     check_seq_and_nonce(seq, &header[28..HEADER_LEN])?;
-    Ok((SessionId(sid), seq))
+    Ok((SessionId(sid), seq, chunk))
 }
 
 #[derive(Deserialize)]
@@ -120,6 +143,7 @@ pub(super) fn decode_json(bytes: &[u8]) -> Result<Sealed, Rejection> {
         encoding: Encoding::Json,
         session: SessionId(sid),
         seq: env.seq,
+        chunk: None,
         body,
         start: 0,
     })

@@ -33,6 +33,11 @@ pub const VERSION: u8 = 1;
 pub const MAGIC: [u8; 2] = *b"PC";
 /// Length of the binary header, which is also the first part of the associated data.
 pub const HEADER_LEN: usize = 2 + 1 + 1 + SESSION_ID_LEN + 8 + NONCE_LEN;
+/// The flags bit of a stream chunk: the header goes on with the stream's id and the
+/// chunk's number, both bound into the associated data (PROTOCOL.md §6.3).
+pub const FLAG_CHUNK: u8 = 0x01;
+/// Length of a stream chunk's header: the header, the stream id and the chunk number.
+pub const CHUNK_HEADER_LEN: usize = HEADER_LEN + 16;
 /// Length of a session id.
 pub const SESSION_ID_LEN: usize = 16;
 /// Longest webview label that can be bound into the associated data.
@@ -104,6 +109,16 @@ pub fn nonce_for(seq: u64) -> Nonce {
     Nonce(n)
 }
 
+/// Where a stream chunk belongs: its stream (the request id of the stream's open) and
+/// its number in that stream (0, 1, 2, ...). Both travel in clear and are authenticated.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct ChunkAt {
+    /// The stream: the request id of its open.
+    pub stream: u64,
+    /// The chunk's number in its stream, from 0.
+    pub number: u64,
+}
+
 /// Which encoding a body used; replies to the caller use the same.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Encoding {
@@ -121,6 +136,8 @@ pub struct Sealed {
     pub session: SessionId,
     /// Its sequence number (never 0).
     pub seq: u64,
+    /// For a stream chunk (binary only), its stream and number.
+    pub chunk: Option<ChunkAt>,
     /// From `start` on: ciphertext followed by the 16-byte tag; decrypted in place by the
     /// session. (Bytes before `start` are the header of a message decoded in place.)
     pub(crate) body: Vec<u8>,
@@ -151,13 +168,19 @@ impl Sealed {
     pub fn decode_owned(bytes: Vec<u8>, max_bytes: usize) -> Result<Sealed, Rejection> {
         check_outer(&bytes, max_bytes)?;
         if bytes[0] == b'P' {
-            let (session, seq) = binary_header(&bytes)?;
+            let (session, seq, chunk) = binary_header(&bytes)?;
+            let start = if chunk.is_some() {
+                CHUNK_HEADER_LEN
+            } else {
+                HEADER_LEN
+            };
             return Ok(Sealed {
                 encoding: Encoding::Binary,
                 session,
                 seq,
+                chunk,
                 body: bytes,
-                start: HEADER_LEN,
+                start,
             });
         }
         decode_json(&bytes)
@@ -166,7 +189,11 @@ impl Sealed {
     /// The associated data for this envelope as seen by webview `label` (`None` for a
     /// label longer than [`MAX_LABEL_LEN`], which no session is bound to).
     pub fn aad(&self, label: &str) -> Option<Vec<u8>> {
-        aad(&self.session, self.seq, label)
+        let label = aad_label(label)?;
+        let head = head(&self.session, self.seq, self.chunk.as_ref());
+        let mut out = vec![0; head.len() + 2 + label.len()];
+        fill_aad(&mut out, &head, label);
+        Some(out)
     }
 }
 
@@ -182,13 +209,53 @@ pub fn header(session: &SessionId, seq: u64) -> [u8; HEADER_LEN] {
     h
 }
 
+/// The 56-byte header of stream chunk `chunk` for `session` and `seq`.
+pub fn chunk_header(session: &SessionId, seq: u64, chunk: &ChunkAt) -> [u8; CHUNK_HEADER_LEN] {
+    let mut h = [0u8; CHUNK_HEADER_LEN];
+    h[..HEADER_LEN].copy_from_slice(&header(session, seq));
+    h[3] = FLAG_CHUNK;
+    h[HEADER_LEN..HEADER_LEN + 8].copy_from_slice(&chunk.stream.to_be_bytes());
+    h[HEADER_LEN + 8..].copy_from_slice(&chunk.number.to_be_bytes());
+    h
+}
+
+/// The header of a message or of a chunk, without a heap allocation.
+struct Head {
+    bytes: [u8; CHUNK_HEADER_LEN],
+    len: usize,
+}
+
+impl Head {
+    fn len(&self) -> usize {
+        self.len
+    }
+}
+
+fn head(session: &SessionId, seq: u64, chunk: Option<&ChunkAt>) -> Head {
+    match chunk {
+        Some(chunk) => Head {
+            bytes: chunk_header(session, seq, chunk),
+            len: CHUNK_HEADER_LEN,
+        },
+        None => {
+            let mut bytes = [0u8; CHUNK_HEADER_LEN];
+            bytes[..HEADER_LEN].copy_from_slice(&header(session, seq));
+            Head {
+                bytes,
+                len: HEADER_LEN,
+            }
+        }
+    }
+}
+
 /// The associated data: header, then the webview label with a 16-bit length prefix.
 /// `None` for a label longer than [`MAX_LABEL_LEN`]: sessions are never issued to one,
 /// and a label is never cut to fit.
 pub fn aad(session: &SessionId, seq: u64, label: &str) -> Option<Vec<u8>> {
     let label = aad_label(label)?;
+    let head = head(session, seq, None);
     let mut out = vec![0; HEADER_LEN + 2 + label.len()];
-    fill_aad(&mut out, session, seq, label);
+    fill_aad(&mut out, &head, label);
     Some(out)
 }
 
@@ -201,18 +268,20 @@ const STACK_LABEL_LEN: usize = 64;
 pub(crate) fn with_aad<R>(
     session: &SessionId,
     seq: u64,
+    chunk: Option<&ChunkAt>,
     label: &str,
     f: impl FnOnce(&[u8]) -> R,
 ) -> Option<R> {
     let label = aad_label(label)?;
-    let len = HEADER_LEN + 2 + label.len();
+    let head = head(session, seq, chunk);
+    let len = head.len() + 2 + label.len();
     Some(if label.len() <= STACK_LABEL_LEN {
-        let mut buf = [0u8; HEADER_LEN + 2 + STACK_LABEL_LEN];
-        fill_aad(&mut buf[..len], session, seq, label);
+        let mut buf = [0u8; CHUNK_HEADER_LEN + 2 + STACK_LABEL_LEN];
+        fill_aad(&mut buf[..len], &head, label);
         f(&buf[..len])
     } else {
         let mut buf = vec![0; len];
-        fill_aad(&mut buf, session, seq, label);
+        fill_aad(&mut buf, &head, label);
         f(&buf)
     })
 }
@@ -222,10 +291,11 @@ fn aad_label(label: &str) -> Option<&[u8]> {
 }
 
 /// Writes the associated data into `out`, which is exactly its length.
-fn fill_aad(out: &mut [u8], session: &SessionId, seq: u64, label: &[u8]) {
-    out[..HEADER_LEN].copy_from_slice(&header(session, seq));
-    out[HEADER_LEN..HEADER_LEN + 2].copy_from_slice(&(label.len() as u16).to_be_bytes());
-    out[HEADER_LEN + 2..].copy_from_slice(label);
+fn fill_aad(out: &mut [u8], head: &Head, label: &[u8]) {
+    let n = head.len();
+    out[..n].copy_from_slice(&head.bytes[..n]);
+    out[n..n + 2].copy_from_slice(&(label.len() as u16).to_be_bytes());
+    out[n + 2..].copy_from_slice(label);
 }
 
 #[cfg(test)]
@@ -271,7 +341,7 @@ mod tests {
             &"y".repeat(STACK_LABEL_LEN + 1),
         ] {
             assert_eq!(
-                with_aad(&SID, 9, label, <[u8]>::to_vec),
+                with_aad(&SID, 9, None, label, <[u8]>::to_vec),
                 aad(&SID, 9, label),
                 "{label}"
             );
@@ -287,7 +357,7 @@ mod tests {
     fn a_label_too_long_to_bind_has_no_associated_data() {
         let long = "z".repeat(MAX_LABEL_LEN + 1);
         assert_eq!(aad(&SID, 1, &long), None);
-        assert_eq!(with_aad(&SID, 1, &long, <[u8]>::len), None);
+        assert_eq!(with_aad(&SID, 1, None, &long, <[u8]>::len), None);
         assert!(aad(&SID, 1, &long[1..]).is_some());
     }
 }

@@ -33,6 +33,7 @@ pub struct Admitted {
     capability: Arc<str>,
     paths: Vec<(String, PathBuf)>,
     timeout_ms: Option<u32>,
+    max_bytes: Option<u64>,
     holds: Holds,
 }
 
@@ -69,6 +70,11 @@ impl Admitted {
     /// applies).
     pub fn timeout_ms(&self) -> Option<u32> {
         self.timeout_ms
+    }
+
+    /// For a stream's open: the admitting rule's `maxBytes`, if it has one.
+    pub fn max_bytes(&self) -> Option<u64> {
+        self.max_bytes
     }
 
     /// Whether the run-time grants and added paths it relied on still hold: `Err` with
@@ -111,6 +117,8 @@ pub(crate) struct Grant {
     pub(crate) paths: Vec<(String, PathBuf)>,
     /// The admitting rule's `timeoutMs`, if it has one.
     pub(crate) timeout_ms: Option<u32>,
+    /// The admitting rule's `maxBytes`, if it has one (streams).
+    pub(crate) max_bytes: Option<u64>,
     /// The run-time grant and added paths it relied on: checked again just before its
     /// handler starts (empty when it relied on none).
     pub(crate) holds: Holds,
@@ -124,6 +132,7 @@ impl Admitted {
             capability: grant.capability,
             paths: grant.paths,
             timeout_ms: grant.timeout_ms,
+            max_bytes: grant.max_bytes,
             holds: grant.holds,
         }
     }

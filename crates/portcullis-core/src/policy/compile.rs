@@ -71,6 +71,12 @@ impl Policy {
                 &scope_index,
                 &mut errors,
             );
+            let streams = rules(
+                &cap.streams,
+                &format!("{at}.streams"),
+                &scope_index,
+                &mut errors,
+            );
             capabilities.push(CompiledCapability {
                 identifier: Arc::from(cap.identifier.as_str()),
                 windows,
@@ -78,6 +84,7 @@ impl Policy {
                 runtime: cap.runtime_grant,
                 commands,
                 events,
+                streams,
                 scopes,
                 scope_names,
             });
@@ -85,7 +92,7 @@ impl Policy {
         errors.into_result()?;
         let reads_grants = capabilities.iter().any(|c| {
             c.runtime
-                || [&c.commands, &c.events]
+                || [&c.commands, &c.events, &c.streams]
                     .iter()
                     .any(|r| r.allow.values().any(|rule| !rule.paths.is_empty()))
         });
@@ -155,6 +162,7 @@ fn rules(
                     bytes: rule.bytes,
                     paths,
                     timeout_ms: rule.timeout_ms,
+                    max_bytes: rule.max_bytes,
                 },
             )
             .is_some()

@@ -81,6 +81,7 @@ impl Policy {
                         capability: Arc::clone(&cap.identifier),
                         paths,
                         timeout_ms: rule.timeout_ms,
+                        max_bytes: rule.max_bytes,
                         holds: Holds {
                             grant,
                             paths: path_holds,

@@ -38,6 +38,8 @@ pub(super) struct CompiledRule {
     paths: Vec<(String, usize)>,
     /// The rule's own `timeoutMs`, if it has one.
     timeout_ms: Option<u32>,
+    /// A stream rule's `maxBytes`, if it has one.
+    max_bytes: Option<u64>,
 }
 
 pub(super) struct CompiledRules {
@@ -53,6 +55,7 @@ pub(crate) struct CompiledCapability {
     pub(crate) runtime: bool,
     commands: CompiledRules,
     events: CompiledRules,
+    streams: CompiledRules,
     pub(crate) scopes: Vec<CompiledScope>,
     /// The scopes' names, by the same index.
     pub(crate) scope_names: Vec<String>,
@@ -63,6 +66,7 @@ impl CompiledCapability {
         match kind {
             Kind::Command => &self.commands,
             Kind::Event => &self.events,
+            Kind::Stream => &self.streams,
         }
     }
 }

@@ -11,6 +11,7 @@
 //! | [`CancellationToken`] | cancelled when the caller aborts or the call times out |
 //! | [`Grants`] | the gate's run-time grants, to grant or revoke (e.g. on sign-in) |
 //! | [`Channel`] | a channel the page passed as an argument, to send it messages |
+//! | [`Upload`] | a stream's chunks (stream handlers only, [`Router::stream`](super::Router::stream)) |
 //!
 //! At most one extractor may take the body (`Args`, `Bytes` or `Body`), and every `State<T>` must
 //! be registered: both are checked when the routing table is finished, not per call. A
@@ -31,6 +32,7 @@ use crate::error::ErrorCode;
 use crate::grants::{Grants, Holds};
 use crate::policy::Caller;
 use crate::request::{Body, JsonText};
+use crate::stream::Upload;
 
 /// The parts of one admitted call that extractors take from.
 pub struct Parts {
@@ -47,6 +49,8 @@ pub struct Parts {
     /// takes a [`Channel`]).
     pub(crate) channel_ids: std::vec::IntoIter<ChannelId>,
     pub(crate) channels: Channels,
+    /// A stream's chunks, for its handler's [`Upload`].
+    pub(crate) upload: Option<Upload>,
 }
 
 /// State registered with the router, by type.
@@ -59,6 +63,8 @@ pub struct Needs {
     pub(crate) states: Vec<(TypeId, &'static str)>,
     /// How many [`Channel`]s the handler takes.
     pub(crate) channels: usize,
+    /// How many [`Upload`]s the handler takes (a stream's handler: one).
+    pub(crate) uploads: usize,
 }
 
 /// A handler argument built from the admitted call.
@@ -167,6 +173,22 @@ impl FromCall for Channel {
 
     fn declare(needs: &mut Needs) {
         needs.channels += 1;
+    }
+}
+
+/// The chunks of the stream this handler was opened for.
+impl FromCall for Upload {
+    fn from_call(parts: &mut Parts) -> Result<Self, CallError> {
+        parts.upload.take().ok_or_else(|| {
+            CallError::new(
+                ErrorCode::Internal,
+                "an Upload is taken once, by a stream's handler (Router::stream)",
+            )
+        })
+    }
+
+    fn declare(needs: &mut Needs) {
+        needs.uploads += 1;
     }
 }
 

@@ -63,6 +63,7 @@ use crate::grants::{Grants, Holds};
 use crate::name::{NAME_RULE, is_valid_name};
 use crate::policy::{Admitted, Caller};
 use crate::request::{Body, Kind};
+use crate::stream::{Answer, Chunk, StreamKey, Streams};
 use calls::{Calls, CallsError, Ticket};
 use extract::{Needs, StateMap, bad_args, channel_ids, leftover, only_channels};
 use handler::guard;
@@ -96,6 +97,8 @@ impl Clone for Route {
 #[derive(Default, Clone)]
 pub struct Router {
     commands: FastMap<String, Route>,
+    /// Stream handlers, by the name `openStream` opens.
+    stream_routes: FastMap<String, Route>,
     listeners: FastMap<String, Vec<Arc<ListenerFn>>>,
     state: Arc<StateMap>,
     /// Mistakes found while the table was built, for [`Router::check`].
@@ -108,6 +111,8 @@ pub struct Router {
     grants: Option<Grants>,
     /// The channels handlers send on, and the pages pull from.
     channels: Channels,
+    /// The streams pages send chunks on.
+    streams: Streams,
 }
 
 impl fmt::Debug for Router {
@@ -143,6 +148,10 @@ pub enum Dispatch {
     Ready(Response),
     /// A handler's work, for the embedder to run, and the call it belongs to.
     Started(Work, InFlight),
+    /// A stream's handler: the embedder answers the open at once with
+    /// [`InFlight::opened`], runs the work, and hands its result to
+    /// [`Streams::finished`] with [`InFlight::stream`] (the end's reply).
+    Stream(Work, InFlight),
 }
 
 impl fmt::Debug for Dispatch {
@@ -150,13 +159,15 @@ impl fmt::Debug for Dispatch {
         match self {
             Dispatch::Ready(r) => f.debug_tuple("Ready").field(r).finish(),
             Dispatch::Started(_, call) => f.debug_tuple("Started").field(call).finish(),
+            Dispatch::Stream(_, call) => f.debug_tuple("Stream").field(call).finish(),
         }
     }
 }
 
 impl Dispatch {
     /// Runs a started call to its end on this thread ([`Work::run_here`]). For tests and
-    /// embedders without a runtime.
+    /// embedders without a runtime. A stream's handler would wait for chunks this thread
+    /// cannot deliver: its open is answered at once and its work left undone (dropped).
     pub fn wait(self) -> Response {
         match self {
             Dispatch::Ready(r) => r,
@@ -164,6 +175,7 @@ impl Dispatch {
                 let result = work.run_here();
                 call.finish(result)
             }
+            Dispatch::Stream(_, call) => call.opened(),
         }
     }
 }
@@ -174,6 +186,7 @@ pub struct InFlight {
     request_id: u64,
     token: CancellationToken,
     timeout_ms: Option<u32>,
+    stream: Option<StreamKey>,
     _ticket: Ticket,
 }
 
@@ -204,6 +217,23 @@ impl InFlight {
         self.timeout_ms
     }
 
+    /// For a stream's handler, the stream it reads.
+    pub fn stream(&self) -> Option<&StreamKey> {
+        self.stream.as_ref()
+    }
+
+    /// The answer to a stream's open: `{"stream": id}` (the id its chunks name).
+    pub fn opened(&self) -> Response {
+        Response {
+            request_id: self.request_id,
+            kind: Kind::Stream,
+            result: Ok(Payload::Json(format!(
+                r#"{{"stream":{}}}"#,
+                self.request_id
+            ))),
+        }
+    }
+
     /// The response for `result`; the call is no longer in flight.
     pub fn finish(self, result: Result<Payload, CallError>) -> Response {
         Response {
@@ -222,11 +252,24 @@ impl Router {
 
     /// `name` → `handler`: a sync or async function of extractors (see [`extract`]).
     /// A sync handler runs on a blocking thread, an async one on the embedder's runtime.
-    pub fn command<M, H: Handler<M>>(mut self, name: &str, handler: H) -> Self {
+    pub fn command<M, H: Handler<M>>(self, name: &str, handler: H) -> Self {
+        self.route(Kind::Command, name, handler)
+    }
+
+    /// `name` → the handler of the streams `openStream(name, meta)` opens: a sync or
+    /// async function of extractors, one of them the [`Upload`](crate::stream::Upload)
+    /// it reads the chunks from (`Args<T>` gives the metadata). Its result is the answer
+    /// to the stream's end.
+    pub fn stream<M, H: Handler<M>>(self, name: &str, handler: H) -> Self {
+        self.route(Kind::Stream, name, handler)
+    }
+
+    fn route<M, H: Handler<M>>(mut self, kind: Kind, name: &str, handler: H) -> Self {
         self.checked = OnceLock::new();
+        let what = kind.as_str();
         if name.starts_with(RESERVED_PREFIX) {
             self.mistakes.push(format!(
-                "command {name:?}: names starting with {RESERVED_PREFIX:?} are Portcullis's own"
+                "{what} {name:?}: names starting with {RESERVED_PREFIX:?} are Portcullis's own"
             ));
             return self;
         }
@@ -234,22 +277,36 @@ impl Router {
         H::declare(&mut needs);
         if needs.body_takers.len() > 1 {
             self.mistakes.push(format!(
-                "command {name:?}: its handler takes the body twice ({}): take Args or Bytes once",
+                "{what} {name:?}: its handler takes the body twice ({}): take Args or Bytes once",
                 needs.body_takers.join(", ")
             ));
+        }
+        match (kind, needs.uploads) {
+            (Kind::Stream, 1) | (Kind::Command, 0) => {}
+            (Kind::Stream, _) => self.mistakes.push(format!(
+                "stream {name:?}: its handler must take exactly one Upload (the chunks)"
+            )),
+            _ => self.mistakes.push(format!(
+                "command {name:?}: its handler takes an Upload, which only a stream has: register it with .stream()"
+            )),
         }
         let handler = Arc::new(handler);
         let route = Route {
             start: Arc::new(move |parts: &mut Parts| handler.start(parts)),
             needs: Arc::new(needs),
         };
+        let table = if kind == Kind::Stream {
+            &mut self.stream_routes
+        } else {
+            &mut self.commands
+        };
         if !is_valid_name(name) {
             self.mistakes.push(format!(
-                "{name:?} is not a command name ({NAME_RULE}): no request could reach its handler"
+                "{name:?} is not a {what} name ({NAME_RULE}): no request could reach its handler"
             ));
-        } else if self.commands.insert(name.to_owned(), route).is_some() {
+        } else if table.insert(name.to_owned(), route).is_some() {
             self.mistakes.push(format!(
-                "command {name:?} is registered twice: the second handler would replace the first"
+                "{what} {name:?} is registered twice: the second handler would replace the first"
             ));
         }
         self
@@ -334,10 +391,10 @@ impl Router {
     pub fn check(&self) -> Result<(), RouterErrors> {
         let mut mistakes = self.mistakes.clone();
         let mut missing = HashSet::new();
-        let mut names: Vec<_> = self.commands.keys().collect();
-        names.sort();
-        for name in names {
-            for (id, type_name) in &self.commands[name].needs.states {
+        let mut names: Vec<_> = self.commands.iter().chain(&self.stream_routes).collect();
+        names.sort_by_key(|(name, _)| *name);
+        for (name, route) in names {
+            for (id, type_name) in &route.needs.states {
                 if !self.state.contains_key(id) && missing.insert(*type_name) {
                     mistakes.push(format!(
                         "command {name:?} takes State<{type_name}>, which was never registered: add .state(value) to the router"
@@ -359,7 +416,7 @@ impl Router {
 
     /// Starts the handler (command) or runs the listeners (event) of an admitted request.
     pub fn dispatch(&self, admitted: Admitted) -> Dispatch {
-        let timeout_ms = admitted.timeout_ms();
+        let (timeout_ms, max_bytes) = (admitted.timeout_ms(), admitted.max_bytes());
         let crate::policy::admitted::Opened {
             caller,
             request,
@@ -382,11 +439,17 @@ impl Router {
         if kind == Kind::Event {
             return self.deliver(&caller, id, &request.name, &request.body, &holds);
         }
-        let Some(route) = self.commands.get(&request.name) else {
+        let routes = if kind == Kind::Stream {
+            &self.stream_routes
+        } else {
+            &self.commands
+        };
+        let Some(route) = routes.get(&request.name) else {
             return refuse(CallError::new(
                 ErrorCode::UnknownCommand,
                 format!(
-                    "command {:?} is allowed but the app registered no handler for it",
+                    "{} {:?} is allowed but the app registered no handler for it",
+                    kind.as_str(),
                     request.name
                 ),
             ));
@@ -406,6 +469,15 @@ impl Router {
                 ));
             }
         };
+        let (upload, stream) = if kind == Kind::Stream {
+            let key = StreamKey::of(&caller, id);
+            match self.streams.begin(key.clone(), max_bytes) {
+                Ok(upload) => (Some(upload), Some(key)),
+                Err(e) => return refuse(e),
+            }
+        } else {
+            (None, None)
+        };
         let channel_ids = if route.needs.channels > 0 {
             channel_ids(Some(&request.body))
         } else {
@@ -421,6 +493,7 @@ impl Router {
             holds,
             channel_ids: channel_ids.into_iter(),
             channels: self.channels.clone(),
+            upload,
         };
         let takes_channels = route.needs.channels > 0;
         let work = (route.start)(&mut parts)
@@ -440,17 +513,23 @@ impl Router {
                     work.after_grants(holds)
                 }
             });
+        let call = InFlight {
+            request_id: id,
+            token,
+            timeout_ms,
+            stream,
+            _ticket: ticket,
+        };
         match work {
-            Ok(work) => Dispatch::Started(
-                work,
-                InFlight {
-                    request_id: id,
-                    token,
-                    timeout_ms,
-                    _ticket: ticket,
-                },
-            ),
-            Err(e) => refuse(e),
+            Ok(work) if call.stream.is_some() => Dispatch::Stream(work, call),
+            Ok(work) => Dispatch::Started(work, call),
+            Err(e) => {
+                if let Some(key) = &call.stream {
+                    self.streams.finished(key, Err(e.clone()));
+                    self.streams.forget(key);
+                }
+                refuse(e)
+            }
         }
     }
 
@@ -500,7 +579,20 @@ impl Router {
     /// closed) and closes its channels; returns how many calls.
     pub fn cancel_webview(&self, label: &str) -> usize {
         self.channels.close_webview(label);
+        self.streams.close_webview(label);
         self.calls.cancel_webview(label)
+    }
+
+    /// A chunk of one of the page load's streams: `answer` gets its reply (see
+    /// [`crate::stream`]).
+    pub fn chunk(&self, chunk: Chunk, answer: Answer) {
+        self.streams.chunk(chunk, answer);
+    }
+
+    /// The streams pages send chunks on: the embedder hands a stream handler's result
+    /// to [`Streams::finished`].
+    pub fn streams(&self) -> &Streams {
+        &self.streams
     }
 
     /// The channels handlers send on: the embedder serves the pages' pulls from here.

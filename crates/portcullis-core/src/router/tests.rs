@@ -33,6 +33,7 @@ fn admitted_with(name: &str, body: Body, paths: Vec<(String, std::path::PathBuf)
         capability: "cap".into(),
         paths,
         timeout_ms: None,
+        max_bytes: None,
         holds: Default::default(),
     };
     Admitted::new(caller(), request, grant)

@@ -1,0 +1,600 @@
+//! Streams: bytes from the page to a handler, chunk by chunk, under one open.
+//!
+//! `openStream(cmd, meta)` in `@portcullis/api` sends a stream **open**: a request of
+//! kind 5 whose body is the JSON metadata. It passes the validation hook (which sees
+//! `kind: "stream"`) and the allowlist (`streams` rules, which may give a `maxBytes`)
+//! like a command; its request id is the stream's id. The gate answers the open at once
+//! with `{"stream": id}` once the handler started; the handler takes the chunks with the
+//! [`Upload`] extractor.
+//!
+//! Every **chunk** is then sealed under the same page load's key in a chunk envelope
+//! (PROTOCOL.md §6.3) whose header carries the stream id and the chunk's number, both in
+//! the associated data: a chunk cannot be moved to another stream or number without
+//! failing authentication (`E_TAMPERED`); replayed, it fails the replay window
+//! (`E_REPLAY`). Here, after it opened, a chunk must name a stream of its own page load
+//! (`E_NO_SUCH_STREAM`), be the next number of that stream (`E_STREAM_ORDER`, which
+//! aborts the stream: its handler never sees a gap), arrive before the stream ended
+//! (`E_STREAM_CLOSED`) and keep the stream within its rule's `maxBytes` (`E_TOO_LARGE`,
+//! which aborts it too).
+//!
+//! A chunk is one of: data, the end (its reply is the handler's result), or an abort
+//! (with the page's reason). The page load going away aborts every stream it had, and
+//! its handlers are cancelled with its other calls.
+//!
+//! **Backpressure.** A chunk is answered once it is queued for the handler; while the
+//! handler has [`QUEUE_CHUNKS`] chunks it has not taken, the answer waits until it takes
+//! one. The isolation frame sends a stream's next chunk only after the previous one was
+//! answered, so a stream holds at most that many chunks in memory.
+
+use std::collections::VecDeque;
+use std::fmt;
+use std::sync::{Arc, Mutex, MutexGuard};
+
+use tokio::sync::Notify;
+
+use crate::FastMap;
+use crate::envelope::{ChunkAt, SessionId};
+use crate::error::{ErrorCode, Rejection};
+use crate::policy::Caller;
+use crate::router::{CallError, Payload};
+
+/// The name brownfield chunks are framed under (request kind 6).
+pub const CHUNK_NAME: &str = "portcullis.chunk";
+/// Chunks a handler may leave untaken before a chunk's answer waits.
+pub const QUEUE_CHUNKS: usize = 4;
+/// The most streams one webview may have open at once.
+pub const MAX_STREAMS: usize = 256;
+/// The longest abort reason kept (bytes, cut at a character boundary).
+pub const MAX_REASON: usize = 512;
+
+const OP_DATA: u8 = 0;
+const OP_END: u8 = 1;
+const OP_ABORT: u8 = 2;
+
+/// What a chunk carries.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum ChunkOp {
+    /// Data for the handler.
+    Data(Vec<u8>),
+    /// The page closed the stream: no more data. Answered with the handler's result.
+    End,
+    /// The page aborted the stream, with its reason.
+    Abort(String),
+}
+
+/// The plaintext of a chunk (PROTOCOL.md §6.3): one operation byte, then the data (or
+/// the abort's reason in UTF-8).
+pub fn chunk_plaintext(op: &ChunkOp) -> Vec<u8> {
+    match op {
+        ChunkOp::Data(data) => {
+            let mut out = Vec::with_capacity(1 + data.len());
+            out.push(OP_DATA);
+            out.extend_from_slice(data);
+            out
+        }
+        ChunkOp::End => vec![OP_END],
+        ChunkOp::Abort(reason) => {
+            let mut out = vec![OP_ABORT];
+            out.extend_from_slice(reason.as_bytes());
+            out
+        }
+    }
+}
+
+/// A chunk as brownfield mode takes it, unsealed (PROTOCOL.md §8): a request of kind 6
+/// under [`CHUNK_NAME`] whose request id is the stream's and whose bytes body is the
+/// chunk number (u64, big-endian) followed by [`chunk_plaintext`].
+pub fn encode_clear_chunk(at: ChunkAt, op: &ChunkOp) -> Vec<u8> {
+    let name = CHUNK_NAME.as_bytes();
+    let mut out = Vec::with_capacity(12 + name.len() + 8 + 1);
+    out.extend_from_slice(&[6, 1]);
+    out.extend_from_slice(&at.stream.to_be_bytes());
+    out.extend_from_slice(&(name.len() as u16).to_be_bytes());
+    out.extend_from_slice(name);
+    out.extend_from_slice(&at.number.to_be_bytes());
+    out.extend_from_slice(&chunk_plaintext(op));
+    out
+}
+
+/// Reads a chunk's plaintext, at `start` in its decryption buffer.
+pub(crate) fn parse_op(mut buf: Vec<u8>, start: usize) -> Result<ChunkOp, Rejection> {
+    let bad = |m: &str| Rejection::new(ErrorCode::BadRequest, m);
+    match buf.get(start) {
+        Some(&OP_DATA) => {
+            // The data moves to the front of the buffer it was decrypted in.
+            buf.drain(..=start);
+            Ok(ChunkOp::Data(buf))
+        }
+        Some(&OP_END) if buf.len() == start + 1 => Ok(ChunkOp::End),
+        Some(&OP_END) => Err(bad("a stream's end carries no data")),
+        Some(&OP_ABORT) => {
+            let text = std::str::from_utf8(&buf[start + 1..])
+                .map_err(|_| bad("an abort's reason must be UTF-8"))?;
+            Ok(ChunkOp::Abort(shorten(text)))
+        }
+        Some(_) => Err(bad("unknown chunk operation")),
+        None => Err(bad("an empty chunk")),
+    }
+}
+
+fn shorten(text: &str) -> String {
+    let mut end = text.len().min(MAX_REASON);
+    while !text.is_char_boundary(end) {
+        end -= 1;
+    }
+    text[..end].to_owned()
+}
+
+/// A chunk the gate authenticated: for [`Streams::chunk`] (through the router).
+#[derive(Debug)]
+pub struct Chunk {
+    pub(crate) caller: Caller,
+    pub(crate) at: ChunkAt,
+    pub(crate) op: ChunkOp,
+}
+
+impl Chunk {
+    /// The page load that sealed it.
+    pub fn caller(&self) -> &Caller {
+        &self.caller
+    }
+
+    /// Its stream and number.
+    pub fn at(&self) -> ChunkAt {
+        self.at
+    }
+
+    /// The name it is audited under: [`CHUNK_NAME`].
+    pub fn name(&self) -> &'static str {
+        CHUNK_NAME
+    }
+}
+
+/// Why an [`Upload`] ended without the page's end.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum StreamError {
+    /// The page aborted the stream (`writer.abort(reason)`).
+    #[error("the page aborted the stream: {0}")]
+    Aborted(String),
+    /// The page went away (a new page load, the webview closed).
+    #[error("the page that opened the stream went away")]
+    PageGone,
+    /// The stream passed its rule's `maxBytes`.
+    #[error("the stream passed its limit of {0} bytes")]
+    TooLarge(u64),
+    /// A chunk came out of order: the stream has a gap.
+    #[error("a chunk came out of order: the stream was aborted")]
+    OutOfOrder,
+}
+
+/// A handler may return it with `?`: `E_HANDLER` with app code `STREAM_ABORTED`,
+/// `STREAM_PAGE_GONE`, `STREAM_TOO_LARGE` or `STREAM_OUT_OF_ORDER`.
+impl crate::router::AppError for StreamError {
+    fn app_code(&self) -> Option<String> {
+        Some(
+            match self {
+                StreamError::Aborted(_) => "STREAM_ABORTED",
+                StreamError::PageGone => "STREAM_PAGE_GONE",
+                StreamError::TooLarge(_) => "STREAM_TOO_LARGE",
+                StreamError::OutOfOrder => "STREAM_OUT_OF_ORDER",
+            }
+            .to_owned(),
+        )
+    }
+}
+
+/// A chunk's or an end's answer, called once.
+pub type Answer = Box<dyn FnOnce(Result<Payload, CallError>) + Send>;
+
+/// The key of a stream: its webview, page load and id.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub struct StreamKey {
+    webview: Arc<str>,
+    session: Option<SessionId>,
+    id: u64,
+}
+
+impl StreamKey {
+    /// The stream `id` of `caller`'s page load.
+    pub fn of(caller: &Caller, id: u64) -> StreamKey {
+        StreamKey {
+            webview: Arc::clone(&caller.webview),
+            session: caller.session,
+            id,
+        }
+    }
+}
+
+struct Slot {
+    state: Mutex<SlotState>,
+    /// Woken when a chunk, the end or an abort arrives.
+    arrived: Notify,
+}
+
+#[derive(Default)]
+struct SlotState {
+    next: u64,
+    received: u64,
+    limit: Option<u64>,
+    queue: VecDeque<Vec<u8>>,
+    /// The answer to the last chunk, held while the handler is [`QUEUE_CHUNKS`] behind.
+    held: Option<Answer>,
+    /// The page's end arrived (all data is in the queue).
+    ended: bool,
+    /// Why the stream broke, for the handler (its next read sees it once).
+    broken: Option<StreamError>,
+    /// The handler's result, once it finished.
+    finished: Option<Result<Payload, CallError>>,
+    /// The end's answer, waiting for the handler's result.
+    waiting_end: Option<Answer>,
+}
+
+impl Slot {
+    fn state(&self) -> MutexGuard<'_, SlotState> {
+        self.state.lock().unwrap_or_else(|p| p.into_inner())
+    }
+}
+
+/// How many ended streams are remembered, so a chunk after the end is told so
+/// (`E_STREAM_CLOSED`) rather than that there is no such stream.
+const REMEMBERED: usize = 1024;
+
+#[derive(Default)]
+struct Table {
+    open: FastMap<StreamKey, Arc<Slot>>,
+    /// The most recently ended streams, oldest first.
+    ended: VecDeque<StreamKey>,
+}
+
+impl Table {
+    fn get(&self, key: &StreamKey) -> Option<&Arc<Slot>> {
+        self.open.get(key)
+    }
+
+    /// Takes `key` out of the open streams and remembers it ended.
+    fn remove(&mut self, key: &StreamKey) -> Option<Arc<Slot>> {
+        let slot = self.open.remove(key)?;
+        if self.ended.len() == REMEMBERED {
+            self.ended.pop_front();
+        }
+        self.ended.push_back(key.clone());
+        Some(slot)
+    }
+}
+
+/// Every open stream. Cheap to clone (one table).
+#[derive(Clone, Default)]
+pub struct Streams {
+    table: Arc<Mutex<Table>>,
+}
+
+impl fmt::Debug for Streams {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Streams")
+            .field("open", &self.open_count())
+            .finish()
+    }
+}
+
+fn refusal(code: ErrorCode, message: impl Into<String>) -> CallError {
+    CallError::new(code, message)
+}
+
+impl Streams {
+    fn table(&self) -> MutexGuard<'_, Table> {
+        self.table.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// Opens stream `key` (its open was admitted, its handler is about to start), with
+    /// the rule's byte limit.
+    pub(crate) fn begin(&self, key: StreamKey, limit: Option<u64>) -> Result<Upload, CallError> {
+        let mut table = self.table();
+        if table.open.contains_key(&key) || table.ended.contains(&key) {
+            return Err(refusal(
+                ErrorCode::BadRequest,
+                format!("stream {} of this page load is open already", key.id),
+            ));
+        }
+        if table
+            .open
+            .keys()
+            .filter(|k| k.webview == key.webview)
+            .count()
+            >= MAX_STREAMS
+        {
+            return Err(refusal(
+                ErrorCode::TooLarge,
+                format!("a page may have at most {MAX_STREAMS} streams open at once"),
+            ));
+        }
+        let slot = Arc::new(Slot {
+            state: Mutex::new(SlotState {
+                limit,
+                ..SlotState::default()
+            }),
+            arrived: Notify::new(),
+        });
+        table.open.insert(key.clone(), Arc::clone(&slot));
+        Ok(Upload {
+            slot,
+            received: 0,
+            done: false,
+        })
+    }
+
+    /// Takes one authenticated chunk; `answer` is called with its reply (at once, once
+    /// the handler caught up, or for the end with the handler's result).
+    pub fn chunk(&self, chunk: Chunk, answer: Answer) {
+        let key = StreamKey::of(&chunk.caller, chunk.at.stream);
+        let (slot, ended) = {
+            let table = self.table();
+            (table.get(&key).cloned(), table.ended.contains(&key))
+        };
+        let Some(slot) = slot else {
+            if ended {
+                return answer(Err(refusal(
+                    ErrorCode::StreamClosed,
+                    format!("stream {} has ended: no chunk is taken after it", key.id),
+                )));
+            }
+            return answer(Err(refusal(
+                ErrorCode::NoSuchStream,
+                format!(
+                    "no stream {} is open for this page load: its open was refused, or never made here",
+                    key.id
+                ),
+            )));
+        };
+        let mut state = slot.state();
+        if state.ended || state.broken.is_some() || state.finished.is_some() {
+            drop(state);
+            return answer(Err(refusal(
+                ErrorCode::StreamClosed,
+                format!("stream {} has ended: no chunk is taken after it", key.id),
+            )));
+        }
+        if chunk.at.number != state.next {
+            let expected = state.next;
+            state.broken = Some(StreamError::OutOfOrder);
+            let held = state.held.take();
+            drop(state);
+            slot.arrived.notify_waiters();
+            if let Some(held) = held {
+                held(Err(closed(key.id)));
+            }
+            return answer(Err(refusal(
+                ErrorCode::StreamOrder,
+                format!(
+                    "chunk {} of stream {} came where chunk {expected} was due: the stream is aborted",
+                    chunk.at.number, key.id
+                ),
+            )));
+        }
+        state.next += 1;
+        match chunk.op {
+            ChunkOp::Data(data) => {
+                state.received = state.received.saturating_add(data.len() as u64);
+                if let Some(limit) = state.limit.filter(|l| state.received > *l) {
+                    state.broken = Some(StreamError::TooLarge(limit));
+                    drop(state);
+                    slot.arrived.notify_waiters();
+                    return answer(Err(refusal(
+                        ErrorCode::TooLarge,
+                        format!(
+                            "stream {} passed its rule's maxBytes ({limit}): the stream is aborted",
+                            key.id
+                        ),
+                    )));
+                }
+                state.queue.push_back(data);
+                let wait = state.queue.len() > QUEUE_CHUNKS;
+                let refused = wait && state.held.is_some();
+                if wait && !refused {
+                    state.held = Some(answer);
+                    drop(state);
+                    slot.arrived.notify_waiters();
+                    return;
+                }
+                drop(state);
+                slot.arrived.notify_waiters();
+                if refused {
+                    answer(Err(refusal(
+                        ErrorCode::BadRequest,
+                        "a stream takes one chunk at a time while its handler catches up",
+                    )))
+                } else {
+                    answer(Ok(null()))
+                }
+            }
+            ChunkOp::End => {
+                state.ended = true;
+                match state.finished.clone() {
+                    Some(result) => {
+                        drop(state);
+                        self.table().remove(&key);
+                        answer(result);
+                    }
+                    None => {
+                        state.waiting_end = Some(answer);
+                        drop(state);
+                    }
+                }
+                slot.arrived.notify_waiters();
+            }
+            ChunkOp::Abort(reason) => {
+                state.broken = Some(StreamError::Aborted(reason));
+                let held = state.held.take();
+                drop(state);
+                self.table().remove(&key);
+                slot.arrived.notify_waiters();
+                if let Some(held) = held {
+                    held(Err(closed(key.id)));
+                }
+                answer(Ok(null()));
+            }
+        }
+    }
+
+    /// The handler of stream `key` finished with `result`: the end's answer, now or when
+    /// the end arrives. Chunks after this are refused (`E_STREAM_CLOSED`).
+    pub fn finished(&self, key: &StreamKey, result: Result<Payload, CallError>) {
+        let Some(slot) = self.table().get(key).cloned() else {
+            return;
+        };
+        let mut state = slot.state();
+        state.queue.clear();
+        let held = state.held.take();
+        let waiting = state.waiting_end.take();
+        if waiting.is_none() {
+            state.finished = Some(result.clone());
+        }
+        drop(state);
+        if let Some(held) = held {
+            held(Err(closed(key.id)));
+        }
+        if let Some(waiting) = waiting {
+            self.table().remove(key);
+            waiting(result);
+        }
+    }
+
+    /// Forgets stream `key` (its handler never started).
+    pub(crate) fn forget(&self, key: &StreamKey) {
+        self.table().open.remove(key);
+    }
+
+    /// The page of `webview` went away: every stream it had breaks (its handler's next
+    /// read sees [`StreamError::PageGone`]) and answers still waiting are refused.
+    /// Returns how many.
+    pub fn close_webview(&self, webview: &str) -> usize {
+        let slots: Vec<_> = {
+            let mut table = self.table();
+            let keys: Vec<_> = table
+                .open
+                .keys()
+                .filter(|k| &*k.webview == webview)
+                .cloned()
+                .collect();
+            let slots = keys.iter().filter_map(|k| table.open.remove(k)).collect();
+            // A page load that is gone sends nothing more: its ended streams go too.
+            table.ended.retain(|k| &*k.webview != webview);
+            slots
+        };
+        for slot in &slots {
+            let mut state = slot.state();
+            state.broken.get_or_insert(StreamError::PageGone);
+            state.queue.clear();
+            let answers = [state.held.take(), state.waiting_end.take()];
+            drop(state);
+            slot.arrived.notify_waiters();
+            for answer in answers.into_iter().flatten() {
+                answer(Err(refusal(
+                    ErrorCode::Cancelled,
+                    "the page that opened the stream went away",
+                )));
+            }
+        }
+        slots.len()
+    }
+
+    /// How many streams are open, in every webview.
+    pub fn open_count(&self) -> usize {
+        self.table().open.len()
+    }
+}
+
+fn closed(id: u64) -> CallError {
+    refusal(
+        ErrorCode::StreamClosed,
+        format!("stream {id} ended before its handler took this chunk"),
+    )
+}
+
+fn null() -> Payload {
+    Payload::Json("null".to_owned())
+}
+
+/// The chunks of the stream a handler was opened for, in order: `next().await` gives
+/// each chunk's bytes, `None` after the page's end, or the error that broke the stream
+/// (an abort, the page going away, a limit, a gap), once.
+pub struct Upload {
+    slot: Arc<Slot>,
+    received: u64,
+    done: bool,
+}
+
+impl fmt::Debug for Upload {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Upload")
+            .field("received", &self.received)
+            .field("done", &self.done)
+            .finish()
+    }
+}
+
+impl Upload {
+    /// The next chunk, `None` at the end, or what broke the stream.
+    pub async fn next(&mut self) -> Option<Result<Vec<u8>, StreamError>> {
+        if self.done {
+            return None;
+        }
+        loop {
+            let mut arrived = std::pin::pin!(self.slot.arrived.notified());
+            arrived.as_mut().enable();
+            let (item, held) = {
+                let mut state = self.slot.state();
+                // Chunks taken before the stream broke come first (the page was told
+                // they were taken); the page going away drops them.
+                if let Some(chunk) = state.queue.pop_front() {
+                    let held = if state.queue.len() <= QUEUE_CHUNKS {
+                        state.held.take()
+                    } else {
+                        None
+                    };
+                    (Some(Ok(chunk)), held)
+                } else if let Some(error) = state.broken.clone() {
+                    (Some(Err(error)), None)
+                } else if state.ended {
+                    self.done = true;
+                    return None;
+                } else {
+                    (None, None)
+                }
+            };
+            if let Some(held) = held {
+                held(Ok(null()));
+            }
+            match item {
+                Some(Ok(chunk)) => {
+                    self.received += chunk.len() as u64;
+                    return Some(Ok(chunk));
+                }
+                Some(Err(e)) => {
+                    self.done = true;
+                    return Some(Err(e));
+                }
+                None => arrived.await,
+            }
+        }
+    }
+
+    /// [`Upload::next`] for a sync handler (it runs on a blocking thread).
+    pub fn next_blocking(&mut self) -> Option<Result<Vec<u8>, StreamError>> {
+        futures_executor::block_on(self.next())
+    }
+
+    /// Reads the whole stream into one buffer (within the rule's `maxBytes`).
+    pub async fn collect(mut self) -> Result<Vec<u8>, StreamError> {
+        let mut all = Vec::new();
+        while let Some(chunk) = self.next().await {
+            all.extend_from_slice(&chunk?);
+        }
+        Ok(all)
+    }
+
+    /// Bytes taken so far.
+    pub fn received(&self) -> u64 {
+        self.received
+    }
+}
