@@ -29,7 +29,7 @@
 // honours only for a call of this page load. Cancels do not go through the hook: they
 // can only stop a call this page load made, never start anything.
 
-import { CANCEL_NAME, NAME_PATTERN, NAME_RULE, Sealer, encodeRequest, fromBase64 } from "./sealer.js";
+import { CANCEL_NAME, CHUNK_OPS, NAME_PATTERN, NAME_RULE, Sealer, encodeRequest, fromBase64 } from "./sealer.js";
 import { NotCanonical, canonicalPayload, isBytes, serialize } from "./canonical.js";
 
 const IPC_URL = "ipc://localhost/";
@@ -213,8 +213,11 @@ function refusalOf(e) {
  * the canonical payload, or throws NotCanonical naming what is wrong.
  */
 function canonicalRequest(request, limits) {
-  if (request.kind !== "command" && request.kind !== "event") {
-    throw new NotCanonical("E_BAD_REQUEST", "kind must be command or event");
+  if (request.kind !== "command" && request.kind !== "event" && request.kind !== "stream") {
+    throw new NotCanonical("E_BAD_REQUEST", "kind must be command, event or stream");
+  }
+  if (request.kind === "stream" && request.bytes !== undefined) {
+    throw new NotCanonical("E_BAD_REQUEST", "a stream's metadata is JSON: its bytes go in its chunks");
   }
   if (typeof request.name !== "string" || !NAME_PATTERN.test(request.name)) {
     throw new NotCanonical("E_BAD_REQUEST", `name must be a string of ${NAME_RULE}`);
@@ -239,6 +242,11 @@ async function post(sealer, plaintext, entry = {}) {
   mark(entry, "encode");
   const sealed = await sealer.seal(plaintext, "binary");
   mark(entry, "seal");
+  return deliver(sealed, entry);
+}
+
+/** Posts a sealed envelope to the gate; resolves to the reply for the parent. */
+async function deliver(sealed, entry = {}) {
   let response;
   try {
     response = await fetch(IPC_URL, { method: "POST", body: sealed });
@@ -284,7 +292,7 @@ function send(sealer, request, verdict, entry) {
  */
 async function report(sealer, request, refusal) {
   const name = typeof request.name === "string" && NAME_PATTERN.test(request.name) ? request.name : null;
-  const kind = request.kind === "command" || request.kind === "event" ? request.kind : null;
+  const kind = ["command", "event", "stream"].includes(request.kind) ? request.kind : null;
   // The gate keeps the first 512 bytes of the message; no need to send a long one whole.
   // Cut by code points, so no surrogate pair is split (a lone surrogate would make the
   // report unreadable to the gate, and the refusal lose its code).
@@ -365,6 +373,9 @@ async function start() {
 
   // Calls between their arrival and their reply: id -> {token, sent, cancelled}.
   const inflight = new Map();
+  // Streams the gate opened: id -> {token, next (the next chunk's number), tail (the
+  // last chunk's send: a stream's chunks go one after the other, in order)}.
+  const streams = new Map();
 
   const handle = async (request) => {
     const entry = { token: request.token, sent: false, cancelled: false, hops: undefined };
@@ -424,7 +435,12 @@ async function start() {
           return;
         }
         entry.sent = true;
-        respond(await send(sealer, request, verdict, entry));
+        const reply = await send(sealer, request, verdict, entry);
+        // A stream the gate opened takes chunks from now on, from whoever opened it.
+        if (request.kind === "stream" && reply.ok) {
+          streams.set(request.id, { token: request.token, next: 0, tail: Promise.resolve() });
+        }
+        respond(reply);
       } catch (e) {
         respond(rejectWith("E_BAD_REQUEST", `cannot send this call: ${e}`));
       }
@@ -464,10 +480,67 @@ async function start() {
     }
     parent.postMessage({ pulled: message.token, ...answer }, "*", answer.frames ? [answer.frames] : []);
   };
+  /**
+   * A chunk for one of the parent's streams: `{chunk: id, token, bytes}` (the data, with
+   * its first byte left for the operation), `{chunk: id, token, end: true}` or
+   * `{chunk: id, token, abort: reason}`. Only the stream's opener (its token) may send
+   * on it, and only to a stream the gate opened: anything else is never sealed.
+   * Chunks do not pass the hook again: it judged the open (kind "stream", the metadata).
+   */
+  const chunkOf = (message) => {
+    const id = message.chunk;
+    const answer = (reply) => {
+      const transfer = reply.bytes ? [reply.bytes] : [];
+      // The bridge's key for this chunk comes back with its answer.
+      parent.postMessage({ chunked: id, key: message.key, ...reply }, "*", transfer);
+    };
+    const stream = streams.get(id);
+    if (!stream || stream.token !== message.token) {
+      answer(rejectWith("E_NO_SUCH_STREAM", `no stream ${id} of this page is open here: its open was refused, or never made`));
+      return;
+    }
+    let plaintext;
+    let last = false;
+    if (message.end === true) {
+      plaintext = new Uint8Array([CHUNK_OPS.end]);
+      last = true;
+    } else if (typeof message.abort === "string") {
+      const reason = new TextEncoder().encode(message.abort.slice(0, 512));
+      plaintext = new Uint8Array(1 + reason.length);
+      plaintext[0] = CHUNK_OPS.abort;
+      plaintext.set(reason, 1);
+      last = true;
+    } else if (isBytes(message.bytes) && message.bytes.length >= 1) {
+      plaintext = message.bytes;
+      plaintext[0] = CHUNK_OPS.data;
+    } else {
+      answer(rejectWith("E_BAD_REQUEST", "a chunk carries bytes, end or abort"));
+      return;
+    }
+    const number = stream.next++;
+    if (last) streams.delete(id);
+    stream.tail = stream.tail.then(async () => {
+      const sealer = await sealerReady;
+      if (!sealer) return answer(rejectWith("E_ISOLATION_UNAVAILABLE", "the session key could not be imported"));
+      let sealed;
+      try {
+        sealed = await sealer.sealChunk(id, number, plaintext);
+      } catch (e) {
+        return answer(rejectWith("E_BAD_REQUEST", `cannot seal this chunk: ${e}`));
+      }
+      answer(await deliver(sealed));
+    });
+  };
   window.addEventListener("message", (event) => {
     if (!event.isTrusted || event.source !== parent) return;
     const request = event.data;
     if (!request || typeof request !== "object") return;
+    if (Object.hasOwn(request, "chunk")) {
+      if (Number.isSafeInteger(request.chunk) && Number.isSafeInteger(request.token) && Number.isSafeInteger(request.key)) {
+        chunkOf(request);
+      }
+      return;
+    }
     if (Object.hasOwn(request, "pull")) {
       if (typeof request.pull === "string" && PULL_PATTERN.test(request.pull) && Number.isSafeInteger(request.token)) {
         relayPull(request);

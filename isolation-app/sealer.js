@@ -22,7 +22,16 @@ const HEADER_LEN = 40;
 const PREFIX_LEN = 12;
 // Kind 3 is a refusal report: the isolation frame telling the gate it refused a call.
 // Kind 4 is a cancel: the page load asking the gate to stop one of its calls.
-const KINDS = { command: 1, event: 2, report: 3, cancel: 4 };
+// Kind 5 opens a stream (its body: the metadata); kind 6 is a brownfield stream chunk.
+const KINDS = { command: 1, event: 2, report: 3, cancel: 4, stream: 5 };
+/** The flags bit of a chunk envelope (PROTOCOL.md §6.3). */
+const FLAG_CHUNK = 1;
+/** A chunk envelope's header: the header, the stream id and the chunk number. */
+export const CHUNK_HEADER_LEN = HEADER_LEN + 16;
+/** A chunk's operations (PROTOCOL.md §6.3). */
+export const CHUNK_OPS = Object.freeze({ data: 0, end: 1, abort: 2 });
+/** The name a brownfield chunk is framed under (kind 6). */
+export const CHUNK_NAME = "portcullis.chunk";
 /** The name a cancel is framed under, with an empty JSON body (PROTOCOL.md §2). */
 export const CANCEL_NAME = "portcullis.cancel";
 const MAX_SEQ = Number.MAX_SAFE_INTEGER;
@@ -90,13 +99,42 @@ export function header(sid, seq) {
   return h;
 }
 
+/** The 56-byte header of a stream chunk (PROTOCOL.md §6.3). */
+export function chunkHeader(sid, seq, stream, number) {
+  const h = new Uint8Array(CHUNK_HEADER_LEN);
+  h.set(header(sid, seq), 0);
+  h[3] = FLAG_CHUNK;
+  const view = new DataView(h.buffer);
+  view.setBigUint64(HEADER_LEN, BigInt(stream));
+  view.setBigUint64(HEADER_LEN + 8, BigInt(number));
+  return h;
+}
+
 /** The associated data: header, then the webview label with a u16 length prefix. */
-export function associatedData(sid, seq, labelBytes) {
-  const aad = new Uint8Array(HEADER_LEN + 2 + labelBytes.length);
-  aad.set(header(sid, seq), 0);
-  new DataView(aad.buffer).setUint16(HEADER_LEN, labelBytes.length);
-  aad.set(labelBytes, HEADER_LEN + 2);
+export function associatedData(sid, seq, labelBytes, head = header(sid, seq)) {
+  const aad = new Uint8Array(head.length + 2 + labelBytes.length);
+  aad.set(head, 0);
+  new DataView(aad.buffer).setUint16(head.length, labelBytes.length);
+  aad.set(labelBytes, head.length + 2);
   return aad;
+}
+
+/**
+ * A brownfield chunk (kind 6, unsealed): the request framing under CHUNK_NAME with the
+ * stream id as request id, then the chunk number (u64) and `plaintext` (operation, data).
+ */
+export function encodeClearChunk(stream, number, plaintext) {
+  const name = utf8.encode(CHUNK_NAME);
+  const out = new Uint8Array(PREFIX_LEN + name.length + 8 + plaintext.length);
+  const view = new DataView(out.buffer);
+  out[0] = 6;
+  out[1] = 1;
+  view.setBigUint64(2, BigInt(stream));
+  view.setUint16(10, name.length);
+  out.set(name, PREFIX_LEN);
+  view.setBigUint64(PREFIX_LEN + name.length, BigInt(number));
+  out.set(plaintext, PREFIX_LEN + name.length + 8);
+  return out;
 }
 
 /** Standard base64 with padding (PROTOCOL.md conventions). */
@@ -260,11 +298,25 @@ export class Sealer {
    * @returns {Promise<Uint8Array|string>}
    */
   async seal(plaintext, encoding = "binary") {
+    return this.#seal(plaintext, encoding, null);
+  }
+
+  /**
+   * Seals chunk `number` of stream `stream` (PROTOCOL.md §6.3, binary only): `plaintext`
+   * is the operation byte and the data. The stream id and number are in the header, so
+   * in the associated data.
+   */
+  async sealChunk(stream, number, plaintext) {
+    return this.#seal(plaintext, "binary", { stream, number });
+  }
+
+  async #seal(plaintext, encoding, chunk) {
     const seq = this.#nextSeq;
     if (seq > MAX_SEQ) throw new RangeError("sequence numbers exhausted: reload the page");
     this.#nextSeq = seq + 1;
     const iv = nonceFor(seq);
-    const additionalData = associatedData(this.#sid, seq, this.#label);
+    const head = chunk ? chunkHeader(this.#sid, seq, chunk.stream, chunk.number) : header(this.#sid, seq);
+    const additionalData = associatedData(this.#sid, seq, this.#label, head);
     const ct =
       (this.engineFor(plaintext.length) === "wasm" && this.#small.seal(iv, additionalData, plaintext)) ||
       new Uint8Array(
@@ -280,10 +332,9 @@ export class Sealer {
         `"nonce":"${toBase64(iv)}","ct":"${toBase64(ct)}"}`
       );
     }
-    const out = new Uint8Array(HEADER_LEN + ct.length);
-    // The associated data starts with the header (PROTOCOL.md §4): not built twice.
-    out.set(additionalData.subarray(0, HEADER_LEN), 0);
-    out.set(ct, HEADER_LEN);
+    const out = new Uint8Array(head.length + ct.length);
+    out.set(head, 0);
+    out.set(ct, head.length);
     return out;
   }
 }

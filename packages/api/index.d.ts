@@ -94,6 +94,20 @@ export declare class Channel<M = Json | Uint8Array> {
   toJSON(): string;
 }
 
+/** The stream `openStream` returns: write Uint8Array / ArrayBuffer chunks, then close. */
+export interface PortcullisStream<R = Json> extends WritableStream<ArrayBuffer | ArrayBufferView> {
+  /** The handler's result once the stream is closed; rejects with a {@link PortcullisError}. */
+  readonly result: Promise<R>;
+}
+
+/**
+ * Opens a stream of bytes to the Rust stream handler `cmd`, with JSON metadata `meta`:
+ * the open passes the validation hook (`kind: "stream"`) and the allowlist's `streams`
+ * rules; every chunk is sealed in order. Throws a {@link PortcullisError} outside a
+ * Portcullis webview.
+ */
+export declare function openStream<R = Json>(cmd: string, meta?: Json): PortcullisStream<R>;
+
 /** Command arguments: JSON, bytes, or an object whose top-level members may be channels. */
 export type Args = Json | Bytes | { [key: string]: Json | Channel<any> };
 
@@ -194,4 +208,6 @@ export interface Portcullis {
   readonly PortcullisError: typeof PortcullisError;
   /** Core-to-frontend channels. */
   readonly Channel: typeof Channel;
+  /** Frontend-to-core streams; see {@link openStream}. */
+  openStream<R = Json>(cmd: string, meta?: Json): PortcullisStream<R>;
 }

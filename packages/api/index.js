@@ -138,6 +138,24 @@ export function emit(event, payload) {
   return through((b) => b.emit(event, payload));
 }
 
+/**
+ * Opens a stream of bytes to the Rust stream handler `cmd` (registered with
+ * `Router::stream`), with JSON metadata `meta`: the open passes the validation hook
+ * (`kind: "stream"`) and the allowlist's `streams` rules, then every chunk written is
+ * sealed in order. Returns a WritableStream of Uint8Array / ArrayBuffer chunks whose
+ * `result` promise settles with the handler's result once the stream is closed, or
+ * rejects with a PortcullisError (the open refused, a limit passed, an abort).
+ */
+export function openStream(cmd, meta) {
+  const stream = bridge().openStream(cmd, meta);
+  const result = stream.result.catch((e) => {
+    throw wrap(e);
+  });
+  result.catch(() => {});
+  Object.defineProperty(stream, "result", { value: result, enumerable: true });
+  return stream;
+}
+
 /** The built-in command behind grants(); it needs an allow entry like any command. */
 export const GRANTS_COMMAND = "portcullis:grants";
 

@@ -19,6 +19,7 @@ use std::time::{Duration, Instant};
 
 use base64::Engine as _;
 use portcullis::emit::EmitTarget;
+use portcullis::stream::{StreamError, Upload};
 use portcullis::{
     Args, Bytes, Caller, CancellationToken, Channel, ChannelError, Grants, HandlerError, Message,
     Reach, Router, Scoped, State,
@@ -379,6 +380,17 @@ const SCENARIOS: &[Scenario] = &[
         ..DEFAULTS
     },
     Scenario {
+        name: "streams",
+        reloads: 1,
+        audit_codes: &["E_HOOK_REJECTED", "E_TOO_LARGE", "E_REPLAY", "E_TAMPERED"],
+        audit_names: &[
+            ("E_HOOK_REJECTED", "stream.guarded"),
+            ("E_TOO_LARGE", "portcullis.chunk"),
+        ],
+        min_checks: 21,
+        ..DEFAULTS
+    },
+    Scenario {
         name: "grants",
         reloads: 1,
         audit_codes: &["E_NOT_GRANTED", "E_GRANT_REVOKED", "E_OUT_OF_SCOPE"],
@@ -476,6 +488,11 @@ struct Run {
     /// by a reload), and how often the one behind a refusing hook ran (never).
     channel_closed: AtomicUsize,
     channel_refused_ran: AtomicUsize,
+    /// Stream handlers: how many started, saw an abort, or were dropped unfinished (a
+    /// reload cancelled them).
+    stream_started: AtomicUsize,
+    stream_aborted: AtomicUsize,
+    stream_dropped: AtomicUsize,
 }
 
 /// Counts a slow async handler's end: run to completion, or dropped before it (its call
@@ -511,6 +528,37 @@ async fn slow(run: Arc<Run>) -> &'static str {
 /// State two handlers share.
 #[derive(Default)]
 struct Counter(std::sync::atomic::AtomicI64);
+
+/// Counts a stream handler dropped before its end (a reload cancelled it).
+struct StreamGuard(Arc<Run>);
+
+impl Drop for StreamGuard {
+    fn drop(&mut self) {
+        self.0.stream_dropped.fetch_add(1, Ordering::SeqCst);
+    }
+}
+
+/// A stream's chunks, counted: `{meta, bytes, chunks, sum}` (sum: of every byte, mod 2^32).
+async fn collect(run: &Run, meta: Value, mut upload: Upload) -> Result<Value, StreamError> {
+    run.stream_started.fetch_add(1, Ordering::SeqCst);
+    let (mut chunks, mut sum) = (0u32, 0u32);
+    while let Some(chunk) = upload.next().await {
+        let chunk = match chunk {
+            Ok(chunk) => chunk,
+            Err(e) => {
+                if matches!(e, StreamError::Aborted(_)) {
+                    run.stream_aborted.fetch_add(1, Ordering::SeqCst);
+                }
+                return Err(e);
+            }
+        };
+        chunks += 1;
+        for b in &chunk {
+            sum = sum.wrapping_add(u32::from(*b));
+        }
+    }
+    Ok(json!({ "meta": meta, "bytes": upload.received(), "chunks": chunks, "sum": sum }))
+}
 
 /// `channel.ticks`: how many ticks.
 #[derive(Deserialize)]
@@ -1349,6 +1397,55 @@ fn router(
             let run = run.clone();
             move |_: Channel| {
                 run.channel_refused_ran.fetch_add(1, Ordering::SeqCst);
+            }
+        })
+        // Streams: collect the chunks and answer with their size and checksum.
+        .stream("stream.collect", {
+            let run = run.clone();
+            move |Args(meta): Args<Value>, upload: Upload| {
+                let run = run.clone();
+                async move { collect(&run, meta, upload).await }
+            }
+        })
+        .stream("stream.limited", {
+            let run = run.clone();
+            move |upload: Upload| {
+                let run = run.clone();
+                async move { collect(&run, Value::Null, upload).await }
+            }
+        })
+        .stream("stream.guarded", {
+            let run = run.clone();
+            move |Args(meta): Args<Value>, upload: Upload| {
+                let run = run.clone();
+                async move { collect(&run, meta, upload).await }
+            }
+        })
+        // Reads one chunk, then waits: a reload finds it mid-stream.
+        .stream("stream.slow", {
+            let run = run.clone();
+            move |mut upload: Upload| {
+                let run = run.clone();
+                async move {
+                    let _guard = StreamGuard(run.clone());
+                    run.stream_started.fetch_add(1, Ordering::SeqCst);
+                    while let Some(chunk) = upload.next().await {
+                        chunk?;
+                        tokio::time::sleep(Duration::from_millis(20)).await;
+                    }
+                    std::mem::forget(_guard);
+                    Ok::<_, StreamError>(upload.received())
+                }
+            }
+        })
+        .command("harness.streams", {
+            let run = run.clone();
+            move || {
+                json!({
+                    "started": run.stream_started.load(Ordering::SeqCst),
+                    "aborted": run.stream_aborted.load(Ordering::SeqCst),
+                    "dropped": run.stream_dropped.load(Ordering::SeqCst),
+                })
             }
         })
         .command("harness.channels", {

@@ -19,6 +19,9 @@
 //   PortcullisError                                        the class of every rejection
 //   Channel(onmessage)                                     core-to-frontend messages: pass it
 //                                                          as a top-level argument; see below
+//   openStream(cmd, meta?) -> WritableStream               frontend-to-core bytes; its
+//                                                          `result` promise settles with the
+//                                                          handler's result; see below
 //
 // The bridge is a convenience, not a security boundary: the main frame is untrusted, and
 // every message is checked by the isolation frame's hook and by the Rust gate.
@@ -80,8 +83,12 @@
   let isolationFrame = null;
   let failure = null;
   let encodeRequest = null;
+  let encodeClearChunk = null;
   // Channel pulls waiting for the isolation frame's answer: token -> resolve.
   const pulls = new NativeMap();
+  // Stream chunks waiting for their answer: token -> {resolve, reject}.
+  const chunks = new NativeMap();
+  const NativeWritableStream = WritableStream;
   const CHANNEL_PREFIX = "portcullis:channel:";
   const channelUrl = `${config.ipcUrl}__portcullis/channel`;
   const NativeDataView = DataView;
@@ -227,6 +234,111 @@
     }
   }
 
+  /** A chunk's answer, from the frame (isolation) or the gate (brownfield). */
+  function chunkCall(id, token, message, transfer) {
+    return new NativePromise((resolve, reject) => {
+      if (failure) {
+        reject(portcullisError(failure));
+        return;
+      }
+      if (!config.isolation) {
+        const number = message.number;
+        let plaintext;
+        if (message.end) plaintext = new NativeUint8Array([1]);
+        else if (message.abort !== undefined) {
+          const reason = new TextEncoder().encode(message.abort);
+          plaintext = new NativeUint8Array(1 + reason.length);
+          plaintext[0] = 2;
+          plaintext.set(reason, 1);
+        } else {
+          plaintext = message.bytes;
+          plaintext[0] = 0;
+        }
+        const body = encodeClearChunk(id, number, plaintext);
+        apply(nativeFetch, globalThis, [config.ipcUrl, { method: "POST", body }]).then(async (response) => {
+          const text = await response.text();
+          if (response.ok) resolve(text === "" ? null : parse(text));
+          else reject(portcullisError(parse(text)));
+        }, (e) => reject(portcullisError({ code: "E_ISOLATION_UNAVAILABLE", message: String(e) })));
+        return;
+      }
+      if (!isolation || !apply(isConnectedOf, isolationFrame, [])) {
+        reject(portcullisError({ code: "E_ISOLATION_UNAVAILABLE", message: "the isolation frame is gone" }));
+        return;
+      }
+      const words = apply(getRandomValues, nativeCrypto, [new NativeUint32Array(2)]);
+      const key = words[0] * 0x200000 + (words[1] >>> 11);
+      apply(mapSet, chunks, [key, { resolve, reject }]);
+      isolation.postMessage({ ...message, chunk: id, token, key }, "*", transfer);
+    });
+  }
+
+  /**
+   * Opens a stream to the core's stream handler `name` with JSON metadata `meta`: the
+   * open passes the validation hook (kind "stream") and the allowlist, then every chunk
+   * written is sealed in order. Returns a WritableStream of Uint8Array / ArrayBuffer
+   * chunks (larger ones are split to fit limits.maxMessageBytes); `result` settles with
+   * the handler's result once the stream is closed, or with the refusal.
+   */
+  function openStream(name, meta) {
+    let id = null;
+    let token = null;
+    let settleResult;
+    const result = new NativePromise((resolve, reject) => (settleResult = { resolve, reject }));
+    // Read by the caller at their leisure: a refusal here must not be "unhandled".
+    result.catch(() => {});
+    let number = 0;
+    const fail = (e) => {
+      settleResult.reject(e);
+      throw e;
+    };
+    const sink = {
+      async start() {
+        try {
+          const opened = await call("stream", name, meta === undefined ? {} : meta, undefined);
+          id = opened.stream;
+          token = opened.token;
+        } catch (e) {
+          fail(e);
+        }
+      },
+      async write(chunk) {
+        let view;
+        if (chunk instanceof ArrayBuffer) view = new NativeUint8Array(chunk);
+        else if (isView(chunk)) view = new NativeUint8Array(chunk.buffer, chunk.byteOffset, chunk.byteLength);
+        else fail(portcullisError({ code: "E_BAD_REQUEST", message: "a stream takes Uint8Array or ArrayBuffer chunks" }));
+        const most = config.maxChunkBytes;
+        for (let at = 0; at < view.byteLength || (at === 0 && view.byteLength === 0); at += most) {
+          const part = view.subarray(at, Math.min(at + most, view.byteLength));
+          // One byte in front for the chunk's operation: the frame seals this buffer as it is.
+          const bytes = new NativeUint8Array(part.byteLength + 1);
+          bytes.set(part, 1);
+          try {
+            await chunkCall(id, token, { bytes, number: number++ }, [bytes.buffer]);
+          } catch (e) {
+            fail(e);
+          }
+          if (view.byteLength === 0) break;
+        }
+      },
+      async close() {
+        try {
+          settleResult.resolve(await chunkCall(id, token, { end: true, number: number++ }, []));
+        } catch (e) {
+          fail(e);
+        }
+      },
+      async abort(reason) {
+        const why = reason instanceof NativeError ? reason.message : reason === undefined ? "" : String(reason);
+        settleResult.reject(portcullisError({ code: "E_CANCELLED", message: `the stream was aborted${why ? `: ${why}` : ""}` }));
+        if (id !== null) await chunkCall(id, token, { abort: why.slice(0, 512), number: number++ }, []).catch(() => {});
+      },
+    };
+    const stream = new NativeWritableStream(sink, { highWaterMark: 1 });
+    defineProperty(stream, "result", { value: result, enumerable: true });
+    return stream;
+  }
+
   /** Top-level Channel members replaced by their argument (a copy; the caller's stays). */
   function withChannels(args, used) {
     if (args === null || typeof args !== "object" || args instanceof ArrayBuffer || isView(args)) return args;
@@ -257,6 +369,9 @@
         call.reject(portcullisError(reply.error || { code: "E_INTERNAL", message: "malformed reply" }));
       } else if (call.kind === "event") {
         call.resolve(undefined);
+      } else if (call.kind === "stream") {
+        // The open's answer, with the call's token: the chunks carry it to the frame.
+        call.resolve({ stream: parse(reply.json).stream, token: call.token });
       } else if (reply.bytes !== undefined) {
         call.resolve(new NativeUint8Array(reply.bytes));
       } else {
@@ -271,9 +386,11 @@
     failure = { code, message };
     queue.splice(0);
     for (const w of waiting.splice(0)) w.reject(portcullisError(failure));
-    for (const token of [...pulls.keys()]) {
-      apply(mapGet, pulls, [token]).reject(portcullisError(failure));
-      apply(mapDelete, pulls, [token]);
+    for (const waiters of [pulls, chunks]) {
+      for (const token of [...waiters.keys()]) {
+        apply(mapGet, waiters, [token]).reject(portcullisError(failure));
+        apply(mapDelete, waiters, [token]);
+      }
     }
     for (const id of [...pending.keys()]) settle(id, { ok: false, error: failure });
   }
@@ -463,7 +580,17 @@
         if (!data || typeof data !== "object") return;
         // Own properties only: a page that polluted Object.prototype cannot make the
         // frame's "ready" look like a reply.
-        if (apply(hasOwn, data, ["pulled"]) && typeof data.pulled === "number") {
+        if (apply(hasOwn, data, ["chunked"]) && typeof data.key === "number") {
+          const waiter = apply(mapGet, chunks, [data.key]);
+          if (!waiter) return;
+          apply(mapDelete, chunks, [data.key]);
+          try {
+            if (data.ok) waiter.resolve(data.json === undefined ? null : parse(data.json));
+            else waiter.reject(portcullisError(data.error || { code: "E_INTERNAL", message: "malformed chunk reply" }));
+          } catch (e) {
+            waiter.reject(portcullisError({ code: "E_INTERNAL", message: `unreadable chunk reply: ${e}` }));
+          }
+        } else if (apply(hasOwn, data, ["pulled"]) && typeof data.pulled === "number") {
           const waiter = apply(mapGet, pulls, [data.pulled]);
           if (!waiter) return;
           apply(mapDelete, pulls, [data.pulled]);
@@ -533,6 +660,7 @@
     import(config.sealerUrl).then(
       (module) => {
         encodeRequest = module.encodeRequest;
+        encodeClearChunk = module.encodeClearChunk;
         ready();
       },
       (e) => failAll("E_ISOLATION_UNAVAILABLE", `could not load the request encoder: ${e}`),
@@ -554,6 +682,7 @@
   const api = freeze({
     PortcullisError,
     Channel,
+    openStream,
     invoke: (cmd, args, options) => call("command", cmd, args, options),
     emit: (event, payload) => call("event", event, payload, undefined),
     ready: () =>

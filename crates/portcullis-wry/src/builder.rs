@@ -16,6 +16,11 @@ use crate::{
     events, frontend, hook, isolation, page, runtime, transport,
 };
 
+/// The bytes a stream chunk's envelope adds to its data, at most: the chunk header (56),
+/// the operation (1) and the tag (16), or the clear framing of brownfield mode (37),
+/// rounded up.
+const CHUNK_OVERHEAD: usize = 128;
+
 impl Portcullis {
     /// Starts from a parsed config. `config_dir` is what the config's paths (the
     /// isolation `dir`, `build.frontendDist`) are relative to.
@@ -290,6 +295,9 @@ impl PortcullisBuilder {
             // The bridge's own deadline, for a reply that never comes: past the longest
             // time the core gives any command, which answers E_TIMEOUT itself first.
             "fallbackTimeoutMs": longest_timeout_ms(&self.config).saturating_add(5_000),
+            // The most data one stream chunk carries: a chunk's envelope (header, operation,
+            // tag; or the clear framing) stays within limits.maxMessageBytes.
+            "maxChunkBytes": self.config.app.security.limits.max_message_bytes.saturating_sub(CHUNK_OVERHEAD).max(1),
         });
         let init_script = format!(
             "globalThis.__PORTCULLIS_CONFIG__ = {bridge_config};\n{}",

@@ -45,7 +45,7 @@ type Body = Cow<'static, [u8]>;
 /// of the module it names.
 const RUNTIME_IMPORTS: [(&str, &str); 2] = [
     (
-        "import { CANCEL_NAME, NAME_PATTERN, NAME_RULE, Sealer, encodeRequest, fromBase64 } from \"./sealer.js\";\n",
+        "import { CANCEL_NAME, CHUNK_OPS, NAME_PATTERN, NAME_RULE, Sealer, encodeRequest, fromBase64 } from \"./sealer.js\";\n",
         SEALER_JS,
     ),
     (

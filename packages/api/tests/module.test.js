@@ -4,7 +4,7 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 
-import { Channel, ERROR_CODES, GRANTS_COMMAND, PortcullisError, grants, invoke, isAvailable, listen, once } from "../index.js";
+import { Channel, ERROR_CODES, GRANTS_COMMAND, PortcullisError, openStream, grants, invoke, isAvailable, listen, once } from "../index.js";
 
 function bridgeError(code, message, appCode, data) {
   const e = new Error(message);
@@ -122,5 +122,17 @@ test("in a webview the module's Channel is the bridge's own class", async () => 
   globalThis.portcullis = { invoke: () => Promise.resolve(null), Channel: BridgeChannel };
   const fresh = await import(`../index.js?channel=${Date.now()}`);
   assert.equal(fresh.Channel, BridgeChannel);
+  delete globalThis.portcullis;
+});
+
+test("openStream outside a webview throws E_ISOLATION_UNAVAILABLE; in one, its result's rejection is a PortcullisError", async () => {
+  delete globalThis.portcullis;
+  assert.throws(() => openStream("upload"), (e) => e instanceof PortcullisError && e.code === "E_ISOLATION_UNAVAILABLE");
+  const refused = Promise.reject(bridgeError("E_TOO_LARGE", "past maxBytes"));
+  refused.catch(() => {});
+  globalThis.portcullis = { invoke: () => Promise.resolve(null), openStream: (cmd, meta) => ({ cmd, meta, result: refused }) };
+  const stream = openStream("upload", { name: "a" });
+  assert.deepEqual([stream.cmd, stream.meta], ["upload", { name: "a" }]);
+  await assert.rejects(stream.result, (e) => e instanceof PortcullisError && e.code === "E_TOO_LARGE");
   delete globalThis.portcullis;
 });

@@ -1,6 +1,6 @@
 // Type-checks (never runs): how an app uses the package and the bridge, and writes a
 // hook, typed. It imports the package by its name, as an app would.
-import { Channel, ERROR_CODES, PortcullisError, emit, grants, invoke, listen, once, type UnlistenFn, type WindowGrants } from "@portcullis/api";
+import { Channel, ERROR_CODES, openStream, PortcullisError, emit, grants, invoke, listen, once, type UnlistenFn, type WindowGrants } from "@portcullis/api";
 import type { Hook } from "@portcullis/api/hook";
 import "@portcullis/api/global";
 
@@ -85,4 +85,15 @@ export function receiveBytes(cmd: string): Promise<Uint8Array[]> {
     channel.onclose = () => resolve(chunks);
     invoke(cmd, { channel }).catch(reject);
   });
+}
+
+/** Uploads a file's bytes in slices; resolves with what the handler answered. */
+export async function uploadFile(file: Blob, name: string): Promise<{ bytes: number }> {
+  const stream = openStream<{ bytes: number }>("files.upload", { name });
+  const writer = stream.getWriter();
+  for (let at = 0; at < file.size; at += 1 << 20) {
+    await writer.write(new Uint8Array(await file.slice(at, at + (1 << 20)).arrayBuffer()));
+  }
+  await writer.close();
+  return stream.result;
 }

@@ -62,6 +62,11 @@ export default async function hook(message, context) {
       throw new Error("hook says no");
     case "hook.false":
       return false;
+    case "stream.guarded":
+      // Sees the stream's open: its kind and its metadata.
+      if (message.kind !== "stream" || context.kind !== "stream") throw new Error("a stream's open has kind stream");
+      if (message.payload.secret) throw new Error("secret streams are refused by the hook");
+      return message;
     case "channel.refused":
       // A call carrying a channel that the hook refuses: its handler must never run.
       return false;
