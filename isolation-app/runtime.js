@@ -35,7 +35,7 @@ import { NotCanonical, canonicalPayload, isBytes, serialize } from "./canonical.
 const IPC_URL = "ipc://localhost/";
 /** Where channel messages are pulled (portcullis-wry's transport.rs). */
 const CHANNEL_URL = `${IPC_URL}__portcullis/channel`;
-const PULL_PATTERN = /^(pull|close) [0-9a-f]{32}$/;
+const PULL_PATTERN = /^(pull|close|done) [0-9a-f]{32}$/;
 /** The header a short JSON reply also travels in (portcullis-wry's transport.rs). */
 const INLINE_REPLY = "portcullis-reply";
 /** The name a refusal report is framed under (PROTOCOL.md §2, kind 3). */

@@ -484,3 +484,45 @@ fn channel_ids_are_exactly_32_lowercase_hex_digits() {
     assert!(ChannelId::from_argument(&format!("portcullis:channel:{}", "0".repeat(32))).is_some());
     assert!(ChannelId::from_argument(&"0".repeat(32)).is_none());
 }
+
+#[test]
+fn a_channel_no_handler_took_ends_when_its_call_was_answered() {
+    let app = app();
+    let mut s = page(&app.gate, "main");
+    let (arg, id) = channel_arg(20);
+    let waiting = app.start_pull("main", id);
+    // `plain` takes no channel: the page's pull would wait for ever without the notice.
+    assert_eq!(
+        app.call(&mut s, "main", "plain", json!({"c": arg})),
+        Ok("null".into())
+    );
+    assert!(waiting.recv_timeout(Duration::from_millis(50)).is_err());
+    app.channels().call_done("main", app.current("main"), id);
+    assert_eq!(
+        waiting.recv_timeout(Duration::from_secs(1)).unwrap(),
+        Ok((vec![], true))
+    );
+    assert_eq!(app.channels().open(), 0);
+    // The twin: a channel its handler took is not ended by the notice.
+    let (arg, id) = channel_arg(21);
+    app.call(&mut s, "main", "keep", json!({"c": arg})).unwrap();
+    let channel = app.kept.recv().unwrap();
+    app.channels().call_done("main", app.current("main"), id);
+    assert_eq!(channel.try_send(Message::Json("1".into())), Ok(()));
+    assert_eq!(
+        app.pull("main", id),
+        Ok((vec![Message::Json("1".into())], false))
+    );
+}
+
+#[test]
+fn a_message_longer_than_the_limit_is_refused_to_the_handler() {
+    let app = app();
+    let mut s = page(&app.gate, "main");
+    let (arg, _) = channel_arg(22);
+    app.call(&mut s, "main", "keep", json!({"c": arg})).unwrap();
+    let channel = app.kept.recv().unwrap();
+    let too_long = vec![0u8; portcullis::channel::MAX_MESSAGE + 1];
+    assert_eq!(channel.try_send(too_long), Err(ChannelError::TooLong));
+    assert_eq!(channel.try_send(vec![0u8; 16]), Ok(()));
+}

@@ -532,11 +532,22 @@ fn a_chunk_beyond_the_queue_is_answered_once_the_handler_takes_one() {
 }
 
 #[test]
-fn a_handler_that_ends_early_refuses_later_chunks_and_its_result_answers_the_end() {
+fn a_handler_that_ends_early_answers_the_end_with_its_result() {
     let app = app();
     let mut s = page(&app.gate, "main");
     let id = app.open(&mut s, "main", "slow.reader", json!({})).unwrap();
-    // The reader stops at once (its channel of permits closes).
+    // The reader stops at once (its channel of permits closes), having read nothing.
+    app.reader_go.lock().unwrap().take();
+    thread::sleep(Duration::from_millis(200));
+    assert_eq!(app.end(&mut s, id, 0), Ok("0".into()));
+    assert_eq!(app.router.streams().open_count(), 0);
+}
+
+#[test]
+fn a_chunk_after_the_handler_finished_is_refused_and_the_stream_goes() {
+    let app = app();
+    let mut s = page(&app.gate, "main");
+    let id = app.open(&mut s, "main", "slow.reader", json!({})).unwrap();
     app.reader_go.lock().unwrap().take();
     thread::sleep(Duration::from_millis(200));
     assert_eq!(
@@ -544,6 +555,67 @@ fn a_handler_that_ends_early_refuses_later_chunks_and_its_result_answers_the_end
         Err(ErrorCode::StreamClosed)
     );
     assert_eq!(app.end(&mut s, id, 1), Err(ErrorCode::StreamClosed));
+    assert_eq!(app.router.streams().open_count(), 0, "nothing left behind");
+}
+
+#[test]
+fn a_chunk_while_one_is_held_is_refused_without_changing_the_stream() {
+    let app = app();
+    let mut s = page(&app.gate, "main");
+    let id = app.open(&mut s, "main", "slow.reader", json!({})).unwrap();
+    let queued = QUEUE_CHUNKS as u64;
+    for n in 0..queued {
+        assert_eq!(app.data(&mut s, id, n, &n.to_string()), Ok("null".into()));
+    }
+    let held = app.seal(&mut s, id, queued, &ChunkOp::Data(b"held".to_vec()));
+    let held = app.deliver_later(held, "main").unwrap();
+    // A sender that did not wait: refused, and the number is still free.
+    assert_eq!(
+        app.data(&mut s, id, queued + 1, "eager"),
+        Err(ErrorCode::BadRequest)
+    );
+    let go = app.reader_go.lock().unwrap().clone().unwrap();
+    go.send(()).unwrap();
+    assert_eq!(
+        held.recv_timeout(Duration::from_secs(2)).unwrap(),
+        Ok("null".into())
+    );
+    for _ in 0..QUEUE_CHUNKS + 2 {
+        go.send(()).unwrap();
+    }
+    assert_eq!(app.data(&mut s, id, queued + 1, "next"), Ok("null".into()));
+    assert_eq!(
+        app.end(&mut s, id, queued + 2),
+        Ok((queued + 2).to_string())
+    );
+    assert_eq!(
+        app.read_when(QUEUE_CHUNKS + 2).last().map(String::as_str),
+        Some("slow:next")
+    );
+}
+
+#[test]
+fn a_cancelled_stream_ends_its_handlers_reading() {
+    let app = app();
+    let mut s = page(&app.gate, "main");
+    let id = app.open(&mut s, "main", "upload", json!({})).unwrap();
+    assert_eq!(app.data(&mut s, id, 0, "part"), Ok("null".into()));
+    // The page cancels the open's call (kind 4): the handler's next read is Cancelled.
+    let cancel = s
+        .seal(&portcullis::request::encode_cancel(id), Encoding::Binary)
+        .unwrap();
+    let Inbound::Cancel(c) = app
+        .gate
+        .receive_owned(cancel, facts("main", &origin()))
+        .unwrap()
+    else {
+        panic!("not a cancel");
+    };
+    app.router.cancel(&c).unwrap();
+    // The end gets the handler's error.
+    let end = app.seal(&mut s, id, 1, &ChunkOp::End);
+    assert_eq!(app.deliver(end, "main"), Err(ErrorCode::Handler));
+    assert_eq!(app.router.streams().open_count(), 0);
 }
 
 #[test]

@@ -17,7 +17,8 @@ use std::process::{Command, ExitCode, Stdio};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use portcullis::{Args, Bytes, HandlerError, Router};
+use portcullis::stream::{StreamError, Upload};
+use portcullis::{Args, Bytes, Channel, ChannelError, HandlerError, Router};
 use portcullis_headless as headless;
 use portcullis_wry::Portcullis;
 use serde_json::{Map, Value, json};
@@ -27,6 +28,8 @@ use tao::platform::run_return::EventLoopExtRunReturn;
 use tao::window::WindowBuilder;
 
 const MODE: &str = "PORTCULLIS_BENCH_MODE";
+/// `streams`: the page measures the stream figures only (a quicker run while tuning).
+const ONLY: &str = "PORTCULLIS_BENCH_ONLY";
 const ROW: &str = "@@bench ";
 const MODES: [&str; 3] = ["isolation", "brownfield", "floor"];
 
@@ -72,6 +75,7 @@ fn main() -> ExitCode {
         }
     }
     print_table(&runs, rounds);
+    print_streams(&runs, rounds);
     print_profile(&runs, rounds);
     print_first_call(&runs, rounds);
     ExitCode::SUCCESS
@@ -95,6 +99,13 @@ fn spawn(mode: &str) -> Result<Map<String, Value>, String> {
         return Err(format!("the page failed: {e}"));
     }
     Ok(report)
+}
+
+/// `bench.source`: how many messages of how many bytes.
+#[derive(serde::Deserialize)]
+struct Source {
+    count: usize,
+    size: usize,
 }
 
 #[derive(Debug)]
@@ -149,6 +160,29 @@ fn build(
         })
         .command("bytes.len", |b: Bytes| b.len())
         .command("bench.rss", |_: Args<Value>| Ok::<_, HandlerError>(rss()))
+        // Streams: the page's bytes counted as they come; bytes sent on a channel; and
+        // the one-shot twin of each (a 1 MiB argument is `bytes.len`).
+        .stream("bench.sink", |mut upload: Upload| async move {
+            while let Some(chunk) = upload.next().await {
+                chunk?;
+            }
+            Ok::<_, StreamError>(upload.received())
+        })
+        .command(
+            "bench.source",
+            |channel: Channel, Args(a): Args<Source>| async move {
+                let block = vec![0x5a_u8; a.size];
+                for _ in 0..a.count {
+                    channel.send(block.clone()).await?;
+                }
+                Ok::<_, ChannelError>(a.count)
+            },
+        )
+        .command("bench.only", |_: Args<Value>| std::env::var(ONLY).ok())
+        .command("bench.bytes", |Args(a): Args<Value>| {
+            let size = a.get("size").and_then(Value::as_u64).unwrap_or(0) as usize;
+            Bytes(vec![0x5a_u8; size.min(64 << 20)])
+        })
         // The Rust side's per-stage means since the last call (the profile build), or null.
         .command("bench.profile", |_: Args<Value>| profile())
         .command("bench.report", move |Args(report): Args<Value>| {
@@ -233,6 +267,7 @@ fn floor_call(cmd: &str, body: &[u8], done: &Mutex<EventLoopProxy<UserEvent>>) -
         }
         "bytes.len" => body.len().to_string().into_bytes(),
         "bench.rss" => rss().to_string().into_bytes(),
+        "bench.only" => serde_json::to_vec(&std::env::var(ONLY).ok()).unwrap_or_default(),
         "bench.report" => {
             println!("{ROW}{}", json());
             send(done, UserEvent::Done);
@@ -486,6 +521,10 @@ fn print_table(runs: &[(&str, Map<String, Value>)], rounds: usize) {
             "< 10 MiB",
         ),
     ];
+    let rows: Vec<_> = rows
+        .into_iter()
+        .filter(|(_, get, _, _)| runs.iter().any(|(_, r)| get(r).is_some()))
+        .collect();
     for (name, get, scale, target) in rows {
         let iso = figure(runs, "isolation", &get) * scale;
         let brown = figure(runs, "brownfield", &get) * scale;
@@ -514,6 +553,47 @@ fn print_table(runs: &[(&str, Map<String, Value>)], rounds: usize) {
         before("brownfield"),
         before("floor")
     );
+}
+
+/// The stream figures: 100 MiB each way through a stream or a channel, against one-shot
+/// 1 MiB invokes, with isolation and in brownfield mode (the floor has no streams).
+fn print_streams(runs: &[(&str, Map<String, Value>)], rounds: usize) {
+    if !runs.iter().any(|(_, r)| r.contains_key("streamUpMiBps")) {
+        return;
+    }
+    println!(
+        "\nStreams, 100 MiB each way, median of {rounds} rounds (MiB/s; a stream or a channel against one-shot 1 MiB invokes)\n"
+    );
+    println!(
+        "| direction | isolation stream | brownfield stream | isolation 1 MiB invokes | brownfield 1 MiB invokes | isolation / brownfield stream | isolation stream / isolation invokes | target |"
+    );
+    println!("|---|---|---|---|---|---|---|---|");
+    for (name, stream, invokes) in [
+        (
+            "frontend to core (openStream)",
+            "streamUpMiBps",
+            "invokeUpMiBps",
+        ),
+        (
+            "core to frontend (Channel)",
+            "streamDownMiBps",
+            "invokeDownMiBps",
+        ),
+    ] {
+        let iso = figure(runs, "isolation", number(stream));
+        let brown = figure(runs, "brownfield", number(stream));
+        let iso_invoke = figure(runs, "isolation", number(invokes));
+        let brown_invoke = figure(runs, "brownfield", number(invokes));
+        println!(
+            "| {name} | {iso:.0} {} | {brown:.0} {} | {iso_invoke:.0} {} | {brown_invoke:.0} {} | {:.0}% | {:.2}× | >= 80% and >= 3× |",
+            spread(runs, "isolation", number(stream), 1.0),
+            spread(runs, "brownfield", number(stream), 1.0),
+            spread(runs, "isolation", number(invokes), 1.0),
+            spread(runs, "brownfield", number(invokes), 1.0),
+            100.0 * iso / brown,
+            iso / iso_invoke
+        );
+    }
 }
 
 /// The profile build's first-call time line (isolation mode): each event's time since the

@@ -1,7 +1,9 @@
 // The benchmark's validation hook: the checks a typical app makes (a known command, an
 // object or bytes as arguments), so the isolation path is measured doing real work.
 
-const KNOWN = new Set(["echo", "len", "bytes.len", "bench.rss", "bench.profile", "bench.report"]);
+const KNOWN = new Set([
+  "echo", "len", "bytes.len", "bench.rss", "bench.profile", "bench.report", "bench.source", "bench.bytes", "bench.sink", "bench.only",
+]);
 
 export default function hook(message) {
   if (!KNOWN.has(message.cmd)) throw new Error(`unknown command ${message.cmd}`);

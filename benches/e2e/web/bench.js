@@ -5,7 +5,7 @@
 // performance.now() has 1 ms resolution in this engine, so every figure is a total over
 // many calls divided by their number, except the first invoke (one call by definition).
 
-const { invoke } = window.portcullis;
+const { invoke, openStream, Channel } = window.portcullis;
 
 const SEQUENTIAL = 3000;
 const PIPELINED = 100000;
@@ -41,8 +41,72 @@ async function pipelined() {
   return (answered * 1000) / (performance.now() - t0);
 }
 
+const STREAM_MiB = 100;
+const STREAM_CHUNK = Number(new URLSearchParams(location.search).get("chunk") || MiB);
+
+/** 100 MiB written to a stream in STREAM_CHUNK writes; MiB per second. */
+async function upload() {
+  const block = new Uint8Array(STREAM_CHUNK).fill(0x5a);
+  const total = STREAM_MiB * MiB;
+  const stream = openStream("bench.sink", {});
+  const writer = stream.getWriter();
+  const t0 = performance.now();
+  for (let sent = 0; sent < total; sent += block.length) await writer.write(block);
+  await writer.close();
+  const received = await stream.result;
+  const seconds = (performance.now() - t0) / 1000;
+  if (received !== total) throw new Error(`the stream handler got ${received} bytes, not ${total}`);
+  return STREAM_MiB / seconds;
+}
+
+/** 100 MiB sent by the core on a channel in 1 MiB messages; MiB per second. */
+function download() {
+  return new Promise((resolve, reject) => {
+    let got = 0;
+    const t0 = performance.now();
+    const channel = new Channel((bytes) => (got += bytes.length));
+    channel.onclose = () => {
+      const seconds = (performance.now() - t0) / 1000;
+      if (got !== STREAM_MiB * MiB) reject(new Error(`the channel delivered ${got} bytes`));
+      else resolve(STREAM_MiB / seconds);
+    };
+    invoke("bench.source", { count: STREAM_MiB, size: MiB, channel }).catch(reject);
+  });
+}
+
+/** 100 MiB as one-shot 1 MiB invokes, up (argument) and down (result); MiB per second. */
+async function oneShot(bytes) {
+  const up = await timed(STREAM_MiB, async () => {
+    if ((await invoke("bytes.len", bytes)) !== MiB) throw new Error("bytes.len");
+  });
+  const down = await timed(STREAM_MiB, async () => {
+    if ((await invoke("bench.bytes", { size: MiB })).length !== MiB) throw new Error("bench.bytes");
+  });
+  return { up: 1000 / up, down: 1000 / down };
+}
+
+/**
+ * 100 MiB each way: a stream and a channel, against one-shot 1 MiB invokes (Portcullis
+ * modes only: the floor has neither).
+ */
+async function streams(out) {
+  if (!openStream) return;
+  const bytes = new Uint8Array(MiB).fill(0x5a);
+  await upload();
+  out.streamUpMiBps = await upload();
+  await download();
+  out.streamDownMiBps = await download();
+  const shots = await oneShot(bytes);
+  out.invokeUpMiBps = shots.up;
+  out.invokeDownMiBps = shots.down;
+}
+
 async function main() {
   const out = {};
+  if ((await invoke("bench.only", {})) === "streams") {
+    await streams(out);
+    return out;
+  }
   // First invoke after page load: this module is the page's first script.
   const start = performance.now();
   await invoke("echo", {});
@@ -116,6 +180,8 @@ async function main() {
   out.string1MiBMs = await timed(LARGE_CALLS, async () => check(await invoke("len", { text })));
   await timed(3, async () => check(await invoke("bytes.len", bytes)));
   out.bytes1MiBMs = await timed(LARGE_CALLS, async () => check(await invoke("bytes.len", bytes)));
+
+  await streams(out, bytes);
   return out;
 }
 

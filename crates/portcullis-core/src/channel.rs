@@ -27,8 +27,10 @@ use std::collections::VecDeque;
 use std::fmt;
 use std::sync::{Arc, Mutex, MutexGuard, Weak};
 
+use futures_util::future::{Either, select};
 use serde::Serialize;
 use tokio::sync::Notify;
+use tokio_util::sync::CancellationToken;
 
 use crate::FastMap;
 use crate::envelope::SessionId;
@@ -42,10 +44,13 @@ pub const CHANNEL_PREFIX: &str = "portcullis:channel:";
 pub const QUEUE_MESSAGES: usize = 64;
 /// The most bytes a channel queues for its page (one larger message fits an empty queue).
 pub const QUEUE_BYTES: usize = 8 << 20;
+/// The longest single message (a larger one is [`ChannelError::TooLong`]).
+pub const MAX_MESSAGE: usize = QUEUE_BYTES;
 /// A pull is answered with the queued messages up to about this many bytes (at least one).
 pub const PULL_BYTES: usize = 8 << 20;
-/// The most channels one webview may have open or waiting at once.
-pub const MAX_CHANNELS: usize = 256;
+/// The most channels one webview may have open or waiting at once (with
+/// [`QUEUE_BYTES`], what one page can make the core hold: 256 MiB).
+pub const MAX_CHANNELS: usize = 32;
 
 /// Frame types of a pull's answer.
 const FRAME_JSON: u8 = 1;
@@ -144,8 +149,8 @@ pub enum ChannelError {
     /// [`Channel::send_json`] only: the value cannot be written as JSON.
     #[error("the message cannot be written as JSON: {0}")]
     Encode(String),
-    /// A message longer than a frame can say (4 GiB).
-    #[error("a channel message is limited to 4 GiB")]
+    /// A message longer than [`MAX_MESSAGE`].
+    #[error("a channel message is limited to 8 MiB: send it in parts")]
     TooLong,
 }
 
@@ -169,6 +174,9 @@ impl fmt::Debug for Channel {
 /// Ends the channel when the last [`Channel`] clone goes.
 struct Sender {
     slot: Arc<Slot>,
+    /// The token of the call that took the channel: a cancelled call (aborted by its
+    /// page, timed out, its page gone) closes its channel for the handler.
+    token: CancellationToken,
 }
 
 impl Drop for Sender {
@@ -184,18 +192,24 @@ impl Channel {
     pub async fn send(&self, message: impl Into<Message>) -> Result<(), ChannelError> {
         let mut message = message.into();
         check_len(&message)?;
-        let slot = &self.sender.slot;
+        let (slot, token) = (&self.sender.slot, &self.sender.token);
+        let mut cancelled = std::pin::pin!(token.cancelled());
         loop {
             let mut space = std::pin::pin!(slot.space.notified());
             // Registered before the look at the queue, so a pull between the look and the
             // wait still wakes this sender.
             space.as_mut().enable();
+            if token.is_cancelled() {
+                return Err(ChannelError::Closed);
+            }
             message = match slot.push(Some(message)) {
                 Pushed::Done => return Ok(()),
                 Pushed::Closed => return Err(ChannelError::Closed),
                 Pushed::Full(message) => message,
             };
-            space.await;
+            if let Either::Right(_) = select(space, cancelled.as_mut()).await {
+                return Err(ChannelError::Closed);
+            }
         }
     }
 
@@ -208,6 +222,9 @@ impl Channel {
     pub fn try_send(&self, message: impl Into<Message>) -> Result<(), ChannelError> {
         let message = message.into();
         check_len(&message)?;
+        if self.sender.token.is_cancelled() {
+            return Err(ChannelError::Closed);
+        }
         match self.sender.slot.push(Some(message)) {
             Pushed::Done => Ok(()),
             Pushed::Closed => Err(ChannelError::Closed),
@@ -221,28 +238,31 @@ impl Channel {
         futures_executor::block_on(self.send(message))
     }
 
-    /// Whether the page went away or closed the channel.
+    /// Whether the page went away or closed the channel, or the call was cancelled.
     pub fn is_closed(&self) -> bool {
-        self.sender.slot.state().closed
+        self.sender.token.is_cancelled() || self.sender.slot.state().closed
     }
 
-    /// Resolves once the channel is closed (the page went away or closed it): a
-    /// producer can stop then instead of at its next `send`.
+    /// Resolves once the channel is closed (the page went away or closed it, or the call
+    /// was cancelled): a producer can stop then instead of at its next `send`.
     pub async fn closed(&self) {
-        let slot = &self.sender.slot;
+        let (slot, token) = (&self.sender.slot, &self.sender.token);
+        let mut cancelled = std::pin::pin!(token.cancelled());
         loop {
             let mut space = std::pin::pin!(slot.space.notified());
             space.as_mut().enable();
-            if slot.state().closed {
+            if self.is_closed() {
                 return;
             }
-            space.await;
+            if let Either::Right(_) = select(space, cancelled.as_mut()).await {
+                return;
+            }
         }
     }
 }
 
 fn check_len(message: &Message) -> Result<(), ChannelError> {
-    if u32::try_from(message.len()).is_err() {
+    if message.len() > MAX_MESSAGE {
         return Err(ChannelError::TooLong);
     }
     Ok(())
@@ -433,6 +453,23 @@ impl Channels {
         id: ChannelId,
         current: bool,
     ) -> Result<Arc<Slot>, CallError> {
+        let mut left = Vec::new();
+        let found = self.slot_locked(webview, session, id, current, &mut left);
+        // Closed once the table is unlocked: closing answers a waiting pull.
+        for slot in left {
+            slot.close();
+        }
+        found
+    }
+
+    fn slot_locked(
+        &self,
+        webview: &Arc<str>,
+        session: Option<SessionId>,
+        id: ChannelId,
+        current: bool,
+        left: &mut Vec<Arc<Slot>>,
+    ) -> Result<Arc<Slot>, CallError> {
         let mut table = self.table();
         let page = table.entry(Arc::clone(webview)).or_insert_with(|| Page {
             session,
@@ -443,9 +480,7 @@ impl Channels {
                 return Err(closed_page());
             }
             // The webview's current page load pulls: whatever an earlier one left goes.
-            for slot in page.slots.drain().map(|(_, s)| s) {
-                slot.close();
-            }
+            left.extend(page.slots.drain().map(|(_, s)| s));
             page.session = session;
         }
         if let Some(slot) = page.slots.get(&id) {
@@ -470,7 +505,12 @@ impl Channels {
 
     /// The handler side of channel `id` for a call from `caller`. A channel of a page
     /// load that is gone is handed over closed: its sends fail, nothing is delivered.
-    pub(crate) fn attach(&self, caller: &Caller, id: ChannelId) -> Result<Channel, CallError> {
+    pub(crate) fn attach(
+        &self,
+        caller: &Caller,
+        id: ChannelId,
+        token: CancellationToken,
+    ) -> Result<Channel, CallError> {
         let slot = match self.slot(&caller.webview, caller.session, id, false) {
             Ok(slot) => slot,
             Err(e) if e.code == ErrorCode::SessionRevoked => {
@@ -485,7 +525,7 @@ impl Channels {
                     hub: Weak::new(),
                 });
                 return Ok(Channel {
-                    sender: Arc::new(Sender { slot }),
+                    sender: Arc::new(Sender { slot, token }),
                 });
             }
             Err(e) => return Err(e),
@@ -501,7 +541,7 @@ impl Channels {
             state.attached = true;
         }
         Ok(Channel {
-            sender: Arc::new(Sender { slot }),
+            sender: Arc::new(Sender { slot, token }),
         })
     }
 
@@ -545,6 +585,28 @@ impl Channels {
             let mut table = self.table();
             match table.get_mut(webview) {
                 Some(page) if page.session == session => page.slots.remove(&id),
+                _ => None,
+            }
+        };
+        if let Some(slot) = slot {
+            slot.close();
+        }
+    }
+
+    /// The call that carried channel `id` was answered (the page says so): a channel no
+    /// handler took by then never will be, so it ends and its waiting pull is answered.
+    pub fn call_done(&self, webview: &str, session: Option<SessionId>, id: ChannelId) {
+        let slot = {
+            let mut table = self.table();
+            match table.get_mut(webview) {
+                Some(page) if page.session == session => {
+                    let untaken = page.slots.get(&id).is_some_and(|s| !s.state().attached);
+                    if untaken {
+                        page.slots.remove(&id)
+                    } else {
+                        None
+                    }
+                }
                 _ => None,
             }
         };

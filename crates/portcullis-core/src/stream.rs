@@ -30,7 +30,9 @@ use std::collections::VecDeque;
 use std::fmt;
 use std::sync::{Arc, Mutex, MutexGuard};
 
+use futures_util::future::{Either, select};
 use tokio::sync::Notify;
+use tokio_util::sync::CancellationToken;
 
 use crate::FastMap;
 use crate::envelope::{ChunkAt, SessionId};
@@ -41,9 +43,10 @@ use crate::router::{CallError, Payload};
 /// The name brownfield chunks are framed under (request kind 6).
 pub const CHUNK_NAME: &str = "portcullis.chunk";
 /// Chunks a handler may leave untaken before a chunk's answer waits.
-pub const QUEUE_CHUNKS: usize = 4;
-/// The most streams one webview may have open at once.
-pub const MAX_STREAMS: usize = 256;
+pub const QUEUE_CHUNKS: usize = 2;
+/// The most streams one webview may have open at once (with [`QUEUE_CHUNKS`] and
+/// `limits.maxMessageBytes`, what one page can make the core hold).
+pub const MAX_STREAMS: usize = 32;
 /// The longest abort reason kept (bytes, cut at a character boundary).
 pub const MAX_REASON: usize = 512;
 
@@ -166,6 +169,9 @@ pub enum StreamError {
     /// A chunk came out of order: the stream has a gap.
     #[error("a chunk came out of order: the stream was aborted")]
     OutOfOrder,
+    /// The call was cancelled: timed out, or its page aborted it or went away.
+    #[error("the stream's call was cancelled")]
+    Cancelled,
 }
 
 /// A handler may return it with `?`: `E_HANDLER` with app code `STREAM_ABORTED`,
@@ -178,6 +184,7 @@ impl crate::router::AppError for StreamError {
                 StreamError::PageGone => "STREAM_PAGE_GONE",
                 StreamError::TooLarge(_) => "STREAM_TOO_LARGE",
                 StreamError::OutOfOrder => "STREAM_OUT_OF_ORDER",
+                StreamError::Cancelled => "STREAM_CANCELLED",
             }
             .to_owned(),
         )
@@ -320,6 +327,7 @@ impl Streams {
             slot,
             received: 0,
             done: false,
+            token: CancellationToken::new(),
         })
     }
 
@@ -347,11 +355,35 @@ impl Streams {
             )));
         };
         let mut state = slot.state();
-        if state.ended || state.broken.is_some() || state.finished.is_some() {
+        if let Some(result) = state.finished.clone() {
+            // The handler is done: the end gets its result, and so does a data chunk
+            // when it failed (else the chunk is refused); the stream goes either way.
+            drop(state);
+            self.table().remove(&key);
+            return answer(match (chunk.op, result) {
+                (ChunkOp::End, result) | (_, result @ Err(_)) => result,
+                _ => Err(refusal(
+                    ErrorCode::StreamClosed,
+                    format!(
+                        "stream {}'s handler finished: no chunk is taken after it",
+                        key.id
+                    ),
+                )),
+            });
+        }
+        if state.ended || state.broken.is_some() {
             drop(state);
             return answer(Err(refusal(
                 ErrorCode::StreamClosed,
                 format!("stream {} has ended: no chunk is taken after it", key.id),
+            )));
+        }
+        if state.held.is_some() {
+            // Refused before anything changes: the sender may send the chunk again.
+            drop(state);
+            return answer(Err(refusal(
+                ErrorCode::BadRequest,
+                "a stream takes one chunk at a time while its handler catches up",
             )));
         }
         if chunk.at.number != state.next {
@@ -388,9 +420,7 @@ impl Streams {
                     )));
                 }
                 state.queue.push_back(data);
-                let wait = state.queue.len() > QUEUE_CHUNKS;
-                let refused = wait && state.held.is_some();
-                if wait && !refused {
+                if state.queue.len() > QUEUE_CHUNKS {
                     state.held = Some(answer);
                     drop(state);
                     slot.arrived.notify_waiters();
@@ -398,28 +428,14 @@ impl Streams {
                 }
                 drop(state);
                 slot.arrived.notify_waiters();
-                if refused {
-                    answer(Err(refusal(
-                        ErrorCode::BadRequest,
-                        "a stream takes one chunk at a time while its handler catches up",
-                    )))
-                } else {
-                    answer(Ok(null()))
-                }
+                answer(Ok(null()))
             }
             ChunkOp::End => {
+                // The handler has not finished (that was looked at above): the answer
+                // waits for its result.
                 state.ended = true;
-                match state.finished.clone() {
-                    Some(result) => {
-                        drop(state);
-                        self.table().remove(&key);
-                        answer(result);
-                    }
-                    None => {
-                        state.waiting_end = Some(answer);
-                        drop(state);
-                    }
-                }
+                state.waiting_end = Some(answer);
+                drop(state);
                 slot.arrived.notify_waiters();
             }
             ChunkOp::Abort(reason) => {
@@ -446,15 +462,20 @@ impl Streams {
         state.queue.clear();
         let held = state.held.take();
         let waiting = state.waiting_end.take();
-        if waiting.is_none() {
+        // A broken stream gets no end from the page: it goes now, like one that ended.
+        let gone = waiting.is_some() || state.broken.is_some();
+        if !gone {
             state.finished = Some(result.clone());
         }
         drop(state);
+        slot.arrived.notify_waiters();
+        if gone {
+            self.table().remove(key);
+        }
         if let Some(held) = held {
             held(Err(closed(key.id)));
         }
         if let Some(waiting) = waiting {
-            self.table().remove(key);
             waiting(result);
         }
     }
@@ -522,6 +543,8 @@ pub struct Upload {
     slot: Arc<Slot>,
     received: u64,
     done: bool,
+    /// The call's token: a cancelled call ends the reading with [`StreamError::Cancelled`].
+    token: CancellationToken,
 }
 
 impl fmt::Debug for Upload {
@@ -534,14 +557,25 @@ impl fmt::Debug for Upload {
 }
 
 impl Upload {
+    pub(crate) fn cancelled_by(mut self, token: CancellationToken) -> Upload {
+        self.token = token;
+        self
+    }
+
     /// The next chunk, `None` at the end, or what broke the stream.
     pub async fn next(&mut self) -> Option<Result<Vec<u8>, StreamError>> {
         if self.done {
             return None;
         }
+        let token = self.token.clone();
+        let mut cancelled = std::pin::pin!(token.cancelled());
         loop {
             let mut arrived = std::pin::pin!(self.slot.arrived.notified());
             arrived.as_mut().enable();
+            if token.is_cancelled() {
+                self.done = true;
+                return Some(Err(StreamError::Cancelled));
+            }
             let (item, held) = {
                 let mut state = self.slot.state();
                 // Chunks taken before the stream broke come first (the page was told
@@ -574,7 +608,12 @@ impl Upload {
                     self.done = true;
                     return Some(Err(e));
                 }
-                None => arrived.await,
+                None => {
+                    if let Either::Right(_) = select(arrived, cancelled.as_mut()).await {
+                        self.done = true;
+                        return Some(Err(StreamError::Cancelled));
+                    }
+                }
             }
         }
     }

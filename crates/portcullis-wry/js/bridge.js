@@ -528,12 +528,22 @@
         () => abandon(id, { code: "E_TIMEOUT", message: `no reply to ${kind} ${name} within ${timeoutMs} ms` }),
         timeoutMs,
       );
+      if (channels.length > 0 && kind === "event") {
+        reject(portcullisError({ code: "E_BAD_REQUEST", message: "a Channel goes with a command (invoke), not an event" }));
+        return;
+      }
       // A call that fails closes the channels it carried: no handler will send on them.
+      // One that was answered tells the core, which ends a channel its handler did not
+      // take (it took it before answering, or never will).
       const failed = channels.length === 0 ? reject : (e) => {
         for (const channel of channels) channel.close();
         reject(e);
       };
-      const entry = { kind, token, resolve, reject: failed, timer, sent: false, signal: null, onAbort: null };
+      const answered = channels.length === 0 ? resolve : (value) => {
+        for (const channel of channels) pull(`done ${channel.id}`).catch(() => {});
+        resolve(value);
+      };
+      const entry = { kind, token, resolve: answered, reject: failed, timer, sent: false, signal: null, onAbort: null };
       if (signal) {
         entry.signal = signal;
         entry.onAbort = () => abandon(id, aborted(kind, name, signal));

@@ -178,7 +178,8 @@ pub fn handle(
     }
 }
 
-/// Where a page pulls a channel's messages (`POST`, body `pull <id>` or `close <id>`).
+/// Where a page pulls a channel's messages (`POST`, body `pull <id>`, `close <id>`, or
+/// `done <id>`: the call that carried it was answered).
 pub const CHANNEL_PATH: &str = "/__portcullis/channel";
 
 /// A pull of channel messages (PROTOCOL.md §12). Not a message to the gate: it starts
@@ -194,9 +195,15 @@ fn pull(shared: &Arc<Shared>, label: &str, body: &[u8], responder: RequestAsyncR
     else {
         return responder.respond(refuse(
             ErrorCode::BadRequest,
-            "a channel pull is `pull <id>` or `close <id>`, the id 32 lowercase hex digits",
+            "a channel pull is `pull <id>`, `close <id>` or `done <id>`, the id 32 lowercase hex digits",
         ));
     };
+    if shared.pages.origin(label).is_none() {
+        return responder.respond(refuse(
+            ErrorCode::NoPageOrigin,
+            "this webview has no page loaded from an origin Portcullis understands",
+        ));
+    }
     let session = if shared.gate.isolation() {
         match shared.gate.sessions().current(label) {
             Some(session) => Some(session),
@@ -227,9 +234,13 @@ fn pull(shared: &Arc<Shared>, label: &str, body: &[u8], responder: RequestAsyncR
             channels.close(label, session, id);
             responder.respond(json(StatusCode::OK, b"null".to_vec()));
         }
+        "done" => {
+            channels.call_done(label, session, id);
+            responder.respond(json(StatusCode::OK, b"null".to_vec()));
+        }
         _ => responder.respond(refuse(
             ErrorCode::BadRequest,
-            "a channel pull is `pull <id>` or `close <id>`",
+            "a channel pull is `pull <id>`, `close <id>` or `done <id>`",
         )),
     }
 }

@@ -168,7 +168,9 @@ impl FromCall for Channel {
                 "this command takes a channel: pass a Channel from @portcullis/api as one of its arguments",
             )
         })?;
-        parts.channels.attach(&parts.caller, id)
+        parts
+            .channels
+            .attach(&parts.caller, id, parts.cancel.clone())
     }
 
     fn declare(needs: &mut Needs) {
@@ -179,12 +181,16 @@ impl FromCall for Channel {
 /// The chunks of the stream this handler was opened for.
 impl FromCall for Upload {
     fn from_call(parts: &mut Parts) -> Result<Self, CallError> {
-        parts.upload.take().ok_or_else(|| {
-            CallError::new(
-                ErrorCode::Internal,
-                "an Upload is taken once, by a stream's handler (Router::stream)",
-            )
-        })
+        parts
+            .upload
+            .take()
+            .map(|u| u.cancelled_by(parts.cancel.clone()))
+            .ok_or_else(|| {
+                CallError::new(
+                    ErrorCode::Internal,
+                    "an Upload is taken once, by a stream's handler (Router::stream)",
+                )
+            })
     }
 
     fn declare(needs: &mut Needs) {

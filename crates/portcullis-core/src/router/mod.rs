@@ -167,7 +167,7 @@ impl fmt::Debug for Dispatch {
 impl Dispatch {
     /// Runs a started call to its end on this thread ([`Work::run_here`]). For tests and
     /// embedders without a runtime. A stream's handler would wait for chunks this thread
-    /// cannot deliver: its open is answered at once and its work left undone (dropped).
+    /// cannot deliver: the stream is refused (`E_INTERNAL`) and its work dropped.
     pub fn wait(self) -> Response {
         match self {
             Dispatch::Ready(r) => r,
@@ -175,7 +175,7 @@ impl Dispatch {
                 let result = work.run_here();
                 call.finish(result)
             }
-            Dispatch::Stream(_, call) => call.opened(),
+            Dispatch::Stream(_, call) => call.abandon_stream(),
         }
     }
 }
@@ -186,7 +186,7 @@ pub struct InFlight {
     request_id: u64,
     token: CancellationToken,
     timeout_ms: Option<u32>,
-    stream: Option<StreamKey>,
+    stream: Option<(StreamKey, Streams)>,
     _ticket: Ticket,
 }
 
@@ -219,7 +219,20 @@ impl InFlight {
 
     /// For a stream's handler, the stream it reads.
     pub fn stream(&self) -> Option<&StreamKey> {
-        self.stream.as_ref()
+        self.stream.as_ref().map(|(key, _)| key)
+    }
+
+    /// A stream whose handler will not run here: forgotten, and refused.
+    fn abandon_stream(self) -> Response {
+        let error = CallError::new(
+            ErrorCode::Internal,
+            "a stream's handler needs an embedder that runs it while chunks arrive",
+        );
+        if let Some((key, streams)) = &self.stream {
+            streams.finished(key, Err(error.clone()));
+            streams.forget(key);
+        }
+        self.finish(Err(error))
     }
 
     /// The answer to a stream's open: `{"stream": id}` (the id its chunks name).
@@ -472,7 +485,7 @@ impl Router {
         let (upload, stream) = if kind == Kind::Stream {
             let key = StreamKey::of(&caller, id);
             match self.streams.begin(key.clone(), max_bytes) {
-                Ok(upload) => (Some(upload), Some(key)),
+                Ok(upload) => (Some(upload), Some((key, self.streams.clone()))),
                 Err(e) => return refuse(e),
             }
         } else {
@@ -524,9 +537,9 @@ impl Router {
             Ok(work) if call.stream.is_some() => Dispatch::Stream(work, call),
             Ok(work) => Dispatch::Started(work, call),
             Err(e) => {
-                if let Some(key) = &call.stream {
-                    self.streams.finished(key, Err(e.clone()));
-                    self.streams.forget(key);
+                if let Some((key, streams)) = &call.stream {
+                    streams.finished(key, Err(e.clone()));
+                    streams.forget(key);
                 }
                 refuse(e)
             }
