@@ -373,8 +373,7 @@ async function start() {
 
   // Calls between their arrival and their reply: id -> {token, sent, cancelled}.
   const inflight = new Map();
-  // Streams the gate opened: id -> {token, next (the next chunk's number), tail (the
-  // last chunk's send: a stream's chunks go one after the other, in order)}.
+  // Streams the gate opened: id -> {token, next (the next chunk's number)}.
   const streams = new Map();
 
   const handle = async (request) => {
@@ -438,7 +437,7 @@ async function start() {
         const reply = await send(sealer, request, verdict, entry);
         // A stream the gate opened takes chunks from now on, from whoever opened it.
         if (request.kind === "stream" && reply.ok) {
-          streams.set(request.id, { token: request.token, next: 0, tail: Promise.resolve() });
+          streams.set(request.id, { token: request.token, next: 0 });
         }
         respond(reply);
       } catch (e) {
@@ -519,7 +518,9 @@ async function start() {
     }
     const number = stream.next++;
     if (last) streams.delete(id);
-    stream.tail = stream.tail.then(async () => {
+    // Sealed and sent at once: the bridge keeps a few of a stream's chunks in flight,
+    // and the core puts them back in their numbers' order.
+    (async () => {
       const sealer = await sealerReady;
       if (!sealer) return answer(rejectWith("E_ISOLATION_UNAVAILABLE", "the session key could not be imported"));
       let sealed;
@@ -529,7 +530,7 @@ async function start() {
         return answer(rejectWith("E_BAD_REQUEST", `cannot seal this chunk: ${e}`));
       }
       answer(await deliver(sealed));
-    });
+    })();
   };
   window.addEventListener("message", (event) => {
     if (!event.isTrusted || event.source !== parent) return;

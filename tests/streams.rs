@@ -18,7 +18,8 @@ use portcullis::envelope::{CHUNK_HEADER_LEN, ChunkAt, Encoding, HEADER_LEN};
 use portcullis::request::{Kind, Request};
 use portcullis::router::{CallError, Dispatch, Payload};
 use portcullis::stream::{
-    ChunkOp, QUEUE_CHUNKS, StreamError, StreamKey, Upload, chunk_plaintext, encode_clear_chunk,
+    ChunkOp, QUEUE_CHUNKS, StreamError, StreamKey, Upload, WINDOW, chunk_plaintext,
+    encode_clear_chunk,
 };
 use portcullis::{Args, Config, ErrorCode, Gate, Inbound, Router, ScopeVars, Sealer};
 use serde_json::{Value, json};
@@ -327,22 +328,61 @@ fn a_replayed_chunk_is_refused_and_read_once() {
 }
 
 #[test]
-fn a_chunk_out_of_order_is_refused_and_aborts_the_stream() {
+fn chunks_delivered_out_of_order_reach_the_handler_in_their_order() {
     let app = app();
     let mut s = page(&app.gate, "main");
     let id = app.open(&mut s, "main", "upload", json!({})).unwrap();
     let zero = app.seal(&mut s, id, 0, &ChunkOp::Data(b"zero".to_vec()));
     let one = app.seal(&mut s, id, 1, &ChunkOp::Data(b"one".to_vec()));
-    // Delivered in the wrong order: the handler never sees a gap.
-    assert_eq!(app.deliver(one, "main"), Err(ErrorCode::StreamOrder));
-    assert_eq!(app.deliver(zero, "main"), Err(ErrorCode::StreamClosed));
-    assert_eq!(app.end(&mut s, id, 2), Err(ErrorCode::StreamClosed));
-    assert!(app.read().is_empty(), "{:?}", app.read());
-    // The twin, in order, on a stream of its own.
+    let end = app.seal(&mut s, id, 2, &ChunkOp::End);
+    // The end and chunk 1 first: each waits for the ones before it.
+    let end = app.deliver_later(end, "main").unwrap();
+    let one = app.deliver_later(one, "main").unwrap();
+    assert!(
+        one.recv_timeout(Duration::from_millis(50)).is_err(),
+        "chunk 1 waits for chunk 0"
+    );
+    assert_eq!(app.deliver(zero, "main"), Ok("null".into()));
+    assert_eq!(
+        one.recv_timeout(Duration::from_secs(2)).unwrap(),
+        Ok("null".into())
+    );
+    assert_eq!(
+        end.recv_timeout(Duration::from_secs(2)).unwrap(),
+        Ok("7".into())
+    );
+    assert_eq!(app.read(), strings(&["upload:zero", "upload:one"]));
+}
+
+#[test]
+fn a_chunk_beyond_the_window_or_a_number_taken_aborts_the_stream() {
+    let app = app();
+    let mut s = page(&app.gate, "main");
+    let id = app.open(&mut s, "main", "upload", json!({})).unwrap();
+    let far = app.seal(&mut s, id, WINDOW, &ChunkOp::Data(b"far".to_vec()));
+    assert_eq!(app.deliver(far, "main"), Err(ErrorCode::StreamOrder));
+    assert_eq!(
+        app.data(&mut s, id, 0, "zero"),
+        Err(ErrorCode::StreamClosed)
+    );
+    // A number sealed twice (two seals, so no replay): the second is refused.
     let id = app.open(&mut s, "main", "upload", json!({})).unwrap();
     assert_eq!(app.data(&mut s, id, 0, "zero"), Ok("null".into()));
-    assert_eq!(app.data(&mut s, id, 1, "one"), Ok("null".into()));
-    assert_eq!(app.end(&mut s, id, 2), Ok("7".into()));
+    assert_eq!(
+        app.data(&mut s, id, 0, "again"),
+        Err(ErrorCode::StreamOrder)
+    );
+    assert_eq!(app.data(&mut s, id, 1, "one"), Err(ErrorCode::StreamClosed));
+    assert_eq!(app.read_when(1), strings(&["upload:zero"]));
+    // The twin: in order, the last number of the window included.
+    let id = app.open(&mut s, "main", "upload", json!({})).unwrap();
+    for n in 0..=WINDOW {
+        assert_eq!(app.data(&mut s, id, n, "x"), Ok("null".into()));
+    }
+    assert_eq!(
+        app.end(&mut s, id, WINDOW + 1),
+        Ok((WINDOW + 1).to_string())
+    );
 }
 
 #[test]
@@ -559,37 +599,35 @@ fn a_chunk_after_the_handler_finished_is_refused_and_the_stream_goes() {
 }
 
 #[test]
-fn a_chunk_while_one_is_held_is_refused_without_changing_the_stream() {
+fn a_sender_that_does_not_wait_is_refused_without_changing_the_stream() {
     let app = app();
     let mut s = page(&app.gate, "main");
     let id = app.open(&mut s, "main", "slow.reader", json!({})).unwrap();
-    let queued = QUEUE_CHUNKS as u64;
-    for n in 0..queued {
-        assert_eq!(app.data(&mut s, id, n, &n.to_string()), Ok("null".into()));
+    let most = QUEUE_CHUNKS as u64 + WINDOW;
+    let mut waiting = Vec::new();
+    for n in 0..most {
+        let sealed = app.seal(&mut s, id, n, &ChunkOp::Data(n.to_string().into_bytes()));
+        waiting.push(app.deliver_later(sealed, "main").unwrap());
     }
-    let held = app.seal(&mut s, id, queued, &ChunkOp::Data(b"held".to_vec()));
-    let held = app.deliver_later(held, "main").unwrap();
-    // A sender that did not wait: refused, and the number is still free.
+    // One more while all those wait: refused, and its number is still free.
     assert_eq!(
-        app.data(&mut s, id, queued + 1, "eager"),
+        app.data(&mut s, id, most, "eager"),
         Err(ErrorCode::BadRequest)
     );
     let go = app.reader_go.lock().unwrap().clone().unwrap();
-    go.send(()).unwrap();
-    assert_eq!(
-        held.recv_timeout(Duration::from_secs(2)).unwrap(),
-        Ok("null".into())
-    );
-    for _ in 0..QUEUE_CHUNKS + 2 {
+    for _ in 0..most + 2 {
         go.send(()).unwrap();
     }
-    assert_eq!(app.data(&mut s, id, queued + 1, "next"), Ok("null".into()));
+    for answer in waiting {
+        assert_eq!(
+            answer.recv_timeout(Duration::from_secs(2)).unwrap(),
+            Ok("null".into())
+        );
+    }
+    assert_eq!(app.data(&mut s, id, most, "next"), Ok("null".into()));
+    assert_eq!(app.end(&mut s, id, most + 1), Ok((most + 1).to_string()));
     assert_eq!(
-        app.end(&mut s, id, queued + 2),
-        Ok((queued + 2).to_string())
-    );
-    assert_eq!(
-        app.read_when(QUEUE_CHUNKS + 2).last().map(String::as_str),
+        app.read_when(most as usize + 1).last().map(String::as_str),
         Some("slow:next")
     );
 }
@@ -697,7 +735,7 @@ fn brownfield_streams_take_clear_chunks_with_the_same_checks() {
         Ok("null".into())
     );
     assert_eq!(
-        app.deliver(clear(2, ChunkOp::Data(b"gap".to_vec())), "main"),
+        app.deliver(clear(9, ChunkOp::Data(b"far".to_vec())), "main"),
         Err(ErrorCode::StreamOrder)
     );
     assert_eq!(

@@ -12,10 +12,13 @@
 //! the associated data: a chunk cannot be moved to another stream or number without
 //! failing authentication (`E_TAMPERED`); replayed, it fails the replay window
 //! (`E_REPLAY`). Here, after it opened, a chunk must name a stream of its own page load
-//! (`E_NO_SUCH_STREAM`), be the next number of that stream (`E_STREAM_ORDER`, which
-//! aborts the stream: its handler never sees a gap), arrive before the stream ended
-//! (`E_STREAM_CLOSED`) and keep the stream within its rule's `maxBytes` (`E_TOO_LARGE`,
-//! which aborts it too).
+//! (`E_NO_SUCH_STREAM`), arrive before the stream ended (`E_STREAM_CLOSED`), carry a
+//! number the stream has not taken and at most [`WINDOW`] ahead of the next
+//! (`E_STREAM_ORDER`, which aborts the stream) and keep the stream within its rule's
+//! `maxBytes` (`E_TOO_LARGE`, which aborts it too). Chunks within the window may arrive
+//! in any order (the sealer keeps a few in flight, and the engine need not deliver
+//! requests in the order they were made): the handler receives them in their numbers'
+//! order, never with a gap.
 //!
 //! A chunk is one of: data, the end (its reply is the handler's result), or an abort
 //! (with the page's reason). The page load going away aborts every stream it had, and
@@ -23,10 +26,11 @@
 //!
 //! **Backpressure.** A chunk is answered once it is queued for the handler; while the
 //! handler has [`QUEUE_CHUNKS`] chunks it has not taken, the answer waits until it takes
-//! one. The isolation frame sends a stream's next chunk only after the previous one was
-//! answered, so a stream holds at most that many chunks in memory.
+//! one. The isolation frame keeps at most [`WINDOW`] chunks of a stream unanswered, and a
+//! chunk beyond `QUEUE_CHUNKS + WINDOW` waiting ones is refused (`E_BAD_REQUEST`), so a
+//! stream holds at most that many chunks in memory.
 
-use std::collections::VecDeque;
+use std::collections::{BTreeMap, VecDeque};
 use std::fmt;
 use std::sync::{Arc, Mutex, MutexGuard};
 
@@ -44,6 +48,9 @@ use crate::router::{CallError, Payload};
 pub const CHUNK_NAME: &str = "portcullis.chunk";
 /// Chunks a handler may leave untaken before a chunk's answer waits.
 pub const QUEUE_CHUNKS: usize = 2;
+/// How far ahead of the next number a chunk may arrive: the sealer keeps at most this
+/// many of a stream's chunks in flight, and the engine may deliver them in any order.
+pub const WINDOW: u64 = 4;
 /// The most streams one webview may have open at once (with [`QUEUE_CHUNKS`] and
 /// `limits.maxMessageBytes`, what one page can make the core hold).
 pub const MAX_STREAMS: usize = 32;
@@ -225,8 +232,11 @@ struct SlotState {
     received: u64,
     limit: Option<u64>,
     queue: VecDeque<Vec<u8>>,
-    /// The answer to the last chunk, held while the handler is [`QUEUE_CHUNKS`] behind.
-    held: Option<Answer>,
+    /// Answers to chunks queued beyond [`QUEUE_CHUNKS`], released as the handler takes
+    /// chunks (the page waits meanwhile).
+    held: VecDeque<Answer>,
+    /// Chunks that arrived ahead of the next number, with their answers.
+    pending: BTreeMap<u64, (ChunkOp, Answer)>,
     /// The page's end arrived (all data is in the queue).
     ended: bool,
     /// Why the stream broke, for the handler (its next read sees it once).
@@ -235,6 +245,33 @@ struct SlotState {
     finished: Option<Result<Payload, CallError>>,
     /// The end's answer, waiting for the handler's result.
     waiting_end: Option<Answer>,
+}
+
+type Replies = Vec<(Answer, Result<Payload, CallError>)>;
+
+fn reply_all(replies: Replies) {
+    for (answer, result) in replies {
+        answer(result);
+    }
+}
+
+impl SlotState {
+    /// Breaks the stream with `error` (its handler sees the chunks taken before, then
+    /// the error); the answers still waiting are refused.
+    fn cut(&mut self, error: StreamError, id: u64) -> Replies {
+        self.broken.get_or_insert(error);
+        let mut replies = self.cut_pending(id);
+        replies.extend(self.held.drain(..).map(|a| (a, Err(closed(id)))));
+        replies
+    }
+
+    /// Refuses the chunks that arrived ahead and will not be taken now.
+    fn cut_pending(&mut self, id: u64) -> Replies {
+        std::mem::take(&mut self.pending)
+            .into_values()
+            .map(|(_, a)| (a, Err(closed(id))))
+            .collect()
+    }
 }
 
 impl Slot {
@@ -378,78 +415,95 @@ impl Streams {
                 format!("stream {} has ended: no chunk is taken after it", key.id),
             )));
         }
-        if state.held.is_some() {
-            // Refused before anything changes: the sender may send the chunk again.
-            drop(state);
-            return answer(Err(refusal(
-                ErrorCode::BadRequest,
-                "a stream takes one chunk at a time while its handler catches up",
-            )));
-        }
-        if chunk.at.number != state.next {
+        let number = chunk.at.number;
+        let ahead = number.checked_sub(state.next);
+        if ahead.is_none_or(|a| a >= WINDOW) || state.pending.contains_key(&number) {
+            // Not a number this stream can still take: the stream breaks, its handler
+            // never sees a gap.
             let expected = state.next;
-            state.broken = Some(StreamError::OutOfOrder);
-            let held = state.held.take();
+            let replies = state.cut(StreamError::OutOfOrder, key.id);
             drop(state);
             slot.arrived.notify_waiters();
-            if let Some(held) = held {
-                held(Err(closed(key.id)));
-            }
+            reply_all(replies);
             return answer(Err(refusal(
                 ErrorCode::StreamOrder,
                 format!(
-                    "chunk {} of stream {} came where chunk {expected} was due: the stream is aborted",
-                    chunk.at.number, key.id
+                    "chunk {number} of stream {} is not one it can take (chunk {expected} is next, at most {WINDOW} ahead): the stream is aborted",
+                    key.id
                 ),
             )));
         }
-        state.next += 1;
-        match chunk.op {
-            ChunkOp::Data(data) => {
-                state.received = state.received.saturating_add(data.len() as u64);
-                if let Some(limit) = state.limit.filter(|l| state.received > *l) {
-                    state.broken = Some(StreamError::TooLarge(limit));
-                    drop(state);
-                    slot.arrived.notify_waiters();
-                    return answer(Err(refusal(
-                        ErrorCode::TooLarge,
-                        format!(
-                            "stream {} passed its rule's maxBytes ({limit}): the stream is aborted",
-                            key.id
-                        ),
-                    )));
+        if let ChunkOp::Abort(reason) = chunk.op {
+            // An abort acts at once, whatever came before it.
+            let replies = state.cut(StreamError::Aborted(reason), key.id);
+            drop(state);
+            self.table().remove(&key);
+            slot.arrived.notify_waiters();
+            reply_all(replies);
+            return answer(Ok(null()));
+        }
+        if state.queue.len() + state.pending.len() >= QUEUE_CHUNKS + WINDOW as usize {
+            // A sender that does not wait for its answers: refused before anything
+            // changes (the number stays free), so memory stays bounded.
+            drop(state);
+            return answer(Err(refusal(
+                ErrorCode::BadRequest,
+                format!(
+                    "stream {} has {} chunks waiting: send the next once one is answered",
+                    key.id,
+                    QUEUE_CHUNKS + WINDOW as usize
+                ),
+            )));
+        }
+        // Chunks may arrive out of order (the sealer keeps a few in flight): each waits
+        // for the ones before it, and they reach the handler in their numbers' order.
+        state.pending.insert(number, (chunk.op, answer));
+        let mut replies = Vec::new();
+        loop {
+            let next = state.next;
+            let Some((op, answer)) = state.pending.remove(&next) else {
+                break;
+            };
+            state.next += 1;
+            match op {
+                ChunkOp::Data(data) => {
+                    state.received = state.received.saturating_add(data.len() as u64);
+                    if let Some(limit) = state.limit.filter(|l| state.received > *l) {
+                        replies.extend(state.cut(StreamError::TooLarge(limit), key.id));
+                        replies.push((
+                            answer,
+                            Err(refusal(
+                                ErrorCode::TooLarge,
+                                format!(
+                                    "stream {} passed its rule's maxBytes ({limit}): the stream is aborted",
+                                    key.id
+                                ),
+                            )),
+                        ));
+                        break;
+                    }
+                    state.queue.push_back(data);
+                    if state.queue.len() > QUEUE_CHUNKS {
+                        // Answered when the handler takes a chunk: the page waits.
+                        state.held.push_back(answer);
+                    } else {
+                        replies.push((answer, Ok(null())));
+                    }
                 }
-                state.queue.push_back(data);
-                if state.queue.len() > QUEUE_CHUNKS {
-                    state.held = Some(answer);
-                    drop(state);
-                    slot.arrived.notify_waiters();
-                    return;
+                ChunkOp::End => {
+                    // The handler has not finished (looked at above): the answer waits
+                    // for its result.
+                    state.ended = true;
+                    state.waiting_end = Some(answer);
+                    replies.extend(state.cut_pending(key.id));
+                    break;
                 }
-                drop(state);
-                slot.arrived.notify_waiters();
-                answer(Ok(null()))
-            }
-            ChunkOp::End => {
-                // The handler has not finished (that was looked at above): the answer
-                // waits for its result.
-                state.ended = true;
-                state.waiting_end = Some(answer);
-                drop(state);
-                slot.arrived.notify_waiters();
-            }
-            ChunkOp::Abort(reason) => {
-                state.broken = Some(StreamError::Aborted(reason));
-                let held = state.held.take();
-                drop(state);
-                self.table().remove(&key);
-                slot.arrived.notify_waiters();
-                if let Some(held) = held {
-                    held(Err(closed(key.id)));
-                }
-                answer(Ok(null()));
+                ChunkOp::Abort(_) => replies.push((answer, Ok(null()))),
             }
         }
+        drop(state);
+        slot.arrived.notify_waiters();
+        reply_all(replies);
     }
 
     /// The handler of stream `key` finished with `result`: the end's answer, now or when
@@ -460,7 +514,8 @@ impl Streams {
         };
         let mut state = slot.state();
         state.queue.clear();
-        let held = state.held.take();
+        let mut replies = state.cut_pending(key.id);
+        replies.extend(state.held.drain(..).map(|a| (a, Err(closed(key.id)))));
         let waiting = state.waiting_end.take();
         // A broken stream gets no end from the page: it goes now, like one that ended.
         let gone = waiting.is_some() || state.broken.is_some();
@@ -472,9 +527,7 @@ impl Streams {
         if gone {
             self.table().remove(key);
         }
-        if let Some(held) = held {
-            held(Err(closed(key.id)));
-        }
+        reply_all(replies);
         if let Some(waiting) = waiting {
             waiting(result);
         }
@@ -506,10 +559,16 @@ impl Streams {
             let mut state = slot.state();
             state.broken.get_or_insert(StreamError::PageGone);
             state.queue.clear();
-            let answers = [state.held.take(), state.waiting_end.take()];
+            let mut answers: Vec<Answer> = state.held.drain(..).collect();
+            answers.extend(
+                std::mem::take(&mut state.pending)
+                    .into_values()
+                    .map(|(_, a)| a),
+            );
+            answers.extend(state.waiting_end.take());
             drop(state);
             slot.arrived.notify_waiters();
-            for answer in answers.into_iter().flatten() {
+            for answer in answers {
                 answer(Err(refusal(
                     ErrorCode::Cancelled,
                     "the page that opened the stream went away",
@@ -581,8 +640,11 @@ impl Upload {
                 // Chunks taken before the stream broke come first (the page was told
                 // they were taken); the page going away drops them.
                 if let Some(chunk) = state.queue.pop_front() {
-                    let held = if state.queue.len() <= QUEUE_CHUNKS {
-                        state.held.take()
+                    // A held answer is one for a chunk queued beyond QUEUE_CHUNKS: with
+                    // one fewer queued, the oldest of them goes.
+                    let held = if state.held.len() > state.queue.len().saturating_sub(QUEUE_CHUNKS)
+                    {
+                        state.held.pop_front()
                     } else {
                         None
                     };

@@ -89,6 +89,8 @@
   // Stream chunks waiting for their answer: token -> {resolve, reject}.
   const chunks = new NativeMap();
   const NativeWritableStream = WritableStream;
+  // How many of a stream's chunks may be unanswered at once (the core's stream::WINDOW).
+  const WINDOW = 4;
   const CHANNEL_PREFIX = "portcullis:channel:";
   const channelUrl = `${config.ipcUrl}__portcullis/channel`;
   const NativeDataView = DataView;
@@ -288,6 +290,9 @@
     // Read by the caller at their leisure: a refusal here must not be "unhandled".
     result.catch(() => {});
     let number = 0;
+    // Chunks sent and not yet answered, and the first refusal among them.
+    const inflight = new Set();
+    let broken = null;
     const fail = (e) => {
       settleResult.reject(e);
       throw e;
@@ -308,20 +313,28 @@
         else if (isView(chunk)) view = new NativeUint8Array(chunk.buffer, chunk.byteOffset, chunk.byteLength);
         else fail(portcullisError({ code: "E_BAD_REQUEST", message: "a stream takes Uint8Array or ArrayBuffer chunks" }));
         const most = config.maxChunkBytes;
-        for (let at = 0; at < view.byteLength || (at === 0 && view.byteLength === 0); at += most) {
+        let at = 0;
+        do {
+          if (broken) fail(broken);
           const part = view.subarray(at, Math.min(at + most, view.byteLength));
           // One byte in front for the chunk's operation: the frame seals this buffer as it is.
           const bytes = new NativeUint8Array(part.byteLength + 1);
           bytes.set(part, 1);
-          try {
-            await chunkCall(id, token, { bytes, number: number++ }, [bytes.buffer]);
-          } catch (e) {
-            fail(e);
-          }
-          if (view.byteLength === 0) break;
-        }
+          const sent = chunkCall(id, token, { bytes, number: number++ }, [bytes.buffer]).catch((e) => {
+            broken = broken || e;
+          });
+          inflight.add(sent);
+          sent.then(() => inflight.delete(sent));
+          // At most WINDOW chunks unanswered (portcullis_core::stream::WINDOW): the core
+          // takes them in any order within it.
+          if (inflight.size >= WINDOW) await NativePromise.race(inflight);
+          at += most;
+        } while (at < view.byteLength);
+        if (broken) fail(broken);
       },
       async close() {
+        await NativePromise.all(inflight);
+        if (broken) fail(broken);
         try {
           settleResult.resolve(await chunkCall(id, token, { end: true, number: number++ }, []));
         } catch (e) {

@@ -27,7 +27,7 @@ use portcullis_core::channel::ChannelId;
 use portcullis_core::request::CANCEL_NAME;
 use portcullis_core::router::{CallError, Dispatch, Payload, Response as Reply};
 use portcullis_core::stream::{CHUNK_NAME, Chunk};
-use portcullis_core::{Attested, Cancel, ErrorCode, Inbound, Kind, Rejection};
+use portcullis_core::{Attested, Cancel, ErrorCode, Inbound, Kind, Origin, Rejection};
 use wry::RequestAsyncResponder;
 use wry::http::{Method, Request, Response, StatusCode, header};
 
@@ -92,8 +92,36 @@ pub fn handle(
     if request.uri().path() == CHANNEL_PATH {
         return pull(shared, label, request.body(), responder);
     }
+    let body = request.into_body();
+    // The page's origin as the message arrived, whichever thread decides on it.
+    let origin = shared.pages.origin(label);
+    if body.len() >= OFF_THREAD {
+        // A large body is opened on a blocking thread, not the webviews' one: the next
+        // request's body (a stream's next chunk) is read meanwhile.
+        let (moved, label) = (Arc::clone(shared), label.to_owned());
+        shared
+            .runtime
+            .spawn_blocking(move || decide(&moved, &label, origin, body, responder));
+        return;
+    }
+    decide(shared, label, origin, body, responder);
+}
+
+/// Bodies of at least this many bytes are decrypted and decided off the webviews'
+/// thread.
+const OFF_THREAD: usize = 256 << 10;
+
+/// The gate's decision on one body and what follows it: the answer now, or the
+/// handler started.
+fn decide(
+    shared: &Arc<Shared>,
+    label: &str,
+    origin: Option<Origin>,
+    body: Vec<u8>,
+    responder: RequestAsyncResponder,
+) {
     let mut stamps = Stamps::start();
-    let admitted = match receive(shared, label, request.into_body(), Via::Protocol) {
+    let admitted = match receive(shared, label, origin, body, Via::Protocol) {
         Ok(Inbound::Call(admitted)) => admitted,
         Ok(Inbound::Cancel(cancel)) => return responder.respond(cancelled(shared, &cancel)),
         Ok(Inbound::Chunk(chunk)) => return chunk_in(shared, chunk, responder),
@@ -301,9 +329,11 @@ fn cancelled(shared: &Arc<Shared>, cancel: &Cancel) -> Response<Body> {
 /// arriving there is dispatched: it goes through the gate (so refusals are audited with
 /// their codes), and even a message the gate would admit is refused and audited.
 pub fn handle_ipc_message(shared: &Arc<Shared>, label: &str, request: Request<String>) {
+    let origin = shared.pages.origin(label);
     if let Ok(inbound) = receive(
         shared,
         label,
+        origin,
         request.into_body().into_bytes(),
         Via::IpcHandler,
     ) {
@@ -326,10 +356,11 @@ pub fn handle_ipc_message(shared: &Arc<Shared>, label: &str, request: Request<St
 fn receive(
     shared: &Arc<Shared>,
     label: &str,
+    origin: Option<Origin>,
     body: Vec<u8>,
     via: Via,
 ) -> Result<Inbound, CallError> {
-    let Some(origin) = shared.pages.origin(label) else {
+    let Some(origin) = origin else {
         let rejection = Rejection::new(
             ErrorCode::NoPageOrigin,
             "this webview has no page loaded from an origin Portcullis understands",
