@@ -36,6 +36,8 @@ const IPC_URL = "ipc://localhost/";
 /** Where channel messages are pulled (portcullis-wry's transport.rs). */
 const CHANNEL_URL = `${IPC_URL}__portcullis/channel`;
 const PULL_PATTERN = /^(pull|close|done) [0-9a-f]{32}$/;
+/** How many of a stream's chunks may be unanswered at once (the core's stream::WINDOW). */
+const WINDOW = 4;
 /** The header a short JSON reply also travels in (portcullis-wry's transport.rs). */
 const INLINE_REPLY = "portcullis-reply";
 /** The name a refusal report is framed under (PROTOCOL.md §2, kind 3). */
@@ -373,7 +375,7 @@ async function start() {
 
   // Calls between their arrival and their reply: id -> {token, sent, cancelled}.
   const inflight = new Map();
-  // Streams the gate opened: id -> {token, next (the next chunk's number)}.
+  // Streams the gate opened: id -> {token, next (the next chunk's number), unanswered}.
   const streams = new Map();
 
   const handle = async (request) => {
@@ -437,7 +439,7 @@ async function start() {
         const reply = await send(sealer, request, verdict, entry);
         // A stream the gate opened takes chunks from now on, from whoever opened it.
         if (request.kind === "stream" && reply.ok) {
-          streams.set(request.id, { token: request.token, next: 0 });
+          streams.set(request.id, { token: request.token, next: 0, unanswered: 0 });
         }
         respond(reply);
       } catch (e) {
@@ -516,8 +518,13 @@ async function start() {
       answer(rejectWith("E_BAD_REQUEST", "a chunk carries bytes, end or abort"));
       return;
     }
+    if (!last && stream.unanswered >= WINDOW) {
+      answer(rejectWith("E_BAD_REQUEST", `at most ${WINDOW} chunks of a stream are sent at once`));
+      return;
+    }
     const number = stream.next++;
     if (last) streams.delete(id);
+    stream.unanswered += 1;
     // Sealed and sent at once: the bridge keeps a few of a stream's chunks in flight,
     // and the core puts them back in their numbers' order.
     (async () => {
@@ -529,7 +536,9 @@ async function start() {
       } catch (e) {
         return answer(rejectWith("E_BAD_REQUEST", `cannot seal this chunk: ${e}`));
       }
-      answer(await deliver(sealed));
+      const reply = await deliver(sealed);
+      stream.unanswered -= 1;
+      answer(reply);
     })();
   };
   window.addEventListener("message", (event) => {

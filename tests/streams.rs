@@ -33,7 +33,7 @@ const CONFIG: &str = r#"{"app": {"security": {
                 {"name": "upload", "maxBytes": 1000},
                 {"name": "files.write", "schema": {"type": "object", "required": ["name"],
                     "additionalProperties": false, "properties": {"name": {"type": "string"}}}},
-                "slow.reader", "stream.denied"
+                "slow.reader", "fail.on.signal", "stream.denied"
             ],
             "deny": ["stream.denied"]
         }}]}}}"#;
@@ -54,6 +54,8 @@ struct App {
     runs: Arc<AtomicUsize>,
     /// Opens the slow reader: each message lets it read one chunk.
     reader_go: Mutex<Option<mpsc::Sender<()>>>,
+    /// Makes `fail.on.signal` fail.
+    fail_now: Mutex<Option<mpsc::Sender<()>>>,
     next_id: AtomicU64,
 }
 
@@ -78,6 +80,8 @@ fn app() -> App {
     let read: Arc<Mutex<Vec<String>>> = Arc::default();
     let runs: Arc<AtomicUsize> = Arc::default();
     let (go_tx, go) = mpsc::channel::<()>();
+    let (fail_tx, fail_rx) = mpsc::channel::<()>();
+    let fail_rx = Mutex::new(fail_rx);
     let go = Arc::new(Mutex::new(go));
     let (r1, r2, r3) = (read.clone(), read.clone(), read.clone());
     let (c1, c2, c3) = (runs.clone(), runs.clone(), runs.clone());
@@ -115,6 +119,15 @@ fn app() -> App {
                 }
             }
         });
+    let router = router
+        // Reads nothing; fails when told to.
+        .stream("fail.on.signal", move |_: Upload| {
+            let _ = fail_rx.lock().unwrap().recv();
+            Err::<(), _>(portcullis::HandlerError::with_code(
+                "NOPE",
+                "the handler gave up",
+            ))
+        });
     router.check().unwrap();
     App {
         gate,
@@ -122,6 +135,7 @@ fn app() -> App {
         read,
         runs,
         reader_go: Mutex::new(Some(go_tx)),
+        fail_now: Mutex::new(Some(fail_tx)),
         next_id: AtomicU64::new(100),
     }
 }
@@ -754,4 +768,69 @@ fn brownfield_streams_take_clear_chunks_with_the_same_checks() {
         refused.map(|_| ()).map_err(|r| r.code),
         Err(ErrorCode::Unsealed)
     );
+}
+
+/// Sends chunks 0..n of `id` without waiting; their answers.
+fn flood(app: &App, s: &mut Sealer, id: u64, n: u64) -> Vec<mpsc::Receiver<Answered>> {
+    (0..n)
+        .map(|k| {
+            let sealed = app.seal(s, id, k, &ChunkOp::Data(k.to_string().into_bytes()));
+            app.deliver_later(sealed, "main").unwrap()
+        })
+        .collect()
+}
+
+#[test]
+fn a_handler_that_fails_with_chunks_waiting_tells_them_its_error() {
+    let app = app();
+    let mut s = page(&app.gate, "main");
+    let id = app
+        .open(&mut s, "main", "fail.on.signal", json!({}))
+        .unwrap();
+    let answers = flood(&app, &mut s, id, QUEUE_CHUNKS as u64 + 2);
+    app.fail_now
+        .lock()
+        .unwrap()
+        .take()
+        .unwrap()
+        .send(())
+        .unwrap();
+    let codes: Vec<_> = answers
+        .into_iter()
+        .map(|a| a.recv_timeout(Duration::from_secs(2)).unwrap())
+        .collect();
+    // The first ones were taken before the failure; the held ones carry its error.
+    assert_eq!(
+        codes[..QUEUE_CHUNKS],
+        vec![Ok("null".to_owned()); QUEUE_CHUNKS][..]
+    );
+    assert_eq!(
+        codes[QUEUE_CHUNKS..],
+        [Err(ErrorCode::Handler), Err(ErrorCode::Handler)]
+    );
+    assert_eq!(
+        app.router.streams().open_count(),
+        0,
+        "the stream went with its error"
+    );
+}
+
+#[test]
+fn a_handler_that_ends_early_with_chunks_waiting_answers_them_and_then_the_end() {
+    let app = app();
+    let mut s = page(&app.gate, "main");
+    let id = app.open(&mut s, "main", "slow.reader", json!({})).unwrap();
+    let n = QUEUE_CHUNKS as u64 + 2;
+    let answers = flood(&app, &mut s, id, n);
+    // The reader stops without reading (its permits close): the held chunks are answered
+    // and the page's end gets the handler's result.
+    app.reader_go.lock().unwrap().take();
+    for answer in answers {
+        assert_eq!(
+            answer.recv_timeout(Duration::from_secs(2)).unwrap(),
+            Ok("null".into())
+        );
+    }
+    assert_eq!(app.end(&mut s, id, n), Ok("0".into()));
+    assert_eq!(app.router.streams().open_count(), 0);
 }

@@ -51,8 +51,8 @@ pub const QUEUE_CHUNKS: usize = 2;
 /// How far ahead of the next number a chunk may arrive: the sealer keeps at most this
 /// many of a stream's chunks in flight, and the engine may deliver them in any order.
 pub const WINDOW: u64 = 4;
-/// The most streams one webview may have open at once (with [`QUEUE_CHUNKS`] and
-/// `limits.maxMessageBytes`, what one page can make the core hold).
+/// The most streams one webview may have open at once (each holds at most
+/// `QUEUE_CHUNKS + WINDOW` chunks of up to `limits.maxMessageBytes`).
 pub const MAX_STREAMS: usize = 32;
 /// The longest abort reason kept (bytes, cut at a character boundary).
 pub const MAX_REASON: usize = 512;
@@ -261,7 +261,8 @@ impl SlotState {
     fn cut(&mut self, error: StreamError, id: u64) -> Replies {
         self.broken.get_or_insert(error);
         let mut replies = self.cut_pending(id);
-        replies.extend(self.held.drain(..).map(|a| (a, Err(closed(id)))));
+        // Held chunks are queued: the handler reads them before the error.
+        replies.extend(self.held.drain(..).map(|a| (a, Ok(null()))));
         replies
     }
 
@@ -424,14 +425,16 @@ impl Streams {
             let replies = state.cut(StreamError::OutOfOrder, key.id);
             drop(state);
             slot.arrived.notify_waiters();
-            reply_all(replies);
-            return answer(Err(refusal(
+            // The chunk that broke the stream is answered first: its code is the one
+            // the page should see.
+            answer(Err(refusal(
                 ErrorCode::StreamOrder,
                 format!(
                     "chunk {number} of stream {} is not one it can take (chunk {expected} is next, at most {WINDOW} ahead): the stream is aborted",
                     key.id
                 ),
             )));
+            return reply_all(replies);
         }
         if let ChunkOp::Abort(reason) = chunk.op {
             // An abort acts at once, whatever came before it.
@@ -439,8 +442,8 @@ impl Streams {
             drop(state);
             self.table().remove(&key);
             slot.arrived.notify_waiters();
-            reply_all(replies);
-            return answer(Ok(null()));
+            answer(Ok(null()));
+            return reply_all(replies);
         }
         if state.queue.len() + state.pending.len() >= QUEUE_CHUNKS + WINDOW as usize {
             // A sender that does not wait for its answers: refused before anything
@@ -469,17 +472,21 @@ impl Streams {
                 ChunkOp::Data(data) => {
                     state.received = state.received.saturating_add(data.len() as u64);
                     if let Some(limit) = state.limit.filter(|l| state.received > *l) {
+                        // The chunk that broke the stream is answered first.
+                        replies.insert(
+                            0,
+                            (
+                                answer,
+                                Err(refusal(
+                                    ErrorCode::TooLarge,
+                                    format!(
+                                        "stream {} passed its rule's maxBytes ({limit}): the stream is aborted",
+                                        key.id
+                                    ),
+                                )),
+                            ),
+                        );
                         replies.extend(state.cut(StreamError::TooLarge(limit), key.id));
-                        replies.push((
-                            answer,
-                            Err(refusal(
-                                ErrorCode::TooLarge,
-                                format!(
-                                    "stream {} passed its rule's maxBytes ({limit}): the stream is aborted",
-                                    key.id
-                                ),
-                            )),
-                        ));
                         break;
                     }
                     state.queue.push_back(data);
@@ -514,11 +521,25 @@ impl Streams {
         };
         let mut state = slot.state();
         state.queue.clear();
-        let mut replies = state.cut_pending(key.id);
-        replies.extend(state.held.drain(..).map(|a| (a, Err(closed(key.id)))));
+        // Chunks still waiting for an answer get the handler's error if it failed (the
+        // page learns it from them), else a plain answer, so the page goes on to its
+        // end and gets the result there.
+        let verdict = || match &result {
+            Ok(_) => Ok(null()),
+            Err(e) => Err(e.clone()),
+        };
+        let mut answers: Vec<Answer> = state.held.drain(..).collect();
+        answers.extend(
+            std::mem::take(&mut state.pending)
+                .into_values()
+                .map(|(_, a)| a),
+        );
+        let told = !answers.is_empty() && result.is_err();
+        let replies: Replies = answers.into_iter().map(|a| (a, verdict())).collect();
         let waiting = state.waiting_end.take();
-        // A broken stream gets no end from the page: it goes now, like one that ended.
-        let gone = waiting.is_some() || state.broken.is_some();
+        // A broken stream gets no end from the page, nor one whose error the waiting
+        // chunks carry: it goes now, like one that ended.
+        let gone = waiting.is_some() || state.broken.is_some() || told;
         if !gone {
             state.finished = Some(result.clone());
         }

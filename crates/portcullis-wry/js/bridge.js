@@ -321,7 +321,8 @@
           const bytes = new NativeUint8Array(part.byteLength + 1);
           bytes.set(part, 1);
           const sent = chunkCall(id, token, { bytes, number: number++ }, [bytes.buffer]).catch((e) => {
-            broken = broken || e;
+            // The refusal that says why, not the "closed" of the chunks after it.
+            if (!broken || broken.code === "E_STREAM_CLOSED") broken = e;
           });
           inflight.add(sent);
           sent.then(() => inflight.delete(sent));

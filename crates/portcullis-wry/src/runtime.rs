@@ -148,11 +148,6 @@ impl Runtime {
     pub(crate) fn handle(&self) -> &tokio::runtime::Handle {
         &self.handle
     }
-
-    /// Runs `f` on one of the runtime's blocking threads.
-    pub(crate) fn spawn_blocking(&self, f: impl FnOnce() + Send + 'static) {
-        drop(self.handle.spawn_blocking(f));
-    }
 }
 
 /// Resolves when the call is cancelled (`E_CANCELLED`) or its time is up (`E_TIMEOUT`,

@@ -19,7 +19,8 @@
 //! there still goes through the gate, so refusals are audited like any other.
 
 use std::borrow::Cow;
-use std::sync::Arc;
+use std::sync::mpsc::{SyncSender, TrySendError, sync_channel};
+use std::sync::{Arc, OnceLock};
 
 use std::time::Duration;
 
@@ -95,21 +96,69 @@ pub fn handle(
     let body = request.into_body();
     // The page's origin as the message arrived, whichever thread decides on it.
     let origin = shared.pages.origin(label);
-    if body.len() >= OFF_THREAD {
-        // A large body is opened on a blocking thread, not the webviews' one: the next
-        // request's body (a stream's next chunk) is read meanwhile.
-        let (moved, label) = (Arc::clone(shared), label.to_owned());
-        shared
-            .runtime
-            .spawn_blocking(move || decide(&moved, &label, origin, body, responder));
+    if body.len() >= OFF_THREAD && is_chunk(&body) {
+        // A large stream chunk is opened on the decoder thread, not the webviews' one:
+        // the next chunk's body is read meanwhile. Only chunks: the stream puts them
+        // back in order, while calls and their cancels keep the order they arrived in.
+        // When the decoder has two waiting, the chunk is decided here, as before.
+        let arrived = shared.pages.generation(label);
+        let (moved, label_owned) = (Arc::clone(shared), label.to_owned());
+        let job: Job = Box::new(move |inline| {
+            // A page load that ended since the chunk arrived is not the one that sent it.
+            if !inline && moved.pages.generation(&label_owned) != arrived {
+                return responder.respond(error(&CallError::new(
+                    ErrorCode::Cancelled,
+                    "the page that sent this chunk went away before it was decided",
+                )));
+            }
+            decide(&moved, &label_owned, origin, body, responder)
+        });
+        if let Err(job) = decoder().try_send(job) {
+            let job = match job {
+                TrySendError::Full(job) | TrySendError::Disconnected(job) => job,
+            };
+            job(true);
+        }
         return;
     }
     decide(shared, label, origin, body, responder);
 }
 
-/// Bodies of at least this many bytes are decrypted and decided off the webviews'
-/// thread.
+/// A chunk's decision, told whether it runs where it arrived (`true`) or on the decoder.
+type Job = Box<dyn FnOnce(bool) + Send>;
+
+/// The decoder: one thread of its own (not the handlers' blocking pool, which stream
+/// handlers waiting for their next chunk may fill), fed by a queue of two.
+fn decoder() -> &'static SyncSender<Job> {
+    static DECODER: OnceLock<SyncSender<Job>> = OnceLock::new();
+    DECODER.get_or_init(|| {
+        let (send, jobs) = sync_channel::<Job>(2);
+        let spawned = std::thread::Builder::new()
+            .name("portcullis-decoder".into())
+            .spawn(move || {
+                for job in jobs {
+                    job(false);
+                }
+            });
+        if let Err(e) = spawned {
+            // Without the thread the queue is disconnected: every chunk is decided
+            // where it arrives.
+            tracing::warn!(target: "portcullis::transport", "no decoder thread: {e}");
+        }
+        send
+    })
+}
+
+/// Stream chunks of at least this many bytes are decrypted and decided off the
+/// webviews' thread.
 const OFF_THREAD: usize = 256 << 10;
+
+/// Whether `body` claims to be a stream chunk (a chunk envelope, or a clear chunk in
+/// brownfield mode). Only where it is decided depends on this; the gate checks it.
+fn is_chunk(body: &[u8]) -> bool {
+    body.starts_with(b"PC") && body.get(3) == Some(&portcullis_core::envelope::FLAG_CHUNK)
+        || body.first() == Some(&6)
+}
 
 /// The gate's decision on one body and what follows it: the answer now, or the
 /// handler started.
