@@ -11,12 +11,11 @@ use std::sync::{Arc, mpsc};
 use std::thread;
 use std::time::Duration;
 
-use common::{facts, origin, page};
+use common::{admit_sealed, page};
 use portcullis::channel::{
     Channel, ChannelError, ChannelId, Channels, MAX_CHANNELS, Message, QUEUE_MESSAGES, read_frames,
 };
-use portcullis::envelope::Encoding;
-use portcullis::request::{Kind, Request};
+use portcullis::request::Kind;
 use portcullis::router::{CallError, Dispatch, Payload};
 use portcullis::{Args, Config, ErrorCode, Gate, Router, ScopeVars, Sealer, SessionId};
 use serde_json::{Value, json};
@@ -102,16 +101,7 @@ impl App {
         args: Value,
     ) -> Result<String, ErrorCode> {
         let id = self.next_id.fetch_add(1, Ordering::SeqCst);
-        let sealed = s
-            .seal(
-                &Request::encode_json(Kind::Command, id, name, &args),
-                Encoding::Binary,
-            )
-            .unwrap();
-        let admitted = self
-            .gate
-            .admit(&sealed, facts(label, &origin()))
-            .map_err(|r| r.code)?;
+        let admitted = admit_sealed(&self.gate, s, label, (Kind::Command, id, name), &args)?;
         match self.router.dispatch(admitted) {
             Dispatch::Ready(reply) => reply.result.map(text).map_err(|e| e.code),
             Dispatch::Stream(_, call) => panic!("a command opened a stream: {call:?}"),

@@ -13,7 +13,7 @@ use std::sync::{Arc, Mutex, mpsc};
 use std::thread;
 use std::time::Duration;
 
-use common::{facts, origin, page};
+use common::{admit_sealed, facts, origin, page};
 use portcullis::envelope::{CHUNK_HEADER_LEN, ChunkAt, Encoding, HEADER_LEN};
 use portcullis::request::{Kind, Request};
 use portcullis::router::{CallError, Dispatch, Payload};
@@ -157,16 +157,7 @@ impl App {
     /// or the open's refusal.
     fn open(&self, s: &mut Sealer, label: &str, name: &str, meta: Value) -> Result<u64, ErrorCode> {
         let id = self.next_id.fetch_add(1, Ordering::SeqCst);
-        let sealed = s
-            .seal(
-                &Request::encode_json(Kind::Stream, id, name, &meta),
-                Encoding::Binary,
-            )
-            .unwrap();
-        let admitted = self
-            .gate
-            .admit(&sealed, facts(label, &origin()))
-            .map_err(|r| r.code)?;
+        let admitted = admit_sealed(&self.gate, s, label, (Kind::Stream, id, name), &meta)?;
         match self.router.dispatch(admitted) {
             Dispatch::Stream(work, call) => {
                 assert_eq!(

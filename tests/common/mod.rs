@@ -89,3 +89,22 @@ pub fn command(sealer: &mut Sealer, id: u64, name: &str, args: Value, enc: Encod
         .seal(&Request::encode_json(Kind::Command, id, name, &args), enc)
         .unwrap()
 }
+
+/// Seals request `kind`/`id`/`name` with JSON `args` in `sealer`'s page load and has the
+/// gate decide on it as arriving from `label`: the admitted request, or the code.
+pub fn admit_sealed(
+    gate: &Gate,
+    sealer: &mut Sealer,
+    label: &str,
+    (kind, id, name): (Kind, u64, &str),
+    args: &Value,
+) -> Result<portcullis::Admitted, portcullis::ErrorCode> {
+    let sealed = sealer
+        .seal(
+            &Request::encode_json(kind, id, name, args),
+            Encoding::Binary,
+        )
+        .unwrap();
+    gate.admit(&sealed, facts(label, &origin()))
+        .map_err(|r| r.code)
+}

@@ -26,6 +26,25 @@ const t = {
   stringify,
   fromBase64,
   sleep: (ms) => new Promise((resolve) => setTimeout(resolve, ms)),
+  /** "resolved", or the rejection's code (with its app code when it has one). */
+  async code(promise) {
+    try {
+      await promise;
+      return "resolved";
+    } catch (e) {
+      return e.appCode ? `${e.code} ${e.appCode}` : e.code;
+    }
+  },
+  /** Asks `command` until its answer satisfies `ready` (or 3 s passed); the last answer. */
+  async poll(command, ready) {
+    let now;
+    for (let i = 0; i < 150; i++) {
+      now = await invoke(command, {});
+      if (ready(now)) break;
+      await new Promise((resolve) => setTimeout(resolve, 20));
+    }
+    return now;
+  },
   async check(name, expected, got) {
     await invoke("harness.report", { name, expected: String(expected), got: String(got) });
   },

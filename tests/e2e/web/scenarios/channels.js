@@ -5,14 +5,6 @@
 
 const { Channel } = window.portcullis;
 
-async function code(promise) {
-  try {
-    await promise;
-    return "resolved";
-  } catch (e) {
-    return e.appCode ? `${e.code} ${e.appCode}` : e.code;
-  }
-}
 
 /** A channel that records what it gets; `ended` resolves when it closes. */
 function recorder() {
@@ -24,15 +16,6 @@ function recorder() {
   return { channel, got, done };
 }
 
-async function counts(t, ready) {
-  let now;
-  for (let i = 0; i < 150; i++) {
-    now = await t.invoke("harness.channels");
-    if (ready(now)) break;
-    await t.sleep(20);
-  }
-  return now;
-}
 
 export default async function (t) {
   if (t.info.phase === 0) {
@@ -49,17 +32,17 @@ export default async function (t) {
 
     // The page closes a channel: the handler's next send fails, and its error is the call's.
     const closing = new Channel(() => closing.close());
-    await t.check("closing the channel fails the handler's send", "E_HANDLER CHANNEL_CLOSED", await code(t.invoke("channel.until_closed", { c: closing })));
-    await t.check("the handler saw its channel closed", 1, (await counts(t, (c) => c.closed >= 1)).closed);
+    await t.check("closing the channel fails the handler's send", "E_HANDLER CHANNEL_CLOSED", await t.code(t.invoke("channel.until_closed", { c: closing })));
+    await t.check("the handler saw its channel closed", 1, (await t.poll("harness.channels", (c) => c.closed >= 1)).closed);
 
     // A call the hook refuses: no handler runs, and the channel it carried closes.
     const refused = recorder();
-    await t.check("a refused call carrying a channel", "E_HOOK_REJECTED", await code(t.invoke("channel.refused", { c: refused.channel })));
+    await t.check("a refused call carrying a channel", "E_HOOK_REJECTED", await t.code(t.invoke("channel.refused", { c: refused.channel })));
     await refused.done;
     await t.check("its channel closed and its handler never ran", "true 0", `${refused.channel.closed} ${(await t.invoke("harness.channels")).refusedRan}`);
 
     // A handler that needs a channel refuses a call without one.
-    await t.check("a command that takes a channel, called without one", "E_INVALID_ARGS", await code(t.invoke("channel.ticks", { n: 3 })));
+    await t.check("a command that takes a channel, called without one", "E_INVALID_ARGS", await t.code(t.invoke("channel.ticks", { n: 3 })));
     const twin = recorder();
     await t.check("its twin with a channel", 1, await t.invoke("channel.ticks", { n: 1, c: twin.channel }));
 
@@ -72,7 +55,7 @@ export default async function (t) {
     return;
   }
   // Reloaded: the task that was sending saw its channel closed.
-  await t.check("the reload closed the old page's channel under the task sending on it", 2, (await counts(t, (c) => c.closed >= 2)).closed);
+  await t.check("the reload closed the old page's channel under the task sending on it", 2, (await t.poll("harness.channels", (c) => c.closed >= 2)).closed);
   const fresh = recorder();
   await t.check("the reloaded page gets a channel of its own", 2, await t.invoke("channel.ticks", { n: 2, c: fresh.channel }));
   await t.check("and its messages", '[{"tick":0},{"tick":1}]', t.stringify(await fresh.done));

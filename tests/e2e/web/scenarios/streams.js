@@ -6,14 +6,6 @@
 
 const { openStream } = window.portcullis;
 
-async function code(promise) {
-  try {
-    await promise;
-    return "resolved";
-  } catch (e) {
-    return e.code;
-  }
-}
 
 /** Bytes of `length` whose value at i is (i * 7 + seed) mod 256, and their sum. */
 function pattern(length, seed = 0) {
@@ -51,15 +43,6 @@ function forgeToFrame(message) {
   });
 }
 
-async function counts(t, ready) {
-  let now;
-  for (let i = 0; i < 150; i++) {
-    now = await t.invoke("harness.streams");
-    if (ready(now)) break;
-    await t.sleep(20);
-  }
-  return now;
-}
 
 export default async function (t) {
   if (t.info.phase === 0) {
@@ -76,15 +59,15 @@ export default async function (t) {
 
     // The hook judges the open (it sees kind "stream" and the metadata).
     const guarded = openStream("stream.guarded", { secret: true });
-    await t.check("the hook refuses a stream's open", "E_HOOK_REJECTED", await code(guarded.result));
-    await t.check("a write to a refused stream fails with the refusal", "E_HOOK_REJECTED", await code(guarded.getWriter().write(new Uint8Array(3))));
+    await t.check("the hook refuses a stream's open", "E_HOOK_REJECTED", await t.code(guarded.result));
+    await t.check("a write to a refused stream fails with the refusal", "E_HOOK_REJECTED", await t.code(guarded.getWriter().write(new Uint8Array(3))));
     const before = (await t.invoke("harness.streams")).started;
     await t.check("its twin the hook lets through", 3, (await send("stream.guarded", { secret: false }, [new Uint8Array(3)])).bytes);
     await t.check("only the twin's handler started", before + 1, (await t.invoke("harness.streams")).started);
-    await t.check("a stream no capability allows", "E_NOT_ALLOWED", await code(openStream("stream.unlisted").result));
+    await t.check("a stream no capability allows", "E_NOT_ALLOWED", await t.code(openStream("stream.unlisted").result));
 
     // The rule's maxBytes.
-    await t.check("a stream past its maxBytes", "E_TOO_LARGE", await code(send("stream.limited", {}, [new Uint8Array(60000), new Uint8Array(60000)])));
+    await t.check("a stream past its maxBytes", "E_TOO_LARGE", await t.code(send("stream.limited", {}, [new Uint8Array(60000), new Uint8Array(60000)])));
     await t.check("its twin within the limit", 100000, (await send("stream.limited", {}, [new Uint8Array(60000), new Uint8Array(40000)])).bytes);
 
     // Aborted by the page: the handler sees the abort.
@@ -92,8 +75,8 @@ export default async function (t) {
     const writer = aborted.getWriter();
     await writer.write(new Uint8Array(10));
     await writer.abort("changed my mind");
-    await t.check("an aborted stream's result", "E_CANCELLED", await code(aborted.result));
-    await t.check("the handler saw the abort", 1, (await counts(t, (c) => c.aborted >= 1)).aborted);
+    await t.check("an aborted stream's result", "E_CANCELLED", await t.code(aborted.result));
+    await t.check("the handler saw the abort", 1, (await t.poll("harness.streams", (c) => c.aborted >= 1)).aborted);
 
     // Attacks with the sealed chunks the core admitted (as an attacker who saw them).
     const sealed = (await t.captured(t.info.label)).filter((m) => m[3] === 1);
@@ -126,7 +109,7 @@ export default async function (t) {
     return;
   }
   // Reloaded: the stream the old page load left open was aborted, its handler cancelled.
-  await t.check("the reload cancelled the handler mid-stream", 1, (await counts(t, (c) => c.dropped >= 1)).dropped);
+  await t.check("the reload cancelled the handler mid-stream", 1, (await t.poll("harness.streams", (c) => c.dropped >= 1)).dropped);
   const again = await send("stream.collect", {}, [new Uint8Array(2)]);
   await t.check("the reloaded page streams", 2, again.bytes);
 }
