@@ -16,6 +16,13 @@ trap 'rm -rf "$work"' EXIT
 export CARGO_TARGET_DIR="$repo/target/outside-app"
 
 say "cargo package (every publishable crate, each verified: built from its package alone)"
+# Verifying a crate that depends on another of ours goes through a local registry of the
+# new packages. Cargo takes a registry crate of a given version as immutable: it neither
+# extracts it again (under $CARGO_HOME/registry/src/-<hash>/) nor rebuilds it, so on a
+# machine that packaged 0.1.0 before, the verification would build against the older
+# source. Our own crates' extractions and builds go first (third-party builds stay).
+rm -rf "${CARGO_HOME:-$HOME/.cargo}"/registry/src/-*/portcullis-*-0.1.0
+rm -rf "$repo"/target/debug/.fingerprint/portcullis-* "$repo"/target/debug/deps/*portcullis_*
 # In the workspace's own target/, where the tests already built the dependencies.
 log="$work/package.log"
 if ! CARGO_TARGET_DIR="$repo/target" cargo package --workspace \
