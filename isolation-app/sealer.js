@@ -61,24 +61,32 @@ const TAG_LEN = 16;
 export function encodeRequest(kind, id, name, body) {
   const kindByte = KINDS[kind];
   if (kindByte === undefined) throw new TypeError(`unknown kind ${kind}`);
+  const bodyBytes = "json" in body ? utf8.encode(body.json) : body.bytes;
+  const { out, at } = framed(kindByte, "json" in body ? 0 : 1, id, name, bodyBytes.length);
+  out.set(bodyBytes, at);
+  return out;
+}
+
+/**
+ * The framing every plaintext shares (PROTOCOL.md §2) for a body of `bodyLength` bytes:
+ * the buffer, and where its body starts.
+ */
+function framed(kindByte, bodyType, id, name, bodyLength) {
   // Refuse rather than coerce: the name sealed must be exactly the name validated.
   if (typeof name !== "string" || !NAME_PATTERN.test(name)) {
     throw new TypeError(`name must be ${NAME_RULE}`);
   }
   if (!Number.isSafeInteger(id) || id < 0) throw new TypeError("request id must be a safe non-negative integer");
   const nameBytes = utf8.encode(name);
-  const bodyBytes = "json" in body ? utf8.encode(body.json) : body.bytes;
-  const out = new Uint8Array(PREFIX_LEN + nameBytes.length + bodyBytes.length);
+  const out = new Uint8Array(PREFIX_LEN + nameBytes.length + bodyLength);
   const view = new DataView(out.buffer);
   out[0] = kindByte;
-  out[1] = "json" in body ? 0 : 1;
+  out[1] = bodyType;
   view.setBigUint64(2, BigInt(id));
   view.setUint16(10, nameBytes.length);
   out.set(nameBytes, PREFIX_LEN);
-  out.set(bodyBytes, PREFIX_LEN + nameBytes.length);
-  return out;
+  return { out, at: PREFIX_LEN + nameBytes.length };
 }
-
 /** The 12-byte nonce of sequence number `seq`: four zero bytes, then seq (u64 BE). */
 export function nonceFor(seq) {
   const nonce = new Uint8Array(12);
@@ -124,16 +132,9 @@ export function associatedData(sid, seq, labelBytes, head = header(sid, seq)) {
  * stream id as request id, then the chunk number (u64) and `plaintext` (operation, data).
  */
 export function encodeClearChunk(stream, number, plaintext) {
-  const name = utf8.encode(CHUNK_NAME);
-  const out = new Uint8Array(PREFIX_LEN + name.length + 8 + plaintext.length);
-  const view = new DataView(out.buffer);
-  out[0] = 6;
-  out[1] = 1;
-  view.setBigUint64(2, BigInt(stream));
-  view.setUint16(10, name.length);
-  out.set(name, PREFIX_LEN);
-  view.setBigUint64(PREFIX_LEN + name.length, BigInt(number));
-  out.set(plaintext, PREFIX_LEN + name.length + 8);
+  const { out, at } = framed(6, 1, stream, CHUNK_NAME, 8 + plaintext.length);
+  new DataView(out.buffer).setBigUint64(at, BigInt(number));
+  out.set(plaintext, at + 8);
   return out;
 }
 

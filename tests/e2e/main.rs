@@ -386,8 +386,9 @@ const SCENARIOS: &[Scenario] = &[
         audit_names: &[
             ("E_HOOK_REJECTED", "stream.guarded"),
             ("E_TOO_LARGE", "portcullis.chunk"),
+            ("E_HOOK_REJECTED", "stream.false"),
         ],
-        min_checks: 21,
+        min_checks: 23,
         ..DEFAULTS
     },
     Scenario {

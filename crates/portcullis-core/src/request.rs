@@ -527,7 +527,7 @@ fn prefix(kind: Kind, body_type: u8, id: u64, name: &str) -> Vec<u8> {
     prefix_byte(kind.byte(), body_type, id, name)
 }
 
-fn prefix_byte(kind: u8, body_type: u8, id: u64, name: &str) -> Vec<u8> {
+pub(crate) fn prefix_byte(kind: u8, body_type: u8, id: u64, name: &str) -> Vec<u8> {
     let name = if is_valid_name(name) {
         name.as_bytes()
     } else {

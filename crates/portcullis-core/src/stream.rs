@@ -95,12 +95,7 @@ pub fn chunk_plaintext(op: &ChunkOp) -> Vec<u8> {
 /// under [`CHUNK_NAME`] whose request id is the stream's and whose bytes body is the
 /// chunk number (u64, big-endian) followed by [`chunk_plaintext`].
 pub fn encode_clear_chunk(at: ChunkAt, op: &ChunkOp) -> Vec<u8> {
-    let name = CHUNK_NAME.as_bytes();
-    let mut out = Vec::with_capacity(12 + name.len() + 8 + 1);
-    out.extend_from_slice(&[6, 1]);
-    out.extend_from_slice(&at.stream.to_be_bytes());
-    out.extend_from_slice(&(name.len() as u16).to_be_bytes());
-    out.extend_from_slice(name);
+    let mut out = crate::request::prefix_byte(6, 1, at.stream, CHUNK_NAME);
     out.extend_from_slice(&at.number.to_be_bytes());
     out.extend_from_slice(&chunk_plaintext(op));
     out

@@ -62,6 +62,13 @@ export default async function hook(message, context) {
       throw new Error("hook says no");
     case "hook.false":
       return false;
+    case "stream.alias":
+      // Tauri style: the message renamed in place, nothing returned. The new name is the
+      // one the allowlist judges (stream.alias itself is in no capability).
+      message.cmd = "stream.collect";
+      return undefined;
+    case "stream.false":
+      return false;
     case "stream.guarded":
       // Sees the stream's open: its kind and its metadata.
       if (message.kind !== "stream" || context.kind !== "stream") throw new Error("a stream's open has kind stream");

@@ -190,9 +190,9 @@ impl Sealed {
     /// label longer than [`MAX_LABEL_LEN`], which no session is bound to).
     pub fn aad(&self, label: &str) -> Option<Vec<u8>> {
         let label = aad_label(label)?;
-        let head = head(&self.session, self.seq, self.chunk.as_ref());
-        let mut out = vec![0; head.len() + 2 + label.len()];
-        fill_aad(&mut out, &head, label);
+        let chunk = self.chunk.as_ref();
+        let mut out = vec![0; head_len(chunk) + 2 + label.len()];
+        fill_aad(&mut out, &self.session, self.seq, chunk, label);
         Some(out)
     }
 }
@@ -219,32 +219,11 @@ pub fn chunk_header(session: &SessionId, seq: u64, chunk: &ChunkAt) -> [u8; CHUN
     h
 }
 
-/// The header of a message or of a chunk, without a heap allocation.
-struct Head {
-    bytes: [u8; CHUNK_HEADER_LEN],
-    len: usize,
-}
-
-impl Head {
-    fn len(&self) -> usize {
-        self.len
-    }
-}
-
-fn head(session: &SessionId, seq: u64, chunk: Option<&ChunkAt>) -> Head {
-    match chunk {
-        Some(chunk) => Head {
-            bytes: chunk_header(session, seq, chunk),
-            len: CHUNK_HEADER_LEN,
-        },
-        None => {
-            let mut bytes = [0u8; CHUNK_HEADER_LEN];
-            bytes[..HEADER_LEN].copy_from_slice(&header(session, seq));
-            Head {
-                bytes,
-                len: HEADER_LEN,
-            }
-        }
+fn head_len(chunk: Option<&ChunkAt>) -> usize {
+    if chunk.is_some() {
+        CHUNK_HEADER_LEN
+    } else {
+        HEADER_LEN
     }
 }
 
@@ -253,9 +232,8 @@ fn head(session: &SessionId, seq: u64, chunk: Option<&ChunkAt>) -> Head {
 /// and a label is never cut to fit.
 pub fn aad(session: &SessionId, seq: u64, label: &str) -> Option<Vec<u8>> {
     let label = aad_label(label)?;
-    let head = head(session, seq, None);
     let mut out = vec![0; HEADER_LEN + 2 + label.len()];
-    fill_aad(&mut out, &head, label);
+    fill_aad(&mut out, session, seq, None, label);
     Some(out)
 }
 
@@ -273,15 +251,14 @@ pub(crate) fn with_aad<R>(
     f: impl FnOnce(&[u8]) -> R,
 ) -> Option<R> {
     let label = aad_label(label)?;
-    let head = head(session, seq, chunk);
-    let len = head.len() + 2 + label.len();
+    let len = head_len(chunk) + 2 + label.len();
     Some(if label.len() <= STACK_LABEL_LEN {
         let mut buf = [0u8; CHUNK_HEADER_LEN + 2 + STACK_LABEL_LEN];
-        fill_aad(&mut buf[..len], &head, label);
+        fill_aad(&mut buf[..len], session, seq, chunk, label);
         f(&buf[..len])
     } else {
         let mut buf = vec![0; len];
-        fill_aad(&mut buf, &head, label);
+        fill_aad(&mut buf, session, seq, chunk, label);
         f(&buf)
     })
 }
@@ -290,10 +267,16 @@ fn aad_label(label: &str) -> Option<&[u8]> {
     (label.len() <= MAX_LABEL_LEN).then_some(label.as_bytes())
 }
 
-/// Writes the associated data into `out`, which is exactly its length.
-fn fill_aad(out: &mut [u8], head: &Head, label: &[u8]) {
-    let n = head.len();
-    out[..n].copy_from_slice(&head.bytes[..n]);
+/// Writes the associated data into `out`, which is exactly its length: the header (a
+/// chunk's, with its stream and number), the label's length and the label.
+fn fill_aad(out: &mut [u8], session: &SessionId, seq: u64, chunk: Option<&ChunkAt>, label: &[u8]) {
+    out[..HEADER_LEN].copy_from_slice(&header(session, seq));
+    let n = head_len(chunk);
+    if let Some(chunk) = chunk {
+        out[3] = FLAG_CHUNK;
+        out[HEADER_LEN..HEADER_LEN + 8].copy_from_slice(&chunk.stream.to_be_bytes());
+        out[HEADER_LEN + 8..n].copy_from_slice(&chunk.number.to_be_bytes());
+    }
     out[n..n + 2].copy_from_slice(&(label.len() as u16).to_be_bytes());
     out[n + 2..].copy_from_slice(label);
 }

@@ -48,7 +48,9 @@ pub struct Parts {
     /// The channels the arguments name, not yet taken (found only for a handler that
     /// takes a [`Channel`]).
     pub(crate) channel_ids: std::vec::IntoIter<ChannelId>,
-    pub(crate) channels: Channels,
+    /// The router's channels, for a handler that takes a [`Channel`] (else `None`: no
+    /// reference taken per call).
+    pub(crate) channels: Option<Channels>,
     /// A stream's chunks, for its handler's [`Upload`].
     pub(crate) upload: Option<Upload>,
 }
@@ -168,9 +170,10 @@ impl FromCall for Channel {
                 "this command takes a channel: pass a Channel from @portcullis/api as one of its arguments",
             )
         })?;
-        parts
-            .channels
-            .attach(&parts.caller, id, parts.cancel.clone())
+        let channels = parts.channels.as_ref().ok_or_else(|| {
+            CallError::new(ErrorCode::Internal, "this route was not given the channels")
+        })?;
+        channels.attach(&parts.caller, id, parts.cancel.clone())
     }
 
     fn declare(needs: &mut Needs) {

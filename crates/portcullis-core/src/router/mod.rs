@@ -491,10 +491,14 @@ impl Router {
         } else {
             (None, None)
         };
-        let channel_ids = if route.needs.channels > 0 {
-            channel_ids(Some(&request.body))
+        let takes_channels = route.needs.channels > 0;
+        let (channel_ids, channels) = if takes_channels {
+            (
+                channel_ids(Some(&request.body)),
+                Some(self.channels.clone()),
+            )
         } else {
-            Vec::new()
+            (Vec::new(), None)
         };
         let mut parts = Parts {
             caller,
@@ -505,10 +509,9 @@ impl Router {
             grants: self.grants.clone(),
             holds,
             channel_ids: channel_ids.into_iter(),
-            channels: self.channels.clone(),
+            channels,
             upload,
         };
-        let takes_channels = route.needs.channels > 0;
         let work = (route.start)(&mut parts)
             .and_then(|work| {
                 // The members the Channel extractors took count as taken.

@@ -65,6 +65,8 @@ export default async function (t) {
     await t.check("its twin the hook lets through", 3, (await send("stream.guarded", { secret: false }, [new Uint8Array(3)])).bytes);
     await t.check("only the twin's handler started", before + 1, (await t.invoke("harness.streams")).started);
     await t.check("a stream no capability allows", "E_NOT_ALLOWED", await t.code(openStream("stream.unlisted").result));
+    await t.check("a hook returning false refuses a stream", "E_HOOK_REJECTED", await t.code(openStream("stream.false").result));
+    await t.check("a hook renaming a stream's cmd in place is honoured", 3, (await send("stream.alias", {}, [new Uint8Array(3)])).bytes);
 
     // The rule's maxBytes.
     await t.check("a stream past its maxBytes", "E_TOO_LARGE", await t.code(send("stream.limited", {}, [new Uint8Array(60000), new Uint8Array(60000)])));
