@@ -141,19 +141,17 @@ export function emit(event, payload) {
 /**
  * Opens a stream of bytes to the Rust stream handler `cmd` (registered with
  * `Router::stream`), with JSON metadata `meta`: the open passes the validation hook
- * (`kind: "stream"`) and the allowlist's `streams` rules, then every chunk written is
- * sealed in order. Returns a WritableStream of Uint8Array / ArrayBuffer chunks whose
- * `result` promise settles with the handler's result once the stream is closed, or
- * rejects with a PortcullisError (the open refused, a limit passed, an abort).
+ * (`kind: "stream"`, when the hook declares it judges streams) and the allowlist's
+ * `streams` rules, then every chunk written is sealed in order. Returns the bridge's own
+ * WritableStream of Uint8Array / ArrayBuffer chunks, whose read-only `result` promise
+ * settles with the handler's result once the stream is closed, or rejects with a
+ * PortcullisError (the open refused, a limit passed, an abort): the bridge's class,
+ * which is this module's PortcullisError in a webview.
  */
 export function openStream(cmd, meta) {
-  const stream = bridge().openStream(cmd, meta);
-  const result = stream.result.catch((e) => {
-    throw wrap(e);
-  });
-  result.catch(() => {});
-  Object.defineProperty(stream, "result", { value: result, enumerable: true });
-  return stream;
+  // Returned as the bridge made it: the bridge defines `result` read-only, so page
+  // script cannot swap it, and its rejections are PortcullisErrors already.
+  return bridge().openStream(cmd, meta);
 }
 
 /** The built-in command behind grants(); it needs an allow entry like any command. */
@@ -180,7 +178,12 @@ export function ready() {
   return through((b) => b.ready());
 }
 
-/** Listens to core-to-frontend events; resolves with the function that stops it. */
+/**
+ * Listens to core-to-frontend events; resolves with the function that stops it. (The
+ * global `window.portcullis.listen` returns that function at once; this one returns a
+ * Promise of it, like every function of the module, so that it can reject with
+ * E_ISOLATION_UNAVAILABLE outside a webview instead of throwing.)
+ */
 export function listen(event, handler) {
   if (typeof handler !== "function") {
     return Promise.reject(new PortcullisError("E_BAD_REQUEST", `the handler of ${event} is not a function`));

@@ -1,0 +1,73 @@
+// The real bridge (crates/portcullis-wry/js/bridge.js) under Node: what the package calls
+// in a webview, with the same frozen, read-only objects. It runs in its brownfield mode
+// (no isolation frame), so its requests go to `fetch`, which a stand-in core answers. It
+// defines `window.portcullis` for good, as in a webview: load it in a test file of its
+// own.
+import { readFileSync } from "node:fs";
+
+const root = new URL("../../../", import.meta.url);
+const BRIDGE = new URL("crates/portcullis-wry/js/bridge.js", root);
+const SEALER = new URL("isolation-app/sealer.js", root);
+
+/** The DOM classes and getters the bridge keeps when it starts (none is used here). */
+function domStandIns() {
+  const g = globalThis;
+  const withGetter = (C, name) => {
+    if (!Object.getOwnPropertyDescriptor(C.prototype, name)) {
+      Object.defineProperty(C.prototype, name, { get: () => null, configurable: true });
+    }
+    return C;
+  };
+  g.HTMLIFrameElement ??= withGetter(class HTMLIFrameElement {}, "contentWindow");
+  g.Node ??= withGetter(class Node { appendChild() {} }, "isConnected");
+  g.MutationObserver ??= class MutationObserver { observe() {} disconnect() {} };
+  g.Document ??= class Document { createElement() {} };
+  g.Element ??= class Element { setAttribute() {} };
+}
+
+/**
+ * A plain request or chunk as the core reads it (PROTOCOL.md §2): its kind byte, id,
+ * name and body; for a brownfield chunk (kind 6) also its number, operation (0 data,
+ * 1 end, 2 abort) and data.
+ */
+export function decode(bytes) {
+  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  const nameLength = view.getUint16(10);
+  const at = 12 + nameLength;
+  const message = {
+    kind: bytes[0],
+    id: Number(view.getBigUint64(2)),
+    name: new TextDecoder().decode(bytes.subarray(12, at)),
+    body: bytes.subarray(at),
+  };
+  if (message.kind === 6) {
+    message.number = Number(view.getBigUint64(at));
+    message.op = bytes[at + 8];
+    message.data = bytes.subarray(at + 9);
+  }
+  return message;
+}
+
+/**
+ * Installs `window.portcullis` from the real bridge. `core(message)` answers each
+ * request (decoded) with `{status, json}`: JSON text, an error object for a status
+ * other than 200.
+ */
+export async function installRealBridge(core) {
+  domStandIns();
+  globalThis.fetch = async (url, init) => {
+    const bytes = new Uint8Array(await new Response(init.body).arrayBuffer());
+    const { status = 200, json = "" } = await core(decode(bytes));
+    return new Response(json, { status, headers: { "content-type": "application/json" } });
+  };
+  globalThis.__PORTCULLIS_CONFIG__ = {
+    isolation: false,
+    ipcUrl: "ipc://localhost/",
+    sealerUrl: SEALER.href,
+    fallbackTimeoutMs: 5000,
+    maxChunkBytes: 1024,
+  };
+  new Function(readFileSync(BRIDGE, "utf8"))();
+  await globalThis.portcullis.ready();
+  return globalThis.portcullis;
+}
