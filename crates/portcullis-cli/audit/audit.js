@@ -16,7 +16,7 @@ const early = params.get("early") === "1";
 // export (or, without one, makes the app seal what it allows) and tells the Rust side,
 // which tells the attack's `ctx.second()`.
 const role = params.get("role") === "second" ? "second" : "main";
-const { invoke, emit, listen, ready } = window.portcullis;
+const { invoke, emit, listen, ready, openStream, Channel } = window.portcullis;
 const NOTE = "PORTCULLIS-AUDIT-NOTE ";
 // Kept before the attack runs: attacks override builtins.
 const stringify = JSON.stringify;
@@ -33,6 +33,31 @@ window.__portcullisAuditCaptured = ({ n, envelopes }) => {
   capturedWaiters.delete(n);
   if (resolve) resolve(envelopes.map((b64) => Uint8Array.from(atob(b64), (c) => c.charCodeAt(0))));
 };
+
+// ctx.grant / ctx.revoke: the Rust side grants or revokes for this window and answers
+// with JSON data. One request at a time: two title changes in one task could merge.
+const grantWaiters = new Map();
+let grantSeq = 0;
+let grantQueue = Promise.resolve();
+window.__portcullisAuditGrant = ({ n, error }) => {
+  const waiter = grantWaiters.get(n);
+  grantWaiters.delete(n);
+  if (!waiter) return;
+  if (error) waiter.reject(new Error(error));
+  else waiter.resolve();
+};
+function changeGrant(op, capability) {
+  const ask = () =>
+    new Promise((resolve, reject) => {
+      const n = ++grantSeq;
+      grantWaiters.set(n, { resolve, reject });
+      document.title = `portcullis-audit:${op}:${n}:${capability}`;
+      setTimeout(() => grantWaiters.delete(n) && reject(new Error(`no answer to ${op} ${capability}`)), 3000);
+    });
+  const done = grantQueue.then(ask, ask);
+  grantQueue = done.catch(() => {});
+  return done;
+}
 
 /** The second window's part when the attack has none: calls each harmless command twice. */
 async function sealWhatIsAllowed(ctx) {
@@ -54,10 +79,53 @@ function tracked(promise) {
   return promise;
 }
 
+/** Waits for `promise` at most `ms`, resolving to `fallback` after that. */
+function within(promise, ms, fallback) {
+  return Promise.race([promise, new Promise((resolve) => setTimeout(() => resolve(fallback), ms))]);
+}
+
 const ctx = {
   invoke: (...args) => tracked(invoke(...args)),
   emit: (...args) => tracked(emit(...args)),
   listen,
+  /**
+   * The bridge's `openStream(cmd, meta)`: a WritableStream whose `result` settles with
+   * the handler's answer or the refusal (tracked like a call).
+   */
+  openStream(name, meta) {
+    const stream = openStream(name, meta);
+    tracked(stream.result);
+    return stream;
+  },
+  /**
+   * Opens stream `name` with `meta`, writes `chunks` (Uint8Arrays), closes it; resolves to
+   * the handler's answer (`{bytes}` from the audit's handlers), rejects with the refusal.
+   */
+  async upload(name, meta, chunks = []) {
+    const stream = ctx.openStream(name, meta);
+    const writer = stream.getWriter();
+    try {
+      for (const chunk of chunks) await writer.write(chunk);
+      await writer.close();
+    } catch {
+      // The refusal is the result's.
+    }
+    return stream.result;
+  },
+  /** The bridge's Channel class: pass `new ctx.Channel(onmessage)` in a command's arguments. */
+  Channel,
+  /**
+   * A Channel that keeps what arrives: `{ channel, messages, closed }`, `closed` a
+   * promise that resolves (to the messages) once it ended, or after 3 s.
+   */
+  channel() {
+    const messages = [];
+    let ended;
+    const closed = new Promise((resolve) => (ended = resolve));
+    const channel = new Channel((m) => messages.push(m));
+    channel.onclose = () => ended(messages);
+    return { channel, messages, closed: within(closed, 3000, messages) };
+  },
   /** Resolves once the isolation frame is ready (the harness waits for it first). */
   ready,
   /** The canary command: it must never run. */
@@ -106,6 +174,17 @@ const ctx = {
   },
   /** Envelope tools: plaintext, header, seal, toJson, withSeq, sealCanaryWith (forge.js). */
   forge,
+  /**
+   * Grants run-time capability `capability` to this window, on the Rust side; resolves
+   * once it took effect, rejects with the core's refusal (not a runtimeGrant capability,
+   * a window it does not name).
+   */
+  grant: (capability) => changeGrant("grant", capability),
+  /**
+   * Revokes it from this window; resolves once the revoke returned (from then on the
+   * core must start nothing that relied on it).
+   */
+  revoke: (capability) => changeGrant("revoke", capability),
   /** Which window this code runs in: "main" or "second". */
   window: role,
   /**
@@ -146,6 +225,13 @@ let status = "done";
 try {
   const app = await (await fetch("./app.json")).json();
   ctx.harmless = app.harmless;
+  /** The allowed streams: `[{ name, maxBytes, meta }]` (`meta`: metadata its schema takes, or null). */
+  ctx.streams = app.streams;
+  /**
+   * The run-time capabilities that name this window: `[{ capability, commands }]`,
+   * `commands` those of its allowed commands that take `{}` (as `ctx.harmless`).
+   */
+  ctx.runtime = app.runtime;
   /** The webview labels: `{ main, second }` (`second` null without `// windows: 2`). */
   ctx.labels = app.labels;
   await ready();

@@ -77,6 +77,20 @@ enum Command {
         /// Also write the report as JUnit XML to this file.
         #[arg(long, value_name = "OUT")]
         junit: Option<PathBuf>,
+        /// Also write the report as SARIF 2.1.0 to this file (GitHub code scanning): one
+        /// result per breached, inconclusive or failed attack and layer.
+        #[arg(long, value_name = "OUT")]
+        sarif: Option<PathBuf>,
+        /// Run only the attacks whose name matches this glob (`streams-*`, `gen:*`);
+        /// give it more than once for several.
+        #[arg(long, value_name = "GLOB", value_parser = parse_glob)]
+        only: Vec<globset::GlobMatcher>,
+        /// The run-time capabilities (`"runtimeGrant": true`) the audit's windows hold
+        /// when an attack starts: every one that names the window (`all`: the most the
+        /// app can ever allow), or none (`none`: the app before any sign-in). Attacks
+        /// grant and revoke more with `ctx.grant` and `ctx.revoke`.
+        #[arg(long, value_enum, default_value_t = GrantsArg::All)]
+        grants: GrantsArg,
         /// Attacks generated from the config (schema violations, scope escapes, denied
         /// names, other windows' commands, JS values JSON changes): after the others
         /// (`on`), not at all (`off`), or alone (`only`).
@@ -122,6 +136,22 @@ enum GeneratedArg {
     On,
     Off,
     Only,
+}
+
+/// `portcullis audit --grants`.
+#[derive(Clone, Copy, Debug, clap::ValueEnum)]
+enum GrantsArg {
+    All,
+    None,
+}
+
+/// A `--only` glob over attack names (`*` matches any run of characters).
+fn parse_glob(text: &str) -> Result<globset::GlobMatcher, String> {
+    globset::GlobBuilder::new(text)
+        .literal_separator(false)
+        .build()
+        .map(|g| g.compile_matcher())
+        .map_err(|e| format!("not a glob: {e}"))
 }
 
 /// `portcullis audit --layers`.
@@ -174,6 +204,9 @@ fn main() -> ExitCode {
             generated,
             jobs,
             second_window,
+            sarif,
+            only,
+            grants,
         } => {
             use audit::verdict::Layer;
             let expect = expect.or_else(|| {
@@ -215,6 +248,12 @@ fn main() -> ExitCode {
                     usize::from,
                 ),
                 second_window,
+                only,
+                grants: match grants {
+                    GrantsArg::All => audit::GrantsAtStart::All,
+                    GrantsArg::None => audit::GrantsAtStart::None,
+                },
+                sarif,
             };
             match audit::run(options) {
                 Ok(code) => ExitCode::from(code.clamp(0, 255) as u8),

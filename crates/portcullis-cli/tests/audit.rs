@@ -450,3 +450,45 @@ fn a_second_windows_late_canary_is_judged() {
         "{row:#}"
     );
 }
+
+/// The canary allowed as a stream (only), behind a hook that says it judges streams and
+/// lets everything through: the stream's handler runs, which is a breach as shipped,
+/// reported with what was admitted; the integrity layer's hook still refuses it. Before
+/// the audit registered stream handlers, every open was E_UNKNOWN_COMMAND and this app
+/// was reported "held".
+#[test]
+fn a_canary_stream_behind_a_permissive_hook_is_breached() {
+    let (ok, report, text) = audit(
+        &repo().join("fixtures/configs/weak-streams/portcullis.json"),
+        &[
+            "--only",
+            "streams-open",
+            "--generated",
+            "off",
+            "--jobs",
+            "1",
+        ],
+        "weak-streams",
+    );
+    assert!(!ok, "{text}");
+    let row = attack(&report, "streams-open");
+    assert_eq!(row["shipped"]["verdict"], "BREACHED", "{row:#}");
+    assert!(
+        row["shipped"]["canary_runs"].as_u64().unwrap() >= 1,
+        "{row:#}"
+    );
+    let admitted = row["shipped"]["admitted"].to_string();
+    assert!(admitted.contains("stream portcullis.canary"), "{row:#}");
+    // The canary as a command is refused by this allowlist: the breach is the stream's.
+    assert!(!admitted.contains("command portcullis.canary"), "{row:#}");
+    assert_eq!(row["integrity"]["verdict"], "held", "{row:#}");
+    assert_eq!(
+        row["integrity"]["admitted"],
+        serde_json::json!([]),
+        "{row:#}"
+    );
+    assert!(
+        text.contains("admitted (shipped): stream portcullis.canary"),
+        "{text}"
+    );
+}

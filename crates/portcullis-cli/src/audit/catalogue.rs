@@ -142,6 +142,10 @@ const BUILT_IN: &[(&str, &str)] = &[
         "windows-replay",
         include_str!("../../attacks/windows-replay.js"),
     ),
+    (
+        "streams-open",
+        include_str!("../../attacks/streams-open.js"),
+    ),
 ];
 
 /// An attack file.
@@ -199,6 +203,9 @@ pub(super) fn collect(options: &Options) -> Result<Vec<Attack>, Box<dyn std::err
                 cases: Some(group.cases),
             });
         }
+    }
+    if !options.only.is_empty() {
+        attacks.retain(|a| options.only.iter().any(|glob| glob.is_match(&a.name)));
     }
     Ok(attacks)
 }

@@ -15,8 +15,7 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use portcullis_core::config::Pattern;
-use portcullis_core::router::RESERVED_PREFIX;
-use portcullis_core::{Config, GrantError, HandlerError, Router};
+use portcullis_core::{Config, ErrorCode, GrantError};
 use portcullis_wry::{Portcullis, hook, isolation, transport};
 use serde_json::{Value, json};
 use tao::event::Event;
@@ -24,9 +23,9 @@ use tao::event_loop::{ControlFlow, EventLoopBuilder};
 use tao::platform::run_return::EventLoopExtRunReturn;
 use tao::window::WindowBuilder;
 
-use super::expect::{Admitted, Kind};
+use super::grants::{GrantLog, Op};
 use super::verdict::{Finish, Layer, Observation};
-use super::{Attack, CANARY, Options, RESULT};
+use super::{Attack, CANARY, GrantsAtStart, Options, RESULT, generate, record};
 use crate::app::{load, scope_vars, send};
 
 const PAGE_HTML: &str = include_str!("../../audit/index.html");
@@ -94,6 +93,7 @@ fn prepare(
         "origins": [portcullis_wry::APP_ORIGIN],
         "commands": {"allow": [CANARY]},
         "events": {"allow": [CANARY]},
+        "streams": {"allow": [CANARY]},
     }));
     if let Pattern::Isolation { options: iso } = &config.app.security.pattern {
         let dir = base.join(&iso.dir);
@@ -179,6 +179,8 @@ fn run_in(
         site.join("app.json"),
         serde_json::to_vec(&json!({
             "harmless": harmless(&shipped),
+            "streams": streams(&shipped, &options.window),
+            "runtime": runtime_capabilities(&shipped, &options.window),
             "labels": {"main": options.window, "second": second},
         }))?,
     )?;
@@ -186,23 +188,20 @@ fn run_in(
         std::fs::write(site.join("cases.json"), serde_json::to_vec(cases)?)?;
     }
     let (config, base) = prepare(options, layer, scratch, second.as_deref())?;
+    // The layer's config as the gate has it, to judge what was admitted after the run.
+    let config_judged = config.clone();
 
-    let canary = Arc::new(AtomicUsize::new(0));
     let attempts = Arc::new(AtomicUsize::new(0));
     let codes = Arc::new(Mutex::new(Vec::<String>::new()));
+    // Admissions the router refused afterwards for want of a handler (`E_UNKNOWN_COMMAND`):
+    // admitted all the same, so reported with what was admitted, not with the refusals.
+    let unhandled = Arc::new(Mutex::new(Vec::<String>::new()));
     // When the last message reached the Rust side (ms since `started`).
     let started = Instant::now();
     let last_message = Arc::new(AtomicUsize::new(0));
-    let (c1, c2, sink) = (canary.clone(), canary.clone(), codes.clone());
-    let admitted = Arc::new(Mutex::new(Vec::<Admitted>::new()));
-    let router = recording_router(&config, &admitted)
-        .command(CANARY, move |_: portcullis_core::Body| {
-            c1.fetch_add(1, Ordering::SeqCst);
-            Ok::<_, HandlerError>("the canary ran")
-        })
-        .on_event(CANARY, move |_, _: Value| {
-            c2.fetch_add(1, Ordering::SeqCst);
-        });
+    let (sink, no_handler) = (codes.clone(), unhandled.clone());
+    let record = record::Record::default();
+    let router = record::router(&config, &record);
     let mut event_loop = EventLoopBuilder::<UserEvent>::with_user_event().build();
     let proxy = Arc::new(Mutex::new(event_loop.create_proxy()));
     let wake = proxy.clone();
@@ -231,7 +230,12 @@ fn run_in(
         .router(router)
         .scope_vars(scope_vars(&options.vars))
         .audit_sink(Arc::new(move |e: &portcullis_core::AuditEvent<'_>| {
-            if let Ok(mut c) = sink.lock() {
+            if e.code == ErrorCode::UnknownCommand {
+                if let Ok(mut u) = no_handler.lock() {
+                    let kind = e.kind.map_or("call", |k| k.as_str());
+                    u.push(format!("{kind} {} (no handler)", e.name.unwrap_or("?")));
+                }
+            } else if let Ok(mut c) = sink.lock() {
                 c.push(e.code.as_str().to_owned());
             }
         }))
@@ -313,9 +317,17 @@ fn run_in(
     // most the app can ever allow, not only what it allows before a sign-in. Granted once
     // the webviews exist (only open windows can be granted) and before the event loop
     // runs, so before any page message is handled.
-    for cap in &runtime {
+    // With `--grants none`, none: the app as it is before any sign-in.
+    let granted_at_start = if options.grants == GrantsAtStart::All {
+        runtime.as_slice()
+    } else {
+        &[]
+    };
+    let grants = portcullis.grants();
+    let grant_log = GrantLog::default();
+    for cap in granted_at_start {
         for label in std::iter::once(options.window.as_str()).chain(second.as_deref()) {
-            match portcullis.grants().grant(label, cap) {
+            match grant_log.change(&grants, label, cap, Op::Grant) {
                 Ok(()) | Err(GrantError::WindowNotCovered { .. }) => {}
                 Err(e) => return Err(e.into()),
             }
@@ -359,7 +371,20 @@ fn run_in(
                     (Some((_, view)), true) => view,
                     _ => &webview,
                 };
-                if let Some((n, from)) = parse_captured(&title) {
+                if let Some((n, op, capability)) = parse_grant(&title) {
+                    // `ctx.grant` / `ctx.revoke`: done here, on the Rust side, for the
+                    // asking window; the answer is JSON data.
+                    let label = if in_second {
+                        second.as_deref().unwrap_or_default()
+                    } else {
+                        options.window.as_str()
+                    };
+                    let done = grant_log.change(&grants, label, capability, op);
+                    let data = json!({"n": n, "error": done.err().map(|e| e.to_string())});
+                    let _ = asker.evaluate_script(&format!(
+                        "window.__portcullisAuditGrant && window.__portcullisAuditGrant({data});"
+                    ));
+                } else if let Some((n, from)) = parse_captured(&title) {
                     // Handed to the page as JSON data (base64 strings), never as code.
                     let label = labels[from].as_str().unwrap_or_default();
                     let b64 = base64::engine::general_purpose::STANDARD;
@@ -414,73 +439,45 @@ fn run_in(
             }
         }
     });
-    let admitted = admitted.lock().map(|a| a.clone()).unwrap_or_default();
+    let admitted = record.calls();
     let mut violations = options.expectations.violations(&admitted);
-    if attack.cases.is_some() {
+    violations.extend(record::past_their_limit(&config_judged, &admitted));
+    violations.extend(grant_log.breaches(&config_judged, &admitted, started));
+    if let Some(cases) = &attack.cases {
         // Every generated call must be refused: one admitted is a hole in the config.
-        violations.extend(admitted.iter().map(|call| {
-            let args = call
-                .args
-                .as_ref()
-                .map_or("bytes".to_owned(), Value::to_string);
-            let args: String = args.chars().take(200).collect();
-            format!("a generated call was admitted: {} {args}", call.name)
-        }));
+        // A stream opened to test its maxBytes is the one call meant to be admitted (its
+        // limit is judged above).
+        violations.extend(
+            admitted
+                .iter()
+                .filter(|call| call.name != CANARY && !generate::opened_on_purpose(cases, call))
+                .map(|call| {
+                    let args = call
+                        .args
+                        .as_ref()
+                        .map_or("bytes".to_owned(), Value::to_string);
+                    let args: String = args.chars().take(200).collect();
+                    format!(
+                        "a generated call was admitted: {} {} {args}",
+                        call.kind.as_str(),
+                        call.name
+                    )
+                }),
+        );
     }
+    let unhandled = unhandled.lock().map(|u| u.clone()).unwrap_or_default();
+    let admitted_summary = record::summary(&admitted, &unhandled);
     Ok(Observation {
         violations,
+        admitted: admitted_summary,
         layer,
         finish,
-        canary_runs: canary.load(Ordering::SeqCst),
+        canary_runs: record.canary.load(Ordering::SeqCst),
         attempts: attempts.load(Ordering::SeqCst),
         codes: codes.lock().map(|c| c.clone()).unwrap_or_default(),
         quiet,
         settled,
     })
-}
-
-/// A router with a recording handler for every command and event the allowlist allows
-/// (but the canary, which has its own): what the gate admitted is judged against the
-/// user's expectations after the run. Handlers answer `null`.
-fn recording_router(config: &Config, admitted: &Arc<Mutex<Vec<Admitted>>>) -> Router {
-    let mut commands = std::collections::BTreeSet::new();
-    let mut events = std::collections::BTreeSet::new();
-    for cap in &config.app.security.capabilities {
-        commands.extend(cap.commands.allow.iter().map(|r| r.name.clone()));
-        events.extend(cap.events.allow.iter().map(|r| r.name.clone()));
-    }
-    let mut router = Router::new();
-    // `portcullis:` names are answered by Portcullis itself (`portcullis:grants`).
-    let own = |n: &String| n != CANARY && !n.starts_with(RESERVED_PREFIX);
-    for name in commands.into_iter().filter(own) {
-        let (log, recorded) = (admitted.clone(), name.clone());
-        router = router.command(&name, move |body: portcullis_core::Body| {
-            let args = match body {
-                portcullis_core::Body::Json(text) => Some(text.value()),
-                portcullis_core::Body::Bytes(_) => None,
-            };
-            if let Ok(mut log) = log.lock() {
-                log.push(Admitted {
-                    kind: Kind::Command,
-                    name: recorded.clone(),
-                    args,
-                });
-            }
-        });
-    }
-    for name in events.into_iter().filter(|n| n != CANARY) {
-        let (log, recorded) = (admitted.clone(), name.clone());
-        router = router.on_event(&name, move |_, payload: Value| {
-            if let Ok(mut log) = log.lock() {
-                log.push(Admitted {
-                    kind: Kind::Event,
-                    name: recorded.clone(),
-                    args: Some(payload),
-                });
-            }
-        });
-    }
-    router
 }
 
 /// Whether an attack file asks to run before the bridge (`// at: document-start`).
@@ -497,6 +494,23 @@ fn attack_header<'a>(source: &'a str, key: &str) -> Option<&'a str> {
             let (k, v) = l.trim_start_matches('/').split_once(':')?;
             (k.trim() == key).then(|| v.trim())
         })
+}
+
+/// A harness's request to grant or revoke a run-time capability for its window:
+/// `portcullis-audit:grant:N:CAPABILITY` or `portcullis-audit:revoke:N:CAPABILITY`.
+fn parse_grant(title: &str) -> Option<(u64, Op, &str)> {
+    let rest = title.strip_prefix("portcullis-audit:")?;
+    let (op, rest) = rest.split_once(':')?;
+    let op = match op {
+        "grant" => Op::Grant,
+        "revoke" => Op::Revoke,
+        _ => return None,
+    };
+    let (n, capability) = rest.split_once(':')?;
+    if capability.is_empty() {
+        return None;
+    }
+    Some((n.parse().ok()?, op, capability))
 }
 
 /// A harness's request for captured envelopes: `portcullis-audit:captured:N` (its own
@@ -534,6 +548,53 @@ fn harmless(config: &Config) -> Vec<String> {
     names
 }
 
+/// The streams the allowlist lets `window` open, with metadata their schema takes
+/// (`null` when the audit cannot tell one) and their `maxBytes` (`ctx.streams`).
+fn streams(config: &Config, window: &str) -> Vec<Value> {
+    let mut out: Vec<Value> = config
+        .app
+        .security
+        .capabilities
+        .iter()
+        .filter(|c| c.windows.iter().any(|w| generate::glob_matches(w, window)))
+        .flat_map(|c| c.streams.allow.iter())
+        .filter(|r| r.name != CANARY)
+        .map(|r| {
+            let meta = r
+                .schema
+                .as_ref()
+                .map_or(Some(json!({})), |s| generate::valid(s, 0));
+            json!({"name": r.name, "maxBytes": r.max_bytes, "meta": meta})
+        })
+        .collect();
+    out.dedup_by(|a, b| a["name"] == b["name"]);
+    out
+}
+
+/// The run-time capabilities that name `window`, each with those of its commands that
+/// take `{}` (`ctx.runtime`).
+fn runtime_capabilities(config: &Config, window: &str) -> Vec<Value> {
+    let harmless = harmless(config);
+    config
+        .app
+        .security
+        .capabilities
+        .iter()
+        .filter(|c| c.runtime_grant)
+        .filter(|c| c.windows.iter().any(|w| generate::glob_matches(w, window)))
+        .map(|c| {
+            let commands: Vec<&String> = c
+                .commands
+                .allow
+                .iter()
+                .map(|r| &r.name)
+                .filter(|n| harmless.contains(n))
+                .collect();
+            json!({"capability": c.identifier, "commands": commands})
+        })
+        .collect()
+}
+
 /// The harness's title when it finished: `portcullis-audit:done:SETTLED/STARTED` or
 /// `portcullis-audit:threw:SETTLED/STARTED`.
 fn parse_title(title: &str) -> Option<(Finish, (usize, usize))> {
@@ -563,6 +624,22 @@ mod tests {
         assert!(!runs_at_document_start(
             "// class: x\nexport default async () => {};\n"
         ));
+    }
+
+    #[test]
+    fn grant_requests_name_the_operation_and_the_whole_capability() {
+        assert_eq!(
+            parse_grant("portcullis-audit:grant:3:export"),
+            Some((3, Op::Grant, "export"))
+        );
+        assert_eq!(
+            parse_grant("portcullis-audit:revoke:4:a:b"),
+            Some((4, Op::Revoke, "a:b"))
+        );
+        assert_eq!(parse_grant("portcullis-audit:revoke:4:"), None);
+        assert_eq!(parse_grant("portcullis-audit:forget:4:x"), None);
+        assert_eq!(parse_grant("portcullis-audit:grant:x:export"), None);
+        assert_eq!(parse_grant("portcullis-audit:done:1/1"), None);
     }
 
     #[test]

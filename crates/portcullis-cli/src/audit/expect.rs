@@ -9,11 +9,12 @@
 //!     "why": "no path with .. may reach the export handler" } ] }
 //! ```
 //!
-//! `command` (or `event`) is a glob over names (`*` matches any run of characters, `.`
-//! included); `args` is a JSON Schema the call's arguments must match for the
-//! expectation to apply (left out: any arguments). During each run the audit records
-//! every call the gate admitted (it registers a recording handler for every command and
-//! event the allowlist allows); an admitted call that matches an expectation is a breach.
+//! `command` (or `event`, or `stream`) is a glob over names (`*` matches any run of
+//! characters, `.` included); `args` is a JSON Schema the call's arguments (a stream's
+//! metadata) must match for the expectation to apply (left out: any arguments). During
+//! each run the audit records every call the gate admitted (it registers a recording
+//! handler for every command, event and stream the allowlist allows); an admitted call
+//! that matches an expectation is a breach.
 
 use std::path::Path;
 
@@ -35,28 +36,30 @@ struct File {
 struct Entry {
     command: Option<String>,
     event: Option<String>,
+    stream: Option<String>,
     args: Option<Value>,
     why: String,
 }
 
-/// Whether a recorded call was a command or an event.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Kind {
-    /// A command.
-    Command,
-    /// An event.
-    Event,
-}
+pub use portcullis_core::Kind;
 
 /// One call the gate admitted during a run, as its recording handler saw it.
 #[derive(Clone, Debug)]
 pub struct Admitted {
-    /// Command or event.
+    /// Command, event or stream open.
     pub kind: Kind,
     /// Its name.
     pub name: String,
-    /// Its JSON arguments (`None` for a bytes call).
+    /// Its JSON arguments, or a stream's metadata (`None` for a bytes call).
     pub args: Option<Value>,
+    /// The webview label it came from.
+    pub webview: String,
+    /// When its handler (or listener) started.
+    pub at: std::time::Instant,
+    /// For a stream: the bytes its handler took so far.
+    pub bytes: Option<u64>,
+    /// For a command: how many channels its arguments carried that it took.
+    pub channels: usize,
 }
 
 struct Expectation {
@@ -80,19 +83,20 @@ impl Expectations {
         let mut out = Vec::new();
         for (i, entry) in file.never.into_iter().enumerate() {
             let at = format!("{}: never[{i}]", path.display());
-            let (kind, pattern) = match (entry.command, entry.event) {
-                (Some(c), None) => (Kind::Command, c),
-                (None, Some(e)) => (Kind::Event, e),
+            let (kind, pattern) = match (entry.command, entry.event, entry.stream) {
+                (Some(c), None, None) => (Kind::Command, c),
+                (None, Some(e), None) => (Kind::Event, e),
+                (None, None, Some(s)) => (Kind::Stream, s),
                 _ => {
                     return Err(format!(
-                        "{at}: give exactly one of \"command\" and \"event\""
+                        "{at}: give exactly one of \"command\", \"event\" and \"stream\""
                     ));
                 }
             };
             let glob = GlobBuilder::new(&pattern)
                 .literal_separator(false)
                 .build()
-                .map_err(|e| format!("{at}.{}: {e}", kind_name(kind)))?
+                .map_err(|e| format!("{at}.{}: {e}", kind.as_str()))?
                 .compile_matcher();
             let args = entry
                 .args
@@ -140,7 +144,7 @@ impl Expectations {
                 if e.kind == call.kind && e.glob.is_match(&call.name) && args_match {
                     found.push(format!(
                         "{} {:?} was admitted although it matches the expectation for {:?}: {}",
-                        kind_name(call.kind),
+                        call.kind.as_str(),
                         call.name,
                         e.pattern,
                         e.why
@@ -149,13 +153,6 @@ impl Expectations {
             }
         }
         found
-    }
-}
-
-fn kind_name(kind: Kind) -> &'static str {
-    match kind {
-        Kind::Command => "command",
-        Kind::Event => "event",
     }
 }
 
@@ -176,6 +173,10 @@ mod tests {
             kind: Kind::Command,
             name: name.to_owned(),
             args: Some(args),
+            webview: "main".to_owned(),
+            at: std::time::Instant::now(),
+            bytes: None,
+            channels: 0,
         }
     }
 
@@ -208,11 +209,43 @@ mod tests {
     }
 
     #[test]
+    fn a_stream_expectation_judges_stream_opens_and_their_metadata_only() {
+        let path = write(
+            "stream",
+            json!({"never": [{"stream": "uploads.*", "why": "no upload named .exe",
+                "args": {"type": "object", "required": ["name"], "properties": {"name": {"pattern": "\\.exe$"}}}}]}),
+        );
+        let e = Expectations::load(&path).unwrap();
+        let _ = std::fs::remove_file(&path);
+        let open = |kind, name: &str| Admitted {
+            kind,
+            ..call(name, json!({"name": "setup.exe"}))
+        };
+        assert_eq!(e.violations(&[open(Kind::Stream, "uploads.file")]).len(), 1);
+        // Twins: the same name and metadata as a command; another name; other metadata.
+        assert!(
+            e.violations(&[open(Kind::Command, "uploads.file")])
+                .is_empty()
+        );
+        assert!(e.violations(&[open(Kind::Stream, "files.put")]).is_empty());
+        let clean = Admitted {
+            kind: Kind::Stream,
+            ..call("uploads.file", json!({"name": "notes.txt"}))
+        };
+        assert!(e.violations(&[clean]).is_empty());
+    }
+
+    #[test]
     fn mistakes_in_the_file_are_errors() {
         for (name, value, want) in [
             (
                 "both",
                 json!({"never": [{"command": "a", "event": "b", "why": "x"}]}),
+                "exactly one",
+            ),
+            (
+                "stream-and-command",
+                json!({"never": [{"command": "a", "stream": "b", "why": "x"}]}),
                 "exactly one",
             ),
             ("neither", json!({"never": [{"why": "x"}]}), "exactly one"),

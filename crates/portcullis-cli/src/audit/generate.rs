@@ -1,8 +1,12 @@
 //! Attacks generated from the app's own config: for every allowed command with a schema,
 //! arguments that violate it; for every path scope, escapes; for every denied name and
-//! every command allowed only to other windows, direct calls; and, for commands taking
-//! JSON, the JS values JSON would change. Every generated call must be refused, so any
-//! of them admitted is a breach (the child records admitted calls).
+//! every command or stream allowed only to other windows, direct calls; for commands
+//! taking JSON, the JS values JSON would change; for every allowed stream, metadata that
+//! violates its schema and, when it has a `maxBytes`, one byte more than that. Every
+//! generated call must be refused, so any of them admitted is a breach (the child records
+//! admitted calls); the one exception is the open of a stream sent past its `maxBytes`,
+//! which is meant to be admitted and then cut off: its handler being handed more than the
+//! limit is the breach.
 //!
 //! Each group is one row (one attack file, `audit/generated.js`, with its cases as data:
 //! `cases.json` beside it, never spliced into code). Cases are a pure function of the
@@ -20,14 +24,33 @@ use serde_json::{Map, Value, json};
 pub struct Case {
     /// What the variant is, for the notes.
     pub what: String,
-    /// `command` or `event`.
+    /// `command`, `event` or `stream`.
     pub kind: &'static str,
     /// The name called.
     pub name: String,
-    /// The arguments; `{"$js": NAME}` stands for a JS value JSON cannot hold (the attack
-    /// builds it: `boxed-string`, `infinity`, `undefined-member`, `date`, `map`, `hole`,
-    /// `big-integer`).
+    /// The arguments (a stream's metadata); `{"$js": NAME}` stands for a JS value JSON
+    /// cannot hold (the attack builds it: `boxed-string`, `infinity`, `undefined-member`,
+    /// `date`, `map`, `hole`, `big-integer`).
     pub args: Value,
+    /// For a stream: how many bytes to write once it is open (none: open and close).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub bytes: Option<u64>,
+}
+
+/// The largest `maxBytes` a generated stream is sent past (a larger limit is not tried:
+/// writing it would take the run's whole time).
+pub const MOST_BYTES_SENT: u64 = 16 << 20;
+
+/// Whether `call` is the open of a stream a generated case sends past its `maxBytes`:
+/// admitted on purpose (its limit is judged on what its handler was handed).
+pub fn opened_on_purpose(cases: &[Case], call: &super::expect::Admitted) -> bool {
+    call.kind == portcullis_core::Kind::Stream
+        && cases.iter().any(|c| {
+            c.kind == "stream"
+                && c.bytes.is_some()
+                && c.name == call.name
+                && call.args.as_ref() == Some(&c.args)
+        })
 }
 
 /// A group of cases: one row of the report.
@@ -54,6 +77,7 @@ const JS_VALUES: [&str; 7] = [
 pub fn generate(config: &Config, vars: &[(String, PathBuf)], window: &str) -> Vec<Generated> {
     let mut groups = Vec::new();
     let mut refused_names = Vec::new();
+    let mut refused_streams = Vec::new();
     for cap in &config.app.security.capabilities {
         let applies = cap.windows.iter().any(|w| glob_matches(w, window));
         for rule in &cap.commands.allow {
@@ -90,11 +114,30 @@ pub fn generate(config: &Config, vars: &[(String, PathBuf)], window: &str) -> Ve
                 });
             }
         }
+        for rule in &cap.streams.allow {
+            if !applies {
+                refused_streams.push((
+                    rule.name.clone(),
+                    format!("a stream allowed only to windows {:?}", cap.windows),
+                ));
+                continue;
+            }
+            let cases = stream_cases(rule);
+            if !cases.is_empty() {
+                groups.push(Generated {
+                    name: format!("gen:stream:{}", rule.name),
+                    cases,
+                });
+            }
+        }
         for denied in &cap.commands.deny {
             refused_names.push((concrete(denied), format!("denied by {:?}", denied)));
         }
         for denied in &cap.events.deny {
             refused_names.push((concrete(denied), format!("denied event {:?}", denied)));
+        }
+        for denied in &cap.streams.deny {
+            refused_streams.push((concrete(denied), format!("a stream denied by {denied:?}")));
         }
     }
     // Names no capability lists at all, and the refused ones above, called directly.
@@ -102,24 +145,36 @@ pub fn generate(config: &Config, vars: &[(String, PathBuf)], window: &str) -> Ve
         "portcullis.audit.unlisted".into(),
         "in no capability".into(),
     ));
-    let allowed_here: Vec<&Rule> = config
-        .app
-        .security
-        .capabilities
-        .iter()
-        .filter(|c| c.windows.iter().any(|w| glob_matches(w, window)))
-        .flat_map(|c| c.commands.allow.iter())
-        .collect();
-    let direct: Vec<Case> = refused_names
-        .into_iter()
-        .filter(|(name, _)| !allowed_here.iter().any(|r| &r.name == name))
-        .map(|(name, why)| Case {
-            what: format!("{name}: {why}"),
-            kind: "command",
-            name,
-            args: json!({}),
-        })
-        .collect();
+    refused_streams.push((
+        "portcullis.audit.unlisted".into(),
+        "a stream in no capability".into(),
+    ));
+    let here = || {
+        config
+            .app
+            .security
+            .capabilities
+            .iter()
+            .filter(|c| c.windows.iter().any(|w| glob_matches(w, window)))
+    };
+    let commands_here: Vec<&Rule> = here().flat_map(|c| c.commands.allow.iter()).collect();
+    let streams_here: Vec<&Rule> = here().flat_map(|c| c.streams.allow.iter()).collect();
+    let direct = |kind: &'static str, names: Vec<(String, String)>, here: &[&Rule]| {
+        names
+            .into_iter()
+            .filter(|(name, _)| !here.iter().any(|r| &r.name == name))
+            .map(|(name, why)| Case {
+                what: format!("{name}: {why}"),
+                kind,
+                name,
+                args: json!({}),
+                bytes: None,
+            })
+            .collect::<Vec<Case>>()
+    };
+    let mut direct_cases = direct("command", refused_names, &commands_here);
+    direct_cases.extend(direct("stream", refused_streams, &streams_here));
+    let direct = direct_cases;
     groups.push(Generated {
         name: "gen:refused-names".into(),
         cases: direct,
@@ -134,7 +189,7 @@ fn concrete(glob: &str) -> String {
         .replace('?', "x")
 }
 
-fn glob_matches(pattern: &str, text: &str) -> bool {
+pub(super) fn glob_matches(pattern: &str, text: &str) -> bool {
     globset::GlobBuilder::new(pattern)
         .literal_separator(false)
         .build()
@@ -143,7 +198,7 @@ fn glob_matches(pattern: &str, text: &str) -> bool {
 
 /// A value the (sub)schema accepts, built from its `type`, bounds, `enum` and `const`;
 /// `None` when it cannot tell (then no variant is derived from it).
-fn valid(schema: &Value, depth: usize) -> Option<Value> {
+pub(super) fn valid(schema: &Value, depth: usize) -> Option<Value> {
     if depth > 8 {
         return None;
     }
@@ -207,7 +262,37 @@ fn case(rule: &Rule, what: impl Into<String>, args: Value) -> Case {
         kind: "command",
         name: rule.name.clone(),
         args,
+        bytes: None,
     }
+}
+
+/// A stream's cases: metadata that violates its schema, the JS values JSON would change,
+/// and (with a `maxBytes` up to [`MOST_BYTES_SENT`]) valid metadata and one byte more
+/// than the limit.
+fn stream_cases(rule: &Rule) -> Vec<Case> {
+    let mut cases = Vec::new();
+    if let Some(schema) = &rule.schema {
+        cases.extend(schema_cases(rule, schema));
+        cases.extend(js_value_cases(rule));
+    }
+    let meta = match &rule.schema {
+        Some(schema) => valid(schema, 0),
+        None => Some(json!({})),
+    };
+    if let (Some(limit), Some(meta)) = (rule.max_bytes.filter(|m| *m <= MOST_BYTES_SENT), meta) {
+        cases.push(Case {
+            what: format!("{} bytes, one past maxBytes {limit}", limit + 1),
+            kind: "stream",
+            name: rule.name.clone(),
+            args: meta,
+            bytes: Some(limit + 1),
+        });
+    }
+    for c in cases.iter_mut().filter(|c| c.bytes.is_none()) {
+        c.kind = "stream";
+        c.what = format!("stream metadata: {}", c.what);
+    }
+    cases
 }
 
 fn schema_cases(rule: &Rule, schema: &Value) -> Vec<Case> {
@@ -472,6 +557,90 @@ mod tests {
             "{paths:?}"
         );
         assert!(paths.iter().any(|p| p.contains("%2e%2e")), "{paths:?}");
+    }
+
+    fn streams_config() -> Config {
+        let text = serde_json::json!({"app": {"security": {
+        "pattern": {"use": "brownfield"},
+        "capabilities": [
+            {"identifier": "up", "windows": ["main"], "origins": ["app://localhost"],
+             "streams": {"allow": [{"name": "up.file", "maxBytes": 64, "schema": {
+                 "type": "object", "required": ["name"], "additionalProperties": false,
+                 "properties": {"name": {"type": "string", "maxLength": 20}}}}],
+               "deny": ["up.admin.*"]}},
+            {"identifier": "other", "windows": ["settings"], "origins": ["app://localhost"],
+             "streams": {"allow": ["up.settings"]}}
+        ]}}});
+        Config::from_json(&text.to_string()).unwrap()
+    }
+
+    #[test]
+    fn streams_get_metadata_variants_a_byte_past_max_bytes_and_refused_names() {
+        let groups = generate(&streams_config(), &[], "main");
+        let up = groups
+            .iter()
+            .find(|g| g.name == "gen:stream:up.file")
+            .unwrap();
+        assert!(up.cases.iter().all(|c| c.kind == "stream"));
+        let schema = serde_json::json!({"type": "object", "required": ["name"], "additionalProperties": false,
+            "properties": {"name": {"type": "string", "maxLength": 20}}});
+        let validator = jsonschema::validator_for(&schema).unwrap();
+        let (over, variants): (Vec<&Case>, Vec<&Case>) =
+            up.cases.iter().partition(|c| c.bytes.is_some());
+        // One case sends a byte too many under valid metadata; every other one's
+        // metadata is refused by the schema (JS values by the frame).
+        assert_eq!(over.len(), 1);
+        assert_eq!(over[0].bytes, Some(65));
+        assert!(validator.is_valid(&over[0].args), "{:?}", over[0]);
+        for c in variants.iter().filter(|c| !c.what.contains("JS value")) {
+            assert!(!validator.is_valid(&c.args), "{}: {}", c.what, c.args);
+        }
+        assert!(variants.len() >= 5, "{variants:?}");
+        let refused = groups
+            .iter()
+            .find(|g| g.name == "gen:refused-names")
+            .unwrap();
+        let streams: Vec<&str> = refused
+            .cases
+            .iter()
+            .filter(|c| c.kind == "stream")
+            .map(|c| c.name.as_str())
+            .collect();
+        assert!(streams.contains(&"up.admin.audit"), "{streams:?}");
+        assert!(streams.contains(&"up.settings"), "{streams:?}");
+        assert!(!streams.contains(&"up.file"), "{streams:?}");
+    }
+
+    #[test]
+    fn only_the_open_sent_past_max_bytes_is_admitted_on_purpose() {
+        let groups = generate(&streams_config(), &[], "main");
+        let up = &groups
+            .iter()
+            .find(|g| g.name == "gen:stream:up.file")
+            .unwrap()
+            .cases;
+        let call = |kind, args: Value| super::super::expect::Admitted {
+            kind,
+            name: "up.file".into(),
+            args: Some(args),
+            webview: "main".into(),
+            at: std::time::Instant::now(),
+            bytes: None,
+            channels: 0,
+        };
+        use portcullis_core::Kind;
+        assert!(opened_on_purpose(
+            up,
+            &call(Kind::Stream, serde_json::json!({"name": "a"}))
+        ));
+        assert!(!opened_on_purpose(
+            up,
+            &call(Kind::Stream, serde_json::json!({"name": "b"}))
+        ));
+        assert!(!opened_on_purpose(
+            up,
+            &call(Kind::Command, serde_json::json!({"name": "a"}))
+        ));
     }
 
     #[test]

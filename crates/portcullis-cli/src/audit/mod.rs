@@ -15,8 +15,11 @@ mod catalogue;
 mod child;
 pub mod expect;
 mod generate;
+mod grants;
 mod junit;
+mod record;
 mod report;
+mod sarif;
 pub mod verdict;
 
 use std::path::PathBuf;
@@ -70,6 +73,23 @@ pub struct Options {
     /// The label of the second window for attacks that ask for one (`// windows: 2`);
     /// `None`: the audit's own label, given the grants `window` has.
     pub second_window: Option<String>,
+    /// Only the attacks whose name one of these globs matches (`--only`; none: all).
+    pub only: Vec<globset::GlobMatcher>,
+    /// Whether the app's run-time capabilities are granted to the audit's windows before
+    /// an attack starts.
+    pub grants: GrantsAtStart,
+    /// Where to write the report as SARIF 2.1.0.
+    pub sarif: Option<PathBuf>,
+}
+
+/// `--grants`: the run-time capabilities the audit's windows hold when an attack starts.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum GrantsAtStart {
+    /// Every `runtimeGrant` capability that names the window: the most the app can
+    /// ever allow (the default).
+    All,
+    /// None: what the app allows before any sign-in.
+    None,
 }
 
 /// One layer's result for one attack.
@@ -79,6 +99,10 @@ pub struct LayerResult {
     pub verdict: Verdict,
     /// The refusal codes the gate recorded.
     pub codes: Vec<String>,
+    /// What the gate admitted, each `KIND NAME` once with `×N` for a count (a call
+    /// allowed with no handler to take it says `(no handler)`): the canary's name here is
+    /// the breach, any other is the app's own allowlist at work.
+    pub admitted: Vec<String>,
     /// Messages that reached the Rust side.
     pub attempts: usize,
     /// How often the canary ran (0 unless breached).
@@ -184,21 +208,65 @@ fn run_all(attacks: &[Attack], options: &Options) -> Result<Vec<Row>, Box<dyn st
         }
         drop(done);
         let mut printed = 0;
-        let mut finished = 0;
+        let mut progress = Progress::new(attacks.len());
         for (i, row) in results {
-            finished += 1;
-            anstream::eprint!("[{finished}/{}] {}…\r", attacks.len(), attacks[i].name);
             rows[i] = Some(row?);
+            // The progress line goes first: a row never lands on the same line as it.
+            progress.clear();
             while let Some(Some(row)) = rows.get(printed) {
                 report::print_row(row);
                 printed += 1;
             }
+            progress.show(&attacks[i].name);
         }
+        progress.clear();
         Ok::<_, Box<dyn std::error::Error>>(())
     })?;
     rows.into_iter()
         .map(|r| r.ok_or_else(|| "an attack was never run".into()))
         .collect()
+}
+
+/// The "[3/50] name…" line while rows come in: on stderr, only when stderr is a
+/// terminal, and always erased before a row is printed, so rows never share a line with
+/// it (with `--jobs 2` rows finish out of order, and the line was left where the next
+/// row began; in a log file, where `\r` erases nothing, it ran into the rows).
+struct Progress {
+    total: usize,
+    finished: usize,
+    shown: bool,
+    terminal: bool,
+}
+
+impl Progress {
+    fn new(total: usize) -> Progress {
+        use std::io::IsTerminal as _;
+        Progress {
+            total,
+            finished: 0,
+            shown: false,
+            terminal: std::io::stderr().is_terminal(),
+        }
+    }
+
+    /// Counts one more attack finished and says so.
+    fn show(&mut self, name: &str) {
+        self.finished += 1;
+        if self.terminal {
+            eprint!("[{}/{}] {name}…", self.finished, self.total);
+            self.shown = true;
+        }
+    }
+
+    /// Erases the line, if one is shown (stdout is flushed first: the row printed next
+    /// must not overtake the erase).
+    fn clear(&mut self) {
+        if std::mem::take(&mut self.shown) {
+            use std::io::Write as _;
+            let _ = std::io::stdout().flush();
+            eprint!("\r\x1b[2K");
+        }
+    }
 }
 
 /// Runs `attack` once per layer and puts the verdicts together.
@@ -277,6 +345,7 @@ fn spawn(
             LayerResult {
                 verdict,
                 codes: o.codes,
+                admitted: o.admitted,
                 attempts: o.attempts,
                 canary_runs: o.canary_runs,
                 errors,
@@ -300,6 +369,7 @@ fn spawn(
             LayerResult {
                 verdict: Verdict::Error,
                 codes: Vec::new(),
+                admitted: Vec::new(),
                 attempts: 0,
                 canary_runs: 0,
                 errors,

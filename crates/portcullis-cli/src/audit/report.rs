@@ -4,13 +4,13 @@
 use anstyle::{AnsiColor, Style};
 
 use super::verdict::Verdict;
-use super::{LayerResult, Options, Row, junit};
+use super::{LayerResult, Options, Row, junit, sarif};
 
 /// The table's header line.
 pub(super) fn print_header() {
     let bold = Style::new().bold();
     anstream::println!(
-        "{bold}{:<28} {:<14} {:<13} {:<13} codes{bold:#}",
+        "{bold}{:<28} {:<14} {:<13} {:<13} refused{bold:#}",
         "attack",
         "class",
         "integrity",
@@ -78,10 +78,17 @@ pub(super) fn summarise(
         std::fs::write(path, junit::render(rows)?)?;
         println!("JUnit report: {}", path.display());
     }
+    if let Some(path) = &options.sarif {
+        let log = sarif::render(rows, options);
+        std::fs::write(path, serde_json::to_string_pretty(&log)? + "\n")?;
+        println!("SARIF report: {}", path.display());
+    }
     Ok((breached, inconclusive, errors))
 }
 
-/// One line of the table.
+/// One row of the table: a line with the verdicts and the refusal codes, then, for each
+/// layer where the gate admitted something, a line saying what (the canary there is the
+/// breach; anything else is what the app allows).
 pub(super) fn print_row(row: &Row) {
     let cell = |r: &Option<LayerResult>| {
         let v = r.as_ref().map(|r| r.verdict);
@@ -111,6 +118,19 @@ pub(super) fn print_row(row: &Row) {
             dedup(&codes).join(" ")
         }
     );
+    for (layer, result) in [("integrity", &row.integrity), ("shipped", &row.shipped)] {
+        if let Some(result) = result.as_ref().filter(|r| !r.admitted.is_empty()) {
+            let style = if result.canary_runs > 0 {
+                Style::new().fg_color(Some(AnsiColor::Red.into())).bold()
+            } else {
+                Style::new().dimmed()
+            };
+            anstream::println!(
+                "{style}  admitted ({layer}): {}{style:#}",
+                result.admitted.join(", ")
+            );
+        }
+    }
 }
 
 fn dedup(codes: &[String]) -> Vec<String> {

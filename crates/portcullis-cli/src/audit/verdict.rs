@@ -60,9 +60,13 @@ pub struct Observation {
     pub quiet: bool,
     /// Calls the attack made through `ctx` that settled, and how many it made.
     pub settled: (usize, usize),
-    /// Admitted calls that match one of the user's expectations (each a breach).
+    /// Admitted calls that match one of the user's expectations, or break a rule the
+    /// audit keeps itself (each a breach).
     #[serde(default)]
     pub violations: Vec<String>,
+    /// What the gate admitted (`KIND NAME`, with a count), apart from what it refused.
+    #[serde(default)]
+    pub admitted: Vec<String>,
 }
 
 /// The verdict on one run, or on an attack (the worst of its runs).
@@ -126,6 +130,7 @@ mod tests {
             quiet,
             settled: (1, 1),
             violations: Vec::new(),
+            admitted: Vec::new(),
         }
     }
 
