@@ -229,7 +229,8 @@ try {
   ctx.streams = app.streams;
   /**
    * The run-time capabilities that name this window: `[{ capability, commands }]`,
-   * `commands` those of its allowed commands that take `{}` (as `ctx.harmless`).
+   * `commands` its allowed commands as `{ name, args }`, `args` arguments its schema
+   * takes where the audit can tell (a scope may still refuse them).
    */
   ctx.runtime = app.runtime;
   /** The webview labels: `{ main, second }` (`second` null without `// windows: 2`). */

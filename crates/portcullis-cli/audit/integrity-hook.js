@@ -16,6 +16,19 @@ function appHook() {
   return hook;
 }
 
+// The kinds the app's hook declares, forwarded unchanged (its module's export, else its
+// function's property; undefined when it declares none), so the runtime shows this
+// wrapper exactly the kinds it would show the app's hook.
+export const kinds = app.kinds !== undefined ? app.kinds : declaredOnHook();
+
+function declaredOnHook() {
+  const hook =
+    (typeof app.default === "function" && app.default) ||
+    globalThis.__PORTCULLIS_HOOK__ ||
+    globalThis.__TAURI_ISOLATION_HOOK__;
+  return typeof hook === "function" ? hook.kinds : undefined;
+}
+
 export default async function integrityHook(message, context) {
   if (message.cmd === CANARY) throw new Error("portcullis audit: the canary never passes the hook");
   const verdict = await appHook()(message, context);

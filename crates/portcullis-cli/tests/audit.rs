@@ -127,6 +127,33 @@ fn the_demo_app_holds_in_both_layers() {
         text.contains("integrity") && text.contains("held"),
         "{text}"
     );
+    // The stream, channel, cancel and grant attacks are in the catalogue, held in both
+    // layers (the other rows' checks above hold for them too).
+    for name in [
+        "streams-open",
+        "channels-pull",
+        "cancels-race",
+        "grants-revoke",
+    ] {
+        let row = attack(&report, name);
+        assert_eq!(row["outcome"], "held", "{row:#}");
+    }
+    // The demo allows no stream: the canary's open is refused by the hook (integrity: a
+    // hook that does not judge streams never passes one) and by the allowlist as shipped.
+    let streams = attack(&report, "streams-open");
+    assert!(
+        streams["shipped"]["codes"]
+            .to_string()
+            .contains("E_NOT_ALLOWED"),
+        "{streams:#}"
+    );
+    // notes.export is allowed only by the run-time capability "export": revoked by the
+    // attack, never admitted.
+    let grants = attack(&report, "grants-revoke");
+    for layer in ["integrity", "shipped"] {
+        let admitted = grants[layer]["admitted"].to_string();
+        assert!(!admitted.contains("notes.export"), "{grants:#}");
+    }
 }
 
 #[test]
@@ -491,4 +518,208 @@ fn a_canary_stream_behind_a_permissive_hook_is_breached() {
         text.contains("admitted (shipped): stream portcullis.canary"),
         "{text}"
     );
+}
+
+/// The control for the stream, channel, cancel and grant attacks: an app that allows the
+/// canary as every kind behind a hook that passes everything breaches each of them as
+/// shipped; their twins, taking the legitimate paths, hold and are recorded as admitted.
+/// The SARIF report has one error-level result per breached row and layer, none for the
+/// rows that held.
+#[test]
+fn the_new_surfaces_attacks_are_breached_on_their_control_and_their_twins_hold() {
+    let sarif = std::env::temp_dir().join(format!("portcullis-sarif-{}.json", std::process::id()));
+    let twins = repo().join("fixtures/attacks/twins");
+    let (ok, report, text) = audit(
+        &repo().join("fixtures/configs/weak-surfaces/portcullis.json"),
+        &[
+            "--only",
+            "streams-*",
+            "--only",
+            "channels-*",
+            "--only",
+            "cancels-*",
+            "--only",
+            "grants-*",
+            "--only",
+            "twin-*",
+            "--attacks",
+            twins.to_str().unwrap(),
+            "--generated",
+            "off",
+            "--jobs",
+            "1",
+            "--sarif",
+            sarif.to_str().unwrap(),
+        ],
+        "surfaces",
+    );
+    assert!(!ok, "{text}");
+    let rows = report["attacks"].as_array().unwrap();
+    assert_eq!(rows.len(), 8, "{text}");
+    for name in [
+        "streams-open",
+        "channels-pull",
+        "cancels-race",
+        "grants-revoke",
+    ] {
+        let row = attack(&report, name);
+        assert_eq!(row["shipped"]["verdict"], "BREACHED", "{row:#}");
+        assert_eq!(row["integrity"]["verdict"], "held", "{row:#}");
+    }
+    let admitted = |name: &str, layer: &str| attack(&report, name)[layer]["admitted"].to_string();
+    let twins = [
+        ("twin-streams", "stream audit.upload"),
+        ("twin-channels", "command audit.progress +channel"),
+        ("twin-cancels", "command audit.progress"),
+        ("twin-grants", "command audit.granted"),
+    ];
+    for (name, path) in twins {
+        let row = attack(&report, name);
+        for layer in ["integrity", "shipped"] {
+            assert_eq!(row[layer]["verdict"], "held", "{row:#}");
+            assert!(admitted(name, layer).contains(path), "{layer}: {row:#}");
+            assert!(row[layer].get("violations").is_none(), "{row:#}");
+        }
+    }
+    // Past maxBytes: cut off by the core. Revoked: refused, and admitted once only.
+    let codes = |name: &str| attack(&report, name)["shipped"]["codes"].to_string();
+    assert!(
+        codes("twin-streams").contains("E_TOO_LARGE"),
+        "{}",
+        codes("twin-streams")
+    );
+    assert!(
+        codes("twin-grants").contains("E_GRANT_REVOKED"),
+        "{}",
+        codes("twin-grants")
+    );
+    assert!(
+        !admitted("twin-grants", "shipped").contains('×'),
+        "{}",
+        admitted("twin-grants", "shipped")
+    );
+    let log: Value = serde_json::from_str(&std::fs::read_to_string(&sarif).unwrap()).unwrap();
+    let _ = std::fs::remove_file(&sarif);
+    assert_eq!(log["version"], "2.1.0");
+    let results = log["runs"][0]["results"].as_array().unwrap();
+    let mut found: Vec<&str> = results
+        .iter()
+        .map(|r| {
+            assert_eq!(r["ruleId"], "portcullis-audit/breached", "{r:#}");
+            assert_eq!(r["level"], "error", "{r:#}");
+            r["partialFingerprints"]["portcullisAudit/v1"]
+                .as_str()
+                .unwrap()
+        })
+        .collect();
+    found.sort();
+    assert_eq!(
+        found,
+        [
+            "cancels-race/shipped",
+            "channels-pull/shipped",
+            "grants-revoke/shipped",
+            "streams-open/shipped"
+        ]
+    );
+}
+
+/// With `--grants none` a command only a run-time capability allows is refused until the
+/// attack grants it (`E_NOT_GRANTED`), admitted then, and refused again once revoked.
+#[test]
+fn with_grants_none_a_run_time_command_waits_for_its_grant() {
+    let before = "// class: grants\nexport default async function (ctx) {\n  ctx.note(await ctx.codeOf(ctx.invoke('audit.granted', {})));\n}\n";
+    let dir = Attacks::new("grants-none", &[("before-grant.js", before)]);
+    let twins = repo().join("fixtures/attacks/twins");
+    let mut args = shipped_only(&dir);
+    args.extend(["--grants", "none", "--only", "before-grant"]);
+    let (ok, report, text) = audit(
+        &repo().join("fixtures/configs/weak-surfaces/portcullis.json"),
+        &args,
+        "grants-none",
+    );
+    assert!(ok, "{text}");
+    let row = attack(&report, "before-grant");
+    assert!(
+        row["shipped"]["codes"]
+            .to_string()
+            .contains("E_NOT_GRANTED"),
+        "{row:#}"
+    );
+    assert_eq!(row["shipped"]["admitted"], serde_json::json!([]), "{row:#}");
+    // The twin grants it itself: admitted once, then refused.
+    let args = [
+        "--no-builtin",
+        "--generated",
+        "off",
+        "--layers",
+        "shipped",
+        "--grants",
+        "none",
+        "--attacks",
+        twins.to_str().unwrap(),
+        "--only",
+        "twin-grants",
+    ];
+    let (ok, report, text) = audit(
+        &repo().join("fixtures/configs/weak-surfaces/portcullis.json"),
+        &args,
+        "grants-none-twin",
+    );
+    assert!(ok, "{text}");
+    let row = attack(&report, "twin-grants");
+    assert_eq!(
+        row["shipped"]["admitted"],
+        serde_json::json!(["command audit.granted"]),
+        "{row:#}"
+    );
+    // The twin: by default the capability is granted to --window before the attack.
+    let dir_default = Attacks::new("grants-all", &[("before-grant.js", before)]);
+    let mut args = shipped_only(&dir_default);
+    args.extend(["--only", "before-grant"]);
+    let (ok, report, text) = audit(
+        &repo().join("fixtures/configs/weak-surfaces/portcullis.json"),
+        &args,
+        "grants-all",
+    );
+    assert!(ok, "{text}");
+    let row = attack(&report, "before-grant");
+    assert_eq!(
+        row["shipped"]["admitted"],
+        serde_json::json!(["command audit.granted"]),
+        "{row:#}"
+    );
+}
+
+/// With two jobs the rows still come out whole, one a line, in the catalogue's order, and
+/// no progress line reaches a stderr that is not a terminal (before, "[1/3] a…\r" went
+/// there and, merged with stdout in a log, ran into the rows).
+#[test]
+fn two_jobs_print_whole_rows_and_no_progress_into_a_log() {
+    let quick = "// class: custom\nexport default async function (ctx) { ctx.note(await ctx.codeOf(ctx.invoke(ctx.canary))); }\n";
+    let dir = Attacks::new("jobs", &[("a.js", quick), ("b.js", quick), ("c.js", quick)]);
+    let out = Command::new(env!("CARGO_BIN_EXE_portcullis"))
+        .args(["audit", "--config"])
+        .arg(repo().join("fixtures/configs/weak/portcullis.json"))
+        .args(shipped_only(&dir))
+        .args(["--jobs", "2"])
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        !stderr.contains("[1/3]") && !stderr.contains('\r'),
+        "{stderr:?}"
+    );
+    let rows: Vec<&str> = stdout
+        .lines()
+        .filter(|l| l.starts_with("a ") || l.starts_with("b ") || l.starts_with("c "))
+        .collect();
+    assert_eq!(rows.len(), 3, "{stdout}");
+    for (row, name) in rows.iter().zip(["a", "b", "c"]) {
+        assert!(
+            row.starts_with(&format!("{name} ")) && row.contains("BREACHED"),
+            "{stdout}"
+        );
+    }
 }

@@ -146,6 +146,18 @@ const BUILT_IN: &[(&str, &str)] = &[
         "streams-open",
         include_str!("../../attacks/streams-open.js"),
     ),
+    (
+        "channels-pull",
+        include_str!("../../attacks/channels-pull.js"),
+    ),
+    (
+        "cancels-race",
+        include_str!("../../attacks/cancels-race.js"),
+    ),
+    (
+        "grants-revoke",
+        include_str!("../../attacks/grants-revoke.js"),
+    ),
 ];
 
 /// An attack file.

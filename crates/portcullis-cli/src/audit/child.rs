@@ -507,9 +507,7 @@ fn parse_grant(title: &str) -> Option<(u64, Op, &str)> {
         _ => return None,
     };
     let (n, capability) = rest.split_once(':')?;
-    if capability.is_empty() {
-        return None;
-    }
+    // Any capability text, even none: the core's refusal is the answer.
     Some((n.parse().ok()?, op, capability))
 }
 
@@ -571,10 +569,9 @@ fn streams(config: &Config, window: &str) -> Vec<Value> {
     out
 }
 
-/// The run-time capabilities that name `window`, each with those of its commands that
-/// take `{}` (`ctx.runtime`).
+/// The run-time capabilities that name `window`, each with its commands and arguments
+/// their schema takes, where the audit can tell them (`ctx.runtime`).
 fn runtime_capabilities(config: &Config, window: &str) -> Vec<Value> {
-    let harmless = harmless(config);
     config
         .app
         .security
@@ -583,12 +580,18 @@ fn runtime_capabilities(config: &Config, window: &str) -> Vec<Value> {
         .filter(|c| c.runtime_grant)
         .filter(|c| c.windows.iter().any(|w| generate::glob_matches(w, window)))
         .map(|c| {
-            let commands: Vec<&String> = c
+            let commands: Vec<Value> = c
                 .commands
                 .allow
                 .iter()
-                .map(|r| &r.name)
-                .filter(|n| harmless.contains(n))
+                .filter(|r| !r.bytes)
+                .filter_map(|r| {
+                    let args = r
+                        .schema
+                        .as_ref()
+                        .map_or(Some(json!({})), |s| generate::valid(s, 0))?;
+                    Some(json!({"name": r.name, "args": args}))
+                })
                 .collect();
             json!({"capability": c.identifier, "commands": commands})
         })
@@ -636,7 +639,10 @@ mod tests {
             parse_grant("portcullis-audit:revoke:4:a:b"),
             Some((4, Op::Revoke, "a:b"))
         );
-        assert_eq!(parse_grant("portcullis-audit:revoke:4:"), None);
+        assert_eq!(
+            parse_grant("portcullis-audit:revoke:4:"),
+            Some((4, Op::Revoke, ""))
+        );
         assert_eq!(parse_grant("portcullis-audit:forget:4:x"), None);
         assert_eq!(parse_grant("portcullis-audit:grant:x:export"), None);
         assert_eq!(parse_grant("portcullis-audit:done:1/1"), None);
