@@ -1,9 +1,11 @@
 // Hook helpers: small, composable rules for validation hooks. Import them in your
 // hook.js:
 //
-//   import { chain, allowCommands, requireShape, maxBytes, rateLimit } from "./__portcullis/helpers.js";
+//   import { chain, allowCommands, allowEvents, allowStreams, requireShape, maxBytes, rateLimit } from "./__portcullis/helpers.js";
 //   export default chain(
 //     allowCommands(["notes.list", "notes.add"]),
+//     allowEvents(["note-opened"]),
+//     allowStreams(["notes.import"]),
 //     requireShape("notes.add", { title: "string", body: "string" }),
 //     maxBytes(64 * 1024),
 //     rateLimit({ perSecond: 20 }),
@@ -12,36 +14,87 @@
 // Every rule is a hook itself: (message, context) => verdict. A rule refuses by
 // throwing an Error whose message says why (the caller gets E_HOOK_REJECTED and that
 // message); it passes by returning undefined.
+//
+// Kinds (docs/HOOKS.md): a naming rule judges one kind of message and says so in its
+// `kinds` property (allowCommands: "command", allowEvents: "event", allowStreams:
+// "stream"). A chain judges the kinds its rules judge, and no other: its `kinds` is
+// their union, which the isolation runtime reads, so a message of any other kind never
+// reaches it, and the chain refuses one itself too if it is called from a hook that
+// judges more. So `chain(allowCommands([...]), allowEvents([...]))` refuses every stream
+// open, and any kind added later, until a rule for that kind is added. The other rules
+// (requireShape, maxBytes, rateLimit, and plain functions) judge no kind of their own:
+// they apply to every message that reaches them, a stream's open (its metadata) included.
 
-/** Runs rules in order; the first refusal wins. The message is passed on unchanged. */
+/** The kinds a rule judges (its `kinds` property), as an array; none for a plain function. */
+function kindsOf(rule) {
+  const kinds = rule.kinds;
+  if (kinds === undefined) return [];
+  if (!Array.isArray(kinds) || !kinds.every((k) => typeof k === "string")) {
+    throw new TypeError(`the kinds of rule ${rule.name || "(anonymous)"} must be an array of kind names`);
+  }
+  return kinds;
+}
+
+/** `rule` with the kinds it judges recorded on it. */
+function judging(kinds, rule) {
+  Object.defineProperty(rule, "kinds", { value: Object.freeze([...kinds]), enumerable: true });
+  return rule;
+}
+
+/**
+ * Runs rules in order; the first refusal wins. The message is passed on unchanged. The
+ * chain judges the kinds its rules judge (its `kinds`) and refuses a message of any
+ * other kind before running a rule.
+ */
 export function chain(...rules) {
-  return async (message, context) => {
+  for (const rule of rules) {
+    if (typeof rule !== "function") throw new TypeError("chain(...rules): every rule must be a function");
+  }
+  const kinds = [...new Set(rules.flatMap(kindsOf))];
+  return judging(kinds, async function chained(message, context) {
+    if (!kinds.includes(message.kind)) {
+      throw new Error(
+        `no rule of this hook judges ${message.kind} messages, so every ${message.kind} is refused (add a rule for them, such as allowStreams for streams)`,
+      );
+    }
     for (const rule of rules) {
       const verdict = await rule(message, context);
       if (verdict === false) throw new Error(`refused by rule ${rule.name || "(anonymous)"}`);
     }
     return message;
-  };
+  });
 }
 
-/** Only these command names pass (events are not affected). */
+/** A rule for one kind: only these names of that kind pass (other kinds are not its to judge). */
+function allowNames(kind, names, ruleName) {
+  const allowed = new Set(names);
+  const rule = {
+    [ruleName](message) {
+      if (message.kind === kind && !allowed.has(message.cmd)) {
+        throw new Error(`${kind} ${message.cmd} is not allowed by the hook`);
+      }
+    },
+  }[ruleName];
+  return judging([kind], rule);
+}
+
+/** Only these command names pass. Judges commands (events and streams are not affected). */
 export function allowCommands(names) {
-  const allowed = new Set(names);
-  return function allowCommandsRule(message) {
-    if (message.kind === "command" && !allowed.has(message.cmd)) {
-      throw new Error(`command ${message.cmd} is not allowed by the hook`);
-    }
-  };
+  return allowNames("command", names, "allowCommandsRule");
 }
 
-/** Only these event names pass (commands are not affected). */
+/** Only these event names pass. Judges events (commands and streams are not affected). */
 export function allowEvents(names) {
-  const allowed = new Set(names);
-  return function allowEventsRule(message) {
-    if (message.kind === "event" && !allowed.has(message.cmd)) {
-      throw new Error(`event ${message.cmd} is not allowed by the hook`);
-    }
-  };
+  return allowNames("event", names, "allowEventsRule");
+}
+
+/**
+ * Only streams of these names may be opened. Judges streams (commands and events are
+ * not affected). The hook sees a stream's open (its name and metadata), not its chunks:
+ * limit a stream's size with the allowlist's `maxBytes` for it.
+ */
+export function allowStreams(names) {
+  return allowNames("stream", names, "allowStreamsRule");
 }
 
 const TYPES = {
@@ -54,7 +107,8 @@ const TYPES = {
 };
 
 /**
- * The payload of `cmd` must be an object with exactly these fields and types
+ * The payload of `cmd` (a command's arguments, an event's payload, a stream's metadata)
+ * must be an object with exactly these fields and types
  * (`"string"`, `"number"`, `"integer"`, `"boolean"`, `"array"`, `"object"`; a trailing
  * `?` makes a field optional). Extra fields are refused.
  */
@@ -82,7 +136,10 @@ export function requireShape(cmd, shape) {
   };
 }
 
-/** The payload (JSON text or bytes) may be at most `limit` bytes. */
+/**
+ * The payload (JSON text or bytes) may be at most `limit` bytes: a command's arguments,
+ * an event's payload, a stream's metadata (not its chunks, which the hook never sees).
+ */
 export function maxBytes(limit) {
   const utf8 = new TextEncoder();
   return function maxBytesRule(message) {
@@ -93,8 +150,8 @@ export function maxBytes(limit) {
 }
 
 /**
- * At most `perSecond` messages per second (per command name when `perCommand` is set),
- * measured over a sliding one-second window.
+ * At most `perSecond` messages per second (per name when `perCommand` is set), measured
+ * over a sliding one-second window. A stream counts once, at its open.
  */
 export function rateLimit({ perSecond, perCommand = false }) {
   const seen = new Map();

@@ -9,7 +9,9 @@
 //    is brokered through another WebKit process: about 300 µs a round trip, against
 //    about 10 µs for window messages.)
 // 3. For each request: copies its arguments into the canonical value (canonical.js:
-//    plain JSON data, deep-frozen; anything JSON would change is refused), runs the app's
+//    plain JSON data, deep-frozen; anything JSON would change is refused), refuses it if
+//    the hook does not judge its kind (kinds.js: a hook is shown only the kinds it
+//    declares), runs the app's
 //    validation hook (sync or async) under a timeout on that copy, seals the `cmd` and
 //    `payload` the hook decided on (after the same canonical check) with AES-256-GCM,
 //    posts it to the Rust gate over the ipc:// protocol, and returns the gate's answer to
@@ -31,11 +33,14 @@
 
 import { CANCEL_NAME, CHUNK_OPS, NAME_PATTERN, NAME_RULE, Sealer, encodeRequest, fromBase64 } from "./sealer.js";
 import { NotCanonical, canonicalPayload, isBytes, serialize } from "./canonical.js";
+import { HOOK_KINDS, hookKinds, unjudged } from "./kinds.js";
 
 const IPC_URL = "ipc://localhost/";
 /** Where channel messages are pulled (portcullis-wry's transport.rs). */
 const CHANNEL_URL = `${IPC_URL}__portcullis/channel`;
 const PULL_PATTERN = /^(pull|close|done) [0-9a-f]{32}$/;
+/** A stream's writer key: 128 random bits the bridge made, in hex (see chunkOf). */
+const WRITER_PATTERN = /^[0-9a-f]{32}$/;
 /** How many of a stream's chunks may be unanswered at once (the core's stream::WINDOW). */
 const WINDOW = 4;
 /** The header a short JSON reply also travels in (portcullis-wry's transport.rs). */
@@ -79,14 +84,31 @@ function rejectWith(code, message) {
   return { ok: false, error: { code, message: String(message) } };
 }
 
-/** Finds the hook: an ES module default export, or a global as Tauri hooks assign it. */
+/**
+ * Finds the hook (an ES module default export, or a global as Tauri hooks assign it) and
+ * the kinds it judges (kinds.js). Resolves to {hook, kinds}, or to {failure} saying why
+ * there is no hook to judge with: every call is then refused.
+ */
 async function loadHook(url) {
-  const module = await import(url);
+  const none = (why) => ({ failure: `no validation hook is installed (${why}): every call is refused` });
+  let module;
+  try {
+    module = await import(url);
+  } catch (e) {
+    return none(`hook.js failed to load: ${e}`);
+  }
   const hook =
     (typeof module.default === "function" && module.default) ||
     globalThis.__PORTCULLIS_HOOK__ ||
     globalThis.__TAURI_ISOLATION_HOOK__;
-  return typeof hook === "function" ? hook : null;
+  if (typeof hook !== "function") {
+    return none("hook.js exports no default function and assigns no window.__TAURI_ISOLATION_HOOK__");
+  }
+  try {
+    return { hook, kinds: hookKinds(module, hook) };
+  } catch (e) {
+    return none(`hook.js failed to load: ${e.message}`);
+  }
 }
 
 /**
@@ -215,11 +237,14 @@ function refusalOf(e) {
  * the canonical payload, or throws NotCanonical naming what is wrong.
  */
 function canonicalRequest(request, limits) {
-  if (request.kind !== "command" && request.kind !== "event" && request.kind !== "stream") {
-    throw new NotCanonical("E_BAD_REQUEST", "kind must be command, event or stream");
+  if (!HOOK_KINDS.includes(request.kind)) {
+    throw new NotCanonical("E_BAD_REQUEST", `kind must be one of ${HOOK_KINDS.join(", ")}`);
   }
   if (request.kind === "stream" && request.bytes !== undefined) {
     throw new NotCanonical("E_BAD_REQUEST", "a stream's metadata is JSON: its bytes go in its chunks");
+  }
+  if (request.kind === "stream" && (typeof request.writer !== "string" || !WRITER_PATTERN.test(request.writer))) {
+    throw new NotCanonical("E_BAD_REQUEST", "a stream's open carries its writer key: 32 hex digits");
   }
   if (typeof request.name !== "string" || !NAME_PATTERN.test(request.name)) {
     throw new NotCanonical("E_BAD_REQUEST", `name must be a string of ${NAME_RULE}`);
@@ -294,7 +319,7 @@ function send(sealer, request, verdict, entry) {
  */
 async function report(sealer, request, refusal) {
   const name = typeof request.name === "string" && NAME_PATTERN.test(request.name) ? request.name : null;
-  const kind = ["command", "event", "stream"].includes(request.kind) ? request.kind : null;
+  const kind = HOOK_KINDS.includes(request.kind) ? request.kind : null;
   // The gate keeps the first 512 bytes of the message; no need to send a long one whole.
   // Cut by code points, so no surrogate pair is split (a lone surrogate would make the
   // report unreadable to the gate, and the refusal lose its code).
@@ -343,10 +368,12 @@ async function start() {
   }
   mark(boot, "session read");
   // The hook first: its file is on its way already (the document preloads it).
-  const hookReady = loadHook(session.hook).catch((e) => {
-    console.error(`portcullis: could not load the validation hook: ${e}`);
-    return null;
-  });
+  const hookReady = loadHook(session.hook)
+    .catch((e) => ({ failure: `no validation hook is installed (${e}): every call is refused` }))
+    .then((loaded) => {
+      if (loaded.failure) console.error(`portcullis: ${loaded.failure}`);
+      return loaded;
+    });
   hookReady.then(() => mark(boot, "hook ready"));
   mark(boot, "hook import started");
   const wasm = readSealerModule();
@@ -375,7 +402,8 @@ async function start() {
 
   // Calls between their arrival and their reply: id -> {token, sent, cancelled}.
   const inflight = new Map();
-  // Streams the gate opened: id -> {token, next (the next chunk's number), unanswered}.
+  // Streams the gate opened: id -> {writer (the opener's key), next (the next chunk's
+  // number), unanswered}.
   const streams = new Map();
 
   const handle = async (request) => {
@@ -413,14 +441,21 @@ async function start() {
         await refuse(refusalOf(e));
         return;
       }
-      const hook = await hookReady;
-      if (!hook) {
-        await refuse(rejectWith("E_HOOK_REJECTED", "no validation hook is installed: every call is refused"));
+      const loaded = await hookReady;
+      if (loaded.failure) {
+        await refuse(rejectWith("E_HOOK_REJECTED", loaded.failure));
+        return;
+      }
+      // A kind the hook does not declare never reaches it: a hook written before that
+      // kind existed would pass what it does not recognise.
+      const notJudged = unjudged(loaded.kinds, request.kind);
+      if (notJudged !== null) {
+        await refuse(rejectWith("E_HOOK_REJECTED", notJudged));
         return;
       }
       const ctx = { ...context, kind: request.kind };
       try {
-        const verdict = await validate(hook, request, payload, Object.freeze(ctx), limits);
+        const verdict = await validate(loaded.hook, request, payload, Object.freeze(ctx), limits);
         mark(entry, "hook");
         if (!verdict.ok) {
           await refuse(verdict);
@@ -437,9 +472,12 @@ async function start() {
         }
         entry.sent = true;
         const reply = await send(sealer, request, verdict, entry);
-        // A stream the gate opened takes chunks from now on, from whoever opened it.
+        // A stream the gate opened takes chunks from now on, only from whoever opened it:
+        // whoever holds the writer key its open carried. The key never leaves this frame
+        // (no reply carries it), unlike the call's token, which the reply echoes and any
+        // listener in the main frame sees.
         if (request.kind === "stream" && reply.ok) {
-          streams.set(request.id, { token: request.token, next: 0, unanswered: 0 });
+          streams.set(request.id, { writer: request.writer, next: 0, unanswered: 0 });
         }
         respond(reply);
       } catch (e) {
@@ -482,10 +520,11 @@ async function start() {
     parent.postMessage({ pulled: message.token, ...answer }, "*", answer.frames ? [answer.frames] : []);
   };
   /**
-   * A chunk for one of the parent's streams: `{chunk: id, token, bytes}` (the data, with
-   * its first byte left for the operation), `{chunk: id, token, end: true}` or
-   * `{chunk: id, token, abort: reason}`. Only the stream's opener (its token) may send
-   * on it, and only to a stream the gate opened: anything else is never sealed.
+   * A chunk for one of the parent's streams: `{chunk: id, writer, key, bytes}` (the data,
+   * with its first byte left for the operation), `{chunk: id, writer, key, end: true}` or
+   * `{chunk: id, writer, key, abort: reason}`. Only the stream's opener (the writer key
+   * its open carried) may send on it, and only to a stream the gate opened: anything
+   * else is never sealed.
    * Chunks do not pass the hook again: it judged the open (kind "stream", the metadata).
    */
   const chunkOf = (message) => {
@@ -496,7 +535,7 @@ async function start() {
       parent.postMessage({ chunked: id, key: message.key, ...reply }, "*", transfer);
     };
     const stream = streams.get(id);
-    if (!stream || stream.token !== message.token) {
+    if (!stream || typeof message.writer !== "string" || stream.writer !== message.writer) {
       answer(rejectWith("E_NO_SUCH_STREAM", `no stream ${id} of this page is open here: its open was refused, or never made`));
       return;
     }
@@ -546,7 +585,7 @@ async function start() {
     const request = event.data;
     if (!request || typeof request !== "object") return;
     if (Object.hasOwn(request, "chunk")) {
-      if (Number.isSafeInteger(request.chunk) && Number.isSafeInteger(request.token) && Number.isSafeInteger(request.key)) {
+      if (Number.isSafeInteger(request.chunk) && Number.isSafeInteger(request.key)) {
         chunkOf(request);
       }
       return;

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The JS package packages/api: its TypeScript declarations (and a usage file that imports
 # it by name) with tsc from the npm registry, installed into target/ so nothing global
-# changes; then its module tests with Node's test runner.
+# changes; then its tests with Node's test runner.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 if ! command -v npm >/dev/null 2>&1; then
@@ -15,5 +15,7 @@ if [ ! -x "$tools/node_modules/.bin/tsc" ]; then
 fi
 "$tools/node_modules/.bin/tsc" -p packages/api/tsconfig.json
 echo "typecheck: packages/api passed tsc $("$tools/node_modules/.bin/tsc" --version)"
-# The module's behaviour around the bridge, under Node's own test runner.
-node --test packages/api/tests/module.test.js
+# Under Node's own test runner: the module around a stand-in bridge, the module on the
+# real bridge.js (a file of its own: it defines window.portcullis for good), and the
+# hook contract's kinds (isolation-app/kinds.js and helpers.js).
+node --test packages/api/tests/module.test.js packages/api/tests/bridge.test.js packages/api/tests/kinds.test.js

@@ -43,6 +43,9 @@ struct Scenario {
     audit_codes: &'static [&'static str],
     /// The config, relative to `tests/e2e/`.
     config: &'static str,
+    /// The isolation directory (relative to the config's folder), when not the config's
+    /// own: one config behind hooks of several styles.
+    isolation: Option<&'static str>,
     /// Codes wry's IPC handler must have refused (at least once each).
     ipc_codes: &'static [&'static str],
     /// How many checks the page must report (per window): a scenario that stops early
@@ -149,6 +152,7 @@ const DEFAULTS: Scenario = Scenario {
     reloads: 0,
     audit_codes: &[],
     config: CONFIG,
+    isolation: None,
     ipc_codes: &[],
     min_checks: 1,
     audit_names: &[],
@@ -160,6 +164,8 @@ const DEFAULTS: Scenario = Scenario {
 };
 
 const CONFIG: &str = "portcullis.json";
+/// The config of the kinds scenarios, each with a hook directory of its own beside it.
+const KINDS_CONFIG: &str = "kinds/portcullis.json";
 
 const SCENARIOS: &[Scenario] = &[
     Scenario {
@@ -311,7 +317,7 @@ const SCENARIOS: &[Scenario] = &[
         audit_codes: &[],
         config: "helpers/portcullis.json",
         ipc_codes: &[],
-        min_checks: 13,
+        min_checks: 15,
         ..DEFAULTS
     },
     Scenario {
@@ -321,7 +327,7 @@ const SCENARIOS: &[Scenario] = &[
         audit_codes: &[],
         config: "tauri/portcullis.json",
         ipc_codes: &[],
-        min_checks: 9,
+        min_checks: 11,
         audit_names: &[
             ("E_NOT_ALLOWED", "tauri.refused"),
             ("E_HOOK_REJECTED", "tauri.throw"),
@@ -357,7 +363,7 @@ const SCENARIOS: &[Scenario] = &[
             ("E_HOOK_REJECTED", "echo"),
             ("E_HOOK_REJECTED", "secret.read"),
         ],
-        min_checks: 4,
+        min_checks: 5,
         ..DEFAULTS
     },
     Scenario {
@@ -388,7 +394,7 @@ const SCENARIOS: &[Scenario] = &[
             ("E_TOO_LARGE", "portcullis.chunk"),
             ("E_HOOK_REJECTED", "stream.false"),
         ],
-        min_checks: 23,
+        min_checks: 29,
         ..DEFAULTS
     },
     Scenario {
@@ -411,6 +417,66 @@ const SCENARIOS: &[Scenario] = &[
                 "revoked export",
             ],
         )),
+        ..DEFAULTS
+    },
+    // Hooks of every style against stream opens (issue 30): a hook is shown only the kinds
+    // it declares. One config (which allows the canary stream) behind one hook each.
+    Scenario {
+        name: "kinds_legacy",
+        config: KINDS_CONFIG,
+        isolation: Some("legacy"),
+        min_checks: 9,
+        audit_names: &[
+            ("E_HOOK_REJECTED", "stream.collect"),
+            ("E_HOOK_REJECTED", "secret.stream"),
+        ],
+        ..DEFAULTS
+    },
+    Scenario {
+        name: "kinds_declared",
+        config: KINDS_CONFIG,
+        isolation: Some("declared"),
+        min_checks: 8,
+        audit_names: &[
+            ("E_HOOK_REJECTED", "secret.stream"),
+            ("E_HOOK_REJECTED", "stream.false"),
+        ],
+        ..DEFAULTS
+    },
+    Scenario {
+        name: "kinds_helpers_streams",
+        config: KINDS_CONFIG,
+        isolation: Some("helpers_streams"),
+        min_checks: 6,
+        audit_names: &[
+            ("E_HOOK_REJECTED", "secret.stream"),
+            ("E_HOOK_REJECTED", "ping"),
+        ],
+        ..DEFAULTS
+    },
+    Scenario {
+        name: "kinds_tauri_streams",
+        config: KINDS_CONFIG,
+        isolation: Some("tauri_streams"),
+        min_checks: 5,
+        audit_names: &[
+            ("E_HOOK_REJECTED", "secret.stream"),
+            ("E_HOOK_REJECTED", "ping"),
+        ],
+        ..DEFAULTS
+    },
+    // A `kinds` declaration that is not an array of kind names: the hook does not load,
+    // and every call is refused (reported through the title, as no call reaches the core).
+    Scenario {
+        name: "kinds_malformed",
+        config: KINDS_CONFIG,
+        isolation: Some("malformed"),
+        url: Some("app://localhost/hookfail.html?why=kinds"),
+        audit_names: &[
+            ("E_HOOK_REJECTED", "echo"),
+            ("E_HOOK_REJECTED", "stream.collect"),
+        ],
+        min_checks: 6,
         ..DEFAULTS
     },
     // The legitimate paths and the refusals again, with the pages from the other sources.
@@ -879,7 +945,7 @@ fn run_scenario(
     rows.push((
         "the canary handler never ran (nothing bypassed the hook)".into(),
         canary == 0,
-        format!("secret.read ran {canary} times"),
+        format!("a canary (secret.read, secret.stream) ran {canary} times"),
     ));
     let breaches = lock(&run.breaches);
     rows.push((
@@ -980,13 +1046,22 @@ fn build(
     proxy: &Arc<Mutex<EventLoopProxy<UserEvent>>>,
 ) -> Result<Portcullis, Box<dyn std::error::Error>> {
     let dir = root().join("tests/e2e");
-    let builder = match scenario.frontend {
-        Source::Directory => {
+    let builder = match (scenario.frontend, scenario.isolation) {
+        (Source::Directory, None) => {
             Portcullis::from_config_file(&dir.join(scenario.config))?.frontend_dir(&dir.join("web"))
         }
-        Source::Embedded => Portcullis::from_config_file(&dir.join(scenario.config))?
+        (Source::Directory, Some(isolation)) => {
+            // The config as written, with another hook directory beside it.
+            let path = dir.join(scenario.config);
+            let mut value: Value = serde_json::from_str(&std::fs::read_to_string(&path)?)?;
+            value["app"]["security"]["pattern"]["options"]["dir"] = json!(isolation);
+            let config = portcullis::Config::from_json(&value.to_string())?;
+            let folder = path.parent().ok_or("the config has no folder")?;
+            Portcullis::builder(config, folder).frontend_dir(&dir.join("web"))
+        }
+        (Source::Embedded, _) => Portcullis::from_config_file(&dir.join(scenario.config))?
             .embedded_assets(Counted(run.clone())),
-        Source::DevServer => {
+        (Source::DevServer, _) => {
             // The config as an app would write it, with the port this server got.
             let text = std::fs::read_to_string(dir.join(scenario.config))?;
             let mut value: Value = serde_json::from_str(&text)?;
@@ -1413,6 +1488,22 @@ fn router(
             move |upload: Upload| {
                 let run = run.clone();
                 async move { collect(&run, Value::Null, upload).await }
+            }
+        })
+        // The canary stream: the kinds scenarios' allowlist allows it and their hooks
+        // refuse it (or never judge streams), so it runs only if a stream open got past a
+        // hook that did not approve it.
+        .stream("secret.stream", {
+            let run = run.clone();
+            move |mut upload: Upload| {
+                let run = run.clone();
+                async move {
+                    run.canary.fetch_add(1, Ordering::SeqCst);
+                    while let Some(chunk) = upload.next().await {
+                        chunk?;
+                    }
+                    Ok::<_, StreamError>("the canary stream")
+                }
             }
         })
         .stream("stream.guarded", {

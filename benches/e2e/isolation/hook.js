@@ -5,6 +5,9 @@ const KNOWN = new Set([
   "echo", "len", "bytes.len", "bench.rss", "bench.profile", "bench.report", "bench.source", "bench.bytes", "bench.sink", "bench.only",
 ]);
 
+// It judges stream opens as it judges commands (a known name, object metadata).
+export const kinds = ["command", "event", "stream"];
+
 export default function hook(message) {
   if (!KNOWN.has(message.cmd)) throw new Error(`unknown command ${message.cmd}`);
   const p = message.payload;

@@ -7,6 +7,10 @@
 
 const MARKUP = /<\s*\/?\s*(script|iframe|img|svg|object)\b/i;
 
+// The kinds of message this hook judges: it is shown no others (docs/HOOKS.md). Stream
+// opens pass it to the allowlist, which names the streams the app has.
+export const kinds = ["command", "event", "stream"];
+
 export default async function hook(message, context) {
   if (message.cmd === "notes.add") {
     const { title = "", body = "" } = message.payload ?? {};

@@ -65,6 +65,7 @@
   const abortedOf = getter(AbortSignal.prototype, "aborted");
   const reasonOf = getter(AbortSignal.prototype, "reason");
   const unlisten = EventTarget.prototype.removeEventListener;
+  const HEX = "0123456789abcdef";
   // Marks the time a call passed a stage. Empty here; the e2e bench's profile build
   // (portcullis-wry's `profile` feature) replaces this line with one that records it.
   const mark = (call, stage, reply) => {};
@@ -73,7 +74,13 @@
   // Callers of ready(), settled when the frame is ready or calls can no longer be sent.
   const waiting = [];
   const listeners = new NativeMap();
-  const queue = [];
+  // Requests made before the frame was ready, in order: queue[head] .. queue[tail - 1].
+  // A null-prototype object indexed by number, not an array: array methods, iteration
+  // and index setters can be replaced by page script, which would then see the requests
+  // (a stream's writer key among them).
+  const queue = { __proto__: null };
+  let queueHead = 0;
+  let queueTail = 0;
   let nextId = 1;
   // The isolation frame's window, once it said it is ready. Messages go to it with
   // window.postMessage: a MessageChannel port is brokered through another WebKit process
@@ -236,8 +243,25 @@
     }
   }
 
-  /** A chunk's answer, from the frame (isolation) or the gate (brownfield). */
-  function chunkCall(id, token, message, transfer) {
+  /**
+   * 128 random bits in hex, made without a method page script could have replaced (a
+   * `toString` or an iterator would see the bits).
+   */
+  function randomKey() {
+    const bytes = apply(getRandomValues, nativeCrypto, [new NativeUint8Array(16)]);
+    let hex = "";
+    for (let i = 0; i < 16; i++) {
+      const b = bytes[i];
+      hex += HEX[b >> 4] + HEX[b & 15];
+    }
+    return hex;
+  }
+
+  /**
+   * A chunk's answer, from the frame (isolation) or the gate (brownfield). `writer` is
+   * the stream's writer key: the frame seals chunks only for the key the open carried.
+   */
+  function chunkCall(id, writer, message, transfer) {
     return new NativePromise((resolve, reject) => {
       if (failure) {
         reject(portcullisError(failure));
@@ -271,7 +295,7 @@
       const words = apply(getRandomValues, nativeCrypto, [new NativeUint32Array(2)]);
       const key = words[0] * 0x200000 + (words[1] >>> 11);
       apply(mapSet, chunks, [key, { resolve, reject }]);
-      isolation.postMessage({ ...message, chunk: id, token, key }, "*", transfer);
+      isolation.postMessage({ ...message, chunk: id, writer, key }, "*", transfer);
     });
   }
 
@@ -284,7 +308,11 @@
    */
   function openStream(name, meta) {
     let id = null;
-    let token = null;
+    // Only whoever holds this key can write to the stream (the isolation frame seals
+    // chunks only with it). It lives in this closure and in the messages to the frame,
+    // which page script cannot read: never in a promise's value or an object the page
+    // can reach.
+    const writer = randomKey();
     let settleResult;
     const result = new NativePromise((resolve, reject) => (settleResult = { resolve, reject }));
     // Read by the caller at their leisure: a refusal here must not be "unhandled".
@@ -300,9 +328,7 @@
     const sink = {
       async start() {
         try {
-          const opened = await call("stream", name, meta === undefined ? {} : meta, undefined);
-          id = opened.stream;
-          token = opened.token;
+          id = await call("stream", name, meta === undefined ? {} : meta, undefined, writer);
         } catch (e) {
           fail(e);
         }
@@ -320,7 +346,7 @@
           // One byte in front for the chunk's operation: the frame seals this buffer as it is.
           const bytes = new NativeUint8Array(part.byteLength + 1);
           bytes.set(part, 1);
-          const sent = chunkCall(id, token, { bytes, number: number++ }, [bytes.buffer]).catch((e) => {
+          const sent = chunkCall(id, writer, { bytes, number: number++ }, [bytes.buffer]).catch((e) => {
             // The refusal that says why, not the "closed" of the chunks after it.
             if (!broken || broken.code === "E_STREAM_CLOSED") broken = e;
           });
@@ -337,7 +363,7 @@
         await NativePromise.all(inflight);
         if (broken) fail(broken);
         try {
-          settleResult.resolve(await chunkCall(id, token, { end: true, number: number++ }, []));
+          settleResult.resolve(await chunkCall(id, writer, { end: true, number: number++ }, []));
         } catch (e) {
           fail(e);
         }
@@ -345,7 +371,7 @@
       async abort(reason) {
         const why = reason instanceof NativeError ? reason.message : reason === undefined ? "" : String(reason);
         settleResult.reject(portcullisError({ code: "E_CANCELLED", message: `the stream was aborted${why ? `: ${why}` : ""}` }));
-        if (id !== null) await chunkCall(id, token, { abort: why.slice(0, 512), number: number++ }, []).catch(() => {});
+        if (id !== null) await chunkCall(id, writer, { abort: why.slice(0, 512), number: number++ }, []).catch(() => {});
       },
     };
     const stream = new NativeWritableStream(sink, { highWaterMark: 1 });
@@ -384,8 +410,12 @@
       } else if (call.kind === "event") {
         call.resolve(undefined);
       } else if (call.kind === "stream") {
-        // The open's answer, with the call's token: the chunks carry it to the frame.
-        call.resolve({ stream: parse(reply.json).stream, token: call.token });
+        // The open's answer is the stream's id alone, a number: a promise resolved with an
+        // object hands it to page script (resolution reads `then`, which a getter on
+        // Object.prototype can answer). The writer key never leaves openStream.
+        const stream = parse(reply.json).stream;
+        if (typeof stream !== "number") throw new NativeError("the open's answer has no stream id");
+        call.resolve(stream);
       } else if (reply.bytes !== undefined) {
         call.resolve(new NativeUint8Array(reply.bytes));
       } else {
@@ -396,9 +426,19 @@
     }
   }
 
+  /** Takes the queued requests out, oldest first, handing each to `each`. */
+  function drainQueue(each) {
+    while (queueHead < queueTail) {
+      const request = queue[queueHead];
+      delete queue[queueHead];
+      queueHead += 1;
+      each(request);
+    }
+  }
+
   function failAll(code, message) {
     failure = { code, message };
-    queue.splice(0);
+    drainQueue(() => {});
     for (const w of waiting.splice(0)) w.reject(portcullisError(failure));
     for (const waiters of [pulls, chunks]) {
       for (const token of [...waiters.keys()]) {
@@ -489,11 +529,12 @@
   }
 
   function ready() {
-    for (const request of queue.splice(0)) transmit(request);
+    drainQueue(transmit);
     for (const w of waiting.splice(0)) w.resolve(undefined);
   }
 
-  function call(kind, name, args, options) {
+  /** Sends one call; `writer` is a stream's writer key (for kind "stream" only). */
+  function call(kind, name, args, options, writer) {
     return new NativePromise((resolve, reject) => {
       if (typeof name !== "string") {
         reject(portcullisError({ code: "E_BAD_REQUEST", message: `${kind} name must be a string` }));
@@ -502,10 +543,16 @@
       const id = nextId++;
       // A random token the isolation frame echoes with the reply: page code can post its
       // own requests to the frame with a guessed id, but cannot make their replies
-      // settle this call without the token, which only the bridge and the frame see.
+      // settle this call without the token. Page script sees the token only in the
+      // call's own reply (window messages reach every listener), when the call is over;
+      // so a token authorizes nothing after its reply (a stream's writes take its writer
+      // key, which no message to this window carries).
       const words = apply(getRandomValues, nativeCrypto, [new NativeUint32Array(2)]);
       const token = words[0] * 0x200000 + (words[1] >>> 11);
-      const request = { id, token, kind, name };
+      // No prototype: a setter page script put on Object.prototype would otherwise see
+      // the request (its writer key) as its members are assigned below.
+      const request = { __proto__: null, id, token, kind, name };
+      if (writer !== undefined) request.writer = writer;
       const channels = [];
       try {
         args = withChannels(args, channels);
@@ -569,7 +616,8 @@
       } else if (isolation || (!config.isolation && encodeRequest)) {
         transmit(request);
       } else {
-        queue.push(request);
+        queue[queueTail] = request;
+        queueTail += 1;
       }
     });
   }

@@ -210,10 +210,11 @@ fn read_text(files: &Files, url_path: &str) -> Result<String, HookError> {
 }
 
 /// Modules Portcullis serves itself at these paths of the isolation document.
-const SERVED: [&str; 4] = [
+const SERVED: [&str; 5] = [
     "/__portcullis/helpers.js",
     "/__portcullis/sealer.js",
     "/__portcullis/canonical.js",
+    "/__portcullis/kinds.js",
     "/__portcullis/runtime.js",
 ];
 

@@ -30,6 +30,8 @@ pub const RUNTIME_JS: &str = include_str!("../isolation-app/runtime.js");
 pub const SEALER_JS: &str = include_str!("../isolation-app/sealer.js");
 /// The canonical-value module: what the hook sees is what is sealed.
 pub const CANONICAL_JS: &str = include_str!("../isolation-app/canonical.js");
+/// Which kinds of message a hook judges, and how it declares them.
+pub const KINDS_JS: &str = include_str!("../isolation-app/kinds.js");
 /// The hook helpers module (`import … from "./__portcullis/helpers.js"`).
 pub const HELPERS_JS: &str = include_str!("../isolation-app/helpers.js");
 /// The WebAssembly sealer (`crates/portcullis-sealer-wasm`, rebuilt by
@@ -43,7 +45,7 @@ type Body = Cow<'static, [u8]>;
 
 /// The runtime's imports, each of which the inline script below replaces with the source
 /// of the module it names.
-const RUNTIME_IMPORTS: [(&str, &str); 2] = [
+const RUNTIME_IMPORTS: [(&str, &str); 3] = [
     (
         "import { CANCEL_NAME, CHUNK_OPS, NAME_PATTERN, NAME_RULE, Sealer, encodeRequest, fromBase64 } from \"./sealer.js\";\n",
         SEALER_JS,
@@ -52,10 +54,14 @@ const RUNTIME_IMPORTS: [(&str, &str); 2] = [
         "import { NotCanonical, canonicalPayload, isBytes, serialize } from \"./canonical.js\";\n",
         CANONICAL_JS,
     ),
+    (
+        "import { HOOK_KINDS, hookKinds, unjudged } from \"./kinds.js\";\n",
+        KINDS_JS,
+    ),
 ];
 
-/// The isolation document's script: the sealer, the canonical-value module and the
-/// runtime as one inline module.
+/// The isolation document's script: the sealer, the canonical-value and kinds modules and
+/// the runtime as one inline module.
 /// Inline, because loading them as module files took one more round trip through the
 /// engine before the frame could answer its first call. The CSP admits exactly this
 /// script by its hash ([`inline_script_hash`]).
@@ -117,6 +123,7 @@ pub fn handle(shared: &Shared, label: &str, request: &Request<Vec<u8>>) -> Respo
         "/__portcullis/runtime.js" => script(RUNTIME_JS.as_bytes().into()),
         "/__portcullis/sealer.js" => script(SEALER_JS.as_bytes().into()),
         "/__portcullis/canonical.js" => script(CANONICAL_JS.as_bytes().into()),
+        "/__portcullis/kinds.js" => script(KINDS_JS.as_bytes().into()),
         "/__portcullis/helpers.js" => script(HELPERS_JS.as_bytes().into()),
         "/__portcullis/sealer.wasm" => script_typed(SEALER_WASM.into(), "application/wasm"),
         "/hook.js" => match &shared.hook {
@@ -273,7 +280,7 @@ mod tests {
         }
         let script = inline_script();
         assert!(!script.contains('\r') && !script.contains('\0'));
-        let whole = format!("{SEALER_JS}\n{CANONICAL_JS}\n{runtime}");
+        let whole = format!("{SEALER_JS}\n{CANONICAL_JS}\n{KINDS_JS}\n{runtime}");
         assert_eq!(
             script,
             minified(&crate::profile::runtime_script(whole.clone()))
@@ -292,6 +299,7 @@ mod tests {
             "class Sealer",
             "WasmAead",
             "canonicalPayload",
+            "hookKinds",
             "E_HOOK_TIMEOUT",
             "portcullis-sealer",
         ] {

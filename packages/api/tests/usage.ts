@@ -1,7 +1,7 @@
 // Type-checks (never runs): how an app uses the package and the bridge, and writes a
 // hook, typed. It imports the package by its name, as an app would.
 import { Channel, ERROR_CODES, openStream, PortcullisError, emit, grants, invoke, listen, once, type UnlistenFn, type WindowGrants } from "@portcullis/api";
-import type { Hook } from "@portcullis/api/hook";
+import type { DeclaredHook, Hook, HookKinds } from "@portcullis/api/hook";
 import "@portcullis/api/global";
 
 interface Note {
@@ -58,6 +58,24 @@ export const hook: Hook = async (message, context) => {
   if (message.kind === "event") return true;
   return message;
 };
+
+/** What the hook above judges: its kinds, exported beside it from hook.js. */
+export const kinds: HookKinds = ["command", "event", "stream"];
+
+/** A hook that judges stream opens (issue 31: `kind === "stream"` must type-check). */
+export const streamHook: DeclaredHook = (message, context) => {
+  if (message.kind === "stream" && context.kind === "stream") {
+    return message.cmd === "files.import" ? message : false;
+  }
+  return message;
+};
+streamHook.kinds = ["command", "stream"];
+
+/** A Tauri-style hook declaring its kinds on the function. */
+export function installTauriHook(): void {
+  const tauri = (message: Parameters<Hook>[0]) => (message.kind === "stream" && message.cmd !== "files.import" ? false : message);
+  window.__TAURI_ISOLATION_HOOK__ = Object.assign(tauri, { kinds: ["command", "event", "stream"] as const });
+}
 
 /** Shows "Export" once the app granted the export capability (after sign-in). */
 export async function canExport(): Promise<boolean> {

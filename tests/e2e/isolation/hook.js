@@ -2,6 +2,10 @@
 
 import { describe } from "./describe.js";
 
+// It judges stream opens too (the stream.* cases below), so it says so: a hook is shown
+// only the kinds it declares.
+export const kinds = ["command", "event", "stream"];
+
 function deeplyFrozen(v) {
   if (v === null || typeof v !== "object") return true;
   return Object.isFrozen(v) && Object.values(v).every(deeplyFrozen);

@@ -1,7 +1,12 @@
 // Hook helpers (isolation-app/helpers.js) running in the real isolation frame, composed
 // in tests/e2e/helpers/isolation/hook.js.
+import { NOT_JUDGED, refusedStream } from "./kinds-checks.js";
 
 export default async function (t) {
+  // A chain with rules for commands and events only judges no stream: every open is
+  // refused, the canary's and one the allowlist would admit alike (issue 30).
+  await refusedStream(t, "a stream open behind a chain with no stream rule (allowed by the allowlist)", "stream.collect", {}, NOT_JUDGED("stream"));
+  await refusedStream(t, "the canary stream behind the same chain", "secret.stream", {}, NOT_JUDGED("stream"));
   await t.check("allowed command with the right shape passes", '{"text":"hi"}', t.stringify(await t.invoke("echo", { text: "hi" })));
   await t.check("optional field", '{"count":2,"text":"hi"}', t.stringify(await t.invoke("echo", { text: "hi", count: 2 })));
   await t.expectCode("command outside allowCommands", "E_HOOK_REJECTED", () => t.invoke("slow.echo"));

@@ -2,7 +2,8 @@
 // (kind "stream"), the allowlist (a maxBytes limit) and the sealed chunk envelopes; the
 // attacks a compromised page can make on them (replay, a chunk moved to another stream
 // or number, a chunk for a refused or closed stream, another stream's chunks without its
-// token), and a reload mid-stream. The Rust side counts what the handlers did.
+// writer key, a page snooping for that key to write into the bridge's own upload), and
+// a reload mid-stream. The Rust side counts what the handlers did.
 
 const { openStream } = window.portcullis;
 
@@ -25,6 +26,56 @@ async function send(name, meta, parts) {
   for (const part of parts) await writer.write(part);
   await writer.close();
   return stream.result;
+}
+
+/**
+ * Everything page script can snoop on while `run` runs: the values promises are resolved
+ * with (resolution reads `then`, which a getter on Object.prototype answers) and the
+ * isolation frame's messages to this window (every listener sees them).
+ */
+async function snooping(run) {
+  const seen = [];
+  const keep = (value) => {
+    if (value !== null && typeof value === "object") seen.push(value);
+  };
+  Object.defineProperty(Object.prototype, "then", {
+    configurable: true,
+    get() {
+      keep(this);
+      return undefined;
+    },
+  });
+  const overheard = (event) => keep(event.data);
+  window.addEventListener("message", overheard);
+  try {
+    await run();
+    // Listeners run in turn, with the promises they settle run in between: what `run`
+    // awaited may be done before a later listener (this one) had its turn.
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  } finally {
+    delete Object.prototype.then;
+    window.removeEventListener("message", overheard);
+  }
+  return seen;
+}
+
+/** The stream ids and the secrets in what `snooping` saw. */
+function loot(seen) {
+  const ids = new Set();
+  const secrets = [];
+  for (const value of seen) {
+    if (typeof value.stream === "number") ids.add(value.stream);
+    if (typeof value.json === "string") {
+      try {
+        const parsed = JSON.parse(value.json);
+        if (parsed && typeof parsed.stream === "number") ids.add(parsed.stream);
+      } catch {}
+    }
+    for (const name of ["token", "writer"]) {
+      if (value[name] !== undefined) secrets.push({ [name]: value[name] });
+    }
+  }
+  return { ids: [...ids], secrets };
 }
 
 /** Posts a forged chunk message to the isolation frame; its answer's code. */
@@ -105,7 +156,32 @@ export default async function (t) {
     const liveWriter = live.getWriter();
     await liveWriter.write(new Uint8Array(8));
     const liveId = Number(streamOf(await t.captured(t.info.label).then((all) => all.filter((m) => m[3] === 1).slice(-1)[0])));
-    await t.check("another stream's chunks without its token are never sealed", "E_NO_SUCH_STREAM", await forgeToFrame({ chunk: liveId, token: 7, bytes: new Uint8Array(4) }));
+    await t.check("another stream's chunks without its writer key are never sealed", "E_NO_SUCH_STREAM", await forgeToFrame({ chunk: liveId, token: 7, bytes: new Uint8Array(4) }));
+    await t.check("nor with a made-up writer key", "E_NO_SUCH_STREAM", await forgeToFrame({ chunk: liveId, writer: "0".repeat(32), bytes: new Uint8Array(4) }));
+
+    // A page that snoops on the bridge (issue 30 item 6) and writes what it found into
+    // the bridge's own upload: only the opener's bytes reach the handler.
+    let upload;
+    let uploadWriter;
+    const seen = await snooping(async () => {
+      upload = openStream("stream.collect", { upload: "legit" });
+      uploadWriter = upload.getWriter();
+      await uploadWriter.write(new Uint8Array([1, 2, 3]));
+    });
+    const { ids, secrets } = loot(seen);
+    await t.check("the snooping page learnt the upload's stream id (the attack is real)", true, ids.length > 0);
+    await t.check("no promise of the bridge was resolved with an object the page saw", "none", seen.filter((v) => typeof v.stream === "number").map((v) => t.stringify(Object.keys(v))).join(" ") || "none");
+    const injected = [];
+    for (const chunk of ids) {
+      for (const secret of secrets.length > 0 ? secrets : [{}]) {
+        injected.push(await forgeToFrame({ chunk, token: 1, ...secret, bytes: new Uint8Array(1001) }));
+      }
+    }
+    await t.check("every write the page tried on the upload is refused", "E_NO_SUCH_STREAM", [...new Set(injected)].join(" "));
+    await uploadWriter.write(new Uint8Array([4, 5, 6]));
+    await uploadWriter.close();
+    const uploaded = await upload.result;
+    await t.check("the handler got exactly the bytes the opener wrote", "6 2 21", `${uploaded.bytes} ${uploaded.chunks} ${uploaded.sum}`);
     // Left open: the reload finds the handler mid-stream.
     await liveWriter.write(new Uint8Array(8));
     return;
