@@ -41,9 +41,10 @@ pub fn render(rows: &[Row]) -> Result<String, quick_junit::SerializeError> {
             let mut case = TestCase::new(row.name.clone(), status);
             case.set_classname(format!("{layer}.{}", row.class));
             case.set_system_out(format!(
-                "attempts: {}; codes: {}\n{}",
+                "attempts: {}; refused: {}; admitted: {}\n{}",
                 result.attempts,
                 result.codes.join(" "),
+                result.admitted.join(", "),
                 row.notes.join("\n")
             ));
             suite.add_test_case(case);
