@@ -96,15 +96,20 @@ export declare class Channel<M = Json | Uint8Array> {
 
 /** The stream `openStream` returns: write Uint8Array / ArrayBuffer chunks, then close. */
 export interface PortcullisStream<R = Json> extends WritableStream<ArrayBuffer | ArrayBufferView> {
-  /** The handler's result once the stream is closed; rejects with a {@link PortcullisError}. */
+  /**
+   * The handler's result once the stream is closed; rejects with a {@link PortcullisError}.
+   * Read-only: the bridge defines it so, and page script cannot replace it.
+   */
   readonly result: Promise<R>;
 }
 
 /**
  * Opens a stream of bytes to the Rust stream handler `cmd`, with JSON metadata `meta`:
  * the open passes the validation hook (`kind: "stream"`) and the allowlist's `streams`
- * rules; every chunk is sealed in order. Throws a {@link PortcullisError} outside a
- * Portcullis webview.
+ * rules; every chunk is sealed in order. The hook must declare that it judges streams
+ * (`export const kinds = [..., "stream"]` in hook.js, docs/HOOKS.md): a hook that does
+ * not is never shown the open, which is refused with `E_HOOK_REJECTED`. Returns the
+ * bridge's own stream. Throws a {@link PortcullisError} outside a Portcullis webview.
  */
 export declare function openStream<R = Json>(cmd: string, meta?: Json): PortcullisStream<R>;
 
@@ -144,7 +149,11 @@ export declare function invoke<R = Json>(cmd: string, args?: Args, options?: Inv
 /** Sends an event to the core's listeners; resolves once the core accepted it. */
 export declare function emit(event: string, payload?: Json | Bytes): Promise<void>;
 
-/** Listens to core-to-frontend events; resolves with the function that stops listening. */
+/**
+ * Listens to core-to-frontend events; resolves with the function that stops listening.
+ * (The global `window.portcullis.listen` returns that function at once; the module's,
+ * like all its functions, returns a Promise, which rejects outside a webview.)
+ */
 export declare function listen<P = Json>(event: string, handler: (event: PortcullisEvent<P>) => void): Promise<UnlistenFn>;
 
 /** Like {@link listen}, for the next event of that name only. */
@@ -176,7 +185,10 @@ export declare const GRANTS_COMMAND: "portcullis:grants";
 /**
  * This window's run-time grants, read-only (the UI adapts; only the app's Rust code
  * grants and revokes). Needs `"portcullis:grants"` in a capability's `commands.allow`;
- * rejects with `E_NOT_ALLOWED` without it.
+ * rejects with `E_NOT_ALLOWED` without it. The call passes the app's validation hook as
+ * the command `portcullis:grants` (the app decides whether its page may read its
+ * grants): a hook that refuses names it does not know (a Tauri-style hook that throws
+ * for them) must list it, or this rejects with `E_HOOK_REJECTED`.
  */
 export declare function grants(): Promise<WindowGrants>;
 
