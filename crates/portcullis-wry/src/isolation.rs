@@ -311,6 +311,31 @@ mod tests {
     }
 
     #[test]
+    fn the_runtime_shows_hooks_the_kinds_the_core_has() {
+        // The match is exhaustive: a kind added to the core stops this test compiling
+        // until it is listed, and then fails it until kinds.js's HOOK_KINDS names it.
+        let name = |kind: portcullis_core::Kind| match kind {
+            portcullis_core::Kind::Command
+            | portcullis_core::Kind::Event
+            | portcullis_core::Kind::Stream => kind.as_str(),
+        };
+        let core: Vec<&str> = [
+            portcullis_core::Kind::Command,
+            portcullis_core::Kind::Event,
+            portcullis_core::Kind::Stream,
+        ]
+        .into_iter()
+        .map(name)
+        .collect();
+        let line = KINDS_JS
+            .lines()
+            .find(|l| l.starts_with("export const HOOK_KINDS"))
+            .expect("kinds.js declares HOOK_KINDS on one line");
+        let listed: Vec<&str> = line.split('"').skip(1).step_by(2).collect();
+        assert_eq!(listed, core);
+    }
+
+    #[test]
     fn the_csp_admits_the_inline_script_by_its_sha256() {
         let hash = inline_script_hash();
         let digest = ring::digest::digest(&ring::digest::SHA256, inline_script().as_bytes());
