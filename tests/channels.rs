@@ -185,26 +185,19 @@ fn a_handler_sends_in_order_and_the_page_gets_the_end_after_the_last_message() {
 }
 
 #[test]
-fn a_pull_made_before_the_call_waits_for_the_first_message() {
+fn a_pull_before_a_handler_took_the_channel_is_refused_and_makes_nothing() {
     let app = app();
     let mut s = page(&app.gate, "main");
     let (arg, id) = channel_arg(2);
-    let waiting = app.start_pull("main", id);
-    assert!(
-        waiting.recv_timeout(Duration::from_millis(50)).is_err(),
-        "nothing sent yet"
-    );
+    // The page's first pull leaves as its call does: no handler took the channel yet.
+    assert_eq!(app.pull("main", id), Err(ErrorCode::NoSuchChannel));
+    assert_eq!(app.channels().open(), 0, "a pull made a channel");
     assert_eq!(
         app.call(&mut s, "main", "ticks", json!({"n": 1, "progress": arg})),
         Ok("1".into())
     );
-    // The waiting pull got the first message; the end follows on the next pull.
-    let (first, _) = waiting
-        .recv_timeout(Duration::from_secs(1))
-        .unwrap()
-        .unwrap();
-    assert_eq!(first, ticks(1));
-    assert_eq!(app.pull("main", id), Ok((vec![], true)));
+    // The twin: pulled again once the handler took it, the message and the end.
+    assert_eq!(app.pull("main", id), Ok((ticks(1), true)));
 }
 
 #[test]
@@ -238,9 +231,9 @@ fn a_channel_reaches_only_the_page_load_that_made_it() {
     );
     let channel = app.kept.recv().unwrap();
     channel.try_send(Message::Json("1".into())).unwrap();
-    // Another webview pulling the same id gets nothing of it: its own, empty channel.
-    let other = app.start_pull("second", id);
-    assert!(other.recv_timeout(Duration::from_millis(50)).is_err());
+    // Another webview pulling the same id gets nothing of it.
+    let _second = page(&app.gate, "second");
+    assert_eq!(app.pull("second", id), Err(ErrorCode::NoSuchChannel));
     // The twin: the page that made it gets the message.
     assert_eq!(
         app.pull("main", id),
@@ -255,9 +248,9 @@ fn a_channel_reaches_only_the_page_load_that_made_it() {
         channel.try_send(Message::Json("2".into())),
         Err(ChannelError::Closed)
     );
-    // The new page load pulling the old id waits on a channel of its own.
-    let fresh = app.start_pull("main", id);
-    assert!(fresh.recv_timeout(Duration::from_millis(50)).is_err());
+    // The new page load pulling the old id finds none.
+    assert_eq!(app.pull("main", id), Err(ErrorCode::NoSuchChannel));
+    assert_eq!(app.channels().open(), 0);
 }
 
 #[test]
@@ -268,7 +261,7 @@ fn a_pull_from_a_new_page_load_closes_what_an_earlier_one_left_even_without_the_
     app.call(&mut s, "main", "keep", json!({"c": arg})).unwrap();
     let channel = app.kept.recv().unwrap();
     let _reloaded = page(&app.gate, "main");
-    let _waiting = app.start_pull("main", id);
+    assert_eq!(app.pull("main", id), Err(ErrorCode::NoSuchChannel));
     assert_eq!(
         channel.try_send(Message::Json("1".into())),
         Err(ChannelError::Closed)
@@ -280,9 +273,7 @@ fn a_call_from_a_page_load_that_is_gone_gets_its_channel_closed() {
     let app = app();
     let mut old = page(&app.gate, "main");
     let mut s = page(&app.gate, "main");
-    let (arg, id) = channel_arg(6);
-    // The current page load pulls first.
-    let _waiting = app.start_pull("main", id);
+    let (arg, _) = channel_arg(6);
     // A call sealed by the old page load is refused at the gate (its session is revoked).
     assert_eq!(
         app.call(&mut old, "main", "keep", json!({"c": arg})),
@@ -354,7 +345,7 @@ fn the_page_closing_a_channel_fails_the_next_send_and_answers_its_pull() {
     app.call(&mut s, "main", "keep", json!({"c": arg})).unwrap();
     let channel = app.kept.recv().unwrap();
     let waiting = app.start_pull("main", id);
-    app.channels().close("main", app.current("main"), id);
+    app.channels().close("main", app.current("main"), id).unwrap();
     assert_eq!(
         waiting.recv_timeout(Duration::from_secs(1)).unwrap(),
         Ok((vec![], true))
@@ -419,44 +410,59 @@ fn a_command_without_a_channel_ignores_a_channel_looking_string() {
 }
 
 #[test]
-fn a_page_may_have_only_so_many_channels() {
+fn made_up_pulls_never_fill_the_table_and_a_page_may_have_only_so_many_channels() {
     let app = app();
-    let _s = page(&app.gate, "main");
-    let mut waiting = Vec::new();
-    for n in 0..MAX_CHANNELS {
-        let hex = format!("{n:032x}");
-        waiting.push(app.start_pull("main", ChannelId::parse(&hex).unwrap()));
+    let mut s = page(&app.gate, "main");
+    // Any number of well-formed pulls for ids no handler took: each refused, none kept.
+    for n in 0..(4 * MAX_CHANNELS as u128) {
+        let id = ChannelId::parse(&format!("{n:032x}")).unwrap();
+        assert_eq!(app.pull("main", id), Err(ErrorCode::NoSuchChannel));
+        assert_eq!(
+            app.channels().close("main", app.current("main"), id).map_err(|e| e.code),
+            Err(ErrorCode::NoSuchChannel)
+        );
     }
-    let over = app.start_pull("main", channel_arg(13).1);
+    assert_eq!(app.channels().open(), 0);
+    // So the page's own channels all fit, up to the bound.
+    for n in 0..MAX_CHANNELS as u8 {
+        let (arg, _) = channel_arg(100 + n);
+        assert_eq!(app.call(&mut s, "main", "keep", json!({"c": arg})), Ok("null".into()));
+    }
+    let kept: Vec<Channel> = app.kept.try_iter().collect();
+    assert_eq!(kept.len(), MAX_CHANNELS);
+    let runs = app.runs();
+    let (over, _) = channel_arg(13);
     assert_eq!(
-        over.recv_timeout(Duration::from_secs(1)).unwrap(),
+        app.call(&mut s, "main", "keep", json!({"c": over})),
         Err(ErrorCode::TooLarge)
     );
+    assert_eq!(app.runs(), runs, "the handler ran past the bound");
     // The twin: another webview's page still may.
-    let _second = page(&app.gate, "second");
-    let theirs = app.start_pull("second", channel_arg(13).1);
-    assert!(
-        theirs.recv_timeout(Duration::from_millis(50)).is_err(),
-        "waiting, not refused"
-    );
+    let mut second = page(&app.gate, "second");
+    assert_eq!(app.call(&mut second, "second", "keep", json!({"c": over})), Ok("null".into()));
 }
 
 #[test]
-fn a_second_pull_while_one_waits_is_refused_and_the_first_still_answered() {
+fn a_second_pull_while_one_waits_takes_its_place_and_the_first_is_answered_empty() {
     let app = app();
     let mut s = page(&app.gate, "main");
     let (arg, id) = channel_arg(14);
+    app.call(&mut s, "main", "keep", json!({"c": arg})).unwrap();
+    let channel = app.kept.recv().unwrap();
     let first = app.start_pull("main", id);
     let second = app.start_pull("main", id);
+    // The earlier pull goes with nothing, not an error: whoever pulls just pulls again.
+    assert_eq!(
+        first.recv_timeout(Duration::from_secs(1)).unwrap(),
+        Ok((vec![], false))
+    );
+    channel.try_send(Message::Json("1".into())).unwrap();
     assert_eq!(
         second.recv_timeout(Duration::from_secs(1)).unwrap(),
-        Err(ErrorCode::BadRequest)
+        Ok((vec![Message::Json("1".into())], false))
     );
-    app.call(&mut s, "main", "ticks", json!({"n": 2, "p": arg}))
-        .unwrap();
-    let got = first.recv_timeout(Duration::from_secs(1)).unwrap().unwrap();
-    assert_eq!(got, (ticks(1), false), "answered at the first message");
-    assert_eq!(app.pull("main", id), Ok((ticks(2)[1..].to_vec(), true)));
+    drop(channel);
+    assert_eq!(app.pull("main", id), Ok((vec![], true)));
 }
 
 #[test]
@@ -476,28 +482,26 @@ fn channel_ids_are_exactly_32_lowercase_hex_digits() {
 }
 
 #[test]
-fn a_channel_no_handler_took_ends_when_its_call_was_answered() {
+fn a_channel_no_handler_took_is_never_made() {
     let app = app();
     let mut s = page(&app.gate, "main");
     let (arg, id) = channel_arg(20);
-    let waiting = app.start_pull("main", id);
-    // `plain` takes no channel: the page's pull would wait for ever without the notice.
+    // `plain` takes no channel: its argument makes nothing the page could wait on.
     assert_eq!(
         app.call(&mut s, "main", "plain", json!({"c": arg})),
         Ok("null".into())
     );
-    assert!(waiting.recv_timeout(Duration::from_millis(50)).is_err());
-    app.channels().call_done("main", app.current("main"), id);
-    assert_eq!(
-        waiting.recv_timeout(Duration::from_secs(1)).unwrap(),
-        Ok((vec![], true))
-    );
     assert_eq!(app.channels().open(), 0);
-    // The twin: a channel its handler took is not ended by the notice.
+    assert_eq!(app.pull("main", id), Err(ErrorCode::NoSuchChannel));
+    assert_eq!(
+        app.channels().call_done("main", app.current("main"), id).map_err(|e| e.code),
+        Err(ErrorCode::NoSuchChannel)
+    );
+    // The twin: a channel its handler took is there after its call was answered.
     let (arg, id) = channel_arg(21);
     app.call(&mut s, "main", "keep", json!({"c": arg})).unwrap();
     let channel = app.kept.recv().unwrap();
-    app.channels().call_done("main", app.current("main"), id);
+    assert_eq!(app.channels().call_done("main", app.current("main"), id), Ok(()));
     assert_eq!(channel.try_send(Message::Json("1".into())), Ok(()));
     assert_eq!(
         app.pull("main", id),

@@ -18,7 +18,7 @@ use portcullis::envelope::{CHUNK_HEADER_LEN, ChunkAt, Encoding, HEADER_LEN};
 use portcullis::request::{Kind, Request};
 use portcullis::router::{CallError, Dispatch, Payload};
 use portcullis::stream::{
-    ChunkOp, QUEUE_CHUNKS, StreamError, StreamKey, Upload, WINDOW, chunk_plaintext,
+    ChunkOp, DEFAULT_PAGE_BUDGET, MAX_STREAMS, QUEUE_CHUNKS, StreamError, StreamKey, Upload, WINDOW, chunk_plaintext,
     encode_clear_chunk,
 };
 use portcullis::{Args, Config, ErrorCode, Gate, Inbound, Router, ScopeVars, Sealer};
@@ -33,7 +33,7 @@ const CONFIG: &str = r#"{"app": {"security": {
                 {"name": "upload", "maxBytes": 1000},
                 {"name": "files.write", "schema": {"type": "object", "required": ["name"],
                     "additionalProperties": false, "properties": {"name": {"type": "string"}}}},
-                "slow.reader", "fail.on.signal", "stream.denied"
+                "slow.reader", "fail.on.signal", "stream.denied", "quick"
             ],
             "deny": ["stream.denied"]
         }}]}}}"#;
@@ -120,6 +120,8 @@ fn app() -> App {
             }
         });
     let router = router
+        // Reads nothing and finishes at once.
+        .stream("quick", |_: Upload| Ok::<_, StreamError>("done"))
         // Reads nothing; fails when told to.
         .stream("fail.on.signal", move |_: Upload| {
             let _ = fail_rx.lock().unwrap().recv();
@@ -589,18 +591,111 @@ fn a_handler_that_ends_early_answers_the_end_with_its_result() {
 }
 
 #[test]
-fn a_chunk_after_the_handler_finished_is_refused_and_the_stream_goes() {
+fn a_chunk_after_the_handler_finished_is_taken_and_the_end_still_gets_its_result() {
     let app = app();
     let mut s = page(&app.gate, "main");
-    let id = app.open(&mut s, "main", "slow.reader", json!({})).unwrap();
-    app.reader_go.lock().unwrap().take();
-    thread::sleep(Duration::from_millis(200));
+    let id = app.open(&mut s, "main", "quick", json!({})).unwrap();
+    wait_until(|| app.router.streams().open_count() == 0);
+    // The page did not know yet: its data is taken (and dropped), its end gets the result.
+    assert_eq!(app.data(&mut s, id, 0, "ignored"), Ok("null".into()));
+    assert_eq!(app.data(&mut s, id, 1, "ignored"), Ok("null".into()));
+    assert_eq!(app.end(&mut s, id, 2), Ok(r#""done""#.into()));
+    // Once answered, the result is gone: the stream has ended.
+    assert_eq!(app.end(&mut s, id, 3), Err(ErrorCode::StreamClosed));
+    assert_eq!(app.router.streams().results_waiting(), 0, "nothing left behind");
+}
+
+#[test]
+fn a_finished_stream_frees_its_slot_at_once_and_keeps_its_result_for_the_end() {
+    let app = app();
+    let mut s = page(&app.gate, "main");
+    let ids: Vec<u64> = (0..MAX_STREAMS)
+        .map(|_| app.open(&mut s, "main", "quick", json!({})).unwrap())
+        .collect();
+    wait_until(|| app.router.streams().open_count() == 0);
+    // Every handler finished: none of them holds a slot, so the page may open more.
+    let more = app.open(&mut s, "main", "upload", json!({})).unwrap();
+    assert_eq!(app.data(&mut s, more, 0, "x"), Ok("null".into()));
+    assert_eq!(app.end(&mut s, more, 1), Ok("1".into()));
+    // And each early result still answers its stream's end.
+    for id in ids {
+        assert_eq!(app.end(&mut s, id, 0), Ok(r#""done""#.into()));
+    }
+}
+
+#[test]
+fn a_page_cannot_make_the_core_hold_more_than_its_stream_budget() {
+    let app = app();
+    let mut s = page(&app.gate, "main");
+    // Handlers that read nothing, and chunks of the largest size a message may have.
+    let size = 8 << 20;
+    let fits = DEFAULT_PAGE_BUDGET / size;
+    let streams = fits.div_ceil(QUEUE_CHUNKS + WINDOW as usize) + 1;
+    let ids: Vec<u64> = (0..streams)
+        .map(|_| app.open(&mut s, "main", "fail.on.signal", json!({})).unwrap())
+        .collect();
+    let mut sent = 0;
+    let mut answers = Vec::new();
+    let mut refused = None;
+    'fill: for &id in &ids {
+        for n in 0..(QUEUE_CHUNKS + WINDOW as usize) as u64 {
+            let sealed = app.seal(&mut s, id, n, &ChunkOp::Data(vec![7; size - 128]));
+            let answer = app.deliver_later(sealed, "main").unwrap();
+            if sent == fits {
+                refused = Some(answer.recv_timeout(Duration::from_secs(2)).unwrap());
+                break 'fill;
+            }
+            answers.push(answer);
+            sent += 1;
+        }
+    }
+    assert_eq!(refused, Some(Err(ErrorCode::TooLarge)), "the chunk past the budget");
+    assert!(app.router.streams().held_bytes("main") <= DEFAULT_PAGE_BUDGET);
+    // The twin: another webview's page has a budget of its own.
+    let mut second = page(&app.gate, "second");
+    let theirs = app.open(&mut second, "second", "upload", json!({})).unwrap();
     assert_eq!(
-        app.data(&mut s, id, 0, "ignored"),
-        Err(ErrorCode::StreamClosed)
+        app.send(&mut second, "second", theirs, 0, ChunkOp::Data(vec![1; 100])),
+        Ok("null".into())
     );
-    assert_eq!(app.end(&mut s, id, 1), Err(ErrorCode::StreamClosed));
-    assert_eq!(app.router.streams().open_count(), 0, "nothing left behind");
+    // The handlers give up: what they held is let go.
+    for _ in &ids {
+        let _ = app.fail_now.lock().unwrap().as_ref().unwrap().send(());
+    }
+    drop(answers);
+    wait_until(|| app.router.streams().held_bytes("main") == 0);
+}
+
+#[test]
+fn a_smaller_budget_refuses_before_keeping_and_the_number_stays_free() {
+    let app = app();
+    app.router.streams().set_page_budget(64);
+    let mut s = page(&app.gate, "main");
+    let never = app.open(&mut s, "main", "fail.on.signal", json!({})).unwrap();
+    assert_eq!(app.data(&mut s, never, 0, &"a".repeat(30)), Ok("null".into()));
+    assert_eq!(app.data(&mut s, never, 1, &"b".repeat(30)), Ok("null".into()));
+    assert_eq!(app.router.streams().held_bytes("main"), 60);
+    let upload = app.open(&mut s, "main", "upload", json!({})).unwrap();
+    assert_eq!(app.data(&mut s, upload, 0, &"c".repeat(10)), Err(ErrorCode::TooLarge));
+    assert!(app.read().is_empty(), "a refused chunk reached a handler");
+    assert_eq!(app.router.streams().held_bytes("main"), 60);
+    // The twin: once the other handler let its chunks go, the same number is taken.
+    app.fail_now.lock().unwrap().take().unwrap().send(()).unwrap();
+    wait_until(|| app.router.streams().held_bytes("main") == 0);
+    assert_eq!(app.data(&mut s, upload, 0, &"c".repeat(10)), Ok("null".into()));
+    assert_eq!(app.end(&mut s, upload, 1), Ok("10".into()));
+    assert_eq!(app.read(), strings(&["upload:cccccccccc"]));
+}
+
+/// Waits (up to 2 s) until `done` holds.
+fn wait_until(done: impl Fn() -> bool) {
+    for _ in 0..200 {
+        if done() {
+            return;
+        }
+        thread::sleep(Duration::from_millis(10));
+    }
+    assert!(done(), "did not happen within 2 s");
 }
 
 #[test]

@@ -34,6 +34,7 @@ export type PortcullisErrorCode =
   | "E_NO_SUCH_STREAM"
   | "E_STREAM_ORDER"
   | "E_STREAM_CLOSED"
+  | "E_NO_SUCH_CHANNEL"
   | "E_HOOK_REJECTED"
   | "E_HOOK_TIMEOUT"
   | "E_TIMEOUT"

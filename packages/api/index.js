@@ -37,6 +37,7 @@ export const ERROR_CODES = Object.freeze([
   "E_NO_SUCH_STREAM",
   "E_STREAM_ORDER",
   "E_STREAM_CLOSED",
+  "E_NO_SUCH_CHANNEL",
   "E_HOOK_REJECTED",
   "E_HOOK_TIMEOUT",
   "E_TIMEOUT",

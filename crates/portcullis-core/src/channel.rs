@@ -282,6 +282,8 @@ enum Pushed {
 struct Slot {
     id: ChannelId,
     webview: Arc<str>,
+    /// The page load it belongs to.
+    session: Option<SessionId>,
     state: Mutex<SlotState>,
     /// Woken when the queue has room or the channel closed.
     space: Notify,
@@ -293,8 +295,6 @@ struct Slot {
 struct SlotState {
     queue: VecDeque<Message>,
     bytes: usize,
-    /// A handler took the channel (at most one call may).
-    attached: bool,
     /// Every sender dropped: the page gets the end after the queue.
     ended: bool,
     /// The page went away or closed it: nothing more is queued or delivered.
@@ -371,13 +371,16 @@ impl Slot {
             return;
         };
         let mut table = hub.lock().unwrap_or_else(|p| p.into_inner());
-        if let Some(page) = table.get_mut(&*self.webview)
+        if let Some(page) = table.get_mut(&(Arc::clone(&self.webview), self.session))
             && page
                 .slots
                 .get(&self.id)
                 .is_some_and(|s| std::ptr::eq(Arc::as_ptr(s), self))
         {
             page.slots.remove(&self.id);
+            if page.slots.is_empty() {
+                table.remove(&(Arc::clone(&self.webview), self.session));
+            }
         }
     }
 }
@@ -417,13 +420,15 @@ fn end_frame() -> Vec<u8> {
     frame
 }
 
-/// One webview's channels, all of one session (page load).
+/// One page load's channels.
+#[derive(Default)]
 struct Page {
-    session: Option<SessionId>,
     slots: FastMap<ChannelId, Arc<Slot>>,
 }
 
-type Table = FastMap<Arc<str>, Page>;
+/// Channels by webview and page load (its session; `None` in brownfield mode). Only a
+/// handler taking a [`Channel`] makes an entry: pulls, closes and notices only look.
+type Table = FastMap<(Arc<str>, Option<SessionId>), Page>;
 
 /// Every webview's channels. Cheap to clone (one table).
 #[derive(Clone, Default)]
@@ -444,47 +449,40 @@ impl Channels {
         self.table.lock().unwrap_or_else(|p| p.into_inner())
     }
 
-    /// The slot for `id` in `webview`'s page load `session`, made if new. `None` when
-    /// the table holds another (newer) page load of the webview, or too many channels.
-    fn slot(
+    /// The handler side of channel `id` for a call from `caller`: the only place a
+    /// channel is made. A call whose page load is gone (its token cancelled) gets it
+    /// closed: its sends fail, nothing is delivered.
+    pub(crate) fn attach(
         &self,
-        webview: &Arc<str>,
-        session: Option<SessionId>,
+        caller: &Caller,
         id: ChannelId,
-        current: bool,
-    ) -> Result<Arc<Slot>, CallError> {
-        let mut left = Vec::new();
-        let found = self.slot_locked(webview, session, id, current, &mut left);
-        // Closed once the table is unlocked: closing answers a waiting pull.
-        for slot in left {
-            slot.close();
+        token: CancellationToken,
+    ) -> Result<Channel, CallError> {
+        if token.is_cancelled() {
+            let slot = Arc::new(Slot {
+                id,
+                webview: Arc::clone(&caller.webview),
+                session: caller.session,
+                state: Mutex::new(SlotState {
+                    closed: true,
+                    ..SlotState::default()
+                }),
+                space: Notify::new(),
+                hub: Weak::new(),
+            });
+            return Ok(Channel {
+                sender: Arc::new(Sender { slot, token }),
+            });
         }
-        found
-    }
-
-    fn slot_locked(
-        &self,
-        webview: &Arc<str>,
-        session: Option<SessionId>,
-        id: ChannelId,
-        current: bool,
-        left: &mut Vec<Arc<Slot>>,
-    ) -> Result<Arc<Slot>, CallError> {
         let mut table = self.table();
-        let page = table.entry(Arc::clone(webview)).or_insert_with(|| Page {
-            session,
-            slots: FastMap::default(),
-        });
-        if page.session != session {
-            if !current {
-                return Err(closed_page());
-            }
-            // The webview's current page load pulls: whatever an earlier one left goes.
-            left.extend(page.slots.drain().map(|(_, s)| s));
-            page.session = session;
-        }
-        if let Some(slot) = page.slots.get(&id) {
-            return Ok(Arc::clone(slot));
+        let page = table
+            .entry((Arc::clone(&caller.webview), caller.session))
+            .or_default();
+        if page.slots.contains_key(&id) {
+            return Err(CallError::new(
+                ErrorCode::BadRequest,
+                "this channel was passed to another call already: a channel serves one call",
+            ));
         }
         if page.slots.len() >= MAX_CHANNELS {
             return Err(CallError::new(
@@ -494,85 +492,78 @@ impl Channels {
         }
         let slot = Arc::new(Slot {
             id,
-            webview: Arc::clone(webview),
+            webview: Arc::clone(&caller.webview),
+            session: caller.session,
             state: Mutex::new(SlotState::default()),
             space: Notify::new(),
             hub: Arc::downgrade(&self.table),
         });
         page.slots.insert(id, Arc::clone(&slot));
-        Ok(slot)
-    }
-
-    /// The handler side of channel `id` for a call from `caller`. A channel of a page
-    /// load that is gone is handed over closed: its sends fail, nothing is delivered.
-    pub(crate) fn attach(
-        &self,
-        caller: &Caller,
-        id: ChannelId,
-        token: CancellationToken,
-    ) -> Result<Channel, CallError> {
-        let slot = match self.slot(&caller.webview, caller.session, id, false) {
-            Ok(slot) => slot,
-            Err(e) if e.code == ErrorCode::SessionRevoked => {
-                let slot = Arc::new(Slot {
-                    id,
-                    webview: Arc::clone(&caller.webview),
-                    state: Mutex::new(SlotState {
-                        closed: true,
-                        ..SlotState::default()
-                    }),
-                    space: Notify::new(),
-                    hub: Weak::new(),
-                });
-                return Ok(Channel {
-                    sender: Arc::new(Sender { slot, token }),
-                });
-            }
-            Err(e) => return Err(e),
-        };
-        {
-            let mut state = slot.state();
-            if state.attached {
-                return Err(CallError::new(
-                    ErrorCode::BadRequest,
-                    "this channel was passed to another call already: a channel serves one call",
-                ));
-            }
-            state.attached = true;
-        }
         Ok(Channel {
             sender: Arc::new(Sender { slot, token }),
         })
     }
 
+    /// Channel `id` of `webview`'s page load `session`, if a handler made it. A pull
+    /// comes from the webview's current page load: channels an earlier one left (the
+    /// page-load event not seen yet) are closed on the way.
+    fn find(&self, webview: &str, session: Option<SessionId>, id: ChannelId) -> Option<Arc<Slot>> {
+        let (found, left) = {
+            let mut table = self.table();
+            let stale: Vec<_> = table
+                .keys()
+                .filter(|(w, s)| &**w == webview && *s != session)
+                .cloned()
+                .collect();
+            let left: Vec<Arc<Slot>> = stale
+                .iter()
+                .filter_map(|k| table.remove(k))
+                .flat_map(|p| p.slots.into_values())
+                .collect();
+            let key = (Arc::from(webview), session);
+            (
+                table.get(&key).and_then(|p| p.slots.get(&id)).cloned(),
+                left,
+            )
+        };
+        // Closed once the table is unlocked: closing answers a waiting pull.
+        for slot in left {
+            slot.close();
+        }
+        found
+    }
+
     /// A pull from `webview`, whose current page load is `session` (the embedder knows
     /// it; `None` in brownfield mode): `answer` is called with the queued messages at
-    /// once, or when the first arrives, or with the end.
+    /// once, or when the first arrives, or with the end. A pull for a channel no handler
+    /// of this page load took is refused (`E_NO_SUCH_CHANNEL`) and makes nothing: the
+    /// page pulls again once its call was admitted. A pull while another waits takes its
+    /// place; the earlier one is answered with no messages (the page pulls one at a
+    /// time, so it is that page's own earlier pull, or a stray one).
     pub fn pull(&self, webview: &str, session: Option<SessionId>, id: ChannelId, answer: Puller) {
-        let webview: Arc<str> = Arc::from(webview);
-        let slot = match self.slot(&webview, session, id, true) {
-            Ok(slot) => slot,
-            Err(e) => return answer(Err(e)),
+        let Some(slot) = self.find(webview, session, id) else {
+            return answer(Err(no_such_channel()));
         };
-        let (answer, frames, done) = {
+        let (answer, frames, done, replaced) = {
             let mut state = slot.state();
             if state.closed {
-                (answer, end_frame(), true)
-            } else if state.waiting.is_some() {
-                drop(state);
-                return answer(Err(CallError::new(
-                    ErrorCode::BadRequest,
-                    "a pull for this channel is waiting already: pull one at a time",
-                )));
+                (answer, end_frame(), true, None)
             } else if state.queue.is_empty() && !state.ended {
-                state.waiting = Some(answer);
+                let replaced = state.waiting.replace(answer);
+                drop(state);
+                if let Some(earlier) = replaced {
+                    earlier(Ok(Vec::new()));
+                }
                 return;
             } else {
                 let (frames, done) = drain(&mut state);
-                (answer, frames, done)
+                (answer, frames, done, state.waiting.take())
             }
         };
         slot.space.notify_waiters();
+        if let Some(earlier) = replaced {
+            earlier(Ok(Vec::new()));
+        }
         answer(Ok(frames));
         if done {
             slot.leave();
@@ -580,65 +571,73 @@ impl Channels {
     }
 
     /// The page closed channel `id` (or gave it up: the call carrying it was refused).
-    pub fn close(&self, webview: &str, session: Option<SessionId>, id: ChannelId) {
+    /// `E_NO_SUCH_CHANNEL` if its page load has no such channel.
+    pub fn close(
+        &self,
+        webview: &str,
+        session: Option<SessionId>,
+        id: ChannelId,
+    ) -> Result<(), CallError> {
         let slot = {
             let mut table = self.table();
-            match table.get_mut(webview) {
-                Some(page) if page.session == session => page.slots.remove(&id),
-                _ => None,
-            }
+            table
+                .get_mut(&(Arc::from(webview), session))
+                .and_then(|page| page.slots.remove(&id))
         };
-        if let Some(slot) = slot {
-            slot.close();
-        }
+        let slot = slot.ok_or_else(no_such_channel)?;
+        slot.close();
+        Ok(())
     }
 
-    /// The call that carried channel `id` was answered (the page says so): a channel no
-    /// handler took by then never will be, so it ends and its waiting pull is answered.
-    pub fn call_done(&self, webview: &str, session: Option<SessionId>, id: ChannelId) {
-        let slot = {
-            let mut table = self.table();
-            match table.get_mut(webview) {
-                Some(page) if page.session == session => {
-                    let untaken = page.slots.get(&id).is_some_and(|s| !s.state().attached);
-                    if untaken {
-                        page.slots.remove(&id)
-                    } else {
-                        None
-                    }
-                }
-                _ => None,
-            }
-        };
-        if let Some(slot) = slot {
-            slot.close();
-        }
+    /// The call that carried channel `id` was answered (the page says so). A handler
+    /// that took the channel did so before its call was answered, so there is nothing
+    /// to end: a pull for a channel no handler took is refused already. Kept so the
+    /// page can say so; answers whether the channel exists.
+    pub fn call_done(
+        &self,
+        webview: &str,
+        session: Option<SessionId>,
+        id: ChannelId,
+    ) -> Result<(), CallError> {
+        let table = self.table();
+        table
+            .get(&(Arc::from(webview), session))
+            .and_then(|page| page.slots.get(&id))
+            .map(|_| ())
+            .ok_or_else(no_such_channel)
     }
 
     /// The page of `webview` went away (new page load, webview closed): every channel it
     /// had closes. Returns how many.
     pub fn close_webview(&self, webview: &str) -> usize {
-        let page = self.table().remove(webview);
-        let slots: Vec<_> = page
-            .into_iter()
-            .flat_map(|p| p.slots.into_values())
-            .collect();
+        let slots: Vec<_> = {
+            let mut table = self.table();
+            let keys: Vec<_> = table
+                .keys()
+                .filter(|(w, _)| &**w == webview)
+                .cloned()
+                .collect();
+            keys.iter()
+                .filter_map(|k| table.remove(k))
+                .flat_map(|p| p.slots.into_values())
+                .collect()
+        };
         for slot in &slots {
             slot.close();
         }
         slots.len()
     }
 
-    /// How many channels are open or waiting, in every webview.
+    /// How many channels are open, in every webview.
     pub fn open(&self) -> usize {
         self.table().values().map(|p| p.slots.len()).sum()
     }
 }
 
-fn closed_page() -> CallError {
+fn no_such_channel() -> CallError {
     CallError::new(
-        ErrorCode::SessionRevoked,
-        "the page load that created this channel is gone",
+        ErrorCode::NoSuchChannel,
+        "no channel of that id is open for this page load: no handler took it (yet), it ended, or it is another page's",
     )
 }
 

@@ -88,6 +88,10 @@ pub enum ErrorCode {
     /// A stream chunk after its stream ended: closed or aborted by the page, or its
     /// handler finished.
     StreamClosed,
+    /// A channel pull or close names no channel of its page load: no handler took a
+    /// channel of that id (yet), it ended and its end was pulled, or it belongs to
+    /// another page load or webview. A pull never makes a channel.
+    NoSuchChannel,
     /// The app's validation hook threw, rejected or returned `false` (JS side).
     HookRejected,
     /// The app's validation hook did not settle within `limits.hookTimeoutMs` (JS side).
@@ -135,6 +139,7 @@ impl ErrorCode {
         ErrorCode::NoSuchStream,
         ErrorCode::StreamOrder,
         ErrorCode::StreamClosed,
+        ErrorCode::NoSuchChannel,
         ErrorCode::HookRejected,
         ErrorCode::HookTimeout,
         ErrorCode::Timeout,
@@ -175,6 +180,7 @@ impl ErrorCode {
             ErrorCode::NoSuchStream => "E_NO_SUCH_STREAM",
             ErrorCode::StreamOrder => "E_STREAM_ORDER",
             ErrorCode::StreamClosed => "E_STREAM_CLOSED",
+            ErrorCode::NoSuchChannel => "E_NO_SUCH_CHANNEL",
             ErrorCode::HookRejected => "E_HOOK_REJECTED",
             ErrorCode::HookTimeout => "E_HOOK_TIMEOUT",
             ErrorCode::Timeout => "E_TIMEOUT",

@@ -32,6 +32,7 @@
 
 use std::collections::{BTreeMap, VecDeque};
 use std::fmt;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 
 use futures_util::future::{Either, select};
@@ -52,8 +53,14 @@ pub const QUEUE_CHUNKS: usize = 2;
 /// many of a stream's chunks in flight, and the engine may deliver them in any order.
 pub const WINDOW: u64 = 4;
 /// The most streams one webview may have open at once (each holds at most
-/// `QUEUE_CHUNKS + WINDOW` chunks of up to `limits.maxMessageBytes`).
+/// `QUEUE_CHUNKS + WINDOW` chunks of up to `limits.maxMessageBytes`, and all of a page's
+/// together at most `limits.maxBufferedStreamBytes`). A stream whose handler finished is
+/// no longer open: only its result waits for the page's end (at most this many per
+/// webview too).
 pub const MAX_STREAMS: usize = 32;
+/// The bytes of chunks the core holds for one webview's streams at once when nobody set
+/// another bound ([`Streams::set_page_budget`]): `limits.maxBufferedStreamBytes`'s default.
+pub const DEFAULT_PAGE_BUDGET: usize = 128 << 20;
 /// The longest abort reason kept (bytes, cut at a character boundary).
 pub const MAX_REASON: usize = 512;
 
@@ -219,6 +226,19 @@ struct Slot {
     state: Mutex<SlotState>,
     /// Woken when a chunk, the end or an abort arrives.
     arrived: Notify,
+    /// The bytes every stream of this slot's webview holds: this slot's share is
+    /// `SlotState::bytes`, kept equal to what its queue and pending chunks hold.
+    page_bytes: Arc<AtomicUsize>,
+}
+
+impl Drop for Slot {
+    fn drop(&mut self) {
+        let bytes = self
+            .state
+            .get_mut()
+            .map_or_else(|p| p.into_inner().bytes, |s| s.bytes);
+        self.page_bytes.fetch_sub(bytes, Ordering::AcqRel);
+    }
 }
 
 #[derive(Default)]
@@ -236,10 +256,13 @@ struct SlotState {
     ended: bool,
     /// Why the stream broke, for the handler (its next read sees it once).
     broken: Option<StreamError>,
-    /// The handler's result, once it finished.
-    finished: Option<Result<Payload, CallError>>,
     /// The end's answer, waiting for the handler's result.
     waiting_end: Option<Answer>,
+    /// The slot left the table (its handler finished, the page aborted or went away): a
+    /// chunk that found it just before looks again.
+    gone: bool,
+    /// The bytes its queue and pending data chunks hold (counted in the page's bytes).
+    bytes: usize,
 }
 
 type Replies = Vec<(Answer, Result<Payload, CallError>)>;
@@ -274,6 +297,41 @@ impl Slot {
     fn state(&self) -> MutexGuard<'_, SlotState> {
         self.state.lock().unwrap_or_else(|p| p.into_inner())
     }
+
+    /// Brings the page's count in line with what `state` holds now (after chunks were
+    /// taken, dropped or queued).
+    fn settle(&self, state: &mut SlotState) {
+        let data = |op: &ChunkOp| match op {
+            ChunkOp::Data(d) => d.len(),
+            _ => 0,
+        };
+        let now = state.queue.iter().map(Vec::len).sum::<usize>()
+            + state
+                .pending
+                .values()
+                .map(|(op, _)| data(op))
+                .sum::<usize>();
+        let before = std::mem::replace(&mut state.bytes, now);
+        if now > before {
+            self.page_bytes.fetch_add(now - before, Ordering::AcqRel);
+        } else {
+            self.page_bytes.fetch_sub(before - now, Ordering::AcqRel);
+        }
+    }
+
+    /// Counts `len` more bytes for the page if they stay within `budget`.
+    fn reserve(&self, state: &mut SlotState, len: usize, budget: usize) -> bool {
+        let taken = self
+            .page_bytes
+            .fetch_update(Ordering::AcqRel, Ordering::Acquire, |held| {
+                held.checked_add(len).filter(|total| *total <= budget)
+            })
+            .is_ok();
+        if taken {
+            state.bytes += len;
+        }
+        taken
+    }
 }
 
 /// How many ended streams are remembered, so a chunk after the end is told so
@@ -285,6 +343,14 @@ struct Table {
     open: FastMap<StreamKey, Arc<Slot>>,
     /// The most recently ended streams, oldest first.
     ended: VecDeque<StreamKey>,
+    /// Results of handlers that finished before the page's end arrived, oldest first:
+    /// the end (or a data chunk, for an error) gets it. At most [`MAX_STREAMS`] per
+    /// webview; a page that never ends its streams loses the oldest.
+    results: VecDeque<(StreamKey, Result<Payload, CallError>)>,
+    /// The bytes each webview's streams hold.
+    pages: FastMap<Arc<str>, Arc<AtomicUsize>>,
+    /// What the bytes of one webview's streams may not pass.
+    budget: Option<usize>,
 }
 
 impl Table {
@@ -300,6 +366,34 @@ impl Table {
         }
         self.ended.push_back(key.clone());
         Some(slot)
+    }
+
+    /// Keeps a finished handler's result for the page's end.
+    fn keep_result(&mut self, key: StreamKey, result: Result<Payload, CallError>) {
+        let mine = self
+            .results
+            .iter()
+            .filter(|(k, _)| k.webview == key.webview)
+            .count();
+        if mine >= MAX_STREAMS
+            && let Some(oldest) = self
+                .results
+                .iter()
+                .position(|(k, _)| k.webview == key.webview)
+        {
+            self.results.remove(oldest);
+        }
+        self.results.push_back((key, result));
+    }
+
+    /// The result kept for `key`, taken out when `take`.
+    fn result(&mut self, key: &StreamKey, take: bool) -> Option<Result<Payload, CallError>> {
+        let at = self.results.iter().position(|(k, _)| k == key)?;
+        if take {
+            self.results.remove(at).map(|(_, r)| r)
+        } else {
+            self.results.get(at).map(|(_, r)| r.clone())
+        }
     }
 }
 
@@ -326,11 +420,29 @@ impl Streams {
         self.table.lock().unwrap_or_else(|p| p.into_inner())
     }
 
+    /// Sets what the chunks one webview's streams hold may not pass together
+    /// (`limits.maxBufferedStreamBytes`; [`DEFAULT_PAGE_BUDGET`] until set). A data chunk
+    /// that would pass it is refused before it is kept (`E_TOO_LARGE`).
+    pub fn set_page_budget(&self, bytes: usize) {
+        self.table().budget = Some(bytes);
+    }
+
+    /// The bytes of chunks `webview`'s streams hold now.
+    pub fn held_bytes(&self, webview: &str) -> usize {
+        self.table()
+            .pages
+            .get(webview)
+            .map_or(0, |b| b.load(Ordering::Acquire))
+    }
+
     /// Opens stream `key` (its open was admitted, its handler is about to start), with
     /// the rule's byte limit.
     pub(crate) fn begin(&self, key: StreamKey, limit: Option<u64>) -> Result<Upload, CallError> {
         let mut table = self.table();
-        if table.open.contains_key(&key) || table.ended.contains(&key) {
+        if table.open.contains_key(&key)
+            || table.ended.contains(&key)
+            || table.results.iter().any(|(k, _)| *k == key)
+        {
             return Err(refusal(
                 ErrorCode::BadRequest,
                 format!("stream {} of this page load is open already", key.id),
@@ -348,12 +460,14 @@ impl Streams {
                 format!("a page may have at most {MAX_STREAMS} streams open at once"),
             ));
         }
+        let page_bytes = Arc::clone(table.pages.entry(Arc::clone(&key.webview)).or_default());
         let slot = Arc::new(Slot {
             state: Mutex::new(SlotState {
                 limit,
                 ..SlotState::default()
             }),
             arrived: Notify::new(),
+            page_bytes,
         });
         table.open.insert(key.clone(), Arc::clone(&slot));
         Ok(Upload {
@@ -364,52 +478,61 @@ impl Streams {
         })
     }
 
-    /// Takes one authenticated chunk; `answer` is called with its reply (at once, once
-    /// the handler caught up, or for the end with the handler's result).
-    pub fn chunk(&self, chunk: Chunk, answer: Answer) {
-        let key = StreamKey::of(&chunk.caller, chunk.at.stream);
-        let (slot, ended) = {
-            let table = self.table();
-            (table.get(&key).cloned(), table.ended.contains(&key))
+    /// A chunk for a stream that is not open: its handler's result if it finished, else
+    /// why nothing takes it.
+    fn not_open(&self, key: &StreamKey, op: ChunkOp, answer: Answer) {
+        let kept = {
+            let mut table = self.table();
+            // A data chunk after a handler that succeeded is taken and dropped (the page
+            // goes on to its end, which gets the result); anything else takes the result.
+            let keep = matches!(op, ChunkOp::Data(_))
+                && table.result(key, false).is_some_and(|r| r.is_ok());
+            table.result(key, !keep).map(|r| (r, keep)).or_else(|| {
+                table
+                    .ended
+                    .contains(key)
+                    .then(|| (Err(ended(key.id)), false))
+            })
         };
-        let Some(slot) = slot else {
-            if ended {
-                return answer(Err(refusal(
-                    ErrorCode::StreamClosed,
-                    format!("stream {} has ended: no chunk is taken after it", key.id),
-                )));
-            }
-            return answer(Err(refusal(
+        answer(match kept {
+            Some((_, true)) => Ok(null()),
+            Some((result, false)) => match op {
+                ChunkOp::Abort(_) if result.is_ok() => Ok(null()),
+                _ => result,
+            },
+            None => Err(refusal(
                 ErrorCode::NoSuchStream,
                 format!(
                     "no stream {} is open for this page load: its open was refused, or never made here",
                     key.id
                 ),
-            )));
+            )),
+        })
+    }
+
+    /// Takes one authenticated chunk; `answer` is called with its reply (at once, once
+    /// the handler caught up, or for the end with the handler's result).
+    pub fn chunk(&self, chunk: Chunk, answer: Answer) {
+        let key = StreamKey::of(&chunk.caller, chunk.at.stream);
+        let (slot, budget) = {
+            let table = self.table();
+            (
+                table.get(&key).cloned(),
+                table.budget.unwrap_or(DEFAULT_PAGE_BUDGET),
+            )
+        };
+        let Some(slot) = slot else {
+            return self.not_open(&key, chunk.op, answer);
         };
         let mut state = slot.state();
-        if let Some(result) = state.finished.clone() {
-            // The handler is done: the end gets its result, and so does a data chunk
-            // when it failed (else the chunk is refused); the stream goes either way.
+        if state.gone {
+            // It left the table since: its result (or end) is kept there now.
             drop(state);
-            self.table().remove(&key);
-            return answer(match (chunk.op, result) {
-                (ChunkOp::End, result) | (_, result @ Err(_)) => result,
-                _ => Err(refusal(
-                    ErrorCode::StreamClosed,
-                    format!(
-                        "stream {}'s handler finished: no chunk is taken after it",
-                        key.id
-                    ),
-                )),
-            });
+            return self.not_open(&key, chunk.op, answer);
         }
         if state.ended || state.broken.is_some() {
             drop(state);
-            return answer(Err(refusal(
-                ErrorCode::StreamClosed,
-                format!("stream {} has ended: no chunk is taken after it", key.id),
-            )));
+            return answer(Err(ended(key.id)));
         }
         let number = chunk.at.number;
         let ahead = number.checked_sub(state.next);
@@ -418,6 +541,7 @@ impl Streams {
             // never sees a gap.
             let expected = state.next;
             let replies = state.cut(StreamError::OutOfOrder, key.id);
+            slot.settle(&mut state);
             drop(state);
             slot.arrived.notify_waiters();
             // The chunk that broke the stream is answered first: its code is the one
@@ -434,6 +558,7 @@ impl Streams {
         if let ChunkOp::Abort(reason) = chunk.op {
             // An abort acts at once, whatever came before it.
             let replies = state.cut(StreamError::Aborted(reason), key.id);
+            slot.settle(&mut state);
             drop(state);
             self.table().remove(&key);
             slot.arrived.notify_waiters();
@@ -450,6 +575,19 @@ impl Streams {
                     "stream {} has {} chunks waiting: send the next once one is answered",
                     key.id,
                     QUEUE_CHUNKS + WINDOW as usize
+                ),
+            )));
+        }
+        if let ChunkOp::Data(data) = &chunk.op
+            && !slot.reserve(&mut state, data.len(), budget)
+        {
+            // Past what this page's streams may hold together: refused before it is
+            // kept, nothing changes (the number stays free).
+            drop(state);
+            return answer(Err(refusal(
+                ErrorCode::TooLarge,
+                format!(
+                    "this page's streams hold {budget} bytes their handlers have not taken (limits.maxBufferedStreamBytes): send the next chunk once one is answered"
                 ),
             )));
         }
@@ -493,8 +631,8 @@ impl Streams {
                     }
                 }
                 ChunkOp::End => {
-                    // The handler has not finished (looked at above): the answer waits
-                    // for its result.
+                    // The handler has not finished (it would have left the table): the
+                    // answer waits for its result.
                     state.ended = true;
                     state.waiting_end = Some(answer);
                     replies.extend(state.cut_pending(key.id));
@@ -503,46 +641,51 @@ impl Streams {
                 ChunkOp::Abort(_) => replies.push((answer, Ok(null()))),
             }
         }
+        slot.settle(&mut state);
         drop(state);
         slot.arrived.notify_waiters();
         reply_all(replies);
     }
 
-    /// The handler of stream `key` finished with `result`: the end's answer, now or when
-    /// the end arrives. Chunks after this are refused (`E_STREAM_CLOSED`).
+    /// The handler of stream `key` finished with `result`: the stream leaves the open
+    /// ones at once (its slot is free for another), and its result answers the end now,
+    /// or when the end arrives (a data chunk before it is taken and dropped, or gets the
+    /// handler's error).
     pub fn finished(&self, key: &StreamKey, result: Result<Payload, CallError>) {
-        let Some(slot) = self.table().get(key).cloned() else {
-            return;
+        let (slot, replies, waiting) = {
+            let mut table = self.table();
+            let Some(slot) = table.remove(key) else {
+                return;
+            };
+            let mut state = slot.state();
+            state.gone = true;
+            state.queue.clear();
+            // Chunks still waiting for an answer get the handler's error if it failed
+            // (the page learns it from them), else a plain answer, so the page goes on
+            // to its end and gets the result there.
+            let verdict = || match &result {
+                Ok(_) => Ok(null()),
+                Err(e) => Err(e.clone()),
+            };
+            let mut answers: Vec<Answer> = state.held.drain(..).collect();
+            answers.extend(
+                std::mem::take(&mut state.pending)
+                    .into_values()
+                    .map(|(_, a)| a),
+            );
+            slot.settle(&mut state);
+            let told = !answers.is_empty() && result.is_err();
+            let replies: Replies = answers.into_iter().map(|a| (a, verdict())).collect();
+            let waiting = state.waiting_end.take();
+            // A broken stream gets no end from the page, nor one whose error the waiting
+            // chunks carry; the others keep the result for the end.
+            if waiting.is_none() && state.broken.is_none() && !told {
+                table.keep_result(key.clone(), result.clone());
+            }
+            drop(state);
+            (slot, replies, waiting)
         };
-        let mut state = slot.state();
-        state.queue.clear();
-        // Chunks still waiting for an answer get the handler's error if it failed (the
-        // page learns it from them), else a plain answer, so the page goes on to its
-        // end and gets the result there.
-        let verdict = || match &result {
-            Ok(_) => Ok(null()),
-            Err(e) => Err(e.clone()),
-        };
-        let mut answers: Vec<Answer> = state.held.drain(..).collect();
-        answers.extend(
-            std::mem::take(&mut state.pending)
-                .into_values()
-                .map(|(_, a)| a),
-        );
-        let told = !answers.is_empty() && result.is_err();
-        let replies: Replies = answers.into_iter().map(|a| (a, verdict())).collect();
-        let waiting = state.waiting_end.take();
-        // A broken stream gets no end from the page, nor one whose error the waiting
-        // chunks carry: it goes now, like one that ended.
-        let gone = waiting.is_some() || state.broken.is_some() || told;
-        if !gone {
-            state.finished = Some(result.clone());
-        }
-        drop(state);
         slot.arrived.notify_waiters();
-        if gone {
-            self.table().remove(key);
-        }
         reply_all(replies);
         if let Some(waiting) = waiting {
             waiting(result);
@@ -551,7 +694,11 @@ impl Streams {
 
     /// Forgets stream `key` (its handler never started).
     pub(crate) fn forget(&self, key: &StreamKey) {
-        self.table().open.remove(key);
+        let mut table = self.table();
+        if let Some(slot) = table.open.remove(key) {
+            slot.state().gone = true;
+        }
+        table.result(key, true);
     }
 
     /// The page of `webview` went away: every stream it had breaks (its handler's next
@@ -567,12 +714,15 @@ impl Streams {
                 .cloned()
                 .collect();
             let slots = keys.iter().filter_map(|k| table.open.remove(k)).collect();
-            // A page load that is gone sends nothing more: its ended streams go too.
+            // A page load that is gone sends nothing more: its ended streams and kept
+            // results go too.
             table.ended.retain(|k| &*k.webview != webview);
+            table.results.retain(|(k, _)| &*k.webview != webview);
             slots
         };
         for slot in &slots {
             let mut state = slot.state();
+            state.gone = true;
             state.broken.get_or_insert(StreamError::PageGone);
             state.queue.clear();
             let mut answers: Vec<Answer> = state.held.drain(..).collect();
@@ -582,6 +732,7 @@ impl Streams {
                     .map(|(_, a)| a),
             );
             answers.extend(state.waiting_end.take());
+            slot.settle(&mut state);
             drop(state);
             slot.arrived.notify_waiters();
             for answer in answers {
@@ -598,6 +749,18 @@ impl Streams {
     pub fn open_count(&self) -> usize {
         self.table().open.len()
     }
+
+    /// How many finished handlers' results wait for their page's end, in every webview.
+    pub fn results_waiting(&self) -> usize {
+        self.table().results.len()
+    }
+}
+
+fn ended(id: u64) -> CallError {
+    refusal(
+        ErrorCode::StreamClosed,
+        format!("stream {id} has ended: no chunk is taken after it"),
+    )
 }
 
 fn closed(id: u64) -> CallError {
@@ -664,6 +827,7 @@ impl Upload {
                     } else {
                         None
                     };
+                    self.slot.settle(&mut state);
                     (Some(Ok(chunk)), held)
                 } else if let Some(error) = state.broken.clone() {
                     (Some(Err(error)), None)

@@ -93,6 +93,8 @@
   let encodeClearChunk = null;
   // Channel pulls waiting for the isolation frame's answer: token -> resolve.
   const pulls = new NativeMap();
+  // Channels whose call was answered: id -> true, until their pull loop ends.
+  const answeredChannels = new NativeMap();
   // Stream chunks waiting for their answer: token -> {resolve, reject}.
   const chunks = new NativeMap();
   const NativeWritableStream = WritableStream;
@@ -203,16 +205,39 @@
 
   /** Pulls channel `id` until it ends or closes, handing each message to `onmessage`. */
   async function pullLoop(channel, id, end) {
+    try {
+      await pullMessages(channel, id, end);
+    } finally {
+      apply(mapDelete, answeredChannels, [id]);
+    }
+  }
+
+  async function pullMessages(channel, id, end) {
     await api.ready();
+    // The core makes a channel when a handler takes it, so the first pulls (made as the
+    // call leaves) may find none yet: they are tried again, a little later each time,
+    // until the call was answered. A pull refused after that, or after messages came,
+    // means the channel is gone (no handler took it, or it ended).
+    let delay = 1;
+    let taken = false;
     while (!channel.closed) {
+      const answeredBefore = apply(mapGet, answeredChannels, [id]) === true;
       let frames;
       try {
         frames = await pull(`pull ${id}`);
       } catch (e) {
-        console.error(`portcullis: channel ${id} failed: ${e && e.message}`);
+        if (e && e.code === "E_NO_SUCH_CHANNEL" && !taken && !answeredBefore) {
+          await new NativePromise((resolve) => nativeSetTimeout(resolve, delay));
+          delay = Math.min(delay * 2, 16);
+          continue;
+        }
+        if (!(e && e.code === "E_NO_SUCH_CHANNEL" && !taken)) {
+          console.error(`portcullis: channel ${id} failed: ${e && e.message}`);
+        }
         end();
         return;
       }
+      taken = true;
       if (channel.closed) return;
       const view = new NativeDataView(frames);
       let at = 0;
@@ -594,14 +619,14 @@
         return;
       }
       // A call that fails closes the channels it carried: no handler will send on them.
-      // One that was answered tells the core, which ends a channel its handler did not
-      // take (it took it before answering, or never will).
       const failed = channels.length === 0 ? reject : (e) => {
         for (const channel of channels) channel.close();
         reject(e);
       };
+      // One that was answered tells the channels' pull loops: a channel no handler took
+      // by then never will be.
       const answered = channels.length === 0 ? resolve : (value) => {
-        for (const channel of channels) pull(`done ${channel.id}`).catch(() => {});
+        for (const channel of channels) apply(mapSet, answeredChannels, [channel.id, true]);
         resolve(value);
       };
       const entry = { kind, token, resolve: answered, reject: failed, timer, sent: false, signal: null, onAbort: null };

@@ -316,6 +316,9 @@ impl PortcullisBuilder {
         gate.grants().track_windows();
         let router = self.router.grants(gate.grants().clone());
         router.check()?;
+        router
+            .streams()
+            .set_page_budget(self.config.app.security.limits.max_buffered_stream_bytes);
         let runtime = self.runtime.start().map_err(Error::Runtime)?;
         Ok(Portcullis::new(Shared {
             gate,

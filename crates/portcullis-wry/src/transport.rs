@@ -32,8 +32,8 @@ use portcullis_core::{Attested, Cancel, ErrorCode, Inbound, Kind, Origin, Reject
 use wry::RequestAsyncResponder;
 use wry::http::{Method, Request, Response, StatusCode, header};
 
-use crate::Shared;
 use crate::profile::Stamps;
+use crate::{IPC_ORIGIN, Shared};
 
 type Body = Cow<'static, [u8]>;
 
@@ -59,6 +59,9 @@ pub enum Via {
     Protocol,
     /// wry's IPC handler (`window.ipc`, `window.webkit.messageHandlers.ipc`).
     IpcHandler,
+    /// `POST ipc://localhost/__portcullis/channel`, a channel pull, close or notice
+    /// (not a message to the gate; `refused` is its refusal when it was refused at once).
+    ChannelPull,
 }
 
 /// A transport observer.
@@ -91,7 +94,27 @@ pub fn handle(
         return;
     }
     if request.uri().path() == CHANNEL_PATH {
-        return pull(shared, label, request.body(), responder);
+        let refused = if served_here(request.uri()) {
+            pull(shared, label, request.body(), responder)
+        } else {
+            // Only the address the transport serves: a page that made up another host
+            // (`ipc://evil/...`) is not asking Portcullis.
+            let e = CallError::new(
+                ErrorCode::BadRequest,
+                format!("channel pulls are served at {IPC_ORIGIN} only"),
+            );
+            responder.respond(error(&e));
+            Some(e.code)
+        };
+        if let Some(observe) = &shared.observer {
+            observe(&Observed {
+                webview: label,
+                via: Via::ChannelPull,
+                body: request.body(),
+                refused,
+            });
+        }
+        return;
     }
     let body = request.into_body();
     // The page's origin as the message arrived, whichever thread decides on it.
@@ -259,66 +282,94 @@ fn decide(
 /// `done <id>`: the call that carried it was answered).
 pub const CHANNEL_PATH: &str = "/__portcullis/channel";
 
+/// Whether `uri` names the host the transport serves, exactly (no other host, no port,
+/// no user part).
+fn served_here(uri: &wry::http::Uri) -> bool {
+    let host = IPC_ORIGIN.split_once("://").map(|(_, host)| host);
+    uri.host() == host && uri.port().is_none() && uri.authority().map(|a| a.as_str()) == host
+}
+
 /// A pull of channel messages (PROTOCOL.md §12). Not a message to the gate: it starts
 /// nothing and carries nothing to a handler. It is served only for the webview's
 /// current page load (its session, with isolation), so a page that went away, and every
 /// other webview, get nothing; a channel's id is 128 random bits only its page knows.
-fn pull(shared: &Arc<Shared>, label: &str, body: &[u8], responder: RequestAsyncResponder) {
-    let refuse = |code: ErrorCode, message: &str| error(&CallError::new(code, message));
+fn pull(
+    shared: &Arc<Shared>,
+    label: &str,
+    body: &[u8],
+    responder: RequestAsyncResponder,
+) -> Option<ErrorCode> {
+    let refuse = |responder: RequestAsyncResponder, code: ErrorCode, message: &str| {
+        responder.respond(error(&CallError::new(code, message)));
+        Some(code)
+    };
     let Some((op, id)) = std::str::from_utf8(body)
         .ok()
         .and_then(|text| text.split_once(' '))
         .and_then(|(op, hex)| Some((op, ChannelId::parse(hex)?)))
     else {
-        return responder.respond(refuse(
+        return refuse(
+            responder,
             ErrorCode::BadRequest,
             "a channel pull is `pull <id>`, `close <id>` or `done <id>`, the id 32 lowercase hex digits",
-        ));
+        );
     };
     if shared.pages.origin(label).is_none() {
-        return responder.respond(refuse(
+        return refuse(
+            responder,
             ErrorCode::NoPageOrigin,
             "this webview has no page loaded from an origin Portcullis understands",
-        ));
+        );
     }
     let session = if shared.gate.isolation() {
         match shared.gate.sessions().current(label) {
             Some(session) => Some(session),
             None => {
-                return responder.respond(refuse(
+                return refuse(
+                    responder,
                     ErrorCode::UnknownSession,
                     "this webview has no live page load to pull channels for",
-                ));
+                );
             }
         }
     } else {
         None
     };
     let channels = shared.router.channels();
-    match op {
-        "pull" => channels.pull(
-            label,
-            session,
-            id,
-            Box::new(move |answer| {
-                responder.respond(match answer {
-                    Ok(frames) => content(StatusCode::OK, "application/octet-stream", frames),
-                    Err(e) => error(&e),
-                })
-            }),
-        ),
-        "close" => {
-            channels.close(label, session, id);
-            responder.respond(json(StatusCode::OK, b"null".to_vec()));
+    let done = match op {
+        "pull" => {
+            channels.pull(
+                label,
+                session,
+                id,
+                Box::new(move |answer| {
+                    responder.respond(match answer {
+                        Ok(frames) => content(StatusCode::OK, "application/octet-stream", frames),
+                        Err(e) => error(&e),
+                    })
+                }),
+            );
+            return None;
         }
-        "done" => {
-            channels.call_done(label, session, id);
-            responder.respond(json(StatusCode::OK, b"null".to_vec()));
+        "close" => channels.close(label, session, id),
+        "done" => channels.call_done(label, session, id),
+        _ => {
+            return refuse(
+                responder,
+                ErrorCode::BadRequest,
+                "a channel pull is `pull <id>`, `close <id>` or `done <id>`",
+            );
         }
-        _ => responder.respond(refuse(
-            ErrorCode::BadRequest,
-            "a channel pull is `pull <id>`, `close <id>` or `done <id>`",
-        )),
+    };
+    match done {
+        Ok(()) => {
+            responder.respond(json(StatusCode::OK, b"null".to_vec()));
+            None
+        }
+        Err(e) => {
+            responder.respond(error(&e));
+            Some(e.code)
+        }
     }
 }
 
@@ -537,6 +588,22 @@ fn response(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn channel_pulls_are_served_at_the_transports_host_only() {
+        let served = |uri: &str| served_here(&uri.parse().unwrap());
+        assert!(served("ipc://localhost/__portcullis/channel"));
+        for other in [
+            "ipc://evil/__portcullis/channel",
+            "ipc://localhost.evil/__portcullis/channel",
+            "ipc://localhost:8080/__portcullis/channel",
+            "ipc://user@localhost/__portcullis/channel",
+            "ipc://evil@localhost/__portcullis/channel",
+            "/__portcullis/channel",
+        ] {
+            assert!(!served(other), "{other}");
+        }
+    }
 
     fn headers(response: &Response<Body>) -> Vec<(String, String)> {
         let mut all: Vec<_> = response

@@ -239,6 +239,16 @@ impl Limits {
                 format!("must be between 1 and {MAX_CALL_TIMEOUT_MS}"),
             );
         }
+        if !(self.max_message_bytes..=4 << 30).contains(&self.max_buffered_stream_bytes) {
+            errors.push(
+                format!("{p}.maxBufferedStreamBytes"),
+                ConfigErrorKind::Limit,
+                format!(
+                    "must be between maxMessageBytes ({}) and 4294967296: a stream chunk of the largest size must fit",
+                    self.max_message_bytes
+                ),
+            );
+        }
         let (min, max) = (ReplayWindow::MIN_SIZE, ReplayWindow::MAX_SIZE);
         if !(min..=max).contains(&self.replay_window) {
             errors.push(

@@ -407,6 +407,10 @@ pub struct Limits {
     /// default 30000). Past it the call fails with `E_TIMEOUT` and its handler is
     /// cancelled.
     pub call_timeout_ms: u32,
+    /// The most bytes of stream chunks the core holds for one webview at once, waiting
+    /// for its handlers to take them (at least `maxMessageBytes`, at most 4 GiB; default
+    /// 128 MiB). A data chunk past it is refused before it is kept (`E_TOO_LARGE`).
+    pub max_buffered_stream_bytes: usize,
 }
 
 impl Default for Limits {
@@ -417,6 +421,7 @@ impl Default for Limits {
             hook_timeout_ms: 5000,
             replay_window: 1024,
             call_timeout_ms: 30_000,
+            max_buffered_stream_bytes: crate::stream::DEFAULT_PAGE_BUDGET,
         }
     }
 }

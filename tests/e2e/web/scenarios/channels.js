@@ -46,6 +46,44 @@ export default async function (t) {
     const twin = recorder();
     await t.check("its twin with a channel", 1, await t.invoke("channel.ticks", { n: 1, c: twin.channel }));
 
+    // Page script asking the isolation frame to pull ids it made up: each is refused and
+    // makes nothing, so the page's own channels still fit after many.
+    const frame = document.querySelector("iframe").contentWindow;
+    const strayPull = (body) => new Promise((resolve) => {
+      const token = Math.floor(Math.random() * 2 ** 40);
+      const onReply = (e) => {
+        if (e.data && e.data.pulled === token) {
+          window.removeEventListener("message", onReply);
+          resolve(e.data.error ? e.data.error.code : "frames");
+        }
+      };
+      window.addEventListener("message", onReply);
+      frame.postMessage({ pull: body, token }, "*");
+    });
+    const madeUp = [];
+    for (let i = 0; i < 40; i++) madeUp.push(await strayPull(`pull ${i.toString(16).padStart(32, "0")}`));
+    await t.check("40 made-up pulls are refused", "E_NO_SUCH_CHANNEL x40", `${[...new Set(madeUp)].join(",")} x${madeUp.length}`);
+    const after = recorder();
+    await t.check("a channel after them still works", 3, await t.invoke("channel.ticks", { n: 3, c: after.channel }));
+    await t.check("and its messages arrive", '[{"tick":0},{"tick":1},{"tick":2}]', t.stringify(await after.done));
+
+    // Page script racing the bridge's pulls on the bridge's own channel: the bridge goes
+    // on pulling (a pull that lost its place is answered empty, not failed) and its
+    // channel ends normally.
+    const raced = recorder();
+    const racing = t.invoke("channel.bytes", { count: 20, size: 1024, data: raced.channel });
+    const id = raced.channel.id;
+    const racers = [];
+    for (let i = 0; i < 10; i++) racers.push(strayPull(`pull ${id}`));
+    await t.check("the raced call resolves", 20, await racing);
+    await raced.done;
+    const racerAnswers = [...new Set(await Promise.all(racers))].sort().join(",");
+    // What the bridge got is whole and in order (what a racer took is the racer's).
+    const firsts = raced.got.map((m) => m[0]);
+    const inOrder = firsts.every((b, i) => i === 0 || b > firsts[i - 1]) && raced.got.every((m) => m.byteLength === 1024);
+    await t.check("the bridge's channel survived the race and ended normally", "true true", `${raced.channel.closed} ${inOrder}`);
+    await t.check("the racers got messages or E_NO_SUCH_CHANNEL, nothing else", true, /^(E_NO_SUCH_CHANNEL|frames)(,(E_NO_SUCH_CHANNEL|frames))?$/.test(racerAnswers));
+
     // A task still sending after its call returned when the page reloads: the reload
     // closes its channel.
     const live = recorder();
