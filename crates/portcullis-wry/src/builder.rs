@@ -319,6 +319,12 @@ impl PortcullisBuilder {
         router
             .streams()
             .set_page_budget(self.config.app.security.limits.max_buffered_stream_bytes);
+        for path in unread_schemas(&self.config, &router) {
+            tracing::warn!(
+                target: "portcullis",
+                "{path} constrains arguments its handler never reads (it takes no Args, Bytes, Body, Scoped or Channel): the check costs a call and protects nothing"
+            );
+        }
         let runtime = self.runtime.start().map_err(Error::Runtime)?;
         Ok(Portcullis::new(Shared {
             gate,
@@ -485,9 +491,57 @@ fn list_files(root: &Path, dir: &Path, out: &mut Vec<String>) -> std::io::Result
     Ok(())
 }
 
+/// The JSON paths of the allow rules whose schema constrains arguments the handler of
+/// that name does not read (commands and streams with a handler; `Portcullis::build`
+/// warns of each).
+fn unread_schemas(config: &Config, router: &Router) -> Vec<String> {
+    let mut found = Vec::new();
+    for (c, capability) in config.app.security.capabilities.iter().enumerate() {
+        for (kind, rules, stream) in [
+            ("commands", &capability.commands, false),
+            ("streams", &capability.streams, true),
+        ] {
+            for (r, rule) in rules.allow.iter().enumerate() {
+                if rule.schema.is_some()
+                    && router.reads_arguments(&rule.name, stream) == Some(false)
+                {
+                    found.push(format!(
+                        "app.security.capabilities[{c}].{kind}.allow[{r}].schema"
+                    ));
+                }
+            }
+        }
+    }
+    found
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_schema_no_handler_reads_is_found_by_its_json_path() {
+        let config = Config::from_json(
+            r#"{"app":{"security":{"pattern":{"use":"isolation","options":{"dir":"isolation-app"}},
+                "capabilities":[{"identifier":"c","windows":["*"],"origins":["app://localhost"],
+                  "commands":{"allow":[
+                    {"name":"unread","schema":{"type":"object"}},
+                    {"name":"read","schema":{"type":"object"}},
+                    {"name":"scoped","schema":{"type":"object","required":["p"],"properties":{"p":{"type":"string"}}},"paths":{"/p":"s"}},
+                    "plain"]},
+                  "scopes":{"s":{"allow":["/tmp/**"]}}}]}}}"#,
+        )
+        .unwrap();
+        let router = Router::new()
+            .command("unread", || 1)
+            .command("read", |_: portcullis_core::Args<serde_json::Value>| 1)
+            .command("scoped", |_: portcullis_core::router::Scoped| 1)
+            .command("plain", || 1);
+        assert_eq!(
+            unread_schemas(&config, &router),
+            ["app.security.capabilities[0].commands.allow[0].schema"]
+        );
+    }
 
     fn isolated(router: Router) -> PortcullisBuilder {
         let config = Config::from_json(

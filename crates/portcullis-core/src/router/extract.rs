@@ -67,6 +67,16 @@ pub struct Needs {
     pub(crate) channels: usize,
     /// How many [`Upload`]s the handler takes (a stream's handler: one).
     pub(crate) uploads: usize,
+    /// Whether the handler takes [`Scoped`] (the path arguments the policy checked).
+    pub(crate) scoped: bool,
+}
+
+impl Needs {
+    /// Whether the handler reads anything of the call's arguments: the body
+    /// (`Args`, `Bytes`, `Body`), its checked paths (`Scoped`) or its channels.
+    pub(crate) fn reads_arguments(&self) -> bool {
+        !self.body_takers.is_empty() || self.scoped || self.channels > 0
+    }
 }
 
 /// A handler argument built from the admitted call.
@@ -215,20 +225,6 @@ pub(crate) fn channel_ids(body: Option<&Body>) -> Vec<ChannelId> {
     }
 }
 
-/// Whether every top-level member of the JSON arguments is a channel (what a handler
-/// that takes channels and no arguments accepts).
-pub(crate) fn only_channels(body: &Body) -> bool {
-    let Body::Json(text) = body else {
-        return false;
-    };
-    match text.value() {
-        serde_json::Value::Object(members) => members
-            .values()
-            .all(|v| v.as_str().and_then(ChannelId::from_argument).is_some()),
-        _ => false,
-    }
-}
-
 impl FromCall for CancellationToken {
     fn from_call(parts: &mut Parts) -> Result<Self, CallError> {
         Ok(parts.cancel.clone())
@@ -297,6 +293,10 @@ impl FromCall for Scoped {
     fn from_call(parts: &mut Parts) -> Result<Self, CallError> {
         Ok(Scoped(std::mem::take(&mut parts.paths)))
     }
+
+    fn declare(needs: &mut Needs) {
+        needs.scoped = true;
+    }
 }
 
 fn taken_twice() -> CallError {
@@ -337,21 +337,3 @@ pub(crate) fn bad_args(e: serde_json::Error, kind: &str) -> CallError {
     )
 }
 
-/// A body no extractor took: only "no arguments" (`{}` or `null`) may be left over.
-pub(crate) fn leftover(body: Option<Body>) -> Result<(), CallError> {
-    match body {
-        None => Ok(()),
-        Some(Body::Json(text)) if text.is_no_args() => Ok(()),
-        Some(Body::Json(text)) => Err(CallError::new(
-            ErrorCode::InvalidArgs,
-            format!(
-                "arguments ({}) were sent to a command that takes none",
-                text.json_type()
-            ),
-        )),
-        Some(Body::Bytes(_)) => Err(CallError::new(
-            ErrorCode::InvalidArgs,
-            "bytes were sent to a command that takes none",
-        )),
-    }
-}

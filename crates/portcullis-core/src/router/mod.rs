@@ -65,7 +65,7 @@ use crate::policy::{Admitted, Caller};
 use crate::request::{Body, Kind};
 use crate::stream::{Answer, Chunk, StreamKey, Streams};
 use calls::{Calls, CallsError, Ticket};
-use extract::{Needs, StateMap, bad_args, channel_ids, leftover, only_channels};
+use extract::{Needs, StateMap, bad_args, channel_ids};
 use handler::guard;
 
 /// The prefix of Portcullis's own commands; an app cannot register a name with it.
@@ -427,6 +427,19 @@ impl Router {
         self.commands.contains_key(name)
     }
 
+    /// Whether the handler of command (or, with `stream`, stream) `name` reads its
+    /// arguments at all (`Args`, `Bytes`, `Body`, `Scoped` or a `Channel`); `None` when
+    /// no handler has that name. A rule whose schema constrains arguments no handler
+    /// reads checks something nobody uses: `portcullis-wry` warns of it at build.
+    pub fn reads_arguments(&self, name: &str, stream: bool) -> Option<bool> {
+        let routes = if stream {
+            &self.stream_routes
+        } else {
+            &self.commands
+        };
+        routes.get(name).map(|route| route.needs.reads_arguments())
+    }
+
     /// Starts the handler (command) or runs the listeners (event) of an admitted request.
     pub fn dispatch(&self, admitted: Admitted) -> Dispatch {
         let (timeout_ms, max_bytes) = (admitted.timeout_ms(), admitted.max_bytes());
@@ -512,13 +525,10 @@ impl Router {
             channels,
             upload,
         };
+        // Arguments no extractor takes are dropped: the policy admitted them, and a
+        // handler that takes none (or only `Scoped`, whose paths are in them) ignores
+        // them, as a web framework ignores a body nobody reads.
         let work = (route.start)(&mut parts)
-            .and_then(|work| {
-                // The members the Channel extractors took count as taken.
-                let body = parts.body.take();
-                let body = body.filter(|b| !(takes_channels && only_channels(b)));
-                leftover(body).map(|()| work)
-            })
             // A route that left the holds untaken (the built-in one, an app's own
             // `Handler` impl) still gets the last look before it starts.
             .map(|work| {

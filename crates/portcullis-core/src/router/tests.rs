@@ -163,10 +163,13 @@ fn bytes_in_and_out_and_scoped_paths_reach_the_handler() {
             paths,
         ))
         .wait();
-    // The handler took no `Args`, so the arguments it was sent are refused... unless the
-    // rule's scope already checked them: a handler reading only `Scoped` still has to
-    // take its arguments.
-    assert_eq!(reply.result.unwrap_err().code, ErrorCode::InvalidArgs);
+    // A handler reading only `Scoped` takes no `Args`: the arguments the policy admitted
+    // (the path is in them) are not refused for that (#31).
+    assert_eq!(
+        reply.result,
+        Ok(Payload::Json(r#""/data/exports/a.md""#.to_owned()))
+    );
+    // Taking the arguments as well changes nothing.
     let router = Router::new().command("read", |paths: Scoped, _: Args<Value>| {
         paths.get("/path").map(|p| p.display().to_string())
     });
@@ -201,7 +204,6 @@ fn arguments_that_do_not_fit_are_invalid_args_and_no_handler_runs() {
     for (name, args, needle) in [
         ("note", json!([1]), "(array)"),
         ("note", json!({}), "(object)"),
-        ("none", json!({"x": 1}), "takes none"),
         ("bytes", json!({"x": 1}), "takes bytes"),
     ] {
         let e = run(&router, name, args).unwrap_err();
@@ -209,6 +211,9 @@ fn arguments_that_do_not_fit_are_invalid_args_and_no_handler_runs() {
         assert!(e.message.contains(needle), "{}", e.message);
     }
     assert_eq!(ran.load(Ordering::SeqCst), 0, "a handler ran");
+    // A handler that takes no arguments ignores the ones the policy admitted (#31).
+    assert_eq!(run(&router, "none", json!({"x": 1})), Ok(Payload::Json(r#""none""#.to_owned())));
+    assert_eq!(ran.load(Ordering::SeqCst), 1);
 }
 
 /// An app's error type, written as with thiserror: `Display`, and `AppError` for its
