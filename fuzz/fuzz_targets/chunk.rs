@@ -12,6 +12,9 @@
 //! - an `Upload` gets only data chunks sealed by its own page load for its own stream,
 //!   numbers 0, 1, 2, ... in order without a gap, each once; it ends (`None`) only after
 //!   the page's end for the next number reached the router;
+//! - a page's streams never hold more chunk bytes than the budget
+//!   (`limits.maxBufferedStreamBytes`, set small here), and hold none once the page and
+//!   its handlers are gone;
 //! - every chunk the router took is answered by the time its page is gone, and no
 //!   stream or call is left in the tables then.
 #![no_main]
@@ -61,6 +64,8 @@ fn world() -> &'static World {
                 },
             );
         router.check().expect("the fuzz router is sound");
+        // A small budget for the bytes a page's streams hold, so inputs reach it.
+        router.streams().set_page_budget(BUDGET);
         World {
             gate,
             router,
@@ -102,6 +107,9 @@ struct Run<'w> {
     /// Next chunk number per (page, stream id).
     next: HashMap<(usize, u64), u64>,
 }
+
+/// `limits.maxBufferedStreamBytes` for this app: a few of the larger data chunks.
+const BUDGET: usize = 4096;
 
 const NAMES: [&str; 5] = ["up", "capped", "meta", "denied", "absent"];
 
@@ -423,6 +431,17 @@ impl<'w> Run<'w> {
         }
     }
 
+    /// What a page's streams hold stays within the budget.
+    fn check_budget(&self) {
+        for label in LABELS {
+            let held = self.w.router.streams().held_bytes(label);
+            assert!(
+                held <= BUDGET,
+                "{label}'s streams hold {held} bytes, past the budget of {BUDGET}"
+            );
+        }
+    }
+
     fn step(&mut self, inp: &mut Input<'_>) {
         match inp.u8() % 12 {
             0 | 1 => self.open(inp),
@@ -499,6 +518,13 @@ impl<'w> Run<'w> {
         );
         assert_eq!(self.w.router.streams().open_count(), 0, "streams left open");
         self.streams.clear();
+        for label in LABELS {
+            assert_eq!(
+                self.w.router.streams().held_bytes(label),
+                0,
+                "{label}'s streams still count bytes after its page and handlers are gone"
+            );
+        }
         assert_eq!(self.w.router.in_flight(), 0, "calls left in flight");
         assert!(self.w.stash.lock().unwrap().is_empty());
     }
@@ -511,6 +537,7 @@ fuzz_target!(|data: &[u8]| {
     let mut steps = 0;
     while !inp.is_empty() && steps < 64 {
         run.step(&mut inp);
+        run.check_budget();
         steps += 1;
     }
     run.end();

@@ -29,7 +29,7 @@ use portcullis_core::channel::{CHANNEL_PREFIX, Channel, ChannelId, Message, read
 use portcullis_core::envelope::Encoding;
 use portcullis_core::request::{Kind, Request};
 use portcullis_core::router::{CallError, Dispatch};
-use portcullis_core::{Caller, Gate, Inbound, Router, SessionId};
+use portcullis_core::{Args, Caller, Gate, Inbound, Router, SessionId};
 use serde_json::{Map, Value};
 
 type Stash = Arc<Mutex<Vec<(Caller, Channel)>>>;
@@ -47,9 +47,20 @@ fn world() -> &'static World {
         let s = stash.clone();
         // The handler hands its channel to the harness, which sends on it after the call
         // returned (as a task the handler spawned would).
-        let router = Router::new().command("tick", move |caller: Caller, channel: Channel| {
-            s.lock().unwrap().push((caller, channel));
-        });
+        let t = stash.clone();
+        let router = Router::new()
+            .command("tick", move |caller: Caller, channel: Channel| {
+                s.lock().unwrap().push((caller, channel));
+            })
+            // Takes its channel before its arguments: arguments that do not fit refuse
+            // the call after the channel was taken.
+            .command(
+                "ticks",
+                move |caller: Caller, channel: Channel, Args(n): Args<u8>| {
+                    let _ = n;
+                    t.lock().unwrap().push((caller, channel));
+                },
+            );
         router.check().expect("the fuzz router is sound");
         World {
             gate: common::gate(&common::config()),
@@ -156,11 +167,12 @@ impl<'w> Run<'w> {
         }
         let id = self.next_call;
         self.next_call += 1;
-        let plain = Request::encode_json(Kind::Command, id, "tick", &Value::Object(args));
+        let name = if inp.u8() % 4 == 0 { "ticks" } else { "tick" };
+        let plain = Request::encode_json(Kind::Command, id, name, &Value::Object(args));
         let what = Sealed::Request {
             kind: 1,
             id,
-            name: "tick".to_owned(),
+            name: name.to_owned(),
         };
         let sealed = self
             .record

@@ -27,7 +27,7 @@ pub const STRANGER: &str = "w-stranger";
 
 pub const CONFIG: &str = r#"{"app":{"security":{"pattern":{"use":"isolation","options":{"dir":"i"}},
   "capabilities":[{"identifier":"c","windows":["main","second","w-*"],"origins":["app://localhost"],
-    "commands":{"allow":["work","tick"]},
+    "commands":{"allow":["work","tick","ticks"]},
     "streams":{"allow":["up",{"name":"capped","maxBytes":64},
       {"name":"meta","schema":{"type":"object","required":["name"],"additionalProperties":false,
         "properties":{"name":{"type":"string"}}}},"denied"],"deny":["denied"]}}],
