@@ -345,7 +345,9 @@ fn the_page_closing_a_channel_fails_the_next_send_and_answers_its_pull() {
     app.call(&mut s, "main", "keep", json!({"c": arg})).unwrap();
     let channel = app.kept.recv().unwrap();
     let waiting = app.start_pull("main", id);
-    app.channels().close("main", app.current("main"), id).unwrap();
+    app.channels()
+        .close("main", app.current("main"), id)
+        .unwrap();
     assert_eq!(
         waiting.recv_timeout(Duration::from_secs(1)).unwrap(),
         Ok((vec![], true))
@@ -418,7 +420,9 @@ fn made_up_pulls_never_fill_the_table_and_a_page_may_have_only_so_many_channels(
         let id = ChannelId::parse(&format!("{n:032x}")).unwrap();
         assert_eq!(app.pull("main", id), Err(ErrorCode::NoSuchChannel));
         assert_eq!(
-            app.channels().close("main", app.current("main"), id).map_err(|e| e.code),
+            app.channels()
+                .close("main", app.current("main"), id)
+                .map_err(|e| e.code),
             Err(ErrorCode::NoSuchChannel)
         );
     }
@@ -426,7 +430,10 @@ fn made_up_pulls_never_fill_the_table_and_a_page_may_have_only_so_many_channels(
     // So the page's own channels all fit, up to the bound.
     for n in 0..MAX_CHANNELS as u8 {
         let (arg, _) = channel_arg(100 + n);
-        assert_eq!(app.call(&mut s, "main", "keep", json!({"c": arg})), Ok("null".into()));
+        assert_eq!(
+            app.call(&mut s, "main", "keep", json!({"c": arg})),
+            Ok("null".into())
+        );
     }
     let kept: Vec<Channel> = app.kept.try_iter().collect();
     assert_eq!(kept.len(), MAX_CHANNELS);
@@ -439,7 +446,10 @@ fn made_up_pulls_never_fill_the_table_and_a_page_may_have_only_so_many_channels(
     assert_eq!(app.runs(), runs, "the handler ran past the bound");
     // The twin: another webview's page still may.
     let mut second = page(&app.gate, "second");
-    assert_eq!(app.call(&mut second, "second", "keep", json!({"c": over})), Ok("null".into()));
+    assert_eq!(
+        app.call(&mut second, "second", "keep", json!({"c": over})),
+        Ok("null".into())
+    );
 }
 
 #[test]
@@ -494,14 +504,19 @@ fn a_channel_no_handler_took_is_never_made() {
     assert_eq!(app.channels().open(), 0);
     assert_eq!(app.pull("main", id), Err(ErrorCode::NoSuchChannel));
     assert_eq!(
-        app.channels().call_done("main", app.current("main"), id).map_err(|e| e.code),
+        app.channels()
+            .call_done("main", app.current("main"), id)
+            .map_err(|e| e.code),
         Err(ErrorCode::NoSuchChannel)
     );
     // The twin: a channel its handler took is there after its call was answered.
     let (arg, id) = channel_arg(21);
     app.call(&mut s, "main", "keep", json!({"c": arg})).unwrap();
     let channel = app.kept.recv().unwrap();
-    assert_eq!(app.channels().call_done("main", app.current("main"), id), Ok(()));
+    assert_eq!(
+        app.channels().call_done("main", app.current("main"), id),
+        Ok(())
+    );
     assert_eq!(channel.try_send(Message::Json("1".into())), Ok(()));
     assert_eq!(
         app.pull("main", id),

@@ -21,7 +21,10 @@ fn code() -> BTreeMap<&'static str, u64> {
         ("QUEUE_CHUNKS", n(stream::QUEUE_CHUNKS)),
         ("MAX_STREAMS", n(stream::MAX_STREAMS)),
         ("MAX_REASON", n(stream::MAX_REASON)),
-        ("maxBufferedStreamBytes", n(limits.max_buffered_stream_bytes)),
+        (
+            "maxBufferedStreamBytes",
+            n(limits.max_buffered_stream_bytes),
+        ),
         ("MAX_CHANNELS", n(channel::MAX_CHANNELS)),
         ("CHANNEL_QUEUE_MESSAGES", n(channel::QUEUE_MESSAGES)),
         ("CHANNEL_QUEUE_BYTES", n(channel::QUEUE_BYTES)),
@@ -37,7 +40,10 @@ fn code() -> BTreeMap<&'static str, u64> {
 
 /// The table's rows: name → value.
 fn documented() -> BTreeMap<String, u64> {
-    let path = Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/../../docs/PROTOCOL.md"));
+    let path = Path::new(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../../docs/PROTOCOL.md"
+    ));
     let text = std::fs::read_to_string(path).unwrap();
     let section = text
         .split("\n## ")
@@ -78,9 +84,17 @@ fn the_limits_table_is_the_codes() {
 #[test]
 fn the_prose_says_no_other_figure_for_them() {
     // The figures the prose once had wrong (#30): a stale one would slip in here first.
-    let path = Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/../../docs/PROTOCOL.md"));
+    let path = Path::new(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../../docs/PROTOCOL.md"
+    ));
     let text = std::fs::read_to_string(path).unwrap();
-    for stale in ["256\nchannels", "256 channels", "has 4 chunks it has not taken", "is its next number"] {
+    for stale in [
+        "256\nchannels",
+        "256 channels",
+        "has 4 chunks it has not taken",
+        "is its next number",
+    ] {
         assert!(!text.contains(stale), "PROTOCOL.md still says {stale:?}");
     }
 }

@@ -18,8 +18,8 @@ use portcullis::envelope::{CHUNK_HEADER_LEN, ChunkAt, Encoding, HEADER_LEN};
 use portcullis::request::{Kind, Request};
 use portcullis::router::{CallError, Dispatch, Payload};
 use portcullis::stream::{
-    ChunkOp, DEFAULT_PAGE_BUDGET, MAX_STREAMS, QUEUE_CHUNKS, StreamError, StreamKey, Upload, WINDOW, chunk_plaintext,
-    encode_clear_chunk,
+    ChunkOp, DEFAULT_PAGE_BUDGET, MAX_STREAMS, QUEUE_CHUNKS, StreamError, StreamKey, Upload,
+    WINDOW, chunk_plaintext, encode_clear_chunk,
 };
 use portcullis::{Args, Config, ErrorCode, Gate, Inbound, Router, ScopeVars, Sealer};
 use serde_json::{Value, json};
@@ -602,7 +602,11 @@ fn a_chunk_after_the_handler_finished_is_taken_and_the_end_still_gets_its_result
     assert_eq!(app.end(&mut s, id, 2), Ok(r#""done""#.into()));
     // Once answered, the result is gone: the stream has ended.
     assert_eq!(app.end(&mut s, id, 3), Err(ErrorCode::StreamClosed));
-    assert_eq!(app.router.streams().results_waiting(), 0, "nothing left behind");
+    assert_eq!(
+        app.router.streams().results_waiting(),
+        0,
+        "nothing left behind"
+    );
 }
 
 #[test]
@@ -632,7 +636,10 @@ fn a_page_cannot_make_the_core_hold_more_than_its_stream_budget() {
     let fits = DEFAULT_PAGE_BUDGET / size;
     let streams = fits.div_ceil(QUEUE_CHUNKS + WINDOW as usize) + 1;
     let ids: Vec<u64> = (0..streams)
-        .map(|_| app.open(&mut s, "main", "fail.on.signal", json!({})).unwrap())
+        .map(|_| {
+            app.open(&mut s, "main", "fail.on.signal", json!({}))
+                .unwrap()
+        })
         .collect();
     let mut sent = 0;
     let mut answers = Vec::new();
@@ -649,13 +656,25 @@ fn a_page_cannot_make_the_core_hold_more_than_its_stream_budget() {
             sent += 1;
         }
     }
-    assert_eq!(refused, Some(Err(ErrorCode::TooLarge)), "the chunk past the budget");
+    assert_eq!(
+        refused,
+        Some(Err(ErrorCode::TooLarge)),
+        "the chunk past the budget"
+    );
     assert!(app.router.streams().held_bytes("main") <= DEFAULT_PAGE_BUDGET);
     // The twin: another webview's page has a budget of its own.
     let mut second = page(&app.gate, "second");
-    let theirs = app.open(&mut second, "second", "upload", json!({})).unwrap();
+    let theirs = app
+        .open(&mut second, "second", "upload", json!({}))
+        .unwrap();
     assert_eq!(
-        app.send(&mut second, "second", theirs, 0, ChunkOp::Data(vec![1; 100])),
+        app.send(
+            &mut second,
+            "second",
+            theirs,
+            0,
+            ChunkOp::Data(vec![1; 100])
+        ),
         Ok("null".into())
     );
     // The handlers give up: what they held is let go.
@@ -671,18 +690,38 @@ fn a_smaller_budget_refuses_before_keeping_and_the_number_stays_free() {
     let app = app();
     app.router.streams().set_page_budget(64);
     let mut s = page(&app.gate, "main");
-    let never = app.open(&mut s, "main", "fail.on.signal", json!({})).unwrap();
-    assert_eq!(app.data(&mut s, never, 0, &"a".repeat(30)), Ok("null".into()));
-    assert_eq!(app.data(&mut s, never, 1, &"b".repeat(30)), Ok("null".into()));
+    let never = app
+        .open(&mut s, "main", "fail.on.signal", json!({}))
+        .unwrap();
+    assert_eq!(
+        app.data(&mut s, never, 0, &"a".repeat(30)),
+        Ok("null".into())
+    );
+    assert_eq!(
+        app.data(&mut s, never, 1, &"b".repeat(30)),
+        Ok("null".into())
+    );
     assert_eq!(app.router.streams().held_bytes("main"), 60);
     let upload = app.open(&mut s, "main", "upload", json!({})).unwrap();
-    assert_eq!(app.data(&mut s, upload, 0, &"c".repeat(10)), Err(ErrorCode::TooLarge));
+    assert_eq!(
+        app.data(&mut s, upload, 0, &"c".repeat(10)),
+        Err(ErrorCode::TooLarge)
+    );
     assert!(app.read().is_empty(), "a refused chunk reached a handler");
     assert_eq!(app.router.streams().held_bytes("main"), 60);
     // The twin: once the other handler let its chunks go, the same number is taken.
-    app.fail_now.lock().unwrap().take().unwrap().send(()).unwrap();
+    app.fail_now
+        .lock()
+        .unwrap()
+        .take()
+        .unwrap()
+        .send(())
+        .unwrap();
     wait_until(|| app.router.streams().held_bytes("main") == 0);
-    assert_eq!(app.data(&mut s, upload, 0, &"c".repeat(10)), Ok("null".into()));
+    assert_eq!(
+        app.data(&mut s, upload, 0, &"c".repeat(10)),
+        Ok("null".into())
+    );
     assert_eq!(app.end(&mut s, upload, 1), Ok("10".into()));
     assert_eq!(app.read(), strings(&["upload:cccccccccc"]));
 }

@@ -1086,18 +1086,18 @@ fn build(
             proxy.clone(),
             emitter,
         ))
-        .audit_sink(Arc::new(move |e: &portcullis::AuditEvent<'_>| {
+        .audit_sink(move |e: &portcullis::AuditEvent<'_>| {
             lock(&audit_run.audit).push(format!("{} {}", e.code.as_str(), e.name.unwrap_or("-")));
             lock(&audit_run.audit_text).push(format!("{} {}", e.message, e.detail.unwrap_or("")));
-        }))
-        .grant_sink(Arc::new(move |e: &portcullis::GrantEvent<'_>| {
+        })
+        .grant_sink(move |e: &portcullis::GrantEvent<'_>| {
             let change = serde_json::to_value(e.change).unwrap_or_default();
             lock(&grant_run.grant_events).push(format!(
                 "{} {}",
                 change.as_str().unwrap_or("?"),
                 e.capability.unwrap_or("-")
             ));
-        }))
+        })
         .observe(Arc::new(move |o: &transport::Observed<'_>| {
             match (o.refused, o.via) {
                 (None, transport::Via::Protocol) => {

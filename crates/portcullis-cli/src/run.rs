@@ -78,7 +78,7 @@ pub fn run(options: Options) -> Result<i32, Box<dyn std::error::Error>> {
     let portcullis = builder
         .router(echo_router(&config))
         .scope_vars(vars)
-        .audit_sink(Arc::new(|e: &portcullis_core::AuditEvent<'_>| {
+        .audit_sink(|e: &portcullis_core::AuditEvent<'_>| {
             let red = Style::new().fg_color(Some(AnsiColor::Red.into())).bold();
             let name = e.name.unwrap_or("(sealed)");
             anstream::println!(
@@ -87,7 +87,7 @@ pub fn run(options: Options) -> Result<i32, Box<dyn std::error::Error>> {
                 e.webview,
                 e.message
             );
-        }))
+        })
         .waker(move || send(&wake, UserEvent::Pump))
         .build()?;
     let window = WindowBuilder::new()

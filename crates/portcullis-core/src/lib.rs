@@ -59,6 +59,7 @@ pub use router::{
 pub use scope::ScopeVars;
 pub use seal::Sealer;
 pub use session::{Attested, KeyGrant};
+pub use stream::{StreamError, Upload};
 
 /// The hash map of the per-message lookups (allowlist, handlers, sessions). Its keys come
 /// from the config, the app and our own random session ids, never from a page, so a

@@ -159,14 +159,23 @@ impl PortcullisBuilder {
         self
     }
 
-    /// Receives every refusal as an audit event (as well as `tracing`).
-    pub fn audit_sink(mut self, sink: AuditSink) -> Self {
+    /// Receives every refusal as an audit event (as well as `tracing`): a closure, called
+    /// from whichever thread decided.
+    pub fn audit_sink(
+        mut self,
+        sink: impl Fn(&portcullis_core::AuditEvent<'_>) + Send + Sync + 'static,
+    ) -> Self {
+        let sink: AuditSink = Arc::new(sink);
         self.audit = Some(sink);
         self
     }
 
-    /// Receives every change of the run-time grants (as well as `tracing`).
-    pub fn grant_sink(mut self, sink: GrantSink) -> Self {
+    /// Receives every change of the run-time grants (as well as `tracing`): a closure.
+    pub fn grant_sink(
+        mut self,
+        sink: impl Fn(&portcullis_core::GrantEvent<'_>) + Send + Sync + 'static,
+    ) -> Self {
+        let sink: GrantSink = Arc::new(sink);
         self.grant_sink = Some(sink);
         self
     }

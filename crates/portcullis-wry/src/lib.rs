@@ -64,6 +64,10 @@ pub use frontend::Frontend;
 pub use rust_embed;
 pub use shared::Shared;
 pub use webview::Portcullis;
+/// The wry this crate is built against: name its types through this path
+/// (`portcullis::webview::wry::WebViewBuilder`) and a second, mismatched wry in the app's
+/// own dependencies cannot creep in.
+pub use wry;
 
 /// The scheme the app's frontend is served from.
 pub const APP_SCHEME: &str = "app";

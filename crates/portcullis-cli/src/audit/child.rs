@@ -229,7 +229,7 @@ fn run_in(
     let portcullis = builder
         .router(router)
         .scope_vars(scope_vars(&options.vars))
-        .audit_sink(Arc::new(move |e: &portcullis_core::AuditEvent<'_>| {
+        .audit_sink(move |e: &portcullis_core::AuditEvent<'_>| {
             if e.code == ErrorCode::UnknownCommand {
                 if let Ok(mut u) = no_handler.lock() {
                     let kind = e.kind.map_or("call", |k| k.as_str());
@@ -238,7 +238,7 @@ fn run_in(
             } else if let Ok(mut c) = sink.lock() {
                 c.push(e.code.as_str().to_owned());
             }
-        }))
+        })
         .observe(Arc::new(move |o: &transport::Observed<'_>| {
             seen.fetch_add(1, Ordering::SeqCst);
             if o.refused.is_none()

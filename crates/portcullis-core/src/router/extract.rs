@@ -336,4 +336,3 @@ pub(crate) fn bad_args(e: serde_json::Error, kind: &str) -> CallError {
         format!("arguments ({kind}) do not fit the handler: {e}"),
     )
 }
-

@@ -212,7 +212,10 @@ fn arguments_that_do_not_fit_are_invalid_args_and_no_handler_runs() {
     }
     assert_eq!(ran.load(Ordering::SeqCst), 0, "a handler ran");
     // A handler that takes no arguments ignores the ones the policy admitted (#31).
-    assert_eq!(run(&router, "none", json!({"x": 1})), Ok(Payload::Json(r#""none""#.to_owned())));
+    assert_eq!(
+        run(&router, "none", json!({"x": 1})),
+        Ok(Payload::Json(r#""none""#.to_owned()))
+    );
     assert_eq!(ran.load(Ordering::SeqCst), 1);
 }
 
