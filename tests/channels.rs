@@ -24,11 +24,18 @@ const CONFIG: &str = r#"{"app": {"security": {
     "pattern": {"use": "isolation", "options": {"dir": "isolation-app"}},
     "capabilities": [{"identifier": "c", "windows": ["main", "second"],
         "origins": ["app://localhost"],
-        "commands": {"allow": ["ticks", "blob", "keep", "plain"]}}]}}}"#;
+        "commands": {"allow": ["ticks", "blob", "keep", "plain", "typed"]}}]}}}"#;
 
 #[derive(serde::Deserialize)]
 struct Ticks {
     n: u32,
+}
+
+/// The message type of a typed channel.
+#[derive(serde::Serialize)]
+struct Progress {
+    done: u32,
+    of: u32,
 }
 
 /// The gate and a router whose handlers send on the channel they are given.
@@ -48,7 +55,13 @@ fn app() -> App {
     let runs: Arc<AtomicUsize> = Arc::default();
     let (keep, kept) = mpsc::channel();
     let keep = std::sync::Mutex::new(keep);
-    let (a, b, c, d) = (runs.clone(), runs.clone(), runs.clone(), runs.clone());
+    let (a, b, c, d, e) = (
+        runs.clone(),
+        runs.clone(),
+        runs.clone(),
+        runs.clone(),
+        runs.clone(),
+    );
     let router = Router::new()
         // Sends n JSON messages, then returns how many went.
         .command("ticks", move |channel: Channel, Args(t): Args<Ticks>| {
@@ -74,6 +87,16 @@ fn app() -> App {
         })
         .command("plain", move |_: Args<Value>| {
             d.fetch_add(1, Ordering::SeqCst);
+        })
+        // A typed channel: its send_json takes a Progress and nothing else.
+        .command("typed", move |progress: Channel<Progress>| {
+            e.fetch_add(1, Ordering::SeqCst);
+            async move {
+                progress.send_json(&Progress { done: 1, of: 2 }).await?;
+                progress.try_send_json(&Progress { done: 2, of: 2 })?;
+                progress.send(vec![9u8]).await?;
+                Ok::<_, ChannelError>("typed")
+            }
         });
     router.check().unwrap();
     App {
@@ -534,4 +557,26 @@ fn a_message_longer_than_the_limit_is_refused_to_the_handler() {
     let too_long = vec![0u8; portcullis::channel::MAX_MESSAGE + 1];
     assert_eq!(channel.try_send(too_long), Err(ChannelError::TooLong));
     assert_eq!(channel.try_send(vec![0u8; 16]), Ok(()));
+}
+
+#[test]
+fn a_typed_channel_sends_its_type_as_json_and_bytes_as_bytes() {
+    let app = app();
+    let mut s = page(&app.gate, "main");
+    let (arg, id) = channel_arg(30);
+    assert_eq!(
+        app.call(&mut s, "main", "typed", json!({"progress": arg})),
+        Ok(r#""typed""#.into())
+    );
+    assert_eq!(
+        app.pull("main", id),
+        Ok((
+            vec![
+                Message::Json(r#"{"done":1,"of":2}"#.into()),
+                Message::Json(r#"{"done":2,"of":2}"#.into()),
+                Message::Bytes(vec![9]),
+            ],
+            true
+        ))
+    );
 }

@@ -25,6 +25,7 @@
 
 use std::collections::VecDeque;
 use std::fmt;
+use std::marker::PhantomData;
 use std::sync::{Arc, Mutex, MutexGuard, Weak};
 
 use futures_util::future::{Either, select};
@@ -157,12 +158,30 @@ pub enum ChannelError {
 /// What a handler sends on: the channel the call's arguments named. Clones send on the
 /// same channel; when the last one is dropped the page is told the channel ended (after
 /// every message queued before).
-#[derive(Clone)]
-pub struct Channel {
+///
+/// `Channel` takes any JSON value ([`Channel::send_json`]) and bytes ([`Channel::send`]);
+/// `Channel<T>` is typed: its [`send_json`](Channel::send_json) takes a `T` only (the
+/// page declares the same type, `Channel<T>` in `@portcullis/api`), bytes still go as
+/// bytes.
+pub struct Channel<T = Untyped> {
     sender: Arc<Sender>,
+    message: PhantomData<fn(T)>,
 }
 
-impl fmt::Debug for Channel {
+/// The message type of a [`Channel`] that takes any JSON value.
+#[derive(Clone, Copy, Debug)]
+pub enum Untyped {}
+
+impl<T> Clone for Channel<T> {
+    fn clone(&self) -> Self {
+        Channel {
+            sender: Arc::clone(&self.sender),
+            message: PhantomData,
+        }
+    }
+}
+
+impl<T> fmt::Debug for Channel<T> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Channel")
             .field("id", &self.sender.slot.id)
@@ -185,7 +204,14 @@ impl Drop for Sender {
     }
 }
 
-impl Channel {
+impl<T> Channel<T> {
+    fn new(sender: Sender) -> Self {
+        Channel {
+            sender: Arc::new(sender),
+            message: PhantomData,
+        }
+    }
+
     /// Queues `message` for the page, waiting while the queue is full. Fails with
     /// [`ChannelError::Closed`] once the page went away or closed the channel (also while
     /// waiting).
@@ -211,11 +237,6 @@ impl Channel {
                 return Err(ChannelError::Closed);
             }
         }
-    }
-
-    /// Queues `value` as JSON (see [`Channel::send`]).
-    pub async fn send_json<T: Serialize + ?Sized>(&self, value: &T) -> Result<(), ChannelError> {
-        self.send(Message::json(value)?).await
     }
 
     /// Queues `message` if the queue has room, without waiting.
@@ -258,6 +279,30 @@ impl Channel {
                 return;
             }
         }
+    }
+}
+
+impl Channel<Untyped> {
+    /// Queues `value` as JSON (see [`Channel::send`]).
+    pub async fn send_json<U: Serialize + ?Sized>(&self, value: &U) -> Result<(), ChannelError> {
+        self.send(Message::json(value)?).await
+    }
+}
+
+impl<T: Serialize> Channel<T> {
+    /// Queues `value`, of the channel's message type, as JSON (see [`Channel::send`]).
+    pub async fn send_json(&self, value: &T) -> Result<(), ChannelError> {
+        self.send(Message::json(value)?).await
+    }
+
+    /// [`Channel::send_json`] for a sync handler.
+    pub fn send_json_blocking(&self, value: &T) -> Result<(), ChannelError> {
+        futures_executor::block_on(self.send_json(value))
+    }
+
+    /// Queues `value` as JSON if the queue has room, without waiting.
+    pub fn try_send_json(&self, value: &T) -> Result<(), ChannelError> {
+        self.try_send(Message::json(value)?)
     }
 }
 
@@ -452,12 +497,12 @@ impl Channels {
     /// The handler side of channel `id` for a call from `caller`: the only place a
     /// channel is made. A call whose page load is gone (its token cancelled) gets it
     /// closed: its sends fail, nothing is delivered.
-    pub(crate) fn attach(
+    pub(crate) fn attach<T>(
         &self,
         caller: &Caller,
         id: ChannelId,
         token: CancellationToken,
-    ) -> Result<Channel, CallError> {
+    ) -> Result<Channel<T>, CallError> {
         if token.is_cancelled() {
             let slot = Arc::new(Slot {
                 id,
@@ -470,9 +515,7 @@ impl Channels {
                 space: Notify::new(),
                 hub: Weak::new(),
             });
-            return Ok(Channel {
-                sender: Arc::new(Sender { slot, token }),
-            });
+            return Ok(Channel::new(Sender { slot, token }));
         }
         let mut table = self.table();
         let page = table
@@ -499,9 +542,7 @@ impl Channels {
             hub: Arc::downgrade(&self.table),
         });
         page.slots.insert(id, Arc::clone(&slot));
-        Ok(Channel {
-            sender: Arc::new(Sender { slot, token }),
-        })
+        Ok(Channel::new(Sender { slot, token }))
     }
 
     /// Channel `id` of `webview`'s page load `session`, if a handler made it. A pull

@@ -172,7 +172,7 @@ impl FromCall for Grants {
 
 /// A channel the page passed as a top-level argument (`invoke(cmd, {progress: channel})`).
 /// A handler taking several gets them in the order of their argument names.
-impl FromCall for Channel {
+impl<T: Send + 'static> FromCall for Channel<T> {
     fn from_call(parts: &mut Parts) -> Result<Self, CallError> {
         let id = parts.channel_ids.next().ok_or_else(|| {
             CallError::new(
