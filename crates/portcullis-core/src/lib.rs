@@ -56,7 +56,7 @@ pub use router::{
     AppError, Args, Bytes, CancellationToken, Dispatch, HandlerError, Payload, Response, Router,
     Scoped, State,
 };
-pub use scope::ScopeVars;
+pub use scope::{InvalidAppId, ScopeVars};
 pub use seal::Sealer;
 pub use session::{Attested, KeyGrant};
 pub use stream::{StreamError, Upload};

@@ -35,7 +35,62 @@ impl ScopeVars {
         self.0.insert(name.into(), dir.into());
         self
     }
+
+    /// Adds the platform's standard directories that this machine has (`dirs` finds
+    /// them): `$HOME`, `$DESKTOP`, `$DOCUMENTS`, `$DOWNLOADS`, `$PICTURES`, `$MUSIC`,
+    /// `$VIDEOS`, and the app's own `$APPDATA`, `$APPLOCALDATA`, `$APPCONFIG`,
+    /// `$APPCACHE` (the platform's data, local data, config and cache directory joined
+    /// with `app_id`, e.g. `"com.example.notes"`; not created). A directory the machine
+    /// does not have is left out, so a scope naming it fails the config check
+    /// (`variable $NAME is not provided`) instead of pointing somewhere else.
+    /// `docs/CAPABILITIES.md` lists each variable per platform.
+    pub fn with_standard_dirs(mut self, app_id: &str) -> Result<Self, InvalidAppId> {
+        let sound = !app_id.is_empty()
+            && app_id != "."
+            && app_id != ".."
+            && app_id
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'-' | b'_'));
+        if !sound {
+            return Err(InvalidAppId(app_id.to_owned()));
+        }
+        let user: [(&str, Option<PathBuf>); 7] = [
+            ("HOME", dirs::home_dir()),
+            ("DESKTOP", dirs::desktop_dir()),
+            ("DOCUMENTS", dirs::document_dir()),
+            ("DOWNLOADS", dirs::download_dir()),
+            ("PICTURES", dirs::picture_dir()),
+            ("MUSIC", dirs::audio_dir()),
+            ("VIDEOS", dirs::video_dir()),
+        ];
+        let app: [(&str, Option<PathBuf>); 4] = [
+            ("APPDATA", dirs::data_dir()),
+            ("APPLOCALDATA", dirs::data_local_dir()),
+            ("APPCONFIG", dirs::config_dir()),
+            ("APPCACHE", dirs::cache_dir()),
+        ];
+        let app = app.map(|(name, base)| (name, base.map(|b| b.join(app_id))));
+        for (name, dir) in user.into_iter().chain(app) {
+            if let Some(dir) = dir.filter(|d| d.is_absolute()) {
+                self.0.insert(name.to_owned(), dir);
+            }
+        }
+        Ok(self)
+    }
+
+    /// The directory `$name` stands for, if given.
+    pub fn get(&self, name: &str) -> Option<&Path> {
+        self.0.get(name).map(PathBuf::as_path)
+    }
 }
+
+/// An app id that cannot name a directory of its own: empty, `.` or `..`, or with a
+/// character other than ASCII letters, digits, `.`, `-` and `_`.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+#[error(
+    "{0:?} cannot be an app id: use ASCII letters, digits, '.', '-' and '_' (e.g. \"com.example.notes\")"
+)]
+pub struct InvalidAppId(pub String);
 
 /// Why a path is not inside a scope.
 #[non_exhaustive]
@@ -224,6 +279,51 @@ pub(crate) fn resolve(path: &Path) -> Option<PathBuf> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn standard_dirs_are_the_platforms_and_the_app_id_names_a_directory_of_its_own() {
+        let vars = ScopeVars::new()
+            .with_standard_dirs("com.example.notes")
+            .unwrap();
+        // What the platform has, and nothing it lacks.
+        assert_eq!(vars.get("HOME"), dirs::home_dir().as_deref());
+        assert_eq!(vars.get("DOWNLOADS"), dirs::download_dir().as_deref());
+        assert_eq!(
+            vars.get("APPDATA").map(Path::to_path_buf),
+            dirs::data_dir().map(|d| d.join("com.example.notes"))
+        );
+        assert_eq!(
+            vars.get("APPCACHE").map(Path::to_path_buf),
+            dirs::cache_dir().map(|d| d.join("com.example.notes"))
+        );
+        for bad in ["", ".", "..", "../x", "a/b", "a\\b", "notes app", "é"] {
+            assert_eq!(
+                ScopeVars::new().with_standard_dirs(bad).unwrap_err(),
+                InvalidAppId(bad.to_owned()),
+                "{bad:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn a_scope_under_the_apps_data_directory_admits_its_files_only() {
+        let vars = ScopeVars::new()
+            .with_standard_dirs("com.example.notes")
+            .unwrap();
+        let Some(data) = vars.get("APPDATA").map(Path::to_path_buf) else {
+            return; // a machine with no data directory: the scope would not compile
+        };
+        let s = scope(&["$APPDATA/notes/*.md"], &[], &vars);
+        assert_eq!(
+            s.check(&data.join("notes/a.md").display().to_string()),
+            Ok(data.join("notes/a.md"))
+        );
+        let other = data.with_file_name("com.example.other").join("notes/a.md");
+        assert_eq!(
+            s.check(&other.display().to_string()),
+            Err(ScopeError::Outside)
+        );
+    }
 
     fn scope(allow: &[&str], deny: &[&str], vars: &ScopeVars) -> CompiledScope {
         let s = Scope {
