@@ -12,8 +12,8 @@ use portcullis_core::grants::GrantSink;
 use portcullis_core::{Config, Emitter, Gate, Router, ScopeVars};
 
 use crate::{
-    APP_ORIGIN, BRIDGE_JS, Error, IPC_ORIGIN, ISOLATION_ORIGIN, Portcullis, Shared, assets, csp,
-    events, frontend, hook, isolation, page, runtime, transport,
+    APP_ORIGIN, BRIDGE_JS, Error, IPC_ORIGIN, ISOLATION_ORIGIN, Portcullis, Shared, app, assets,
+    csp, events, frontend, hook, isolation, page, runtime, transport,
 };
 
 /// The bytes a stream chunk's envelope adds to its data, at most: the chunk header (56),
@@ -323,7 +323,12 @@ impl PortcullisBuilder {
         events.set_pages(pages.clone());
         // Grants go only to windows this crate built and has not closed.
         gate.grants().track_windows();
-        let router = self.router.grants(gate.grants().clone());
+        // The App extractor's queue: handlers reach it as state, pump drains it.
+        let requests = app::Requests::new(self.waker.clone());
+        let router = self
+            .router
+            .grants(gate.grants().clone())
+            .state(requests.clone());
         router.check()?;
         router
             .streams()
@@ -353,6 +358,7 @@ impl PortcullisBuilder {
             init_script,
             observer: self.observer,
             devtools,
+            requests,
         }))
     }
 }
@@ -527,6 +533,65 @@ fn unread_schemas(config: &Config, router: &Router) -> Vec<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_handler_asks_the_app_and_pump_hands_the_request_over_on_this_thread() {
+        use portcullis_core::request::{Kind, Request};
+        use portcullis_core::router::Dispatch;
+        use portcullis_core::{Attested, Encoding, Origin};
+        let config = Config::from_json(
+            r#"{"app":{"security":{"pattern":{"use":"isolation","options":{"dir":"isolation-app"}},
+                "capabilities":[{"identifier":"c","windows":["*"],"origins":["app://localhost"],
+                  "commands":{"allow":["bye"]}}]}}}"#,
+        )
+        .unwrap();
+        let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
+        let router = Router::new().command("bye", |app: crate::App| app.close_this());
+        let built = Portcullis::builder(config, &root)
+            .frontend_dir(&root)
+            .router(router)
+            .build()
+            .unwrap();
+        let origin = Origin::parse("app://localhost").unwrap();
+        let mut sealer = built
+            .gate()
+            .begin_page_load("notes-2", origin.clone())
+            .unwrap()
+            .into_sealer();
+        let call = |sealer: &mut portcullis_core::Sealer, id: u64| {
+            let sealed = sealer
+                .seal(
+                    &Request::encode_json(Kind::Command, id, "bye", &serde_json::json!({})),
+                    Encoding::Binary,
+                )
+                .unwrap();
+            let facts = Attested {
+                webview: "notes-2",
+                origin: &origin,
+            };
+            let admitted = built.gate().admit(&sealed, facts).unwrap();
+            match built.shared.router.dispatch(admitted) {
+                Dispatch::Started(work, call) => call.finish(work.run_here()).result,
+                _ => panic!("the command did not start"),
+            }
+        };
+        // An app that takes no requests: the handler is told, nothing is kept.
+        let refused = call(&mut sealer, 1).unwrap_err();
+        assert_eq!(refused.app_code.as_deref(), Some("APP_NOT_HANDLED"));
+        // The twin: once the app takes them, the request reaches it at the next pump.
+        let seen = std::rc::Rc::new(std::cell::RefCell::new(Vec::new()));
+        let sink = seen.clone();
+        built.on_app_request(move |request| sink.borrow_mut().push(request));
+        assert!(call(&mut sealer, 2).is_ok());
+        assert!(seen.borrow().is_empty(), "handed over only by pump");
+        built.pump();
+        assert_eq!(
+            *seen.borrow(),
+            [crate::AppRequest::Close {
+                webview: "notes-2".into()
+            }]
+        );
+    }
 
     #[test]
     fn a_schema_no_handler_reads_is_found_by_its_json_path() {

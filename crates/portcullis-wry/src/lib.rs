@@ -37,6 +37,7 @@
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
+pub mod app;
 pub mod assets;
 mod builder;
 pub mod csp;
@@ -56,6 +57,7 @@ mod shared;
 pub mod transport;
 mod webview;
 
+pub use app::{App, AppRequest, AppRequestError};
 pub use assets::{Assets, Embedded, Files};
 pub use builder::PortcullisBuilder;
 pub use error::Error;

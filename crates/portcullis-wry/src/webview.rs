@@ -12,6 +12,7 @@ use portcullis_core::{Emitter, Gate};
 use wry::raw_window_handle::HasWindowHandle;
 use wry::{WebView, WebViewBuilder};
 
+use crate::app::AppRequest;
 use crate::{
     APP_ORIGIN, APP_SCHEME, Error, IPC_SCHEME, ISOLATION_SCHEME, Shared, events, frontend,
     isolation, navigation, transport,
@@ -21,6 +22,8 @@ use crate::{
 pub struct Portcullis {
     pub(crate) shared: Arc<Shared>,
     webviews: RefCell<HashMap<String, Weak<WebView>>>,
+    /// What the app does with its handlers' requests ([`Portcullis::on_app_request`]).
+    on_request: RefCell<Option<Box<dyn FnMut(AppRequest)>>>,
 }
 
 impl Portcullis {
@@ -29,6 +32,7 @@ impl Portcullis {
         Portcullis {
             shared: Arc::new(shared),
             webviews: RefCell::new(HashMap::new()),
+            on_request: RefCell::new(None),
         }
     }
 
@@ -206,5 +210,30 @@ impl Portcullis {
             &self.shared.pages,
             &self.webviews.borrow(),
         );
+        let requests = self.shared.requests.take();
+        if requests.is_empty() {
+            return;
+        }
+        // Taken out while it runs, so it may call back into this Portcullis (build or
+        // close a webview) without a second borrow.
+        let taken = self.on_request.borrow_mut().take();
+        if let Some(mut on_request) = taken {
+            for request in requests {
+                on_request(request);
+            }
+            let mut slot = self.on_request.borrow_mut();
+            if slot.is_none() {
+                *slot = Some(on_request);
+            }
+        }
+    }
+
+    /// Gives the app's requests from handlers (the [`App`](crate::App) extractor: close a
+    /// webview, open one, quit) to `on_request`, called from [`Portcullis::pump`] on this
+    /// thread, in the order they were made. Until it is called, every request is refused
+    /// to its handler (`AppRequestError::NotHandled`).
+    pub fn on_app_request(&self, on_request: impl FnMut(AppRequest) + 'static) {
+        *self.on_request.borrow_mut() = Some(Box::new(on_request));
+        self.shared.requests.handled();
     }
 }
