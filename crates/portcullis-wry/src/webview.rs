@@ -23,8 +23,11 @@ pub struct Portcullis {
     pub(crate) shared: Arc<Shared>,
     webviews: RefCell<HashMap<String, Weak<WebView>>>,
     /// What the app does with its handlers' requests ([`Portcullis::on_app_request`]).
-    on_request: RefCell<Option<Box<dyn FnMut(AppRequest)>>>,
+    on_request: RefCell<Option<OnRequest>>,
 }
+
+/// What the app does with a handler's request, on the event loop's thread.
+type OnRequest = Box<dyn FnMut(AppRequest)>;
 
 impl Portcullis {
     /// Portcullis with no webview yet, over the state `PortcullisBuilder::build` compiled.
