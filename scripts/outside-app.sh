@@ -12,8 +12,10 @@ say() { printf '[outside-app] %s\n' "$*" >&2; }
 
 work="$(mktemp -d "${TMPDIR:-/tmp}/portcullis-outside.XXXXXX")"
 trap 'rm -rf "$work"' EXIT
-# The app's build directory stays in the repository's target/ so a second run is quick.
-export CARGO_TARGET_DIR="$repo/target/outside-app"
+# Builds go to the caller's CARGO_TARGET_DIR (the repository's target/ by default); the
+# app's build directory stays under it, so a second run is quick.
+target="${CARGO_TARGET_DIR:-$repo/target}"
+export CARGO_TARGET_DIR="$target/outside-app"
 
 say "cargo package (every publishable crate, each verified: built from its package alone)"
 # Verifying a crate that depends on another of ours goes through a local registry of the
@@ -22,10 +24,10 @@ say "cargo package (every publishable crate, each verified: built from its packa
 # machine that packaged 0.1.0 before, the verification would build against the older
 # source. Our own crates' extractions and builds go first (third-party builds stay).
 rm -rf "${CARGO_HOME:-$HOME/.cargo}"/registry/src/-*/portcullis-*-0.1.0
-rm -rf "$repo"/target/debug/.fingerprint/portcullis-* "$repo"/target/debug/deps/*portcullis_*
-# In the workspace's own target/, where the tests already built the dependencies.
+rm -rf "$target"/debug/.fingerprint/portcullis-* "$target"/debug/deps/*portcullis_*
+# In the workspace's target directory, where the tests already built the dependencies.
 log="$work/package.log"
-if ! CARGO_TARGET_DIR="$repo/target" cargo package --workspace \
+if ! CARGO_TARGET_DIR="$target" cargo package --workspace \
   --exclude portcullis-demo --exclude portcullis-tests --allow-dirty >"$log" 2>&1; then
   cat "$log" >&2
   say "cargo package failed"
@@ -39,7 +41,7 @@ fi
 # The libraries the app depends on (the CLI's package was verified above).
 mkdir -p "$work/crates"
 for name in portcullis portcullis-core portcullis-wry portcullis-headless; do
-  tar -xzf "$repo/target/package/$name-0.1.0.crate" -C "$work/crates"
+  tar -xzf "$target/package/$name-0.1.0.crate" -C "$work/crates"
 done
 
 say "npm pack (@portcullis/api)"
