@@ -686,7 +686,7 @@ fn a_page_cannot_make_the_core_hold_more_than_its_stream_budget() {
 }
 
 #[test]
-fn a_smaller_budget_refuses_before_keeping_and_the_number_stays_free() {
+fn a_chunk_past_the_budget_is_refused_before_it_is_kept_and_aborts_its_stream() {
     let app = app();
     app.router.streams().set_page_budget(64);
     let mut s = page(&app.gate, "main");
@@ -703,13 +703,26 @@ fn a_smaller_budget_refuses_before_keeping_and_the_number_stays_free() {
     );
     assert_eq!(app.router.streams().held_bytes("main"), 60);
     let upload = app.open(&mut s, "main", "upload", json!({})).unwrap();
+    // Chunk 1 arrives first and waits for chunk 0, which would pass the budget.
+    let ahead = app.seal(&mut s, upload, 1, &ChunkOp::Data(b"zz".to_vec()));
+    let ahead = app.deliver_later(ahead, "main").unwrap();
     assert_eq!(
         app.data(&mut s, upload, 0, &"c".repeat(10)),
         Err(ErrorCode::TooLarge)
     );
+    // The stream is aborted: the chunk that waited is answered, nothing hangs, and the
+    // page's next chunk is told the stream is closed.
+    assert_eq!(
+        ahead.recv_timeout(Duration::from_secs(2)).unwrap(),
+        Err(ErrorCode::StreamClosed)
+    );
+    assert_eq!(
+        app.data(&mut s, upload, 2, "d"),
+        Err(ErrorCode::StreamClosed)
+    );
     assert!(app.read().is_empty(), "a refused chunk reached a handler");
     assert_eq!(app.router.streams().held_bytes("main"), 60);
-    // The twin: once the other handler let its chunks go, the same number is taken.
+    // The twin: once the other handler let its chunks go, a new stream takes the bytes.
     app.fail_now
         .lock()
         .unwrap()
@@ -718,12 +731,46 @@ fn a_smaller_budget_refuses_before_keeping_and_the_number_stays_free() {
         .send(())
         .unwrap();
     wait_until(|| app.router.streams().held_bytes("main") == 0);
+    let again = app.open(&mut s, "main", "upload", json!({})).unwrap();
     assert_eq!(
-        app.data(&mut s, upload, 0, &"c".repeat(10)),
+        app.data(&mut s, again, 0, &"c".repeat(10)),
         Ok("null".into())
     );
-    assert_eq!(app.end(&mut s, upload, 1), Ok("10".into()));
+    assert_eq!(app.end(&mut s, again, 1), Ok("10".into()));
     assert_eq!(app.read(), strings(&["upload:cccccccccc"]));
+}
+
+#[test]
+fn an_aborted_stream_counts_as_open_until_its_handler_finishes() {
+    let app = app();
+    let mut s = page(&app.gate, "main");
+    let ids: Vec<u64> = (0..MAX_STREAMS)
+        .map(|_| {
+            app.open(&mut s, "main", "fail.on.signal", json!({}))
+                .unwrap()
+        })
+        .collect();
+    for &id in &ids {
+        assert_eq!(
+            app.send(&mut s, "main", id, 0, ChunkOp::Abort("stop".into())),
+            Ok("null".into())
+        );
+    }
+    // Their handlers still run: the page cannot start more by aborting.
+    assert_eq!(
+        app.open(&mut s, "main", "upload", json!({})),
+        Err(ErrorCode::TooLarge)
+    );
+    // The twin: once one handler finished, its place is free.
+    app.fail_now
+        .lock()
+        .unwrap()
+        .take()
+        .unwrap()
+        .send(())
+        .unwrap();
+    wait_until(|| app.router.streams().open_count() < MAX_STREAMS);
+    assert!(app.open(&mut s, "main", "upload", json!({})).is_ok());
 }
 
 /// Waits (up to 2 s) until `done` holds.

@@ -172,7 +172,8 @@ pub enum StreamError {
     /// The page went away (a new page load, the webview closed).
     #[error("the page that opened the stream went away")]
     PageGone,
-    /// The stream passed its rule's `maxBytes`.
+    /// The stream passed its rule's `maxBytes`, or a chunk would have passed what the
+    /// page's streams may hold together (`limits.maxBufferedStreamBytes`).
     #[error("the stream passed its limit of {0} bytes")]
     TooLarge(u64),
     /// A chunk came out of order: the stream has a gap.
@@ -556,11 +557,12 @@ impl Streams {
             return reply_all(replies);
         }
         if let ChunkOp::Abort(reason) = chunk.op {
-            // An abort acts at once, whatever came before it.
+            // An abort acts at once, whatever came before it. The stream stays in the
+            // table (counted among the page's open ones, later chunks E_STREAM_CLOSED)
+            // until its handler finishes.
             let replies = state.cut(StreamError::Aborted(reason), key.id);
             slot.settle(&mut state);
             drop(state);
-            self.table().remove(&key);
             slot.arrived.notify_waiters();
             answer(Ok(null()));
             return reply_all(replies);
@@ -582,14 +584,20 @@ impl Streams {
             && !slot.reserve(&mut state, data.len(), budget)
         {
             // Past what this page's streams may hold together: refused before it is
-            // kept, nothing changes (the number stays free).
+            // kept, and the stream breaks as at its maxBytes (its handler reads what it
+            // was given, then the error; the chunks sent after it are refused), so no
+            // stream waits for a number the page will never send again.
+            let replies = state.cut(StreamError::TooLarge(budget as u64), key.id);
+            slot.settle(&mut state);
             drop(state);
-            return answer(Err(refusal(
+            slot.arrived.notify_waiters();
+            answer(Err(refusal(
                 ErrorCode::TooLarge,
                 format!(
-                    "this page's streams hold {budget} bytes their handlers have not taken (limits.maxBufferedStreamBytes): send the next chunk once one is answered"
+                    "this page's streams would hold more than {budget} bytes their handlers have not taken (limits.maxBufferedStreamBytes): the stream is aborted"
                 ),
             )));
+            return reply_all(replies);
         }
         // Chunks may arrive out of order (the sealer keeps a few in flight): each waits
         // for the ones before it, and they reach the handler in their numbers' order.

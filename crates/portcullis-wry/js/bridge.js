@@ -51,6 +51,9 @@
   const mapGet = Map.prototype.get;
   const mapSet = Map.prototype.set;
   const mapDelete = Map.prototype.delete;
+  const NativeWeakMap = WeakMap;
+  const weakMapGet = WeakMap.prototype.get;
+  const weakMapSet = WeakMap.prototype.set;
   const nativeFetch = globalThis.fetch;
   const nativeSetTimeout = globalThis.setTimeout;
   const nativeCrypto = globalThis.crypto;
@@ -93,8 +96,11 @@
   let encodeClearChunk = null;
   // Channel pulls waiting for the isolation frame's answer: token -> resolve.
   const pulls = new NativeMap();
-  // Channels whose call was answered: id -> true, until their pull loop ends.
-  const answeredChannels = new NativeMap();
+  // The pull loops running: channel id -> { answered } (whether its call was answered),
+  // from the loop's start to its end.
+  const liveChannels = new NativeMap();
+  // How a call starts a channel's pull loop once it is sent: channel -> start().
+  const channelStarters = new NativeWeakMap();
   // Stream chunks waiting for their answer: token -> {resolve, reject}.
   const chunks = new NativeMap();
   const NativeWritableStream = WritableStream;
@@ -144,6 +150,11 @@
       let hex = "";
       for (const b of bytes) hex += (b < 16 ? "0" : "") + b.toString(16);
       this.#id = hex;
+      apply(weakMapSet, channelStarters, [this, () => {
+        if (this.#started || this.#closed) return;
+        this.#started = true;
+        pullLoop(this, this.#id, () => this.#end()).catch(() => {});
+      }]);
     }
     get id() {
       return this.#id;
@@ -151,12 +162,8 @@
     get closed() {
       return this.#closed;
     }
-    /** The argument the core sees; starts taking messages. */
+    /** The argument the core sees. Messages are pulled once a call carrying it is sent. */
     toJSON() {
-      if (!this.#started && !this.#closed) {
-        this.#started = true;
-        pullLoop(this, this.#id, () => this.#end()).catch(() => {});
-      }
       return CHANNEL_PREFIX + this.#id;
     }
     /** Stops taking messages; the handler's next send fails. */
@@ -205,14 +212,16 @@
 
   /** Pulls channel `id` until it ends or closes, handing each message to `onmessage`. */
   async function pullLoop(channel, id, end) {
+    const live = { __proto__: null, answered: false };
+    apply(mapSet, liveChannels, [id, live]);
     try {
-      await pullMessages(channel, id, end);
+      await pullMessages(channel, id, end, live);
     } finally {
-      apply(mapDelete, answeredChannels, [id]);
+      apply(mapDelete, liveChannels, [id]);
     }
   }
 
-  async function pullMessages(channel, id, end) {
+  async function pullMessages(channel, id, end, live) {
     await api.ready();
     // The core makes a channel when a handler takes it, so the first pulls (made as the
     // call leaves) may find none yet: they are tried again, a little later each time,
@@ -221,7 +230,7 @@
     let delay = 1;
     let taken = false;
     while (!channel.closed) {
-      const answeredBefore = apply(mapGet, answeredChannels, [id]) === true;
+      const answeredBefore = live.answered;
       let frames;
       try {
         frames = await pull(`pull ${id}`);
@@ -626,7 +635,10 @@
       // One that was answered tells the channels' pull loops: a channel no handler took
       // by then never will be.
       const answered = channels.length === 0 ? resolve : (value) => {
-        for (const channel of channels) apply(mapSet, answeredChannels, [channel.id, true]);
+        for (const channel of channels) {
+          const live = apply(mapGet, liveChannels, [channel.id]);
+          if (live) live.answered = true;
+        }
         resolve(value);
       };
       const entry = { kind, token, resolve: answered, reject: failed, timer, sent: false, signal: null, onAbort: null };
@@ -638,12 +650,17 @@
       apply(mapSet, pending, [id, entry]);
       if (failure) {
         settle(id, { ok: false, error: failure });
-      } else if (isolation || (!config.isolation && encodeRequest)) {
+        return;
+      }
+      if (isolation || (!config.isolation && encodeRequest)) {
         transmit(request);
       } else {
         queue[queueTail] = request;
         queueTail += 1;
       }
+      // The call is on its way: its channels start pulling (a call refused before this
+      // point started none, so no pull loop outlives it).
+      for (const channel of channels) apply(weakMapGet, channelStarters, [channel])();
     });
   }
 

@@ -338,6 +338,10 @@ fn pull(
     let channels = shared.router.channels();
     let done = match op {
         "pull" => {
+            // A pull refused at once (no such channel) says so to the observer; one that
+            // waits was not refused.
+            let refused = Arc::new(std::sync::Mutex::new(None));
+            let seen = Arc::clone(&refused);
             channels.pull(
                 label,
                 session,
@@ -345,11 +349,16 @@ fn pull(
                 Box::new(move |answer| {
                     responder.respond(match answer {
                         Ok(frames) => content(StatusCode::OK, "application/octet-stream", frames),
-                        Err(e) => error(&e),
+                        Err(e) => {
+                            if let Ok(mut seen) = seen.lock() {
+                                *seen = Some(e.code);
+                            }
+                            error(&e)
+                        }
                     })
                 }),
             );
-            return None;
+            return refused.lock().ok().and_then(|r| *r);
         }
         "close" => channels.close(label, session, id),
         "done" => channels.call_done(label, session, id),
@@ -386,7 +395,9 @@ fn chunk_in(shared: &Arc<Shared>, chunk: Chunk, responder: RequestAsyncResponder
                     ErrorCode::NoSuchStream => "a chunk for no stream of this page load",
                     ErrorCode::StreamOrder => "a chunk out of order: the stream was aborted",
                     ErrorCode::StreamClosed => "a chunk after its stream ended",
-                    ErrorCode::TooLarge => "a stream past its rule's maxBytes: aborted",
+                    ErrorCode::TooLarge => {
+                        "a stream past its rule's maxBytes, or its page's maxBufferedStreamBytes: aborted"
+                    }
                     ErrorCode::BadRequest => "a chunk while the stream's handler catches up",
                     _ => "",
                 };

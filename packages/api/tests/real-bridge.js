@@ -6,7 +6,10 @@
 import { readFileSync } from "node:fs";
 
 const root = new URL("../../../", import.meta.url);
-const BRIDGE = new URL("crates/portcullis-wry/js/bridge.js", root);
+// PORTCULLIS_BRIDGE names another copy (an older one, to see a test fail before a fix).
+const BRIDGE = process.env.PORTCULLIS_BRIDGE
+  ? new URL(`file://${process.env.PORTCULLIS_BRIDGE}`)
+  : new URL("crates/portcullis-wry/js/bridge.js", root);
 const SEALER = new URL("isolation-app/sealer.js", root);
 
 /** The DOM classes and getters the bridge keeps when it starts (none is used here). */
@@ -57,7 +60,13 @@ export async function installRealBridge(core) {
   domStandIns();
   globalThis.fetch = async (url, init) => {
     const bytes = new Uint8Array(await new Response(init.body).arrayBuffer());
-    const { status = 200, json = "" } = await core(decode(bytes));
+    // A channel pull (`pull <id>`, `close <id>`) is text, not a request: the core gets
+    // `{pull}` and may answer with `frames` (an ArrayBuffer) instead of JSON.
+    const message = String(url).endsWith("__portcullis/channel")
+      ? { pull: new TextDecoder().decode(bytes) }
+      : decode(bytes);
+    const { status = 200, json = "", frames } = await core(message);
+    if (frames) return new Response(frames, { status, headers: { "content-type": "application/octet-stream" } });
     return new Response(json, { status, headers: { "content-type": "application/json" } });
   };
   globalThis.__PORTCULLIS_CONFIG__ = {
