@@ -41,28 +41,35 @@ function judging(kinds, rule) {
   return rule;
 }
 
+/** What a chain passes its rules: they run inside it, so a chain among them filters nothing. */
+const NESTED = Symbol("nested in a chain");
+
 /**
- * Runs rules in order; the first refusal wins. The message is passed on unchanged. The
- * chain judges the kinds its rules judge (its `kinds`) and refuses a message of any
- * other kind before running a rule.
+ * Runs rules in order; the first refusal wins. The message is passed on unchanged. A
+ * chain with naming rules judges the kinds they judge (its `kinds`) and, as the hook,
+ * refuses a message of any other kind before running a rule. A chain inside a chain is a
+ * rule like any other: it adds its kinds to the outer one's and filters nothing itself.
+ * A chain with no naming rule judges no kind of its own (it declares none: as the hook,
+ * it judges commands and events, as any hook that declares nothing).
  */
 export function chain(...rules) {
   for (const rule of rules) {
     if (typeof rule !== "function") throw new TypeError("chain(...rules): every rule must be a function");
   }
   const kinds = [...new Set(rules.flatMap(kindsOf))];
-  return judging(kinds, async function chained(message, context) {
-    if (!kinds.includes(message.kind)) {
+  const chained = async function chained(message, context, nested) {
+    if (kinds.length > 0 && nested !== NESTED && !kinds.includes(message.kind)) {
       throw new Error(
         `no rule of this hook judges ${message.kind} messages, so every ${message.kind} is refused (add a rule for them, such as allowStreams for streams)`,
       );
     }
     for (const rule of rules) {
-      const verdict = await rule(message, context);
+      const verdict = await rule(message, context, NESTED);
       if (verdict === false) throw new Error(`refused by rule ${rule.name || "(anonymous)"}`);
     }
     return message;
-  });
+  };
+  return kinds.length > 0 ? judging(kinds, chained) : chained;
 }
 
 /** A rule for one kind: only these names of that kind pass (other kinds are not its to judge). */

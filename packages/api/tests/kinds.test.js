@@ -92,11 +92,14 @@ test("a chain judges the union of its rules' kinds and refuses any other kind it
   // A stream open and a kind nobody knows yet are refused, although no rule refuses them.
   await assert.rejects(hook(message("stream", "notes.list")), /no rule of this hook judges stream messages/);
   await assert.rejects(hook(message("future", "notes.list")), /no rule of this hook judges future messages/);
-  // Nested chains add up; a chain of kind-agnostic rules judges nothing.
+  // Nested chains add up; a chain of kind-agnostic rules declares nothing, so as the hook
+  // it judges what any hook that declares nothing judges: commands and events, no stream.
   assert.deepEqual(chain(hook, allowStreams(["upload"])).kinds, ["command", "event", "stream"]);
   const agnostic = chain(maxBytes(10));
-  assert.deepEqual(agnostic.kinds, []);
-  await assert.rejects(agnostic(message("command", "x")), /judges command/);
+  assert.equal(agnostic.kinds, undefined);
+  assert.deepEqual([...hookKinds({ default: agnostic }, agnostic)], ["command", "event"]);
+  assert.match(unjudged(hookKinds({ default: agnostic }, agnostic), "stream"), /does not judge stream messages/);
+  await assert.rejects(agnostic(message("command", "x", "a".repeat(20))), /exceeds 10/);
 });
 
 test("allowStreams refuses the streams it does not name, and leaves other kinds alone", async () => {
@@ -127,4 +130,22 @@ test("a plain function rule may declare kinds of its own, which the chain adds",
   const bad = () => {};
   bad.kinds = "stream";
   assert.throws(() => chain(bad), /must be an array of kind names/);
+});
+
+test("chains nest: an inner chain filters nothing, and one of kind-less rules declares no kinds", async () => {
+  const shape = chain(maxBytes(1024), requireShape("notes.import", { name: "string" }));
+  assert.equal(shape.kinds, undefined, "a chain of no naming rule declares no kinds");
+  const hook = chain(allowCommands(["notes.list"]), allowStreams(["notes.import"]), shape);
+  assert.deepEqual([...hook.kinds], ["command", "stream"]);
+  const list = message("command", "notes.list");
+  assert.equal(await hook(list, {}), list);
+  await hook(message("stream", "notes.import", { name: "a.txt" }), {});
+  await assert.rejects(hook(message("stream", "notes.import", { name: 3 }), {}), /name must be string/);
+  await assert.rejects(hook(message("event", "wave"), {}), /no rule of this hook judges event messages/);
+  // Naming rules split over nested chains judge together.
+  const split = chain(chain(allowCommands(["notes.list"])), chain(allowStreams(["notes.import"])));
+  assert.deepEqual([...split.kinds], ["command", "stream"]);
+  await split(message("stream", "notes.import"), {});
+  await assert.rejects(split(message("stream", "other"), {}), /stream other is not allowed/);
+  await assert.rejects(split(message("command", "other"), {}), /command other is not allowed/);
 });
