@@ -567,16 +567,22 @@ async function start() {
     // Sealed and sent at once: the bridge keeps a few of a stream's chunks in flight,
     // and the core puts them back in their numbers' order.
     (async () => {
-      const sealer = await sealerReady;
-      if (!sealer) return answer(rejectWith("E_ISOLATION_UNAVAILABLE", "the session key could not be imported"));
-      let sealed;
+      let reply;
       try {
-        sealed = await sealer.sealChunk(id, number, plaintext);
+        const sealer = await sealerReady;
+        if (!sealer) {
+          reply = rejectWith("E_ISOLATION_UNAVAILABLE", "the session key could not be imported");
+        } else {
+          reply = await deliver(await sealer.sealChunk(id, number, plaintext));
+        }
       } catch (e) {
-        return answer(rejectWith("E_BAD_REQUEST", `cannot seal this chunk: ${e}`));
+        reply = rejectWith("E_BAD_REQUEST", `cannot seal this chunk: ${e}`);
+      } finally {
+        stream.unanswered -= 1;
       }
-      const reply = await deliver(sealed);
-      stream.unanswered -= 1;
+      // A refused chunk ends the stream for its opener (the bridge fails the stream on
+      // it): the entry goes, so a stream that broke leaves nothing behind here.
+      if (!reply.ok) streams.delete(id);
       answer(reply);
     })();
   };

@@ -54,6 +54,8 @@ pub struct Admitted {
     pub args: Option<Value>,
     /// The webview label it came from.
     pub webview: String,
+    /// The page origin it came from.
+    pub origin: Option<portcullis_core::Origin>,
     /// When its handler (or listener) started.
     pub at: std::time::Instant,
     /// For a stream: the bytes its handler took so far.
@@ -174,6 +176,7 @@ mod tests {
             name: name.to_owned(),
             args: Some(args),
             webview: "main".to_owned(),
+            origin: None,
             at: std::time::Instant::now(),
             bytes: None,
             channels: 0,

@@ -624,6 +624,7 @@ mod tests {
             name: "up.file".into(),
             args: Some(args),
             webview: "main".into(),
+            origin: None,
             at: std::time::Instant::now(),
             bytes: None,
             channels: 0,

@@ -19,7 +19,7 @@ use std::sync::Mutex;
 use std::time::Instant;
 
 use portcullis_core::router::RESERVED_PREFIX;
-use portcullis_core::{Config, GrantError, Grants};
+use portcullis_core::{Config, GrantError, Grants, Origin};
 
 use super::CANARY;
 use super::expect::{Admitted, Kind};
@@ -115,6 +115,15 @@ impl GrantLog {
                 .capabilities
                 .iter()
                 .filter(|c| c.windows.iter().any(|w| glob_matches(w, &call.webview)))
+                // Only a capability for the call's page origin allows it (as in the
+                // gate): a static one for another origin must not hide a breach.
+                .filter(|c| {
+                    call.origin.as_ref().is_none_or(|origin| {
+                        c.origins
+                            .iter()
+                            .any(|o| Origin::parse(o).is_ok_and(|o| &o == origin))
+                    })
+                })
                 .filter(|c| {
                     let rules = match call.kind {
                         Kind::Event => &c.events,
@@ -170,6 +179,7 @@ mod tests {
             name: name.into(),
             args: None,
             webview: "main".into(),
+            origin: None,
             at,
             bytes: None,
             channels: 0,
@@ -227,5 +237,34 @@ mod tests {
         let mut elsewhere = call("notes.export", t0);
         elsewhere.webview = "settings".into();
         assert!(empty.breaches(&c, &[elsewhere], t0).is_empty());
+        // A static capability for another origin does not allow the call, so it hides
+        // no breach; the twin from the origin it names is allowed.
+        let other_origin = Config::from_json(
+            &serde_json::json!({"app": {"security": {
+            "pattern": {"use": "brownfield"},
+            "capabilities": [
+                {"identifier": "export", "runtimeGrant": true, "windows": ["main"],
+                 "origins": ["app://localhost"], "commands": {"allow": ["notes.export"]}},
+                {"identifier": "dev", "windows": ["main"], "origins": ["http://localhost:5173"],
+                 "commands": {"allow": ["notes.export"]}}
+            ]}}})
+            .to_string(),
+        )
+        .unwrap();
+        let from = |origin: &str| Admitted {
+            origin: Some(Origin::parse(origin).unwrap()),
+            ..call("notes.export", t0)
+        };
+        assert_eq!(
+            empty
+                .breaches(&other_origin, &[from("app://localhost")], t0)
+                .len(),
+            1
+        );
+        assert!(
+            empty
+                .breaches(&other_origin, &[from("http://localhost:5173")], t0)
+                .is_empty()
+        );
     }
 }

@@ -71,7 +71,7 @@ impl FromCall for Channels {
     fn from_call(parts: &mut Parts) -> Result<Self, CallError> {
         let mut taken = Vec::new();
         loop {
-            match Channel::from_call(parts) {
+            match <Channel>::from_call(parts) {
                 Ok(channel) => taken.push(channel),
                 // `Channel` says "pass a Channel" once the arguments have no more.
                 Err(e) if e.code == ErrorCode::InvalidArgs => return Ok(Channels(taken)),
@@ -81,7 +81,7 @@ impl FromCall for Channels {
     }
 
     fn declare(needs: &mut Needs) {
-        Channel::declare(needs);
+        <Channel>::declare(needs);
     }
 }
 
@@ -109,6 +109,7 @@ fn admitted(kind: Kind, name: &str, args: Option<Value>, caller: &Caller) -> Adm
         name: name.to_owned(),
         args,
         webview: caller.webview.to_string(),
+        origin: Some((*caller.origin).clone()),
         at: Instant::now(),
         bytes: None,
         channels: 0,
@@ -284,6 +285,7 @@ mod tests {
             name: name.to_owned(),
             args: None,
             webview: "main".into(),
+            origin: None,
             at: Instant::now(),
             bytes: Some(bytes),
             channels: 0,
