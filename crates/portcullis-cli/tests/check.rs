@@ -221,3 +221,61 @@ fn the_build_section_is_checked_and_an_unbuilt_frontend_is_flagged() {
     );
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+/// The `portcullis check` commands the docs give, as written: each backticked command that
+/// names a config is run where its doc's app lives (EMBEDDING.md: the outside app it
+/// builds; a path from the repository root: there) and must pass. Synopses with
+/// placeholders (`CONFIG`, `NAME=DIR`) are not commands.
+#[test]
+fn the_check_commands_in_the_docs_run_as_written() {
+    let home = std::env::var("HOME").unwrap_or_else(|_| "/tmp".into());
+    let mut ran = Vec::new();
+    for doc in [
+        "docs/EMBEDDING.md",
+        "docs/ISOLATION.md",
+        "docs/CAPABILITIES.md",
+        "docs/AUDIT.md",
+        "README.md",
+    ] {
+        let text = std::fs::read_to_string(repo().join(doc)).unwrap();
+        for quoted in text.split('`').skip(1).step_by(2) {
+            let Some(rest) = quoted.strip_prefix("portcullis check ") else {
+                continue;
+            };
+            let args: Vec<String> = rest
+                .split_whitespace()
+                .map(|a| a.replace("$HOME", &home))
+                .collect();
+            if args.iter().any(|a| {
+                a.chars().any(|c| c.is_ascii_uppercase()) && !a.contains('=')
+                    || a.starts_with('[')
+                    || a.contains("NAME=DIR")
+            }) {
+                continue;
+            }
+            let dir = if repo().join(&args[0]).is_file() {
+                repo().to_path_buf()
+            } else if doc == "docs/EMBEDDING.md" {
+                repo().join("tests/outside-app")
+            } else {
+                continue;
+            };
+            let out = Command::new(env!("CARGO_BIN_EXE_portcullis"))
+                .current_dir(&dir)
+                .arg("check")
+                .args(&args)
+                .output()
+                .unwrap();
+            assert!(
+                out.status.success(),
+                "{doc}: `portcullis check {rest}` in {}: {}{}",
+                dir.display(),
+                String::from_utf8_lossy(&out.stdout),
+                String::from_utf8_lossy(&out.stderr)
+            );
+            ran.push(format!("{doc}: {rest}"));
+        }
+    }
+    // EMBEDDING.md's two and ISOLATION.md's demo command at least.
+    assert!(ran.len() >= 3, "{ran:#?}");
+}
