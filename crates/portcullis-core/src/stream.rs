@@ -887,3 +887,17 @@ impl Upload {
         self.received
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_default_budget_is_the_configs_default() {
+        // config/mod.rs comes before this module in the walk and keeps its own figure.
+        assert_eq!(
+            DEFAULT_PAGE_BUDGET,
+            crate::config::Limits::default().max_buffered_stream_bytes
+        );
+    }
+}

@@ -421,7 +421,7 @@ impl Default for Limits {
             hook_timeout_ms: 5000,
             replay_window: 1024,
             call_timeout_ms: 30_000,
-            max_buffered_stream_bytes: crate::stream::DEFAULT_PAGE_BUDGET,
+            max_buffered_stream_bytes: 128 << 20,
         }
     }
 }
