@@ -6,7 +6,9 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh
 cargo build --release --locked -p portcullis-demo
+# The binary cargo just built: under CARGO_TARGET_DIR when the caller set one.
+demo="${CARGO_TARGET_DIR:-target}/release/portcullis-demo"
 if [ -z "${DISPLAY:-}" ]; then
-  exec target/release/portcullis-demo --scenario --screenshot demo-screenshot.png "$@"
+  exec "$demo" --scenario --screenshot demo-screenshot.png "$@"
 fi
-exec target/release/portcullis-demo "$@"
+exec "$demo" "$@"

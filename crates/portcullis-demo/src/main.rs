@@ -3,9 +3,10 @@
 //!
 //! With a display it opens a window you can use. Without one (or with `--scenario`) it
 //! runs under a private Xvfb, plays a scripted scenario in the real page (allowed calls,
-//! a forbidden command, bad arguments, a hook rejection, events both ways, a sign-in
-//! that grants the export capability, a file opened through the app), prints a
-//! transcript, saves a screenshot and exits 0 when every outcome was the expected one.
+//! a forbidden command, bad arguments, a hook rejection, events both ways, a file
+//! imported through an upload stream, a sign-in that grants the export capability, an
+//! export that reports its progress on a channel, a file opened through the app), prints
+//! a transcript, saves a screenshot and exits 0 when every outcome was the expected one.
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -17,7 +18,8 @@ use clap::Parser;
 use portcullis_core::emit::EmitTarget;
 use portcullis_core::router::AppError;
 use portcullis_core::{
-    Args, Bytes, Caller, GrantError, Grants, Reach, Router, ScopeVars, Scoped, State,
+    Args, Bytes, Caller, Channel, GrantError, Grants, Reach, Router, ScopeVars, Scoped, State,
+    StreamError, Upload,
 };
 use portcullis_wry::Portcullis;
 use serde::{Deserialize, Serialize};
@@ -82,6 +84,10 @@ struct Report {
     outcome: String,
     #[serde(default)]
     detail: String,
+    /// What the page shows of an allowed call's result (progress messages, an upload's
+    /// size), printed under its line.
+    #[serde(default)]
+    shown: String,
 }
 
 #[derive(Debug)]
@@ -282,6 +288,10 @@ enum NotesError {
     WrongPassword,
     #[error("{0}")]
     Grant(#[from] GrantError),
+    #[error("{0}")]
+    Stream(#[from] StreamError),
+    #[error("an imported note must be UTF-8 text")]
+    NotText,
 }
 
 impl AppError for NotesError {
@@ -293,6 +303,8 @@ impl AppError for NotesError {
             NotesError::Read(_) => "READ_FAILED",
             NotesError::WrongPassword => "WRONG_PASSWORD",
             NotesError::Grant(_) => "GRANT_FAILED",
+            NotesError::Stream(_) => "IMPORT_FAILED",
+            NotesError::NotText => "NOT_TEXT",
         };
         Some(code.into())
     }
@@ -329,15 +341,60 @@ fn add_note(
     emitter: State<portcullis_core::Emitter>,
     Args(args): Args<AddNote>,
 ) -> Result<Note, NotesError> {
+    store(&notes, &emitter, args.title, args.body)
+}
+
+/// Adds a note and tells every page.
+fn store(
+    notes: &Notes,
+    emitter: &portcullis_core::Emitter,
+    title: String,
+    body: String,
+) -> Result<Note, NotesError> {
     let mut notes = notes.lock()?;
     let note = Note {
         id: notes.iter().map(|n| n.id).max().unwrap_or(0) + 1,
-        title: args.title,
-        body: args.body,
+        title,
+        body,
     };
     notes.push(note.clone());
     let _ = emitter.emit(EmitTarget::All, "note-added", &note);
     Ok(note)
+}
+
+#[derive(Deserialize)]
+struct ImportMeta {
+    title: String,
+}
+
+#[derive(Serialize)]
+struct Imported {
+    note: Note,
+    bytes: u64,
+    chunks: usize,
+}
+
+/// "Import a file": the page streams the file's bytes (`openStream("notes.import",
+/// {title})`); its open passed the hook and the allowlist, whose `maxBytes` bounds the
+/// whole file. The text becomes a note.
+async fn import(
+    notes: State<Notes>,
+    emitter: State<portcullis_core::Emitter>,
+    Args(meta): Args<ImportMeta>,
+    mut upload: Upload,
+) -> Result<Imported, NotesError> {
+    let (mut body, mut chunks) = (Vec::new(), 0);
+    while let Some(chunk) = upload.next().await {
+        body.extend_from_slice(&chunk?);
+        chunks += 1;
+    }
+    let body = String::from_utf8(body).map_err(|_| NotesError::NotText)?;
+    let note = store(&notes, &emitter, meta.title, body)?;
+    Ok(Imported {
+        note,
+        bytes: upload.received(),
+        chunks,
+    })
 }
 
 fn delete_note(notes: State<Notes>, Args(args): Args<DeleteNote>) -> Result<bool, NotesError> {
@@ -363,24 +420,51 @@ fn attach(Bytes(bytes): Bytes) -> Attached {
     }
 }
 
+/// One step of an export, as the page's `Channel` receives it.
+#[derive(Serialize)]
+struct ExportProgress {
+    done: usize,
+    of: usize,
+    title: String,
+}
+
+#[derive(Serialize)]
+struct Exported {
+    notes: usize,
+    bytes: usize,
+}
+
 /// Writes the notes to the path the user chose, which the policy checked against the
-/// `exports` scope: an async handler on tokio, whose file write is tokio's.
+/// `exports` scope, telling the page its progress note by note on the channel it passed:
+/// an async handler on tokio, whose file write and timer are tokio's.
 async fn export(
     notes: State<Notes>,
     paths: Scoped,
-    _: Args<serde_json::Value>,
-) -> Result<bool, NotesError> {
+    progress: Channel<ExportProgress>,
+) -> Result<Exported, NotesError> {
     // The rule declares `/path` as a path argument: the policy put it here, checked.
     let Some(path) = paths.get("/path") else {
         return Err(NotesError::Unavailable);
     };
-    let text: String = notes
-        .lock()?
-        .iter()
-        .map(|n| format!("# {}\n\n{}\n\n", n.title, n.body))
-        .collect();
-    tokio::fs::write(path, text).await?;
-    Ok(true)
+    let notes = notes.lock()?.clone();
+    let mut text = String::new();
+    for (i, n) in notes.iter().enumerate() {
+        text.push_str(&format!("# {}\n\n{}\n\n", n.title, n.body));
+        let step = ExportProgress {
+            done: i + 1,
+            of: notes.len(),
+            title: n.title.clone(),
+        };
+        // A page that went away stops hearing of it; the export still completes.
+        let _ = progress.send_json(&step).await;
+        // Slow enough for a person to see the bar move.
+        tokio::time::sleep(Duration::from_millis(150)).await;
+    }
+    tokio::fs::write(path, &text).await?;
+    Ok(Exported {
+        notes: notes.len(),
+        bytes: text.len(),
+    })
 }
 
 /// Signs the window's user in: the `export` capability (`"runtimeGrant": true` in the
@@ -414,7 +498,7 @@ fn open_dialog(caller: Caller, grants: Grants, files: State<Files>) -> Result<Pa
 
 /// Reads a file the user opened: the policy checked the path against the `opened`
 /// scope, which holds only what `open_dialog` added for this window.
-async fn read_file(paths: Scoped, _: Args<serde_json::Value>) -> Result<String, NotesError> {
+async fn read_file(paths: Scoped) -> Result<String, NotesError> {
     let Some(path) = paths.get("/path") else {
         return Err(NotesError::Unavailable);
     };
@@ -446,6 +530,7 @@ fn notes_router(
         .command("notes.delete", delete_note)
         .command("notes.attach", attach)
         .command("notes.export", export)
+        .stream("notes.import", import)
         .command("session.sign_in", sign_in)
         .command("session.sign_out", sign_out)
         .command("files.open_dialog", open_dialog)
@@ -475,6 +560,9 @@ fn notes_router(
                     format!(" {}", r.outcome)
                 };
                 println!("{mark}{:>3}. {verdict:<7}{code:<19} {}", r.step, r.call);
+                if !r.shown.is_empty() {
+                    println!("       → {}", r.shown);
+                }
                 if !as_expected {
                     println!(
                         "       expected {}, got {}: {}",
