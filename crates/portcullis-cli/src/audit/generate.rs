@@ -213,7 +213,26 @@ pub(super) fn valid(schema: &Value, depth: usize) -> Option<Value> {
         return Some(first.clone());
     }
     if schema.get("pattern").is_some() || schema.get("format").is_some() {
-        return None;
+        // No general generator for patterns and formats: a few values apps' schemas ask
+        // for (a channel argument above all), each kept only if the schema takes it.
+        let channel = format!(
+            "{}{}",
+            portcullis_core::channel::CHANNEL_PREFIX,
+            "0".repeat(32)
+        );
+        return [
+            json!(channel),
+            json!("a"),
+            json!("2026-01-01"),
+            json!("a@example.com"),
+        ]
+        .into_iter()
+        .find(|candidate| {
+            jsonschema::options()
+                .should_validate_formats(true)
+                .build(schema)
+                .is_ok_and(|v| v.is_valid(candidate))
+        });
     }
     let n = |key: &str| schema.get(key).and_then(Value::as_f64);
     match schema.get("type").and_then(Value::as_str)? {
@@ -531,6 +550,23 @@ mod tests {
         assert!(
             called.contains(&"notes.purge") && called.contains(&"admin.audit"),
             "{called:?}"
+        );
+    }
+
+    #[test]
+    fn a_valid_value_for_a_channel_argument_or_a_known_format_and_none_for_other_patterns() {
+        let channel = json!({"type": "string", "pattern": "^portcullis:channel:[0-9a-f]{32}$"});
+        assert_eq!(
+            valid(&channel, 0),
+            Some(json!(format!("portcullis:channel:{}", "0".repeat(32))))
+        );
+        assert_eq!(
+            valid(&json!({"type": "string", "format": "date"}), 0),
+            Some(json!("2026-01-01"))
+        );
+        assert_eq!(
+            valid(&json!({"type": "string", "pattern": "^[0-9]{6}$"}), 0),
+            None
         );
     }
 
