@@ -250,3 +250,35 @@ fn transport_refusals_before_the_gate_are_audited_with_their_own_codes() {
     assert_eq!(log[1].0, ErrorCode::NoPageOrigin);
     assert_eq!(log[1].2, None);
 }
+
+#[test]
+fn the_core_decides_which_answers_after_admission_are_audited_each_once() {
+    let (gate, log) = audited_gate();
+    let mut s = page(&gate, "main");
+    let admitted = admit_sealed(
+        &gate,
+        &mut s,
+        "main",
+        (Kind::Command, 3, "notes.list"),
+        &json!({}),
+    )
+    .unwrap();
+    let caller = admitted.caller().clone();
+    log.lock().unwrap().clear();
+    for &code in ErrorCode::ALL {
+        let before = log.lock().unwrap().len();
+        gate.audit_outcome(&caller, (Kind::Command, 3, "notes.list"), code);
+        let events = log.lock().unwrap();
+        let new = &events[before..];
+        match code.audited_after_admission() {
+            Some(text) => {
+                assert_eq!(new.len(), 1, "{code} audited {} times", new.len());
+                assert_eq!(new[0].0, code);
+                assert_eq!(new[0].1.as_deref(), Some("notes.list"));
+                assert_eq!(new[0].3, text, "{code}: the core's fixed text");
+                assert_eq!(new[0].5, Some(3));
+            }
+            None => assert!(new.is_empty(), "{code} is not a refusal but was audited"),
+        }
+    }
+}

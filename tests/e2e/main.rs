@@ -209,8 +209,8 @@ const SCENARIOS: &[Scenario] = &[
             ("E_HOOK_REJECTED", "hook.false"),
             ("E_HOOK_TIMEOUT", "hook.hang"),
             ("E_BAD_REQUEST", "-"),
-            ("E_INVALID_ARGS", "slow.echo"),
-            ("E_INVALID_ARGS", "harness.scenario"),
+            ("E_INVALID_ARGS", "tokio.files"),
+            ("E_INVALID_ARGS", "counter.add"),
             ("E_UNKNOWN_COMMAND", "unregistered.cmd"),
         ],
         ..DEFAULTS

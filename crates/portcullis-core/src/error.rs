@@ -189,6 +189,63 @@ impl ErrorCode {
         }
     }
 
+    /// How a refusal with this code, made after the gate admitted the message (by the
+    /// router, the grants' last look, a stream, a channel, a cancel), is audited: a fixed
+    /// text (never the handler's or serde's words, which may quote argument values), or
+    /// `None` for an outcome that is not a refusal (the handler's own error or panic, a
+    /// cancel the page asked for, a deadline). Every code is decided here, so a code
+    /// added later is audited unless someone says here that it is not.
+    pub const fn audited_after_admission(self) -> Option<&'static str> {
+        Some(match self {
+            ErrorCode::Handler
+            | ErrorCode::HandlerPanicked
+            | ErrorCode::Cancelled
+            | ErrorCode::Timeout => return None,
+            ErrorCode::InvalidArgs => "the arguments do not fit the handler's type",
+            ErrorCode::UnknownCommand => "allowed, but the app registered no handler",
+            ErrorCode::BadRequest => {
+                "refused after admission: an id of a call still running, a chunk while its stream's handler catches up, or a channel passed to a second call"
+            }
+            ErrorCode::GrantRevoked => {
+                "admitted, but its run-time grant was revoked before it started"
+            }
+            ErrorCode::NotGranted => {
+                "admitted, but its run-time grant was not there when it started"
+            }
+            ErrorCode::OutOfScope => {
+                "admitted, but the run-time path it relied on was forgotten before it started"
+            }
+            ErrorCode::NoSuchCall => "a cancel for no call of this page load in flight",
+            ErrorCode::NoSuchStream => "a chunk for no stream of this page load",
+            ErrorCode::StreamOrder => "a chunk out of order: the stream was aborted",
+            ErrorCode::StreamClosed => "a chunk after its stream ended",
+            ErrorCode::NoSuchChannel => "no channel of that id for this page load",
+            ErrorCode::TooLarge => {
+                "too large after admission: a stream past its rule's maxBytes or its page's maxBufferedStreamBytes (aborted), or a page past its channels"
+            }
+            ErrorCode::Internal => "the app's routing table or the core failed after admission",
+            ErrorCode::BadMethod
+            | ErrorCode::NoPageOrigin
+            | ErrorCode::Unsealed
+            | ErrorCode::Malformed
+            | ErrorCode::UnsupportedVersion
+            | ErrorCode::BadNonce
+            | ErrorCode::UnknownSession
+            | ErrorCode::SessionRevoked
+            | ErrorCode::WrongWebview
+            | ErrorCode::OriginMismatch
+            | ErrorCode::Replay
+            | ErrorCode::Stale
+            | ErrorCode::Tampered
+            | ErrorCode::TooDeep
+            | ErrorCode::NotAllowed
+            | ErrorCode::Denied
+            | ErrorCode::HookRejected
+            | ErrorCode::HookTimeout
+            | ErrorCode::IsolationUnavailable => "refused after admission",
+        })
+    }
+
     /// Parses the stable string form back into a code.
     pub fn from_code_str(s: &str) -> Option<ErrorCode> {
         ErrorCode::ALL.iter().copied().find(|c| c.as_str() == s)
@@ -233,6 +290,49 @@ impl Rejection {
 mod tests {
     use super::*;
     use std::collections::HashSet;
+
+    #[test]
+    fn every_code_is_decided_for_the_audit_after_admission() {
+        let outcomes = [
+            ErrorCode::Handler,
+            ErrorCode::HandlerPanicked,
+            ErrorCode::Cancelled,
+            ErrorCode::Timeout,
+        ];
+        for code in ErrorCode::ALL {
+            match code.audited_after_admission() {
+                None => assert!(outcomes.contains(code), "{code} is not audited"),
+                Some(text) => {
+                    assert!(
+                        !outcomes.contains(code),
+                        "{code} is an outcome, not a refusal"
+                    );
+                    assert!(!text.is_empty() && !text.contains('{'), "{code}: {text}");
+                }
+            }
+        }
+        // The codes the steps after admission make have texts of their own.
+        for code in [
+            ErrorCode::InvalidArgs,
+            ErrorCode::UnknownCommand,
+            ErrorCode::BadRequest,
+            ErrorCode::GrantRevoked,
+            ErrorCode::OutOfScope,
+            ErrorCode::NoSuchCall,
+            ErrorCode::NoSuchStream,
+            ErrorCode::StreamOrder,
+            ErrorCode::StreamClosed,
+            ErrorCode::NoSuchChannel,
+            ErrorCode::TooLarge,
+            ErrorCode::Internal,
+        ] {
+            assert_ne!(
+                code.audited_after_admission(),
+                Some("refused after admission"),
+                "{code}"
+            );
+        }
+    }
 
     #[test]
     fn codes_are_unique_and_round_trip() {

@@ -311,6 +311,17 @@ impl Gate {
         self.audit(rejection, &caller.webview, Some(&caller.origin), &trace);
     }
 
+    /// Audits the outcome of message `call` of `caller`'s page load that the gate admitted
+    /// and a later step (router, grants, stream, channel, cancel) answered with `code`,
+    /// if that code is a refusal ([`ErrorCode::audited_after_admission`]). The embedder
+    /// calls it with every failed answer; the core decides which are audited and with
+    /// what text.
+    pub fn audit_outcome(&self, caller: &Caller, call: (Kind, u64, &str), code: ErrorCode) {
+        if let Some(what) = code.audited_after_admission() {
+            self.refuse_after_admission(caller, call, &Rejection::new(code, what));
+        }
+    }
+
     fn decide(
         &self,
         caller: Caller,

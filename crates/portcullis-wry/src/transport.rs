@@ -205,32 +205,14 @@ fn decide(
         admitted.request().kind,
         admitted.request().name.clone(),
     );
+    // Every failed answer goes to the core, which decides what is a refusal to audit.
     let audit = {
         let shared = Arc::clone(shared);
         move |reply: &Reply| {
-            // A fixed text, not the router's: serde's messages quote argument values
-            // ("invalid type: string \"1234\""), which the caller may see but the audit
-            // must not keep.
-            let what = match reply.result.as_ref().err().map(|e| e.code) {
-                Some(ErrorCode::InvalidArgs) => "the arguments do not fit the handler's type",
-                Some(ErrorCode::UnknownCommand) => "allowed, but the app registered no handler",
-                Some(ErrorCode::BadRequest) => "a call with this id of this page load is running",
-                // Only the grants' last look makes these after admission.
-                Some(ErrorCode::GrantRevoked) => {
-                    "admitted, but its run-time grant was revoked before it started"
-                }
-                Some(ErrorCode::OutOfScope) => {
-                    "admitted, but the run-time path it relied on was forgotten before it started"
-                }
-                _ => return,
-            };
             if let Err(e) = &reply.result {
-                let rejection = Rejection::new(e.code, what);
-                shared.gate.refuse_after_admission(
-                    &caller,
-                    (kind, reply.request_id, &name),
-                    &rejection,
-                );
+                shared
+                    .gate
+                    .audit_outcome(&caller, (kind, reply.request_id, &name), e.code);
             }
         }
     };
@@ -391,23 +373,11 @@ fn chunk_in(shared: &Arc<Shared>, chunk: Chunk, responder: RequestAsyncResponder
         chunk,
         Box::new(move |result| {
             if let Err(e) = &result {
-                let what = match e.code {
-                    ErrorCode::NoSuchStream => "a chunk for no stream of this page load",
-                    ErrorCode::StreamOrder => "a chunk out of order: the stream was aborted",
-                    ErrorCode::StreamClosed => "a chunk after its stream ended",
-                    ErrorCode::TooLarge => {
-                        "a stream past its rule's maxBytes, or its page's maxBufferedStreamBytes: aborted"
-                    }
-                    ErrorCode::BadRequest => "a chunk while the stream's handler catches up",
-                    _ => "",
-                };
-                if !what.is_empty() {
-                    shared_audit.gate.refuse_after_admission(
-                        &caller,
-                        (Kind::Stream, stream, CHUNK_NAME),
-                        &Rejection::new(e.code, what),
-                    );
-                }
+                shared_audit.gate.audit_outcome(
+                    &caller,
+                    (Kind::Stream, stream, CHUNK_NAME),
+                    e.code,
+                );
             }
             responder.respond(reply_response(Reply {
                 request_id: stream,
@@ -424,12 +394,10 @@ fn cancelled(shared: &Arc<Shared>, cancel: &Cancel) -> Response<Body> {
     match shared.router.cancel(cancel) {
         Ok(()) => json(StatusCode::OK, b"null".to_vec()),
         Err(e) => {
-            let rejection =
-                Rejection::new(e.code, "a cancel for no call of this page load in flight");
-            shared.gate.refuse_after_admission(
+            shared.gate.audit_outcome(
                 cancel.caller(),
                 (Kind::Command, cancel.request_id(), CANCEL_NAME),
-                &rejection,
+                e.code,
             );
             error(&e)
         }
