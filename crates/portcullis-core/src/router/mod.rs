@@ -385,6 +385,18 @@ impl Router {
         self.grants = Some(grants);
         let route = Route {
             start: Arc::new(|parts: &mut Parts| {
+                // Its answer is the calling window's own grants, whatever was asked: a
+                // page naming another window is told so rather than answered.
+                match parts.body.take() {
+                    None => {}
+                    Some(Body::Json(text)) if text.is_no_args() => {}
+                    Some(_) => {
+                        return Err(CallError::new(
+                            ErrorCode::InvalidArgs,
+                            "portcullis:grants takes no arguments: it answers with the calling window's own grants",
+                        ));
+                    }
+                }
                 let grants = Grants::from_call(parts)?;
                 let webview = Arc::clone(&parts.caller.webview);
                 // Read when the work runs: the grants as they are then.
