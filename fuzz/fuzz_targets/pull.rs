@@ -192,7 +192,10 @@ impl<'w> Run<'w> {
         let before = self.w.router.channels().open();
         let dispatched = self.w.router.dispatch(admitted);
         if std::env::var_os("FUZZ_DEBUG").is_some() {
-            eprintln!("call {id} from {label}: {dispatched:?}");
+            eprintln!(
+                "call {id} {name} from {label}: {dispatched:?}; channels open: {before} before, {} after",
+                self.w.router.channels().open()
+            );
         }
         match dispatched {
             Dispatch::Started(work, flight) => {
