@@ -31,19 +31,26 @@ fn world() -> &'static World {
             .begin_page_load("main", Origin::parse("app://localhost").expect("origin"))
             .expect("session");
         let sid = grant.session();
-        let clear_config =
-            Config::from_json(&CONFIG.replace(r#"{"use":"isolation","options":{"dir":"i"}}"#, r#"{"use":"brownfield"}"#))
-                .expect("brownfield config is valid");
+        let clear_config = Config::from_json(&CONFIG.replace(
+            r#"{"use":"isolation","options":{"dir":"i"}}"#,
+            r#"{"use":"brownfield"}"#,
+        ))
+        .expect("brownfield config is valid");
         let clear = Gate::new(&clear_config, &ScopeVars::new()).expect("compiles");
         World { sealed, clear, sid }
     })
 }
 
 fuzz_target!(|data: &[u8]| {
-    let Some((&mode, rest)) = data.split_first() else { return };
+    let Some((&mode, rest)) = data.split_first() else {
+        return;
+    };
     let w = world();
     let origin = Origin::parse("app://localhost").expect("origin");
-    let facts = Attested { webview: "main", origin: &origin };
+    let facts = Attested {
+        webview: "main",
+        origin: &origin,
+    };
     match mode % 3 {
         0 => {
             let _ = w.sealed.admit(rest, facts);
@@ -54,7 +61,10 @@ fuzz_target!(|data: &[u8]| {
             let seq = u64::from(rest.len() as u32) + 1;
             let mut body = portcullis_core::envelope::header(&w.sid, seq).to_vec();
             body.extend_from_slice(rest);
-            assert!(w.sealed.admit(&body, facts).is_err(), "a message nobody sealed was admitted");
+            assert!(
+                w.sealed.admit(&body, facts).is_err(),
+                "a message nobody sealed was admitted"
+            );
         }
         _ => {
             let _ = w.clear.admit(rest, facts);
