@@ -13,7 +13,8 @@ use std::time::Duration;
 
 use common::{admit_sealed, page};
 use portcullis::channel::{
-    Channel, ChannelError, ChannelId, Channels, MAX_CHANNELS, Message, QUEUE_MESSAGES, read_frames,
+    Channel, ChannelError, ChannelId, Channels, MAX_CHANNELS, Message, QUEUE_MESSAGES,
+    TrySendError, read_frames,
 };
 use portcullis::request::Kind;
 use portcullis::router::{CallError, Dispatch, Payload};
@@ -269,7 +270,7 @@ fn a_channel_reaches_only_the_page_load_that_made_it() {
     assert!(channel.is_closed());
     assert_eq!(
         channel.try_send(Message::Json("2".into())),
-        Err(ChannelError::Closed)
+        Err(TrySendError::Closed(Message::Json("2".into())))
     );
     // The new page load pulling the old id finds none.
     assert_eq!(app.pull("main", id), Err(ErrorCode::NoSuchChannel));
@@ -287,7 +288,7 @@ fn a_pull_from_a_new_page_load_closes_what_an_earlier_one_left_even_without_the_
     assert_eq!(app.pull("main", id), Err(ErrorCode::NoSuchChannel));
     assert_eq!(
         channel.try_send(Message::Json("1".into())),
-        Err(ChannelError::Closed)
+        Err(TrySendError::Closed(Message::Json("1".into())))
     );
 }
 
@@ -321,7 +322,8 @@ fn a_full_queue_makes_send_wait_until_the_page_pulls() {
     }
     assert_eq!(
         channel.try_send(Message::Json("x".into())),
-        Err(ChannelError::Full)
+        Err(TrySendError::Full(Message::Json("x".into()))),
+        "the message comes back"
     );
     let sender = channel.clone();
     let (sent_tx, sent) = mpsc::channel();
@@ -377,7 +379,7 @@ fn the_page_closing_a_channel_fails_the_next_send_and_answers_its_pull() {
     );
     assert_eq!(
         channel.try_send(Message::Json("1".into())),
-        Err(ChannelError::Closed)
+        Err(TrySendError::Closed(Message::Json("1".into())))
     );
 }
 
@@ -555,7 +557,12 @@ fn a_message_longer_than_the_limit_is_refused_to_the_handler() {
     app.call(&mut s, "main", "keep", json!({"c": arg})).unwrap();
     let channel = app.kept.recv().unwrap();
     let too_long = vec![0u8; portcullis::channel::MAX_MESSAGE + 1];
-    assert_eq!(channel.try_send(too_long), Err(ChannelError::TooLong));
+    assert_eq!(
+        channel
+            .try_send(too_long.clone())
+            .map_err(TrySendError::into_message),
+        Err(Message::Bytes(too_long))
+    );
     assert_eq!(channel.try_send(vec![0u8; 16]), Ok(()));
 }
 

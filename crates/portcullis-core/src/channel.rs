@@ -155,6 +155,47 @@ pub enum ChannelError {
     TooLong,
 }
 
+/// Why [`Channel::try_send`] did not queue a message; the message comes back in it.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum TrySendError {
+    /// The queue is full: the page has not taken the messages before.
+    #[error("the channel's queue is full: the page has not taken the messages before")]
+    Full(Message),
+    /// The page went away or closed the channel.
+    #[error("the channel is closed: its page went away or closed it")]
+    Closed(Message),
+    /// Longer than [`MAX_MESSAGE`].
+    #[error("a channel message is limited to 8 MiB: send it in parts")]
+    TooLong(Message),
+}
+
+impl TrySendError {
+    /// The message that was not sent.
+    pub fn into_message(self) -> Message {
+        match self {
+            TrySendError::Full(m) | TrySendError::Closed(m) | TrySendError::TooLong(m) => m,
+        }
+    }
+}
+
+impl From<TrySendError> for ChannelError {
+    fn from(e: TrySendError) -> Self {
+        match e {
+            TrySendError::Full(_) => ChannelError::Full,
+            TrySendError::Closed(_) => ChannelError::Closed,
+            TrySendError::TooLong(_) => ChannelError::TooLong,
+        }
+    }
+}
+
+/// A handler may return it with `?`, as a [`ChannelError`].
+impl crate::router::AppError for TrySendError {
+    fn app_code(&self) -> Option<String> {
+        ChannelError::from(self.clone()).app_code()
+    }
+}
+
 /// What a handler sends on: the channel the call's arguments named. Clones send on the
 /// same channel; when the last one is dropped the page is told the channel ended (after
 /// every message queued before).
@@ -230,7 +271,7 @@ impl<T> Channel<T> {
             }
             message = match slot.push(Some(message)) {
                 Pushed::Done => return Ok(()),
-                Pushed::Closed => return Err(ChannelError::Closed),
+                Pushed::Closed(_) => return Err(ChannelError::Closed),
                 Pushed::Full(message) => message,
             };
             if let Either::Right(_) = select(space, cancelled.as_mut()).await {
@@ -239,17 +280,22 @@ impl<T> Channel<T> {
         }
     }
 
-    /// Queues `message` if the queue has room, without waiting.
-    pub fn try_send(&self, message: impl Into<Message>) -> Result<(), ChannelError> {
+    /// Queues `message` if the queue has room, without waiting; otherwise the message
+    /// comes back in the error, to send later or elsewhere (as tokio's `try_send` does).
+    pub fn try_send(&self, message: impl Into<Message>) -> Result<(), TrySendError> {
         let message = message.into();
-        check_len(&message)?;
+        if check_len(&message).is_err() {
+            return Err(TrySendError::TooLong(message));
+        }
         if self.sender.token.is_cancelled() {
-            return Err(ChannelError::Closed);
+            return Err(TrySendError::Closed(message));
         }
         match self.sender.slot.push(Some(message)) {
             Pushed::Done => Ok(()),
-            Pushed::Closed => Err(ChannelError::Closed),
-            Pushed::Full(_) => Err(ChannelError::Full),
+            Pushed::Closed(message) => Err(TrySendError::Closed(
+                message.unwrap_or_else(|| Message::Bytes(Vec::new())),
+            )),
+            Pushed::Full(message) => Err(TrySendError::Full(message)),
         }
     }
 
@@ -300,9 +346,10 @@ impl<T: Serialize> Channel<T> {
         futures_executor::block_on(self.send_json(value))
     }
 
-    /// Queues `value` as JSON if the queue has room, without waiting.
+    /// Queues `value` as JSON if the queue has room, without waiting (the value stays
+    /// the caller's).
     pub fn try_send_json(&self, value: &T) -> Result<(), ChannelError> {
-        self.try_send(Message::json(value)?)
+        Ok(self.try_send(Message::json(value)?)?)
     }
 }
 
@@ -320,7 +367,8 @@ enum Pushed {
     Done,
     /// The queue is full: the message comes back for the next try.
     Full(Message),
-    Closed,
+    /// The channel is closed: what was pushed comes back.
+    Closed(Option<Message>),
 }
 
 /// One channel's queue.
@@ -358,7 +406,7 @@ impl Slot {
         let (puller, frames, done) = {
             let mut state = self.state();
             if state.closed {
-                return Pushed::Closed;
+                return Pushed::Closed(message);
             }
             match message {
                 None => state.ended = true,

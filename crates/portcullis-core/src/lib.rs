@@ -42,7 +42,7 @@ pub mod seal;
 pub mod session;
 pub mod stream;
 
-pub use channel::{Channel, ChannelError, Channels, Message, Untyped};
+pub use channel::{Channel, ChannelError, Channels, Message, TrySendError, Untyped};
 pub use config::{Config, ConfigError, ConfigErrors, Limits};
 pub use emit::{EmitTarget, Emitter, EventSink};
 pub use envelope::{Encoding, SessionId};
