@@ -587,3 +587,28 @@ fn a_typed_channel_sends_its_type_as_json_and_bytes_as_bytes() {
         ))
     );
 }
+
+#[test]
+fn a_call_refused_after_its_channel_was_taken_gives_the_channel_up() {
+    let app = app();
+    let mut s = page(&app.gate, "main");
+    let (arg, id) = channel_arg(31);
+    // `ticks` takes its Channel first, then Args<Ticks>, which these do not fit.
+    assert_eq!(
+        app.call(&mut s, "main", "ticks", json!({"n": "many", "p": arg})),
+        Err(ErrorCode::InvalidArgs)
+    );
+    assert_eq!(app.runs(), 0);
+    assert_eq!(
+        app.channels().open(),
+        0,
+        "the refused call's channel stayed"
+    );
+    assert_eq!(app.pull("main", id), Err(ErrorCode::NoSuchChannel));
+    // The twin: the same channel id in a call that fits is taken and served.
+    assert_eq!(
+        app.call(&mut s, "main", "ticks", json!({"n": 1, "p": arg})),
+        Ok("1".into())
+    );
+    assert_eq!(app.pull("main", id), Ok((ticks(1), true)));
+}

@@ -51,6 +51,9 @@ pub struct Parts {
     /// The router's channels, for a handler that takes a [`Channel`] (else `None`: no
     /// reference taken per call).
     pub(crate) channels: Option<Channels>,
+    /// The channels this call's extractors took so far: a call refused after taking
+    /// them gives them up (they would hold a place in the page's table).
+    pub(crate) attached: Vec<ChannelId>,
     /// A stream's chunks, for its handler's [`Upload`].
     pub(crate) upload: Option<Upload>,
 }
@@ -183,7 +186,9 @@ impl<T: Send + 'static> FromCall for Channel<T> {
         let channels = parts.channels.as_ref().ok_or_else(|| {
             CallError::new(ErrorCode::Internal, "this route was not given the channels")
         })?;
-        channels.attach(&parts.caller, id, parts.cancel.clone())
+        let channel = channels.attach(&parts.caller, id, parts.cancel.clone())?;
+        parts.attached.push(id);
+        Ok(channel)
     }
 
     fn declare(needs: &mut Needs) {

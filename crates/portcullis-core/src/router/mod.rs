@@ -536,6 +536,7 @@ impl Router {
             channel_ids: channel_ids.into_iter(),
             channels,
             upload,
+            attached: Vec::new(),
         };
         // Arguments no extractor takes are dropped: the policy admitted them, and a
         // handler that takes none (or only `Scoped`, whose paths are in them) ignores
@@ -565,6 +566,13 @@ impl Router {
                 if let Some((key, streams)) = &call.stream {
                     streams.finished(key, Err(e.clone()));
                     streams.forget(key);
+                }
+                // Channels an extractor took before a later one refused the call: no
+                // handler will send on them, and they leave the page's table now.
+                for id in parts.attached.drain(..) {
+                    let _ = self
+                        .channels
+                        .close(&parts.caller.webview, parts.caller.session, id);
                 }
                 refuse(e)
             }
