@@ -229,3 +229,38 @@ pub(super) fn class_of(source: &str) -> String {
         .map_or("custom", str::trim)
         .to_owned()
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// An attack file added to the directory but not to `BUILT_IN` would never run and
+    /// nothing would say so (#32): the list and the directory are the same set, each
+    /// entry named for its file and carrying that file's text.
+    #[test]
+    fn the_built_in_list_is_the_attack_directory() {
+        let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("attacks");
+        let mut files: Vec<(String, String)> = std::fs::read_dir(&dir)
+            .unwrap()
+            .filter_map(|e| e.ok().map(|e| e.path()))
+            .filter(|p| p.extension().is_some_and(|x| x == "js"))
+            .map(|p| {
+                let name = p.file_stem().unwrap().to_string_lossy().to_string();
+                (name, std::fs::read_to_string(&p).unwrap())
+            })
+            .collect();
+        files.sort();
+        let mut listed: Vec<(String, String)> = BUILT_IN
+            .iter()
+            .map(|(name, source)| ((*name).to_owned(), (*source).to_owned()))
+            .collect();
+        listed.sort();
+        let names = |v: &[(String, String)]| v.iter().map(|(n, _)| n.clone()).collect::<Vec<_>>();
+        assert_eq!(
+            names(&listed),
+            names(&files),
+            "BUILT_IN and fixtures/attacks/e2e differ"
+        );
+        assert_eq!(listed, files, "an entry's text is not its file's");
+    }
+}
