@@ -17,10 +17,10 @@ fn code() -> BTreeMap<&'static str, u64> {
     BTreeMap::from([
         ("HEADER_LEN", n(HEADER_LEN)),
         ("CHUNK_HEADER_LEN", n(CHUNK_HEADER_LEN)),
-        ("STREAM_WINDOW", stream::WINDOW),
+        ("STREAM_WINDOW", portcullis::wire::constants::STREAM_WINDOW),
         ("QUEUE_CHUNKS", n(stream::QUEUE_CHUNKS)),
         ("MAX_STREAMS", n(stream::MAX_STREAMS)),
-        ("MAX_REASON", n(stream::MAX_REASON)),
+        ("MAX_REASON", n(portcullis::wire::chunk::MAX_REASON)),
         (
             "maxBufferedStreamBytes",
             n(limits.max_buffered_stream_bytes),

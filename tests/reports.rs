@@ -9,7 +9,8 @@ use std::sync::{Arc, Mutex};
 
 use common::*;
 use portcullis::envelope::Encoding;
-use portcullis::request::{Kind, MAX_REPORT_MESSAGE, REPORT_NAME, Request};
+use portcullis::request::{Kind, Request};
+use portcullis::wire::report::{MAX_REPORT_MESSAGE, REPORT_NAME};
 use portcullis::{ErrorCode, Gate, Rejection, Report, Sealer};
 use serde_json::json;
 
@@ -227,7 +228,7 @@ fn text_in_audit_events_cannot_forge_log_lines() {
             && detail.contains("\\u{202e}"),
         "{detail}"
     );
-    assert_eq!(portcullis::gate::escape("plain text"), "plain text");
+    assert_eq!(portcullis::audit::escape("plain text"), "plain text");
 }
 
 #[test]
@@ -251,34 +252,344 @@ fn transport_refusals_before_the_gate_are_audited_with_their_own_codes() {
     assert_eq!(log[1].2, None);
 }
 
-#[test]
-fn the_core_decides_which_answers_after_admission_are_audited_each_once() {
-    let (gate, log) = audited_gate();
-    let mut s = page(&gate, "main");
-    let admitted = admit_sealed(
-        &gate,
-        &mut s,
-        "main",
-        (Kind::Command, 3, "notes.list"),
-        &json!({}),
-    )
-    .unwrap();
-    let caller = admitted.caller().clone();
-    log.lock().unwrap().clear();
-    for &code in ErrorCode::ALL {
-        let before = log.lock().unwrap().len();
-        gate.audit_outcome(&caller, (Kind::Command, 3, "notes.list"), code);
-        let events = log.lock().unwrap();
-        let new = &events[before..];
-        match code.audited_after_admission() {
-            Some(text) => {
-                assert_eq!(new.len(), 1, "{code} audited {} times", new.len());
-                assert_eq!(new[0].0, code);
-                assert_eq!(new[0].1.as_deref(), Some("notes.list"));
-                assert_eq!(new[0].3, text, "{code}: the core's fixed text");
-                assert_eq!(new[0].5, Some(3));
-            }
-            None => assert!(new.is_empty(), "{code} is not a refusal but was audited"),
-        }
+// ---- refusals after admission: the core audits each where it makes it ----
+
+/// A secret the page puts in its arguments: no audit event may show it.
+const SECRET: &str = "hunter2-do-not-log";
+
+/// The gate and router of `fixtures/configs/valid/after-admission.json`: a handler for
+/// every step after admission that can refuse a call.
+fn steps() -> (Gate, portcullis::Router, Log) {
+    let path = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../../fixtures/configs/valid/after-admission.json"
+    );
+    let config = portcullis::Config::from_json(&std::fs::read_to_string(path).unwrap()).unwrap();
+    let gate = Gate::new(&config, &portcullis::ScopeVars::new()).unwrap();
+    let log: Log = Arc::default();
+    let sink = log.clone();
+    let gate = gate.with_audit_sink(Arc::new(move |e: &portcullis::AuditEvent<'_>| {
+        let shown = serde_json::to_string(e).unwrap();
+        assert!(
+            !shown.contains(SECRET),
+            "an audit event shows an argument: {shown}"
+        );
+        sink.lock().unwrap().push((
+            e.code,
+            e.name.map(str::to_owned),
+            e.origin.clone(),
+            e.message.to_owned(),
+            e.detail.map(str::to_owned),
+            e.request_id,
+        ))
+    }));
+    #[derive(serde::Deserialize)]
+    struct Count {
+        #[allow(dead_code)]
+        count: u32,
     }
+    let router = portcullis::Router::new()
+        .command("typed", |portcullis::Args(_): portcullis::Args<Count>| {})
+        .command("slow", || {})
+        .command("granted", || {})
+        .command("files.read", |_: portcullis::Scoped| {})
+        .command("fails", || {
+            Err::<(), _>(portcullis::HandlerError::new(format!("no: {SECRET}")))
+        })
+        .command("panics", || -> () {
+            panic!("deliberate panic in a handler")
+        })
+        .command("feed", |_: portcullis::Channel| {})
+        .stream("upload", |mut upload: portcullis::Upload| async move {
+            while let Some(chunk) = upload.next().await {
+                chunk?;
+            }
+            Ok::<_, portcullis::StreamError>(())
+        })
+        .grants(gate.grants().clone());
+    (gate, router, log)
+}
+
+/// What one step answered its caller, and what the audit recorded meanwhile.
+fn recorded(
+    log: &Log,
+    step: impl FnOnce() -> Option<ErrorCode>,
+) -> (Option<ErrorCode>, Vec<ErrorCode>) {
+    log.lock().unwrap().clear();
+    let answered = step();
+    let events = log.lock().unwrap().iter().map(|e| e.0).collect();
+    (answered, events)
+}
+
+fn dispatched(router: &portcullis::Router, admitted: portcullis::Admitted) -> Option<ErrorCode> {
+    router
+        .dispatch(admitted)
+        .wait()
+        .result
+        .err()
+        .map(|e| e.code)
+}
+
+fn chunk(
+    gate: &Gate,
+    router: &portcullis::Router,
+    s: &mut Sealer,
+    (stream, number): (u64, u64),
+    op: portcullis::wire::chunk::ChunkOp,
+) -> Option<ErrorCode> {
+    let sealed = s
+        .seal_chunk(
+            portcullis::envelope::ChunkAt { stream, number },
+            &portcullis::wire::chunk::chunk_plaintext(&op),
+        )
+        .unwrap();
+    let Ok(portcullis::Inbound::Chunk(chunk)) =
+        gate.receive_owned(sealed, facts("main", &origin()))
+    else {
+        panic!("a chunk the gate did not take as one");
+    };
+    let (tx, rx) = std::sync::mpsc::channel();
+    router.chunk(
+        chunk,
+        Box::new(move |result| tx.send(result.err().map(|e| e.code)).unwrap()),
+    );
+    rx.recv_timeout(std::time::Duration::from_secs(5)).unwrap()
+}
+
+/// Opens stream `upload` as `id`, its handler on a thread of its own as an embedder runs it.
+fn open_upload(gate: &Gate, router: &portcullis::Router, s: &mut Sealer, id: u64) {
+    let admitted = admit_sealed(gate, s, "main", (Kind::Stream, id, "upload"), &json!({})).unwrap();
+    let portcullis::Dispatch::Stream(work, call) = router.dispatch(admitted) else {
+        panic!("the stream did not start");
+    };
+    let (key, streams) = (call.stream().unwrap().clone(), router.streams().clone());
+    std::thread::spawn(move || streams.finished(&key, call.finish(work.run_here()).result));
+}
+
+#[test]
+fn every_refusal_after_admission_is_audited_once_by_the_core_with_no_argument_in_it() {
+    use portcullis::wire::chunk::ChunkOp;
+    let (gate, router, log) = steps();
+    let mut s = page(&gate, "main");
+    let admit = |s: &mut Sealer, id: u64, name: &str, args: serde_json::Value| {
+        admit_sealed(&gate, s, "main", (Kind::Command, id, name), &args).unwrap()
+    };
+    let mut seen: Vec<(ErrorCode, &str)> = Vec::new();
+    let mut expect =
+        |step: &'static str,
+         want: ErrorCode,
+         (answered, events): (Option<ErrorCode>, Vec<ErrorCode>)| {
+            assert_eq!(answered, Some(want), "{step}: the caller's code");
+            assert_eq!(
+                events,
+                vec![want],
+                "{step}: audited once, with the same code"
+            );
+            seen.push((want, step));
+        };
+
+    // The router.
+    let a = admit(&mut s, 1, "no.handler", json!({}));
+    expect(
+        "no handler",
+        ErrorCode::UnknownCommand,
+        recorded(&log, || dispatched(&router, a)),
+    );
+    let a = admit(&mut s, 2, "typed", json!({ "count": SECRET }));
+    expect(
+        "arguments the type refuses",
+        ErrorCode::InvalidArgs,
+        recorded(&log, || dispatched(&router, a)),
+    );
+    let first = admit(&mut s, 3, "slow", json!({}));
+    let portcullis::Dispatch::Started(work, running) = router.dispatch(first) else {
+        panic!("slow did not start");
+    };
+    let again = admit(&mut s, 3, "slow", json!({}));
+    expect(
+        "an id still running",
+        ErrorCode::BadRequest,
+        recorded(&log, || dispatched(&router, again)),
+    );
+    drop((work, running));
+    let broken = portcullis::Router::new().command("needs.state", |_: portcullis::State<u8>| {});
+    let a = admit(&mut s, 4, "needs.state", json!({}));
+    expect(
+        "a table with mistakes",
+        ErrorCode::Internal,
+        recorded(&log, || dispatched(&broken, a)),
+    );
+
+    // The grants' last look.
+    gate.grants().grant("main", "late").unwrap();
+    let a = admit(&mut s, 5, "granted", json!({}));
+    gate.grants().revoke("main", "late").unwrap();
+    expect(
+        "a grant revoked after admission",
+        ErrorCode::GrantRevoked,
+        recorded(&log, || dispatched(&router, a)),
+    );
+    gate.grants().grant("main", "late").unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("note.md");
+    std::fs::write(&file, "x").unwrap();
+    gate.grants()
+        .allow_path("main", "late", "files", &file, portcullis::Reach::File)
+        .unwrap();
+    let a = admit(
+        &mut s,
+        6,
+        "files.read",
+        json!({ "path": file.to_str().unwrap() }),
+    );
+    gate.grants()
+        .forget_path("main", "late", "files", &file)
+        .unwrap();
+    expect(
+        "a path forgotten after admission",
+        ErrorCode::OutOfScope,
+        recorded(&log, || dispatched(&router, a)),
+    );
+
+    // Cancels.
+    let cancel = s
+        .seal(&portcullis::request::encode_cancel(999), Encoding::Binary)
+        .unwrap();
+    expect(
+        "a cancel of no call",
+        ErrorCode::NoSuchCall,
+        recorded(&log, || {
+            let Ok(portcullis::Inbound::Cancel(cancel)) =
+                gate.receive_owned(cancel, facts("main", &origin()))
+            else {
+                panic!("not a cancel");
+            };
+            router.cancel(&cancel).err().map(|e| e.code)
+        }),
+    );
+
+    // Streams.
+    expect(
+        "a chunk of no stream",
+        ErrorCode::NoSuchStream,
+        recorded(&log, || {
+            chunk(&gate, &router, &mut s, (777, 0), ChunkOp::End)
+        }),
+    );
+    open_upload(&gate, &router, &mut s, 10);
+    expect(
+        "a chunk too far ahead",
+        ErrorCode::StreamOrder,
+        recorded(&log, || {
+            chunk(
+                &gate,
+                &router,
+                &mut s,
+                (10, 9),
+                ChunkOp::Data(SECRET.into()),
+            )
+        }),
+    );
+    open_upload(&gate, &router, &mut s, 11);
+    assert_eq!(chunk(&gate, &router, &mut s, (11, 0), ChunkOp::End), None);
+    expect(
+        "a chunk after the end",
+        ErrorCode::StreamClosed,
+        recorded(&log, || {
+            chunk(
+                &gate,
+                &router,
+                &mut s,
+                (11, 1),
+                ChunkOp::Data(SECRET.into()),
+            )
+        }),
+    );
+    open_upload(&gate, &router, &mut s, 12);
+    expect(
+        "a stream past its maxBytes",
+        ErrorCode::TooLarge,
+        recorded(&log, || {
+            chunk(
+                &gate,
+                &router,
+                &mut s,
+                (12, 0),
+                ChunkOp::Data(SECRET.into()),
+            )
+        }),
+    );
+
+    // Channels.
+    let id = "0123456789abcdef0123456789abcdef";
+    expect(
+        "a close of no channel",
+        ErrorCode::NoSuchChannel,
+        recorded(&log, || {
+            let (tx, rx) = std::sync::mpsc::channel();
+            gate.pull(
+                router.channels(),
+                "main",
+                Some(&origin()),
+                format!("close {id}").as_bytes(),
+                Box::new(move |answer| tx.send(answer).unwrap()),
+            );
+            match rx.recv().unwrap() {
+                portcullis::gate::PullAnswer::Refused(e) => Some(e.code),
+                _ => None,
+            }
+        }),
+    );
+
+    // Every code a step after admission makes has a step here: a code given a text of
+    // its own for the audit after admission, and no step above, fails this.
+    let mut covered: Vec<ErrorCode> = seen.iter().map(|(c, _)| *c).collect();
+    covered.sort_by_key(|c| c.as_str());
+    covered.dedup();
+    let mut declared: Vec<ErrorCode> = ErrorCode::ALL
+        .iter()
+        .copied()
+        .filter(|c| {
+            !matches!(
+                c.audited_after_admission(),
+                None | Some("refused after admission")
+            )
+        })
+        .collect();
+    declared.sort_by_key(|c| c.as_str());
+    assert_eq!(
+        covered, declared,
+        "the codes steps after admission make, each with a step here"
+    );
+
+    // Outcomes that are not refusals are answered and never audited.
+    for (name, want) in [
+        ("fails", ErrorCode::Handler),
+        ("panics", ErrorCode::HandlerPanicked),
+    ] {
+        let a = admit(
+            &mut s,
+            20 + u64::from(want == ErrorCode::HandlerPanicked),
+            name,
+            json!({}),
+        );
+        let (answered, events) = recorded(&log, || dispatched(&router, a));
+        assert_eq!((answered, events), (Some(want), vec![]), "{name}");
+    }
+    for (id, want) in [(30, ErrorCode::Cancelled), (31, ErrorCode::Timeout)] {
+        let a = admit(&mut s, id, "slow", json!({}));
+        let portcullis::Dispatch::Started(_, call) = router.dispatch(a) else {
+            panic!("slow did not start");
+        };
+        let (answered, events) = recorded(&log, || {
+            call.finish(Err(portcullis::router::CallError::new(want, "stopped")))
+                .result
+                .err()
+                .map(|e| e.code)
+        });
+        assert_eq!((answered, events), (Some(want), vec![]), "{want}");
+    }
+    // The twin: a call every step lets through is answered, and nothing is audited.
+    let a = admit(&mut s, 40, "typed", json!({ "count": 3 }));
+    assert_eq!(recorded(&log, || dispatched(&router, a)), (None, vec![]));
 }

@@ -18,9 +18,9 @@ use portcullis::envelope::{CHUNK_HEADER_LEN, ChunkAt, Encoding, HEADER_LEN};
 use portcullis::request::{Kind, Request};
 use portcullis::router::{CallError, Dispatch, Payload};
 use portcullis::stream::{
-    ChunkOp, DEFAULT_PAGE_BUDGET, MAX_STREAMS, QUEUE_CHUNKS, StreamError, StreamKey, Upload,
-    WINDOW, chunk_plaintext, encode_clear_chunk,
+    DEFAULT_PAGE_BUDGET, MAX_STREAMS, QUEUE_CHUNKS, StreamError, StreamKey, Upload, WINDOW,
 };
+use portcullis::wire::chunk::{ChunkOp, chunk_plaintext, encode_clear_chunk};
 use portcullis::{Args, Config, ErrorCode, Gate, Inbound, Router, ScopeVars, Sealer};
 use serde_json::{Value, json};
 

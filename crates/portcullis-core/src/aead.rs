@@ -10,7 +10,7 @@
 //! compare them; [`default_backend`] is the faster one on the machines we measure (ring).
 //!
 //! Nonces are never chosen here: callers pass the [`Nonce`] that the wire format derives
-//! from a sequence number ([`crate::envelope::nonce_for`]); a nonce is moved into the one
+//! from a sequence number ([`nonce_for`]); a nonce is moved into the one
 //! call that uses it.
 
 use std::fmt;
@@ -22,7 +22,44 @@ pub const NONCE_LEN: usize = 12;
 /// Length of the GCM tag.
 pub const TAG_LEN: usize = 16;
 
-pub use crate::envelope::Nonce;
+/// A 96-bit GCM nonce. Only [`nonce_for`] makes one, from a sequence number as the
+/// wire format says (PROTOCOL.md: `00 00 00 00 | seq`), so no nonce is made up from other bytes; it is neither `Clone` nor
+/// `Copy`, so each is moved into the one seal or open that uses it. That no sequence
+/// number is sealed twice under one key is the sealer's guarantee ([`crate::seal`]: it
+/// owns the counter, and a session key goes to exactly one sealer).
+#[derive(PartialEq, Eq)]
+pub struct Nonce([u8; NONCE_LEN]);
+
+impl Nonce {
+    /// The nonce's bytes.
+    pub fn as_bytes(&self) -> &[u8; NONCE_LEN] {
+        &self.0
+    }
+
+    /// The bytes, for the AEAD backend that consumes the nonce.
+    pub(crate) fn into_bytes(self) -> [u8; NONCE_LEN] {
+        self.0
+    }
+
+    /// A nonce of arbitrary bytes, for the published AES-GCM vectors only.
+    #[cfg(test)]
+    pub(crate) fn for_known_answer_test(bytes: [u8; NONCE_LEN]) -> Nonce {
+        Nonce(bytes)
+    }
+}
+
+impl fmt::Debug for Nonce {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "Nonce({:02x?})", self.0)
+    }
+}
+
+/// The nonce a sequence number determines: the only way to make a [`Nonce`].
+pub fn nonce_for(seq: u64) -> Nonce {
+    let mut n = [0u8; NONCE_LEN];
+    n[4..].copy_from_slice(&seq.to_be_bytes());
+    Nonce(n)
+}
 
 /// Authentication failed, or the buffer is too short to hold a tag. Deliberately carries
 /// no detail: the only thing a caller may learn is "not authentic".

@@ -34,10 +34,10 @@ use tokio::sync::Notify;
 use tokio_util::sync::CancellationToken;
 
 use crate::FastMap;
+use crate::caller::Caller;
 use crate::envelope::SessionId;
 use crate::error::ErrorCode;
-use crate::policy::Caller;
-use crate::router::CallError;
+use crate::reply::CallError;
 
 /// The prefix of a channel argument; 32 lowercase hex digits follow.
 pub const CHANNEL_PREFIX: &str = "portcullis:channel:";
@@ -130,8 +130,8 @@ impl From<Vec<u8>> for Message {
     }
 }
 
-impl From<crate::router::Bytes> for Message {
-    fn from(bytes: crate::router::Bytes) -> Self {
+impl From<crate::reply::Bytes> for Message {
+    fn from(bytes: crate::reply::Bytes) -> Self {
         Message::Bytes(bytes.0)
     }
 }
@@ -190,7 +190,7 @@ impl From<TrySendError> for ChannelError {
 }
 
 /// A handler may return it with `?`, as a [`ChannelError`].
-impl crate::router::AppError for TrySendError {
+impl crate::reply::AppError for TrySendError {
     fn app_code(&self) -> Option<String> {
         ChannelError::from(self.clone()).app_code()
     }
@@ -751,7 +751,7 @@ pub fn read_frames(mut frames: &[u8]) -> Option<(Vec<Message>, bool)> {
 
 /// A handler may return it with `?`: the caller sees `E_HANDLER` with app code
 /// `CHANNEL_CLOSED`, `CHANNEL_FULL`, `CHANNEL_ENCODE` or `CHANNEL_TOO_LONG`.
-impl crate::router::AppError for ChannelError {
+impl crate::reply::AppError for ChannelError {
     fn app_code(&self) -> Option<String> {
         Some(
             match self {

@@ -209,9 +209,6 @@ impl ErrorCode {
             ErrorCode::GrantRevoked => {
                 "admitted, but its run-time grant was revoked before it started"
             }
-            ErrorCode::NotGranted => {
-                "admitted, but its run-time grant was not there when it started"
-            }
             ErrorCode::OutOfScope => {
                 "admitted, but the run-time path it relied on was forgotten before it started"
             }
@@ -239,6 +236,7 @@ impl ErrorCode {
             | ErrorCode::Tampered
             | ErrorCode::TooDeep
             | ErrorCode::NotAllowed
+            | ErrorCode::NotGranted
             | ErrorCode::Denied
             | ErrorCode::HookRejected
             | ErrorCode::HookTimeout

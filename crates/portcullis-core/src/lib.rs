@@ -23,35 +23,43 @@
 #![warn(missing_docs)]
 
 pub mod aead;
+pub mod audit;
+pub mod authentic;
+pub mod caller;
 pub mod channel;
 pub mod config;
 pub mod emit;
 pub mod envelope;
 pub mod error;
 pub mod gate;
-pub mod grants;
 pub mod json;
 pub mod name;
 pub mod origin;
 pub mod policy;
 pub mod replay;
-pub mod request;
+pub mod reply;
 pub mod router;
 pub mod scope;
 pub mod seal;
 pub mod session;
 pub mod stream;
+pub mod wire;
 
+pub use policy::grants;
+pub use wire::request;
+
+pub use audit::AuditEvent;
+pub use authentic::{Cancel, Chunk};
+pub use caller::Caller;
 pub use channel::{Channel, ChannelError, Channels, Message, TrySendError, Untyped};
 pub use config::{Config, ConfigError, ConfigErrors, Limits};
 pub use emit::{EmitTarget, Emitter, EventSink};
 pub use envelope::{Encoding, SessionId};
 pub use error::{ErrorCode, Rejection};
-pub use gate::{AuditEvent, Cancel, Gate, Inbound};
+pub use gate::{Gate, Inbound};
 pub use grants::{GrantError, GrantEvent, Grants, Reach, WindowGrants};
 pub use origin::Origin;
-pub use policy::{Admitted, Caller, Policy};
-pub use request::{Body, Kind, Report, Request};
+pub use policy::{Admitted, Policy};
 pub use router::{
     AppError, Args, Bytes, CancellationToken, Dispatch, HandlerError, Payload, Response, Router,
     Scoped, State,
@@ -60,6 +68,8 @@ pub use scope::{InvalidAppId, ScopeVars};
 pub use seal::Sealer;
 pub use session::{Attested, KeyGrant};
 pub use stream::{StreamError, Upload};
+pub use wire::report::Report;
+pub use wire::request::{Body, Kind, Request};
 
 /// The hash map of the per-message lookups (allowlist, handlers, sessions). Its keys come
 /// from the config, the app and our own random session ids, never from a page, so a

@@ -95,7 +95,7 @@ impl Sealer {
 
 impl Sealer {
     /// Seals one stream chunk (PROTOCOL.md §6.3; binary encoding only): `plaintext` is the
-    /// chunk's operation byte and data ([`crate::stream::chunk_plaintext`]), `chunk` its
+    /// chunk's operation byte and data ([`crate::wire::chunk::chunk_plaintext`]), `chunk` its
     /// stream and number, bound into the associated data.
     pub fn seal_chunk(&mut self, chunk: ChunkAt, plaintext: &[u8]) -> Result<Vec<u8>, SealError> {
         let seq = self.next_seq;

@@ -40,18 +40,18 @@ use tokio::sync::Notify;
 use tokio_util::sync::CancellationToken;
 
 use crate::FastMap;
-use crate::envelope::{ChunkAt, SessionId};
-use crate::error::{ErrorCode, Rejection};
-use crate::policy::Caller;
-use crate::router::{CallError, Payload};
+use crate::authentic::Chunk;
+use crate::caller::Caller;
+use crate::envelope::SessionId;
+use crate::error::ErrorCode;
+use crate::reply::{CallError, Payload};
+use crate::wire::chunk::ChunkOp;
+use crate::wire::constants::STREAM_WINDOW;
 
-/// The name brownfield chunks are framed under (request kind 6).
-pub const CHUNK_NAME: &str = "portcullis.chunk";
 /// Chunks a handler may leave untaken before a chunk's answer waits.
 pub const QUEUE_CHUNKS: usize = 2;
-/// How far ahead of the next number a chunk may arrive: the sealer keeps at most this
-/// many of a stream's chunks in flight, and the engine may deliver them in any order.
-pub const WINDOW: u64 = 4;
+/// How far ahead of the next number a chunk may arrive ([`STREAM_WINDOW`]).
+pub const WINDOW: u64 = STREAM_WINDOW;
 /// The most streams one webview may have open at once (each holds at most
 /// `QUEUE_CHUNKS + WINDOW` chunks of up to `limits.maxMessageBytes`, and all of a page's
 /// together at most `limits.maxBufferedStreamBytes`). A stream whose handler finished is
@@ -61,107 +61,6 @@ pub const MAX_STREAMS: usize = 32;
 /// The bytes of chunks the core holds for one webview's streams at once when nobody set
 /// another bound ([`Streams::set_page_budget`]): `limits.maxBufferedStreamBytes`'s default.
 pub const DEFAULT_PAGE_BUDGET: usize = 128 << 20;
-/// The longest abort reason kept (bytes, cut at a character boundary).
-pub const MAX_REASON: usize = 512;
-
-const OP_DATA: u8 = 0;
-const OP_END: u8 = 1;
-const OP_ABORT: u8 = 2;
-
-/// What a chunk carries.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub enum ChunkOp {
-    /// Data for the handler.
-    Data(Vec<u8>),
-    /// The page closed the stream: no more data. Answered with the handler's result.
-    End,
-    /// The page aborted the stream, with its reason.
-    Abort(String),
-}
-
-/// The plaintext of a chunk (PROTOCOL.md §6.3): one operation byte, then the data (or
-/// the abort's reason in UTF-8).
-pub fn chunk_plaintext(op: &ChunkOp) -> Vec<u8> {
-    match op {
-        ChunkOp::Data(data) => {
-            let mut out = Vec::with_capacity(1 + data.len());
-            out.push(OP_DATA);
-            out.extend_from_slice(data);
-            out
-        }
-        ChunkOp::End => vec![OP_END],
-        ChunkOp::Abort(reason) => {
-            let mut out = vec![OP_ABORT];
-            out.extend_from_slice(reason.as_bytes());
-            out
-        }
-    }
-}
-
-/// A chunk as brownfield mode takes it, unsealed (PROTOCOL.md §8): a request of kind 6
-/// under [`CHUNK_NAME`] whose request id is the stream's and whose bytes body is the
-/// chunk number (u64, big-endian) followed by [`chunk_plaintext`].
-pub fn encode_clear_chunk(at: ChunkAt, op: &ChunkOp) -> Vec<u8> {
-    let mut out = crate::request::prefix_byte(6, 1, at.stream, CHUNK_NAME);
-    out.extend_from_slice(&at.number.to_be_bytes());
-    out.extend_from_slice(&chunk_plaintext(op));
-    out
-}
-
-/// Reads a chunk's plaintext, at `start` in its decryption buffer.
-pub(crate) fn parse_op(mut buf: Vec<u8>, start: usize) -> Result<ChunkOp, Rejection> {
-    let bad = |m: &str| Rejection::new(ErrorCode::BadRequest, m);
-    match buf.get(start) {
-        Some(&OP_DATA) => {
-            // The data moves to the front of the buffer it was decrypted in.
-            buf.drain(..=start);
-            Ok(ChunkOp::Data(buf))
-        }
-        Some(&OP_END) if buf.len() == start + 1 => Ok(ChunkOp::End),
-        Some(&OP_END) => Err(bad("a stream's end carries no data")),
-        Some(&OP_ABORT) => {
-            let text = std::str::from_utf8(&buf[start + 1..])
-                .map_err(|_| bad("an abort's reason must be UTF-8"))?;
-            Ok(ChunkOp::Abort(shorten(text)))
-        }
-        Some(_) => Err(bad("unknown chunk operation")),
-        None => Err(bad("an empty chunk")),
-    }
-}
-
-fn shorten(text: &str) -> String {
-    let mut end = text.len().min(MAX_REASON);
-    while !text.is_char_boundary(end) {
-        end -= 1;
-    }
-    text[..end].to_owned()
-}
-
-/// A chunk the gate authenticated: for [`Streams::chunk`] (through the router).
-#[derive(Debug)]
-pub struct Chunk {
-    pub(crate) caller: Caller,
-    pub(crate) at: ChunkAt,
-    pub(crate) op: ChunkOp,
-}
-
-impl Chunk {
-    /// The page load that sealed it.
-    pub fn caller(&self) -> &Caller {
-        &self.caller
-    }
-
-    /// Its stream and number.
-    pub fn at(&self) -> ChunkAt {
-        self.at
-    }
-
-    /// The name it is audited under: [`CHUNK_NAME`].
-    pub fn name(&self) -> &'static str {
-        CHUNK_NAME
-    }
-}
-
 /// Why an [`Upload`] ended without the page's end.
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
 #[non_exhaustive]
@@ -186,7 +85,7 @@ pub enum StreamError {
 
 /// A handler may return it with `?`: `E_HANDLER` with app code `STREAM_ABORTED`,
 /// `STREAM_PAGE_GONE`, `STREAM_TOO_LARGE` or `STREAM_OUT_OF_ORDER`.
-impl crate::router::AppError for StreamError {
+impl crate::reply::AppError for StreamError {
     fn app_code(&self) -> Option<String> {
         Some(
             match self {

@@ -24,11 +24,11 @@ use std::sync::{Arc, OnceLock};
 
 use std::time::Duration;
 
-use portcullis_core::channel::ChannelId;
-use portcullis_core::request::CANCEL_NAME;
 use portcullis_core::router::{CallError, Dispatch, Payload, Response as Reply};
-use portcullis_core::stream::{CHUNK_NAME, Chunk};
-use portcullis_core::{Attested, Cancel, ErrorCode, Inbound, Kind, Origin, Rejection};
+use portcullis_core::wire::{CANCEL_NAME, CHUNK_NAME};
+
+use portcullis_core::gate::PullAnswer;
+use portcullis_core::{Attested, Cancel, Chunk, ErrorCode, Inbound, Kind, Origin, Rejection};
 use wry::RequestAsyncResponder;
 use wry::http::{Method, Request, Response, StatusCode, header};
 
@@ -99,12 +99,16 @@ pub fn handle(
         } else {
             // Only the address the transport serves: a page that made up another host
             // (`ipc://evil/...`) is not asking Portcullis.
-            let e = CallError::new(
+            let rejection = Rejection::new(
                 ErrorCode::BadRequest,
                 format!("channel pulls are served at {IPC_ORIGIN} only"),
             );
-            responder.respond(error(&e));
-            Some(e.code)
+            let origin = shared.pages.origin(label);
+            let refusal = shared
+                .gate
+                .refuse_at_transport(rejection, label, origin.as_ref());
+            responder.respond(error(&CallError::new(refusal.code, refusal.message)));
+            Some(refusal.code)
         };
         if let Some(observe) = &shared.observer {
             observe(&Observed {
@@ -119,7 +123,7 @@ pub fn handle(
     let body = request.into_body();
     // The page's origin as the message arrived, whichever thread decides on it.
     let origin = shared.pages.origin(label);
-    if body.len() >= OFF_THREAD && is_chunk(&body) {
+    if body.len() >= OFF_THREAD && shared.gate.claims_chunk(&body) {
         // A large stream chunk is opened on the decoder thread, not the webviews' one:
         // the next chunk's body is read meanwhile. Only chunks: the stream puts them
         // back in order, while calls and their cancels keep the order they arrived in.
@@ -176,13 +180,6 @@ fn decoder() -> &'static SyncSender<Job> {
 /// webviews' thread.
 const OFF_THREAD: usize = 256 << 10;
 
-/// Whether `body` claims to be a stream chunk (a chunk envelope, or a clear chunk in
-/// brownfield mode). Only where it is decided depends on this; the gate checks it.
-fn is_chunk(body: &[u8]) -> bool {
-    body.starts_with(b"PC") && body.get(3) == Some(&portcullis_core::envelope::FLAG_CHUNK)
-        || body.first() == Some(&6)
-}
-
 /// The gate's decision on one body and what follows it: the answer now, or the
 /// handler started.
 fn decide(
@@ -199,31 +196,12 @@ fn decide(
         Ok(Inbound::Chunk(chunk)) => return chunk_in(shared, chunk, responder),
         Err(e) => return responder.respond(error(&e)),
     };
-    // The name and caller are kept for the audit of a refusal the router makes.
-    let (caller, kind, name) = (
-        admitted.caller().clone(),
-        admitted.request().kind,
-        admitted.request().name.clone(),
-    );
-    // Every failed answer goes to the core, which decides what is a refusal to audit.
-    let audit = {
-        let shared = Arc::clone(shared);
-        move |reply: &Reply| {
-            if let Err(e) = &reply.result {
-                shared
-                    .gate
-                    .audit_outcome(&caller, (kind, reply.request_id, &name), e.code);
-            }
-        }
-    };
     stamps.mark();
     let dispatched = shared.router.dispatch(admitted);
     stamps.mark();
     match dispatched {
-        Dispatch::Ready(reply) => {
-            audit(&reply);
-            responder.respond(reply_response(reply))
-        }
+        // The core audited every refusal in these answers where it made it.
+        Dispatch::Ready(reply) => responder.respond(reply_response(reply)),
         Dispatch::Stream(work, call) => {
             // The open is answered now: the page may send chunks. The handler's result
             // is the answer to the stream's end.
@@ -240,7 +218,6 @@ fn decide(
                 .clone()
                 .runtime
                 .start(work, call, timeout, move |reply| {
-                    audit(&reply);
                     shared.router.streams().finished(&key, reply.result);
                 });
         }
@@ -251,7 +228,6 @@ fn decide(
             let timeout = Duration::from_millis(u64::from(limit));
             shared.runtime.start(work, call, timeout, move |reply| {
                 stamps.mark();
-                audit(&reply);
                 responder.respond(reply_response(reply));
                 stamps.mark();
                 stamps.done();
@@ -271,114 +247,39 @@ fn served_here(uri: &wry::http::Uri) -> bool {
     uri.host() == host && uri.port().is_none() && uri.authority().map(|a| a.as_str()) == host
 }
 
-/// A pull of channel messages (PROTOCOL.md §12). Not a message to the gate: it starts
-/// nothing and carries nothing to a handler. It is served only for the webview's
-/// current page load (its session, with isolation), so a page that went away, and every
-/// other webview, get nothing; a channel's id is 128 random bits only its page knows.
+/// A pull of channel messages (PROTOCOL.md §12), served by the core for the webview's
+/// current page load; the core audits its refusals.
 fn pull(
     shared: &Arc<Shared>,
     label: &str,
     body: &[u8],
     responder: RequestAsyncResponder,
 ) -> Option<ErrorCode> {
-    let refuse = |responder: RequestAsyncResponder, code: ErrorCode, message: &str| {
-        responder.respond(error(&CallError::new(code, message)));
-        Some(code)
-    };
-    let Some((op, id)) = std::str::from_utf8(body)
-        .ok()
-        .and_then(|text| text.split_once(' '))
-        .and_then(|(op, hex)| Some((op, ChannelId::parse(hex)?)))
-    else {
-        return refuse(
-            responder,
-            ErrorCode::BadRequest,
-            "a channel pull is `pull <id>`, `close <id>` or `done <id>`, the id 32 lowercase hex digits",
-        );
-    };
-    if shared.pages.origin(label).is_none() {
-        return refuse(
-            responder,
-            ErrorCode::NoPageOrigin,
-            "this webview has no page loaded from an origin Portcullis understands",
-        );
-    }
-    let session = if shared.gate.isolation() {
-        match shared.gate.sessions().current(label) {
-            Some(session) => Some(session),
-            None => {
-                return refuse(
-                    responder,
-                    ErrorCode::UnknownSession,
-                    "this webview has no live page load to pull channels for",
-                );
-            }
-        }
-    } else {
-        None
-    };
-    let channels = shared.router.channels();
-    let done = match op {
-        "pull" => {
-            // A pull refused at once (no such channel) says so to the observer; one that
-            // waits was not refused.
-            let refused = Arc::new(std::sync::Mutex::new(None));
-            let seen = Arc::clone(&refused);
-            channels.pull(
-                label,
-                session,
-                id,
-                Box::new(move |answer| {
-                    responder.respond(match answer {
-                        Ok(frames) => content(StatusCode::OK, "application/octet-stream", frames),
-                        Err(e) => {
-                            if let Ok(mut seen) = seen.lock() {
-                                *seen = Some(e.code);
-                            }
-                            error(&e)
-                        }
-                    })
-                }),
-            );
-            return refused.lock().ok().and_then(|r| *r);
-        }
-        "close" => channels.close(label, session, id),
-        "done" => channels.call_done(label, session, id),
-        _ => {
-            return refuse(
-                responder,
-                ErrorCode::BadRequest,
-                "a channel pull is `pull <id>`, `close <id>` or `done <id>`",
-            );
-        }
-    };
-    match done {
-        Ok(()) => {
-            responder.respond(json(StatusCode::OK, b"null".to_vec()));
-            None
-        }
-        Err(e) => {
-            responder.respond(error(&e));
-            Some(e.code)
-        }
-    }
+    let origin = shared.pages.origin(label);
+    shared.gate.pull(
+        shared.router.channels(),
+        label,
+        origin.as_ref(),
+        body,
+        Box::new(move |answer| {
+            responder.respond(match answer {
+                PullAnswer::Frames(frames) => {
+                    content(StatusCode::OK, "application/octet-stream", frames)
+                }
+                PullAnswer::Taken => json(StatusCode::OK, b"null".to_vec()),
+                PullAnswer::Refused(e) => error(&e),
+            })
+        }),
+    )
 }
 
 /// A chunk of one of the page load's streams: answered once it is queued for the
-/// handler (or, for the end, with the handler's result); refusals are audited.
+/// handler (or, for the end, with the handler's result); the core audits refusals.
 fn chunk_in(shared: &Arc<Shared>, chunk: Chunk, responder: RequestAsyncResponder) {
-    let (caller, stream) = (chunk.caller().clone(), chunk.at().stream);
-    let shared_audit = Arc::clone(shared);
+    let stream = chunk.at().stream;
     shared.router.chunk(
         chunk,
         Box::new(move |result| {
-            if let Err(e) = &result {
-                shared_audit.gate.audit_outcome(
-                    &caller,
-                    (Kind::Stream, stream, CHUNK_NAME),
-                    e.code,
-                );
-            }
             responder.respond(reply_response(Reply {
                 request_id: stream,
                 kind: Kind::Stream,
@@ -389,18 +290,11 @@ fn chunk_in(shared: &Arc<Shared>, chunk: Chunk, responder: RequestAsyncResponder
 }
 
 /// A cancel from a page load: honoured for one of its own calls in flight; anything
-/// else is refused with `E_NO_SUCH_CALL` and audited.
+/// else is refused with `E_NO_SUCH_CALL` (and audited by the core).
 fn cancelled(shared: &Arc<Shared>, cancel: &Cancel) -> Response<Body> {
     match shared.router.cancel(cancel) {
         Ok(()) => json(StatusCode::OK, b"null".to_vec()),
-        Err(e) => {
-            shared.gate.audit_outcome(
-                cancel.caller(),
-                (Kind::Command, cancel.request_id(), CANCEL_NAME),
-                e.code,
-            );
-            error(&e)
-        }
+        Err(e) => error(&e),
     }
 }
 

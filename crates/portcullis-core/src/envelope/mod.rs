@@ -20,6 +20,7 @@ use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD as B64;
 
 use crate::aead::NONCE_LEN;
+pub use crate::aead::{Nonce, nonce_for};
 use crate::error::Rejection;
 
 mod decode;
@@ -68,45 +69,6 @@ impl fmt::Display for SessionId {
         }
         Ok(())
     }
-}
-
-/// A 96-bit GCM nonce. Only this module makes one, and only from a sequence number
-/// ([`nonce_for`]), so no nonce is made up from other bytes; it is neither `Clone` nor
-/// `Copy`, so each is moved into the one seal or open that uses it. That no sequence
-/// number is sealed twice under one key is the sealer's guarantee ([`crate::seal`]: it
-/// owns the counter, and a session key goes to exactly one sealer).
-#[derive(PartialEq, Eq)]
-pub struct Nonce([u8; NONCE_LEN]);
-
-impl Nonce {
-    /// The nonce's bytes.
-    pub fn as_bytes(&self) -> &[u8; NONCE_LEN] {
-        &self.0
-    }
-
-    /// The bytes, for the AEAD backend that consumes the nonce.
-    pub(crate) fn into_bytes(self) -> [u8; NONCE_LEN] {
-        self.0
-    }
-
-    /// A nonce of arbitrary bytes, for the published AES-GCM vectors only.
-    #[cfg(test)]
-    pub(crate) fn for_known_answer_test(bytes: [u8; NONCE_LEN]) -> Nonce {
-        Nonce(bytes)
-    }
-}
-
-impl fmt::Debug for Nonce {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "Nonce({:02x?})", self.0)
-    }
-}
-
-/// The nonce a sequence number determines: the only way to make a [`Nonce`].
-pub fn nonce_for(seq: u64) -> Nonce {
-    let mut n = [0u8; NONCE_LEN];
-    n[4..].copy_from_slice(&seq.to_be_bytes());
-    Nonce(n)
 }
 
 /// Where a stream chunk belongs: its stream (the request id of the stream's open) and

@@ -1,29 +1,16 @@
-//! What the policy says yes to: the [`Caller`] of a request and the [`Admitted`] request,
-//! which only the policy can make (a handler that takes one knows the policy said yes),
-//! and the [`Grant`] that admitted it.
+//! What the policy says yes to: the [`Admitted`] request, which only the policy can make
+//! (a handler that takes one knows the policy said yes), and the [`Grant`] that admitted
+//! it.
 
 use std::fmt;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
-use crate::envelope::SessionId;
+use super::grants::Holds;
+use crate::audit::Audit;
+pub use crate::authentic::Caller;
 use crate::error::Rejection;
-use crate::grants::Holds;
-use crate::origin::Origin;
-use crate::request::Request;
-
-/// Who sent a request, as far as the embedder attests and the session proves.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Caller {
-    /// The webview label the embedder attests (shared with the session: no copy per message).
-    pub webview: Arc<str>,
-    /// The page origin the embedder attests (and, with isolation, the session's origin).
-    pub origin: Arc<Origin>,
-    /// The session that sealed the request; `None` only in brownfield mode.
-    pub session: Option<SessionId>,
-    /// The request's sequence number in that session (0 in brownfield mode).
-    pub seq: u64,
-}
+use crate::wire::request::Request;
 
 /// A request the policy admitted. Only the policy can build one. `Debug` shows the
 /// caller, name and capability, not the arguments or path values.
@@ -35,6 +22,8 @@ pub struct Admitted {
     timeout_ms: Option<u32>,
     max_bytes: Option<u64>,
     holds: Holds,
+    /// Where the refusals of the steps after admission are recorded.
+    audit: Audit,
 }
 
 impl fmt::Debug for Admitted {
@@ -85,12 +74,13 @@ impl Admitted {
 
     /// Takes the request apart for the router: the caller, the request, the checked
     /// path arguments and the grants it relied on.
-    pub(crate) fn into_parts(self) -> Opened {
-        Opened {
+    pub(crate) fn into_parts(self) -> AdmittedParts {
+        AdmittedParts {
             caller: self.caller,
             request: self.request,
             paths: self.paths,
             holds: self.holds,
+            audit: self.audit,
         }
     }
 
@@ -125,8 +115,9 @@ pub(crate) struct Grant {
 }
 
 impl Admitted {
-    pub(crate) fn new(caller: Caller, request: Request, grant: Grant) -> Admitted {
+    pub(crate) fn new(caller: Caller, request: Request, grant: Grant, audit: Audit) -> Admitted {
         Admitted {
+            audit,
             caller,
             request,
             capability: grant.capability,
@@ -139,11 +130,13 @@ impl Admitted {
 }
 
 /// An admitted call taken apart for the router.
-pub(crate) struct Opened {
+pub(crate) struct AdmittedParts {
     pub(crate) caller: Caller,
     pub(crate) request: Request,
     /// The checked path arguments, by JSON pointer.
     pub(crate) paths: Vec<(String, PathBuf)>,
     /// The run-time grants and added paths it relied on.
     pub(crate) holds: Holds,
+    /// Where the router's refusals of it are recorded.
+    pub(crate) audit: Audit,
 }

@@ -7,11 +7,12 @@ use std::sync::Arc;
 
 use serde_json::Value;
 
+use super::Policy;
+use super::capability::{CompiledCapability, CompiledRule, CompiledRules};
 use super::globs::globs;
-use super::{CompiledCapability, CompiledRule, CompiledRules, Policy};
+use super::grants::Grants;
 use crate::FastMap;
 use crate::config::{Config, ConfigErrorKind, ConfigErrors, Rules};
-use crate::grants::Grants;
 use crate::json::tree::TreeJson;
 use crate::origin::Origin;
 use crate::scope::{CompiledScope, ScopeVars};

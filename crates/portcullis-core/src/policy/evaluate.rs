@@ -5,15 +5,16 @@
 use std::path::PathBuf;
 use std::sync::Arc;
 
+use super::Policy;
 #[cfg(test)]
 use super::admitted::Admitted;
-use super::admitted::Caller;
 use super::admitted::Grant;
-use super::{CompiledCapability, CompiledRule, Policy};
+use super::capability::{CompiledCapability, CompiledRule};
+use super::grants::{Added, Held, Holds};
+use crate::caller::Caller;
 use crate::error::{ErrorCode, Rejection};
-use crate::grants::{Added, Held, Holds};
 use crate::json::tree::Tree;
-use crate::request::{Body, Request};
+use crate::wire::request::{Body, Request};
 
 impl Policy {
     /// Decides on an authentic `request` from `caller` (the gate builds the
@@ -21,7 +22,7 @@ impl Policy {
     #[cfg(test)]
     pub(crate) fn decide(&self, caller: Caller, request: Request) -> Result<Admitted, Rejection> {
         let grant = self.evaluate(&caller, &request)?;
-        Ok(Admitted::new(caller, request, grant))
+        Ok(Admitted::new(caller, request, grant, Default::default()))
     }
 
     /// The capability and checked paths that admit `request`, or why nothing does.

@@ -11,65 +11,25 @@
 //! knows the policy has said yes.
 
 pub(crate) mod admitted;
+pub(crate) mod capability;
 mod compile;
 mod evaluate;
 mod globs;
+pub mod grants;
 #[cfg(test)]
 pub(crate) mod tests;
 
 use std::fmt;
 use std::sync::Arc;
 
+pub use crate::caller::Caller;
+pub use admitted::Admitted;
 #[cfg(test)]
 pub(crate) use admitted::Grant;
-pub use admitted::{Admitted, Caller};
 
-use crate::FastMap;
-use crate::grants::Grants;
 use crate::origin::Origin;
-use crate::request::Kind;
-use crate::scope::CompiledScope;
-use globs::Globs;
-
-pub(super) struct CompiledRule {
-    schema: Option<jsonschema::Validator<crate::json::tree::TreeJson>>,
-    bytes: bool,
-    /// (JSON pointer, index into the capability's scopes).
-    paths: Vec<(String, usize)>,
-    /// The rule's own `timeoutMs`, if it has one.
-    timeout_ms: Option<u32>,
-    /// A stream rule's `maxBytes`, if it has one.
-    max_bytes: Option<u64>,
-}
-
-pub(super) struct CompiledRules {
-    allow: FastMap<String, CompiledRule>,
-    deny: Globs,
-}
-
-pub(crate) struct CompiledCapability {
-    pub(crate) identifier: Arc<str>,
-    pub(crate) windows: Globs,
-    origins: Vec<Origin>,
-    /// Applies only to windows holding a run-time grant of it (`"runtimeGrant"`).
-    pub(crate) runtime: bool,
-    commands: CompiledRules,
-    events: CompiledRules,
-    streams: CompiledRules,
-    pub(crate) scopes: Vec<CompiledScope>,
-    /// The scopes' names, by the same index.
-    pub(crate) scope_names: Vec<String>,
-}
-
-impl CompiledCapability {
-    pub(super) fn rules(&self, kind: Kind) -> &CompiledRules {
-        match kind {
-            Kind::Command => &self.commands,
-            Kind::Event => &self.events,
-            Kind::Stream => &self.streams,
-        }
-    }
-}
+use capability::CompiledCapability;
+use grants::Grants;
 
 /// The compiled allowlist, with its run-time grants.
 pub struct Policy {

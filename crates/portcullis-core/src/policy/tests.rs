@@ -15,8 +15,8 @@ use super::*;
 use crate::config::Config;
 use crate::error::{ErrorCode, Rejection};
 use crate::origin::Origin;
-use crate::request::{Body, JsonText, Kind, Request};
 use crate::scope::ScopeVars;
+use crate::wire::request::{Body, JsonText, Kind, Request};
 
 pub(crate) fn policy(caps: Value) -> Policy {
     let text =

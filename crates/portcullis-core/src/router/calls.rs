@@ -13,8 +13,8 @@ use std::sync::{Arc, Mutex, MutexGuard};
 use tokio_util::sync::CancellationToken;
 
 use crate::FastMap;
+use crate::caller::Caller;
 use crate::envelope::SessionId;
-use crate::policy::Caller;
 
 /// Where a call came from and what it is called.
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]

@@ -25,14 +25,14 @@ use std::sync::Arc;
 use serde::de::DeserializeOwned;
 pub use tokio_util::sync::CancellationToken;
 
-use super::reply::{Bytes, CallError};
 use crate::FastMap;
+use crate::caller::Caller;
 use crate::channel::{Channel, ChannelId, Channels};
 use crate::error::ErrorCode;
-use crate::grants::{Grants, Holds};
-use crate::policy::Caller;
-use crate::request::{Body, JsonText};
+use crate::policy::grants::{Grants, Holds};
+use crate::reply::{Bytes, CallError};
 use crate::stream::Upload;
+use crate::wire::request::{Body, JsonText};
 
 /// The parts of one admitted call that extractors take from.
 pub struct Parts {

@@ -14,9 +14,9 @@ use std::sync::Arc;
 use futures_util::FutureExt as _;
 
 use super::extract::{FromCall, Needs, Parts};
-use super::reply::{CallError, IntoReply, Payload};
 use crate::error::ErrorCode;
-use crate::grants::Holds;
+use crate::policy::grants::Holds;
+use crate::reply::{CallError, IntoReply, Payload};
 
 /// What a started call still has to do.
 pub enum Work {

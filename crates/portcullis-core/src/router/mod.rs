@@ -42,7 +42,6 @@
 mod calls;
 pub mod extract;
 pub mod handler;
-pub mod reply;
 
 use std::any::TypeId;
 use std::collections::HashSet;
@@ -51,19 +50,23 @@ use std::sync::{Arc, OnceLock};
 
 use serde::de::DeserializeOwned;
 
+pub use crate::reply::{AppError, Bytes, CallError, HandlerError, IntoReply, Payload, Response};
 pub use extract::{Args, CancellationToken, FromCall, Parts, Scoped, State};
 pub use handler::{Handler, Work};
-pub use reply::{AppError, Bytes, CallError, HandlerError, IntoReply, Payload, Response};
 
 use crate::FastMap;
+use crate::audit::CallRecord;
+use crate::authentic::{Cancel, Chunk};
+use crate::caller::Caller;
 use crate::channel::Channels;
 use crate::error::ErrorCode;
-use crate::gate::Cancel;
-use crate::grants::{Grants, Holds};
 use crate::name::{NAME_RULE, is_valid_name};
-use crate::policy::{Admitted, Caller};
-use crate::request::{Body, Kind};
-use crate::stream::{Answer, Chunk, StreamKey, Streams};
+use crate::policy::Admitted;
+use crate::policy::admitted::AdmittedParts;
+use crate::policy::grants::{Grants, Holds};
+use crate::stream::{Answer, StreamKey, Streams};
+use crate::wire::request::{Body, Kind};
+use crate::wire::{CANCEL_NAME, CHUNK_NAME};
 use calls::{Calls, CallsError, Ticket};
 use extract::{Needs, StateMap, bad_args, channel_ids};
 use handler::guard;
@@ -188,6 +191,8 @@ pub struct InFlight {
     timeout_ms: Option<u32>,
     stream: Option<(StreamKey, Streams)>,
     _ticket: Ticket,
+    /// Whose call it is, for the audit of a refusal in its answer.
+    record: CallRecord,
 }
 
 impl fmt::Debug for InFlight {
@@ -247,8 +252,13 @@ impl InFlight {
         }
     }
 
-    /// The response for `result`; the call is no longer in flight.
+    /// The response for `result`; the call is no longer in flight. A refusal in it (the
+    /// grants' last look, arguments that did not fit, a stream's limit) is audited here,
+    /// once; the handler's own errors, cancels and timeouts are not refusals.
     pub fn finish(self, result: Result<Payload, CallError>) -> Response {
+        if let Err(e) = &result {
+            self.record.answered(e.code);
+        }
         Response {
             request_id: self.request_id,
             kind: Kind::Command,
@@ -455,14 +465,17 @@ impl Router {
     /// Starts the handler (command) or runs the listeners (event) of an admitted request.
     pub fn dispatch(&self, admitted: Admitted) -> Dispatch {
         let (timeout_ms, max_bytes) = (admitted.timeout_ms(), admitted.max_bytes());
-        let crate::policy::admitted::Opened {
+        let AdmittedParts {
             caller,
             request,
             paths,
             holds,
+            audit,
         } = admitted.into_parts();
         let (id, kind) = (request.id, request.kind);
-        let refuse = |e: CallError| {
+        // Every refusal from here on is recorded once, where it is made.
+        let refuse = |caller: &Caller, name: &str, e: CallError| {
+            audit.after_admission(caller, (kind, id, name), e.code);
             Dispatch::Ready(Response {
                 request_id: id,
                 kind,
@@ -472,10 +485,14 @@ impl Router {
         // A grant revoked since admission refuses the call before any of the app's code
         // (extractors, listeners) runs; a command looks again just before its handler.
         if let Err(e) = holds.check() {
-            return refuse(CallError::new(e.code, e.message));
+            return refuse(&caller, &request.name, CallError::new(e.code, e.message));
         }
         if kind == Kind::Event {
-            return self.deliver(&caller, id, &request.name, &request.body, &holds);
+            let delivered = self.deliver(&caller, id, &request.name, &request.body, &holds);
+            if let Dispatch::Ready(Response { result: Err(e), .. }) = &delivered {
+                audit.after_admission(&caller, (kind, id, &request.name), e.code);
+            }
+            return delivered;
         }
         let routes = if kind == Kind::Stream {
             &self.stream_routes
@@ -483,35 +500,47 @@ impl Router {
             &self.commands
         };
         let Some(route) = routes.get(&request.name) else {
-            return refuse(CallError::new(
-                ErrorCode::UnknownCommand,
-                format!(
-                    "{} {:?} is allowed but the app registered no handler for it",
-                    kind.as_str(),
-                    request.name
+            return refuse(
+                &caller,
+                &request.name,
+                CallError::new(
+                    ErrorCode::UnknownCommand,
+                    format!(
+                        "{} {:?} is allowed but the app registered no handler for it",
+                        kind.as_str(),
+                        request.name
+                    ),
                 ),
-            ));
+            );
         };
         if let Err(errors) = self.checked.get_or_init(|| self.check()) {
-            return refuse(CallError::new(
-                ErrorCode::Internal,
-                format!("the app's routing table has mistakes: {errors}"),
-            ));
+            return refuse(
+                &caller,
+                &request.name,
+                CallError::new(
+                    ErrorCode::Internal,
+                    format!("the app's routing table has mistakes: {errors}"),
+                ),
+            );
         }
         let (ticket, token) = match self.calls.begin(&caller, id) {
             Ok(registered) => registered,
             Err(_) => {
-                return refuse(CallError::new(
-                    ErrorCode::BadRequest,
-                    format!("call {id} of this page load is still running: ids name one call"),
-                ));
+                return refuse(
+                    &caller,
+                    &request.name,
+                    CallError::new(
+                        ErrorCode::BadRequest,
+                        format!("call {id} of this page load is still running: ids name one call"),
+                    ),
+                );
             }
         };
         let (upload, stream) = if kind == Kind::Stream {
             let key = StreamKey::of(&caller, id);
             match self.streams.begin(key.clone(), max_bytes) {
                 Ok(upload) => (Some(upload), Some((key, self.streams.clone()))),
-                Err(e) => return refuse(e),
+                Err(e) => return refuse(&caller, &request.name, e),
             }
         } else {
             (None, None)
@@ -524,6 +553,13 @@ impl Router {
             )
         } else {
             (Vec::new(), None)
+        };
+        let record = CallRecord {
+            audit: audit.clone(),
+            caller: caller.clone(),
+            kind,
+            request_id: id,
+            name: request.name,
         };
         let mut parts = Parts {
             caller,
@@ -558,6 +594,7 @@ impl Router {
             timeout_ms,
             stream,
             _ticket: ticket,
+            record,
         };
         match work {
             Ok(work) if call.stream.is_some() => Dispatch::Stream(work, call),
@@ -574,7 +611,12 @@ impl Router {
                         .channels
                         .close(&parts.caller.webview, parts.caller.session, id);
                 }
-                refuse(e)
+                call.record.answered(e.code);
+                Dispatch::Ready(Response {
+                    request_id: id,
+                    kind,
+                    result: Err(e),
+                })
             }
         }
     }
@@ -607,8 +649,10 @@ impl Router {
     }
 
     /// Cancels the call a [`Cancel`] names, if its page load has it in flight.
+    /// A refusal is audited here.
     pub fn cancel(&self, cancel: &Cancel) -> Result<(), CallError> {
-        self.calls
+        let result = self
+            .calls
             .cancel(cancel.caller(), cancel.request_id())
             .map_err(|e| match e {
                 CallsError::NoSuchCall | CallsError::Duplicate => CallError::new(
@@ -618,7 +662,15 @@ impl Router {
                         cancel.request_id()
                     ),
                 ),
-            })
+            });
+        if let Err(e) = &result {
+            cancel.audit.after_admission(
+                cancel.caller(),
+                (Kind::Command, cancel.request_id(), CANCEL_NAME),
+                e.code,
+            );
+        }
+        result
     }
 
     /// Cancels every call in flight from webview `label` (its page went away or it
@@ -631,7 +683,15 @@ impl Router {
 
     /// A chunk of one of the page load's streams: `answer` gets its reply (see
     /// [`crate::stream`]).
+    /// A refusal is audited here.
     pub fn chunk(&self, chunk: Chunk, answer: Answer) {
+        let (audit, caller, stream) = (chunk.audit.clone(), chunk.caller.clone(), chunk.at.stream);
+        let answer: Answer = Box::new(move |result| {
+            if let Err(e) = &result {
+                audit.after_admission(&caller, (Kind::Stream, stream, CHUNK_NAME), e.code);
+            }
+            answer(result)
+        });
         self.streams.chunk(chunk, answer);
     }
 

@@ -9,7 +9,7 @@ use std::sync::{Arc, Mutex};
 
 use super::*;
 use crate::origin::Origin;
-use crate::request::{ByteBody, JsonText, Request};
+use crate::wire::request::{ByteBody, JsonText, Request};
 use serde::Serialize;
 use serde_json::{Value, json};
 
@@ -36,7 +36,7 @@ fn admitted_with(name: &str, body: Body, paths: Vec<(String, std::path::PathBuf)
         max_bytes: None,
         holds: Default::default(),
     };
-    Admitted::new(caller(), request, grant)
+    Admitted::new(caller(), request, grant, Default::default())
 }
 
 fn run(router: &Router, name: &str, args: Value) -> Result<Payload, CallError> {

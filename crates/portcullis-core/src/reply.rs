@@ -15,7 +15,7 @@ use serde::Serialize;
 use serde_json::Value;
 
 use crate::error::ErrorCode;
-use crate::request::Kind;
+use crate::wire::request::Kind;
 
 /// A successful result.
 #[derive(Clone, Debug, PartialEq)]

@@ -35,9 +35,9 @@ use std::sync::{Arc, Mutex};
 use arc_swap::ArcSwap;
 use serde::Serialize;
 
+use super::capability::CompiledCapability;
 use crate::FastMap;
 use crate::error::{ErrorCode, Rejection};
-use crate::policy::CompiledCapability;
 use crate::scope::{normalize, resolve};
 
 /// How much an added path covers.
@@ -674,7 +674,7 @@ fn report(sink: Option<&GrantSink>, e: &Event) {
     tracing::info!(
         target: "portcullis::audit",
         change = ?event.change,
-        webview = %crate::gate::escape(event.webview),
+        webview = %crate::audit::escape(event.webview),
         capability = event.capability,
         scope = event.scope,
         path = event.path.map(|p| p.display().to_string()),

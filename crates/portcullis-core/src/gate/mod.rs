@@ -9,61 +9,37 @@
 //! 2. [`crate::session`]: a live session of this webview and origin, which asks
 //!    3. [`crate::replay`] whether the sequence number is fresh, and opens under
 //!    4. [`crate::aead`] with the webview label bound in the associated data;
-//! 5. [`crate::request`]: decode the plaintext request, strict JSON with a depth limit;
+//! 5. [`crate::wire`]: decode the plaintext (a call, a cancel, a chunk, a report),
+//!    strict JSON with a depth limit;
 //! 6. [`crate::policy`]: the allowlist.
 //!
-//! What the gate itself adds is the audit: every refusal, whichever step made it.
-//!
-//! Every refusal is an audit event: a `tracing` event at WARN on target
-//! `portcullis::audit` and a call to the app's audit sink. Neither ever contains key
-//! material or argument values.
+//! What the gate itself adds is the audit ([`crate::audit`]): every refusal, whichever
+//! step made it, and a handle on it inside every message it lets past, so that the steps
+//! after admission record their own refusals too.
+
+mod pull;
 
 use std::fmt;
 use std::sync::Arc;
 
 use crate::aead::{AeadBackend, default_backend};
+use crate::audit::{Audit, Trace};
+pub use crate::audit::{AuditEvent, AuditSink};
+pub use crate::authentic::{Cancel, Chunk};
+use crate::caller::Caller;
 use crate::config::{Config, ConfigErrors, Limits};
-use crate::envelope::{Sealed, SessionId, check_size};
+use crate::envelope::{FLAG_CHUNK, Sealed, check_size};
 use crate::error::{ErrorCode, Rejection};
-use crate::grants::Grants;
 use crate::origin::Origin;
-use crate::policy::{Admitted, Caller, Policy};
-use crate::request::{Kind, Opened, Report, Request};
+use crate::policy::grants::Grants;
+use crate::policy::{Admitted, Policy};
 use crate::scope::ScopeVars;
 pub use crate::session::Attested;
 use crate::session::{KeyGrant, SessionTable};
-use crate::stream::{CHUNK_NAME, Chunk, parse_op};
-
-/// What the app's audit sink receives for every refusal.
-#[derive(Clone, Debug, serde::Serialize)]
-pub struct AuditEvent<'a> {
-    /// The stable code.
-    pub code: ErrorCode,
-    /// The human-readable message (never argument values).
-    pub message: &'a str,
-    /// Attested webview label.
-    pub webview: &'a str,
-    /// Attested origin (`None` when the page had none Portcullis understands).
-    pub origin: Option<String>,
-    /// Session named by the envelope, if decodable (first 8 bytes, hex).
-    pub session: Option<String>,
-    /// Sequence number, if decodable.
-    pub seq: Option<u64>,
-    /// Kind, once decrypted.
-    pub kind: Option<Kind>,
-    /// The caller's request id, once decrypted (the id the frontend's call carries).
-    pub request_id: Option<u64>,
-    /// Command/event name, once decrypted.
-    pub name: Option<&'a str>,
-    /// For a refusal the isolation frame reported: its own words (the hook's error
-    /// message for `E_HOOK_REJECTED`, where the value was for `E_BAD_REQUEST`). The hook
-    /// is the app's code, so this holds whatever the app's hook puts in its messages;
-    /// Portcullis adds no argument values. Escaped like `message`, at most 512 bytes.
-    pub detail: Option<&'a str>,
-}
-
-/// The app's audit sink.
-pub type AuditSink = Arc<dyn Fn(&AuditEvent<'_>) + Send + Sync>;
+use crate::wire::report::Report;
+use crate::wire::request::Request;
+use crate::wire::{CHUNK_NAME, MessageKind, Plaintext, chunk};
+pub use pull::{PullAnswer, PullResponder};
 
 /// The gate. One per app; shared by all webviews.
 pub struct Gate {
@@ -71,7 +47,7 @@ pub struct Gate {
     isolation: bool,
     sessions: SessionTable,
     policy: Policy,
-    audit: Option<AuditSink>,
+    audit: Audit,
 }
 
 impl fmt::Debug for Gate {
@@ -103,13 +79,13 @@ impl Gate {
             isolation: config.isolation(),
             sessions: SessionTable::new(backend, limits.replay_window),
             policy: Policy::compile(config, vars)?,
-            audit: None,
+            audit: Audit::default(),
         })
     }
 
     /// Sends every audit event to `sink` as well as to `tracing`.
     pub fn with_audit_sink(mut self, sink: AuditSink) -> Self {
-        self.audit = Some(sink);
+        self.audit = Audit::with_sink(sink);
         self
     }
 
@@ -150,6 +126,17 @@ impl Gate {
         self.sessions.end_webview(label)
     }
 
+    /// Whether `body` says it is a stream chunk (a chunk envelope, or with brownfield a
+    /// plaintext of the chunk kind). Only a hint for where to decide on it (a transport
+    /// may open large chunks off its webviews' thread): the gate decides what it is.
+    pub fn claims_chunk(&self, body: &[u8]) -> bool {
+        if self.isolation {
+            body.starts_with(&crate::envelope::MAGIC) && body.get(3) == Some(&FLAG_CHUNK)
+        } else {
+            body.first() == Some(&MessageKind::Chunk.byte())
+        }
+    }
+
     /// Decides on the raw bytes of one message that must be a call (a cancel is refused
     /// here: transports take cancels through [`Gate::receive_owned`]).
     pub fn admit(&self, body: &[u8], facts: Attested<'_>) -> Result<Admitted, Rejection> {
@@ -169,9 +156,9 @@ impl Gate {
                 let rejection =
                     Rejection::new(ErrorCode::BadRequest, "a cancel where a call was expected");
                 let trace = Trace {
-                    session: cancel.caller.session,
-                    seq: Some(cancel.caller.seq),
-                    request_id: Some(cancel.request_id),
+                    session: cancel.caller().session,
+                    seq: Some(cancel.caller().seq),
+                    request_id: Some(cancel.request_id()),
                     ..Trace::default()
                 };
                 Err(self.refused(rejection, facts, &trace))
@@ -182,9 +169,9 @@ impl Gate {
                     "a stream chunk where a call was expected",
                 );
                 let trace = Trace {
-                    session: chunk.caller.session,
-                    seq: Some(chunk.caller.seq),
-                    request_id: Some(chunk.at.stream),
+                    session: chunk.caller().session,
+                    seq: Some(chunk.caller().seq),
+                    request_id: Some(chunk.at().stream),
                     name: Some(CHUNK_NAME.to_owned()),
                     ..Trace::default()
                 };
@@ -231,10 +218,10 @@ impl Gate {
         if let Some(at) = unsealed.chunk {
             trace.request_id = Some(at.stream);
             trace.name = Some(CHUNK_NAME.to_owned());
-            let op = parse_op(unsealed.buf, unsealed.start)?;
-            return Ok(Inbound::Chunk(Chunk { caller, at, op }));
+            let op = chunk::read_op(unsealed.buf, unsealed.start)?;
+            return Ok(Inbound::Chunk(self.chunk(caller, at, op)));
         }
-        let opened = Request::open_at(unsealed.buf, unsealed.start, self.limits.max_depth, true)?;
+        let opened = Plaintext::decode(unsealed.buf, unsealed.start, self.limits.max_depth, true)?;
         self.route(caller, opened, trace)
     }
 
@@ -243,18 +230,22 @@ impl Gate {
     fn route(
         &self,
         caller: Caller,
-        opened: Opened,
+        opened: Plaintext,
         trace: &mut Trace,
     ) -> Result<Inbound, Rejection> {
         match opened {
-            Opened::Call(request) => self.decide(caller, request, trace).map(Inbound::Call),
-            Opened::Cancel(request_id) => Ok(Inbound::Cancel(Cancel { caller, request_id })),
-            Opened::Chunk(at, op) => {
+            Plaintext::Call(request) => self.decide(caller, request, trace).map(Inbound::Call),
+            Plaintext::Cancel(request_id) => Ok(Inbound::Cancel(Cancel {
+                caller,
+                request_id,
+                audit: self.audit.clone(),
+            })),
+            Plaintext::Chunk(at, op) => {
                 trace.request_id = Some(at.stream);
                 trace.name = Some(CHUNK_NAME.to_owned());
-                Ok(Inbound::Chunk(Chunk { caller, at, op }))
+                Ok(Inbound::Chunk(self.chunk(caller, at, op)))
             }
-            Opened::Report(report) => Err(self.reported(report, trace)),
+            Plaintext::Report(report) => Err(self.reported(report, trace)),
         }
     }
 
@@ -287,39 +278,9 @@ impl Gate {
         webview: &str,
         origin: Option<&Origin>,
     ) -> Rejection {
-        self.audit(&rejection, webview, origin, &Trace::default());
+        self.audit
+            .record(&rejection, webview, origin, &Trace::default());
         rejection
-    }
-
-    /// Records a call that the gate admitted but the router refused (arguments that do
-    /// not deserialize into the handler's type, a command without a handler): the
-    /// request's kind, id and name, and the router's rejection.
-    pub fn refuse_after_admission(
-        &self,
-        caller: &Caller,
-        (kind, request_id, name): (Kind, u64, &str),
-        rejection: &Rejection,
-    ) {
-        let trace = Trace {
-            session: caller.session,
-            seq: Some(caller.seq),
-            kind: Some(kind),
-            request_id: Some(request_id),
-            name: Some(name.to_owned()),
-            detail: None,
-        };
-        self.audit(rejection, &caller.webview, Some(&caller.origin), &trace);
-    }
-
-    /// Audits the outcome of message `call` of `caller`'s page load that the gate admitted
-    /// and a later step (router, grants, stream, channel, cancel) answered with `code`,
-    /// if that code is a refusal ([`ErrorCode::audited_after_admission`]). The embedder
-    /// calls it with every failed answer; the core decides which are audited and with
-    /// what text.
-    pub fn audit_outcome(&self, caller: &Caller, call: (Kind, u64, &str), code: ErrorCode) {
-        if let Some(what) = code.audited_after_admission() {
-            self.refuse_after_admission(caller, call, &Rejection::new(code, what));
-        }
     }
 
     fn decide(
@@ -331,7 +292,7 @@ impl Gate {
         trace.kind = Some(request.kind);
         trace.request_id = Some(request.id);
         match self.policy.evaluate(&caller, &request) {
-            Ok(grant) => Ok(Admitted::new(caller, request, grant)),
+            Ok(grant) => Ok(Admitted::new(caller, request, grant, self.audit.clone())),
             Err(rejection) => {
                 trace.name = Some(request.name);
                 Err(rejection)
@@ -345,7 +306,7 @@ impl Gate {
         facts: Attested<'_>,
         trace: &mut Trace,
     ) -> Result<Inbound, Rejection> {
-        let opened = Request::open_at(body, 0, self.limits.max_depth, false)?;
+        let opened = Plaintext::decode(body, 0, self.limits.max_depth, false)?;
         let caller = Caller {
             webview: Arc::from(facts.webview),
             origin: Arc::new(facts.origin.clone()),
@@ -356,71 +317,18 @@ impl Gate {
     }
 
     fn record(&self, rejection: &Rejection, facts: Attested<'_>, trace: &Trace) {
-        self.audit(rejection, facts.webview, Some(facts.origin), trace);
+        self.audit
+            .record(rejection, facts.webview, Some(facts.origin), trace);
     }
 
-    fn audit(&self, rejection: &Rejection, webview: &str, origin: Option<&Origin>, trace: &Trace) {
-        // Messages can quote text the page chose (keys, names of JSON types): escaped, so
-        // no line of a log can be forged through them.
-        let message = escape(&rejection.message);
-        let detail = trace.detail.as_deref().map(escape);
-        let event = AuditEvent {
-            code: rejection.code,
-            message: &message,
-            webview,
-            origin: origin.map(Origin::to_string),
-            session: trace.session.map(|s| s.to_string()),
-            seq: trace.seq,
-            kind: trace.kind,
-            request_id: trace.request_id,
-            name: trace.name.as_deref(),
-            detail: detail.as_deref(),
-        };
-        tracing::warn!(
-            target: "portcullis::audit",
-            code = event.code.as_str(),
-            webview = event.webview,
-            origin = event.origin.as_deref(),
-            session = event.session.as_deref(),
-            seq = event.seq,
-            kind = event.kind.map(Kind::as_str),
-            request_id = event.request_id,
-            name = event.name,
-            detail = event.detail,
-            "refused: {}",
-            event.message
-        );
-        if let Some(sink) = &self.audit {
-            sink(&event);
+    fn chunk(&self, caller: Caller, at: crate::envelope::ChunkAt, op: chunk::ChunkOp) -> Chunk {
+        Chunk {
+            caller,
+            at,
+            op,
+            audit: self.audit.clone(),
         }
     }
-}
-
-/// `text` with control characters, line and paragraph separators and bidirectional
-/// controls written as `\u{..}` escapes: what an audit event may show of text a page
-/// chose.
-pub fn escape(text: &str) -> std::borrow::Cow<'_, str> {
-    let unsafe_char = |c: char| {
-        c.is_control()
-            || matches!(
-                c,
-                '\u{2028}' | '\u{2029}' | '\u{200e}' | '\u{200f}' | '\u{061c}'
-            )
-            || ('\u{202a}'..='\u{202e}').contains(&c)
-            || ('\u{2066}'..='\u{2069}').contains(&c)
-    };
-    if !text.chars().any(unsafe_char) {
-        return std::borrow::Cow::Borrowed(text);
-    }
-    let mut out = String::with_capacity(text.len() + 16);
-    for c in text.chars() {
-        if unsafe_char(c) {
-            out.push_str(&format!("\\u{{{:04x}}}", c as u32));
-        } else {
-            out.push(c);
-        }
-    }
-    std::borrow::Cow::Owned(out)
 }
 
 /// What an authentic message asks for.
@@ -432,35 +340,4 @@ pub enum Inbound {
     Cancel(Cancel),
     /// A chunk of one of the page load's streams, for [`crate::Router::chunk`].
     Chunk(Chunk),
-}
-
-/// A page load asking to cancel one of its calls: only the gate builds one, from a
-/// message that opened under that page load's session (or, in brownfield mode, arrived
-/// from that webview).
-#[derive(Debug)]
-pub struct Cancel {
-    caller: Caller,
-    request_id: u64,
-}
-
-impl Cancel {
-    /// The page load that asked.
-    pub fn caller(&self) -> &Caller {
-        &self.caller
-    }
-
-    /// The id of the call to cancel.
-    pub fn request_id(&self) -> u64 {
-        self.request_id
-    }
-}
-
-#[derive(Default)]
-struct Trace {
-    session: Option<SessionId>,
-    seq: Option<u64>,
-    kind: Option<Kind>,
-    request_id: Option<u64>,
-    name: Option<String>,
-    detail: Option<String>,
 }
