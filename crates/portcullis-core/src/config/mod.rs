@@ -21,6 +21,11 @@
 //! wrong. Structural errors stop at the first (serde); the checks after that collect
 //! every problem. Schemas and globs are compiled by [`crate::policy::Policy::compile`],
 //! which reports its errors the same way.
+//!
+//! This file holds the config's types and [`Config::from_json`]; the rest is in files of
+//! their own, each re-exported here so `crate::config::*` paths stay as they were:
+//! `error.rs` (the errors a load reports), `limits.rs` (`app.security.limits` and its
+//! defaults), `check.rs` and `paths.rs` (the checks after the structure parsed).
 
 use std::collections::BTreeMap;
 use std::fmt;
@@ -35,103 +40,11 @@ use crate::json::JsonError;
 
 mod check;
 pub use check::dev_server;
+mod error;
+pub use error::{ConfigError, ConfigErrorKind, ConfigErrors};
+mod limits;
+pub use limits::Limits;
 mod paths;
-
-/// One problem in a config: where, what kind, and what exactly.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
-pub struct ConfigError {
-    /// JSON path, e.g. `app.security.capabilities[0].windows[1]` (`.` for the root).
-    pub path: String,
-    /// What kind of problem, for callers that branch on it (tools giving hints).
-    pub kind: ConfigErrorKind,
-    /// What is wrong there, for a person.
-    pub message: String,
-}
-
-/// The kinds of config problem.
-#[non_exhaustive]
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "kebab-case")]
-pub enum ConfigErrorKind {
-    /// Not JSON: a syntax error, trailing data, not UTF-8.
-    Syntax,
-    /// The same key twice in one object.
-    DuplicateKey,
-    /// Nested deeper than a config may be.
-    TooDeep,
-    /// A member the format does not have (often a typo).
-    UnknownField,
-    /// A value outside a fixed set (e.g. `pattern.use`).
-    UnknownVariant,
-    /// A member of the wrong type or shape, or one that is missing.
-    Shape,
-    /// A list or text that must not be empty is.
-    Empty,
-    /// An identifier or name given twice where it must be unique.
-    Duplicate,
-    /// Not an origin (`scheme://host[:port]`).
-    Origin,
-    /// Not a command or event name.
-    Name,
-    /// An invalid glob.
-    Glob,
-    /// An invalid JSON Schema.
-    Schema,
-    /// A scope pattern that is not absolute, climbs with `..`, or does not compile.
-    Scope,
-    /// A scope names a `$VARIABLE` the app does not provide.
-    MissingVariable,
-    /// A rule's `paths` that cannot be enforced (no schema, bytes, an unknown scope, a
-    /// pointer that is not a required string).
-    Paths,
-    /// A limit out of range.
-    Limit,
-    /// The isolation pattern without its directory.
-    IsolationDir,
-    /// A `build` section that names no frontend, or a `devUrl` Portcullis cannot serve.
-    Build,
-}
-
-impl fmt::Display for ConfigError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}: {}", self.path, self.message)
-    }
-}
-
-/// Every problem found in a config (at least one).
-#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
-pub struct ConfigErrors(pub Vec<ConfigError>);
-
-impl fmt::Display for ConfigErrors {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        for (i, e) in self.0.iter().enumerate() {
-            if i > 0 {
-                f.write_str("\n")?;
-            }
-            write!(f, "{e}")?;
-        }
-        Ok(())
-    }
-}
-
-impl ConfigErrors {
-    pub(crate) fn push(
-        &mut self,
-        path: impl Into<String>,
-        kind: ConfigErrorKind,
-        message: impl Into<String>,
-    ) {
-        self.0.push(ConfigError {
-            path: path.into(),
-            kind,
-            message: message.into(),
-        });
-    }
-
-    pub(crate) fn into_result(self) -> Result<(), ConfigErrors> {
-        if self.0.is_empty() { Ok(()) } else { Err(self) }
-    }
-}
 
 /// The whole config file.
 #[derive(Clone, Debug, PartialEq, Deserialize, Serialize, JsonSchema)]
@@ -389,41 +302,6 @@ pub struct Scope {
     /// Paths carved out of it; a deny wins.
     #[serde(default)]
     pub deny: Vec<String>,
-}
-
-/// `app.security.limits`.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize, Serialize, JsonSchema)]
-#[serde(deny_unknown_fields, rename_all = "camelCase", default)]
-pub struct Limits {
-    /// Largest sealed message accepted, in bytes (1 KiB - 256 MiB; default 8 MiB).
-    pub max_message_bytes: usize,
-    /// Deepest JSON nesting accepted (1-128; default 32).
-    pub max_depth: u32,
-    /// How long the validation hook may take, in ms (1-600000; default 5000).
-    pub hook_timeout_ms: u32,
-    /// Replay window per session, in sequence numbers (64-65536; default 1024).
-    pub replay_window: u32,
-    /// How long a command may run, in ms, unless its rule says otherwise (1-86400000;
-    /// default 30000). Past it the call fails with `E_TIMEOUT` and its handler is
-    /// cancelled.
-    pub call_timeout_ms: u32,
-    /// The most bytes of stream chunks the core holds for one webview at once, waiting
-    /// for its handlers to take them (at least `maxMessageBytes`, at most 4 GiB; default
-    /// 128 MiB). A data chunk past it is refused before it is kept (`E_TOO_LARGE`).
-    pub max_buffered_stream_bytes: usize,
-}
-
-impl Default for Limits {
-    fn default() -> Self {
-        Limits {
-            max_message_bytes: 8 << 20,
-            max_depth: 32,
-            hook_timeout_ms: 5000,
-            replay_window: 1024,
-            call_timeout_ms: 30_000,
-            max_buffered_stream_bytes: 128 << 20,
-        }
-    }
 }
 
 /// The nesting the config file itself may have (schemas can be deep-ish, not unbounded).
