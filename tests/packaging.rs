@@ -1,7 +1,7 @@
-//! Every file a crate embeds (`include_str!`, `include_bytes!`) lies inside that crate's
-//! directory, so `cargo package` puts it in the package. Files shared with the top level
-//! (`isolation-app/`, `fixtures/attacks/e2e/`) are reached through links inside the
-//! crate, which `cargo package` follows. And every crate meant for crates.io packages
+//! Every file a crate embeds (`include_str!`, `include_bytes!`, or a directory its build
+//! script embeds whole) lies inside that crate's directory, so `cargo package` puts it in
+//! the package. Files shared with the top level (`isolation-app/`, `fixtures/attacks/e2e/`)
+//! are reached through links inside the crate, which `cargo package` follows. And every crate meant for crates.io packages
 //! without a warning, its package holding its licences, its readme and every file it
 //! embeds. (The whole path from those packages to a built app is the outside app's,
 //! `scripts/outside-app.sh`.)
@@ -66,6 +66,39 @@ fn embedded_files(root: &Path) -> Vec<(PathBuf, String, PathBuf)> {
     out
 }
 
+/// Every file in the directories the crate's build script embeds whole (those it names in
+/// `cargo:rerun-if-changed=DIR`), as (build.rs, the directory it gives, the file resolved
+/// without following links). The CLI's built-in attacks are embedded this way.
+fn build_script_files(root: &Path) -> Vec<(PathBuf, String, PathBuf)> {
+    let script = root.join("build.rs");
+    let Ok(source) = std::fs::read_to_string(&script) else {
+        return Vec::new();
+    };
+    let mut out = Vec::new();
+    for (i, _) in source.match_indices("rerun-if-changed=") {
+        let rest = &source[i + "rerun-if-changed=".len()..];
+        let given = rest[..rest.find('"').unwrap()].to_owned();
+        let dir = lexical(root, &given);
+        if !dir.is_dir() {
+            continue;
+        }
+        let mut files: Vec<PathBuf> = std::fs::read_dir(&dir)
+            .unwrap()
+            .map(|e| e.unwrap().path())
+            .filter(|p| p.is_file())
+            .collect();
+        files.sort();
+        out.extend(files.into_iter().map(|f| {
+            (
+                script.clone(),
+                given.clone(),
+                dir.join(f.file_name().unwrap()),
+            )
+        }));
+    }
+    out
+}
+
 #[test]
 fn embedded_files_lie_inside_their_crate() {
     let crates = root().join("crates");
@@ -73,7 +106,12 @@ fn embedded_files_lie_inside_their_crate() {
     let mut outside = Vec::new();
     for krate in std::fs::read_dir(&crates).unwrap().flatten() {
         let root = krate.path();
-        for (file, embedded, target) in embedded_files(&root) {
+        let built = build_script_files(&root);
+        if krate.file_name() == "portcullis-cli" {
+            // The built-in attack catalogue: every file of fixtures/attacks/e2e.
+            assert!(built.len() > 50, "the CLI's build script embeds {built:#?}");
+        }
+        for (file, embedded, target) in embedded_files(&root).into_iter().chain(built) {
             assert!(
                 target.exists(),
                 "{}: {embedded} does not exist",
@@ -168,7 +206,10 @@ fn every_published_crate_packages_cleanly_with_what_it_needs() {
         let mut needed: Vec<String> = ["Cargo.toml", "README.md", "LICENSE-MIT", "LICENSE-APACHE"]
             .map(String::from)
             .to_vec();
-        for (_, _, file) in embedded_files(dir) {
+        for (_, _, file) in embedded_files(dir)
+            .into_iter()
+            .chain(build_script_files(dir))
+        {
             let inside = file.strip_prefix(dir).unwrap();
             needed.push(inside.to_string_lossy().into_owned());
         }

@@ -25,7 +25,7 @@ use tao::window::WindowBuilder;
 
 use super::grants::{GrantLog, Op};
 use super::verdict::{Finish, Layer, Observation};
-use super::{Attack, CANARY, GrantsAtStart, Options, RESULT, generate, record};
+use super::{Attack, CANARY, GrantsAtStart, Options, RESULT, attack_files, generate, record};
 use crate::app::{load, scope_vars, send};
 
 const PAGE_HTML: &str = include_str!("../../audit/index.html");
@@ -166,7 +166,7 @@ fn run_in(
     std::fs::write(site.join("attack.js"), &attack.source)?;
     std::fs::write(site.join("forge.js"), FORGE_JS)?;
     // `// windows: 2`: a second webview runs the attack's `second` export.
-    let second = (attack_header(&attack.source, "windows") == Some("2")).then(|| {
+    let second = (attack_files::header(&attack.source, "windows") == Some("2")).then(|| {
         options
             .second_window
             .clone()
@@ -480,20 +480,10 @@ fn run_in(
     })
 }
 
-/// Whether an attack file asks to run before the bridge (`// at: document-start`).
+/// Whether an attack file asks, in its header, to run before the bridge
+/// (`// at: document-start`).
 fn runs_at_document_start(source: &str) -> bool {
-    attack_header(source, "at") == Some("document-start")
-}
-
-/// The value of `// KEY: VALUE` among the attack file's first comment lines.
-fn attack_header<'a>(source: &'a str, key: &str) -> Option<&'a str> {
-    source
-        .lines()
-        .take_while(|l| l.starts_with("//"))
-        .find_map(|l| {
-            let (k, v) = l.trim_start_matches('/').split_once(':')?;
-            (k.trim() == key).then(|| v.trim())
-        })
+    attack_files::header(source, "at") == Some("document-start")
 }
 
 /// A harness's request to grant or revoke a run-time capability for its window:
