@@ -21,11 +21,9 @@ use portcullis::router::{CallError, Dispatch, Payload};
 use portcullis::{Args, Config, ErrorCode, Gate, Router, ScopeVars, Sealer, SessionId};
 use serde_json::{Value, json};
 
-const CONFIG: &str = r#"{"app": {"security": {
-    "pattern": {"use": "isolation", "options": {"dir": "isolation-app"}},
-    "capabilities": [{"identifier": "c", "windows": ["main", "second"],
-        "origins": ["app://localhost"],
-        "commands": {"allow": ["ticks", "blob", "keep", "plain", "typed"]}}]}}}"#;
+/// The suite's config (a fixture, so `configs` and `schema` check it too): one
+/// capability allowing the handlers below to `main` and `second`.
+const CONFIG: &str = include_str!("../fixtures/configs/valid/channels.json");
 
 #[derive(serde::Deserialize)]
 struct Ticks {

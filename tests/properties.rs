@@ -12,20 +12,10 @@ use serde_json::Value;
 
 /// A config that allows the names the strategies generate, with no schemas, so that a
 /// refusal can only come from the envelope, session or replay steps.
+const CONFIG: &str = include_str!("../fixtures/configs/valid/properties.json");
+
 fn open_gate() -> Gate {
-    let text = serde_json::json!({"app": {"security": {
-        "pattern": {"use": "isolation", "options": {"dir": "isolation-app"}},
-        "capabilities": [{
-            "identifier": "all", "windows": ["*"], "origins": [APP],
-            "commands": {"allow": [{"name": "cmd.a", "bytes": true}, {"name": "cmd.b", "bytes": true}]},
-            "events": {"allow": [{"name": "cmd.a", "bytes": true}, {"name": "cmd.b", "bytes": true}]}
-        }]
-    }}});
-    Gate::new(
-        &Config::from_json(&text.to_string()).unwrap(),
-        &ScopeVars::new(),
-    )
-    .unwrap()
+    Gate::new(&Config::from_json(CONFIG).unwrap(), &ScopeVars::new()).unwrap()
 }
 
 fn json_value() -> impl Strategy<Value = Value> {

@@ -24,19 +24,9 @@ use portcullis::wire::chunk::{ChunkOp, chunk_plaintext, encode_clear_chunk};
 use portcullis::{Args, Config, ErrorCode, Gate, Inbound, Router, ScopeVars, Sealer};
 use serde_json::{Value, json};
 
-const CONFIG: &str = r#"{"app": {"security": {
-    "pattern": {"use": "isolation", "options": {"dir": "isolation-app"}},
-    "capabilities": [{"identifier": "c", "windows": ["main", "second"],
-        "origins": ["app://localhost"],
-        "streams": {
-            "allow": [
-                {"name": "upload", "maxBytes": 1000},
-                {"name": "files.write", "schema": {"type": "object", "required": ["name"],
-                    "additionalProperties": false, "properties": {"name": {"type": "string"}}}},
-                "slow.reader", "fail.on.signal", "stream.denied", "quick"
-            ],
-            "deny": ["stream.denied"]
-        }}]}}}"#;
+/// The suite's config (a fixture, so `configs` and `schema` check it too): the stream
+/// rules the handlers below serve, one of them denied.
+const CONFIG: &str = include_str!("../fixtures/configs/valid/streams.json");
 
 #[derive(serde::Deserialize)]
 struct Meta {
