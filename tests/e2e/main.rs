@@ -8,6 +8,11 @@
 //! `PORTCULLIS_E2E_SCENARIO` set), so one scenario's windows and webviews can never
 //! disturb the next, and a crash is a failed scenario, not a lost suite.
 //!
+//! This file runs scenarios; each scenario is declared in `scenarios/` (`legit.rs` beside
+//! the page module `web/scenarios/legit.js`), with what the Rust side must see and the
+//! routes its page calls: a run's router is the harness's routes, the sentinels, and the
+//! scenario's own ([`scenarios::router`]).
+//!
 //! Run: `cargo test --test e2e` (optionally followed by scenario names to run a subset).
 
 use std::collections::HashMap;
@@ -17,13 +22,6 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use base64::Engine as _;
-use portcullis::emit::EmitTarget;
-use portcullis::stream::{StreamError, Upload};
-use portcullis::{
-    Args, Bytes, Caller, CancellationToken, Channel, ChannelError, Grants, HandlerError, Message,
-    Reach, Router, Scoped, State,
-};
 use portcullis_headless as headless;
 use portcullis_wry::{Portcullis, transport};
 use serde::Deserialize;
@@ -32,6 +30,8 @@ use tao::event::Event;
 use tao::event_loop::{ControlFlow, EventLoop, EventLoopBuilder, EventLoopProxy};
 use tao::platform::run_return::EventLoopExtRunReturn;
 use tao::window::WindowBuilder;
+
+mod scenarios;
 
 /// One scenario: which page module runs, in which webviews, how often the page reloads,
 /// and what the Rust side must see.
@@ -65,6 +65,9 @@ struct Scenario {
     /// How often `grants.export` (behind a run-time grant) must have run, and the grant
     /// changes the grant sink must have seen, in order (the grants scenario).
     grants: Option<(usize, &'static [&'static str])>,
+    /// The routes the page calls, beside the harness's and the sentinels
+    /// ([`scenarios::router`]).
+    routes: &'static [scenarios::Routes],
 }
 
 /// The frontend sources an app can have (`build` in the config, or the builder's).
@@ -161,349 +164,12 @@ const DEFAULTS: Scenario = Scenario {
     module: None,
     frontend: Source::Directory,
     grants: None,
+    routes: &[],
 };
 
 const CONFIG: &str = "portcullis.json";
 /// The config of the kinds scenarios, each with a hook directory of its own beside it.
 const KINDS_CONFIG: &str = "kinds/portcullis.json";
-
-const SCENARIOS: &[Scenario] = &[
-    Scenario {
-        name: "legit",
-        windows: &["main"],
-        reloads: 0,
-        audit_codes: &[],
-        config: CONFIG,
-        ipc_codes: &[],
-        min_checks: 11,
-        ..DEFAULTS
-    },
-    Scenario {
-        name: "codes",
-        windows: &["main"],
-        reloads: 0,
-        audit_codes: &[
-            "E_NOT_ALLOWED",
-            "E_DENIED",
-            "E_INVALID_ARGS",
-            "E_OUT_OF_SCOPE",
-            "E_TOO_DEEP",
-            "E_TOO_LARGE",
-            "E_UNSEALED",
-            "E_MALFORMED",
-            "E_REPLAY",
-            "E_UNSUPPORTED_VERSION",
-            "E_BAD_NONCE",
-            "E_UNKNOWN_SESSION",
-            "E_TAMPERED",
-            "E_STALE",
-            "E_BAD_METHOD",
-        ],
-        config: CONFIG,
-        ipc_codes: &[],
-        min_checks: 43,
-        // Refusals made outside the gate reach the audit too: the isolation frame's (hook,
-        // timeout, bad request, reported sealed) and the router's.
-        audit_names: &[
-            ("E_HOOK_REJECTED", "hook.throw"),
-            ("E_HOOK_REJECTED", "hook.false"),
-            ("E_HOOK_TIMEOUT", "hook.hang"),
-            ("E_BAD_REQUEST", "-"),
-            ("E_INVALID_ARGS", "tokio.files"),
-            ("E_INVALID_ARGS", "counter.add"),
-            ("E_UNKNOWN_COMMAND", "unregistered.cmd"),
-        ],
-        ..DEFAULTS
-    },
-    Scenario {
-        name: "handlers",
-        min_checks: 24,
-        ..DEFAULTS
-    },
-    Scenario {
-        name: "attacks",
-        windows: &["main"],
-        reloads: 0,
-        audit_codes: &["E_TAMPERED", "E_UNKNOWN_SESSION", "E_REPLAY", "E_UNSEALED"],
-        config: CONFIG,
-        ipc_codes: &["E_REPLAY", "E_UNSEALED"],
-        min_checks: 17,
-        ..DEFAULTS
-    },
-    Scenario {
-        name: "recreate",
-        windows: &["main"],
-        reloads: 0,
-        audit_codes: &[],
-        config: CONFIG,
-        ipc_codes: &[],
-        min_checks: 4,
-        ..DEFAULTS
-    },
-    Scenario {
-        name: "vectors",
-        windows: &["main"],
-        reloads: 0,
-        audit_codes: &[],
-        config: CONFIG,
-        ipc_codes: &[],
-        min_checks: 54,
-        ..DEFAULTS
-    },
-    Scenario {
-        name: "navigate",
-        windows: &["main"],
-        reloads: 0,
-        audit_codes: &[],
-        config: CONFIG,
-        ipc_codes: &[],
-        min_checks: 3,
-        ..DEFAULTS
-    },
-    Scenario {
-        name: "windows",
-        windows: &["main", "second"],
-        reloads: 0,
-        audit_codes: &["E_WRONG_WEBVIEW"],
-        config: CONFIG,
-        ipc_codes: &[],
-        min_checks: 1,
-        ..DEFAULTS
-    },
-    Scenario {
-        name: "reload",
-        windows: &["main"],
-        reloads: 1,
-        audit_codes: &["E_SESSION_REVOKED"],
-        config: CONFIG,
-        ipc_codes: &[],
-        min_checks: 3,
-        ..DEFAULTS
-    },
-    Scenario {
-        name: "hostile",
-        windows: &["main"],
-        reloads: 0,
-        audit_codes: &["E_UNSEALED"],
-        config: CONFIG,
-        ipc_codes: &[],
-        min_checks: 7,
-        ..DEFAULTS
-    },
-    Scenario {
-        name: "midflight",
-        windows: &["main"],
-        reloads: 0,
-        audit_codes: &[],
-        config: CONFIG,
-        ipc_codes: &[],
-        min_checks: 3,
-        ..DEFAULTS
-    },
-    Scenario {
-        name: "load",
-        windows: &["main"],
-        reloads: 0,
-        audit_codes: &[],
-        config: CONFIG,
-        ipc_codes: &[],
-        min_checks: 3,
-        ..DEFAULTS
-    },
-    Scenario {
-        name: "helpers",
-        windows: &["main"],
-        reloads: 0,
-        audit_codes: &[],
-        config: "helpers/portcullis.json",
-        ipc_codes: &[],
-        min_checks: 15,
-        ..DEFAULTS
-    },
-    Scenario {
-        name: "tauri",
-        windows: &["main"],
-        reloads: 0,
-        audit_codes: &[],
-        config: "tauri/portcullis.json",
-        ipc_codes: &[],
-        min_checks: 11,
-        audit_names: &[
-            ("E_NOT_ALLOWED", "tauri.refused"),
-            ("E_HOOK_REJECTED", "tauri.throw"),
-            ("E_HOOK_REJECTED", "tauri.false"),
-        ],
-        ..DEFAULTS
-    },
-    Scenario {
-        name: "canonical",
-        audit_codes: &["E_BAD_REQUEST", "E_TOO_DEEP", "E_HOOK_REJECTED"],
-        audit_names: &[
-            ("E_BAD_REQUEST", "guarded.role"),
-            ("E_HOOK_REJECTED", "guarded.role"),
-            ("E_BAD_REQUEST", "canon.returns"),
-            ("E_HOOK_REJECTED", "canon.returns"),
-            ("E_TOO_LARGE", "canon.sink"),
-        ],
-        min_checks: 70,
-        ..DEFAULTS
-    },
-    Scenario {
-        name: "restore_gtk",
-        min_checks: 6,
-        url: Some("app://localhost/index.html?via=url"),
-        gtk: true,
-        ..DEFAULTS
-    },
-    Scenario {
-        name: "hookfail",
-        config: "hookfail/portcullis.json",
-        url: Some("app://localhost/hookfail.html"),
-        audit_names: &[
-            ("E_HOOK_REJECTED", "echo"),
-            ("E_HOOK_REJECTED", "secret.read"),
-        ],
-        min_checks: 5,
-        ..DEFAULTS
-    },
-    Scenario {
-        name: "removed",
-        min_checks: 8,
-        ..DEFAULTS
-    },
-    Scenario {
-        name: "restore",
-        min_checks: 6,
-        url: Some("app://localhost/index.html?via=url"),
-        ..DEFAULTS
-    },
-    Scenario {
-        name: "channels",
-        reloads: 1,
-        audit_codes: &["E_HOOK_REJECTED"],
-        audit_names: &[("E_HOOK_REJECTED", "channel.refused")],
-        min_checks: 14,
-        ..DEFAULTS
-    },
-    Scenario {
-        name: "streams",
-        reloads: 1,
-        audit_codes: &["E_HOOK_REJECTED", "E_TOO_LARGE", "E_REPLAY", "E_TAMPERED"],
-        audit_names: &[
-            ("E_HOOK_REJECTED", "stream.guarded"),
-            ("E_TOO_LARGE", "portcullis.chunk"),
-            ("E_HOOK_REJECTED", "stream.false"),
-        ],
-        min_checks: 29,
-        ..DEFAULTS
-    },
-    Scenario {
-        name: "grants",
-        reloads: 1,
-        audit_codes: &["E_NOT_GRANTED", "E_GRANT_REVOKED", "E_OUT_OF_SCOPE"],
-        audit_names: &[
-            ("E_NOT_GRANTED", "grants.export"),
-            ("E_GRANT_REVOKED", "grants.export"),
-            ("E_OUT_OF_SCOPE", "files.open"),
-        ],
-        min_checks: 16,
-        grants: Some((
-            2,
-            &[
-                "granted export",
-                "path-allowed e2e",
-                "path-allowed e2e",
-                "path-forgotten e2e",
-                "revoked export",
-            ],
-        )),
-        ..DEFAULTS
-    },
-    // Hooks of every style against stream opens (issue 30): a hook is shown only the kinds
-    // it declares. One config (which allows the canary stream) behind one hook each.
-    Scenario {
-        name: "kinds_legacy",
-        config: KINDS_CONFIG,
-        isolation: Some("legacy"),
-        min_checks: 9,
-        audit_names: &[
-            ("E_HOOK_REJECTED", "stream.collect"),
-            ("E_HOOK_REJECTED", "secret.stream"),
-        ],
-        ..DEFAULTS
-    },
-    Scenario {
-        name: "kinds_declared",
-        config: KINDS_CONFIG,
-        isolation: Some("declared"),
-        min_checks: 8,
-        audit_names: &[
-            ("E_HOOK_REJECTED", "secret.stream"),
-            ("E_HOOK_REJECTED", "stream.false"),
-        ],
-        ..DEFAULTS
-    },
-    Scenario {
-        name: "kinds_helpers_streams",
-        config: KINDS_CONFIG,
-        isolation: Some("helpers_streams"),
-        min_checks: 6,
-        audit_names: &[
-            ("E_HOOK_REJECTED", "secret.stream"),
-            ("E_HOOK_REJECTED", "ping"),
-        ],
-        ..DEFAULTS
-    },
-    Scenario {
-        name: "kinds_tauri_streams",
-        config: KINDS_CONFIG,
-        isolation: Some("tauri_streams"),
-        min_checks: 5,
-        audit_names: &[
-            ("E_HOOK_REJECTED", "secret.stream"),
-            ("E_HOOK_REJECTED", "ping"),
-        ],
-        ..DEFAULTS
-    },
-    // A `kinds` declaration that is not an array of kind names: the hook does not load,
-    // and every call is refused (reported through the title, as no call reaches the core).
-    Scenario {
-        name: "kinds_malformed",
-        config: KINDS_CONFIG,
-        isolation: Some("malformed"),
-        url: Some("app://localhost/hookfail.html?why=kinds"),
-        audit_names: &[
-            ("E_HOOK_REJECTED", "echo"),
-            ("E_HOOK_REJECTED", "stream.collect"),
-        ],
-        min_checks: 6,
-        ..DEFAULTS
-    },
-    // The legitimate paths and the refusals again, with the pages from the other sources.
-    Scenario {
-        name: "legit_embedded",
-        module: Some("legit"),
-        frontend: Source::Embedded,
-        min_checks: 11,
-        ..DEFAULTS
-    },
-    Scenario {
-        name: "legit_dev_server",
-        module: Some("legit"),
-        frontend: Source::DevServer,
-        min_checks: 11,
-        ..DEFAULTS
-    },
-    Scenario {
-        name: "attacks_dev_server",
-        module: Some("attacks"),
-        frontend: Source::DevServer,
-        audit_codes: &["E_TAMPERED", "E_UNKNOWN_SESSION", "E_REPLAY", "E_UNSEALED"],
-        ipc_codes: &["E_REPLAY", "E_UNSEALED"],
-        min_checks: 17,
-        ..DEFAULTS
-    },
-];
 
 const SCENARIO_TIMEOUT: Duration = Duration::from_secs(45);
 
@@ -562,118 +228,6 @@ struct Run {
     stream_dropped: AtomicUsize,
 }
 
-/// Counts a slow async handler's end: run to completion, or dropped before it (its call
-/// was cancelled or timed out).
-struct SlowGuard {
-    run: Arc<Run>,
-    finished: bool,
-}
-
-impl Drop for SlowGuard {
-    fn drop(&mut self) {
-        let counter = if self.finished {
-            &self.run.slow_finished
-        } else {
-            &self.run.slow_dropped
-        };
-        counter.fetch_add(1, Ordering::SeqCst);
-    }
-}
-
-/// A slow async handler: about 5 s of tokio sleeps unless it is cancelled first.
-async fn slow(run: Arc<Run>) -> &'static str {
-    let mut guard = SlowGuard {
-        run,
-        finished: false,
-    };
-    guard.run.slow_started.fetch_add(1, Ordering::SeqCst);
-    tokio::time::sleep(Duration::from_secs(5)).await;
-    guard.finished = true;
-    "finished"
-}
-
-/// State two handlers share.
-#[derive(Default)]
-struct Counter(std::sync::atomic::AtomicI64);
-
-/// Counts a stream handler dropped before its end (a reload cancelled it).
-struct StreamGuard(Arc<Run>);
-
-impl Drop for StreamGuard {
-    fn drop(&mut self) {
-        self.0.stream_dropped.fetch_add(1, Ordering::SeqCst);
-    }
-}
-
-/// A stream's chunks, counted: `{meta, bytes, chunks, sum}` (sum: of every byte, mod 2^32).
-async fn collect(run: &Run, meta: Value, mut upload: Upload) -> Result<Value, StreamError> {
-    run.stream_started.fetch_add(1, Ordering::SeqCst);
-    let (mut chunks, mut sum) = (0u32, 0u32);
-    while let Some(chunk) = upload.next().await {
-        let chunk = match chunk {
-            Ok(chunk) => chunk,
-            Err(e) => {
-                if matches!(e, StreamError::Aborted(_)) {
-                    run.stream_aborted.fetch_add(1, Ordering::SeqCst);
-                }
-                return Err(e);
-            }
-        };
-        chunks += 1;
-        for b in &chunk {
-            sum = sum.wrapping_add(u32::from(*b));
-        }
-    }
-    Ok(json!({ "meta": meta, "bytes": upload.received(), "chunks": chunks, "sum": sum }))
-}
-
-/// `channel.ticks`: how many ticks.
-#[derive(Deserialize)]
-struct Ticks {
-    n: u32,
-}
-
-/// `channel.bytes`: how many messages of how many bytes.
-#[derive(Deserialize)]
-struct ChannelBytes {
-    count: u32,
-    size: usize,
-}
-
-/// Where `tokio.files` writes and `extract.all`'s scope points (`$E2E_HANDLERS`).
-struct HandlerDir(PathBuf);
-
-/// An app error type as apps write them (thiserror), reaching the page with its code and
-/// data through `?`.
-#[derive(Debug, thiserror::Error)]
-enum E2eError {
-    #[error("note {0} does not exist")]
-    NotFound(u32),
-    #[error("storage failed: {0}")]
-    Storage(#[from] std::io::Error),
-}
-
-impl portcullis::AppError for E2eError {
-    fn app_code(&self) -> Option<String> {
-        Some(match self {
-            E2eError::NotFound(_) => "NOT_FOUND".into(),
-            E2eError::Storage(_) => "STORAGE".into(),
-        })
-    }
-    fn data(&self) -> Option<Value> {
-        match self {
-            E2eError::NotFound(id) => Some(json!({ "id": id, "hint": "list the notes first" })),
-            E2eError::Storage(_) => None,
-        }
-    }
-}
-
-#[derive(serde::Deserialize)]
-struct FileArgs {
-    name: String,
-    text: String,
-}
-
 fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
     m.lock().unwrap_or_else(|p| p.into_inner())
 }
@@ -697,7 +251,7 @@ fn main() -> ExitCode {
         .filter(|a| !a.starts_with('-'))
         .collect();
     let (mut passed, mut failed) = (0, 0);
-    for scenario in SCENARIOS {
+    for scenario in scenarios::ALL {
         if !filters.is_empty() && !filters.iter().any(|f| scenario.name.contains(f.as_str())) {
             continue;
         }
@@ -783,7 +337,7 @@ fn spawn_scenario(name: &str) -> Vec<(String, bool, String)> {
 
 /// In the child: runs one scenario and prints its rows.
 fn child(name: &str) -> ExitCode {
-    let Some(scenario) = SCENARIOS.iter().find(|s| s.name == name) else {
+    let Some(scenario) = scenarios::ALL.iter().find(|s| s.name == name) else {
         eprintln!("e2e: no scenario {name:?}");
         return ExitCode::FAILURE;
     };
@@ -1080,11 +634,14 @@ fn build(
     let grant_run = run.clone();
     let wake = proxy.clone();
     Ok(builder
-        .router(router(
-            scenario.module.unwrap_or(scenario.name),
-            run.clone(),
-            proxy.clone(),
-            emitter,
+        .router(scenarios::router(
+            scenario,
+            &scenarios::Cx {
+                name: scenario.module.unwrap_or(scenario.name),
+                run: run.clone(),
+                proxy: proxy.clone(),
+                emitter,
+            },
         ))
         .audit_sink(move |e: &portcullis::AuditEvent<'_>| {
             lock(&audit_run.audit).push(format!("{} {}", e.code.as_str(), e.name.unwrap_or("-")));
@@ -1113,20 +670,6 @@ fn build(
         .build()?)
 }
 
-/// A handler behind a careful hook: `allowed` is the hook's own rule, in Rust. A value it
-/// refuses reached the handler only if the hook saw something else than what was sealed.
-fn guarded(
-    run: &Run,
-    name: &str,
-    args: Value,
-    allowed: impl Fn(&Value) -> bool,
-) -> Result<Value, HandlerError> {
-    if !allowed(&args) {
-        lock(&run.breaches).push(format!("{name} received {args}"));
-    }
-    Ok(args)
-}
-
 /// This process's folder for the handlers that touch files.
 fn handlers_dir() -> PathBuf {
     std::env::temp_dir().join(format!("portcullis-e2e-handlers-{}", std::process::id()))
@@ -1134,422 +677,4 @@ fn handlers_dir() -> PathBuf {
 
 fn send(proxy: &Mutex<EventLoopProxy<UserEvent>>, event: UserEvent) {
     let _ = lock(proxy).send_event(event);
-}
-
-fn router(
-    name: &'static str,
-    run: Arc<Run>,
-    proxy: Arc<Mutex<EventLoopProxy<UserEvent>>>,
-    emitter: portcullis::Emitter,
-) -> Router {
-    let (r1, r2, r3, r4) = (run.clone(), run.clone(), run.clone(), run.clone());
-    let listener_emitter = emitter.clone();
-    Router::new()
-        .command("echo", |Args(v): Args<Value>| v)
-        .command("hook.rewrite", |Args(v): Args<Value>| v)
-        .command("echo.bytes", |Bytes(b): Bytes| {
-            b.into_iter().rev().collect::<Vec<u8>>()
-        })
-        .command("echo.strict", |Args(v): Args<Value>| v)
-        .command("fs.read", |_: Args<Value>| {
-            Ok::<_, HandlerError>("never reached")
-        })
-        .command("probe", {
-            let run = run.clone();
-            move |_: Args<Value>| {
-                run.probe.fetch_add(1, Ordering::SeqCst);
-                Ok::<_, HandlerError>("probed")
-            }
-        })
-        .command("canon.sink", |Args(v): Args<Value>| v)
-        .command("canon.returns", |Args(v): Args<Value>| v)
-        .command("guarded.role", {
-            let run = run.clone();
-            move |Args(args): Args<Value>| {
-                guarded(&run, "guarded.role", args, |a| a["role"] != "admin")
-            }
-        })
-        .command("guarded.count", {
-            let run = run.clone();
-            move |Args(args): Args<Value>| {
-                guarded(&run, "guarded.count", args, |a| {
-                    a["n"].as_f64().is_some_and(|n| n >= 0.0)
-                })
-            }
-        })
-        .command("guarded.items", {
-            let run = run.clone();
-            move |Args(args): Args<Value>| {
-                guarded(&run, "guarded.items", args, |a| {
-                    a["items"]
-                        .as_array()
-                        .is_some_and(|items| items.iter().all(Value::is_string))
-                })
-            }
-        })
-        .command("guarded.confirm", {
-            let run = run.clone();
-            move |Args(args): Args<Value>| {
-                guarded(&run, "guarded.confirm", args, |a| {
-                    a.get("confirm").is_some()
-                })
-            }
-        })
-        .command("tauri.inplace", {
-            let run = run.clone();
-            move |_: Args<Value>| {
-                run.canary.fetch_add(1, Ordering::SeqCst);
-                Ok::<_, HandlerError>("the Tauri hook refused this by renaming it")
-            }
-        })
-        .command("tauri.async", {
-            let run = run.clone();
-            move |_: Args<Value>| {
-                run.canary.fetch_add(1, Ordering::SeqCst);
-                Ok::<_, HandlerError>("the Tauri hook refused this by renaming it")
-            }
-        })
-        .command("guarded.small", {
-            let run = run.clone();
-            move |Args(args): Args<Value>| {
-                guarded(&run, "guarded.small", args, |a| {
-                    a["n"].as_u64().is_none_or(|n| n <= 1 << 60)
-                        && a["n"].as_f64().is_some_and(|n| n <= (1u64 << 60) as f64)
-                })
-            }
-        })
-        .command("secret.read", move |_: Args<Value>| {
-            r1.canary.fetch_add(1, Ordering::SeqCst);
-            Ok::<_, HandlerError>("the secret")
-        })
-        .command(
-            "emit.back",
-            move |caller: Caller, Args(args): Args<Value>| {
-                emitter
-                    .emit(EmitTarget::Webview(&caller.webview), "pong", &args)
-                    .map_err(HandlerError::from)
-            },
-        )
-        .command("slow.echo", || async {
-            tokio::time::sleep(Duration::from_millis(50)).await;
-            Ok::<_, HandlerError>("slow")
-        })
-        .command("slow.sleep", |_: Args<Value>| async {
-            tokio::time::sleep(Duration::from_millis(1500)).await;
-            Ok::<_, HandlerError>("late")
-        })
-        .command("fail", |_: Args<Value>| {
-            Err::<(), _>(HandlerError::with_code("NOPE", "the handler said no"))
-        })
-        .command("boom", |_: Args<Value>| -> Result<(), HandlerError> {
-            panic!("deliberate panic in an e2e handler")
-        })
-        .command("harness.scenario", move |caller: Caller| {
-            Ok::<_, HandlerError>(json!({
-                "name": name,
-                "label": &*caller.webview,
-                "phase": r2.phase.load(Ordering::SeqCst),
-            }))
-        })
-        .command(
-            "harness.report",
-            move |caller: Caller, Args(check): Args<Check>| {
-                lock(&r3.checks).push((caller.webview.to_string(), check));
-                Ok::<_, HandlerError>(())
-            },
-        )
-        .command("harness.captured", move || {
-            let b64 = base64::engine::general_purpose::STANDARD;
-            let list: Vec<Value> = lock(&r4.captured)
-                .iter()
-                .map(|(w, body)| json!({"webview": w, "body": b64.encode(body)}))
-                .collect();
-            Ok::<_, HandlerError>(list)
-        })
-        .command("harness.fixture", || {
-            let text = std::fs::read_to_string(root().join("fixtures/vectors/wire-v1.json"))?;
-            Ok::<Value, HandlerError>(serde_json::from_str(&text)?)
-        })
-        .command("harness.done", move |caller: Caller| {
-            send(&proxy, UserEvent::Done(caller.webview.to_string()));
-            Ok::<_, HandlerError>(())
-        })
-        .state(Counter::default())
-        .state(HandlerDir(handlers_dir()))
-        // Run-time grants as an app uses them: a sign-in grants the export capability to
-        // the caller's window, a native file dialog (simulated: it creates the file) adds
-        // the picked file to that window's scope.
-        .command(
-            "session.sign_in",
-            |caller: Caller, grants: Grants| -> Result<(), HandlerError> {
-                Ok(grants.grant(&caller.webview, "export")?)
-            },
-        )
-        .command(
-            "session.sign_out",
-            |caller: Caller, grants: Grants| -> Result<bool, HandlerError> {
-                Ok(grants.revoke(&caller.webview, "export")?)
-            },
-        )
-        .command(
-            "files.pick",
-            |caller: Caller,
-             grants: Grants,
-             Args(name): Args<String>|
-             -> Result<PathBuf, HandlerError> {
-                let picked = handlers_dir()
-                    .canonicalize()?
-                    .join(format!("picked-{name}"));
-                std::fs::write(&picked, format!("picked {name}"))?;
-                Ok(grants.allow_path(&caller.webview, "e2e", "picked", &picked, Reach::File)?)
-            },
-        )
-        .command(
-            "files.forget",
-            |caller: Caller,
-             grants: Grants,
-             Args(path): Args<PathBuf>|
-             -> Result<bool, HandlerError> {
-                Ok(grants.forget_path(&caller.webview, "e2e", "picked", &path)?)
-            },
-        )
-        .command(
-            "files.open",
-            |_: Args<Value>, scoped: Scoped| -> Result<String, HandlerError> {
-                Ok(std::fs::read_to_string(
-                    scoped.get("/path").unwrap_or(Path::new("")),
-                )?)
-            },
-        )
-        .command("grants.export", {
-            let run = run.clone();
-            move || run.exported.fetch_add(1, Ordering::SeqCst) + 1
-        })
-        .command("counter.add", |c: State<Counter>, Args(n): Args<i64>| {
-            c.0.fetch_add(n, Ordering::SeqCst) + n
-        })
-        .command("counter.get", |c: State<Counter>| async move {
-            c.0.load(Ordering::SeqCst)
-        })
-        .command(
-            "tokio.files",
-            |Args(a): Args<FileArgs>, dir: State<HandlerDir>| async move {
-                if !a
-                    .name
-                    .chars()
-                    .all(|c| c.is_ascii_alphanumeric() || c == '.')
-                {
-                    return Err(HandlerError::new("a plain file name"));
-                }
-                let path = dir.0.join(&a.name);
-                tokio::fs::write(&path, a.text.as_bytes()).await?;
-                tokio::time::sleep(Duration::from_millis(20)).await;
-                let text = tokio::fs::read_to_string(&path).await?;
-                Ok(json!({ "text": text, "path": path.display().to_string() }))
-            },
-        )
-        .command(
-            "extract.all",
-            |token: CancellationToken,
-             paths: Scoped,
-             counter: State<Counter>,
-             Args(args): Args<Value>,
-             caller: Caller| {
-                json!({
-                    "webview": &*caller.webview,
-                    "origin": caller.origin.to_string(),
-                    "sealed": caller.session.is_some(),
-                    "args": args,
-                    "path": paths.get("/path").map(|p| p.display().to_string()),
-                    "count": counter.0.load(Ordering::SeqCst),
-                    "cancelled": token.is_cancelled(),
-                })
-            },
-        )
-        .command(
-            "typed.fail",
-            |Args(id): Args<u32>| -> Result<(), E2eError> {
-                if id == 0 {
-                    Err(std::io::Error::other("disk gone"))?;
-                }
-                Err(E2eError::NotFound(id))
-            },
-        )
-        .command("slow.cancellable", {
-            let run = run.clone();
-            move || slow(run.clone())
-        })
-        .command("slow.limited", {
-            let run = run.clone();
-            move || slow(run.clone())
-        })
-        .command("slow.progress", || async {
-            tokio::time::sleep(Duration::from_millis(300)).await;
-            "done"
-        })
-        .command("slow.blocking", {
-            let run = run.clone();
-            move |token: CancellationToken| {
-                run.slow_started.fetch_add(1, Ordering::SeqCst);
-                let start = std::time::Instant::now();
-                while start.elapsed() < Duration::from_secs(5) {
-                    if token.is_cancelled() {
-                        run.slow_saw_token.fetch_add(1, Ordering::SeqCst);
-                        return "stopped";
-                    }
-                    std::thread::sleep(Duration::from_millis(5));
-                }
-                run.slow_finished.fetch_add(1, Ordering::SeqCst);
-                "finished"
-            }
-        })
-        .command("harness.slow", {
-            let run = run.clone();
-            move || {
-                json!({
-                    "started": run.slow_started.load(Ordering::SeqCst),
-                    "finished": run.slow_finished.load(Ordering::SeqCst),
-                    "dropped": run.slow_dropped.load(Ordering::SeqCst),
-                    "sawToken": run.slow_saw_token.load(Ordering::SeqCst),
-                })
-            }
-        })
-        // Channels: JSON ticks from a sync handler, bytes from an async one, and one that
-        // sends until its page closes the channel or goes away.
-        .command(
-            "channel.ticks",
-            |channel: Channel, Args(Ticks { n }): Args<Ticks>| -> Result<u32, ChannelError> {
-                for i in 0..n {
-                    channel.send_blocking(Message::json(&json!({ "tick": i }))?)?;
-                }
-                Ok(n)
-            },
-        )
-        .command(
-            "channel.bytes",
-            |channel: Channel, Args(a): Args<ChannelBytes>| async move {
-                for i in 0..a.count {
-                    channel.send(vec![(i % 251) as u8; a.size]).await?;
-                }
-                Ok::<_, ChannelError>(a.count)
-            },
-        )
-        .command("channel.until_closed", {
-            let run = run.clone();
-            move |channel: Channel| {
-                let run = run.clone();
-                async move {
-                    let mut sent = 0u32;
-                    let stopped: Result<u32, ChannelError> = loop {
-                        if let Err(e) = channel.send(Message::json(&sent)?).await {
-                            run.channel_closed.fetch_add(1, Ordering::SeqCst);
-                            break Err(e);
-                        }
-                        sent += 1;
-                        tokio::time::sleep(Duration::from_millis(10)).await;
-                    };
-                    stopped
-                }
-            }
-        })
-        // Keeps sending from a task of its own after the call returned, until the channel
-        // closes (a reload of its page).
-        .command("channel.background", {
-            let run = run.clone();
-            move |channel: Channel| {
-                let run = run.clone();
-                tokio::spawn(async move {
-                    let mut sent = 0u32;
-                    while channel.send_json(&sent).await.is_ok() {
-                        sent += 1;
-                        tokio::time::sleep(Duration::from_millis(10)).await;
-                    }
-                    run.channel_closed.fetch_add(1, Ordering::SeqCst);
-                });
-                async { "started" }
-            }
-        })
-        .command("channel.refused", {
-            let run = run.clone();
-            move |_: Channel| {
-                run.channel_refused_ran.fetch_add(1, Ordering::SeqCst);
-            }
-        })
-        // Streams: collect the chunks and answer with their size and checksum.
-        .stream("stream.collect", {
-            let run = run.clone();
-            move |Args(meta): Args<Value>, upload: Upload| {
-                let run = run.clone();
-                async move { collect(&run, meta, upload).await }
-            }
-        })
-        .stream("stream.limited", {
-            let run = run.clone();
-            move |upload: Upload| {
-                let run = run.clone();
-                async move { collect(&run, Value::Null, upload).await }
-            }
-        })
-        // The canary stream: the kinds scenarios' allowlist allows it and their hooks
-        // refuse it (or never judge streams), so it runs only if a stream open got past a
-        // hook that did not approve it.
-        .stream("secret.stream", {
-            let run = run.clone();
-            move |mut upload: Upload| {
-                let run = run.clone();
-                async move {
-                    run.canary.fetch_add(1, Ordering::SeqCst);
-                    while let Some(chunk) = upload.next().await {
-                        chunk?;
-                    }
-                    Ok::<_, StreamError>("the canary stream")
-                }
-            }
-        })
-        .stream("stream.guarded", {
-            let run = run.clone();
-            move |Args(meta): Args<Value>, upload: Upload| {
-                let run = run.clone();
-                async move { collect(&run, meta, upload).await }
-            }
-        })
-        // Reads one chunk, then waits: a reload finds it mid-stream.
-        .stream("stream.slow", {
-            let run = run.clone();
-            move |mut upload: Upload| {
-                let run = run.clone();
-                async move {
-                    let _guard = StreamGuard(run.clone());
-                    run.stream_started.fetch_add(1, Ordering::SeqCst);
-                    while let Some(chunk) = upload.next().await {
-                        chunk?;
-                        tokio::time::sleep(Duration::from_millis(20)).await;
-                    }
-                    std::mem::forget(_guard);
-                    Ok::<_, StreamError>(upload.received())
-                }
-            }
-        })
-        .command("harness.streams", {
-            let run = run.clone();
-            move || {
-                json!({
-                    "started": run.stream_started.load(Ordering::SeqCst),
-                    "aborted": run.stream_aborted.load(Ordering::SeqCst),
-                    "dropped": run.stream_dropped.load(Ordering::SeqCst),
-                })
-            }
-        })
-        .command("harness.channels", {
-            let run = run.clone();
-            move || {
-                json!({
-                    "closed": run.channel_closed.load(Ordering::SeqCst),
-                    "refusedRan": run.channel_refused_ran.load(Ordering::SeqCst),
-                })
-            }
-        })
-        .on_event("ping", move |caller, payload: Value| {
-            let _ = listener_emitter.emit(EmitTarget::Webview(&caller.webview), "pong", &payload);
-        })
 }
