@@ -66,7 +66,7 @@ pub use router::{
 };
 pub use scope::{InvalidAppId, ScopeVars};
 pub use seal::Sealer;
-pub use session::{Attested, KeyGrant};
+pub use session::{Attested, PageKey};
 pub use stream::{StreamError, Upload};
 pub use wire::report::Report;
 pub use wire::request::{Body, Kind, Request};

@@ -3,7 +3,7 @@
 //! When a webview loads a page, the embedder asks the [`SessionTable`] for a session
 //! bound to that webview's label and the page's origin. The table draws a 16-byte id and
 //! a 256-bit key from the operating system's CSPRNG, keeps the expanded key and a replay
-//! window, and hands the raw key out exactly once, inside a [`KeyGrant`], for delivery to
+//! window, and hands the raw key out exactly once, inside a [`PageKey`], for delivery to
 //! that page load's isolation frame. A new page load in the same webview (reload,
 //! navigation) revokes the previous session; so does closing the webview.
 //!
@@ -62,7 +62,7 @@ impl fmt::Debug for Session {
 /// The raw key of a fresh session, to be delivered once to its isolation frame.
 ///
 /// Zeroized on drop. `Debug` shows the session, never the key.
-pub struct KeyGrant {
+pub struct PageKey {
     session: SessionId,
     label: String,
     key: RawKey,
@@ -98,9 +98,9 @@ impl fmt::Debug for RawKey {
     }
 }
 
-impl fmt::Debug for KeyGrant {
+impl fmt::Debug for PageKey {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("KeyGrant")
+        f.debug_struct("PageKey")
             .field("session", &self.session)
             .field("label", &self.label)
             .field("key", &"<redacted>")
@@ -108,7 +108,7 @@ impl fmt::Debug for KeyGrant {
     }
 }
 
-impl KeyGrant {
+impl PageKey {
     /// The session this key belongs to.
     pub fn session(&self) -> SessionId {
         self.session
@@ -273,7 +273,7 @@ impl SessionTable {
     /// Starts a session for a new page load of webview `label` at `origin`, revoking the
     /// webview's previous session. Fails only if the OS random source fails or the label
     /// is too long to bind.
-    pub fn begin_page_load(&self, label: &str, origin: Origin) -> Result<KeyGrant, Rejection> {
+    pub fn begin_page_load(&self, label: &str, origin: Origin) -> Result<PageKey, Rejection> {
         if label.len() > MAX_LABEL_LEN {
             return Err(Rejection::new(
                 ErrorCode::Internal,
@@ -300,7 +300,7 @@ impl SessionTable {
         }
         t.live.insert(id, session);
         tracing::debug!(target: "portcullis::session", webview = label, session = %id, "session issued");
-        Ok(KeyGrant {
+        Ok(PageKey {
             session: id,
             label: label.to_owned(),
             key,

@@ -15,7 +15,7 @@ use std::sync::OnceLock;
 
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD as B64;
-use portcullis_core::KeyGrant;
+use portcullis_core::PageKey;
 use serde::Serialize;
 use wry::http::{Request, Response, StatusCode, header};
 use zeroize::Zeroizing;
@@ -198,7 +198,7 @@ struct SessionData<'a> {
 /// The document: a JSON data block (never code) and the runtime module. The strings that
 /// hold the key are zeroized when dropped; the response body handed to the engine is the
 /// one copy that is not (the engine owns it from then on).
-fn render(shared: &Shared, label: &str, grant: Option<KeyGrant>) -> Vec<u8> {
+fn render(shared: &Shared, label: &str, grant: Option<PageKey>) -> Vec<u8> {
     let sid = grant.as_ref().map(|g| g.session().to_base64());
     let key = grant.map(|g| Zeroizing::new(B64.encode(*g.into_isolation_key())));
     let session = SessionData {

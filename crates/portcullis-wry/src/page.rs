@@ -9,7 +9,7 @@
 use std::collections::HashMap;
 use std::sync::Mutex;
 
-use portcullis_core::{Gate, KeyGrant, Origin};
+use portcullis_core::{Gate, Origin, PageKey};
 
 /// Schemes served by Portcullis whose page origin the engine spells
 /// `http(s)://<scheme>.<host>`: only on Windows and Android. Elsewhere `http://app.localhost`
@@ -85,7 +85,7 @@ impl Pages {
     }
 
     /// Issues this page load's session, once; otherwise says why there is none.
-    pub fn take_key(&self, gate: &Gate, label: &str) -> Result<KeyGrant, NoKey> {
+    pub fn take_key(&self, gate: &Gate, label: &str) -> Result<PageKey, NoKey> {
         let origin = self.with(label, |p| {
             if p.key_delivered {
                 return Err(NoKey::AlreadyDelivered);

@@ -138,7 +138,7 @@ pub fn handle(
                     "the page that sent this chunk went away before it was decided",
                 )));
             }
-            decide(&moved, &label_owned, origin, body, responder)
+            answer(&moved, &label_owned, origin, body, responder)
         });
         if let Err(job) = decoder().try_send(job) {
             let job = match job {
@@ -148,7 +148,7 @@ pub fn handle(
         }
         return;
     }
-    decide(shared, label, origin, body, responder);
+    answer(shared, label, origin, body, responder);
 }
 
 /// A chunk's decision, told whether it runs where it arrived (`true`) or on the decoder.
@@ -182,7 +182,7 @@ const OFF_THREAD: usize = 256 << 10;
 
 /// The gate's decision on one body and what follows it: the answer now, or the
 /// handler started.
-fn decide(
+fn answer(
     shared: &Arc<Shared>,
     label: &str,
     origin: Option<Origin>,

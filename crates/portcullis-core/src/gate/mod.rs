@@ -35,7 +35,7 @@ use crate::policy::grants::Grants;
 use crate::policy::{Admitted, Policy};
 use crate::scope::ScopeVars;
 pub use crate::session::Attested;
-use crate::session::{KeyGrant, SessionTable};
+use crate::session::{PageKey, SessionTable};
 use crate::wire::report::Report;
 use crate::wire::request::Request;
 use crate::wire::{CHUNK_NAME, MessageKind, Plaintext, chunk};
@@ -117,7 +117,7 @@ impl Gate {
 
     /// A new page load in webview `label` at `origin`: revokes its previous session and
     /// returns the new session's key for its isolation frame.
-    pub fn begin_page_load(&self, label: &str, origin: Origin) -> Result<KeyGrant, Rejection> {
+    pub fn begin_page_load(&self, label: &str, origin: Origin) -> Result<PageKey, Rejection> {
         self.sessions.begin_page_load(label, origin)
     }
 
@@ -234,7 +234,9 @@ impl Gate {
         trace: &mut Trace,
     ) -> Result<Inbound, Rejection> {
         match opened {
-            Plaintext::Call(request) => self.decide(caller, request, trace).map(Inbound::Call),
+            Plaintext::Call(request) => {
+                self.check_policy(caller, request, trace).map(Inbound::Call)
+            }
             Plaintext::Cancel(request_id) => Ok(Inbound::Cancel(Cancel {
                 caller,
                 request_id,
@@ -283,7 +285,7 @@ impl Gate {
         rejection
     }
 
-    fn decide(
+    fn check_policy(
         &self,
         caller: Caller,
         request: Request,

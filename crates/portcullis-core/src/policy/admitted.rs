@@ -1,5 +1,5 @@
 //! What the policy says yes to: the [`Admitted`] request, which only the policy can make
-//! (a handler that takes one knows the policy said yes), and the [`Grant`] that admitted
+//! (a handler that takes one knows the policy said yes), and the [`Admission`] that admitted
 //! it.
 
 use std::fmt;
@@ -100,7 +100,7 @@ impl Admitted {
 }
 
 /// What admitted a request: the capability's identifier and the checked path arguments.
-pub(crate) struct Grant {
+pub(crate) struct Admission {
     /// The identifier of the capability whose rule admitted it.
     pub(crate) capability: Arc<str>,
     /// (JSON pointer, checked and normalized path) for each path argument.
@@ -115,7 +115,12 @@ pub(crate) struct Grant {
 }
 
 impl Admitted {
-    pub(crate) fn new(caller: Caller, request: Request, grant: Grant, audit: Audit) -> Admitted {
+    pub(crate) fn new(
+        caller: Caller,
+        request: Request,
+        grant: Admission,
+        audit: Audit,
+    ) -> Admitted {
         Admitted {
             audit,
             caller,

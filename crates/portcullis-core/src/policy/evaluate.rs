@@ -6,9 +6,9 @@ use std::path::PathBuf;
 use std::sync::Arc;
 
 use super::Policy;
+use super::admitted::Admission;
 #[cfg(test)]
 use super::admitted::Admitted;
-use super::admitted::Grant;
 use super::capability::{CompiledCapability, CompiledRule};
 use super::grants::{Added, Held, Holds};
 use crate::caller::Caller;
@@ -20,13 +20,21 @@ impl Policy {
     /// Decides on an authentic `request` from `caller` (the gate builds the
     /// [`Admitted`] itself; tests use this).
     #[cfg(test)]
-    pub(crate) fn decide(&self, caller: Caller, request: Request) -> Result<Admitted, Rejection> {
+    pub(crate) fn admit_for_tests(
+        &self,
+        caller: Caller,
+        request: Request,
+    ) -> Result<Admitted, Rejection> {
         let grant = self.evaluate(&caller, &request)?;
         Ok(Admitted::new(caller, request, grant, Default::default()))
     }
 
     /// The capability and checked paths that admit `request`, or why nothing does.
-    pub(crate) fn evaluate(&self, caller: &Caller, request: &Request) -> Result<Grant, Rejection> {
+    pub(crate) fn evaluate(
+        &self,
+        caller: &Caller,
+        request: &Request,
+    ) -> Result<Admission, Rejection> {
         let kind = request.kind.as_str();
         let name = request.name.as_str();
         // Read once per message, and only by configs that can depend on it (lock-free).
@@ -78,7 +86,7 @@ impl Policy {
             let added = window.map_or(&[][..], |w| &w.paths[..]);
             match check_rule(rule, index, cap, added, &request.body) {
                 Ok((paths, path_holds)) => {
-                    let grant = |grant| Grant {
+                    let grant = |grant| Admission {
                         capability: Arc::clone(&cap.identifier),
                         paths,
                         timeout_ms: rule.timeout_ms,

@@ -23,9 +23,9 @@ use std::fmt;
 use std::sync::Arc;
 
 pub use crate::caller::Caller;
-pub use admitted::Admitted;
 #[cfg(test)]
-pub(crate) use admitted::Grant;
+pub(crate) use admitted::Admission;
+pub use admitted::Admitted;
 
 use crate::origin::Origin;
 use capability::CompiledCapability;

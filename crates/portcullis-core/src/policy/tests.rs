@@ -44,7 +44,7 @@ pub(crate) fn cmd(name: &str, args: Value) -> Request {
 }
 
 pub(crate) fn code(p: &Policy, c: Caller, r: Request) -> ErrorCode {
-    p.decide(c, r).unwrap_err().code
+    p.admit_for_tests(c, r).unwrap_err().code
 }
 
 pub(crate) fn notes() -> Policy {
@@ -67,7 +67,7 @@ pub(crate) fn notes() -> Policy {
 #[test]
 fn allowed_command_is_admitted_with_its_capability() {
     let a = notes()
-        .decide(
+        .admit_for_tests(
             caller("main", "app://localhost"),
             cmd("notes.list", json!({})),
         )
@@ -125,7 +125,7 @@ fn deny_wins_over_allow_in_the_same_and_in_another_capability() {
     );
     // The second capability does not apply to note-1, so its deny does not either.
     assert!(
-        p.decide(
+        p.admit_for_tests(
             caller("note-1", "app://localhost"),
             cmd("both.sides", json!({}))
         )
@@ -147,7 +147,7 @@ fn name_deny_globs_cross_slashes() {
         );
     }
     assert!(
-        p.decide(caller("main", "app://localhost"), cmd("ok", json!({})))
+        p.admit_for_tests(caller("main", "app://localhost"), cmd("ok", json!({})))
             .is_ok()
     );
 }
@@ -207,7 +207,7 @@ fn schema_fast_path_agrees_with_full_validation() {
 fn windows_match_by_glob_and_origins_exactly() {
     let p = notes();
     assert!(
-        p.decide(
+        p.admit_for_tests(
             caller("note-7", "app://localhost"),
             cmd("notes.list", json!({}))
         )
@@ -231,7 +231,7 @@ fn windows_match_by_glob_and_origins_exactly() {
 #[test]
 fn schema_is_enforced_without_echoing_values() {
     let p = notes();
-    let ok = p.decide(
+    let ok = p.admit_for_tests(
         caller("main", "app://localhost"),
         cmd("notes.add", json!({"title": "hi"})),
     );
@@ -244,7 +244,7 @@ fn schema_is_enforced_without_echoing_values() {
         json!([]),
     ] {
         let e = p
-            .decide(
+            .admit_for_tests(
                 caller("main", "app://localhost"),
                 cmd("notes.add", bad.clone()),
             )
@@ -276,7 +276,7 @@ fn events_have_their_own_list() {
         ..cmd(name, json!(null))
     };
     assert!(
-        p.decide(caller("main", "app://localhost"), ev("note-opened"))
+        p.admit_for_tests(caller("main", "app://localhost"), ev("note-opened"))
             .is_ok()
     );
     assert_eq!(
@@ -312,7 +312,7 @@ fn scopes_come_from_the_capability_that_allows() {
     }]));
     let read = |p: &str| cmd("fs.read", json!({"path": p}));
     let a = p
-        .decide(caller("reader", "app://localhost"), read("/srv/docs/a.md"))
+        .admit_for_tests(caller("reader", "app://localhost"), read("/srv/docs/a.md"))
         .unwrap();
     assert_eq!(a.scoped_path("/path"), Some(Path::new("/srv/docs/a.md")));
     assert_eq!(
@@ -340,7 +340,7 @@ fn scopes_come_from_the_capability_that_allows() {
         );
     }
     assert!(
-        p.decide(caller("admin", "app://localhost"), read("/etc/passwd"))
+        p.admit_for_tests(caller("admin", "app://localhost"), read("/etc/passwd"))
             .is_ok()
     );
 }
@@ -362,7 +362,7 @@ fn nested_and_escaped_path_arguments_are_checked() {
         )
     };
     let a = p
-        .decide(
+        .admit_for_tests(
             caller("main", "app://localhost"),
             copy("/srv/docs/a.md", "/srv/docs/b.md"),
         )
@@ -404,7 +404,7 @@ fn unchecked(rule: Value) -> Policy {
 }
 
 fn refusal(p: &Policy, args: Value) -> Rejection {
-    p.decide(caller("main", "app://localhost"), cmd("fs.read", args))
+    p.admit_for_tests(caller("main", "app://localhost"), cmd("fs.read", args))
         .unwrap_err()
 }
 
@@ -446,7 +446,7 @@ fn a_missing_path_argument_is_out_of_scope() {
 /// checked and handed to the handler.
 fn admits_a_doc_in_scope(p: &Policy) {
     let a = p
-        .decide(
+        .admit_for_tests(
             caller("main", "app://localhost"),
             cmd("fs.read", json!({"path": "/srv/docs/a.md"})),
         )
@@ -489,7 +489,7 @@ fn binary_arguments_to_a_rule_with_paths_are_out_of_scope() {
     );
     // Twin: JSON arguments to the same rule are still checked and admitted in scope.
     assert!(
-        p.decide(
+        p.admit_for_tests(
             caller("main", "app://localhost"),
             cmd("fs.read", json!({"path": "/srv/docs/a.md"}))
         )

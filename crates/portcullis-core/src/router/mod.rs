@@ -40,8 +40,10 @@
 //! not start. A table with mistakes refuses every call.
 
 mod calls;
+mod dispatch;
 pub mod extract;
 pub mod handler;
+mod inflight;
 
 use std::any::TypeId;
 use std::collections::HashSet;
@@ -53,22 +55,18 @@ use serde::de::DeserializeOwned;
 pub use crate::reply::{AppError, Bytes, CallError, HandlerError, IntoReply, Payload, Response};
 pub use extract::{Args, CancellationToken, FromCall, Parts, Scoped, State};
 pub use handler::{Handler, Work};
+pub use inflight::{Dispatch, InFlight};
 
 use crate::FastMap;
-use crate::audit::CallRecord;
-use crate::authentic::{Cancel, Chunk};
 use crate::caller::Caller;
 use crate::channel::Channels;
 use crate::error::ErrorCode;
 use crate::name::{NAME_RULE, is_valid_name};
-use crate::policy::Admitted;
-use crate::policy::admitted::AdmittedParts;
-use crate::policy::grants::{Grants, Holds};
-use crate::stream::{Answer, StreamKey, Streams};
+use crate::policy::grants::Grants;
+use crate::stream::Streams;
 use crate::wire::request::{Body, Kind};
-use crate::wire::{CANCEL_NAME, CHUNK_NAME};
-use calls::{Calls, CallsError, Ticket};
-use extract::{Needs, StateMap, bad_args, channel_ids};
+use calls::Calls;
+use extract::{Needs, StateMap, bad_args};
 use handler::guard;
 
 /// The prefix of Portcullis's own commands; an app cannot register a name with it.
@@ -143,129 +141,6 @@ impl fmt::Display for RouterErrors {
 }
 
 impl std::error::Error for RouterErrors {}
-
-/// What dispatch produced: a response now, or a started call.
-pub enum Dispatch {
-    /// The call was refused before any handler code ran, or the request was an event
-    /// (listeners run at once).
-    Ready(Response),
-    /// A handler's work, for the embedder to run, and the call it belongs to.
-    Started(Work, InFlight),
-    /// A stream's handler: the embedder answers the open at once with
-    /// [`InFlight::opened`], runs the work, and hands its result to
-    /// [`Streams::finished`] with [`InFlight::stream`] (the end's reply).
-    Stream(Work, InFlight),
-}
-
-impl fmt::Debug for Dispatch {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            Dispatch::Ready(r) => f.debug_tuple("Ready").field(r).finish(),
-            Dispatch::Started(_, call) => f.debug_tuple("Started").field(call).finish(),
-            Dispatch::Stream(_, call) => f.debug_tuple("Stream").field(call).finish(),
-        }
-    }
-}
-
-impl Dispatch {
-    /// Runs a started call to its end on this thread ([`Work::run_here`]). For tests and
-    /// embedders without a runtime. A stream's handler would wait for chunks this thread
-    /// cannot deliver: the stream is refused (`E_INTERNAL`) and its work dropped.
-    pub fn wait(self) -> Response {
-        match self {
-            Dispatch::Ready(r) => r,
-            Dispatch::Started(work, call) => {
-                let result = work.run_here();
-                call.finish(result)
-            }
-            Dispatch::Stream(_, call) => call.abandon_stream(),
-        }
-    }
-}
-
-/// A call whose handler started: cancellable (by its page load, a timeout, or its page
-/// going away) until [`InFlight::finish`] turns its result into the response.
-pub struct InFlight {
-    request_id: u64,
-    token: CancellationToken,
-    timeout_ms: Option<u32>,
-    stream: Option<(StreamKey, Streams)>,
-    _ticket: Ticket,
-    /// Whose call it is, for the audit of a refusal in its answer.
-    record: CallRecord,
-}
-
-impl fmt::Debug for InFlight {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("InFlight")
-            .field("request_id", &self.request_id)
-            .field("cancelled", &self.token.is_cancelled())
-            .field("timeout_ms", &self.timeout_ms)
-            .finish()
-    }
-}
-
-impl InFlight {
-    /// The request id the response will answer.
-    pub fn request_id(&self) -> u64 {
-        self.request_id
-    }
-
-    /// Cancelled when the caller cancels the call or its page goes away; the embedder
-    /// cancels it on a timeout. Handlers see the same token through their extractor.
-    pub fn token(&self) -> &CancellationToken {
-        &self.token
-    }
-
-    /// The admitting rule's `timeoutMs`, if it has one (else `limits.callTimeoutMs`).
-    pub fn timeout_ms(&self) -> Option<u32> {
-        self.timeout_ms
-    }
-
-    /// For a stream's handler, the stream it reads.
-    pub fn stream(&self) -> Option<&StreamKey> {
-        self.stream.as_ref().map(|(key, _)| key)
-    }
-
-    /// A stream whose handler will not run here: forgotten, and refused.
-    fn abandon_stream(self) -> Response {
-        let error = CallError::new(
-            ErrorCode::Internal,
-            "a stream's handler needs an embedder that runs it while chunks arrive",
-        );
-        if let Some((key, streams)) = &self.stream {
-            streams.finished(key, Err(error.clone()));
-            streams.forget(key);
-        }
-        self.finish(Err(error))
-    }
-
-    /// The answer to a stream's open: `{"stream": id}` (the id its chunks name).
-    pub fn opened(&self) -> Response {
-        Response {
-            request_id: self.request_id,
-            kind: Kind::Stream,
-            result: Ok(Payload::Json(format!(
-                r#"{{"stream":{}}}"#,
-                self.request_id
-            ))),
-        }
-    }
-
-    /// The response for `result`; the call is no longer in flight. A refusal in it (the
-    /// grants' last look, arguments that did not fit, a stream's limit) is audited here,
-    /// once; the handler's own errors, cancels and timeouts are not refusals.
-    pub fn finish(self, result: Result<Payload, CallError>) -> Response {
-        if let Err(e) = &result {
-            self.record.answered(e.code);
-        }
-        Response {
-            request_id: self.request_id,
-            kind: Kind::Command,
-            result,
-        }
-    }
-}
 
 impl Router {
     /// An empty table.
@@ -460,239 +335,6 @@ impl Router {
             &self.commands
         };
         routes.get(name).map(|route| route.needs.reads_arguments())
-    }
-
-    /// Starts the handler (command) or runs the listeners (event) of an admitted request.
-    pub fn dispatch(&self, admitted: Admitted) -> Dispatch {
-        let (timeout_ms, max_bytes) = (admitted.timeout_ms(), admitted.max_bytes());
-        let AdmittedParts {
-            caller,
-            request,
-            paths,
-            holds,
-            audit,
-        } = admitted.into_parts();
-        let (id, kind) = (request.id, request.kind);
-        // Every refusal from here on is recorded once, where it is made.
-        let refuse = |caller: &Caller, name: &str, e: CallError| {
-            audit.after_admission(caller, (kind, id, name), e.code);
-            Dispatch::Ready(Response {
-                request_id: id,
-                kind,
-                result: Err(e),
-            })
-        };
-        // A grant revoked since admission refuses the call before any of the app's code
-        // (extractors, listeners) runs; a command looks again just before its handler.
-        if let Err(e) = holds.check() {
-            return refuse(&caller, &request.name, CallError::new(e.code, e.message));
-        }
-        if kind == Kind::Event {
-            let delivered = self.deliver(&caller, id, &request.name, &request.body, &holds);
-            if let Dispatch::Ready(Response { result: Err(e), .. }) = &delivered {
-                audit.after_admission(&caller, (kind, id, &request.name), e.code);
-            }
-            return delivered;
-        }
-        let routes = if kind == Kind::Stream {
-            &self.stream_routes
-        } else {
-            &self.commands
-        };
-        let Some(route) = routes.get(&request.name) else {
-            return refuse(
-                &caller,
-                &request.name,
-                CallError::new(
-                    ErrorCode::UnknownCommand,
-                    format!(
-                        "{} {:?} is allowed but the app registered no handler for it",
-                        kind.as_str(),
-                        request.name
-                    ),
-                ),
-            );
-        };
-        if let Err(errors) = self.checked.get_or_init(|| self.check()) {
-            return refuse(
-                &caller,
-                &request.name,
-                CallError::new(
-                    ErrorCode::Internal,
-                    format!("the app's routing table has mistakes: {errors}"),
-                ),
-            );
-        }
-        let (ticket, token) = match self.calls.begin(&caller, id) {
-            Ok(registered) => registered,
-            Err(_) => {
-                return refuse(
-                    &caller,
-                    &request.name,
-                    CallError::new(
-                        ErrorCode::BadRequest,
-                        format!("call {id} of this page load is still running: ids name one call"),
-                    ),
-                );
-            }
-        };
-        let (upload, stream) = if kind == Kind::Stream {
-            let key = StreamKey::of(&caller, id);
-            match self.streams.begin(key.clone(), max_bytes) {
-                Ok(upload) => (Some(upload), Some((key, self.streams.clone()))),
-                Err(e) => return refuse(&caller, &request.name, e),
-            }
-        } else {
-            (None, None)
-        };
-        let takes_channels = route.needs.channels > 0;
-        let (channel_ids, channels) = if takes_channels {
-            (
-                channel_ids(Some(&request.body)),
-                Some(self.channels.clone()),
-            )
-        } else {
-            (Vec::new(), None)
-        };
-        let record = CallRecord {
-            audit: audit.clone(),
-            caller: caller.clone(),
-            kind,
-            request_id: id,
-            name: request.name,
-        };
-        let mut parts = Parts {
-            caller,
-            body: Some(request.body),
-            paths,
-            state: Arc::clone(&self.state),
-            cancel: token.clone(),
-            grants: self.grants.clone(),
-            holds,
-            channel_ids: channel_ids.into_iter(),
-            channels,
-            upload,
-            attached: Vec::new(),
-        };
-        // Arguments no extractor takes are dropped: the policy admitted them, and a
-        // handler that takes none (or only `Scoped`, whose paths are in them) ignores
-        // them, as a web framework ignores a body nobody reads.
-        let work = (route.start)(&mut parts)
-            // A route that left the holds untaken (the built-in one, an app's own
-            // `Handler` impl) still gets the last look before it starts.
-            .map(|work| {
-                let holds = std::mem::take(&mut parts.holds);
-                if holds.is_empty() {
-                    work
-                } else {
-                    work.after_grants(holds)
-                }
-            });
-        let call = InFlight {
-            request_id: id,
-            token,
-            timeout_ms,
-            stream,
-            _ticket: ticket,
-            record,
-        };
-        match work {
-            Ok(work) if call.stream.is_some() => Dispatch::Stream(work, call),
-            Ok(work) => Dispatch::Started(work, call),
-            Err(e) => {
-                if let Some((key, streams)) = &call.stream {
-                    streams.finished(key, Err(e.clone()));
-                    streams.forget(key);
-                }
-                // Channels an extractor took before a later one refused the call: no
-                // handler will send on them, and they leave the page's table now.
-                for id in parts.attached.drain(..) {
-                    let _ = self
-                        .channels
-                        .close(&parts.caller.webview, parts.caller.session, id);
-                }
-                call.record.answered(e.code);
-                Dispatch::Ready(Response {
-                    request_id: id,
-                    kind,
-                    result: Err(e),
-                })
-            }
-        }
-    }
-
-    fn deliver(
-        &self,
-        caller: &Caller,
-        id: u64,
-        name: &str,
-        body: &Body,
-        holds: &Holds,
-    ) -> Dispatch {
-        let mut result = Ok(Payload::Json("null".to_owned()));
-        for listener in self.listeners.get(name).into_iter().flatten() {
-            // Each listener starts only while the grants the event relied on hold.
-            if let Err(e) = holds.check() {
-                // An earlier listener's error, if any, stays the answer.
-                result = result.and(Err(CallError::new(e.code, e.message)));
-                break;
-            }
-            if let Err(e) = listener(caller, body) {
-                result = result.and(Err(e));
-            }
-        }
-        Dispatch::Ready(Response {
-            request_id: id,
-            kind: Kind::Event,
-            result,
-        })
-    }
-
-    /// Cancels the call a [`Cancel`] names, if its page load has it in flight.
-    /// A refusal is audited here.
-    pub fn cancel(&self, cancel: &Cancel) -> Result<(), CallError> {
-        let result = self
-            .calls
-            .cancel(cancel.caller(), cancel.request_id())
-            .map_err(|e| match e {
-                CallsError::NoSuchCall | CallsError::Duplicate => CallError::new(
-                    ErrorCode::NoSuchCall,
-                    format!(
-                        "no call {} of this page load is in flight: it finished, or was never made here",
-                        cancel.request_id()
-                    ),
-                ),
-            });
-        if let Err(e) = &result {
-            cancel.audit.after_admission(
-                cancel.caller(),
-                (Kind::Command, cancel.request_id(), CANCEL_NAME),
-                e.code,
-            );
-        }
-        result
-    }
-
-    /// Cancels every call in flight from webview `label` (its page went away or it
-    /// closed) and closes its channels; returns how many calls.
-    pub fn cancel_webview(&self, label: &str) -> usize {
-        self.channels.close_webview(label);
-        self.streams.close_webview(label);
-        self.calls.cancel_webview(label)
-    }
-
-    /// A chunk of one of the page load's streams: `answer` gets its reply (see
-    /// [`crate::stream`]).
-    /// A refusal is audited here.
-    pub fn chunk(&self, chunk: Chunk, answer: Answer) {
-        let (audit, caller, stream) = (chunk.audit.clone(), chunk.caller.clone(), chunk.at.stream);
-        let answer: Answer = Box::new(move |result| {
-            if let Err(e) = &result {
-                audit.after_admission(&caller, (Kind::Stream, stream, CHUNK_NAME), e.code);
-            }
-            answer(result)
-        });
-        self.streams.chunk(chunk, answer);
     }
 
     /// The streams pages send chunks on: the embedder hands a stream handler's result

@@ -9,6 +9,7 @@ use std::sync::{Arc, Mutex};
 
 use super::*;
 use crate::origin::Origin;
+use crate::policy::Admitted;
 use crate::wire::request::{ByteBody, JsonText, Request};
 use serde::Serialize;
 use serde_json::{Value, json};
@@ -29,7 +30,7 @@ fn admitted_with(name: &str, body: Body, paths: Vec<(String, std::path::PathBuf)
         name: name.into(),
         body,
     };
-    let grant = crate::policy::Grant {
+    let grant = crate::policy::Admission {
         capability: "cap".into(),
         paths,
         timeout_ms: None,
