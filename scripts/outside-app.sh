@@ -40,7 +40,7 @@ if grep -q '^warning' "$log"; then
 fi
 # The libraries the app depends on (the CLI's package was verified above).
 mkdir -p "$work/crates"
-for name in portcullis portcullis-core portcullis-wry portcullis-headless; do
+for name in portcullis portcullis-core portcullis-wry portcullis-xvfb; do
   tar -xzf "$target/package/$name-0.1.0.crate" -C "$work/crates"
 done
 

@@ -170,7 +170,7 @@ fn every_published_crate_packages_cleanly_with_what_it_needs() {
         "portcullis",
         "portcullis-core",
         "portcullis-wry",
-        "portcullis-headless",
+        "portcullis-xvfb",
         "portcullis-cli",
     ] {
         assert!(

@@ -19,8 +19,8 @@ use std::time::Duration;
 
 use portcullis::stream::{StreamError, Upload};
 use portcullis::{Args, Bytes, Channel, ChannelError, HandlerError, Router};
-use portcullis_headless as headless;
 use portcullis_wry::Portcullis;
+use portcullis_xvfb as xvfb;
 use serde_json::{Map, Value, json};
 use tao::event::Event;
 use tao::event_loop::{ControlFlow, EventLoopBuilder, EventLoopProxy};
@@ -50,7 +50,7 @@ window.portcullis = Object.freeze({
 const TIMEOUT: Duration = Duration::from_secs(300);
 
 fn main() -> ExitCode {
-    if let Some(code) = headless::exit_code_after_rerun("e2e bench") {
+    if let Some(code) = xvfb::exit_code_after_rerun("e2e bench") {
         return code;
     }
     if let Ok(mode) = std::env::var(MODE) {

@@ -22,8 +22,8 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use portcullis_headless as headless;
 use portcullis_wry::{Portcullis, transport};
+use portcullis_xvfb as xvfb;
 use serde::Deserialize;
 use serde_json::{Value, json};
 use tao::event::Event;
@@ -240,7 +240,7 @@ const SECRET_VALUE: &str = "e2e-secret-value";
 const ROW: &str = "@@e2e-row ";
 
 fn main() -> ExitCode {
-    if let Some(code) = headless::exit_code_after_rerun("e2e") {
+    if let Some(code) = xvfb::exit_code_after_rerun("e2e") {
         return code;
     }
     if let Ok(name) = std::env::var(CHILD) {

@@ -45,7 +45,7 @@ enum UserEvent {
 
 /// Runs until the window closes (or `exit_after`). Returns the process exit code.
 pub fn run(options: Options) -> Result<i32, Box<dyn std::error::Error>> {
-    if let Some(status) = portcullis_headless::rerun_under_xvfb_if_needed()? {
+    if let Some(status) = portcullis_xvfb::rerun_under_xvfb_if_needed()? {
         return Ok(status.code().unwrap_or(1));
     }
     let (config, base) = load(&options.config)?;

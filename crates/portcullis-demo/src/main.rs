@@ -115,10 +115,10 @@ fn main() -> ExitCode {
         .with_writer(std::io::stderr)
         .init();
     let args = Options::parse();
-    if let Some(code) = portcullis_headless::exit_code_after_rerun("portcullis-demo") {
+    if let Some(code) = portcullis_xvfb::exit_code_after_rerun("portcullis-demo") {
         return code;
     }
-    let scripted = args.scenario || portcullis_headless::under_xvfb();
+    let scripted = args.scenario || portcullis_xvfb::under_xvfb();
     match run(&args, scripted) {
         Ok(code) => code,
         Err(e) => {

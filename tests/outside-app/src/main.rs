@@ -308,7 +308,7 @@ enum UserEvent {
 
 fn main() -> ExitCode {
     let self_test = std::env::args().any(|a| a == "--self-test");
-    if self_test && let Some(code) = portcullis_headless::exit_code_after_rerun("outside-app") {
+    if self_test && let Some(code) = portcullis_xvfb::exit_code_after_rerun("outside-app") {
         return code;
     }
     match run(self_test) {

@@ -156,7 +156,7 @@ pub enum Generated {
 /// Runs the audit; returns the exit code (0: nothing got through, and every attack
 /// could be judged).
 pub fn run(options: Options) -> Result<i32, Box<dyn std::error::Error>> {
-    if let Some(status) = portcullis_headless::rerun_under_xvfb_if_needed()? {
+    if let Some(status) = portcullis_xvfb::rerun_under_xvfb_if_needed()? {
         return Ok(status.code().unwrap_or(1));
     }
     if options.second_window.as_deref() == Some(options.window.as_str()) {
