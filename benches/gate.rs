@@ -16,45 +16,22 @@
 //!
 //! Sealing happens outside the timed loop: each iteration admits a fresh message (a
 //! replayed one would be refused, which is not what we measure).
+//!
+//! The gate, rule, handler and 200 B payload are in `benches/common`, shared with
+//! `benches/callgrind.rs`, which counts the instructions of the same path.
+
+mod common;
 
 use std::hint::black_box;
 
+use common::{Ours, config, config_with, json_plaintext, note_args};
 use criterion::{BatchSize, BenchmarkId, Criterion, Throughput, criterion_group};
 use portcullis::aead::{AeadBackend, RING, all_backends};
 use portcullis::envelope::{Encoding, nonce_for};
 use portcullis::request::{Kind, Request};
-use portcullis::{Attested, Config, Gate, HandlerError, Origin, Router, ScopeVars, Sealer};
+use portcullis::{Config, Gate, ScopeVars, Sealer};
 use serde_json::{Value, json};
 use tauri_utils::pattern::isolation::{Keys, RawIsolationPayload};
-
-fn config() -> Config {
-    config_with(false)
-}
-
-/// The bench config; with `runtime`, its capability is granted at run time only
-/// (`"runtimeGrant": true`) and covers a second window too, which a writer can grant and
-/// revoke while `main` sends.
-fn config_with(runtime: bool) -> Config {
-    let mut text = json!({"app": {"security": {
-        "pattern": {"use": "isolation", "options": {"dir": "isolation-app"}},
-        "capabilities": [{
-            "identifier": "bench", "windows": ["main"], "origins": ["app://localhost"],
-            "commands": {"allow": [
-                {"name": "notes.add", "schema": {
-                    "type": "object", "required": ["title", "body"], "additionalProperties": false,
-                    "properties": {"title": {"type": "string", "maxLength": 200}, "body": {"type": "string"}}}},
-                {"name": "blob.put", "bytes": true}
-            ]}
-        }],
-        "limits": {"maxMessageBytes": 4194304, "replayWindow": 65536}
-    }}});
-    if runtime {
-        let cap = &mut text["app"]["security"]["capabilities"][0];
-        cap["runtimeGrant"] = json!(true);
-        cap["windows"] = json!(["main", "other"]);
-    }
-    Config::from_json(&text.to_string()).unwrap()
-}
 
 /// One benchmark input: the arguments as the application sends them.
 struct Case {
@@ -72,10 +49,7 @@ impl Case {
     /// Our plaintext: the request framing of PROTOCOL.md §2 around the arguments.
     fn portcullis_plaintext(&self) -> Vec<u8> {
         match &self.args {
-            Args::Json(text) => {
-                let value: Value = serde_json::from_str(text).unwrap();
-                Request::encode_json(Kind::Command, 1, "notes.add", &value)
-            }
+            Args::Json(text) => json_plaintext(text),
             Args::Bytes(b) => Request::encode_bytes(Kind::Command, 1, "blob.put", b),
         }
     }
@@ -93,7 +67,7 @@ impl Case {
 fn cases() -> Vec<Case> {
     let mut out = vec![Case {
         name: "json-200B",
-        args: Args::Json(json!({"title": "groceries", "body": "x".repeat(170)}).to_string()),
+        args: Args::Json(note_args()),
     }];
     for (name, size) in [
         ("bytes-4KiB", 4 << 10),
@@ -133,21 +107,8 @@ fn tauri_open(keys: &Keys, body: &Vec<u8>) -> usize {
     plaintext.len()
 }
 
-/// The arguments of `notes.add`, as a handler takes them: a type of its own.
-#[derive(serde::Deserialize)]
-struct Note {
-    #[allow(dead_code)]
-    title: String,
-    body: String,
-}
-
-/// Our side: a gate with one page load in webview `main`, and no-op handlers.
-struct Ours {
-    gate: Gate,
-    router: Router,
-    origin: Origin,
-}
-
+/// The bench's gate on a chosen AEAD backend (the set-up itself is in `common`, shared
+/// with `benches/callgrind.rs`).
 impl Ours {
     /// The gate and the sealer of its page load.
     fn new(backend: &'static dyn AeadBackend) -> (Ours, Sealer) {
@@ -155,36 +116,7 @@ impl Ours {
     }
 
     fn with_config(config: &Config, backend: &'static dyn AeadBackend) -> (Ours, Sealer) {
-        let origin = Origin::parse("app://localhost").unwrap();
-        let gate = Gate::with_backend(config, &ScopeVars::new(), backend).unwrap();
-        let sealer = gate
-            .begin_page_load("main", origin.clone())
-            .unwrap()
-            .into_sealer();
-        let router = Router::new()
-            .command("notes.add", |note: portcullis::Args<Note>| {
-                black_box(&note.body);
-                Ok::<_, HandlerError>(())
-            })
-            .command("blob.put", |_: portcullis::Bytes| ());
-        (
-            Ours {
-                gate,
-                router,
-                origin,
-            },
-            sealer,
-        )
-    }
-
-    /// What the transport does with a body: `admit_owned`, then dispatch.
-    fn admit_and_dispatch(&self, msg: Vec<u8>) {
-        let facts = Attested {
-            webview: "main",
-            origin: &self.origin,
-        };
-        let admitted = self.gate.admit_owned(black_box(msg), facts).unwrap();
-        black_box(self.router.dispatch(admitted).wait());
+        Ours::from_gate(Gate::with_backend(config, &ScopeVars::new(), backend).unwrap())
     }
 }
 
