@@ -45,8 +45,16 @@ impl MessageKind {
     }
 
     /// The kind a first byte names, if any.
-    pub fn from_byte(byte: u8) -> Option<MessageKind> {
-        MessageKind::ALL.into_iter().find(|k| k.byte() == byte)
+    pub const fn from_byte(byte: u8) -> Option<MessageKind> {
+        Some(match byte {
+            1 => MessageKind::Command,
+            2 => MessageKind::Event,
+            3 => MessageKind::Report,
+            4 => MessageKind::Cancel,
+            5 => MessageKind::Stream,
+            6 => MessageKind::Chunk,
+            _ => return None,
+        })
     }
 
     /// The kind's name as the scripts know it.
