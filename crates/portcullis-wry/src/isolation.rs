@@ -43,48 +43,46 @@ pub const DEFAULT_HOOK_JS: &str = include_str!("../isolation-app/hook.js");
 
 type Body = Cow<'static, [u8]>;
 
-/// The runtime's imports, each of which the inline script below replaces with the source
-/// of the module it names.
-const RUNTIME_IMPORTS: [(&str, &str); 3] = [
-    (
-        "import { CANCEL_NAME, CHUNK_OPS, NAME_PATTERN, NAME_RULE, Sealer, encodeRequest, fromBase64 } from \"./sealer.js\";\n",
-        SEALER_JS,
-    ),
-    (
-        "import { NotCanonical, canonicalPayload, isBytes, serialize } from \"./canonical.js\";\n",
-        CANONICAL_JS,
-    ),
-    (
-        "import { HOOK_KINDS, hookKinds, unjudged } from \"./kinds.js\";\n",
-        KINDS_JS,
-    ),
-];
-
-/// The isolation document's script: the sealer, the canonical-value and kinds modules and
-/// the runtime as one inline module.
-/// Inline, because loading them as module files took one more round trip through the
-/// engine before the frame could answer its first call. The CSP admits exactly this
-/// script by its hash ([`inline_script_hash`]).
+/// The isolation document's script: the runtime and the modules it imports, linked into
+/// one inline module ([`crate::link`]). Inline, because loading them as module files took
+/// one more round trip through the engine each before the frame could answer its first
+/// call. The CSP admits exactly this script by its hash ([`inline_script_hash`]).
 pub fn inline_script() -> &'static str {
     static SCRIPT: OnceLock<String> = OnceLock::new();
     SCRIPT.get_or_init(|| {
-        // The runtime is written as a module importing its two modules (as they are
-        // served on their own); here the import lines give way to the modules themselves.
-        // A test checks the import lines are there, so this can never silently leave an
-        // import in place. Line ends are normalised as the HTML parser will (a checkout
-        // with CRLF endings would otherwise hash differently from what the engine checks,
-        // and the frame would never start).
-        let lf = |text: &str| text.replace("\r\n", "\n").replace('\r', "\n");
-        let mut runtime = lf(RUNTIME_JS);
-        let mut script = String::new();
-        for (import, module) in RUNTIME_IMPORTS {
-            runtime = runtime.replacen(import, "", 1);
-            script.push_str(&lf(module));
-            script.push('\n');
-        }
-        script.push_str(&runtime);
+        let pieces = linked_pieces();
+        let script = crate::link::link(&pieces).unwrap_or_else(|error| {
+            // Our own modules, linked the same way by a unit test: this is never reached.
+            // If it were, the frame would fail to start, and every call with it.
+            tracing::error!("portcullis: the isolation runtime does not link: {error}");
+            String::new()
+        });
         minified(&crate::profile::runtime_script(script))
     })
+}
+
+/// The modules of the inline script, each after the ones it imports: the sealer, the
+/// canonical-value and kinds modules, and the runtime.
+fn linked_pieces() -> [crate::link::Piece<'static>; 4] {
+    use crate::link::Piece;
+    [
+        Piece {
+            specifier: "./sealer.js",
+            text: SEALER_JS,
+        },
+        Piece {
+            specifier: "./canonical.js",
+            text: CANONICAL_JS,
+        },
+        Piece {
+            specifier: "./kinds.js",
+            text: KINDS_JS,
+        },
+        Piece {
+            specifier: "./runtime.js",
+            text: RUNTIME_JS,
+        },
+    ]
 }
 
 /// `script` (a module) printed by oxc without its comments and spaces: the isolation
@@ -272,28 +270,32 @@ mod tests {
     use portcullis_core::Config;
 
     #[test]
-    fn inline_script_is_the_sealer_and_the_runtime_without_its_import() {
-        let mut runtime = RUNTIME_JS.to_owned();
-        for (import, _) in RUNTIME_IMPORTS {
-            assert_eq!(RUNTIME_JS.matches(import).count(), 1, "{import}");
-            runtime = runtime.replacen(import, "", 1);
-        }
+    fn inline_script_is_the_linked_modules_minified() {
+        let pieces = linked_pieces();
+        let linked = crate::link::link(&pieces).unwrap();
         let script = inline_script();
-        assert!(!script.contains('\r') && !script.contains('\0'));
-        let whole = format!("{SEALER_JS}\n{CANONICAL_JS}\n{KINDS_JS}\n{runtime}");
         assert_eq!(
             script,
-            minified(&crate::profile::runtime_script(whole.clone()))
+            minified(&crate::profile::runtime_script(linked.clone()))
         );
-        assert!(!script.contains("from \"./"), "an import was left in place");
+        assert!(!script.contains('\r') && !script.contains('\0'));
+        // Every module is linked, and none is imported any more (the hook is imported
+        // dynamically, by its URL).
+        assert!(!script.contains("from\"./") && !script.contains("from \"./"));
+        // The linked module is one the engine loads: no name declared twice across the
+        // pieces, no export of an undeclared name.
+        let allocator = oxc_allocator::Allocator::default();
+        let parsed =
+            oxc_parser::Parser::new(&allocator, &linked, oxc_span::SourceType::mjs()).parse();
+        assert!(parsed.errors.is_empty() && !parsed.panicked);
+        let semantic = oxc_semantic::SemanticBuilder::new()
+            .with_check_syntax_error(true)
+            .build(&parsed.program);
+        assert!(semantic.errors.is_empty(), "{:?}", semantic.errors);
         // Printed without comments: less than two thirds of the source, and the same
         // program (its names and strings are all there).
-        assert!(
-            script.len() * 3 < whole.len() * 2,
-            "{} of {}",
-            script.len(),
-            whole.len()
-        );
+        let whole: usize = pieces.iter().map(|p| p.text.len()).sum();
+        assert!(script.len() * 3 < whole * 2, "{} of {whole}", script.len());
         assert!(!script.contains("//") || !script.contains("\n//"));
         for name in [
             "class Sealer",
@@ -308,6 +310,18 @@ mod tests {
         // Nothing in it can end the script element or open an HTML comment in it.
         assert!(!script.to_ascii_lowercase().contains("</script"));
         assert!(!script.contains("<!--"));
+    }
+
+    #[test]
+    fn every_module_the_linked_ones_import_is_served_as_it_is_linked() {
+        let p = portcullis();
+        for piece in linked_pieces() {
+            let path = format!(
+                "isolation://localhost/__portcullis/{}",
+                piece.specifier.trim_start_matches("./")
+            );
+            assert_eq!(get(&p, &path, Some("null")), piece.text, "{path}");
+        }
     }
 
     #[test]

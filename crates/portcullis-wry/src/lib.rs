@@ -47,6 +47,7 @@ pub mod frontend;
 pub mod hook;
 pub mod inspect;
 pub mod isolation;
+mod link;
 #[cfg(target_os = "linux")]
 pub mod linux;
 mod navigation;
