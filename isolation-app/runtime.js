@@ -31,6 +31,7 @@
 // honours only for a call of this page load. Cancels do not go through the hook: they
 // can only stop a call this page load made, never start anything.
 
+import { mark } from "./marks.js";
 import { CANCEL_NAME, CHUNK_OPS, NAME_PATTERN, NAME_RULE, Sealer, encodeRequest, fromBase64 } from "./sealer.js";
 import { NotCanonical, canonicalPayload, isBytes, serialize } from "./canonical.js";
 import { HOOK_KINDS, hookKinds, unjudged } from "./kinds.js";
@@ -50,9 +51,6 @@ const REPORT_NAME = "portcullis.report";
 // Kept before the hook loads: a hook cannot change how requests are encoded.
 const stringify = JSON.stringify;
 const parse = JSON.parse;
-// Marks the time a call passed a stage. Empty here; the e2e bench's profile build
-// (portcullis-wry's `profile` feature) replaces this line with one that records it.
-const mark = (entry, stage) => {};
 
 function readSession() {
   const block = document.getElementById("portcullis-session");

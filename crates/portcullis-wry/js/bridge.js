@@ -69,9 +69,10 @@
   const reasonOf = getter(AbortSignal.prototype, "reason");
   const unlisten = EventTarget.prototype.removeEventListener;
   const HEX = "0123456789abcdef";
-  // Marks the time a call passed a stage. Empty here; the e2e bench's profile build
-  // (portcullis-wry's `profile` feature) replaces this line with one that records it.
-  const mark = (call, stage, reply) => {};
+  // Marks the time a call passed a stage: nothing, unless the e2e bench's profile build
+  // (portcullis-wry's `profile` feature) ran its marks script between the config and
+  // this one, which hands its function over in the config.
+  const mark = typeof config.mark === "function" ? config.mark : () => {};
 
   const pending = new NativeMap();
   // Callers of ready(), settled when the frame is ready or calls can no longer be sent.

@@ -308,10 +308,7 @@ impl PortcullisBuilder {
             // tag; or the clear framing) stays within limits.maxMessageBytes.
             "maxChunkBytes": self.config.app.security.limits.max_message_bytes.saturating_sub(CHUNK_OVERHEAD).max(1),
         });
-        let init_script = format!(
-            "globalThis.__PORTCULLIS_CONFIG__ = {bridge_config};\n{}",
-            crate::profile::bridge_script(BRIDGE_JS)
-        );
+        let init_script = bridge_script(&bridge_config);
         let waker = self.waker.clone();
         let events = self.events.clone();
         events.set_waker(Box::new(move || {
@@ -365,6 +362,15 @@ impl PortcullisBuilder {
 
 /// The longest a command may run under `config`: its `limits.callTimeoutMs`, or a longer
 /// `timeoutMs` of a rule.
+/// The main frame's initialization script: the bridge's config (data), then (in the
+/// profile build) the script that hands the bridge its marks, then the bridge.
+fn bridge_script(config: &serde_json::Value) -> String {
+    format!(
+        "globalThis.__PORTCULLIS_CONFIG__ = {config};\n{}{BRIDGE_JS}",
+        crate::profile::BRIDGE_MARKS_JS
+    )
+}
+
 fn longest_timeout_ms(config: &Config) -> u32 {
     let security = &config.app.security;
     security

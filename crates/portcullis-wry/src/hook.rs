@@ -210,12 +210,13 @@ fn read_text(files: &Files, url_path: &str) -> Result<String, HookError> {
 }
 
 /// Modules Portcullis serves itself at these paths of the isolation document.
-const SERVED: [&str; 5] = [
+const SERVED: [&str; 6] = [
     "/__portcullis/helpers.js",
     "/__portcullis/sealer.js",
     "/__portcullis/canonical.js",
     "/__portcullis/kinds.js",
     "/__portcullis/runtime.js",
+    "/__portcullis/marks.js",
 ];
 
 /// The URL path an import `specifier` in the module at `from` loads, as the engine

@@ -57,15 +57,20 @@ pub fn inline_script() -> &'static str {
             tracing::error!("portcullis: the isolation runtime does not link: {error}");
             String::new()
         });
-        minified(&crate::profile::runtime_script(script))
+        minified(&script)
     })
 }
 
-/// The modules of the inline script, each after the ones it imports: the sealer, the
-/// canonical-value and kinds modules, and the runtime.
-fn linked_pieces() -> [crate::link::Piece<'static>; 4] {
+/// The modules of the inline script, each after the ones it imports: the marks (this
+/// build's, [`crate::profile::RUNTIME_MARKS_JS`]), the sealer, the canonical-value and
+/// kinds modules, and the runtime.
+fn linked_pieces() -> [crate::link::Piece<'static>; 5] {
     use crate::link::Piece;
     [
+        Piece {
+            specifier: "./marks.js",
+            text: crate::profile::RUNTIME_MARKS_JS,
+        },
         Piece {
             specifier: "./sealer.js",
             text: SEALER_JS,
@@ -119,6 +124,7 @@ pub fn handle(shared: &Shared, label: &str, request: &Request<Vec<u8>>) -> Respo
     match path {
         "/" | "/index.html" => document(shared, label, request),
         "/__portcullis/runtime.js" => script(RUNTIME_JS.as_bytes().into()),
+        "/__portcullis/marks.js" => script(crate::profile::RUNTIME_MARKS_JS.as_bytes().into()),
         "/__portcullis/sealer.js" => script(SEALER_JS.as_bytes().into()),
         "/__portcullis/canonical.js" => script(CANONICAL_JS.as_bytes().into()),
         "/__portcullis/kinds.js" => script(KINDS_JS.as_bytes().into()),
@@ -274,10 +280,7 @@ mod tests {
         let pieces = linked_pieces();
         let linked = crate::link::link(&pieces).unwrap();
         let script = inline_script();
-        assert_eq!(
-            script,
-            minified(&crate::profile::runtime_script(linked.clone()))
-        );
+        assert_eq!(script, minified(&linked));
         assert!(!script.contains('\r') && !script.contains('\0'));
         // Every module is linked, and none is imported any more (the hook is imported
         // dynamically, by its URL).

@@ -1,7 +1,12 @@
 //! Where the time of one call goes: timestamps at each hop, for the e2e bench's profile
-//! build (`--features profile`; off by default, and then every mark is an empty inline
-//! function and the scripts are the shipped ones). Bench-only: never ship it (it exposes
+//! build (`--features profile`; off by default, and then every mark is an empty function
+//! and the scripts are the shipped ones). Bench-only: never ship it (it exposes
 //! `__portcullis_profile__` to the page), and mind that `--all-features` turns it on.
+//!
+//! The scripts' marks are JavaScript files of their own, chosen here by the feature: the
+//! isolation runtime imports `mark` from `./marks.js`, which the profile build links and
+//! serves as `js/profile/runtime-marks.js`; the bridge takes `mark` from its config, where
+//! the profile build's `js/profile/bridge-marks.js` puts it, run just before the bridge.
 //!
 //! Three clocks take part, and each stage is a difference on one of them:
 //! - the main frame's `performance.now()` (the bridge: post, reply received, settled);
@@ -141,87 +146,48 @@ impl Stamps {
     pub(crate) fn done(self) {}
 }
 
-/// The isolation runtime's marking line as shipped (an empty function).
-#[cfg(any(test, feature = "profile"))]
-pub(crate) const RUNTIME_MARK: &str = "const mark = (entry, stage) => {};\n";
-/// The bridge's marking line as shipped (an empty function).
-#[cfg(any(test, feature = "profile"))]
-pub(crate) const BRIDGE_MARK: &str = "  const mark = (call, stage, reply) => {};\n";
-
-/// The isolation runtime's marks in the profile build: stage names and times on the
-/// call's entry (or the frame's start-up), sent back with its reply. The times are
-/// absolute (`timeOrigin` + `now()`), so the first call can be laid out on one line with
-/// the main frame's; within a frame, differences are as fine as `now()` itself.
+/// The isolation runtime's marks module (`./marks.js`) as this build links and serves it:
+/// the shipped one records nothing; the profile build's records each stage's time
+/// (`js/profile/runtime-marks.js`).
+#[cfg(not(feature = "profile"))]
+pub(crate) const RUNTIME_MARKS_JS: &str = include_str!("../isolation-app/marks.js");
+/// The isolation runtime's marks module (`./marks.js`) as this build links and serves it:
+/// the shipped one records nothing; the profile build's records each stage's time
+/// (`js/profile/runtime-marks.js`).
 #[cfg(feature = "profile")]
-const RUNTIME_PROFILE: &str = r#"const mark = (entry, stage) => {
-  const hops = (entry.hops ??= []);
-  if (stage === "runtime started") {
-    // The frame document's own load, from its navigation timing.
-    hops.push("navigation started", performance.timeOrigin);
-    const nav = performance.getEntriesByType("navigation")[0];
-    for (const k of ["responseStart", "responseEnd", "domInteractive"]) if (nav) hops.push(`document ${k}`, performance.timeOrigin + nav[k]);
-  }
-  hops.push(stage, performance.timeOrigin + performance.now());
-};
-"#;
+pub(crate) const RUNTIME_MARKS_JS: &str = include_str!("../js/profile/runtime-marks.js");
 
-/// The bridge's marks in the profile build: its own stages, and the frame's from the
-/// reply, added up per stage in a global the bench page reads and resets
-/// (`__portcullis_profile__.totals`: stage -> [total ms, calls]); the frame's creation and
-/// readiness (`startup`), and the first call's marks (`first`), as absolute times.
+/// The script this build runs between the bridge's config and the bridge: none, or in
+/// the profile build the one that hands the bridge its marks (`js/profile/bridge-marks.js`).
+#[cfg(not(feature = "profile"))]
+pub(crate) const BRIDGE_MARKS_JS: &str = "";
+/// The script this build runs between the bridge's config and the bridge: none, or in
+/// the profile build the one that hands the bridge its marks (`js/profile/bridge-marks.js`).
 #[cfg(feature = "profile")]
-const BRIDGE_PROFILE: &str = r#"  const profile = (globalThis.__portcullis_profile__ = { totals: {}, reset() { this.totals = {}; } });
-  const add = (stage, ms) => { const t = (profile.totals[stage] ??= [0, 0]); t[0] += ms; t[1] += 1; };
-  const mark = (call, stage, reply) => {
-    const now = performance.timeOrigin + performance.now();
-    if (call === null) { profile.startup ??= []; profile.startup.push(stage, now); return; }
-    if (stage === "post") { call.posted = now; return; }
-    if (stage === "reply") {
-      call.replied = now;
-      const hops = reply && reply.hops;
-      if (!hops || call.posted === undefined) return;
-      // The first call laid out on one line with the frame's start-up (absolute times).
-      profile.first ??= { posted: call.posted, replied: now, hops, boot: reply.boot };
-      for (let i = 2; i < hops.length; i += 2) add(`frame: ${hops[i]}`, hops[i + 1] - hops[i - 1]);
-      add("window messages, both ways", now - call.posted - (hops[hops.length - 1] - hops[1]));
-      add("bridge: post to reply", now - call.posted);
-      return;
-    }
-    if (stage === "settled" && call.replied !== undefined) add("bridge: settle", now - call.replied);
-  };
-"#;
-
-/// The isolation runtime as this build runs it.
-pub(crate) fn runtime_script(text: String) -> String {
-    #[cfg(feature = "profile")]
-    let text = text.replacen(RUNTIME_MARK, RUNTIME_PROFILE, 1);
-    text
-}
-
-/// The bridge as this build runs it.
-pub(crate) fn bridge_script(text: &str) -> std::borrow::Cow<'_, str> {
-    #[cfg(feature = "profile")]
-    return text.replacen(BRIDGE_MARK, BRIDGE_PROFILE, 1).into();
-    #[cfg(not(feature = "profile"))]
-    text.into()
-}
+pub(crate) const BRIDGE_MARKS_JS: &str = include_str!("../js/profile/bridge-marks.js");
 
 #[cfg(test)]
 mod tests {
     use super::*;
 
     #[test]
-    fn each_shipped_mark_line_is_in_its_script_once() {
-        // The profile build replaces these lines; one missing would profile nothing.
-        assert_eq!(
-            crate::isolation::RUNTIME_JS.matches(RUNTIME_MARK).count(),
-            1
-        );
-        assert_eq!(crate::BRIDGE_JS.matches(BRIDGE_MARK).count(), 1);
+    fn the_profile_scripts_are_what_their_builds_run() {
+        // The runtime takes its marks from the module linked as `./marks.js` (the link
+        // checks it exports `mark`), and the bridge from its config.
+        assert!(crate::isolation::RUNTIME_JS.contains("import { mark } from \"./marks.js\";"));
+        assert!(crate::BRIDGE_JS.contains("config.mark"));
+        let profiled = include_str!("../js/profile/bridge-marks.js");
+        assert!(profiled.contains("globalThis.__PORTCULLIS_CONFIG__.mark = "));
         #[cfg(feature = "profile")]
         {
-            // The script is printed minified: look for what only the profile's line has.
+            // The script is printed minified: look for what only the profile's marks have.
             assert!(crate::isolation::inline_script().contains("navigation started"));
+            assert!(RUNTIME_MARKS_JS.contains("navigation started"));
+        }
+        #[cfg(not(feature = "profile"))]
+        {
+            assert!(!crate::isolation::inline_script().contains("navigation started"));
+            assert!(BRIDGE_MARKS_JS.is_empty());
         }
     }
 }
