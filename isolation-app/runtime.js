@@ -27,27 +27,32 @@
 // Cancels: the parent posts {cancel: id, token} when its caller aborted call `id` or gave
 // up waiting. The token must be the one the call came with, so only whoever made the
 // call (the bridge) can cancel it. A call still at its hook is never sealed; a call
-// already sent is cancelled at the gate by a sealed cancel (kind 4), which the gate
+// already sent is cancelled at the gate by a sealed cancel (PROTOCOL.md §2), which the gate
 // honours only for a call of this page load. Cancels do not go through the hook: they
 // can only stop a call this page load made, never start anything.
 
+import { PROTOCOL } from "./protocol.js";
 import { mark } from "./marks.js";
-import { CANCEL_NAME, CHUNK_OPS, NAME_PATTERN, NAME_RULE, Sealer, encodeRequest, fromBase64 } from "./sealer.js";
+import { NAME_PATTERN, NAME_RULE, Sealer, chunkPlaintext, encodeRequest, fromBase64 } from "./sealer.js";
 import { NotCanonical, canonicalPayload, isBytes, serialize } from "./canonical.js";
 import { HOOK_KINDS, hookKinds, unjudged } from "./kinds.js";
 
-const IPC_URL = "ipc://localhost/";
-/** Where channel messages are pulled (portcullis-wry's transport.rs). */
-const CHANNEL_URL = `${IPC_URL}__portcullis/channel`;
+// The protocol's constants, as Rust defines them (protocol.js).
+const IPC_URL = PROTOCOL.transport.ipcUrl;
+/** Where channel messages are pulled. */
+const CHANNEL_URL = PROTOCOL.transport.channelUrl;
+/** The header a short JSON reply also travels in. */
+const INLINE_REPLY = PROTOCOL.transport.replyHeader;
+/** How many of a stream's chunks may be unanswered at once. */
+const STREAM_WINDOW = PROTOCOL.streamWindow;
+/** The names a refusal report and a cancel are framed under (PROTOCOL.md §2). */
+const { report: REPORT_NAME, cancel: CANCEL_NAME } = PROTOCOL.names;
+/** The longest report message and abort reason the core keeps. */
+const MAX_REPORT_MESSAGE = PROTOCOL.maxReportMessage;
+const MAX_REASON = PROTOCOL.maxReason;
 const PULL_PATTERN = /^(pull|close|done) [0-9a-f]{32}$/;
 /** A stream's writer key: 128 random bits the bridge made, in hex (see chunkOf). */
 const WRITER_PATTERN = /^[0-9a-f]{32}$/;
-/** How many of a stream's chunks may be unanswered at once (the core's stream::WINDOW). */
-const WINDOW = 4;
-/** The header a short JSON reply also travels in (portcullis-wry's transport.rs). */
-const INLINE_REPLY = "portcullis-reply";
-/** The name a refusal report is framed under (PROTOCOL.md §2, kind 3). */
-const REPORT_NAME = "portcullis.report";
 // Kept before the hook loads: a hook cannot change how requests are encoded.
 const stringify = JSON.stringify;
 const parse = JSON.parse;
@@ -318,12 +323,12 @@ function send(sealer, request, verdict, entry) {
 async function report(sealer, request, refusal) {
   const name = typeof request.name === "string" && NAME_PATTERN.test(request.name) ? request.name : null;
   const kind = HOOK_KINDS.includes(request.kind) ? request.kind : null;
-  // The gate keeps the first 512 bytes of the message; no need to send a long one whole.
-  // Cut by code points, so no surrogate pair is split (a lone surrogate would make the
-  // report unreadable to the gate, and the refusal lose its code).
+  // The gate keeps the first MAX_REPORT_MESSAGE bytes of the message; no need to send a
+  // long one whole. Cut by code points, so no surrogate pair is split (a lone surrogate
+  // would make the report unreadable to the gate, and the refusal lose its code).
   let message = "";
   for (const c of String(refusal.error.message)) {
-    if (message.length >= 512) break;
+    if (message.length >= MAX_REPORT_MESSAGE) break;
     message += c;
   }
   const body = { code: refusal.error.code, message, kind, name };
@@ -540,23 +545,19 @@ async function start() {
     let plaintext;
     let last = false;
     if (message.end === true) {
-      plaintext = new Uint8Array([CHUNK_OPS.end]);
+      plaintext = chunkPlaintext({ end: true });
       last = true;
     } else if (typeof message.abort === "string") {
-      const reason = new TextEncoder().encode(message.abort.slice(0, 512));
-      plaintext = new Uint8Array(1 + reason.length);
-      plaintext[0] = CHUNK_OPS.abort;
-      plaintext.set(reason, 1);
+      plaintext = chunkPlaintext({ abort: message.abort.slice(0, MAX_REASON) });
       last = true;
     } else if (isBytes(message.bytes) && message.bytes.length >= 1) {
-      plaintext = message.bytes;
-      plaintext[0] = CHUNK_OPS.data;
+      plaintext = chunkPlaintext({ bytes: message.bytes });
     } else {
       answer(rejectWith("E_BAD_REQUEST", "a chunk carries bytes, end or abort"));
       return;
     }
-    if (!last && stream.unanswered >= WINDOW) {
-      answer(rejectWith("E_BAD_REQUEST", `at most ${WINDOW} chunks of a stream are sent at once`));
+    if (!last && stream.unanswered >= STREAM_WINDOW) {
+      answer(rejectWith("E_BAD_REQUEST", `at most ${STREAM_WINDOW} chunks of a stream are sent at once`));
       return;
     }
     const number = stream.next++;

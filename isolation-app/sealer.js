@@ -15,25 +15,21 @@
 // overwritten with zeros straight away. Without the module (not given, or the engine
 // refused it), everything is sealed with WebCrypto.
 
-const MAGIC_P = 0x50;
-const MAGIC_C = 0x43;
-const VERSION = 1;
-const HEADER_LEN = 40;
-const PREFIX_LEN = 12;
-// Kind 3 is a refusal report: the isolation frame telling the gate it refused a call.
-// Kind 4 is a cancel: the page load asking the gate to stop one of its calls.
-// Kind 5 opens a stream (its body: the metadata); kind 6 is a brownfield stream chunk.
-const KINDS = { command: 1, event: 2, report: 3, cancel: 4, stream: 5 };
-/** The flags bit of a chunk envelope (PROTOCOL.md §6.3). */
-const FLAG_CHUNK = 1;
+import { PROTOCOL } from "./protocol.js";
+
+// The wire format's constants, as Rust defines them (protocol.js).
+const { magic: MAGIC, version: VERSION, headerLen: HEADER_LEN, chunkFlag: CHUNK_FLAG } = PROTOCOL.envelope;
+const { nonceLen: NONCE_LEN, tagLen: TAG_LEN } = PROTOCOL.envelope;
 /** A chunk envelope's header: the header, the stream id and the chunk number. */
-export const CHUNK_HEADER_LEN = HEADER_LEN + 16;
+const CHUNK_HEADER_LEN = PROTOCOL.envelope.chunkHeaderLen;
+const PREFIX_LEN = PROTOCOL.prefixLen;
+/** Each kind's first byte: command, event, report, cancel, stream, chunk. */
+const KINDS = Object.freeze({ ...PROTOCOL.kinds });
+const BODY_TYPES = Object.freeze({ ...PROTOCOL.bodyTypes });
 /** A chunk's operations (PROTOCOL.md §6.3). */
-export const CHUNK_OPS = Object.freeze({ data: 0, end: 1, abort: 2 });
-/** The name a brownfield chunk is framed under (kind 6). */
-export const CHUNK_NAME = "portcullis.chunk";
-/** The name a cancel is framed under, with an empty JSON body (PROTOCOL.md §2). */
-export const CANCEL_NAME = "portcullis.cancel";
+const CHUNK_OPS = Object.freeze({ ...PROTOCOL.chunkOps });
+/** The name a brownfield chunk is framed under. */
+const CHUNK_NAME = PROTOCOL.names.chunk;
 const MAX_SEQ = Number.MAX_SAFE_INTEGER;
 
 /**
@@ -47,22 +43,22 @@ const utf8 = new TextEncoder();
 
 /** The largest plaintext the WebAssembly module seals; larger ones go to WebCrypto. */
 export const WASM_MAX_PLAINTEXT = 2048;
-const NONCE_LEN = 12;
-const TAG_LEN = 16;
 
 /**
  * Encodes the plaintext request of PROTOCOL.md §2.
- * @param {"command"|"event"|"report"|"cancel"} kind
+ * @param {"command"|"event"|"report"|"cancel"|"stream"} kind
  * @param {number} id request id (a safe integer)
  * @param {string} name command or event name
  * @param {{json: string} | {bytes: Uint8Array}} body JSON text, or raw bytes
  * @returns {Uint8Array}
  */
 export function encodeRequest(kind, id, name, body) {
-  const kindByte = KINDS[kind];
+  // A chunk is framed by encodeClearChunk alone.
+  const kindByte = kind === "chunk" || !Object.hasOwn(KINDS, kind) ? undefined : KINDS[kind];
   if (kindByte === undefined) throw new TypeError(`unknown kind ${kind}`);
-  const bodyBytes = "json" in body ? utf8.encode(body.json) : body.bytes;
-  const { out, at } = framed(kindByte, "json" in body ? 0 : 1, id, name, bodyBytes.length);
+  const json = "json" in body;
+  const bodyBytes = json ? utf8.encode(body.json) : body.bytes;
+  const { out, at } = framed(kindByte, json ? BODY_TYPES.json : BODY_TYPES.bytes, id, name, bodyBytes.length);
   out.set(bodyBytes, at);
   return out;
 }
@@ -87,18 +83,17 @@ function framed(kindByte, bodyType, id, name, bodyLength) {
   out.set(nameBytes, PREFIX_LEN);
   return { out, at: PREFIX_LEN + nameBytes.length };
 }
-/** The 12-byte nonce of sequence number `seq`: four zero bytes, then seq (u64 BE). */
+/** The nonce of sequence number `seq`: zero bytes, then seq (u64 BE) in its last 8. */
 export function nonceFor(seq) {
-  const nonce = new Uint8Array(12);
-  new DataView(nonce.buffer).setBigUint64(4, BigInt(seq));
+  const nonce = new Uint8Array(NONCE_LEN);
+  new DataView(nonce.buffer).setBigUint64(NONCE_LEN - 8, BigInt(seq));
   return nonce;
 }
 
-/** The 40-byte header of PROTOCOL.md §4 / §6.1. */
+/** The header of PROTOCOL.md §4 / §6.1 (HEADER_LEN bytes). */
 export function header(sid, seq) {
   const h = new Uint8Array(HEADER_LEN);
-  h[0] = MAGIC_P;
-  h[1] = MAGIC_C;
+  h.set(MAGIC, 0);
   h[2] = VERSION;
   h[3] = 0;
   h.set(sid, 4);
@@ -107,11 +102,11 @@ export function header(sid, seq) {
   return h;
 }
 
-/** The 56-byte header of a stream chunk (PROTOCOL.md §6.3). */
+/** The header of a stream chunk (PROTOCOL.md §6.3, CHUNK_HEADER_LEN bytes). */
 export function chunkHeader(sid, seq, stream, number) {
   const h = new Uint8Array(CHUNK_HEADER_LEN);
   h.set(header(sid, seq), 0);
-  h[3] = FLAG_CHUNK;
+  h[3] = CHUNK_FLAG;
   const view = new DataView(h.buffer);
   view.setBigUint64(HEADER_LEN, BigInt(stream));
   view.setBigUint64(HEADER_LEN + 8, BigInt(number));
@@ -128,11 +123,31 @@ export function associatedData(sid, seq, labelBytes, head = header(sid, seq)) {
 }
 
 /**
- * A brownfield chunk (kind 6, unsealed): the request framing under CHUNK_NAME with the
- * stream id as request id, then the chunk number (u64) and `plaintext` (operation, data).
+ * The plaintext of a chunk (PROTOCOL.md §6.3): its operation byte, then the data or the
+ * abort's reason. `chunk` is `{bytes}` (the data, after a first byte left for the
+ * operation, which is written there: no copy), `{end: true}` or `{abort: reason}`.
+ */
+export function chunkPlaintext(chunk) {
+  if (chunk.end === true) return new Uint8Array([CHUNK_OPS.end]);
+  if (typeof chunk.abort === "string") {
+    const reason = utf8.encode(chunk.abort);
+    const plaintext = new Uint8Array(1 + reason.length);
+    plaintext[0] = CHUNK_OPS.abort;
+    plaintext.set(reason, 1);
+    return plaintext;
+  }
+  const plaintext = chunk.bytes;
+  plaintext[0] = CHUNK_OPS.data;
+  return plaintext;
+}
+
+/**
+ * A brownfield chunk (unsealed): the request framing of kind "chunk" under its name,
+ * with the stream id as request id and a bytes body: the chunk number (u64), then
+ * `plaintext` (from chunkPlaintext).
  */
 export function encodeClearChunk(stream, number, plaintext) {
-  const { out, at } = framed(6, 1, stream, CHUNK_NAME, 8 + plaintext.length);
+  const { out, at } = framed(KINDS.chunk, BODY_TYPES.bytes, stream, CHUNK_NAME, 8 + plaintext.length);
   new DataView(out.buffer).setBigUint64(at, BigInt(number));
   out.set(plaintext, at + 8);
   return out;
@@ -322,7 +337,7 @@ export class Sealer {
       (this.engineFor(plaintext.length) === "wasm" && this.#small.seal(iv, additionalData, plaintext)) ||
       new Uint8Array(
         await crypto.subtle.encrypt(
-          { name: "AES-GCM", iv, additionalData, tagLength: 128 },
+          { name: "AES-GCM", iv, additionalData, tagLength: TAG_LEN * 8 },
           await this.#key,
           plaintext,
         ),

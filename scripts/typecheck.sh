@@ -18,4 +18,4 @@ echo "typecheck: packages/api passed tsc $("$tools/node_modules/.bin/tsc" --vers
 # Under Node's own test runner: the module around a stand-in bridge, the module on the
 # real bridge.js (a file of its own: it defines window.portcullis for good), and the
 # hook contract's kinds (isolation-app/kinds.js and helpers.js).
-node --test packages/api/tests/module.test.js packages/api/tests/bridge.test.js packages/api/tests/kinds.test.js packages/api/tests/channels.test.js
+node --test packages/api/tests/*.test.js

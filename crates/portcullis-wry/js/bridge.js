@@ -73,6 +73,16 @@
   // (portcullis-wry's `profile` feature) ran its marks script between the config and
   // this one, which hands its function over in the config.
   const mark = typeof config.mark === "function" ? config.mark : () => {};
+  // The protocol's constants, as Rust defines them (portcullis-wry's protocol.rs), handed
+  // over in the config.
+  const PROTOCOL = config.protocol;
+  /** How many of a stream's chunks may be unanswered at once. */
+  const STREAM_WINDOW = PROTOCOL.streamWindow;
+  /** Channel frame types: a JSON message, a bytes message, the channel's end. */
+  const FRAMES = PROTOCOL.channelFrames;
+  const CANCEL_NAME = PROTOCOL.names.cancel;
+  const MAX_REASON = PROTOCOL.maxReason;
+  const { ipcUrl: IPC_URL, channelUrl: CHANNEL_URL, replyHeader: INLINE_REPLY } = PROTOCOL.transport;
 
   const pending = new NativeMap();
   // Callers of ready(), settled when the frame is ready or calls can no longer be sent.
@@ -93,8 +103,10 @@
   // The isolation frame element: a call is only posted while it is still in the page.
   let isolationFrame = null;
   let failure = null;
+  // Brownfield mode's encoders (the sealer module, without sealing).
   let encodeRequest = null;
   let encodeClearChunk = null;
+  let chunkPlaintext = null;
   // Channel pulls waiting for the isolation frame's answer: token -> resolve.
   const pulls = new NativeMap();
   // The pull loops running: channel id -> { answered } (whether its call was answered),
@@ -105,10 +117,7 @@
   // Stream chunks waiting for their answer: token -> {resolve, reject}.
   const chunks = new NativeMap();
   const NativeWritableStream = WritableStream;
-  // How many of a stream's chunks may be unanswered at once (the core's stream::WINDOW).
-  const WINDOW = 4;
-  const CHANNEL_PREFIX = "portcullis:channel:";
-  const channelUrl = `${config.ipcUrl}__portcullis/channel`;
+  const CHANNEL_PREFIX = PROTOCOL.channelPrefix;
   const NativeDataView = DataView;
   const decoder = new TextDecoder();
   const decode = TextDecoder.prototype.decode;
@@ -194,7 +203,7 @@
   /** One channel request (`pull <id>` or `close <id>`): the frames, or throws. */
   function pull(body) {
     if (!config.isolation) {
-      return apply(nativeFetch, globalThis, [channelUrl, { method: "POST", body }]).then(async (response) => {
+      return apply(nativeFetch, globalThis, [CHANNEL_URL, { method: "POST", body }]).then(async (response) => {
         if (!response.ok) throw portcullisError(await response.json());
         return response.arrayBuffer();
       });
@@ -256,13 +265,13 @@
         const length = view.getUint32(at + 1);
         const data = new NativeUint8Array(frames, at + 5, length);
         at += 5 + length;
-        if (type === 3) {
+        if (type === FRAMES.end) {
           end();
           return;
         }
         let message;
         try {
-          message = type === 1 ? parse(apply(decode, decoder, [data])) : data;
+          message = type === FRAMES.json ? parse(apply(decode, decoder, [data])) : data;
         } catch (e) {
           console.error(`portcullis: unreadable message on channel ${id}`, e);
           continue;
@@ -303,20 +312,8 @@
         return;
       }
       if (!config.isolation) {
-        const number = message.number;
-        let plaintext;
-        if (message.end) plaintext = new NativeUint8Array([1]);
-        else if (message.abort !== undefined) {
-          const reason = new TextEncoder().encode(message.abort);
-          plaintext = new NativeUint8Array(1 + reason.length);
-          plaintext[0] = 2;
-          plaintext.set(reason, 1);
-        } else {
-          plaintext = message.bytes;
-          plaintext[0] = 0;
-        }
-        const body = encodeClearChunk(id, number, plaintext);
-        apply(nativeFetch, globalThis, [config.ipcUrl, { method: "POST", body }]).then(async (response) => {
+        const body = encodeClearChunk(id, message.number, chunkPlaintext(message));
+        apply(nativeFetch, globalThis, [IPC_URL, { method: "POST", body }]).then(async (response) => {
           const text = await response.text();
           if (response.ok) resolve(text === "" ? null : parse(text));
           else reject(portcullisError(parse(text)));
@@ -387,9 +384,9 @@
           });
           inflight.add(sent);
           sent.then(() => inflight.delete(sent));
-          // At most WINDOW chunks unanswered (portcullis_core::stream::WINDOW): the core
-          // takes them in any order within it.
-          if (inflight.size >= WINDOW) await NativePromise.race(inflight);
+          // At most STREAM_WINDOW chunks unanswered: the core takes them in any order
+          // within it.
+          if (inflight.size >= STREAM_WINDOW) await NativePromise.race(inflight);
           at += most;
         } while (at < view.byteLength);
         if (broken) fail(broken);
@@ -406,7 +403,7 @@
       async abort(reason) {
         const why = reason instanceof NativeError ? reason.message : reason === undefined ? "" : String(reason);
         settleResult.reject(portcullisError({ code: "E_CANCELLED", message: `the stream was aborted${why ? `: ${why}` : ""}` }));
-        if (id !== null) await chunkCall(id, writer, { abort: why.slice(0, 512), number: number++ }, []).catch(() => {});
+        if (id !== null) await chunkCall(id, writer, { abort: why.slice(0, MAX_REASON), number: number++ }, []).catch(() => {});
       },
     };
     const stream = new NativeWritableStream(sink, { highWaterMark: 1 });
@@ -513,10 +510,10 @@
     // Brownfield mode (isolation off, insecure): the plain request straight to the core.
     const body = request.bytes ? { bytes: request.bytes } : { json: request.json };
     const plain = encodeRequest(request.kind, request.id, request.name, body);
-    apply(nativeFetch, globalThis, [config.ipcUrl, { method: "POST", body: plain }]).then(
+    apply(nativeFetch, globalThis, [IPC_URL, { method: "POST", body: plain }]).then(
       async (response) => {
         // A short JSON reply comes in a header too: no wait for the body (transport.rs).
-        const inline = response.headers.get("portcullis-reply");
+        const inline = response.headers.get(INLINE_REPLY);
         if (inline !== null) {
           let reply = { ok: true, json: inline };
           if (!response.ok) {
@@ -558,8 +555,8 @@
       return;
     }
     if (encodeRequest) {
-      const plain = encodeRequest("cancel", id, "portcullis.cancel", { json: "" });
-      apply(nativeFetch, globalThis, [config.ipcUrl, { method: "POST", body: plain }]).catch(() => {});
+      const plain = encodeRequest("cancel", id, CANCEL_NAME, { json: "" });
+      apply(nativeFetch, globalThis, [IPC_URL, { method: "POST", body: plain }]).catch(() => {});
     }
   }
 
@@ -776,6 +773,7 @@
       (module) => {
         encodeRequest = module.encodeRequest;
         encodeClearChunk = module.encodeClearChunk;
+        chunkPlaintext = module.chunkPlaintext;
         ready();
       },
       (e) => failAll("E_ISOLATION_UNAVAILABLE", `could not load the request encoder: ${e}`),

@@ -9,17 +9,13 @@ use std::sync::Arc;
 use portcullis_core::config::{BuildConfig, Pattern};
 use portcullis_core::gate::AuditSink;
 use portcullis_core::grants::GrantSink;
+use portcullis_core::wire::constants::max_chunk_data;
 use portcullis_core::{Config, Emitter, Gate, Router, ScopeVars};
 
 use crate::{
     APP_ORIGIN, BRIDGE_JS, Error, IPC_ORIGIN, ISOLATION_ORIGIN, Portcullis, Shared, app, assets,
     csp, events, frontend, hook, isolation, page, runtime, transport,
 };
-
-/// The bytes a stream chunk's envelope adds to its data, at most: the chunk header (56),
-/// the operation (1) and the tag (16), or the clear framing of brownfield mode (37),
-/// rounded up.
-const CHUNK_OVERHEAD: usize = 128;
 
 impl Portcullis {
     /// Starts from a parsed config. `config_dir` is what the config's paths (the
@@ -299,14 +295,16 @@ impl PortcullisBuilder {
         let bridge_config = serde_json::json!({
             "isolation": isolation,
             "isolationUrl": format!("{ISOLATION_ORIGIN}/"),
-            "ipcUrl": format!("{IPC_ORIGIN}/"),
             "sealerUrl": format!("{APP_ORIGIN}/__portcullis/sealer.js"),
+            // The protocol's constants (kinds, chunk operations, the stream window,
+            // channel frame types, the transport's URLs): data, never written into code.
+            "protocol": crate::protocol::data(),
             // The bridge's own deadline, for a reply that never comes: past the longest
             // time the core gives any command, which answers E_TIMEOUT itself first.
             "fallbackTimeoutMs": longest_timeout_ms(&self.config).saturating_add(5_000),
             // The most data one stream chunk carries: a chunk's envelope (header, operation,
             // tag; or the clear framing) stays within limits.maxMessageBytes.
-            "maxChunkBytes": self.config.app.security.limits.max_message_bytes.saturating_sub(CHUNK_OVERHEAD).max(1),
+            "maxChunkBytes": max_chunk_data(self.config.app.security.limits.max_message_bytes),
         });
         let init_script = bridge_script(&bridge_config);
         let waker = self.waker.clone();
@@ -655,6 +653,42 @@ mod tests {
             }
         }
         assert!(isolated(Router::new().command("a", || 1)).build().is_ok());
+    }
+
+    #[test]
+    fn the_bridge_gets_the_protocol_and_chunks_that_fit_a_message_as_data() {
+        let built = isolated(Router::new()).build().unwrap();
+        let script = &built.shared.init_script;
+        let (first, rest) = script.split_once('\n').unwrap();
+        let json = first
+            .strip_prefix("globalThis.__PORTCULLIS_CONFIG__ = ")
+            .and_then(|j| j.strip_suffix(';'))
+            .unwrap();
+        let config: serde_json::Value = serde_json::from_str(json).unwrap();
+        assert_eq!(&config["protocol"], crate::protocol::data());
+        // Then the bridge as written (and in the profile build, its marks before it).
+        assert!(rest.ends_with(BRIDGE_JS) && rest.starts_with(crate::profile::BRIDGE_MARKS_JS));
+        // The most data a chunk carries leaves room for either framing, exactly.
+        let limit = built.shared.gate.limits().max_message_bytes;
+        let most = config["maxChunkBytes"].as_u64().unwrap() as usize;
+        assert_eq!(most, max_chunk_data(limit));
+        let at = portcullis_core::envelope::ChunkAt {
+            stream: 1,
+            number: 0,
+        };
+        let op = portcullis_core::wire::chunk::ChunkOp::Data(vec![7; most]);
+        let plaintext = portcullis_core::wire::chunk::chunk_plaintext(&op);
+        let sealed = portcullis_core::Sealer::new(
+            portcullis_core::aead::default_backend().sealing_key(&[1; 32]),
+            portcullis_core::SessionId([2; 16]),
+            "main",
+        )
+        .unwrap()
+        .seal_chunk(at, &plaintext)
+        .unwrap();
+        let clear = portcullis_core::wire::chunk::encode_clear_chunk(at, &op);
+        assert!(sealed.len() <= limit && clear.len() <= limit);
+        assert_eq!(sealed.len().max(clear.len()), limit);
     }
 
     #[test]

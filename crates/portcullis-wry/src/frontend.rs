@@ -152,9 +152,15 @@ impl DevServer {
 /// webviews' thread.
 pub fn handle(shared: &Arc<Shared>, request: Request<Vec<u8>>, responder: RequestAsyncResponder) {
     let path = request.uri().path();
-    if path == "/__portcullis/sealer.js" {
+    // Brownfield mode's encoder (the bridge imports it), and the constants it imports.
+    let served = match path {
+        "/__portcullis/sealer.js" => Some(isolation::SEALER_JS),
+        "/__portcullis/protocol.js" => Some(crate::protocol::module()),
+        _ => None,
+    };
+    if let Some(text) = served {
         return responder.respond(typed(
-            Cow::Borrowed(isolation::SEALER_JS.as_bytes()),
+            Cow::Borrowed(text.as_bytes()),
             "text/javascript",
             &shared.app_csp,
         ));

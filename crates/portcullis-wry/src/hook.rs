@@ -210,12 +210,13 @@ fn read_text(files: &Files, url_path: &str) -> Result<String, HookError> {
 }
 
 /// Modules Portcullis serves itself at these paths of the isolation document.
-const SERVED: [&str; 6] = [
+const SERVED: [&str; 7] = [
     "/__portcullis/helpers.js",
     "/__portcullis/sealer.js",
     "/__portcullis/canonical.js",
     "/__portcullis/kinds.js",
     "/__portcullis/runtime.js",
+    "/__portcullis/protocol.js",
     "/__portcullis/marks.js",
 ];
 

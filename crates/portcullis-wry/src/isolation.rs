@@ -61,12 +61,16 @@ pub fn inline_script() -> &'static str {
     })
 }
 
-/// The modules of the inline script, each after the ones it imports: the marks (this
-/// build's, [`crate::profile::RUNTIME_MARKS_JS`]), the sealer, the canonical-value and
-/// kinds modules, and the runtime.
-fn linked_pieces() -> [crate::link::Piece<'static>; 5] {
+/// The modules of the inline script, each after the ones it imports: the protocol's
+/// constants (this build's data, [`crate::protocol::module`]), the marks, the sealer, the
+/// canonical-value and kinds modules, and the runtime.
+fn linked_pieces() -> [crate::link::Piece<'static>; 6] {
     use crate::link::Piece;
     [
+        Piece {
+            specifier: "./protocol.js",
+            text: crate::protocol::module(),
+        },
         Piece {
             specifier: "./marks.js",
             text: crate::profile::RUNTIME_MARKS_JS,
@@ -124,6 +128,7 @@ pub fn handle(shared: &Shared, label: &str, request: &Request<Vec<u8>>) -> Respo
     match path {
         "/" | "/index.html" => document(shared, label, request),
         "/__portcullis/runtime.js" => script(RUNTIME_JS.as_bytes().into()),
+        "/__portcullis/protocol.js" => script(crate::protocol::module().as_bytes().into()),
         "/__portcullis/marks.js" => script(crate::profile::RUNTIME_MARKS_JS.as_bytes().into()),
         "/__portcullis/sealer.js" => script(SEALER_JS.as_bytes().into()),
         "/__portcullis/canonical.js" => script(CANONICAL_JS.as_bytes().into()),
@@ -307,6 +312,8 @@ mod tests {
             "hookKinds",
             "E_HOOK_TIMEOUT",
             "portcullis-sealer",
+            "PROTOCOL",
+            "streamWindow",
         ] {
             assert!(script.contains(name), "{name}");
         }

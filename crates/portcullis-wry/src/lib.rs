@@ -53,6 +53,7 @@ pub mod linux;
 mod navigation;
 pub mod page;
 pub mod profile;
+pub mod protocol;
 mod runtime;
 mod shared;
 pub mod transport;

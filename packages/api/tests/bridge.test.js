@@ -5,19 +5,22 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 
+import { PROTOCOL } from "../../../isolation-app/protocol.js";
 import { installRealBridge } from "./real-bridge.js";
+
+const { kinds: KINDS, chunkOps: OPS } = PROTOCOL;
 
 // The stand-in core: stream "upload" takes chunks and answers its end with how many
 // bytes it got; stream "refused" is refused as the allowlist would.
 const got = [];
 const bridge = await installRealBridge(({ kind, name, op, data }) => {
-  if (kind === 5 && name === "upload") return { json: '{"stream":7}' };
-  if (kind === 5) return { status: 403, json: '{"code":"E_NOT_ALLOWED","message":"stream not allowed"}' };
-  if (kind === 6 && op === 0) {
+  if (kind === KINDS.stream && name === "upload") return { json: '{"stream":7}' };
+  if (kind === KINDS.stream) return { status: 403, json: '{"code":"E_NOT_ALLOWED","message":"stream not allowed"}' };
+  if (kind === KINDS.chunk && op === OPS.data) {
     got.push(...data);
     return { json: "" };
   }
-  if (kind === 6 && op === 1) return { json: JSON.stringify({ bytes: got.length }) };
+  if (kind === KINDS.chunk && op === OPS.end) return { json: JSON.stringify({ bytes: got.length }) };
   return { status: 400, json: '{"code":"E_BAD_REQUEST","message":"not in this test"}' };
 });
 const api = await import("../index.js");

@@ -5,7 +5,10 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 
+import { PROTOCOL } from "../../../isolation-app/protocol.js";
 import { installRealBridge } from "./real-bridge.js";
+
+const { channelFrames: FRAMES, kinds: KINDS } = PROTOCOL;
 
 const NO_SUCH = { status: 404, json: '{"code":"E_NO_SUCH_CHANNEL","message":"no channel"}' };
 /** Pulls the stand-in core saw, by channel id. */
@@ -18,11 +21,11 @@ function frames(messages, end) {
   for (const m of messages) {
     const data = new TextEncoder().encode(JSON.stringify(m));
     const head = new Uint8Array(5);
-    head[0] = 1;
+    head[0] = FRAMES.json;
     new DataView(head.buffer).setUint32(1, data.length);
     parts.push(head, data);
   }
-  if (end) parts.push(new Uint8Array([3, 0, 0, 0, 0]));
+  if (end) parts.push(new Uint8Array([FRAMES.end, 0, 0, 0, 0]));
   const all = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
   let at = 0;
   for (const p of parts) {
@@ -43,14 +46,14 @@ const bridge = await installRealBridge(async (message) => {
     made.delete(id);
     return { frames: channel.frames };
   }
-  if (message.kind === 1 && message.name === "ticks") {
+  if (message.kind === KINDS.command && message.name === "ticks") {
     // The handler takes the channel a little after the call arrived.
     const { c } = JSON.parse(new TextDecoder().decode(message.body));
     await sleep(20);
-    made.set(c.slice("portcullis:channel:".length), { refuse: 0, frames: frames([{ tick: 0 }, { tick: 1 }], true) });
+    made.set(c.slice(PROTOCOL.channelPrefix.length), { refuse: 0, frames: frames([{ tick: 0 }, { tick: 1 }], true) });
     return { json: "2" };
   }
-  if (message.kind === 1) {
+  if (message.kind === KINDS.command) {
     await sleep(30);
     return { json: "null" };
   }

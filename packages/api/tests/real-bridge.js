@@ -5,6 +5,9 @@
 // own.
 import { readFileSync } from "node:fs";
 
+// The protocol's constants as Rust writes them (the bridge gets the same object).
+import { PROTOCOL } from "../../../isolation-app/protocol.js";
+
 const root = new URL("../../../", import.meta.url);
 // PORTCULLIS_BRIDGE names another copy (an older one, to see a test fail before a fix).
 const BRIDGE = process.env.PORTCULLIS_BRIDGE
@@ -30,20 +33,20 @@ function domStandIns() {
 
 /**
  * A plain request or chunk as the core reads it (PROTOCOL.md §2): its kind byte, id,
- * name and body; for a brownfield chunk (kind 6) also its number, operation (0 data,
- * 1 end, 2 abort) and data.
+ * name and body; for a brownfield chunk also its number, operation (PROTOCOL.chunkOps)
+ * and data.
  */
 export function decode(bytes) {
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   const nameLength = view.getUint16(10);
-  const at = 12 + nameLength;
+  const at = PROTOCOL.prefixLen + nameLength;
   const message = {
     kind: bytes[0],
     id: Number(view.getBigUint64(2)),
-    name: new TextDecoder().decode(bytes.subarray(12, at)),
+    name: new TextDecoder().decode(bytes.subarray(PROTOCOL.prefixLen, at)),
     body: bytes.subarray(at),
   };
-  if (message.kind === 6) {
+  if (message.kind === PROTOCOL.kinds.chunk) {
     message.number = Number(view.getBigUint64(at));
     message.op = bytes[at + 8];
     message.data = bytes.subarray(at + 9);
@@ -62,7 +65,7 @@ export async function installRealBridge(core) {
     const bytes = new Uint8Array(await new Response(init.body).arrayBuffer());
     // A channel pull (`pull <id>`, `close <id>`) is text, not a request: the core gets
     // `{pull}` and may answer with `frames` (an ArrayBuffer) instead of JSON.
-    const message = String(url).endsWith("__portcullis/channel")
+    const message = String(url) === PROTOCOL.transport.channelUrl
       ? { pull: new TextDecoder().decode(bytes) }
       : decode(bytes);
     const { status = 200, json = "", frames } = await core(message);
@@ -71,8 +74,8 @@ export async function installRealBridge(core) {
   };
   globalThis.__PORTCULLIS_CONFIG__ = {
     isolation: false,
-    ipcUrl: "ipc://localhost/",
     sealerUrl: SEALER.href,
+    protocol: PROTOCOL,
     fallbackTimeoutMs: 5000,
     maxChunkBytes: 1024,
   };

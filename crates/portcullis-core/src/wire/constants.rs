@@ -3,11 +3,14 @@
 //! Rust is the one source: the message kinds, body types, chunk operations, the stream
 //! window, the largest chunk data a message limit leaves room for, and the channel frame
 //! types are defined here, and the bridge and the isolation runtime receive them as data
-//! ([`for_scripts`]) when the webview is set up, never written into their code. A test
-//! (`tests/protocol.rs`) fails if the scripts and these constants ever disagree.
+//! ([`for_scripts`], with the envelope's layout) when the webview is set up, never
+//! written into their code. portcullis-wry's `protocol` module hands them over and its
+//! tests fail if a script still states one itself; `tests/protocol.rs` checks the
+//! scripts' known answers (`fixtures/vectors/messages-v1.json`) against the core's
+//! encoders.
 
-use crate::aead::TAG_LEN;
-use crate::envelope::CHUNK_HEADER_LEN;
+use crate::aead::{NONCE_LEN, TAG_LEN};
+use crate::envelope::{CHUNK_HEADER_LEN, FLAG_CHUNK, HEADER_LEN, MAGIC, VERSION};
 
 /// What a plaintext is: its first byte. Every kind the wire carries is a variant, so
 /// nothing else in the core writes a kind as a number.
@@ -124,7 +127,10 @@ pub const fn max_chunk_data(max_message_bytes: usize) -> usize {
     if data == 0 { 1 } else { data }
 }
 
-/// The constants the scripts need, as the JSON object they receive at set-up.
+/// The constants the scripts need, as the JSON object they receive at set-up: the
+/// message kinds and body types, the reserved names, the chunk operations, the stream
+/// window, the channel frame types, the plaintext prefix's length, and the envelope's
+/// layout (magic, version, header lengths, the chunk flag, nonce and tag lengths).
 pub fn for_scripts() -> serde_json::Value {
     let kinds: serde_json::Map<String, serde_json::Value> = MessageKind::ALL
         .into_iter()
@@ -137,6 +143,16 @@ pub fn for_scripts() -> serde_json::Value {
         "chunkOps": { "data": OP_DATA, "end": OP_END, "abort": OP_ABORT },
         "streamWindow": STREAM_WINDOW,
         "channelFrames": { "json": FRAME_JSON, "bytes": FRAME_BYTES, "end": FRAME_END },
+        "prefixLen": PREFIX_LEN,
+        "envelope": {
+            "magic": MAGIC,
+            "version": VERSION,
+            "headerLen": HEADER_LEN,
+            "chunkHeaderLen": CHUNK_HEADER_LEN,
+            "chunkFlag": FLAG_CHUNK,
+            "nonceLen": NONCE_LEN,
+            "tagLen": TAG_LEN,
+        },
     })
 }
 
@@ -161,5 +177,19 @@ mod tests {
         assert!(data + SEALED_CHUNK_OVERHEAD <= limit);
         assert!(data + CLEAR_CHUNK_OVERHEAD <= limit);
         assert_eq!(max_chunk_data(3), 1);
+    }
+
+    #[test]
+    fn the_scripts_get_every_kind_and_the_envelope_as_numbers() {
+        let scripts = for_scripts();
+        for kind in MessageKind::ALL {
+            assert_eq!(scripts["kinds"][kind.as_str()], kind.byte());
+        }
+        assert_eq!(
+            scripts["envelope"]["magic"],
+            serde_json::json!([0x50, 0x43])
+        );
+        assert_eq!(scripts["envelope"]["headerLen"], HEADER_LEN);
+        assert_eq!(scripts["streamWindow"], STREAM_WINDOW);
     }
 }
