@@ -49,7 +49,9 @@ export const ERROR_CODES = Object.freeze([
  * What every promise of this module rejects with. In a Portcullis webview this is the
  * bridge's own class (`window.portcullis.PortcullisError`), so `instanceof` holds for
  * rejections of the module and of the global alike; elsewhere (tests, a browser) it is
- * an equivalent class of the module's.
+ * this class of the module's. The two must both exist: the bridge runs before any page
+ * script and loads nothing the page serves, so it cannot import this package, and
+ * without a bridge there is no class to take. tests/error.test.js keeps them identical.
  */
 class ModuleError extends Error {
   constructor(code, message, options = {}) {
