@@ -29,7 +29,8 @@ use libfuzzer_sys::fuzz_target;
 use portcullis_core::envelope::{ChunkAt, Encoding};
 use portcullis_core::request::{Kind, Request};
 use portcullis_core::router::{CallError, Dispatch, InFlight, Payload};
-use portcullis_core::stream::{ChunkOp, StreamKey, Upload, chunk_plaintext};
+use portcullis_core::stream::{StreamKey, Upload};
+use portcullis_core::wire::chunk::{ChunkOp, chunk_plaintext};
 use portcullis_core::{Args, Caller, ErrorCode, Gate, Inbound, Router, SessionId};
 use serde_json::Value;
 

@@ -70,8 +70,9 @@ fn world() -> &'static World {
     })
 }
 
-/// The body of a request to the pull endpoint, read as the transport reads it
-/// (`portcullis-wry`'s `transport::pull`): `<op> <32 lowercase hex digits>`.
+/// The body of a request to the pull endpoint, read as the gate reads it (`Gate::pull`,
+/// which the transport hands every pull): `<op> <32 lowercase hex digits>`. The target
+/// drives `Channels` with any webview and page load, which `Gate::pull` would not.
 fn parse_body(body: &[u8]) -> Option<(&str, ChannelId)> {
     std::str::from_utf8(body)
         .ok()
