@@ -60,9 +60,6 @@ use crate::authentic::Chunk;
 use crate::error::ErrorCode;
 use crate::reply::{CallError, Payload};
 
-/// The chunk codec's operation and plaintext ([`crate::wire::chunk`]), at the paths the
-/// fuzz targets name them by.
-pub use crate::wire::chunk::{ChunkOp, chunk_plaintext};
 pub use answer::Answer;
 pub use error::StreamError;
 pub use key::StreamKey;
