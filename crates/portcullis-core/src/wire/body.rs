@@ -71,6 +71,7 @@ impl fmt::Debug for JsonText {
 
 impl JsonText {
     /// Checks `text` under the strict rules with at most `max_depth` levels of nesting.
+    #[inline]
     pub fn new(text: String, max_depth: u32) -> Result<JsonText, JsonError> {
         Parsed::try_new(text, |text| parse_tree(text, max_depth)).map(JsonText)
     }
@@ -83,6 +84,7 @@ impl JsonText {
 
     /// The text at `start` of a decryption buffer: moved to the front of the buffer,
     /// which becomes the text's own (no copy into a new allocation).
+    #[inline]
     pub(crate) fn from_buffer(
         mut buf: Vec<u8>,
         start: usize,
@@ -156,6 +158,7 @@ impl Eq for ByteBody {}
 
 impl ByteBody {
     /// The body at `start` of a decryption buffer.
+    #[inline]
     pub(crate) fn at(buf: Vec<u8>, start: usize) -> ByteBody {
         ByteBody { buf, start }
     }

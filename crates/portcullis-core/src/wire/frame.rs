@@ -21,11 +21,13 @@ pub(crate) struct Framing<'a> {
     pub(crate) body_at: usize,
 }
 
+#[inline]
 pub(crate) fn bad(msg: impl Into<String>) -> Rejection {
     Rejection::new(ErrorCode::BadRequest, msg)
 }
 
 /// Reads the prefix of `plain`.
+#[inline]
 pub(crate) fn read(plain: &[u8]) -> Result<Framing<'_>, Rejection> {
     if plain.len() < PREFIX_LEN {
         return Err(bad(format!(

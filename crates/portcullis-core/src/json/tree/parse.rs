@@ -52,6 +52,7 @@ impl<'w> TreeSeed<'w> {
 impl<'de> DeserializeSeed<'de> for TreeSeed<'_> {
     type Value = Tree<'de>;
 
+#[inline]
     fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<Tree<'de>, D::Error> {
         d.deserialize_any(self)
     }
@@ -81,6 +82,7 @@ impl<'de> Visitor<'de> for TreeSeed<'_> {
         Ok(Number::from_f64(v).map_or(Tree::Null, Tree::Number))
     }
 
+#[inline]
     fn visit_borrowed_str<E>(self, v: &'de str) -> Result<Tree<'de>, E> {
         Ok(Tree::String(Cow::Borrowed(v)))
     }
@@ -107,6 +109,7 @@ impl<'de> Visitor<'de> for TreeSeed<'_> {
         Ok(Tree::Array(items))
     }
 
+#[inline]
     fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Tree<'de>, A::Error> {
         let inner = self.descend()?;
         let mut members: Vec<(Cow<'de, str>, Tree<'de>)> = Vec::new();
@@ -132,6 +135,7 @@ struct KeySeed;
 impl<'de> DeserializeSeed<'de> for KeySeed {
     type Value = Cow<'de, str>;
 
+#[inline]
     fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<Cow<'de, str>, D::Error> {
         d.deserialize_str(self)
     }
@@ -144,10 +148,12 @@ impl<'de> Visitor<'de> for KeySeed {
         f.write_str("an object key")
     }
 
+#[inline]
     fn visit_borrowed_str<E>(self, v: &'de str) -> Result<Cow<'de, str>, E> {
         Ok(Cow::Borrowed(v))
     }
 
+#[inline]
     fn visit_str<E>(self, v: &str) -> Result<Cow<'de, str>, E> {
         Ok(Cow::Owned(v.to_owned()))
     }
