@@ -300,14 +300,17 @@ fn steps() -> (Gate, portcullis::Router, Log) {
             panic!("deliberate panic in a handler")
         })
         .command("feed", |_: portcullis::Channel| {})
-        .stream("upload", |mut upload: portcullis::Upload| async move {
-            while let Some(chunk) = upload.next().await {
-                chunk?;
-            }
-            Ok::<_, portcullis::StreamError>(())
-        })
+        .stream("upload", read_all)
+        .stream("late.upload", read_all)
         .grants(gate.grants().clone());
     (gate, router, log)
+}
+
+async fn read_all(mut upload: portcullis::Upload) -> Result<(), portcullis::StreamError> {
+    while let Some(chunk) = upload.next().await {
+        chunk?;
+    }
+    Ok(())
 }
 
 /// What one step answered its caller, and what the audit recorded meanwhile.
@@ -592,4 +595,104 @@ fn every_refusal_after_admission_is_audited_once_by_the_core_with_no_argument_in
     // The twin: a call every step lets through is answered, and nothing is audited.
     let a = admit(&mut s, 40, "typed", json!({ "count": 3 }));
     assert_eq!(recorded(&log, || dispatched(&router, a)), (None, vec![]));
+}
+
+#[test]
+fn a_streams_answer_relayed_to_the_chunks_waiting_for_it_is_audited_once() {
+    use portcullis::wire::chunk::ChunkOp;
+    let (gate, router, log) = steps();
+    let mut s = page(&gate, "main");
+    gate.grants().grant("main", "late").unwrap();
+    let admitted = admit_sealed(
+        &gate,
+        &mut s,
+        "main",
+        (Kind::Stream, 50, "late.upload"),
+        &json!({}),
+    )
+    .unwrap();
+    let portcullis::Dispatch::Stream(work, call) = router.dispatch(admitted) else {
+        panic!("the stream did not start");
+    };
+    // The open is answered at once: the page sends data and its end while the handler
+    // waits for a thread, and meanwhile the grant is revoked.
+    gate.grants().revoke("main", "late").unwrap();
+    log.lock().unwrap().clear();
+    let mut waiting = Vec::new();
+    for (number, op) in [(0, ChunkOp::Data(SECRET.into())), (1, ChunkOp::End)] {
+        let sealed = s
+            .seal_chunk(
+                portcullis::envelope::ChunkAt { stream: 50, number },
+                &portcullis::wire::chunk::chunk_plaintext(&op),
+            )
+            .unwrap();
+        let Ok(portcullis::Inbound::Chunk(chunk)) =
+            gate.receive_owned(sealed, facts("main", &origin()))
+        else {
+            panic!("not a chunk");
+        };
+        let (tx, rx) = std::sync::mpsc::channel();
+        router.chunk(
+            chunk,
+            Box::new(move |r| tx.send(r.err().map(|e| e.code)).unwrap()),
+        );
+        waiting.push(rx);
+    }
+    // The embedder runs the handler and hands its answer to the stream.
+    let key = call.stream().unwrap().clone();
+    let reply = call.finish(work.run_here());
+    assert_eq!(
+        reply.result.as_ref().unwrap_err().code,
+        ErrorCode::GrantRevoked
+    );
+    router.streams().finished(&key, reply.result);
+    let end = waiting
+        .pop()
+        .unwrap()
+        .recv_timeout(std::time::Duration::from_secs(5))
+        .unwrap();
+    assert_eq!(
+        end,
+        Some(ErrorCode::GrantRevoked),
+        "the end gets the stream's answer"
+    );
+    let events: Vec<_> = log
+        .lock()
+        .unwrap()
+        .iter()
+        .map(|e| (e.0, e.1.clone()))
+        .collect();
+    assert_eq!(
+        events,
+        vec![(ErrorCode::GrantRevoked, Some("late.upload".to_owned()))],
+        "one refusal, recorded once under the stream's name, not again for each chunk it answers"
+    );
+    // The twin: a refusal the streams make for a chunk of their own is still recorded.
+    let sealed = s
+        .seal_chunk(
+            portcullis::envelope::ChunkAt {
+                stream: 50,
+                number: 2,
+            },
+            &portcullis::wire::chunk::chunk_plaintext(&ChunkOp::End),
+        )
+        .unwrap();
+    assert_eq!(
+        recorded(&log, || chunk_sealed(&gate, &router, sealed)),
+        (Some(ErrorCode::StreamClosed), vec![ErrorCode::StreamClosed])
+    );
+}
+
+fn chunk_sealed(gate: &Gate, router: &portcullis::Router, sealed: Vec<u8>) -> Option<ErrorCode> {
+    let Ok(portcullis::Inbound::Chunk(chunk)) =
+        gate.receive_owned(sealed, facts("main", &origin()))
+    else {
+        panic!("not a chunk");
+    };
+    let (tx, rx) = std::sync::mpsc::channel();
+    router.chunk(
+        chunk,
+        Box::new(move |r| tx.send(r.err().map(|e| e.code)).unwrap()),
+    );
+    rx.recv_timeout(std::time::Duration::from_secs(5)).unwrap()
 }

@@ -17,6 +17,7 @@ use crate::caller::Caller;
 use crate::envelope::SessionId;
 use crate::error::{ErrorCode, Rejection};
 use crate::origin::Origin;
+use crate::reply::CallError;
 use crate::wire::request::Kind;
 
 /// What the app's audit sink receives for every refusal.
@@ -154,10 +155,16 @@ pub(crate) struct CallRecord {
 }
 
 impl CallRecord {
-    /// Records the call's answer `code`, if it is a refusal.
-    pub(crate) fn answered(&self, code: ErrorCode) {
-        self.audit
-            .after_admission(&self.caller, (self.kind, self.request_id, &self.name), code);
+    /// Records the call's answer `error`, if it is a refusal, and marks it recorded: a
+    /// stream's answer is relayed to the chunks that wait for it, and is not recorded
+    /// again for each ([`crate::Router::chunk`]).
+    pub(crate) fn answered(&self, error: &mut CallError) {
+        self.audit.after_admission(
+            &self.caller,
+            (self.kind, self.request_id, &self.name),
+            error.code,
+        );
+        error.audited.0 = true;
     }
 }
 

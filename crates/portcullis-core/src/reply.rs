@@ -39,6 +39,27 @@ pub struct CallError {
     /// Structured data the app's error carries, for `E_HANDLER`.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub data: Option<Value>,
+    /// Whether the audit recorded this refusal already: a stream's answer is relayed to
+    /// the chunks that wait for it, and must not be recorded again for each.
+    #[serde(skip)]
+    pub(crate) audited: Audited,
+}
+
+/// The audit's mark on a [`CallError`]: not part of what the error says, so two errors
+/// that say the same are equal whether or not one was recorded.
+#[derive(Clone, Copy, Default)]
+pub(crate) struct Audited(pub(crate) bool);
+
+impl PartialEq for Audited {
+    fn eq(&self, _: &Audited) -> bool {
+        true
+    }
+}
+
+impl fmt::Debug for Audited {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}", self.0)
+    }
 }
 
 impl CallError {
@@ -49,6 +70,7 @@ impl CallError {
             message: message.into(),
             app_code: None,
             data: None,
+            audited: Audited::default(),
         }
     }
 }
@@ -263,5 +285,6 @@ fn handler_error<E: AppError + ?Sized>(e: &E) -> CallError {
         message: e.message(),
         app_code: e.app_code(),
         data: e.data(),
+        audited: Audited::default(),
     }
 }

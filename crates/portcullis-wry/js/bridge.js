@@ -72,7 +72,10 @@
   // Marks the time a call passed a stage: nothing, unless the e2e bench's profile build
   // (portcullis-wry's `profile` feature) ran its marks script between the config and
   // this one, which hands its function over in the config.
-  const mark = typeof config.mark === "function" ? config.mark : () => {};
+  const mark =
+    Object.prototype.hasOwnProperty.call(config, "mark") && typeof config.mark === "function"
+      ? config.mark
+      : () => {};
   // The protocol's constants, as Rust defines them (portcullis-wry's protocol.rs), handed
   // over in the config.
   const PROTOCOL = config.protocol;

@@ -358,8 +358,6 @@ impl PortcullisBuilder {
     }
 }
 
-/// The longest a command may run under `config`: its `limits.callTimeoutMs`, or a longer
-/// `timeoutMs` of a rule.
 /// The main frame's initialization script: the bridge's config (data), then (in the
 /// profile build) the script that hands the bridge its marks, then the bridge.
 fn bridge_script(config: &serde_json::Value) -> String {
@@ -369,6 +367,8 @@ fn bridge_script(config: &serde_json::Value) -> String {
     )
 }
 
+/// The longest a command may run under `config`: its `limits.callTimeoutMs`, or a longer
+/// `timeoutMs` of a rule.
 fn longest_timeout_ms(config: &Config) -> u32 {
     let security = &config.app.security;
     security

@@ -315,12 +315,17 @@ pub fn handle_ipc_message(shared: &Arc<Shared>, label: &str, request: Request<St
             Inbound::Cancel(_) => CANCEL_NAME,
             Inbound::Chunk(_) => CHUNK_NAME,
         };
-        tracing::warn!(
-            target: "portcullis::audit",
-            webview = label,
-            name,
-            "sealed message on wry's IPC handler refused: Portcullis answers only on ipc://"
+        // Audited like every refusal (the app's sink sees it), never dispatched.
+        let rejection = Rejection::new(
+            ErrorCode::BadRequest,
+            format!(
+                "{name:?} arrived on wry's IPC handler, which Portcullis never sends to: it answers only on ipc://"
+            ),
         );
+        let origin = shared.pages.origin(label);
+        shared
+            .gate
+            .refuse_at_transport(rejection, label, origin.as_ref());
     }
 }
 

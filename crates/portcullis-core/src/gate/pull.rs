@@ -6,9 +6,12 @@
 //! handler. It is served only for the webview's current page load (its session, with
 //! isolation), so a page that went away, and every other webview, get nothing; a
 //! channel's id is 128 random bits only its page knows. Its refusals are audited here
-//! like every other, with one exception: a `pull` of an id no handler took *yet* is
-//! what the bridge sends while its call is still on the way (it pulls again, backing
-//! off), so it is answered `E_NO_SUCH_CHANNEL` without an audit event. A `close` or
+//! like every other, with one exception: a `pull` of an id the page load has no channel
+//! of is what the bridge sends while its call is still on the way (it pulls again,
+//! backing off), so every `pull` answered `E_NO_SUCH_CHANNEL` goes without an audit
+//! event (whether no handler took the id yet, its channel ended, or it is another page's:
+//! the lookup is by webview and page load, and an id is 128 random bits, so nothing is
+//! learned, and a pull for no channel holds nothing). A `close` or
 //! `done` of such an id, and every malformed pull, are audited.
 
 use crate::audit::Trace;

@@ -32,8 +32,8 @@ use crate::wire::request::{Body, Kind, Request};
 use crate::wire::{CANCEL_NAME, CHUNK_NAME};
 
 /// The answer to a call refused at dispatch, audited once.
-fn refused(record: &CallRecord, error: CallError) -> Dispatch {
-    record.answered(error.code);
+fn refused(record: &CallRecord, mut error: CallError) -> Dispatch {
+    record.answered(&mut error);
     Dispatch::Ready(Response {
         request_id: record.request_id,
         kind: record.kind,
@@ -164,7 +164,14 @@ impl Router {
 
     /// An extractor refused the call: what was set up for it is given up (its stream's
     /// entry, the channels earlier extractors took), and the refusal answered.
-    fn refused_at_start(&self, call: InFlight, parts: &mut Parts, error: CallError) -> Dispatch {
+    fn refused_at_start(
+        &self,
+        call: InFlight,
+        parts: &mut Parts,
+        mut error: CallError,
+    ) -> Dispatch {
+        // Recorded (and marked) before a stream relays it to chunks that wait for it.
+        call.record.answered(&mut error);
         if let Some((key, streams)) = &call.stream {
             streams.finished(key, Err(error.clone()));
             streams.forget(key);
@@ -175,7 +182,11 @@ impl Router {
                 .channels
                 .close(&parts.caller.webview, parts.caller.session, id);
         }
-        refused(&call.record, error)
+        Dispatch::Ready(Response {
+            request_id: call.record.request_id,
+            kind: call.record.kind,
+            result: Err(error),
+        })
     }
 
     /// Runs the listeners of an event, each only while the grants it relied on hold.
@@ -191,8 +202,8 @@ impl Router {
                 result = result.and(Err(e));
             }
         }
-        if let Err(e) = &result {
-            record.answered(e.code);
+        if let Err(e) = &mut result {
+            record.answered(e);
         }
         Dispatch::Ready(Response {
             request_id: record.request_id,
@@ -231,7 +242,9 @@ impl Router {
     pub fn chunk(&self, chunk: Chunk, answer: Answer) {
         let (audit, caller, stream) = (chunk.audit.clone(), chunk.caller.clone(), chunk.at.stream);
         let answer: Answer = Box::new(move |result| {
-            if let Err(e) = &result {
+            // A refusal the streams made for this chunk; not the stream's own answer
+            // relayed to it, which was recorded when its call was answered.
+            if let Some(e) = result.as_ref().err().filter(|e| !e.audited.0) {
                 audit.after_admission(&caller, (Kind::Stream, stream, CHUNK_NAME), e.code);
             }
             answer(result)

@@ -126,9 +126,9 @@ impl InFlight {
     /// The response for `result`; the call is no longer in flight. A refusal in it (the
     /// grants' last look, arguments that did not fit, a stream's limit) is audited here,
     /// once; the handler's own errors, cancels and timeouts are not refusals.
-    pub fn finish(self, result: Result<Payload, CallError>) -> Response {
-        if let Err(e) = &result {
-            self.record.answered(e.code);
+    pub fn finish(self, mut result: Result<Payload, CallError>) -> Response {
+        if let Err(e) = &mut result {
+            self.record.answered(e);
         }
         Response {
             request_id: self.request_id,

@@ -52,7 +52,7 @@ impl<'w> TreeSeed<'w> {
 impl<'de> DeserializeSeed<'de> for TreeSeed<'_> {
     type Value = Tree<'de>;
 
-#[inline]
+    #[inline]
     fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<Tree<'de>, D::Error> {
         d.deserialize_any(self)
     }
@@ -82,7 +82,7 @@ impl<'de> Visitor<'de> for TreeSeed<'_> {
         Ok(Number::from_f64(v).map_or(Tree::Null, Tree::Number))
     }
 
-#[inline]
+    #[inline]
     fn visit_borrowed_str<E>(self, v: &'de str) -> Result<Tree<'de>, E> {
         Ok(Tree::String(Cow::Borrowed(v)))
     }
@@ -109,7 +109,7 @@ impl<'de> Visitor<'de> for TreeSeed<'_> {
         Ok(Tree::Array(items))
     }
 
-#[inline]
+    #[inline]
     fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Tree<'de>, A::Error> {
         let inner = self.descend()?;
         let mut members: Vec<(Cow<'de, str>, Tree<'de>)> = Vec::new();
@@ -135,7 +135,7 @@ struct KeySeed;
 impl<'de> DeserializeSeed<'de> for KeySeed {
     type Value = Cow<'de, str>;
 
-#[inline]
+    #[inline]
     fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<Cow<'de, str>, D::Error> {
         d.deserialize_str(self)
     }
@@ -148,12 +148,12 @@ impl<'de> Visitor<'de> for KeySeed {
         f.write_str("an object key")
     }
 
-#[inline]
+    #[inline]
     fn visit_borrowed_str<E>(self, v: &'de str) -> Result<Cow<'de, str>, E> {
         Ok(Cow::Borrowed(v))
     }
 
-#[inline]
+    #[inline]
     fn visit_str<E>(self, v: &str) -> Result<Cow<'de, str>, E> {
         Ok(Cow::Owned(v.to_owned()))
     }
