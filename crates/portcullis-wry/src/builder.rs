@@ -12,9 +12,10 @@ use portcullis_core::grants::GrantSink;
 use portcullis_core::wire::constants::max_chunk_data;
 use portcullis_core::{Config, Emitter, Gate, Router, ScopeVars};
 
+use crate::engine::{CURRENT, Served};
 use crate::{
-    APP_ORIGIN, BRIDGE_JS, Error, IPC_ORIGIN, ISOLATION_ORIGIN, Portcullis, Shared, app, assets,
-    csp, events, frontend, hook, isolation, page, runtime, transport,
+    BRIDGE_JS, Error, Portcullis, Shared, app, assets, csp, events, frontend, hook, page, runtime,
+    transport,
 };
 
 impl Portcullis {
@@ -271,18 +272,7 @@ impl PortcullisBuilder {
             _ => (None, None),
         };
         let isolation = isolation_files.is_some();
-        let base_csp = self
-            .config
-            .app
-            .security
-            .csp
-            .as_deref()
-            .unwrap_or(csp::DEFAULT_APP);
-        let mut app_csp = if isolation {
-            csp::allow(base_csp, "frame-src", ISOLATION_ORIGIN)
-        } else {
-            csp::allow(base_csp, "connect-src", IPC_ORIGIN)
-        };
+        let mut app_csp = csp::app_on(CURRENT, self.config.app.security.csp.as_deref(), isolation);
         if let frontend::Frontend::DevServer(server) = &frontend {
             // The one addition a dev server gets: its live-reload socket. Only the
             // server's own address, and only in debug builds.
@@ -294,8 +284,8 @@ impl PortcullisBuilder {
         }
         let bridge_config = serde_json::json!({
             "isolation": isolation,
-            "isolationUrl": format!("{ISOLATION_ORIGIN}/"),
-            "sealerUrl": format!("{APP_ORIGIN}/__portcullis/sealer.js"),
+            "isolationUrl": CURRENT.url(Served::Isolation, "/"),
+            "sealerUrl": CURRENT.url(Served::App, "/__portcullis/sealer.js"),
             // The protocol's constants (kinds, chunk operations, the stream window,
             // channel frame types, the transport's URLs): data, never written into code.
             "protocol": crate::protocol::data(),
@@ -342,11 +332,7 @@ impl PortcullisBuilder {
             isolation_files,
             hook,
             app_csp,
-            isolation_csp: csp::isolation(
-                ISOLATION_ORIGIN,
-                IPC_ORIGIN,
-                &isolation::inline_script_hash(),
-            ),
+            isolation_csp: csp::isolation_on(CURRENT),
             pages,
             runtime,
             events,

@@ -1,5 +1,7 @@
 //! Content-Security-Policy strings: the isolation frame's, and the app's with the few
-//! sources Portcullis itself needs added.
+//! sources Portcullis itself needs added, in the origins each engine reports.
+
+use crate::engine::{Engine, Served};
 
 /// The isolation document's policy: nothing but its own scripts (files from its origin,
 /// and the one inline script whose hash is `inline_script_hash`, e.g. `'sha256-…'`), the
@@ -12,6 +14,27 @@ pub fn isolation(isolation_origin: &str, ipc_origin: &str, inline_script_hash: &
         "default-src 'none'; script-src {isolation_origin} {inline_script_hash} 'wasm-unsafe-eval'; \
          connect-src {ipc_origin}; base-uri 'none'; form-action 'none'; sandbox allow-scripts"
     )
+}
+
+/// The isolation document's policy on `engine`, with the origins that engine reports.
+pub fn isolation_on(engine: Engine) -> String {
+    isolation(
+        &engine.origin(Served::Isolation),
+        &engine.origin(Served::Ipc),
+        &crate::isolation::inline_script_hash(),
+    )
+}
+
+/// The app frontend's policy on `engine`: the config's `csp` (or [`DEFAULT_APP`]) with
+/// the isolation frame added to `frame-src` (`isolation` on) or the transport to
+/// `connect-src` (brownfield), in the origins that engine reports.
+pub fn app_on(engine: Engine, config_csp: Option<&str>, isolation: bool) -> String {
+    let base = config_csp.unwrap_or(DEFAULT_APP);
+    if isolation {
+        allow(base, "frame-src", &engine.origin(Served::Isolation))
+    } else {
+        allow(base, "connect-src", &engine.origin(Served::Ipc))
+    }
 }
 
 /// The policy used for the app frontend when the config sets none.

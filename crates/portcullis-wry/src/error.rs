@@ -50,6 +50,10 @@ pub enum Error {
     /// the config's `dir`.
     #[error("isolation app: {0}")]
     Isolation(String),
+    /// The engine cannot give a webview a protection Portcullis needs, and has no
+    /// compensation for it: the webview is not used (see `engine`'s module for each).
+    #[error("webview engine: {0}")]
+    Engine(String),
     /// Isolation is on and the app's validation hook is missing or cannot run.
     #[error("{0}")]
     Hook(#[from] hook::HookError),

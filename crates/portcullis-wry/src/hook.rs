@@ -221,10 +221,12 @@ const SERVED: [&str; 7] = [
 ];
 
 /// The URL path an import `specifier` in the module at `from` loads, as the engine
-/// resolves it against `isolation://localhost/…`; `None` for a specifier that cannot
+/// resolves it against the isolation origin (`isolation://localhost/…` in the config's
+/// form); `None` for a specifier that cannot
 /// resolve to the isolation directory (bare names, other schemes or hosts).
 fn resolve_import(from: &str, specifier: &str) -> Option<String> {
-    let rest = if let Some(r) = specifier.strip_prefix(crate::ISOLATION_ORIGIN) {
+    let isolation = crate::engine::CURRENT.origin(crate::engine::Served::Isolation);
+    let rest = if let Some(r) = specifier.strip_prefix(isolation.as_str()) {
         r.strip_prefix('/').map(|r| format!("/{r}"))?
     } else if specifier.starts_with("./") || specifier.starts_with("../") {
         let base = from.rsplit_once('/').map_or("", |(b, _)| b);

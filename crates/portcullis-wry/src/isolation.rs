@@ -156,8 +156,8 @@ fn file_script(shared: &Shared, path: &str) -> Response<Body> {
 
 fn document(shared: &Shared, label: &str, request: &Request<Vec<u8>>) -> Response<Body> {
     // Only `isolation://localhost/` is the isolation document; other hosts get no key.
-    let scripted =
-        request.headers().contains_key(header::ORIGIN) || request.uri().host() != Some("localhost");
+    let scripted = request.headers().contains_key(header::ORIGIN)
+        || !crate::engine::handler_uri_is(crate::engine::Served::Isolation, request.uri());
     let grant = if scripted {
         tracing::warn!(
             target: "portcullis::audit",
@@ -215,7 +215,7 @@ fn render(shared: &Shared, label: &str, grant: Option<PageKey>) -> Vec<u8> {
         sid,
         webview: label,
         origin: shared.pages.origin(label).map(|o| o.to_string()),
-        hook: format!("{}/hook.js", crate::ISOLATION_ORIGIN),
+        hook: crate::engine::CURRENT.url(crate::engine::Served::Isolation, "/hook.js"),
         hook_timeout_ms: shared.gate.limits().hook_timeout_ms,
         max_depth: shared.gate.limits().max_depth,
         max_message_bytes: shared.gate.limits().max_message_bytes,

@@ -32,7 +32,10 @@
 //!   [`Portcullis::pump`].
 //!
 //! Beside the walk: [`hook`] checks the app's validation hook at build, and [`inspect`]
-//! shows a page's console and a snapshot of it to tests and tooling.
+//! shows a page's console and a snapshot of it to tests and tooling. [`engine`] is
+//! everything that differs between WebKitGTK, WebView2 and WKWebView (the schemes'
+//! origins on each, the page cache, which frames get the bridge); nothing else in the
+//! crate names an engine.
 
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
@@ -41,6 +44,7 @@ pub mod app;
 pub mod assets;
 mod builder;
 pub mod csp;
+pub mod engine;
 mod error;
 pub mod events;
 pub mod frontend;
@@ -48,8 +52,6 @@ pub mod hook;
 pub mod inspect;
 pub mod isolation;
 mod link;
-#[cfg(target_os = "linux")]
-pub mod linux;
 mod navigation;
 pub mod page;
 pub mod profile;
@@ -75,15 +77,16 @@ pub use wry;
 
 /// The scheme the app's frontend is served from.
 pub const APP_SCHEME: &str = "app";
-/// The frontend's origin (Linux/macOS spelling).
+/// The frontend's origin as the config writes it; [`engine::Engine::origin`] gives the
+/// spelling of the engine a build drives.
 pub const APP_ORIGIN: &str = "app://localhost";
 /// The scheme of the isolation frame.
 pub const ISOLATION_SCHEME: &str = "isolation";
-/// The isolation frame's origin.
+/// The isolation frame's origin as the config writes it (see [`APP_ORIGIN`]).
 pub const ISOLATION_ORIGIN: &str = "isolation://localhost";
 /// The scheme of the transport.
 pub const IPC_SCHEME: &str = "ipc";
-/// The transport's origin.
+/// The transport's origin as the config writes it (see [`APP_ORIGIN`]).
 pub const IPC_ORIGIN: &str = "ipc://localhost";
 
 /// The bridge script, embedded.

@@ -2,15 +2,15 @@
 //! the previous session, see [`crate::page`]), top-level navigation kept on the app's own
 //! origins, and popups refused.
 
-use portcullis_core::Origin;
 use wry::{NewWindowResponse, PageLoadEvent};
 
-use crate::{Shared, page};
+use crate::Shared;
+use crate::engine::{self, Current, Platform as _, Served};
 
 /// wry's page-load handler: a main frame that starts loading `url` is a new page load of
 /// webview `label`.
 pub(crate) fn page_load(shared: &Shared, label: &str, event: PageLoadEvent, url: &str) {
-    if let PageLoadEvent::Started = event {
+    if Current::is_new_page_load(&event) {
         shared.pages.committed(&shared.gate, label, url);
         // The page that made them is gone: its calls still running are cancelled.
         shared.router.cancel_webview(label);
@@ -21,11 +21,12 @@ pub(crate) fn page_load(shared: &Shared, label: &str, event: PageLoadEvent, url:
 /// The isolation document and blank frames pass too, in case the engine asks about
 /// subframe navigations here.
 pub(crate) fn allowed(shared: &Shared, url: &str) -> bool {
-    let allowed = url.starts_with(concat!("isolation://localhost", "/"))
+    let allowed = engine::CURRENT.is_url_of(Served::Isolation, url)
         || url == "about:blank"
         || url == "about:srcdoc"
-        || Origin::from_page_url(url, page::CUSTOM_SCHEMES)
-            .is_ok_and(|o| shared.gate.policy().grants_origin(&o));
+        || engine::CURRENT
+            .page_origin(url)
+            .is_some_and(|o| shared.gate.policy().grants_origin(&o));
     if !allowed {
         tracing::warn!(target: "portcullis::audit", url, "navigation away from the app refused");
     }

@@ -11,15 +11,6 @@ use std::sync::Mutex;
 
 use portcullis_core::{Gate, Origin, PageKey};
 
-/// Schemes served by Portcullis whose page origin the engine spells
-/// `http(s)://<scheme>.<host>`: only on Windows and Android. Elsewhere `http://app.localhost`
-/// is an ordinary http origin and is not mapped (see `Origin::from_page_url`).
-pub const CUSTOM_SCHEMES: &[&str] = if cfg!(any(windows, target_os = "android")) {
-    &[crate::APP_SCHEME]
-} else {
-    &[]
-};
-
 #[derive(Default)]
 struct PageState {
     /// Origin of the committed document, if it has one we understand.
@@ -45,7 +36,8 @@ impl Pages {
     /// The main frame of `label` committed a document at `url`: revoke the old session
     /// and arm key delivery for the new page load.
     pub fn committed(&self, gate: &Gate, label: &str, url: &str) {
-        let origin = Origin::from_page_url(url, CUSTOM_SCHEMES).ok();
+        // In the config's form on every engine (`app://localhost`), matched exactly.
+        let origin = crate::engine::CURRENT.page_origin(url);
         gate.end_webview(label);
         tracing::debug!(target: "portcullis::page", webview = label, url, "page load");
         self.with(label, |p| {

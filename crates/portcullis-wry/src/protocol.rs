@@ -24,6 +24,7 @@ use std::sync::OnceLock;
 use portcullis_core::wire::chunk::MAX_REASON;
 use portcullis_core::wire::report::MAX_REPORT_MESSAGE;
 
+use crate::engine::{CURRENT, Served};
 use crate::transport::{CHANNEL_PATH, INLINE_REPLY};
 
 /// The object the scripts receive.
@@ -41,8 +42,8 @@ pub fn data() -> &'static serde_json::Value {
             object.insert(
                 "transport".into(),
                 serde_json::json!({
-                    "ipcUrl": format!("{}/", crate::IPC_ORIGIN),
-                    "channelUrl": format!("{}{CHANNEL_PATH}", crate::IPC_ORIGIN),
+                    "ipcUrl": CURRENT.url(Served::Ipc, "/"),
+                    "channelUrl": CURRENT.url(Served::Ipc, CHANNEL_PATH),
                     "replyHeader": INLINE_REPLY,
                 }),
             );

@@ -14,8 +14,8 @@
 //! the call from the header without waiting for the body (about 45 µs a call here, by
 //! the e2e bench's profile). The body carries the same text, for any other reader.
 //!
-//! wry's own IPC handler (`window.ipc`, and on Linux `window.webkit.messageHandlers.ipc`,
-//! reachable from every frame) is not a Portcullis transport, but everything arriving
+//! wry's own IPC handler (`window.ipc`, and whatever the engine lets other frames reach
+//! it by, see `engine`) is not a Portcullis transport, but everything arriving
 //! there still goes through the gate, so refusals are audited like any other.
 
 use std::borrow::Cow;
@@ -32,8 +32,9 @@ use portcullis_core::{Attested, Cancel, Chunk, ErrorCode, Inbound, Kind, Origin,
 use wry::RequestAsyncResponder;
 use wry::http::{Method, Request, Response, StatusCode, header};
 
+use crate::Shared;
+use crate::engine::{self, Served};
 use crate::profile::Stamps;
-use crate::{IPC_ORIGIN, Shared};
 
 type Body = Cow<'static, [u8]>;
 
@@ -57,7 +58,7 @@ pub struct Observed<'a> {
 pub enum Via {
     /// `POST ipc://localhost/`, the Portcullis transport.
     Protocol,
-    /// wry's IPC handler (`window.ipc`, `window.webkit.messageHandlers.ipc`).
+    /// wry's IPC handler (`window.ipc`, or the engine's own path to it).
     IpcHandler,
     /// `POST ipc://localhost/__portcullis/channel`, a channel pull, close or notice
     /// (not a message to the gate; `refused` is its refusal when it was refused at once).
@@ -101,7 +102,10 @@ pub fn handle(
             // (`ipc://evil/...`) is not asking Portcullis.
             let rejection = Rejection::new(
                 ErrorCode::BadRequest,
-                format!("channel pulls are served at {IPC_ORIGIN} only"),
+                format!(
+                    "channel pulls are served at {} only",
+                    engine::CURRENT.origin(Served::Ipc)
+                ),
             );
             let origin = shared.pages.origin(label);
             let refusal = shared
@@ -243,8 +247,7 @@ pub const CHANNEL_PATH: &str = "/__portcullis/channel";
 /// Whether `uri` names the host the transport serves, exactly (no other host, no port,
 /// no user part).
 fn served_here(uri: &wry::http::Uri) -> bool {
-    let host = IPC_ORIGIN.split_once("://").map(|(_, host)| host);
-    uri.host() == host && uri.port().is_none() && uri.authority().map(|a| a.as_str()) == host
+    engine::handler_uri_is(Served::Ipc, uri)
 }
 
 /// A pull of channel messages (PROTOCOL.md §12), served by the core for the webview's

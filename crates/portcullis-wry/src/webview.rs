@@ -13,9 +13,10 @@ use wry::raw_window_handle::HasWindowHandle;
 use wry::{WebView, WebViewBuilder};
 
 use crate::app::AppRequest;
+use crate::engine::{self, Current, Platform as _, Served};
 use crate::{
-    APP_ORIGIN, APP_SCHEME, Error, IPC_SCHEME, ISOLATION_SCHEME, Shared, events, frontend,
-    isolation, navigation, transport,
+    APP_SCHEME, Error, IPC_SCHEME, ISOLATION_SCHEME, Shared, events, frontend, isolation,
+    navigation, transport,
 };
 
 /// Portcullis attached to an app's webviews. Lives on the thread that owns them.
@@ -39,9 +40,9 @@ impl Portcullis {
         }
     }
 
-    /// The URL of the app's start page.
+    /// The URL of the app's start page, as the engine this build drives spells it.
     pub fn start_url(&self) -> String {
-        format!("{APP_ORIGIN}/index.html")
+        engine::CURRENT.url(Served::App, "/index.html")
     }
 
     /// The gate (for its session table and limits).
@@ -64,7 +65,7 @@ impl Portcullis {
 
     /// Installs Portcullis on `builder` for the webview labelled `label`. Private: a
     /// webview is only ever built through [`Portcullis::build_webview_at`], which also
-    /// turns off the page cache and registers it, so no way of building one is weaker.
+    /// sets the engine's protections and registers it, so no way of building one is weaker.
     fn attach<'a>(&self, label: &'a str, builder: WebViewBuilder<'a>) -> WebViewBuilder<'a> {
         let (app, iso, ipc, msg, load) = (
             self.shared.clone(),
@@ -75,10 +76,13 @@ impl Portcullis {
         );
         let nav = self.shared.clone();
         let (label_msg, label_load) = (label.to_owned(), label.to_owned());
-        builder
+        let builder = builder
             .with_id(label)
             .with_devtools(self.shared.devtools)
-            .with_initialization_script_for_main_only(self.shared.init_script.clone(), true)
+            .with_initialization_script_for_main_only(
+                Current::top_frame_script(self.shared.init_script.clone()),
+                true,
+            )
             .with_asynchronous_custom_protocol(APP_SCHEME.into(), move |_, request, responder| {
                 crate::profile::request(|| format!("app {} arrived", request.uri().path()));
                 frontend::handle(&app, request, responder)
@@ -101,7 +105,8 @@ impl Portcullis {
                 navigation::page_load(&load, &label_load, event, &url)
             })
             .with_navigation_handler(move |url| navigation::allowed(&nav, &url))
-            .with_new_window_req_handler(|url, _| navigation::refuse_popup(&url))
+            .with_new_window_req_handler(|url, _| navigation::refuse_popup(&url));
+        Current::prepare(builder)
     }
 
     /// Builds the webview labelled `label` in `window` at the app's start page
@@ -121,9 +126,9 @@ impl Portcullis {
     ///
     /// This is the one way a webview gets Portcullis, so every webview gets all of it:
     /// the bridge, the three protocols, the gated IPC handler, page-load tracking,
-    /// navigation and popup filters, WebKit's page cache turned off (a page restored from
-    /// it would keep a frame whose session was revoked), and registration for
-    /// core-to-frontend events. Handlers of those kinds set on `builder` are replaced.
+    /// navigation and popup filters, the engine's page cache turned off or compensated for
+    /// (a page restored from it would keep a frame whose session was revoked; see
+    /// [`crate::engine`]), and registration for core-to-frontend events. Handlers of those kinds set on `builder` are replaced.
     pub fn build_webview_at<W: HasWindowHandle>(
         &self,
         label: &str,
@@ -146,23 +151,10 @@ impl Portcullis {
         self.finish(label, url, builder, |b| b.build_as_child(parent))
     }
 
-    /// Like [`Portcullis::build_webview_at`], inside a GTK container (wry's `build_gtk`,
-    /// the way that works on Wayland as well as X11), with every protection.
-    #[cfg(target_os = "linux")]
-    pub fn build_webview_gtk<C: gtk::prelude::IsA<gtk::Container>>(
-        &self,
-        label: &str,
-        url: &str,
-        builder: WebViewBuilder<'_>,
-        container: &C,
-    ) -> Result<Rc<WebView>, Error> {
-        use wry::WebViewBuilderExtUnix as _;
-        self.finish(label, url, builder, |b| b.build_gtk(container))
-    }
-
-    /// The one place a webview is made: attach, build (the caller says where), then turn
-    /// off the page cache and register it. Each public builder is this with its target.
-    fn finish<'a>(
+    /// The one place a webview is made: attach, build (the caller says where), then set
+    /// the engine's protections and register it. Each public builder is this with its
+    /// target (the engine's own builders too, in `engine/`).
+    pub(crate) fn finish<'a>(
         &self,
         label: &'a str,
         url: &str,
@@ -188,10 +180,12 @@ impl Portcullis {
                 return Err(e.into());
             }
         };
-        // WebKitGTK keeps pages in a back/forward cache; elsewhere the engines offer no
-        // switch through wry, and those platforms are not tested (SECURITY.md).
-        #[cfg(target_os = "linux")]
-        crate::linux::disable_page_cache(&webview);
+        // The page cache and whatever else the engine sets on a built webview; a webview
+        // that cannot have them is not used.
+        if let Err(e) = Current::protect(&webview) {
+            grants.forget_window(label);
+            return Err(e);
+        }
         self.webviews
             .borrow_mut()
             .insert(label.to_owned(), Rc::downgrade(&webview));
