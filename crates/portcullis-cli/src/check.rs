@@ -6,6 +6,8 @@ use std::path::{Path, PathBuf};
 use anstyle::{AnsiColor, Style};
 use portcullis_core::config::{ConfigError, ConfigErrorKind, Pattern};
 use portcullis_core::{Config, Policy};
+use portcullis_wry::csp;
+use portcullis_wry::engine::{Engine, Served};
 use portcullis_wry::hook::{self, HookError, HookSource};
 use serde::Serialize;
 
@@ -408,6 +410,104 @@ fn hint_for(kind: ConfigErrorKind) -> &'static str {
             "\"frontendDist\" is the built frontend (relative to the config), \"devUrl\" a dev server at http://localhost:PORT; see docs/EMBEDDING.md"
         }
         _ => "see docs/CAPABILITIES.md",
+    }
+}
+
+/// A platform `--platform` names, and the engine wry drives there.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+pub enum Platform {
+    /// WebKitGTK.
+    Linux,
+    /// WebView2, with the `https://` form Portcullis asks wry for.
+    Windows,
+    /// WKWebView.
+    Macos,
+}
+
+impl Platform {
+    /// The engine on this platform, as Portcullis sets it up.
+    pub fn engine(self) -> Engine {
+        match self {
+            Platform::Linux => Engine::WebKitGtk,
+            Platform::Windows => Engine::WebView2 { https: true },
+            Platform::Macos => Engine::WkWebView,
+        }
+    }
+}
+
+/// What a config becomes on one platform's engine: the origins pages report, the URLs
+/// loaded, and the CSPs served, from the same functions `portcullis-wry` uses.
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Effective {
+    /// The engine's name.
+    pub engine: &'static str,
+    /// Each served scheme: its origin in the config and on this engine.
+    pub origins: Vec<EffectiveOrigin>,
+    /// The start page.
+    pub start_url: String,
+    /// The isolation document (isolation on only).
+    pub isolation_url: Option<String>,
+    /// Where sealed messages are posted.
+    pub ipc_url: String,
+    /// The app frontend's CSP.
+    pub app_csp: String,
+    /// The isolation document's CSP (isolation on only).
+    pub isolation_csp: Option<String>,
+}
+
+/// One served scheme's origin, as written and as the engine reports it.
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct EffectiveOrigin {
+    /// The config's form (`app://localhost`).
+    pub config: &'static str,
+    /// The engine's form (`https://app.localhost` on WebView2).
+    pub engine: String,
+}
+
+/// The effective origins, URLs and CSPs of the config at `path` on `platform`; `None`
+/// when the config cannot be read (the findings say why).
+pub fn effective(path: &Path, platform: Platform) -> Option<Effective> {
+    let config = Config::from_json(&std::fs::read_to_string(path).ok()?).ok()?;
+    let engine = platform.engine();
+    let isolation = matches!(config.app.security.pattern, Pattern::Isolation { .. });
+    Some(Effective {
+        engine: engine.name(),
+        origins: Served::ALL
+            .into_iter()
+            .map(|served| EffectiveOrigin {
+                config: served.config_origin(),
+                engine: engine.origin(served),
+            })
+            .collect(),
+        start_url: engine.url(Served::App, "/index.html"),
+        isolation_url: isolation.then(|| engine.url(Served::Isolation, "/")),
+        ipc_url: engine.url(Served::Ipc, "/"),
+        app_csp: csp::app_on(engine, config.app.security.csp.as_deref(), isolation),
+        isolation_csp: isolation.then(|| csp::isolation_on(engine)),
+    })
+}
+
+/// Prints what [`effective`] found, for a person.
+pub fn print_effective(platform: Platform, effective: &Effective) {
+    let bold = Style::new().bold();
+    anstream::println!(
+        "{bold}{:?}{bold:#} ({}): the config's origins as this engine reports them",
+        platform,
+        effective.engine
+    );
+    for o in &effective.origins {
+        anstream::println!("  origin {} -> {}", o.config, o.engine);
+    }
+    anstream::println!("  start URL      {}", effective.start_url);
+    if let Some(url) = &effective.isolation_url {
+        anstream::println!("  isolation URL  {url}");
+    }
+    anstream::println!("  ipc URL        {}", effective.ipc_url);
+    anstream::println!("  app CSP        {}", effective.app_csp);
+    if let Some(csp) = &effective.isolation_csp {
+        anstream::println!("  isolation CSP  {csp}");
     }
 }
 

@@ -39,6 +39,10 @@ enum Command {
         /// Print the findings as JSON instead of text.
         #[arg(long)]
         json: bool,
+        /// Also print the origins, URLs and CSPs the config gets on this platform's engine
+        /// (with --json: an object `{"findings": [...], "effective": {...}}`).
+        #[arg(long, value_enum)]
+        platform: Option<check::Platform>,
     },
     /// Run the built-in attack catalogue and your own attack files in a real webview
     /// against your config and isolation app; exits non-zero if anything got through.
@@ -170,15 +174,23 @@ fn main() -> ExitCode {
             scope,
             windows,
             json,
+            platform,
         } => {
             let findings = check::run(Path::new(&config), &scope.vars, &windows);
+            let effective = platform.and_then(|p| Some((p, check::effective(&config, p)?)));
             if json {
-                println!(
-                    "{}",
-                    serde_json::to_string_pretty(&findings).unwrap_or_default()
-                );
+                let text = match &effective {
+                    Some((_, effective)) => serde_json::to_string_pretty(
+                        &serde_json::json!({"findings": findings, "effective": effective}),
+                    ),
+                    None => serde_json::to_string_pretty(&findings),
+                };
+                println!("{}", text.unwrap_or_default());
             } else {
                 check::print(&config, &findings);
+                if let Some((platform, effective)) = &effective {
+                    check::print_effective(*platform, effective);
+                }
             }
             if findings
                 .iter()

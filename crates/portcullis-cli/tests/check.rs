@@ -279,3 +279,102 @@ fn the_check_commands_in_the_docs_run_as_written() {
     // EMBEDDING.md's two and ISOLATION.md's demo command at least.
     assert!(ran.len() >= 3, "{ran:#?}");
 }
+
+/// `--platform` prints the origins, URLs and CSPs each engine gets from one config: the
+/// config's `scheme://localhost` on Linux and macOS, `https://scheme.localhost` on
+/// Windows (WebView2, with the https form Portcullis asks wry for), and no other form.
+#[test]
+fn each_platform_gets_its_engines_origins_urls_and_csps() {
+    let config = repo().join("crates/portcullis-wry/examples/embed/portcullis.json");
+    for (platform, engine, form) in [
+        (
+            "linux",
+            "webkitgtk",
+            [
+                "app://localhost",
+                "isolation://localhost",
+                "ipc://localhost",
+            ],
+        ),
+        (
+            "macos",
+            "wkwebview",
+            [
+                "app://localhost",
+                "isolation://localhost",
+                "ipc://localhost",
+            ],
+        ),
+        (
+            "windows",
+            "webview2-https",
+            [
+                "https://app.localhost",
+                "https://isolation.localhost",
+                "https://ipc.localhost",
+            ],
+        ),
+    ] {
+        let (ok, out) = check(&config, &["--platform", platform]);
+        assert!(ok, "{platform}: {out:#}");
+        assert!(out["findings"].is_array(), "{platform}: {out:#}");
+        let e = &out["effective"];
+        assert_eq!(e["engine"], engine);
+        let [app, isolation, ipc] = form;
+        let origins: Vec<(&str, &str)> = e["origins"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|o| (o["config"].as_str().unwrap(), o["engine"].as_str().unwrap()))
+            .collect();
+        assert_eq!(
+            origins,
+            [
+                ("app://localhost", app),
+                ("isolation://localhost", isolation),
+                ("ipc://localhost", ipc)
+            ]
+        );
+        assert_eq!(e["startUrl"], format!("{app}/index.html"));
+        assert_eq!(e["isolationUrl"], format!("{isolation}/"));
+        assert_eq!(e["ipcUrl"], format!("{ipc}/"));
+        let app_csp = e["appCsp"].as_str().unwrap();
+        let frame_src = app_csp
+            .split(';')
+            .map(str::trim)
+            .find(|d| d.starts_with("frame-src "))
+            .unwrap();
+        assert!(frame_src.split(' ').any(|s| s == isolation), "{app_csp}");
+        let iso_csp = e["isolationCsp"].as_str().unwrap();
+        assert!(
+            iso_csp.contains(&format!("script-src {isolation} 'sha256-")),
+            "{iso_csp}"
+        );
+        assert!(
+            iso_csp.contains(&format!("connect-src {ipc};")),
+            "{iso_csp}"
+        );
+        // No other engine's spelling creeps in.
+        let other = if platform == "windows" {
+            "://localhost"
+        } else {
+            ".localhost"
+        };
+        for text in [app_csp, iso_csp] {
+            assert!(!text.contains(other), "{platform}: {text}");
+        }
+    }
+    // Text output names the engine and each origin's mapping.
+    let out = Command::new(env!("CARGO_BIN_EXE_portcullis"))
+        .args(["check", "--platform", "windows"])
+        .arg(&config)
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(text.contains("webview2-https"), "{text}");
+    assert!(
+        text.contains("app://localhost -> https://app.localhost"),
+        "{text}"
+    );
+    assert!(text.contains("isolation CSP"), "{text}");
+}
