@@ -14,6 +14,8 @@
 //! scenario's own ([`scenarios::router`]).
 //!
 //! Run: `cargo test --test e2e` (optionally followed by scenario names to run a subset).
+//! The scenarios known to fail ([`scenarios::KNOWN_FAILING`]) run only when named
+//! exactly: `cargo test --test e2e -- bodies_blob`.
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
@@ -226,6 +228,9 @@ struct Run {
     stream_started: AtomicUsize,
     stream_aborted: AtomicUsize,
     stream_dropped: AtomicUsize,
+    /// The length, FNV-1a hash and refusal of every body `POST ipc://localhost/` read,
+    /// until the page takes them (the bodies scenario).
+    bodies: Mutex<Vec<(usize, u32, bool)>>,
 }
 
 fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
@@ -251,7 +256,11 @@ fn main() -> ExitCode {
         .filter(|a| !a.starts_with('-'))
         .collect();
     let (mut passed, mut failed) = (0, 0);
-    for scenario in scenarios::ALL {
+    // The scenarios known to fail run only when named exactly.
+    let known_failing = scenarios::KNOWN_FAILING
+        .iter()
+        .filter(|s| filters.iter().any(|f| f == s.name));
+    for scenario in scenarios::ALL.iter().chain(known_failing) {
         if !filters.is_empty() && !filters.iter().any(|f| scenario.name.contains(f.as_str())) {
             continue;
         }
@@ -337,7 +346,11 @@ fn spawn_scenario(name: &str) -> Vec<(String, bool, String)> {
 
 /// In the child: runs one scenario and prints its rows.
 fn child(name: &str) -> ExitCode {
-    let Some(scenario) = scenarios::ALL.iter().find(|s| s.name == name) else {
+    let Some(scenario) = scenarios::ALL
+        .iter()
+        .chain(scenarios::KNOWN_FAILING)
+        .find(|s| s.name == name)
+    else {
         eprintln!("e2e: no scenario {name:?}");
         return ExitCode::FAILURE;
     };
@@ -633,6 +646,7 @@ fn build(
     let capture_run = run.clone();
     let grant_run = run.clone();
     let wake = proxy.clone();
+    let scenario_name = scenario.name;
     Ok(builder
         .router(scenarios::router(
             scenario,
@@ -656,6 +670,13 @@ fn build(
             ));
         })
         .observe(Arc::new(move |o: &transport::Observed<'_>| {
+            if o.via == transport::Via::Protocol && scenario_name.starts_with("bodies") {
+                lock(&capture_run.bodies).push((
+                    o.body.len(),
+                    scenarios::bodies::fnv1a(o.body, scenarios::bodies::FNV_START),
+                    o.refused.is_some(),
+                ));
+            }
             match (o.refused, o.via) {
                 (None, transport::Via::Protocol) => {
                     lock(&capture_run.captured).push((o.webview.to_owned(), o.body.to_vec()))
