@@ -97,6 +97,7 @@ mod xvfb {
             .env("XDG_DATA_HOME", scratch.join("data"))
             .env("XDG_CACHE_HOME", scratch.join("cache"))
             .env("XDG_CONFIG_HOME", scratch.join("config"))
+            .envs(NO_SHADER_CACHE)
             .status()
             .map_err(|e| HeadlessError::Spawn(exe, e))?;
         let _ = xvfb.kill();
@@ -104,6 +105,22 @@ mod xvfb {
         let _ = std::fs::remove_dir_all(&scratch);
         Ok(status)
     }
+
+    /// Mesa's on-disk shader cache, off for the child and its WebKit processes.
+    ///
+    /// Mesa (llvmpipe, under Xvfb) keeps it in `$XDG_CACHE_HOME/mesa_shader_cache`, here
+    /// the scratch directory, and writes its entries from a background thread of every
+    /// process that draws. WebKit's web and network processes outlive the child by a
+    /// moment, so their last writes came after the scratch directory was removed above:
+    /// "Failed to create …/cache/mesa_shader_cache/NN for shader cache (No such file or
+    /// directory)---disabling." on the terminal, one line a process and cache entry, after
+    /// the program's own output (0 to 21 lines a demo run here). A cache in a directory
+    /// deleted after every run is never read again anyway: no cache, nothing to write.
+    /// `MESA_GLSL_CACHE_DISABLE` is the name Mesa before 21 reads.
+    pub(super) const NO_SHADER_CACHE: [(&str, &str); 2] = [
+        ("MESA_SHADER_CACHE_DISABLE", "true"),
+        ("MESA_GLSL_CACHE_DISABLE", "true"),
+    ];
 
     fn start() -> Result<(Child, String), HeadlessError> {
         let mut child = Command::new("Xvfb")
