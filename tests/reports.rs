@@ -346,17 +346,7 @@ fn chunk(
             &portcullis::wire::chunk::chunk_plaintext(&op),
         )
         .unwrap();
-    let Ok(portcullis::Inbound::Chunk(chunk)) =
-        gate.receive_owned(sealed, facts("main", &origin()))
-    else {
-        panic!("a chunk the gate did not take as one");
-    };
-    let (tx, rx) = std::sync::mpsc::channel();
-    router.chunk(
-        chunk,
-        Box::new(move |result| tx.send(result.err().map(|e| e.code)).unwrap()),
-    );
-    rx.recv_timeout(std::time::Duration::from_secs(5)).unwrap()
+    chunk_sealed(gate, router, sealed)
 }
 
 /// Opens stream `upload` as `id`, its handler on a thread of its own as an embedder runs it.

@@ -8,6 +8,8 @@ mod attack_files;
 use std::path::Path;
 
 fn main() {
+    // A build script runs only under cargo, which always sets both variables; no webview
+    // input reaches it.
     let manifest = std::env::var("CARGO_MANIFEST_DIR").expect("cargo sets CARGO_MANIFEST_DIR");
     let dir = Path::new(&manifest).join("attacks");
     // A directory is scanned as a whole: a file added, changed or removed there runs
