@@ -51,8 +51,10 @@ export const PROTOCOL = {
   "prefixLen": 12,
   "streamWindow": 4,
   "transport": {
+    "bodyHeader": "portcullis-body",
     "channelUrl": "ipc://localhost/__portcullis/channel",
     "ipcUrl": "ipc://localhost/",
+    "nativeHandler": "portcullisIpc",
     "replyHeader": "portcullis-reply"
   }
 };

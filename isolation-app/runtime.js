@@ -14,7 +14,7 @@
 //    declares), runs the app's
 //    validation hook (sync or async) under a timeout on that copy, seals the `cmd` and
 //    `payload` the hook decided on (after the same canonical check) with AES-256-GCM,
-//    posts it to the Rust gate over the ipc:// protocol, and returns the gate's answer to
+//    posts it to the Rust gate (transport.js), and returns the gate's answer to
 //    the parent. A call refused here (bad request, hook refusal or timeout) is reported
 //    to the gate, sealed, before the caller's promise is rejected: the app's audit sees it.
 //
@@ -36,13 +36,9 @@ import { mark } from "./marks.js";
 import { NAME_PATTERN, NAME_RULE, Sealer, chunkPlaintext, encodeRequest, fromBase64 } from "./sealer.js";
 import { NotCanonical, canonicalPayload, isBytes, serialize } from "./canonical.js";
 import { HOOK_KINDS, hookKinds, unjudged } from "./kinds.js";
+import { pullChannel, toGate, warmTransport } from "./transport.js";
 
 // The protocol's constants, as Rust defines them (protocol.js).
-const IPC_URL = PROTOCOL.transport.ipcUrl;
-/** Where channel messages are pulled. */
-const CHANNEL_URL = PROTOCOL.transport.channelUrl;
-/** The header a short JSON reply also travels in. */
-const INLINE_REPLY = PROTOCOL.transport.replyHeader;
 /** How many of a stream's chunks may be unanswered at once. */
 const STREAM_WINDOW = PROTOCOL.streamWindow;
 /** The names a refusal report and a cancel are framed under (PROTOCOL.md §2). */
@@ -277,39 +273,9 @@ async function post(sealer, plaintext, entry = {}) {
 
 /** Posts a sealed envelope to the gate; resolves to the reply for the parent. */
 async function deliver(sealed, entry = {}) {
-  let response;
-  try {
-    response = await fetch(IPC_URL, { method: "POST", body: sealed });
-  } catch (e) {
-    return rejectWith("E_ISOLATION_UNAVAILABLE", `transport failed: ${e}`);
-  }
+  const reply = await toGate(sealed);
   mark(entry, "gate's reply");
-  // A short JSON reply comes in a header too: no wait for the body (transport.rs).
-  const inline = response.headers.get(INLINE_REPLY);
-  if (inline !== null) {
-    if (response.ok) return { ok: true, json: inline };
-    try {
-      return { ok: false, error: parse(inline) };
-    } catch (e) {
-      return rejectWith("E_INTERNAL", `unreadable error reply (HTTP ${response.status})`);
-    }
-  }
-  const type = response.headers.get("content-type") || "";
-  if (response.ok && type.startsWith("application/octet-stream")) {
-    const reply = { ok: true, bytes: await response.arrayBuffer() };
-    mark(entry, "reply body");
-    return reply;
-  }
-  if (response.ok) {
-    const reply = { ok: true, json: await response.text() };
-    mark(entry, "reply body");
-    return reply;
-  }
-  try {
-    return { ok: false, error: await response.json() };
-  } catch (e) {
-    return rejectWith("E_INTERNAL", `unreadable error reply (HTTP ${response.status})`);
-  }
+  return reply;
 }
 
 function send(sealer, request, verdict, entry) {
@@ -340,14 +306,14 @@ async function report(sealer, request, refusal) {
 }
 
 /**
- * The first AES-GCM operation and the first ipc:// request of a page load are several
- * times slower than later ones (the engine starts its crypto work queue and the scheme
- * handler's plumbing on first use). Doing both once, on the side, while the hook loads
- * takes that cost off the app's first call. Neither sends anything to the gate: the
- * request is a CORS preflight, and the key is a throwaway one.
+ * The first AES-GCM operation and the first message of a page load are several times
+ * slower than later ones (the engine starts its crypto work queue and the transport's
+ * plumbing on first use). Doing both once, on the side, while the hook loads takes that
+ * cost off the app's first call. Neither sends anything to the gate: the transport's
+ * warm-up sends nothing there (transport.js), and the key is a throwaway one.
  */
 function warmUp() {
-  fetch(IPC_URL, { method: "OPTIONS" }).catch(() => {});
+  warmTransport();
   crypto.subtle
     .generateKey({ name: "AES-GCM", length: 256 }, false, ["encrypt"])
     .then((key) => crypto.subtle.encrypt({ name: "AES-GCM", iv: new Uint8Array(12) }, key, new Uint8Array(16)))
@@ -509,17 +475,9 @@ async function start() {
    * transferred, not copied.
    */
   const relayPull = async (message) => {
-    let answer;
-    try {
-      const response = await fetch(CHANNEL_URL, { method: "POST", body: message.pull });
-      if (response.ok) {
-        answer = { ok: true, frames: await response.arrayBuffer() };
-      } else {
-        answer = { ok: false, error: await response.json() };
-      }
-    } catch (e) {
-      answer = rejectWith("E_ISOLATION_UNAVAILABLE", `transport failed: ${e}`);
-    }
+    // A close or done is answered `null`: no frames.
+    const reply = await pullChannel(message.pull);
+    const answer = reply.ok ? { ok: true, frames: reply.bytes || new ArrayBuffer(0) } : reply;
     parent.postMessage({ pulled: message.token, ...answer }, "*", answer.frames ? [answer.frames] : []);
   };
   /**
@@ -585,8 +543,22 @@ async function start() {
       answer(reply);
     })();
   };
+  // A page the engine keeps in its back/forward cache (WebView2 and WKWebView keep one
+  // that wry cannot switch off): this frame's session was revoked when the page was
+  // left, so once hidden that way it sends nothing again, and a restored page is told
+  // at once that calls cannot be made (the bridge fails them with E_ISOLATION_UNAVAILABLE
+  // and its script reloads the page). Here, where the page's scripts cannot reach.
+  let retired = false;
+  window.addEventListener("pagehide", (event) => {
+    if (event.persisted) retired = true;
+  });
+  window.addEventListener("pageshow", (event) => {
+    if (!event.persisted) return;
+    retired = true;
+    unavailable("the page was restored from the back/forward cache: its session ended when it was left; reload the page");
+  });
   window.addEventListener("message", (event) => {
-    if (!event.isTrusted || event.source !== parent) return;
+    if (retired || !event.isTrusted || event.source !== parent) return;
     const request = event.data;
     if (!request || typeof request !== "object") return;
     if (Object.hasOwn(request, "chunk")) {

@@ -4,6 +4,10 @@
 //! Rust side adds checks of its own that a page cannot fake: the canary handler never
 //! ran, and the audit log recorded the refusals the attacks should have caused.
 //!
+//! The whole suite runs twice: under the engine's default transport (the native message
+//! handler, where WebKitGTK has one) and under fetch (`PORTCULLIS_E2E_TRANSPORT=native`
+//! or `=fetch` runs one; the second run's rows are named `e2e::fetch::...`).
+//!
 //! Every scenario runs in a process of its own (this binary, re-run with
 //! `PORTCULLIS_E2E_SCENARIO` set), so one scenario's windows and webviews can never
 //! disturb the next, and a crash is a failed scenario, not a lost suite.
@@ -14,8 +18,8 @@
 //! scenario's own ([`scenarios::router`]).
 //!
 //! Run: `cargo test --test e2e` (optionally followed by scenario names to run a subset).
-//! The scenarios known to fail ([`scenarios::KNOWN_FAILING`]) run only when named
-//! exactly: `cargo test --test e2e -- bodies_blob`.
+//! The scenarios known to fail ([`scenarios::KNOWN_FAILING`], none today) run only when
+//! named exactly: `cargo test --test e2e -- <name>`.
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
@@ -238,6 +242,8 @@ fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
 }
 
 const CHILD: &str = "PORTCULLIS_E2E_SCENARIO";
+/// The transport a run uses (`native` or `fetch`); unset, the engine's default.
+const TRANSPORT: &str = "PORTCULLIS_E2E_TRANSPORT";
 const TITLE_REPORT: &str = "e2e-report:";
 /// An argument value the `codes` scenario sends in refused calls: it must never appear
 /// in an audit event.
@@ -260,20 +266,29 @@ fn main() -> ExitCode {
     let known_failing = scenarios::KNOWN_FAILING
         .iter()
         .filter(|s| filters.iter().any(|f| f == s.name));
-    for scenario in scenarios::ALL.iter().chain(known_failing) {
-        if !filters.is_empty() && !filters.iter().any(|f| scenario.name.contains(f.as_str())) {
-            continue;
-        }
-        for (name, ok, detail) in spawn_scenario(scenario.name) {
-            if ok {
-                passed += 1;
-                println!("test e2e::{}::{name} ... ok", scenario.name);
-            } else {
-                failed += 1;
-                println!(
-                    "test e2e::{}::{name} ... FAILED\n      {detail}",
-                    scenario.name
-                );
+    let known_failing: Vec<&Scenario> = known_failing.collect();
+    // Every scenario runs under both transports: the engine's default (the native
+    // handler where WebKitGTK has it), then fetch; `PORTCULLIS_E2E_TRANSPORT` picks one.
+    let passes: Vec<(&str, Option<String>)> = match std::env::var(TRANSPORT) {
+        Ok(chosen) => vec![("", Some(chosen))],
+        Err(_) => vec![("", None), ("fetch::", Some("fetch".to_owned()))],
+    };
+    for (prefix, transport) in &passes {
+        for scenario in scenarios::ALL.iter().chain(known_failing.iter().copied()) {
+            if !filters.is_empty() && !filters.iter().any(|f| scenario.name.contains(f.as_str())) {
+                continue;
+            }
+            for (name, ok, detail) in spawn_scenario(scenario.name, transport.as_deref()) {
+                if ok {
+                    passed += 1;
+                    println!("test e2e::{prefix}{}::{name} ... ok", scenario.name);
+                } else {
+                    failed += 1;
+                    println!(
+                        "test e2e::{prefix}{}::{name} ... FAILED\n      {detail}",
+                        scenario.name
+                    );
+                }
             }
         }
     }
@@ -288,13 +303,18 @@ fn main() -> ExitCode {
     }
 }
 
-/// Runs `name` in a child process and reads its result rows.
-fn spawn_scenario(name: &str) -> Vec<(String, bool, String)> {
+/// Runs `name` in a child process (under `transport`, or the engine's default) and reads
+/// its result rows.
+fn spawn_scenario(name: &str, transport: Option<&str>) -> Vec<(String, bool, String)> {
     let exe = match std::env::current_exe() {
         Ok(e) => e,
         Err(e) => return vec![("spawn".into(), false, e.to_string())],
     };
-    let child = std::process::Command::new(exe)
+    let mut command = std::process::Command::new(exe);
+    if let Some(transport) = transport {
+        command.env(TRANSPORT, transport);
+    }
+    let child = command
         .env(CHILD, name)
         .stdout(std::process::Stdio::piped())
         .stderr(std::process::Stdio::piped())
@@ -638,6 +658,12 @@ fn build(
         }
     };
     std::fs::create_dir_all(handlers_dir())?;
+    let builder = match std::env::var(TRANSPORT).as_deref() {
+        Err(_) => builder,
+        Ok("native") => builder.transport(transport::Transport::Native),
+        Ok("fetch") => builder.transport(transport::Transport::Fetch),
+        Ok(other) => return Err(format!("{TRANSPORT}={other:?}: native or fetch").into()),
+    };
     let builder = builder.scope_vars(
         portcullis::ScopeVars::new().with("E2E_HANDLERS", handlers_dir().canonicalize()?),
     );

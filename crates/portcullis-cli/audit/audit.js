@@ -131,20 +131,15 @@ const ctx = {
   /** The canary command: it must never run. */
   canary: "portcullis.canary",
   sleep: (ms) => new Promise((resolve) => setTimeout(resolve, ms)),
-  /** Posts raw bytes to the transport the way any frame could; resolves to the code. */
+  /**
+   * Posts raw bytes (or a string, as its UTF-8) to the transport every way any frame
+   * could reach it: the native handler (`portcullisIpc`) when the app has one, and
+   * `POST ipc://localhost/` with the message in the `Portcullis-Body` header (engines
+   * that read request bodies take it there too). Resolves to the code when every way
+   * answered the same, else to each way's.
+   */
   raw(body) {
-    return tracked(
-      (async () => {
-        let response;
-        try {
-          response = await fetch("ipc://localhost/", { method: "POST", body });
-        } catch (e) {
-          return "blocked before sending (the page's CSP or the engine)";
-        }
-        if (response.ok) return "OK";
-        return (await response.json().catch(() => ({ code: `HTTP ${response.status}` }))).code;
-      })(),
-    );
+    return tracked(rawEveryWay(body));
   },
   /**
    * Posts text to wry's IPC handler (`window.webkit.messageHandlers.ipc`), which every
@@ -251,3 +246,40 @@ try {
 // Fire-and-forget calls are judged too: wait (bounded) until every tracked call settled.
 await Promise.race([Promise.allSettled(calls), new Promise((resolve) => setTimeout(resolve, SETTLE_MS))]);
 document.title = `portcullis-audit:${status}:${settledCalls}/${calls.length}`;
+
+/** The bytes of `body`: a string's UTF-8, a view's bytes, an ArrayBuffer's. */
+function bytesOf(body) {
+  if (typeof body === "string") return new TextEncoder().encode(body);
+  if (ArrayBuffer.isView(body)) return new Uint8Array(body.buffer, body.byteOffset, body.byteLength);
+  return new Uint8Array(body);
+}
+
+/** A string of one character per byte. */
+function latin1(bytes) {
+  let text = "";
+  for (let i = 0; i < bytes.length; i += 0x8000) text += String.fromCharCode(...bytes.subarray(i, i + 0x8000));
+  return text;
+}
+
+/** See ctx.raw. */
+async function rawEveryWay(body) {
+  const bytes = bytesOf(body);
+  const codes = {};
+  const native = window.webkit && window.webkit.messageHandlers && window.webkit.messageHandlers.portcullisIpc;
+  if (native) {
+    try {
+      const answer = await native.postMessage("E" + latin1(bytes));
+      codes.native = typeof answer !== "string" ? `answer ${typeof answer}` : answer[0] === "!" ? JSON.parse(answer.slice(1)).code : "OK";
+    } catch (e) {
+      codes.native = `refused by the engine: ${e}`;
+    }
+  }
+  try {
+    const response = await fetch("ipc://localhost/", { method: "POST", headers: { "portcullis-body": btoa(latin1(bytes)) } });
+    codes.fetch = response.ok ? "OK" : (await response.json().catch(() => ({ code: `HTTP ${response.status}` }))).code;
+  } catch (e) {
+    codes.fetch = "blocked before sending (the page's CSP or the engine)";
+  }
+  const distinct = [...new Set(Object.values(codes))];
+  return distinct.length === 1 ? distinct[0] : Object.entries(codes).map(([way, code]) => `${way}: ${code}`).join("; ");
+}

@@ -108,6 +108,11 @@ enum Command {
         /// by default the audit's own label, given the grants `--window` has.
         #[arg(long, value_name = "LABEL")]
         second_window: Option<String>,
+        /// The way messages travel in the audited app: the engine's native handler with
+        /// replies, or fetch (`POST ipc://`). By default, the engine's own default (native
+        /// on WebKitGTK 2.40 and later). Audit under both before a release.
+        #[arg(long, value_enum)]
+        transport: Option<TransportArg>,
     },
     /// Serve a frontend in a real window behind the config's isolation and allowlist,
     /// reloading on file changes. Allowed commands echo their arguments.
@@ -140,6 +145,13 @@ enum GeneratedArg {
     On,
     Off,
     Only,
+}
+
+/// `portcullis audit --transport`.
+#[derive(Clone, Copy, Debug, clap::ValueEnum)]
+enum TransportArg {
+    Native,
+    Fetch,
 }
 
 /// `portcullis audit --grants`.
@@ -219,6 +231,7 @@ fn main() -> ExitCode {
             sarif,
             only,
             grants,
+            transport,
         } => {
             use audit::verdict::Layer;
             let expect = expect.or_else(|| {
@@ -266,6 +279,10 @@ fn main() -> ExitCode {
                     GrantsArg::None => audit::GrantsAtStart::None,
                 },
                 sarif,
+                transport: transport.map(|t| match t {
+                    TransportArg::Native => portcullis_wry::transport::Transport::Native,
+                    TransportArg::Fetch => portcullis_wry::transport::Transport::Fetch,
+                }),
             };
             match audit::run(options) {
                 Ok(code) => ExitCode::from(code.clamp(0, 255) as u8),

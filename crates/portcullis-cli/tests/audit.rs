@@ -90,12 +90,26 @@ impl Drop for Attacks {
 
 #[test]
 fn the_demo_app_holds_in_both_layers() {
+    the_demo_app_holds(&[], "demo", "default");
+}
+
+/// The built-in catalogue under the other transport: the e2e suite runs under both, and
+/// so does the audit.
+#[test]
+fn the_demo_app_holds_in_both_layers_under_fetch() {
+    the_demo_app_holds(&["--transport", "fetch"], "demo-fetch", "fetch");
+}
+
+fn the_demo_app_holds(extra: &[&str], tag: &str, transport: &str) {
+    let mut args = vec!["--var", "EXPORTS=/tmp"];
+    args.extend_from_slice(extra);
     let (ok, report, text) = audit(
         &repo().join("crates/portcullis-demo/portcullis.json"),
-        &["--var", "EXPORTS=/tmp"],
-        "demo",
+        &args,
+        tag,
     );
     assert!(ok, "{text}");
+    assert_eq!(report["transport"], transport, "{text}");
     let attacks = report["attacks"].as_array().unwrap();
     assert!(attacks.len() >= 6, "{text}");
     for a in attacks {

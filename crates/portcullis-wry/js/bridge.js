@@ -86,6 +86,22 @@
   const CANCEL_NAME = PROTOCOL.names.cancel;
   const MAX_REASON = PROTOCOL.maxReason;
   const { ipcUrl: IPC_URL, channelUrl: CHANNEL_URL, replyHeader: INLINE_REPLY } = PROTOCOL.transport;
+  const BODY_HEADER = PROTOCOL.transport.bodyHeader;
+  // Brownfield mode's way to the gate (isolation-app/transport.js does the same for the
+  // isolation frame): the engine's native handler when Rust registered one, else fetch.
+  const nativeHandler = (() => {
+    const handlers = globalThis.webkit && globalThis.webkit.messageHandlers;
+    const handler = handlers && handlers[PROTOCOL.transport.nativeHandler];
+    return handler && typeof handler.postMessage === "function" ? handler : null;
+  })();
+  const nativePost = nativeHandler && nativeHandler.postMessage;
+  const nativeBtoa = globalThis.btoa;
+  const fromCharCode = String.fromCharCode;
+  const NativeTextEncoder = TextEncoder;
+  const encode = TextEncoder.prototype.encode;
+  const subarray = Uint8Array.prototype.subarray;
+  const stringSlice = String.prototype.slice;
+  const charCodeAt = String.prototype.charCodeAt;
 
   const pending = new NativeMap();
   // Callers of ready(), settled when the frame is ready or calls can no longer be sent.
@@ -203,12 +219,88 @@
   freeze(Channel.prototype);
   freeze(Channel);
 
+  /**
+   * Brownfield mode: one message (bytes, or a channel pull's text) straight to the gate,
+   * the way Rust chose (see isolation-app/transport.js); resolves to
+   * {ok: true, json} | {ok: true, bytes} | {ok: false, error}.
+   */
+  async function exchange(url, message) {
+    const unavailable = (e) => ({ ok: false, error: { code: "E_ISOLATION_UNAVAILABLE", message: String(e) } });
+    const unreadable = (what) => ({ ok: false, error: { code: "E_INTERNAL", message: `unreadable error reply (${what})` } });
+    if (nativeHandler) {
+      // One marked string each way (portcullis-wry's src/transport/native_form.rs).
+      let value;
+      try {
+        const sent = typeof message === "string" ? "C" + message : "E" + latin1(message);
+        value = await apply(nativePost, nativeHandler, [sent]);
+      } catch (e) {
+        return unavailable(e);
+      }
+      if (typeof value !== "string" || value.length === 0) return unreadable("native answer");
+      if (value[0] === "#") {
+        const bytes = new NativeUint8Array(value.length - 1);
+        for (let i = 1; i < value.length; i++) bytes[i - 1] = apply(charCodeAt, value, [i]);
+        return { ok: true, bytes: bytes.buffer };
+      }
+      const text = apply(stringSlice, value, [1]);
+      if (value[0] === "=") return { ok: true, json: text };
+      try {
+        return { ok: false, error: parse(text) };
+      } catch (e) {
+        return unreadable("native error answer");
+      }
+    }
+    const init = BODY_HEADER
+      ? { method: "POST", headers: { [BODY_HEADER]: base64(message) } }
+      : { method: "POST", body: message };
+    let response;
+    try {
+      response = await apply(nativeFetch, globalThis, [url, init]);
+    } catch (e) {
+      return unavailable(e);
+    }
+    // A short JSON reply comes in a header too: no wait for the body (transport/http.rs).
+    const inline = response.headers.get(INLINE_REPLY);
+    if (inline !== null) {
+      if (response.ok) return { ok: true, json: inline };
+      try {
+        return { ok: false, error: parse(inline) };
+      } catch (e) {
+        return unreadable(`HTTP ${response.status}`);
+      }
+    }
+    const type = response.headers.get("content-type") || "";
+    if (response.ok && type.startsWith("application/octet-stream")) return { ok: true, bytes: await response.arrayBuffer() };
+    if (response.ok) return { ok: true, json: await response.text() };
+    try {
+      return { ok: false, error: await response.json() };
+    } catch (e) {
+      return unreadable(`HTTP ${response.status}`);
+    }
+  }
+
+  /** Bytes (a Uint8Array) as a string of one character per byte. */
+  function latin1(bytes) {
+    let text = "";
+    for (let i = 0; i < bytes.length; i += 0x8000) {
+      text += apply(fromCharCode, null, apply(subarray, bytes, [i, i + 0x8000]));
+    }
+    return text;
+  }
+
+  /** Standard base64 of bytes (a Uint8Array), or of a string's UTF-8. */
+  function base64(message) {
+    const bytes = typeof message === "string" ? apply(encode, new NativeTextEncoder(), [message]) : message;
+    return nativeBtoa(latin1(bytes));
+  }
+
   /** One channel request (`pull <id>` or `close <id>`): the frames, or throws. */
   function pull(body) {
     if (!config.isolation) {
-      return apply(nativeFetch, globalThis, [CHANNEL_URL, { method: "POST", body }]).then(async (response) => {
-        if (!response.ok) throw portcullisError(await response.json());
-        return response.arrayBuffer();
+      return exchange(CHANNEL_URL, body).then((reply) => {
+        if (!reply.ok) throw portcullisError(reply.error);
+        // A close is answered `null`: no frames.
+        return reply.bytes || new ArrayBuffer(0);
       });
     }
     return new NativePromise((resolve, reject) => {
@@ -316,11 +408,10 @@
       }
       if (!config.isolation) {
         const body = encodeClearChunk(id, message.number, chunkPlaintext(message));
-        apply(nativeFetch, globalThis, [IPC_URL, { method: "POST", body }]).then(async (response) => {
-          const text = await response.text();
-          if (response.ok) resolve(text === "" ? null : parse(text));
-          else reject(portcullisError(parse(text)));
-        }, (e) => reject(portcullisError({ code: "E_ISOLATION_UNAVAILABLE", message: String(e) })));
+        exchange(IPC_URL, body).then((reply) => {
+          if (!reply.ok) reject(portcullisError(reply.error));
+          else resolve(reply.json === undefined || reply.json === "" ? null : parse(reply.json));
+        });
         return;
       }
       if (!isolation || !apply(isConnectedOf, isolationFrame, [])) {
@@ -513,33 +604,7 @@
     // Brownfield mode (isolation off, insecure): the plain request straight to the core.
     const body = request.bytes ? { bytes: request.bytes } : { json: request.json };
     const plain = encodeRequest(request.kind, request.id, request.name, body);
-    apply(nativeFetch, globalThis, [IPC_URL, { method: "POST", body: plain }]).then(
-      async (response) => {
-        // A short JSON reply comes in a header too: no wait for the body (transport.rs).
-        const inline = response.headers.get(INLINE_REPLY);
-        if (inline !== null) {
-          let reply = { ok: true, json: inline };
-          if (!response.ok) {
-            try {
-              reply = { ok: false, error: parse(inline) };
-            } catch (e) {
-              reply = { ok: false, error: { code: "E_INTERNAL", message: `unreadable error reply (HTTP ${response.status})` } };
-            }
-          }
-          settle(request.id, reply);
-          return;
-        }
-        const type = response.headers.get("content-type") || "";
-        if (response.ok && type.startsWith("application/octet-stream")) {
-          settle(request.id, { ok: true, bytes: await response.arrayBuffer() });
-        } else if (response.ok) {
-          settle(request.id, { ok: true, json: await response.text() });
-        } else {
-          settle(request.id, { ok: false, error: await response.json() });
-        }
-      },
-      (e) => settle(request.id, { ok: false, error: { code: "E_ISOLATION_UNAVAILABLE", message: String(e) } }),
-    );
+    exchange(IPC_URL, plain).then((reply) => settle(request.id, reply));
   }
 
   /**
@@ -559,7 +624,7 @@
     }
     if (encodeRequest) {
       const plain = encodeRequest("cancel", id, CANCEL_NAME, { json: "" });
-      apply(nativeFetch, globalThis, [IPC_URL, { method: "POST", body: plain }]).catch(() => {});
+      exchange(IPC_URL, plain);
     }
   }
 

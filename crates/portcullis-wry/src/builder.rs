@@ -38,6 +38,7 @@ impl Portcullis {
             waker,
             runtime: runtime::Choice::default(),
             observer: None,
+            transport: None,
             devtools: Devtools::Off,
         }
     }
@@ -78,6 +79,7 @@ pub struct PortcullisBuilder {
     waker: Arc<std::sync::OnceLock<Box<dyn Fn() + Send + Sync>>>,
     runtime: runtime::Choice,
     observer: Option<transport::Observer>,
+    transport: Option<transport::Transport>,
     devtools: Devtools,
 }
 
@@ -188,6 +190,15 @@ impl PortcullisBuilder {
     /// audit tooling and tests).
     pub fn observe(mut self, observer: transport::Observer) -> Self {
         self.observer = Some(observer);
+        self
+    }
+
+    /// Chooses which way messages travel ([`transport::Transport`]) instead of the
+    /// default: the engine's native handler where this engine, as it runs here, has one
+    /// (WebKitGTK 2.40 and later), else fetch. Asking for `Native` where there is none
+    /// makes every `build_webview` fail with [`Error::Engine`], never a silent fetch.
+    pub fn transport(mut self, transport: transport::Transport) -> Self {
+        self.transport = Some(transport);
         self
     }
 
@@ -338,6 +349,7 @@ impl PortcullisBuilder {
             events,
             init_script,
             observer: self.observer,
+            transport: self.transport,
             devtools,
             requests,
         }))

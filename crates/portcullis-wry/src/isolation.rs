@@ -30,6 +30,8 @@ pub const RUNTIME_JS: &str = include_str!("../isolation-app/runtime.js");
 pub const SEALER_JS: &str = include_str!("../isolation-app/sealer.js");
 /// The canonical-value module: what the hook sees is what is sealed.
 pub const CANONICAL_JS: &str = include_str!("../isolation-app/canonical.js");
+/// How the frame's messages reach the gate: the native handler or `ipc://`.
+pub const TRANSPORT_JS: &str = include_str!("../isolation-app/transport.js");
 /// Which kinds of message a hook judges, and how it declares them.
 pub const KINDS_JS: &str = include_str!("../isolation-app/kinds.js");
 /// The hook helpers module (`import … from "./__portcullis/helpers.js"`).
@@ -63,8 +65,8 @@ pub fn inline_script() -> &'static str {
 
 /// The modules of the inline script, each after the ones it imports: the protocol's
 /// constants (this build's data, [`crate::protocol::module`]), the marks, the sealer, the
-/// canonical-value and kinds modules, and the runtime.
-fn linked_pieces() -> [crate::link::Piece<'static>; 6] {
+/// canonical-value, kinds and transport modules, and the runtime.
+fn linked_pieces() -> [crate::link::Piece<'static>; 7] {
     use crate::link::Piece;
     [
         Piece {
@@ -86,6 +88,10 @@ fn linked_pieces() -> [crate::link::Piece<'static>; 6] {
         Piece {
             specifier: "./kinds.js",
             text: KINDS_JS,
+        },
+        Piece {
+            specifier: "./transport.js",
+            text: TRANSPORT_JS,
         },
         Piece {
             specifier: "./runtime.js",
@@ -133,6 +139,7 @@ pub fn handle(shared: &Shared, label: &str, request: &Request<Vec<u8>>) -> Respo
         "/__portcullis/sealer.js" => script(SEALER_JS.as_bytes().into()),
         "/__portcullis/canonical.js" => script(CANONICAL_JS.as_bytes().into()),
         "/__portcullis/kinds.js" => script(KINDS_JS.as_bytes().into()),
+        "/__portcullis/transport.js" => script(TRANSPORT_JS.as_bytes().into()),
         "/__portcullis/helpers.js" => script(HELPERS_JS.as_bytes().into()),
         "/__portcullis/sealer.wasm" => script_typed(SEALER_WASM.into(), "application/wasm"),
         "/hook.js" => match &shared.hook {

@@ -6,7 +6,8 @@
 //! chunk operations, the stream window, channel frame types, the envelope's layout) with
 //! what the scripts also need from elsewhere: the longest abort reason and report message
 //! the core keeps, the channel argument's prefix, and this crate's transport (the ipc://
-//! URL, the channel pull URL, the inline reply header). It reaches
+//! URL, the channel pull URL, the inline reply header, the native handler's name, and
+//! the header a message travels in where the engine's request bodies are not read). It reaches
 //! - the bridge as `protocol` in its config (`builder.rs`);
 //! - the isolation app's modules as `PROTOCOL`, exported by `./protocol.js`, a module
 //!   whose one statement exports the object ([`module`]). The isolation document links
@@ -25,7 +26,8 @@ use portcullis_core::wire::chunk::MAX_REASON;
 use portcullis_core::wire::report::MAX_REPORT_MESSAGE;
 
 use crate::engine::{CURRENT, Served};
-use crate::transport::{CHANNEL_PATH, INLINE_REPLY};
+use crate::transport::http::BODY_HEADER;
+use crate::transport::{CHANNEL_PATH, INLINE_REPLY, NATIVE_HANDLER};
 
 /// The object the scripts receive.
 pub fn data() -> &'static serde_json::Value {
@@ -39,14 +41,16 @@ pub fn data() -> &'static serde_json::Value {
                 "channelPrefix".into(),
                 portcullis_core::channel::CHANNEL_PREFIX.into(),
             );
-            object.insert(
-                "transport".into(),
-                serde_json::json!({
-                    "ipcUrl": CURRENT.url(Served::Ipc, "/"),
-                    "channelUrl": CURRENT.url(Served::Ipc, CHANNEL_PATH),
-                    "replyHeader": INLINE_REPLY,
-                }),
-            );
+            let mut transport = serde_json::json!({
+                "ipcUrl": CURRENT.url(Served::Ipc, "/"),
+                "channelUrl": CURRENT.url(Served::Ipc, CHANNEL_PATH),
+                "replyHeader": INLINE_REPLY,
+                "nativeHandler": NATIVE_HANDLER,
+            });
+            if !CURRENT.reads_request_bodies() {
+                transport["bodyHeader"] = BODY_HEADER.into();
+            }
+            object.insert("transport".into(), transport);
         }
         data
     })

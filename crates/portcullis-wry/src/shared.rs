@@ -38,6 +38,9 @@ pub struct Shared {
     pub(crate) init_script: String,
     /// Sees every raw message and its verdict, when audit tooling asks to.
     pub(crate) observer: Option<transport::Observer>,
+    /// The way messages travel, when the app chose one (else the engine's default, see
+    /// [`crate::PortcullisBuilder::transport`]).
+    pub(crate) transport: Option<transport::Transport>,
     /// Requests handlers made of the app (the [`crate::App`] extractor), for `pump`.
     pub(crate) requests: crate::app::Requests,
     /// Whether developer tools may open (off unless the app asked, and never silently

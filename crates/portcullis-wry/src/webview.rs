@@ -96,7 +96,7 @@ impl Portcullis {
             })
             .with_asynchronous_custom_protocol(IPC_SCHEME.into(), move |id, request, responder| {
                 crate::profile::request(|| format!("ipc {} arrived", request.method()));
-                transport::handle(&ipc, id, request, responder)
+                transport::http::handle(&ipc, id, request, responder)
             })
             .with_ipc_handler(move |request| {
                 transport::handle_ipc_message(&msg, &label_msg, request)
@@ -183,6 +183,17 @@ impl Portcullis {
         // The page cache and whatever else the engine sets on a built webview; a webview
         // that cannot have them is not used.
         if let Err(e) = Current::protect(&webview) {
+            grants.forget_window(label);
+            return Err(e);
+        }
+        // The native transport, where chosen: registered before the page's first script
+        // can run (the event loop has not turned since the build).
+        let native = match self.shared.transport {
+            Some(transport::Transport::Native) => true,
+            Some(transport::Transport::Fetch) => false,
+            None => Current::has_native_transport(),
+        };
+        if native && let Err(e) = Current::attach_native_transport(&webview, &self.shared, label) {
             grants.forget_window(label);
             return Err(e);
         }

@@ -62,7 +62,12 @@ export function decode(bytes) {
 export async function installRealBridge(core) {
   domStandIns();
   globalThis.fetch = async (url, init) => {
-    const bytes = new Uint8Array(await new Response(init.body).arrayBuffer());
+    // The message as the engine's transport carries it: in the `Portcullis-Body` header
+    // (base64) where request bodies are not read (WebKitGTK), else in the body.
+    const carried = PROTOCOL.transport.bodyHeader && init.headers && init.headers[PROTOCOL.transport.bodyHeader];
+    const bytes = carried !== undefined && carried !== null
+      ? Uint8Array.from(atob(carried), (c) => c.charCodeAt(0))
+      : new Uint8Array(await new Response(init.body).arrayBuffer());
     // A channel pull (`pull <id>`, `close <id>`) is text, not a request: the core gets
     // `{pull}` and may answer with `frames` (an ArrayBuffer) instead of JSON.
     const message = String(url) === PROTOCOL.transport.channelUrl

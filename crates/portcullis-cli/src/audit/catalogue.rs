@@ -124,6 +124,7 @@ mod tests {
             layers: super::super::Layer::ALL.to_vec(),
             builtin,
             allow_inconclusive: false,
+            transport: None,
             expectations: Default::default(),
             junit: None,
             generated: Generated::Off,

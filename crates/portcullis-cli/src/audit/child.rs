@@ -226,6 +226,9 @@ fn run_in(
     if let Some(dir) = &isolation {
         builder = builder.isolation_dir(dir);
     }
+    if let Some(transport) = options.transport {
+        builder = builder.transport(transport);
+    }
     let portcullis = builder
         .router(router)
         .scope_vars(scope_vars(&options.vars))

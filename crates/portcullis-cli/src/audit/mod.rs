@@ -76,6 +76,9 @@ pub struct Options {
     /// The label of the second window for attacks that ask for one (`// windows: 2`);
     /// `None`: the audit's own label, given the grants `window` has.
     pub second_window: Option<String>,
+    /// The way messages travel in the audited app (`--transport`); `None`: the engine's
+    /// default.
+    pub transport: Option<portcullis_wry::transport::Transport>,
     /// Only the attacks whose name one of these globs matches (`--only`; none: all).
     pub only: Vec<globset::GlobMatcher>,
     /// Whether the app's run-time capabilities are granted to the audit's windows before

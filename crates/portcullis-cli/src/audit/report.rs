@@ -64,6 +64,11 @@ pub(super) fn summarise(
             "generated_calls": generated.iter().sum::<usize>(),
             "config": options.config,
             "window": options.window,
+            "transport": match options.transport {
+                None => "default",
+                Some(portcullis_wry::transport::Transport::Native) => "native",
+                Some(portcullis_wry::transport::Transport::Fetch) => "fetch",
+            },
             "layers": options.layers.iter().map(|l| l.as_str()).collect::<Vec<_>>(),
             "attacks": rows,
             "held": held,

@@ -180,6 +180,7 @@ mod tests {
             layers: Layer::ALL.to_vec(),
             builtin: true,
             allow_inconclusive: false,
+            transport: None,
             expectations: Default::default(),
             junit: None,
             generated: super::super::Generated::Off,

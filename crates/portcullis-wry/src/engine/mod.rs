@@ -17,11 +17,13 @@
 //! the same signature, including the generic ones (a closure to call when a snapshot is
 //! written) a function pointer could not take.
 //!
-//! Messages and replies travel the same way on every engine: the isolation frame's sealed
-//! requests go to the `ipc` scheme's handler and its HTTP response is the reply; wry's
-//! IPC handler receives `window.ipc.postMessage`; core-to-frontend events are scripts run
-//! with wry's `evaluate_script`. What differs is how the engine reads a request body and
-//! which frames reach `window.ipc`, written at the top of each engine's module.
+//! Messages and replies: the isolation frame's sealed requests go either to the engine's
+//! native handler with replies, where it has one (WebKitGTK 2.40 and later,
+//! `webkitgtk::native`), or to the `ipc` scheme's handler, whose HTTP response is the
+//! reply (`transport::http`); wry's IPC handler receives `window.ipc.postMessage`;
+//! core-to-frontend events are scripts run with wry's `evaluate_script`. What differs is
+//! whether there is a native handler, whether request bodies are read, and which frames
+//! reach `window.ipc`, written at the top of each engine's module.
 
 use std::path::Path;
 
@@ -79,6 +81,18 @@ pub(crate) trait Platform {
     /// the moment the previous page load's session is revoked.
     fn is_new_page_load(event: &PageLoadEvent) -> bool;
 
+    /// Whether this engine, as it runs here, has a native transport: a script message
+    /// handler whose messages get replies (see `transport`).
+    fn has_native_transport() -> bool;
+
+    /// Registers the native transport on a built webview labelled `label`. An error
+    /// means the webview must not be used (the app asked for a transport it cannot have).
+    fn attach_native_transport(
+        webview: &WebView,
+        shared: &std::sync::Arc<crate::Shared>,
+        label: &str,
+    ) -> Result<(), crate::Error>;
+
     /// Makes the page's `console.*` output appear on this process's stdout, where the
     /// engine can; does nothing elsewhere.
     fn forward_console_to_stdout(webview: &WebView);
@@ -101,4 +115,22 @@ fn reload_on_page_cache_restore(script: String) -> String {
     format!(
         "{script}\nif (window.top === window) {{ window.addEventListener(\"pageshow\", (e) => {{ if (e.persisted) location.reload(); }}); }}\n"
     )
+}
+
+/// The error for an app that asked for the native transport on an engine without one.
+#[cfg(not(target_os = "linux"))]
+fn no_native_transport(engine: Engine) -> crate::Error {
+    crate::Error::Engine(format!(
+        "Portcullis has no native transport on {}: choose Transport::Fetch",
+        engine.name()
+    ))
+}
+
+/// Reports to `done` that the engine offers no snapshot through wry.
+#[cfg(not(target_os = "linux"))]
+fn no_snapshot(engine: Engine, done: impl FnOnce(Result<(), String>) + 'static) {
+    done(Err(format!(
+        "PNG snapshots need WebKitGTK: {} offers none through wry",
+        engine.name()
+    )));
 }

@@ -80,6 +80,14 @@ impl Engine {
         Engine::WkWebView,
     ];
 
+    /// Whether Portcullis reads custom-scheme request bodies on this engine. Not on
+    /// WebKitGTK: wry's only reader there crashes the process on a `Blob` body, so the
+    /// crate builds wry without it, and a message sent by fetch travels in a request
+    /// header instead (`transport::http`).
+    pub const fn reads_request_bodies(self) -> bool {
+        !matches!(self, Engine::WebKitGtk)
+    }
+
     /// A short name for people: `webkitgtk`, `webview2-http`, `webview2-https`,
     /// `wkwebview`.
     pub const fn name(self) -> &'static str {

@@ -54,6 +54,19 @@ impl Platform for WkWebView {
         matches!(event, PageLoadEvent::Started)
     }
 
+    fn has_native_transport() -> bool {
+        // Not written for this engine yet: messages travel by fetch.
+        false
+    }
+
+    fn attach_native_transport(
+        _webview: &WebView,
+        _shared: &std::sync::Arc<crate::Shared>,
+        _label: &str,
+    ) -> Result<(), Error> {
+        Err(super::no_native_transport(Self::ENGINE))
+    }
+
     fn forward_console_to_stdout(_webview: &WebView) {}
 
     fn snapshot_png(
@@ -61,8 +74,6 @@ impl Platform for WkWebView {
         _path: &Path,
         done: impl FnOnce(Result<(), String>) + 'static,
     ) {
-        done(Err(
-            "PNG snapshots need WebKitGTK: WKWebView offers none through wry".to_owned(),
-        ));
+        super::no_snapshot(Self::ENGINE, done);
     }
 }

@@ -7,7 +7,7 @@ function injectFrame({ sandboxed }) {
     const tries = [];
     try { window.webkit.messageHandlers.ipc.postMessage('{"cmd":"secret.read"}'); tries.push("ipc"); } catch (e) { tries.push("ipc:" + e); }
     try { for (const f of parent.frames) f.postMessage({ id: 1, kind: "command", name: "probe", args: {} }, "*"); tries.push("post"); } catch (e) { tries.push("post:" + e); }
-    fetch("ipc://localhost/", { method: "POST", body: '{"cmd":"secret.read"}' })
+    fetch("ipc://localhost/", { method: "POST", headers: { "portcullis-body": btoa('{"cmd":"secret.read"}') } })
       .then((r) => r.json()).then((j) => parent.postMessage({ injected: j.code }, "*"))
       .catch((e) => parent.postMessage({ injected: "fetch failed" }, "*"));
   `;

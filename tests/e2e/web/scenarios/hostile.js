@@ -21,7 +21,7 @@ function frameFrom(src) {
 const probeScript = `
   try { window.webkit.messageHandlers.ipc.postMessage('{"cmd":"probe"}'); } catch (e) {}
   for (const f of parent.frames) { try { f.postMessage({ id: 1, kind: "command", name: "probe", args: {} }, "*"); } catch (e) {} }
-  fetch("ipc://localhost/", { method: "POST", body: '{"cmd":"probe"}' })
+  fetch("ipc://localhost/", { method: "POST", headers: { "portcullis-body": btoa('{"cmd":"probe"}') } })
     .then((r) => r.json()).then((j) => parent.postMessage({ probe: j.code }, "*"))
     .catch((e) => parent.postMessage({ probe: "fetch refused" }, "*"));
 `;

@@ -11,8 +11,11 @@
 //! - `window.webkit.messageHandlers.ipc` exists in every frame, cross-origin ones too,
 //!   and reaches wry's IPC handler with the top page's URL: only the cryptography tells a
 //!   sealed message from a forged one.
-//! - Request bodies of custom-scheme requests come through wry's `linux-body` feature,
-//!   read on the GTK thread before the handler runs.
+//! - Messages travel through a script message handler with replies ([`native`],
+//!   WebKitGTK 2.40 and later) unless the app chose fetch. Request bodies of
+//!   custom-scheme requests are never read: wry's only reader (its `linux-body` feature,
+//!   which this crate leaves off) crashes the process inside WebKitGTK on a `Blob` body,
+//!   so a message sent by fetch travels in a request header (`transport::http`).
 //! - Console forwarding and snapshots are WebKit's own ([`forward_console_to_stdout`],
 //!   [`snapshot_png`]).
 
@@ -23,6 +26,10 @@ use webkit2gtk::{SettingsExt, SnapshotOptions, SnapshotRegion, WebViewExt};
 use wry::{PageLoadEvent, WebView, WebViewBuilder, WebViewExtUnix};
 
 use super::{Engine, Platform};
+
+// The crate's one module with unsafe code: WebKit's C API for the handler with replies.
+#[allow(unsafe_code)]
+pub mod native;
 use crate::{Error, Portcullis};
 
 /// The WebKitGTK engine module.
@@ -47,6 +54,18 @@ impl Platform for WebKitGtk {
 
     fn is_new_page_load(event: &PageLoadEvent) -> bool {
         matches!(event, PageLoadEvent::Started)
+    }
+
+    fn has_native_transport() -> bool {
+        native::available()
+    }
+
+    fn attach_native_transport(
+        webview: &WebView,
+        shared: &std::sync::Arc<crate::Shared>,
+        label: &str,
+    ) -> Result<(), Error> {
+        native::attach(webview, shared, label)
     }
 
     fn forward_console_to_stdout(webview: &WebView) {
