@@ -33,6 +33,7 @@ pub mod envelope;
 pub mod error;
 pub mod gate;
 pub mod json;
+pub mod manifest;
 pub mod name;
 pub mod origin;
 pub mod policy;

@@ -44,6 +44,7 @@ mod dispatch;
 pub mod extract;
 pub mod handler;
 mod inflight;
+mod typed;
 
 use std::any::TypeId;
 use std::collections::HashSet;
@@ -56,6 +57,7 @@ pub use crate::reply::{AppError, Bytes, CallError, HandlerError, IntoReply, Payl
 pub use extract::{Args, CancellationToken, FromCall, Parts, Scoped, State};
 pub use handler::{Handler, Work};
 pub use inflight::{Dispatch, InFlight};
+pub use typed::{DescribeArg, DescribeReply, TypedError, TypedHandler};
 
 use crate::FastMap;
 use crate::caller::Caller;
@@ -114,6 +116,8 @@ pub struct Router {
     channels: Channels,
     /// The streams pages send chunks on.
     streams: Streams,
+    /// The types of the handlers registered typed ([`Router::manifest`]).
+    types: typed::Types,
 }
 
 impl fmt::Debug for Router {
