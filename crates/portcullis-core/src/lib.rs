@@ -52,7 +52,7 @@ pub use wire::request;
 pub use audit::AuditEvent;
 pub use authentic::{Cancel, Chunk};
 pub use caller::Caller;
-pub use channel::{Channel, ChannelError, Channels, Message, TrySendError, Untyped};
+pub use channel::{Channel, ChannelArg, ChannelError, Channels, Message, TrySendError, Untyped};
 pub use config::{Config, ConfigError, ConfigErrors, Limits};
 pub use emit::{EmitTarget, Emitter, EventSink};
 pub use envelope::{Encoding, SessionId};

@@ -214,6 +214,9 @@ impl FromCall for App {
     }
 }
 
+/// `App` takes nothing of the arguments: a typed handler may take it too.
+impl portcullis_core::router::DescribeArg for App {}
+
 #[cfg(test)]
 mod tests {
     use super::*;

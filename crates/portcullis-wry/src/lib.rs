@@ -44,6 +44,7 @@
 
 pub mod app;
 pub mod assets;
+pub mod bindings;
 mod builder;
 pub mod csp;
 pub mod engine;

@@ -28,6 +28,7 @@
 //! phase), `entry` (one channel, its waiting pull and its place in the table), `sender`
 //! (the handler's [`Channel`]), then [`Channels`] here: every page's table.
 
+mod arg;
 mod entry;
 mod frames;
 mod id;
@@ -48,6 +49,7 @@ use crate::reply::CallError;
 use entry::{ChannelEntry, ChannelTable, lock};
 use queue::Queue;
 
+pub use arg::{CHANNEL_KEYWORD, CHANNEL_PATTERN, ChannelArg};
 pub use entry::Puller;
 pub use frames::read_frames;
 pub use id::{CHANNEL_PREFIX, ChannelId};

@@ -25,7 +25,7 @@ use super::extract::{Args, CancellationToken, Scoped, State};
 use super::handler::Handler;
 use super::{Router, RouterErrors};
 use crate::caller::Caller;
-use crate::channel::{Channel, Untyped};
+use crate::channel::Channel;
 use crate::manifest::{ErrorShape, MANIFEST_VERSION, Manifest, Shape, Signature};
 use crate::policy::grants::Grants;
 use crate::reply::{AppError, Bytes, Fallible, HandlerError, Payload, Plain, Raw};
@@ -82,21 +82,6 @@ impl DescribeArg for CancellationToken {}
 impl DescribeArg for Grants {}
 impl DescribeArg for Upload {}
 impl<T: ?Sized> DescribeArg for State<T> {}
-
-/// The messages of an untyped `Channel`: any JSON value.
-impl JsonSchema for Untyped {
-    fn schema_name() -> std::borrow::Cow<'static, str> {
-        "Json".into()
-    }
-
-    fn inline_schema() -> bool {
-        true
-    }
-
-    fn json_schema(_: &mut SchemaGenerator) -> schemars::Schema {
-        schemars::Schema::default()
-    }
-}
 
 /// Bytes, as the page receives them (a `Uint8Array`; the manifest says `bytes`).
 impl JsonSchema for Bytes {
