@@ -15,6 +15,11 @@ if [ ! -x "$tools/node_modules/.bin/tsc" ]; then
 fi
 "$tools/node_modules/.bin/tsc" -p packages/api/tsconfig.json
 echo "typecheck: packages/api passed tsc $("$tools/node_modules/.bin/tsc" --version)"
+# The demo's page (plain JS, checkJs) against the bindings generated from its Rust
+# handlers (crates/portcullis-demo/frontend/bindings.d.ts; `cargo test -p
+# portcullis-demo` fails when they are stale).
+"$tools/node_modules/.bin/tsc" -p crates/portcullis-demo/tsconfig.json
+echo "typecheck: the demo's page passed tsc against its generated bindings"
 # Under Node's own test runner: the module around a stand-in bridge, the module on the
 # real bridge.js (a file of its own: it defines window.portcullis for good), and the
 # hook contract's kinds (isolation-app/kinds.js and helpers.js).

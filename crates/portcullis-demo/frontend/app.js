@@ -1,7 +1,18 @@
-// The notes page. Talks to Rust only through window.portcullis (the bridge): every call
+// The notes page. Talks to Rust only through the bridge (window.portcullis): every call
 // passes the isolation frame's hook, is sealed, and is checked by the allowlist.
+//
+// The calls go through ./bindings.js, generated from the app's Rust handlers
+// (src/notes.rs): `tsc` checks this file against its .d.ts (scripts/typecheck.sh), so a
+// command renamed in Rust, or an argument of the wrong type, fails the test command.
+// The calls that are wrong on purpose (to show the refusals) use the untyped bridge.
 
-const { invoke, emit, listen, openStream, Channel } = window.portcullis;
+import { invoke, emit, listen, openStream, Channel } from "./bindings.js";
+
+/** @typedef {import("./bindings.js").ExportProgress} ExportProgress */
+
+/** The untyped bridge, for the calls the scenario makes wrong on purpose. */
+const untyped = window.portcullis;
+/** @type {(id: string) => any} */
 const $ = (id) => document.getElementById(id);
 
 let step = 0;
@@ -71,14 +82,16 @@ let exportsDir = "";
  * it wrote: the bar follows it. Resolves with the result and the progress it heard.
  */
 async function exportTo(path = `${exportsDir}/notes.md`) {
+  /** @type {string[]} */
   const heard = [];
+  /** @type {import("./bindings.js").Channel<ExportProgress>} */
   const progress = new Channel(({ done, of, title }) => {
     heard.push(`${done}/${of} ${title}`);
     $("progress").max = of;
     $("progress").value = done;
     $("progress-text").textContent = `${done} of ${of}: ${title}`;
   });
-  const closed = new Promise((resolve) => (progress.onclose = resolve));
+  const closed = new Promise((resolve) => (progress.onclose = () => resolve(undefined)));
   const result = await invoke("notes.export", { path, progress });
   // The last messages may arrive just after the answer: the channel closes after them.
   await Promise.race([closed, new Promise((resolve) => setTimeout(resolve, 2000))]);
@@ -124,13 +137,13 @@ async function scenario() {
   await attempt("notes.list", () => invoke("notes.list"), "allowed", s);
   await attempt('notes.add {title: "Groceries"}', () => invoke("notes.add", { title: "Groceries", body: "milk, eggs" }), "allowed", s);
   await attempt('notes.add {title: ""} (bad argument)', () => invoke("notes.add", { title: "", body: "x" }), "E_INVALID_ARGS", s);
-  await attempt("notes.add {extra field} (bad argument)", () => invoke("notes.add", { title: "t", body: "b", admin: true }), "E_INVALID_ARGS", s);
-  await attempt("notes.purge (denied command)", () => invoke("notes.purge"), "E_DENIED", s);
-  await attempt("notes.rename (not in the allowlist)", () => invoke("notes.rename", { id: 1 }), "E_NOT_ALLOWED", s);
+  await attempt("notes.add {extra field} (bad argument)", () => untyped.invoke("notes.add", { title: "t", body: "b", admin: true }), "E_INVALID_ARGS", s);
+  await attempt("notes.purge (denied command)", () => untyped.invoke("notes.purge"), "E_DENIED", s);
+  await attempt("notes.rename (not in the allowlist)", () => untyped.invoke("notes.rename", { id: 1 }), "E_NOT_ALLOWED", s);
   await attempt("notes.add with <script> (hook rejects)", () => invoke("notes.add", { title: "<script>alert(1)</script>", body: "" }), "E_HOOK_REJECTED", s);
   await attempt("notes.attach 4 KiB Uint8Array", () => invoke("notes.attach", new Uint8Array(4096).fill(7)), "allowed", s);
   await attempt("emit note-opened {id: 1}", () => emit("note-opened", { id: 1 }), "allowed", s);
-  await attempt("emit note-deleted (event not allowed)", () => emit("note-deleted", { id: 1 }), "E_NOT_ALLOWED", s);
+  await attempt("emit note-deleted (event not allowed)", () => untyped.emit("note-deleted", { id: 1 }), "E_NOT_ALLOWED", s);
   // An upload stream: the file's bytes in sealed chunks, bounded by the rule's maxBytes.
   await attempt('openStream notes.import {title: "Imported"}, 12 KiB in 3 chunks', () => importFile("Imported", importedText(12)), "allowed", s, showImport);
   await attempt("openStream notes.import, 80 KiB (past its maxBytes, 64 KiB)", () => importFile("Too big", importedText(80), 2), "E_TOO_LARGE", s);
@@ -163,7 +176,7 @@ $("add").addEventListener("submit", (e) => {
   e.preventDefault();
   attempt("notes.add", () => invoke("notes.add", { title: $("title").value, body: $("body").value }));
 });
-$("purge").addEventListener("click", () => attempt("notes.purge", () => invoke("notes.purge")));
+$("purge").addEventListener("click", () => attempt("notes.purge", () => untyped.invoke("notes.purge")));
 $("attach").addEventListener("click", () => attempt("notes.attach", () => invoke("notes.attach", new Uint8Array(4096))));
 $("signin").addEventListener("submit", async (e) => {
   e.preventDefault();

@@ -70,6 +70,7 @@ impl DescribeArg for Body {
 
 impl<T: JsonSchema> DescribeArg for Channel<T> {
     fn describe(generator: &mut SchemaGenerator, signature: &mut Signature) {
+        reads_some_arguments(signature);
         signature
             .channels
             .push(generator.subschema_for::<T>().to_value());
@@ -77,7 +78,19 @@ impl<T: JsonSchema> DescribeArg for Channel<T> {
 }
 
 impl DescribeArg for Caller {}
-impl DescribeArg for Scoped {}
+impl DescribeArg for Scoped {
+    fn describe(_: &mut SchemaGenerator, signature: &mut Signature) {
+        reads_some_arguments(signature);
+    }
+}
+
+/// A handler that reads its checked paths or channels without `Args` takes arguments
+/// whose shape only the rule knows: any, unless an `Args` says more.
+fn reads_some_arguments(signature: &mut Signature) {
+    if signature.args == Shape::None {
+        signature.args = Shape::Any;
+    }
+}
 impl DescribeArg for CancellationToken {}
 impl DescribeArg for Grants {}
 impl DescribeArg for Upload {}
@@ -373,7 +386,7 @@ mod tests {
         assert_eq!(error.app_codes, ["NOT_FOUND"]);
         assert_eq!(error.data["type"], "integer");
         let export = &manifest.commands["notes.export"];
-        assert_eq!(export.args, Shape::None);
+        assert_eq!(export.args, Shape::Any);
         assert_eq!(export.result, Shape::None);
         assert_eq!(
             export.channels,

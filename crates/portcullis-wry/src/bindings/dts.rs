@@ -61,6 +61,10 @@ pub(crate) fn render(manifest: &Manifest) -> String {
             quoted(name)
         ));
     }
+    out.push_str(
+        "\n/** Portcullis's own `portcullis:grants`: this window's run-time grants (a capability must allow it). */\n\
+         export declare function invoke(cmd: \"portcullis:grants\", args?: Record<string, never>, options?: api.InvokeOptions): Promise<api.WindowGrants>;\n",
+    );
     for (name, sig) in &manifest.streams {
         out.push_str(&format!("\n/** The stream `{name}`{}. */\n", untyped(sig)));
         let meta = match &sig.args {
