@@ -11,6 +11,9 @@
 //! Schemas are JSON Schema 2020-12 as `schemars` writes them; a named type is a
 //! `{"$ref": "#/$defs/Name"}` into [`Manifest::definitions`].
 
+pub mod drift;
+pub mod schema;
+
 use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
