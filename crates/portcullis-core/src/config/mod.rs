@@ -41,7 +41,9 @@ use crate::json::JsonError;
 mod check;
 pub use check::dev_server;
 mod error;
+mod handler;
 pub use error::{ConfigError, ConfigErrorKind, ConfigErrors};
+pub use handler::{HANDLER_SCHEMA, is_handler_schema};
 mod limits;
 pub use limits::Limits;
 mod paths;
@@ -208,7 +210,8 @@ pub struct Rule {
 struct RuleObject {
     /// The exact command or event name.
     name: String,
-    /// JSON Schema the arguments (payload) must satisfy.
+    /// JSON Schema the arguments (payload) must satisfy, or "handler": the schema of its
+    /// handler's type, from the app's command manifest (filled in at build).
     #[serde(default)]
     schema: Option<Value>,
     /// Whether a raw bytes body (Uint8Array/ArrayBuffer) is allowed instead of JSON.

@@ -172,3 +172,68 @@ fn build_names_a_frontend_and_a_dev_server_on_this_machine_only() {
     assert_eq!(e.kind, ConfigErrorKind::UnknownField);
     assert!(e.message.contains("frontendDsit"), "{e}");
 }
+
+/// A config whose one rule takes its schema from the handler of `notes.read`.
+fn handler_rule(paths: &str) -> Config {
+    Config::from_json(&format!(
+        r#"{{"app":{{"security":{{"pattern":{{"use":"isolation","options":{{"dir":"iso"}}}},
+            "capabilities":[{{"identifier":"c","windows":["main"],"origins":["app://localhost"],
+              "commands":{{"allow":[{{"name":"notes.read","schema":"handler"{paths}}}]}},
+              "scopes":{{"docs":{{"allow":["/docs/**"]}}}}}}]}}}}}}"#
+    ))
+    .unwrap()
+}
+
+fn read_manifest(required: bool) -> crate::manifest::Manifest {
+    let required = if required {
+        r#","required":["path"]"#
+    } else {
+        ""
+    };
+    crate::manifest::Manifest::from_json(&format!(
+        r##"{{"version":1,"commands":{{"notes.read":{{"typed":true,"args":{{"json":{{"$ref":"#/$defs/Read"}}}},"result":"any"}}}},
+            "streams":{{}},"events":{{}},"emits":{{}},
+            "definitions":{{"Read":{{"type":"object","properties":{{"path":{{"type":"string"}}}}{required}}}}}}}"##
+    ))
+    .unwrap()
+}
+
+#[test]
+fn a_rule_takes_its_handlers_schema_inlined_and_its_paths_are_checked_against_it() {
+    let mut config = handler_rule(r#","paths":{"/path":"docs"}"#);
+    assert!(crate::Policy::compile(&config, &crate::ScopeVars::new()).is_err());
+    assert_eq!(config.take_handler_schemas(&read_manifest(true)), Ok(1));
+    let schema = config.app.security.capabilities[0].commands.allow[0]
+        .schema
+        .clone()
+        .unwrap();
+    assert_eq!(schema["properties"]["path"]["type"], "string");
+    assert!(crate::Policy::compile(&config, &crate::ScopeVars::new()).is_ok());
+    // A path the handler's type does not require would let the page switch the check off.
+    let mut loose = handler_rule(r#","paths":{"/path":"docs"}"#);
+    let errors = loose
+        .take_handler_schemas(&read_manifest(false))
+        .unwrap_err();
+    assert_eq!(
+        errors.0[0].path,
+        "app.security.capabilities[0].commands.allow[0].paths./path"
+    );
+}
+
+#[test]
+fn a_rule_whose_handler_is_missing_or_untyped_is_refused_at_its_path() {
+    let mut config = handler_rule("");
+    let mut manifest = read_manifest(true);
+    manifest.commands.get_mut("notes.read").unwrap().typed = false;
+    manifest.commands.get_mut("notes.read").unwrap().args = crate::manifest::Shape::Any;
+    let errors = config.take_handler_schemas(&manifest).unwrap_err();
+    assert_eq!(
+        errors.0[0].path,
+        "app.security.capabilities[0].commands.allow[0].schema"
+    );
+    assert!(
+        errors.0[0].message.contains("command_typed"),
+        "{}",
+        errors.0[0].message
+    );
+}

@@ -126,6 +126,14 @@ fn rules(
     let mut allow = FastMap::default();
     for (j, rule) in rules.allow.iter().enumerate() {
         let rp = format!("{at}.allow[{j}]");
+        if crate::config::is_handler_schema(rule.schema.as_ref()) {
+            errors.push(
+                format!("{rp}.schema"),
+                ConfigErrorKind::Schema,
+                "takes its schema from its handler, which was never filled in: Portcullis::build fills it from the router, portcullis check needs --manifest",
+            );
+            continue;
+        }
         let schema = rule.schema.as_ref().and_then(|s| {
             compile_schema(s)
                 .map_err(|e| {
