@@ -6,9 +6,10 @@
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
-use portcullis_core::config::{BuildConfig, Pattern};
+use portcullis_core::config::{BuildConfig, Pattern, is_handler_schema};
 use portcullis_core::gate::AuditSink;
 use portcullis_core::grants::GrantSink;
+use portcullis_core::manifest::drift;
 use portcullis_core::wire::constants::max_chunk_data;
 use portcullis_core::{Config, Emitter, Gate, Router, ScopeVars};
 
@@ -245,8 +246,14 @@ impl PortcullisBuilder {
     }
 
     /// Compiles the policy and prepares the protocols.
-    pub fn build(self) -> Result<Portcullis, Error> {
+    pub fn build(mut self) -> Result<Portcullis, Error> {
         let debug = cfg!(debug_assertions);
+        // Rules that take their schema from their handler ("schema": "handler") get it
+        // from the router's types before the policy compiles.
+        if uses_handler_schemas(&self.config) {
+            let manifest = self.router.manifest()?;
+            self.config.take_handler_schemas(&manifest)?;
+        }
         let devtools = self.devtools.enabled(debug)?;
         let frontend = choose_frontend(
             self.config.build.as_ref(),
@@ -329,6 +336,9 @@ impl PortcullisBuilder {
         router
             .streams()
             .set_page_budget(self.config.app.security.limits.max_buffered_stream_bytes);
+        if debug {
+            warn_of_drift(&self.config, &router);
+        }
         for path in unread_schemas(&self.config, &router) {
             tracing::warn!(
                 target: "portcullis",
@@ -508,6 +518,31 @@ fn list_files(root: &Path, dir: &Path, out: &mut Vec<String>) -> std::io::Result
     Ok(())
 }
 
+/// Whether a rule of `config` takes its schema from its handler.
+fn uses_handler_schemas(config: &Config) -> bool {
+    config.app.security.capabilities.iter().any(|cap| {
+        [&cap.commands, &cap.streams, &cap.events]
+            .iter()
+            .any(|rules| {
+                rules
+                    .allow
+                    .iter()
+                    .any(|r| is_handler_schema(r.schema.as_ref()))
+            })
+    })
+}
+
+/// Debug builds: every drift between the allow rules and the router's handlers
+/// (`portcullis_core::manifest::drift`), one warning each with the rule's JSON path.
+fn warn_of_drift(config: &Config, router: &Router) {
+    let Ok(manifest) = router.manifest() else {
+        return;
+    };
+    for found in drift::findings(config, &manifest) {
+        tracing::warn!(target: "portcullis", "{}: {}", found.path, found.message);
+    }
+}
+
 /// The JSON paths of the allow rules whose schema constrains arguments the handler of
 /// that name does not read (commands and streams with a handler; `Portcullis::build`
 /// warns of each).
@@ -617,6 +652,40 @@ mod tests {
             unread_schemas(&config, &router),
             ["app.security.capabilities[0].commands.allow[0].schema"]
         );
+    }
+
+    #[test]
+    fn a_rule_takes_its_schema_from_the_typed_handler_at_build_and_refuses_without_one() {
+        #[derive(serde::Deserialize, schemars::JsonSchema)]
+        struct Add {
+            title: String,
+        }
+        let config = || {
+            Config::from_json(
+                r#"{"app":{"security":{"pattern":{"use":"isolation","options":{"dir":"isolation-app"}},
+                    "capabilities":[{"identifier":"c","windows":["*"],"origins":["app://localhost"],
+                      "commands":{"allow":[{"name":"add","schema":"handler"}]}}]}}}"#,
+            )
+            .unwrap()
+        };
+        let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
+        let typed =
+            Router::new().command_typed("add", |a: portcullis_core::Args<Add>| a.title.len());
+        let built = Portcullis::builder(config(), &root)
+            .frontend_dir(&root)
+            .router(typed)
+            .build();
+        assert!(built.is_ok(), "{:?}", built.err());
+        let untyped =
+            Router::new().command("add", |a: portcullis_core::Args<serde_json::Value>| a.0);
+        let refused = Portcullis::builder(config(), &root)
+            .frontend_dir(&root)
+            .router(untyped)
+            .build()
+            .err()
+            .unwrap()
+            .to_string();
+        assert!(refused.contains("commands.allow[0].schema"), "{refused}");
     }
 
     fn isolated(router: Router) -> PortcullisBuilder {
