@@ -5,6 +5,7 @@ use std::path::{Path, PathBuf};
 
 use anstyle::{AnsiColor, Style};
 use portcullis_core::config::{ConfigError, ConfigErrorKind, Pattern};
+use portcullis_core::manifest::Manifest;
 use portcullis_core::{Config, Policy};
 use portcullis_wry::csp;
 use portcullis_wry::engine::{Engine, Served};
@@ -50,28 +51,41 @@ fn finding(
     }
 }
 
-/// Checks the config at `path`.
-pub fn run(path: &Path, vars: &[(String, PathBuf)], windows: &[String]) -> Vec<Finding> {
+/// Checks the config at `path`; with the app's command `manifest`, its rules against
+/// the handlers too. Returns the findings and the config as compiled (handler schemas
+/// filled in), when it loaded.
+pub fn run(
+    path: &Path,
+    vars: &[(String, PathBuf)],
+    windows: &[String],
+    manifest: Option<&Manifest>,
+) -> (Vec<Finding>, Option<Config>) {
     let text = match std::fs::read_to_string(path) {
         Ok(t) => t,
         Err(e) => {
-            return vec![finding(
+            let found = finding(
                 Severity::Error,
                 path.display().to_string(),
                 e.to_string(),
                 "pass the path of the app's config file (JSON)",
-            )];
+            );
+            return (vec![found], None);
         }
     };
-    let config = match Config::from_json(&text) {
+    let mut config = match Config::from_json(&text) {
         Ok(c) => c,
         Err(errors) => {
             let mut findings: Vec<Finding> = errors.0.into_iter().map(from_config_error).collect();
             findings.extend(other_structural_errors(&text, &findings));
-            return findings;
+            return (findings, None);
         }
     };
     let mut findings = Vec::new();
+    if let Some(manifest) = manifest
+        && let Err(errors) = config.take_handler_schemas(manifest)
+    {
+        findings.extend(errors.0.into_iter().map(from_config_error));
+    }
     let policy = match Policy::compile(&config, &scope_vars(vars)) {
         Ok(policy) => Some(policy),
         Err(errors) => {
@@ -86,7 +100,10 @@ pub fn run(path: &Path, vars: &[(String, PathBuf)], windows: &[String]) -> Vec<F
     if let Some(policy) = &policy {
         check_windows(&config, policy, windows, &mut findings);
     }
-    findings
+    if let Some(manifest) = manifest {
+        findings.extend(crate::handlers::drift(&config, manifest));
+    }
+    (findings, Some(config))
 }
 
 /// Loading stops at the first structural error (serde reads one value at a time); the

@@ -11,6 +11,7 @@ use clap::{Parser, Subcommand};
 mod app;
 mod audit;
 mod check;
+mod handlers;
 mod run;
 
 /// Command-line interface.
@@ -43,6 +44,14 @@ enum Command {
         /// (with --json: an object `{"findings": [...], "effective": {...}}`).
         #[arg(long, value_enum)]
         platform: Option<check::Platform>,
+        /// The app's command manifest (written by its bindings step): fills rules that
+        /// take their handler's schema, and reports drift between rules and handlers.
+        #[arg(long, value_name = "FILE")]
+        manifest: Option<PathBuf>,
+        /// Also print the schema every allow rule checks, as compiled (with --json: an
+        /// `"explain"` member).
+        #[arg(long)]
+        explain: bool,
     },
     /// Run the built-in attack catalogue and your own attack files in a real webview
     /// against your config and isolation app; exits non-zero if anything got through.
@@ -187,21 +196,43 @@ fn main() -> ExitCode {
             windows,
             json,
             platform,
+            manifest,
+            explain,
         } => {
-            let findings = check::run(Path::new(&config), &scope.vars, &windows);
+            let manifest = match manifest.as_deref().map(handlers::load).transpose() {
+                Ok(m) => m,
+                Err(found) => {
+                    check::print(&config, &[found]);
+                    return ExitCode::FAILURE;
+                }
+            };
+            let (findings, compiled) =
+                check::run(Path::new(&config), &scope.vars, &windows, manifest.as_ref());
+            let explained = explain.then(|| compiled.as_ref().map(handlers::explain));
+            let explained = explained.flatten();
             let effective = platform.and_then(|p| Some((p, check::effective(&config, p)?)));
             if json {
-                let text = match &effective {
-                    Some((_, effective)) => serde_json::to_string_pretty(
-                        &serde_json::json!({"findings": findings, "effective": effective}),
-                    ),
-                    None => serde_json::to_string_pretty(&findings),
+                let text = match (&effective, &explained) {
+                    (None, None) => serde_json::to_string_pretty(&findings),
+                    (effective, explained) => {
+                        let mut all = serde_json::json!({ "findings": findings });
+                        if let Some((_, effective)) = effective {
+                            all["effective"] = serde_json::json!(effective);
+                        }
+                        if let Some(explained) = explained {
+                            all["explain"] = serde_json::json!(explained);
+                        }
+                        serde_json::to_string_pretty(&all)
+                    }
                 };
                 println!("{}", text.unwrap_or_default());
             } else {
                 check::print(&config, &findings);
                 if let Some((platform, effective)) = &effective {
                     check::print_effective(*platform, effective);
+                }
+                if let Some(explained) = &explained {
+                    handlers::print_explained(explained);
                 }
             }
             if findings

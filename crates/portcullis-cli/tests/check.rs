@@ -378,3 +378,85 @@ fn each_platform_gets_its_engines_origins_urls_and_csps() {
     );
     assert!(text.contains("isolation CSP"), "{text}");
 }
+
+/// The drift fixtures through the command: each kind's findings at their rules' paths
+/// (errors, but warnings for an unconstrained member and an unreachable handler), and
+/// none in its clean twin.
+#[test]
+fn check_with_the_manifest_reports_every_kind_of_drift_at_its_rule() {
+    let drift = repo().join("fixtures/drift");
+    for kind in ["admits", "unconstrained", "no-rule", "no-handler"] {
+        for case in [kind.to_owned(), format!("{kind}-clean")] {
+            let dir = drift.join(&case);
+            let manifest = dir.join("portcullis.manifest.json");
+            let (ok, findings) = check(
+                &dir.join("portcullis.json"),
+                &["--manifest", manifest.to_str().unwrap()],
+            );
+            let expected: Vec<Value> =
+                serde_json::from_str(&std::fs::read_to_string(dir.join("findings.json")).unwrap())
+                    .unwrap();
+            let severity = if matches!(kind, "unconstrained" | "no-rule") {
+                "warning"
+            } else {
+                "error"
+            };
+            for want in &expected {
+                let found = findings
+                    .as_array()
+                    .unwrap()
+                    .iter()
+                    .find(|f| f["path"] == want["path"] && f["severity"] == severity);
+                assert!(
+                    found.is_some(),
+                    "{case}: no {severity} at {}: {findings:#}",
+                    want["path"]
+                );
+            }
+            let drifted = findings.as_array().unwrap().iter().any(|f| {
+                f["path"]
+                    .as_str()
+                    .unwrap()
+                    .starts_with("app.security.capabilities")
+            });
+            assert_eq!(drifted, !expected.is_empty(), "{case}: {findings:#}");
+            assert_eq!(
+                ok,
+                severity == "warning" || expected.is_empty(),
+                "{case}: {findings:#}"
+            );
+        }
+    }
+}
+
+/// A rule that takes its handler's schema needs the manifest; with it, `--explain`
+/// prints the schema the rule compiles, the handler's.
+#[test]
+fn a_handler_schema_is_filled_from_the_manifest_and_explained() {
+    let dir = repo().join("fixtures/drift/handler-schema");
+    let config = dir.join("portcullis.json");
+    let (ok, findings) = check(&config, &[]);
+    assert!(!ok);
+    assert!(
+        findings.as_array().unwrap().iter().any(|f| f["path"]
+            == "app.security.capabilities[0].commands.allow[0].schema"
+            && f["message"].as_str().unwrap().contains("--manifest")),
+        "{findings:#}"
+    );
+    let manifest = dir.join("portcullis.manifest.json");
+    let (ok, out) = check(
+        &config,
+        &["--manifest", manifest.to_str().unwrap(), "--explain"],
+    );
+    assert!(ok, "{out:#}");
+    let rule = &out["explain"][0];
+    assert_eq!(
+        rule["path"],
+        "app.security.capabilities[0].commands.allow[0]"
+    );
+    assert_eq!(
+        rule["schema"]["required"],
+        serde_json::json!(["title", "count"])
+    );
+    assert_eq!(rule["schema"]["properties"]["count"]["type"], "integer");
+}
