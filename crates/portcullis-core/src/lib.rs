@@ -63,7 +63,7 @@ pub use origin::Origin;
 pub use policy::{Admitted, Policy};
 pub use router::{
     AppError, Args, Bytes, CancellationToken, Dispatch, HandlerError, Payload, Response, Router,
-    Scoped, State,
+    Scoped, State, TypedError,
 };
 pub use scope::{InvalidAppId, ScopeVars};
 pub use seal::Sealer;
