@@ -16,7 +16,7 @@ pub const JSON_TYPES: [&str; 7] = [
 ];
 
 /// `schema` with a top-level `$ref` to `#/$defs/Name` replaced by its definition
-/// (followed up to [`MAX_DEPTH`] times); anything else as it is.
+/// (followed up to 32 times); anything else as it is.
 pub fn resolve<'a>(schema: &'a Value, definitions: &'a BTreeMap<String, Value>) -> &'a Value {
     let mut at = schema;
     for _ in 0..MAX_DEPTH {
@@ -105,7 +105,7 @@ fn dedup(mut types: Vec<&'static str>) -> Vec<&'static str> {
 }
 
 /// `schema` with every `$ref` into `definitions` replaced by the definition, as one
-/// self-contained schema (references deeper than [`MAX_DEPTH`] become `true`).
+/// self-contained schema (references deeper than 32 become `true`).
 pub fn inlined(schema: &Value, definitions: &BTreeMap<String, Value>) -> Value {
     inline_at(schema, definitions, 0)
 }
