@@ -134,6 +134,10 @@ enum Command {
         frontend: Option<PathBuf>,
         #[command(flatten)]
         scope: ScopeArgs,
+        /// The app's command manifest, for rules that take their handler's schema
+        /// (`"schema": "handler"`).
+        #[arg(long, value_name = "FILE")]
+        manifest: Option<PathBuf>,
         /// Stop after this many seconds (for scripts and tests).
         #[arg(long, hide = true)]
         exit_after_secs: Option<u64>,
@@ -327,6 +331,7 @@ fn main() -> ExitCode {
             config,
             frontend,
             scope,
+            manifest,
             exit_after_secs,
         } => {
             let options = run::Options {
@@ -334,6 +339,7 @@ fn main() -> ExitCode {
                 frontend,
                 vars: scope.vars,
                 exit_after: exit_after_secs.map(std::time::Duration::from_secs),
+                manifest,
             };
             match run::run(options) {
                 Ok(code) => ExitCode::from(code.clamp(0, 255) as u8),

@@ -35,6 +35,8 @@ pub struct Options {
     pub vars: Vec<(String, PathBuf)>,
     /// Stop after this long (for scripts and tests).
     pub exit_after: Option<Duration>,
+    /// The app's command manifest, for rules that take their handler's schema.
+    pub manifest: Option<PathBuf>,
 }
 
 enum UserEvent {
@@ -48,7 +50,13 @@ pub fn run(options: Options) -> Result<i32, Box<dyn std::error::Error>> {
     if let Some(status) = portcullis_xvfb::rerun_under_xvfb_if_needed()? {
         return Ok(status.code().unwrap_or(1));
     }
-    let (config, base) = load(&options.config)?;
+    let (mut config, base) = load(&options.config)?;
+    // Rules that take their handler's schema: there are no handlers here, so the
+    // app's manifest gives them.
+    if let Some(path) = &options.manifest {
+        let manifest = crate::handlers::load(path).map_err(|f| f.message)?;
+        config.take_handler_schemas(&manifest)?;
+    }
     let frontend = match (
         &options.frontend,
         config.build.as_ref().and_then(|b| b.frontend_dist.as_ref()),
