@@ -340,3 +340,103 @@ fn is_constrained(schema: &Value) -> bool {
             .any(|k| !matches!(k.as_str(), "description" | "title" | "$comment"))
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::manifest::{MANIFEST_VERSION, Signature};
+    use serde_json::json;
+
+    /// The findings of one command rule `rule` against a handler taking `ty`.
+    fn drift_of(rule: Value, ty: Value) -> Vec<(DriftKind, String)> {
+        let config = Config::from_json(
+            &json!({"app": {"security": {
+                "pattern": {"use": "isolation", "options": {"dir": "iso"}},
+                "capabilities": [{"identifier": "c", "windows": ["main"],
+                    "origins": ["app://localhost"], "commands": {"allow": [rule]}}]}}})
+            .to_string(),
+        )
+        .unwrap();
+        let mut manifest = Manifest {
+            version: MANIFEST_VERSION,
+            ..Manifest::default()
+        };
+        let signature = Signature {
+            typed: true,
+            args: Shape::Json(ty),
+            ..Signature::default()
+        };
+        manifest.commands.insert("c".into(), signature);
+        findings(&config, &manifest)
+            .into_iter()
+            .map(|f| {
+                (
+                    f.kind,
+                    f.path
+                        .replace("app.security.capabilities[0].commands.allow[0]", ""),
+                )
+            })
+            .collect()
+    }
+
+    #[test]
+    fn a_closed_type_refuses_what_an_open_rule_admits() {
+        let ty = json!({"type": "object", "additionalProperties": false,
+            "properties": {"a": {"type": "string"}}, "required": ["a"]});
+        let rule = json!({"name": "c", "schema": {"type": "object", "required": ["a"],
+            "properties": {"a": {"type": "string"}, "b": {"type": "string"}}}});
+        assert_eq!(
+            drift_of(rule, ty),
+            [
+                (DriftKind::Admits, ".schema.properties.b".into()),
+                (DriftKind::Admits, ".schema".into())
+            ]
+        );
+    }
+
+    #[test]
+    fn enums_patterns_and_bytes_are_compared() {
+        let ty = json!({"type": "object", "required": ["mode", "id"],
+            "properties": {"mode": {"type": "string", "enum": ["a", "b"]},
+                           "id": {"type": "string", "pattern": "^x$"}}});
+        let rule = json!({"name": "c", "bytes": true, "schema": {"type": "object",
+            "required": ["mode", "id"], "additionalProperties": false,
+            "properties": {"mode": {"enum": ["a", "c"]}, "id": {"type": "string"}}}});
+        assert_eq!(
+            drift_of(rule, ty),
+            [
+                (DriftKind::Admits, ".bytes".into()),
+                (DriftKind::Admits, ".schema.properties.id".into()),
+                (DriftKind::Admits, ".schema.properties.mode".into())
+            ]
+        );
+        let exact = json!({"name": "c", "schema": {"type": "object",
+            "required": ["mode", "id"], "additionalProperties": false,
+            "properties": {"mode": {"enum": ["a"]}, "id": {"type": "string", "pattern": "^x$"}}}});
+        let ty = json!({"type": "object", "required": ["mode", "id"],
+            "properties": {"mode": {"type": "string", "enum": ["a", "b"]},
+                           "id": {"type": "string", "pattern": "^x$"}}});
+        assert_eq!(drift_of(exact, ty), []);
+    }
+
+    #[test]
+    fn a_rule_without_a_schema_or_with_an_empty_member_leaves_the_type_unconstrained() {
+        let ty = json!({"type": "object", "properties": {"a": {"type": "integer"}}});
+        assert_eq!(
+            drift_of(json!("c"), ty.clone()),
+            [(DriftKind::Unconstrained, String::new())]
+        );
+        let rule = json!({"name": "c", "schema": {"type": "object",
+            "additionalProperties": false, "properties": {"a": {}}}});
+        assert_eq!(
+            drift_of(rule, ty),
+            [(DriftKind::Unconstrained, ".schema.properties.a".into())]
+        );
+    }
+
+    #[test]
+    fn an_unfilled_handler_schema_is_left_to_the_policy() {
+        let ty = json!({"type": "object", "properties": {"a": {"type": "integer"}}});
+        assert_eq!(drift_of(json!({"name": "c", "schema": "handler"}), ty), []);
+    }
+}
