@@ -34,6 +34,10 @@
 //! handler to run on a blocking thread, or an async one's future. The core depends on
 //! no runtime; `portcullis-wry` drives the work on tokio.
 //!
+//! The same handlers registered with [`Router::command_typed`] (and `stream_typed`,
+//! `on_event_typed`, `emits`) also record their types ([`typed`]), which
+//! [`Router::manifest`] hands to the bindings generator and the drift check.
+//!
 //! Mistakes in the table (a name registered twice, a name no request can carry, two
 //! extractors that both take the body, a `State<T>` never registered) are collected and
 //! reported by [`Router::check`], which the embedder calls when it builds: the app does
@@ -44,7 +48,7 @@ mod dispatch;
 pub mod extract;
 pub mod handler;
 mod inflight;
-mod typed;
+pub mod typed;
 
 use std::any::TypeId;
 use std::collections::HashSet;
