@@ -118,6 +118,21 @@ export interface Commands {
 /** A command's name. */
 export type CommandName = keyof Commands;
 
+/** Every stream: its metadata (`openStream`'s `meta`), result, and the app's error codes and data. */
+export interface Streams {
+  "notes.import": { meta: ImportMeta; result: Imported; appCode: "UNAVAILABLE" | "NOT_FOUND" | "EXPORT_FAILED" | "READ_FAILED" | "WRONG_PASSWORD" | "GRANT_FAILED" | "IMPORT_FAILED" | "NOT_TEXT"; data: Missing };
+}
+
+/** Every event the page emits to the core's listeners: its payload. */
+export interface PageEvents {
+  "note-opened": Opened;
+}
+
+/** Every event the core emits to pages (`Router::emits`): its payload. */
+export interface CoreEvents {
+  "note-added": Note;
+}
+
 /** What command `K`'s promise rejects with: its app code and data typed. */
 export type CommandError<K extends CommandName> = Omit<api.PortcullisError<Commands[K]["data"]>, "appCode"> & {
   readonly appCode?: Commands[K]["appCode"];
@@ -163,16 +178,16 @@ export declare function invoke(cmd: "session.sign_out", args?: Record<string, ne
 export declare function invoke(cmd: "portcullis:grants", args?: Record<string, never>, options?: api.InvokeOptions): Promise<api.WindowGrants>;
 
 /** The stream `notes.import`. */
-export declare function openStream(cmd: "notes.import", meta: ImportMeta): api.PortcullisStream<Imported>;
+export declare function openStream(cmd: "notes.import", meta: Streams["notes.import"]["meta"]): api.PortcullisStream<Streams["notes.import"]["result"]>;
 
 /** The page event `note-opened`. */
-export declare function emit(event: "note-opened", payload: Opened): Promise<void>;
+export declare function emit(event: "note-opened", payload: PageEvents["note-opened"]): Promise<void>;
 
 /** `listen` to the core's event `note-added`. */
-export declare function listen(event: "note-added", handler: (event: api.PortcullisEvent<Note>) => void): Promise<api.UnlistenFn>;
+export declare function listen(event: "note-added", handler: (event: api.PortcullisEvent<CoreEvents["note-added"]>) => void): Promise<api.UnlistenFn>;
 
 /** `once` to the core's event `note-added`. */
-export declare function once(event: "note-added", handler: (event: api.PortcullisEvent<Note>) => void): Promise<api.UnlistenFn>;
+export declare function once(event: "note-added", handler: (event: api.PortcullisEvent<CoreEvents["note-added"]>) => void): Promise<api.UnlistenFn>;
 
 /** A channel from the core to this page (`new Channel<Message>(onmessage)`). */
 export declare const Channel: typeof api.Channel;

@@ -43,6 +43,33 @@ pub(crate) fn render(manifest: &Manifest) -> String {
         ));
     }
     out.push_str("}\n\n/** A command's name. */\nexport type CommandName = keyof Commands;\n");
+    out.push_str("\n/** Every stream: its metadata (`openStream`'s `meta`), result, and the app's error codes and data. */\nexport interface Streams {\n");
+    for (name, sig) in &manifest.streams {
+        let meta = match &sig.args {
+            Shape::Json(schema) => type_of(schema, 1),
+            _ => "api.Json".to_owned(),
+        };
+        out.push_str(&format!(
+            "  {}: {{ meta: {meta}; result: {}; appCode: {}; data: {} }};\n",
+            quoted(name),
+            result_type(&sig.result, 1),
+            app_code(sig),
+            error_data(sig)
+        ));
+    }
+    out.push_str("}\n\n/** Every event the page emits to the core's listeners: its payload. */\nexport interface PageEvents {\n");
+    for (name, payload) in &manifest.events {
+        let payload = match payload {
+            Some(schema) => type_of(schema, 1),
+            None => "api.Json | api.Bytes".to_owned(),
+        };
+        out.push_str(&format!("  {}: {payload};\n", quoted(name)));
+    }
+    out.push_str("}\n\n/** Every event the core emits to pages (`Router::emits`): its payload. */\nexport interface CoreEvents {\n");
+    for (name, schema) in &manifest.emits {
+        out.push_str(&format!("  {}: {};\n", quoted(name), type_of(schema, 1)));
+    }
+    out.push_str("}\n");
     out.push_str(
         "\n/** What command `K`'s promise rejects with: its app code and data typed. */\n\
          export type CommandError<K extends CommandName> = Omit<api.PortcullisError<Commands[K][\"data\"]>, \"appCode\"> & {\n  \
@@ -68,19 +95,19 @@ pub(crate) fn render(manifest: &Manifest) -> String {
     for (name, sig) in &manifest.streams {
         out.push_str(&format!("\n/** The stream `{name}`{}. */\n", untyped(sig)));
         let meta = match &sig.args {
-            Shape::Json(schema) => format!("meta: {}", type_of(schema, 0)),
+            Shape::Json(_) => format!("meta: Streams[{}][\"meta\"]", quoted(name)),
             _ => "meta?: api.Json".to_owned(),
         };
         out.push_str(&format!(
-            "export declare function openStream(cmd: {}, {meta}): api.PortcullisStream<{}>;\n",
+            "export declare function openStream(cmd: {}, {meta}): api.PortcullisStream<Streams[{}][\"result\"]>;\n",
             quoted(name),
-            result_type(&sig.result, 0)
+            quoted(name)
         ));
     }
     for (name, payload) in &manifest.events {
         out.push_str(&format!("\n/** The page event `{name}`. */\n"));
         let payload = match payload {
-            Some(schema) => format!("payload: {}", type_of(schema, 0)),
+            Some(_) => format!("payload: PageEvents[{}]", quoted(name)),
             None => "payload?: api.Json | api.Bytes".to_owned(),
         };
         out.push_str(&format!(
@@ -88,8 +115,8 @@ pub(crate) fn render(manifest: &Manifest) -> String {
             quoted(name)
         ));
     }
-    for (name, schema) in &manifest.emits {
-        let payload = type_of(schema, 0);
+    for name in manifest.emits.keys() {
+        let payload = format!("CoreEvents[{}]", quoted(name));
         for function in ["listen", "once"] {
             out.push_str(&format!(
                 "\n/** `{function}` to the core's event `{name}`. */\n"

@@ -49,8 +49,10 @@ fn every_name_has_its_overload_with_its_types() {
         "progress: api.Channel<Note>;",
         "\"notes.plain\": { args: api.Args; result: api.Json | Uint8Array; appCode: string; data: api.Json };",
         "export declare function invoke(cmd: \"notes.plain\", args?: api.Args, options?: api.InvokeOptions)",
-        "export declare function emit(event: \"opened\", payload: number): Promise<void>;",
-        "export declare function listen(event: \"note-added\", handler: (event: api.PortcullisEvent<Note>) => void): Promise<api.UnlistenFn>;",
+        "export interface PageEvents {\n  \"opened\": number;\n}",
+        "export interface CoreEvents {\n  \"note-added\": Note;\n}",
+        "export declare function emit(event: \"opened\", payload: PageEvents[\"opened\"]): Promise<void>;",
+        "export declare function listen(event: \"note-added\", handler: (event: api.PortcullisEvent<CoreEvents[\"note-added\"]>) => void): Promise<api.UnlistenFn>;",
         "export declare function openStream(cmd: never, meta?: never): never;",
     ] {
         assert!(dts.contains(line), "missing {line}\n---\n{dts}");
