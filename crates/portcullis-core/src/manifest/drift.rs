@@ -206,6 +206,8 @@ impl Compare<'_> {
                 ),
             );
         }
+        // An `Option<T>` is `T` or null: what the rule says of a value is compared with T.
+        let ty = resolve(only_non_null(ty).unwrap_or(ty), defs);
         let (Some(r), Some(t)) = (rule.as_object(), ty.as_object()) else {
             return;
         };
@@ -333,6 +335,22 @@ impl Compare<'_> {
     }
 }
 
+/// The one branch of an `anyOf`/`oneOf` that is not `{"type": "null"}`, if there is
+/// exactly one (what schemars writes for `Option<T>` of a named `T`).
+fn only_non_null(ty: &Value) -> Option<&Value> {
+    let parts = ty
+        .get("anyOf")
+        .or_else(|| ty.get("oneOf"))
+        .and_then(Value::as_array)?;
+    let mut rest = parts
+        .iter()
+        .filter(|p| p.get("type").and_then(Value::as_str) != Some("null"));
+    match (rest.next(), rest.next()) {
+        (Some(one), None) => Some(one),
+        _ => None,
+    }
+}
+
 /// Whether a schema that admits every type still constrains something (`not`, `allOf`).
 fn is_constrained(schema: &Value) -> bool {
     schema.as_object().is_some_and(|s| {
@@ -431,6 +449,23 @@ mod tests {
         assert_eq!(
             drift_of(rule, ty),
             [(DriftKind::Unconstrained, ".schema.properties.a".into())]
+        );
+    }
+
+    #[test]
+    fn an_optional_struct_is_compared_member_by_member() {
+        let ty = json!({"type": "object", "properties": {"inner": {"anyOf": [
+            {"type": "object", "required": ["n"], "properties": {"n": {"type": "integer", "minimum": 0}}},
+            {"type": "null"}]}}});
+        let rule = json!({"name": "c", "schema": {"type": "object", "additionalProperties": false,
+            "properties": {"inner": {"type": ["object", "null"], "required": ["n"],
+                "additionalProperties": false, "properties": {"n": {"type": "integer"}}}}}});
+        assert_eq!(
+            drift_of(rule, ty),
+            [(
+                DriftKind::Admits,
+                ".schema.properties.inner.properties.n".into()
+            )]
         );
     }
 
