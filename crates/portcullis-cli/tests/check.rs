@@ -460,3 +460,17 @@ fn a_handler_schema_is_filled_from_the_manifest_and_explained() {
     );
     assert_eq!(rule["schema"]["properties"]["count"]["type"], "integer");
 }
+
+/// The demo's rules and handlers agree: its config against the manifest its bindings
+/// test writes has no drift, not even a warning.
+#[test]
+fn the_demos_rules_match_its_handlers() {
+    let demo = repo().join("crates/portcullis-demo");
+    let manifest = demo.join("portcullis.manifest.json");
+    let (ok, findings) = check(
+        &demo.join("portcullis.json"),
+        &["--manifest", manifest.to_str().unwrap()],
+    );
+    assert!(ok, "{findings:#}");
+    assert_eq!(findings, serde_json::json!([]), "{findings:#}");
+}
