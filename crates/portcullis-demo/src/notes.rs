@@ -473,6 +473,26 @@ mod tests {
         }
     }
 
+    /// The codes the bindings promise the page are the codes the errors give.
+    #[test]
+    fn every_error_code_is_declared_for_the_page() {
+        let errors = [
+            NotesError::Unavailable,
+            NotesError::NotFound(1),
+            NotesError::Export(std::io::Error::other("x")),
+            NotesError::Read(std::io::Error::other("x")),
+            NotesError::WrongPassword,
+            NotesError::Grant(GrantError::UnknownCapability("x".into())),
+            NotesError::Stream(StreamError::PageGone),
+            NotesError::NotText,
+        ];
+        for e in &errors {
+            let code = e.app_code().unwrap();
+            assert!(NotesError::app_codes().contains(&code.as_str()), "{code}");
+        }
+        assert_eq!(errors.len(), NotesError::app_codes().len());
+    }
+
     /// The page's bindings (`frontend/bindings.js` and `.d.ts`) and the command manifest
     /// are the router's: `PORTCULLIS_BINDINGS=write cargo test -p portcullis-demo`
     /// writes them; otherwise a file that differs fails here, so a stale one is never
