@@ -2,7 +2,7 @@
 // passes the isolation frame's hook, is sealed, and is checked by the allowlist.
 //
 // The calls go through ./bindings.js, generated from the app's Rust handlers
-// (src/notes.rs): `tsc` checks this file against its .d.ts (scripts/typecheck.sh), so a
+// (src/notes/): `tsc` checks this file against its .d.ts (scripts/typecheck.sh), so a
 // command renamed in Rust, or an argument of the wrong type, fails the test command.
 // The calls that are wrong on purpose (to show the refusals) use the untyped bridge.
 
