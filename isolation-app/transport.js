@@ -4,7 +4,7 @@
 // - Native: the engine's script message handler with replies
 //   (`window.webkit.messageHandlers.<nativeHandler>`), which Rust registers only when it
 //   chose it. `postMessage` takes one string and its promise resolves to one string,
-//   each marked by its first character (portcullis-wry's src/transport/native_form.rs):
+//   each marked by its first character (portcullis-wry's src/engine/native_form.rs):
 //   "E" an envelope or "C" a channel request; "=" a JSON result, "!" a JSON error, "#" a
 //   bytes result. Bytes travel one character per byte: the engine passes strings whole
 //   but no ArrayBuffer through this path.

@@ -228,7 +228,7 @@
     const unavailable = (e) => ({ ok: false, error: { code: "E_ISOLATION_UNAVAILABLE", message: String(e) } });
     const unreadable = (what) => ({ ok: false, error: { code: "E_INTERNAL", message: `unreadable error reply (${what})` } });
     if (nativeHandler) {
-      // One marked string each way (portcullis-wry's src/transport/native_form.rs).
+      // One marked string each way (portcullis-wry's src/engine/native_form.rs).
       let value;
       try {
         const sent = typeof message === "string" ? "C" + message : "E" + latin1(message);

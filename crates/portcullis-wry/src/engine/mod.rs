@@ -31,6 +31,11 @@ use wry::{PageLoadEvent, WebView, WebViewBuilder};
 
 mod origins;
 
+/// The string form of the native transports' messages and answers, shared by the
+/// engines that have one (WebKitGTK today; unused, and compiled, elsewhere).
+#[cfg_attr(not(target_os = "linux"), allow(dead_code))]
+pub(crate) mod native_form;
+
 pub use origins::{Engine, Served, handler_uri_is};
 
 #[cfg(target_os = "linux")]

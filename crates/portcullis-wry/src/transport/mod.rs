@@ -30,7 +30,6 @@ use crate::Shared;
 use crate::profile::Stamps;
 
 pub mod http;
-pub(crate) mod native_form;
 
 pub use http::{CHANNEL_PATH, INLINE_REPLY};
 

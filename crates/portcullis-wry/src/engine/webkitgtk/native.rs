@@ -10,7 +10,7 @@
 //! registered for, its page load and origin are Rust's own record of it, and only the
 //! seal tells the isolation frame's messages from anyone else's, as on every transport.
 //!
-//! What a message may be: a string, in the form of [`transport::native_form`] (an
+//! What a message may be: a string, in the form of [`native_form`] (an
 //! envelope or a channel request; bytes travel one character per byte, since WebKit
 //! passes no `ArrayBuffer` through this path). Anything else is refused with
 //! `E_BAD_REQUEST` by its type alone, never walked. The answer is a string of the same
@@ -36,7 +36,8 @@ use webkit2gtk::WebViewExt;
 use webkit2gtk::ffi as wk;
 use wry::{WebView, WebViewExtUnix};
 
-use crate::transport::{self, Answer, NATIVE_HANDLER, Replier, Via, native_form};
+use crate::engine::native_form;
+use crate::transport::{self, Answer, NATIVE_HANDLER, Replier, Via};
 use crate::{Error, Shared};
 
 /// The longest channel text taken (`close ` and a 32-digit id is 38 bytes).
@@ -133,7 +134,7 @@ unsafe extern "C" fn received(
     GTRUE
 }
 
-/// Reads the message in `value` ([`transport::native_form`]) and hands it to the
+/// Reads the message in `value` ([`native_form`]) and hands it to the
 /// transport; anything but a string is refused by its type alone, never walked.
 ///
 /// Safety: `value` is a live JSCValue, on the GTK thread.
@@ -239,7 +240,7 @@ fn answer_on_gtk_thread(raw: Raw, answer: Answer) {
     });
 }
 
-/// The JavaScriptCore string that carries `answer` ([`transport::native_form`]), or null.
+/// The JavaScriptCore string that carries `answer` ([`native_form`]), or null.
 ///
 /// Safety: `context` is live, on the GTK thread.
 unsafe fn value_of(context: *mut jsc::JSCContext, answer: Answer) -> *mut jsc::JSCValue {

@@ -20,7 +20,7 @@
 
 use portcullis_core::{ErrorCode, Rejection};
 
-use super::Answer;
+use crate::transport::Answer;
 
 /// A message as the native transport received it.
 #[derive(Debug, PartialEq, Eq)]
