@@ -18,10 +18,15 @@ pub fn isolation(isolation_origin: &str, ipc_origin: &str, inline_script_hash: &
 
 /// The isolation document's policy on `engine`, with the origins that engine reports.
 pub fn isolation_on(engine: Engine) -> String {
+    let hash = if engine == crate::engine::CURRENT {
+        crate::isolation::inline_script_hash()
+    } else {
+        crate::isolation::script_hash(&crate::isolation::inline_script_for(engine))
+    };
     isolation(
         &engine.origin(Served::Isolation),
         &engine.origin(Served::Ipc),
-        &crate::isolation::inline_script_hash(),
+        &hash,
     )
 }
 
@@ -165,5 +170,25 @@ mod tests {
         assert!(p.contains("script-src isolation://localhost 'sha256-AAAA' 'wasm-unsafe-eval';"));
         assert!(p.contains("sandbox allow-scripts"));
         assert!(!p.contains("http"));
+    }
+
+    #[test]
+    fn each_engines_isolation_policy_admits_the_script_that_engine_is_served() {
+        use crate::engine::Engine;
+        let hashes: Vec<String> = Engine::ALL
+            .iter()
+            .map(|&engine| {
+                let hash =
+                    crate::isolation::script_hash(&crate::isolation::inline_script_for(engine));
+                assert!(isolation_on(engine).contains(&hash), "{engine:?}");
+                hash
+            })
+            .collect();
+        // The script names its engine's transport URLs: WebView2's differs from Linux's.
+        assert_ne!(hashes[0], hashes[2]);
+        assert_eq!(
+            crate::isolation::inline_script_for(crate::engine::CURRENT),
+            crate::isolation::inline_script()
+        );
     }
 }

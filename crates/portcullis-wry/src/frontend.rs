@@ -151,6 +151,14 @@ impl DevServer {
 /// once; a dev server's on a thread of their own, so a slow server never stalls the
 /// webviews' thread.
 pub fn handle(shared: &Arc<Shared>, request: Request<Vec<u8>>, responder: RequestAsyncResponder) {
+    // Only the app's own host: `app://evil/` (or, on WebView2, `https://app.evil.com/`,
+    // which wry's filter also hands here) serves nothing.
+    if !crate::engine::handler_uri_is(crate::engine::Served::App, request.uri()) {
+        return responder.respond(assets::status(
+            StatusCode::NOT_FOUND,
+            "the app is served at its own host only",
+        ));
+    }
     let path = request.uri().path();
     // Brownfield mode's encoder (the bridge imports it), and the constants it imports.
     let served = match path {

@@ -51,27 +51,32 @@ type Body = Cow<'static, [u8]>;
 /// call. The CSP admits exactly this script by its hash ([`inline_script_hash`]).
 pub fn inline_script() -> &'static str {
     static SCRIPT: OnceLock<String> = OnceLock::new();
-    SCRIPT.get_or_init(|| {
-        let pieces = linked_pieces();
-        let script = crate::link::link(&pieces).unwrap_or_else(|error| {
-            // Our own modules, linked the same way by a unit test: this is never reached.
-            // If it were, the frame would fail to start, and every call with it.
-            tracing::error!("portcullis: the isolation runtime does not link: {error}");
-            String::new()
-        });
-        minified(&script)
-    })
+    SCRIPT.get_or_init(|| inline_script_for(crate::engine::CURRENT))
+}
+
+/// The isolation document's script as `engine` would be served it (its protocol module
+/// names that engine's transport URLs), for `portcullis check --platform`.
+pub fn inline_script_for(engine: crate::engine::Engine) -> String {
+    let protocol = crate::protocol::module_for(engine);
+    let pieces = linked_pieces(&protocol);
+    let script = crate::link::link(&pieces).unwrap_or_else(|error| {
+        // Our own modules, linked the same way by a unit test: this is never reached.
+        // If it were, the frame would fail to start, and every call with it.
+        tracing::error!("portcullis: the isolation runtime does not link: {error}");
+        String::new()
+    });
+    minified(&script)
 }
 
 /// The modules of the inline script, each after the ones it imports: the protocol's
 /// constants (this build's data, [`crate::protocol::module`]), the marks, the sealer, the
 /// canonical-value, kinds and transport modules, and the runtime.
-fn linked_pieces() -> [crate::link::Piece<'static>; 7] {
+fn linked_pieces(protocol: &str) -> [crate::link::Piece<'_>; 7] {
     use crate::link::Piece;
     [
         Piece {
             specifier: "./protocol.js",
-            text: crate::protocol::module(),
+            text: protocol,
         },
         Piece {
             specifier: "./marks.js",
@@ -124,7 +129,12 @@ fn sealer_wasm_base64() -> &'static str {
 
 /// The CSP source that admits [`inline_script`]: `'sha256-<base64 of its SHA-256>'`.
 pub fn inline_script_hash() -> String {
-    let digest = ring::digest::digest(&ring::digest::SHA256, inline_script().as_bytes());
+    script_hash(inline_script())
+}
+
+/// The CSP source that admits `script`.
+pub(crate) fn script_hash(script: &str) -> String {
+    let digest = ring::digest::digest(&ring::digest::SHA256, script.as_bytes());
     format!("'sha256-{}'", B64.encode(digest.as_ref()))
 }
 
@@ -289,7 +299,7 @@ mod tests {
 
     #[test]
     fn inline_script_is_the_linked_modules_minified() {
-        let pieces = linked_pieces();
+        let pieces = linked_pieces(crate::protocol::module());
         let linked = crate::link::link(&pieces).unwrap();
         let script = inline_script();
         assert_eq!(script, minified(&linked));
@@ -332,7 +342,7 @@ mod tests {
     #[test]
     fn every_module_the_linked_ones_import_is_served_as_it_is_linked() {
         let p = portcullis();
-        for piece in linked_pieces() {
+        for piece in linked_pieces(crate::protocol::module()) {
             let path = format!(
                 "isolation://localhost/__portcullis/{}",
                 piece.specifier.trim_start_matches("./")

@@ -25,14 +25,19 @@ use std::sync::OnceLock;
 use portcullis_core::wire::chunk::MAX_REASON;
 use portcullis_core::wire::report::MAX_REPORT_MESSAGE;
 
-use crate::engine::{CURRENT, Served};
+use crate::engine::{CURRENT, Engine, Served};
 use crate::transport::http::BODY_HEADER;
 use crate::transport::{CHANNEL_PATH, INLINE_REPLY, NATIVE_HANDLER};
 
-/// The object the scripts receive.
+/// The object the scripts receive in this build ([`CURRENT`]'s).
 pub fn data() -> &'static serde_json::Value {
     static DATA: OnceLock<serde_json::Value> = OnceLock::new();
-    DATA.get_or_init(|| {
+    DATA.get_or_init(|| data_for(CURRENT))
+}
+
+/// The object the scripts would receive on `engine` (for `portcullis check --platform`).
+pub fn data_for(engine: Engine) -> serde_json::Value {
+    {
         let mut data = portcullis_core::wire::constants::for_scripts();
         if let Some(object) = data.as_object_mut() {
             object.insert("maxReason".into(), MAX_REASON.into());
@@ -42,18 +47,18 @@ pub fn data() -> &'static serde_json::Value {
                 portcullis_core::channel::CHANNEL_PREFIX.into(),
             );
             let mut transport = serde_json::json!({
-                "ipcUrl": CURRENT.url(Served::Ipc, "/"),
-                "channelUrl": CURRENT.url(Served::Ipc, CHANNEL_PATH),
+                "ipcUrl": engine.url(Served::Ipc, "/"),
+                "channelUrl": engine.url(Served::Ipc, CHANNEL_PATH),
                 "replyHeader": INLINE_REPLY,
                 "nativeHandler": NATIVE_HANDLER,
             });
-            if !CURRENT.reads_request_bodies() {
+            if !engine.reads_request_bodies() {
                 transport["bodyHeader"] = BODY_HEADER.into();
             }
             object.insert("transport".into(), transport);
         }
         data
-    })
+    }
 }
 
 /// What the module says about itself, before its one statement.
@@ -70,11 +75,14 @@ const HEADER: &str = "\
 /// `./protocol.js`: the module that exports [`data`] as `PROTOCOL`.
 pub fn module() -> &'static str {
     static TEXT: OnceLock<String> = OnceLock::new();
-    TEXT.get_or_init(|| {
-        // Printing a Value cannot fail.
-        let json = serde_json::to_string_pretty(data()).unwrap_or_default();
-        format!("{HEADER}export const PROTOCOL = {json};\n")
-    })
+    TEXT.get_or_init(|| module_for(CURRENT))
+}
+
+/// `./protocol.js` as `engine` would be served it.
+pub fn module_for(engine: Engine) -> String {
+    // Printing a Value cannot fail.
+    let json = serde_json::to_string_pretty(&data_for(engine)).unwrap_or_default();
+    format!("{HEADER}export const PROTOCOL = {json};\n")
 }
 
 #[cfg(test)]

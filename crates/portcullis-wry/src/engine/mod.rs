@@ -36,6 +36,11 @@ mod origins;
 #[cfg_attr(not(target_os = "linux"), allow(dead_code))]
 pub(crate) mod native_form;
 
+/// The bridge's script as the engines without WebKitGTK's protections take it (compiled
+/// and parsed by its tests everywhere, used on Windows and macOS).
+#[cfg_attr(not(windows), allow(dead_code))]
+pub(crate) mod scripts;
+
 pub use origins::{Engine, Served, handler_uri_is};
 
 #[cfg(target_os = "linux")]
@@ -109,17 +114,6 @@ pub(crate) trait Platform {
         path: &Path,
         done: impl FnOnce(Result<(), String>) + 'static,
     );
-}
-
-/// `script`, then a listener that reloads a page the engine restored from its
-/// back/forward cache: for the engines whose cache wry cannot switch off. The restored
-/// page's session was revoked when it was left, so it could not call anyway; the reload
-/// gives it a new page load and a fresh key.
-#[cfg(not(target_os = "linux"))]
-fn reload_on_page_cache_restore(script: String) -> String {
-    format!(
-        "{script}\nif (window.top === window) {{ window.addEventListener(\"pageshow\", (e) => {{ if (e.persisted) location.reload(); }}); }}\n"
-    )
 }
 
 /// The error for an app that asked for the native transport on an engine without one.

@@ -132,9 +132,10 @@ impl Engine {
 
     /// The origin of a page at `url` as the engine reports it, in the config's form: a
     /// served scheme's engine origin, matched exactly, becomes `<scheme>://localhost`;
-    /// any other origin is itself (a dev server's `http://localhost:5173`). On WebView2 a
-    /// URL that names a served scheme directly (`app://localhost`) is refused: no page
-    /// there has it, so it can only be a confusion.
+    /// any other origin is itself (a dev server's `http://localhost:5173`). A URL in a
+    /// served scheme that is not exactly the engine's form (`app://LOCALHOST`,
+    /// `app://evil`, and on WebView2 `app://localhost` itself) has no origin: no page of
+    /// the app is there, so it can only be a confusion.
     pub fn page_origin(self, url: &str) -> Option<Origin> {
         let end = url
             .find("://")
@@ -146,7 +147,7 @@ impl Engine {
         }
         let origin = Origin::from_page_url(url, &[]).ok()?;
         let names_served = Served::ALL.iter().any(|s| origin.scheme() == s.scheme());
-        (!(names_served && matches!(self, Engine::WebView2 { .. }))).then_some(origin)
+        (!names_served).then_some(origin)
     }
 }
 
@@ -237,16 +238,18 @@ mod tests {
                 // The origin of a page there, if it has one, is never the app's.
                 let page = engine.page_origin(&format!("{reported}/index.html"));
                 assert!(
-                    page.as_ref().is_none_or(|o| {
-                        *o != Origin::parse(crate::APP_ORIGIN).unwrap()
-                            // The URL standard lowercases scheme and host, and so do the
-                            // engines that register the scheme: `APP://LOCALHOST` is the
-                            // app there, as it always was on Linux.
-                            || (!matches!(engine, Engine::WebView2 { .. })
-                                && reported.eq_ignore_ascii_case(&app))
-                    }),
+                    page.as_ref()
+                        .is_none_or(|o| *o != Origin::parse(crate::APP_ORIGIN).unwrap()),
                     "{engine:?} {reported} -> {page:?}"
                 );
+                // In a served scheme, not exactly the engine's form: no origin at all.
+                let lower = reported.to_ascii_lowercase();
+                if Served::ALL
+                    .iter()
+                    .any(|s| lower.starts_with(&format!("{}://", s.scheme())))
+                {
+                    assert_eq!(page, None, "{engine:?} {reported}");
+                }
             }
         }
     }

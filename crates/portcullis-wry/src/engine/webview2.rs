@@ -32,7 +32,8 @@ use std::path::Path;
 
 use wry::{PageLoadEvent, WebView, WebViewBuilder, WebViewBuilderExtWindows as _};
 
-use super::{Engine, Platform, reload_on_page_cache_restore};
+use super::scripts::{reload_on_page_cache_restore, top_frame_only};
+use super::{Engine, Platform};
 use crate::Error;
 
 /// The WebView2 engine module.
@@ -47,8 +48,7 @@ impl Platform for WebView2 {
     }
 
     fn top_frame_script(script: String) -> String {
-        let guarded = format!("if (window.top === window) {{\n{script}\n}}\n");
-        reload_on_page_cache_restore(guarded)
+        reload_on_page_cache_restore(top_frame_only(script))
     }
 
     fn protect(_webview: &WebView) -> Result<(), Error> {

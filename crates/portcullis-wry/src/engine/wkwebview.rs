@@ -27,7 +27,8 @@ use std::path::Path;
 
 use wry::{PageLoadEvent, WebView, WebViewBuilder};
 
-use super::{Engine, Platform, reload_on_page_cache_restore};
+use super::scripts::reload_on_page_cache_restore;
+use super::{Engine, Platform};
 use crate::Error;
 
 /// The WKWebView engine module.

@@ -48,8 +48,7 @@ impl Platform for WebKitGtk {
     }
 
     fn protect(webview: &WebView) -> Result<(), Error> {
-        disable_page_cache(webview);
-        Ok(())
+        disable_page_cache(webview)
     }
 
     fn is_new_page_load(event: &PageLoadEvent) -> bool {
@@ -104,11 +103,17 @@ pub fn forward_console_to_stdout(webview: &WebView) {
 }
 
 /// Turns off WebKit's back/forward page cache: a page restored from it would keep an
-/// isolation frame whose session the navigation revoked.
-pub fn disable_page_cache(webview: &WebView) {
-    if let Some(settings) = WebViewExt::settings(&webview.webview()) {
-        settings.set_enable_page_cache(false);
+/// isolation frame whose session the navigation revoked. An error when the webview has
+/// no settings or the cache is still on after: that webview must not be used.
+pub fn disable_page_cache(webview: &WebView) -> Result<(), Error> {
+    let settings = WebViewExt::settings(&webview.webview()).ok_or_else(|| {
+        Error::Engine("the webview has no settings: its page cache cannot be turned off".into())
+    })?;
+    settings.set_enable_page_cache(false);
+    if settings.enables_page_cache() {
+        return Err(Error::Engine("WebKit kept the page cache on".into()));
     }
+    Ok(())
 }
 
 /// Writes a PNG of the visible page to `path`, then calls `done` with the outcome.
