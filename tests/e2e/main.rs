@@ -66,6 +66,9 @@ struct Scenario {
     gtk: bool,
     /// Which page module runs, when not the one named like the scenario.
     module: Option<&'static str>,
+    /// Turn WebKit's page cache back on after the webview is built: the page behaves as
+    /// on WebView2 and WKWebView, whose cache cannot be switched off.
+    page_cache: bool,
     /// Where `app://` takes the pages from.
     frontend: Source,
     /// How often `grants.export` (behind a run-time grant) must have run, and the grant
@@ -168,6 +171,7 @@ const DEFAULTS: Scenario = Scenario {
     url: None,
     gtk: false,
     module: None,
+    page_cache: false,
     frontend: Source::Directory,
     grants: None,
     routes: &[],
@@ -451,6 +455,13 @@ fn run_scenario(
         match built {
             Ok((w, v)) => {
                 portcullis_wry::inspect::forward_console_to_stdout(&v);
+                if scenario.page_cache {
+                    use webkit2gtk::{SettingsExt as _, WebViewExt as _};
+                    use wry::WebViewExtUnix as _;
+                    if let Some(settings) = v.webview().settings() {
+                        settings.set_enable_page_cache(true);
+                    }
+                }
                 windows.push(w);
                 webviews.insert(label.to_string(), v);
             }

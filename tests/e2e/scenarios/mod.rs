@@ -80,6 +80,7 @@ pub const ALL: &[Scenario] = &[
     hookfail::HOOKFAIL,
     removed::REMOVED,
     restore::RESTORE,
+    restore::RESTORE_CACHED,
     channels::CHANNELS,
     streams::STREAMS,
     bodies::BODIES,

@@ -14,6 +14,16 @@ pub const RESTORE: Scenario = Scenario {
     ..DEFAULTS
 };
 
+/// `restore_cached` (`web/scenarios/restore_cached.js`): the same with WebKit's page
+/// cache turned back on, as WebView2 and WKWebView have it: the page is restored with its
+/// old isolation frame, which must refuse every call.
+pub const RESTORE_CACHED: Scenario = Scenario {
+    name: "restore_cached",
+    min_checks: 4,
+    page_cache: true,
+    ..RESTORE
+};
+
 pub const RESTORE_GTK: Scenario = Scenario {
     name: "restore_gtk",
     gtk: true,
