@@ -31,7 +31,9 @@ const MODE: &str = "PORTCULLIS_BENCH_MODE";
 /// `streams`: the page measures the stream figures only (a quicker run while tuning).
 const ONLY: &str = "PORTCULLIS_BENCH_ONLY";
 const ROW: &str = "@@bench ";
-const MODES: [&str; 3] = ["isolation", "brownfield", "floor"];
+/// `isolation` runs on the engine's default transport (the native handler here); `fetch`
+/// is the same isolated app on the fetch transport.
+const MODES: [&str; 4] = ["isolation", "fetch", "brownfield", "floor"];
 
 /// The floor's `invoke`: one fetch of a custom-protocol URL per call, JSON or bytes in,
 /// JSON out, as bare as a webview round trip gets.
@@ -147,9 +149,13 @@ fn build(
     proxy: &Arc<Mutex<EventLoopProxy<UserEvent>>>,
 ) -> Result<Portcullis, Box<dyn std::error::Error>> {
     // Benchmarks run as release builds: the files are named, not embedded.
-    let builder = Portcullis::from_config_file(&dir.join(format!("{mode}.json")))?
+    let config = if mode == "fetch" { "isolation" } else { mode };
+    let mut builder = Portcullis::from_config_file(&dir.join(format!("{config}.json")))?
         .frontend_dir(&dir.join("web"))
         .isolation_dir(&dir.join("isolation"));
+    if mode == "fetch" {
+        builder = builder.transport(portcullis_wry::transport::Transport::Fetch);
+    }
     let wake = proxy.clone();
     let done = proxy.clone();
     let router = Router::new()
@@ -437,12 +443,12 @@ fn growth(
 
 fn print_table(runs: &[(&str, Map<String, Value>)], rounds: usize) {
     println!(
-        "\nPortcullis end to end, WebKitGTK, median of {rounds} rounds (isolation on, brownfield, and the floor: no Portcullis)\n"
+        "\nPortcullis end to end, WebKitGTK, median of {rounds} rounds (isolation on the native transport and on fetch, brownfield, and the floor: no Portcullis)\n"
     );
     println!(
-        "| measure | isolation | brownfield | floor | isolation / brownfield | isolation / floor | target |"
+        "| measure | isolation | isolation, fetch | brownfield | floor | isolation / fetch | isolation / brownfield | isolation / floor | target |"
     );
-    println!("|---|---|---|---|---|---|---|");
+    println!("|---|---|---|---|---|---|---|---|---|");
     type Getter = Box<dyn Fn(&Map<String, Value>) -> Option<f64>>;
     // (what, the figure in the report, scale to the unit in `what`, target)
     let rows: Vec<(&str, Getter, f64, &str)> = vec![
@@ -527,13 +533,16 @@ fn print_table(runs: &[(&str, Map<String, Value>)], rounds: usize) {
         .collect();
     for (name, get, scale, target) in rows {
         let iso = figure(runs, "isolation", &get) * scale;
+        let fetch = figure(runs, "fetch", &get) * scale;
         let brown = figure(runs, "brownfield", &get) * scale;
         let floor = figure(runs, "floor", &get) * scale;
         println!(
-            "| {name} | {iso:.2} {} | {brown:.2} {} | {floor:.2} {} | {:.2}× | {:.2}× | {target} |",
+            "| {name} | {iso:.2} {} | {fetch:.2} {} | {brown:.2} {} | {floor:.2} {} | {:.2}× | {:.2}× | {:.2}× | {target} |",
             spread(runs, "isolation", &get, scale),
+            spread(runs, "fetch", &get, scale),
             spread(runs, "brownfield", &get, scale),
             spread(runs, "floor", &get, scale),
+            iso / fetch,
             iso / brown,
             iso / floor
         );
