@@ -13,43 +13,8 @@ use portcullis_wry::hook::{self, HookError, HookSource};
 use serde::Serialize;
 
 use crate::app::scope_vars;
-
-/// How bad a finding is.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "lowercase")]
-pub enum Severity {
-    /// The config cannot be used.
-    Error,
-    /// It can, but probably not as meant.
-    Warning,
-}
-
-/// One problem.
-#[derive(Debug, Serialize)]
-pub struct Finding {
-    /// Error or warning.
-    pub severity: Severity,
-    /// JSON path in the config, or a file.
-    pub path: String,
-    /// What is wrong.
-    pub message: String,
-    /// How to fix it.
-    pub hint: String,
-}
-
-fn finding(
-    severity: Severity,
-    path: impl Into<String>,
-    message: impl Into<String>,
-    hint: &str,
-) -> Finding {
-    Finding {
-        severity,
-        path: path.into(),
-        message: message.into(),
-        hint: hint.to_owned(),
-    }
-}
+pub use crate::findings::{Finding, Severity};
+use crate::findings::finding;
 
 /// Checks the config at `path`; with the app's command `manifest`, its rules against
 /// the handlers too. Returns the findings and the config as compiled (handler schemas

@@ -14,7 +14,7 @@ use portcullis_core::manifest::drift::{self, DriftKind};
 use serde::Serialize;
 use serde_json::Value;
 
-use crate::check::{Finding, Severity};
+use crate::findings::{Finding, Severity};
 
 /// Reads the manifest at `path`, or the finding that says why it cannot.
 pub fn load(path: &Path) -> Result<Manifest, Finding> {

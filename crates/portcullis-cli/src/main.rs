@@ -11,6 +11,7 @@ use clap::{Parser, Subcommand};
 mod app;
 mod audit;
 mod check;
+mod findings;
 mod handlers;
 mod run;
 
