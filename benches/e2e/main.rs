@@ -36,14 +36,19 @@ const ROW: &str = "@@bench ";
 const MODES: [&str; 4] = ["isolation", "fetch", "brownfield", "floor"];
 
 /// The floor's `invoke`: one fetch of a custom-protocol URL per call, JSON or bytes in,
-/// JSON out, as bare as a webview round trip gets.
+/// JSON out, as bare as a webview round trip gets on WebKitGTK without wry's
+/// `linux-body` (which Portcullis leaves off: its reader crashes the app on a Blob body):
+/// the request travels base64 in a header.
 const FLOOR_BRIDGE: &str = r#"
 window.portcullis = Object.freeze({
   async invoke(cmd, args) {
-    const bytes = args instanceof Uint8Array || args instanceof ArrayBuffer;
+    const isBytes = args instanceof Uint8Array || args instanceof ArrayBuffer;
+    const bytes = isBytes ? new Uint8Array(args) : new TextEncoder().encode(JSON.stringify(args === undefined ? {} : args));
+    let text = "";
+    for (let i = 0; i < bytes.length; i += 0x8000) text += String.fromCharCode.apply(null, bytes.subarray(i, i + 0x8000));
     const response = await fetch(`floor://localhost/invoke/${cmd}`, {
       method: "POST",
-      body: bytes ? args : JSON.stringify(args === undefined ? {} : args),
+      headers: { "floor-body": btoa(text) },
     });
     return response.json();
   },
@@ -237,7 +242,15 @@ fn floor(
         .with_asynchronous_custom_protocol("floor".into(), move |_, request, responder| {
             let path = request.uri().path().to_owned();
             let (mime, body) = match path.strip_prefix("/invoke/") {
-                Some(cmd) => ("application/json", floor_call(cmd, request.body(), &done)),
+                Some(cmd) => {
+                    use base64::Engine as _;
+                    let body = request
+                        .headers()
+                        .get("floor-body")
+                        .and_then(|v| base64::engine::general_purpose::STANDARD.decode(v).ok())
+                        .unwrap_or_default();
+                    ("application/json", floor_call(cmd, &body, &done))
+                }
                 None => {
                     let name = path.trim_start_matches('/');
                     let mime = if name.ends_with(".js") {
