@@ -1,0 +1,24 @@
+//! A model of the Portcullis IPC protocol, explored exhaustively with
+//! [`stateright`] against an attacker; `docs/MODEL.md` says what is checked, at which
+//! bounds, and what the model leaves out.
+//!
+//! The actors are the page loads of two webviews that reload, their isolation frames
+//! sealing calls, cancels, stream opens and chunks with their sequence numbers, an
+//! attacker that sees every sealed message and may drop, delay, duplicate, replay and
+//! move it to the other webview, splice one message's header onto another's body and
+//! seal under a key it made up, the app revoking and granting a run-time capability, and
+//! the embedder dispatching and finishing calls. The core is the real `portcullis-core`,
+//! rebuilt from each state's trace ([`core`]).
+//!
+//! Read in order: [`world`] (what a state holds), [`core`] (the real core taking a
+//! step), [`model`] (which actions are enabled, the bounds), [`properties`].
+
+#![forbid(unsafe_code)]
+#![warn(missing_docs)]
+
+pub mod core;
+pub mod model;
+pub mod properties;
+pub mod world;
+
+pub use model::{Bounds, Protocol, State};
