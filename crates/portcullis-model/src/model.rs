@@ -176,6 +176,18 @@ fn opened(w: &World, load: Load) -> bool {
     })
 }
 
+/// Whether webview `v`'s current page load has work left: a step to seal, a message not
+/// yet delivered to its own webview, or a call not yet answered.
+fn busy(w: &World, b: &Bounds, v: u8) -> bool {
+    let load = w.current(v);
+    let mine = |m: &crate::world::Msg| m.load == load;
+    usize::from(w.sealed[usize::from(v)]) < (b.scripts)(load).len()
+        || w.msgs.iter().any(|m| mine(m) && !m.delivered_home())
+        || w.calls
+            .iter()
+            .any(|c| mine(&w.msgs[usize::from(c.msg)]) && !matches!(c.phase, Phase::Answered(_)))
+}
+
 impl Model for Protocol {
     type State = State;
     type Action = Action;
@@ -220,12 +232,14 @@ impl Model for Protocol {
             }
             actions.push(Action::Forge(0));
         }
+        // A reload or a grant change comes while a page load is busy, so that the runs
+        // that end without one are checked too.
         for v in 0..2u8 {
-            if w.loads[usize::from(v)] < b.loads[usize::from(v)] {
+            if w.loads[usize::from(v)] < b.loads[usize::from(v)] && busy(w, b, v) {
                 actions.push(Action::Reload(v));
             }
         }
-        if w.grant_changes < b.grant_changes {
+        if w.grant_changes < b.grant_changes && busy(w, b, 0) {
             actions.push(if w.granted {
                 Action::Revoke
             } else {
