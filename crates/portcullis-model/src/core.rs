@@ -30,8 +30,9 @@ use crate::world::{
 };
 
 /// The model's config: two webviews, a static capability (`notes.list`, the `upload`
-/// stream) and a run-time one (`notes.export`).
-const CONFIG: &str = include_str!("../../../fixtures/configs/valid/model.json");
+/// stream) and a run-time one (`notes.export`); `model.json` links to the fixture, so
+/// that `configs` and `schema` check it with the others.
+const CONFIG: &str = include_str!("../model.json");
 
 /// The page's origin in every page load of the model.
 const ORIGIN: &str = "app://localhost";

@@ -176,6 +176,14 @@ fn opened(w: &World, load: Load) -> bool {
     })
 }
 
+/// Whether webview `v`'s current page load has a step to seal or a message not yet
+/// delivered to its own webview.
+fn sending(w: &World, b: &Bounds, v: u8) -> bool {
+    let load = w.current(v);
+    usize::from(w.sealed[usize::from(v)]) < (b.scripts)(load).len()
+        || w.msgs.iter().any(|m| m.load == load && !m.delivered_home())
+}
+
 /// Whether webview `v`'s current page load has work left: a step to seal, a message not
 /// yet delivered to its own webview, or a call not yet answered.
 fn busy(w: &World, b: &Bounds, v: u8) -> bool {
@@ -232,10 +240,11 @@ impl Model for Protocol {
             }
             actions.push(Action::Forge(0));
         }
-        // A reload or a grant change comes while a page load is busy, so that the runs
-        // that end without one are checked too.
+        // A reload comes while the page load still has messages to send, a grant change
+        // while it has work left, so that runs ending without them are checked too, and
+        // a call left hanging ends a run rather than being excused by a reload.
         for v in 0..2u8 {
-            if w.loads[usize::from(v)] < b.loads[usize::from(v)] && busy(w, b, v) {
+            if w.loads[usize::from(v)] < b.loads[usize::from(v)] && sending(w, b, v) {
                 actions.push(Action::Reload(v));
             }
         }

@@ -86,7 +86,7 @@ impl<C: Checker<Protocol>> Failed for C {
 fn calls_cancels_and_grants_hold_their_properties() {
     let states = check("calls", Bounds::calls());
     if env("PORTCULLIS_MODEL_DEPTH") == 0 {
-        assert_eq!(states, 36_774);
+        assert_eq!(states, 30_621);
     }
 }
 
@@ -95,6 +95,6 @@ fn calls_cancels_and_grants_hold_their_properties() {
 fn streams_hold_their_properties() {
     let states = check("streams", Bounds::streams());
     if env("PORTCULLIS_MODEL_DEPTH") == 0 {
-        assert_eq!(states, 22_380);
+        assert_eq!(states, 20_444);
     }
 }
