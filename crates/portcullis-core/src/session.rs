@@ -350,7 +350,9 @@ impl SessionTable {
         let seq = sealed.seq;
         lock(&session.window).check(seq)?;
         let (mut buf, start, chunk) = (sealed.body, sealed.start, sealed.chunk);
-        let plain_len = with_aad(&session.id, seq, chunk.as_ref(), &session.label, |aad| {
+        // The attested label, not the session's: the same after the check above, and
+        // what makes a moved message fail authentication should that check ever go.
+        let plain_len = with_aad(&session.id, seq, chunk.as_ref(), facts.webview, |aad| {
             session
                 .key
                 .open_in_place(nonce_for(seq), aad, &mut buf[start..])
