@@ -13,8 +13,8 @@ use portcullis_wry::hook::{self, HookError, HookSource};
 use serde::Serialize;
 
 use crate::app::scope_vars;
-pub use crate::findings::{Finding, Severity};
 use crate::findings::finding;
+pub use crate::findings::{Finding, Severity};
 
 /// Checks the config at `path`; with the app's command `manifest`, its rules against
 /// the handlers too. Returns the findings and the config as compiled (handler schemas

@@ -40,4 +40,3 @@ pub(crate) fn finding(
         hint: hint.to_owned(),
     }
 }
-
