@@ -28,7 +28,7 @@ rm -rf "$target"/debug/.fingerprint/portcullis-* "$target"/debug/deps/*portculli
 # In the workspace's target directory, where the tests already built the dependencies.
 log="$work/package.log"
 if ! CARGO_TARGET_DIR="$target" cargo package --workspace \
-  --exclude portcullis-demo --exclude portcullis-tests --allow-dirty >"$log" 2>&1; then
+  --exclude portcullis-demo --exclude portcullis-tests --exclude portcullis-model --allow-dirty >"$log" 2>&1; then
   cat "$log" >&2
   say "cargo package failed"
   exit 1
