@@ -336,6 +336,9 @@ async function start() {
     return;
   }
   mark(boot, "session read");
+  // On their way before the sealer's synchronous set-up holds this thread.
+  warmUp();
+  mark(boot, "warm-up started");
   // The hook first: its file is on its way already (the document preloads it).
   const hookReady = loadHook(session.hook)
     .catch((e) => ({ failure: `no validation hook is installed (${e}): every call is refused` }))
@@ -359,8 +362,6 @@ async function start() {
   sealerReady.then(() => mark(boot, "sealer ready"));
   mark(boot, "sealer started");
   delete session.key;
-  warmUp();
-  mark(boot, "warm-up started");
   const context = Object.freeze({ webview: session.webview, origin: session.origin });
   const limits = Object.freeze({
     hookTimeoutMs: session.hookTimeoutMs,

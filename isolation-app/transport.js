@@ -54,10 +54,12 @@ export async function pullChannel(text) {
 
 /**
  * Takes the first use's cost (the engine's plumbing for this way) off the app's first
- * call. Sends nothing to the gate: a CORS preflight for fetch; nothing is needed natively.
+ * call. Sends nothing to the gate: a CORS preflight for fetch; natively a warm-up
+ * message ("W"), which Rust answers at once without reading any state.
  */
 export function warmTransport() {
-  if (!NATIVE_WAY) fetch(IPC_URL, { method: "OPTIONS" }).catch(() => {});
+  if (NATIVE_WAY) NATIVE_WAY.postMessage("W").catch(() => {});
+  else fetch(IPC_URL, { method: "OPTIONS" }).catch(() => {});
 }
 
 async function exchangeWithGate(url, message) {

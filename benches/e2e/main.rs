@@ -28,8 +28,11 @@ use tao::platform::run_return::EventLoopExtRunReturn;
 use tao::window::WindowBuilder;
 
 const MODE: &str = "PORTCULLIS_BENCH_MODE";
-/// `streams`: the page measures the stream figures only (a quicker run while tuning).
+/// `streams`: the page measures the stream figures only; `first`: the first invoke only
+/// (with its time line in the profile build). Quicker runs while tuning.
 const ONLY: &str = "PORTCULLIS_BENCH_ONLY";
+/// A comma-separated subset of [`MODES`] to run (all of them when unset).
+const SOME_MODES: &str = "PORTCULLIS_BENCH_MODES";
 const ROW: &str = "@@bench ";
 /// `isolation` runs on the engine's default transport (the native handler here); `fetch`
 /// is the same isolated app on the fetch transport.
@@ -68,9 +71,22 @@ fn main() -> ExitCode {
         .and_then(|r| r.parse().ok())
         .filter(|&r| r > 0)
         .unwrap_or(3);
+    let chosen = std::env::var(SOME_MODES).ok();
+    let modes: Vec<&str> = MODES
+        .into_iter()
+        .filter(|m| {
+            chosen
+                .as_deref()
+                .is_none_or(|c| c.split(',').any(|x| x.trim() == *m))
+        })
+        .collect();
+    if modes.is_empty() {
+        eprintln!("e2e bench: {SOME_MODES} names none of {MODES:?}");
+        return ExitCode::FAILURE;
+    }
     let mut runs: Vec<(&str, Map<String, Value>)> = Vec::new();
     for round in 1..=rounds {
-        for mode in MODES {
+        for &mode in &modes {
             eprintln!("e2e bench: round {round}/{rounds}, {mode}");
             match spawn(mode) {
                 Ok(report) => runs.push((mode, report)),
@@ -622,41 +638,44 @@ fn print_streams(runs: &[(&str, Map<String, Value>)], rounds: usize) {
     );
 }
 
-/// The profile build's first-call time line (isolation mode): each event's time since the
-/// page's navigation started, median over the rounds, in the order of those medians.
+/// The profile build's first-call time line, for each isolated mode (the native and the
+/// fetch transport): each event's time since the page's navigation started, median over
+/// the rounds, in the order of those medians.
 fn print_first_call(runs: &[(&str, Map<String, Value>)], rounds: usize) {
-    let mut events: Vec<(String, Vec<f64>)> = Vec::new();
-    for (_, report) in runs.iter().filter(|(m, _)| *m == "isolation") {
-        for event in report
-            .get("firstCallTimeline")
-            .and_then(Value::as_array)
-            .into_iter()
-            .flatten()
-        {
-            let (Some(name), Some(ms)) = (event[0].as_str(), event[1].as_f64()) else {
-                continue;
-            };
-            match events.iter_mut().find(|(n, _)| n == name) {
-                Some((_, values)) => values.push(ms),
-                None => events.push((name.to_owned(), vec![ms])),
+    for mode in ["isolation", "fetch"] {
+        let mut events: Vec<(String, Vec<f64>)> = Vec::new();
+        for (_, report) in runs.iter().filter(|(m, _)| *m == mode) {
+            for event in report
+                .get("firstCallTimeline")
+                .and_then(Value::as_array)
+                .into_iter()
+                .flatten()
+            {
+                let (Some(name), Some(ms)) = (event[0].as_str(), event[1].as_f64()) else {
+                    continue;
+                };
+                match events.iter_mut().find(|(n, _)| n == name) {
+                    Some((_, values)) => values.push(ms),
+                    None => events.push((name.to_owned(), vec![ms])),
+                }
             }
         }
-    }
-    if events.is_empty() {
-        return;
-    }
-    let mut rows: Vec<(String, f64, usize)> = events
-        .into_iter()
-        .map(|(name, values)| (name, median(values.clone()), values.len()))
-        .collect();
-    rows.sort_by(|a, b| a.1.total_cmp(&b.1));
-    println!(
-        "\nThe first isolated call on one time line (profile build), ms since the page's navigation started, median of {rounds} rounds\n"
-    );
-    println!("| event | ms | rounds |");
-    println!("|---|---|---|");
-    for (name, ms, n) in rows {
-        println!("| {name} | {ms:.1} | {n} |");
+        if events.is_empty() {
+            continue;
+        }
+        let mut rows: Vec<(String, f64, usize)> = events
+            .into_iter()
+            .map(|(name, values)| (name, median(values.clone()), values.len()))
+            .collect();
+        rows.sort_by(|a, b| a.1.total_cmp(&b.1));
+        println!(
+            "\nThe first isolated call on one time line ({mode} mode, profile build), ms since the page's navigation started, median of {rounds} rounds\n"
+        );
+        println!("| event | ms | rounds |");
+        println!("|---|---|---|");
+        for (name, ms, n) in rows {
+            println!("| {name} | {ms:.1} | {n} |");
+        }
     }
 }
 

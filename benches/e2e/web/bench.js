@@ -129,7 +129,8 @@ async function main() {
   out.firstInvokeSinceNavigationMs = end;
   // PORTCULLIS_BENCH_ONLY=streams: the stream figures only (after the first invoke,
   // which must be the page's first call).
-  if ((await invoke("bench.only", {})) === "streams") {
+  const only = await invoke("bench.only", {});
+  if (only === "streams") {
     await streams(out);
     return out;
   }
@@ -160,6 +161,8 @@ async function main() {
     for (const [what, epochMs] of rust.requests) line.push([`Rust: ${what}`, epochMs - performance.timeOrigin]);
     out.firstCallTimeline = line.sort((a, b) => a[1] - b[1]);
   }
+  // PORTCULLIS_BENCH_ONLY=first: the first invoke (and its time line) only.
+  if (only === "first") return out;
 
   // Sequential round trip of a 200 B argument object.
   const args = { title: "groceries", body: "x".repeat(170) };

@@ -87,12 +87,13 @@ mod on {
 
     pub(crate) fn request(what: impl FnOnce() -> String) {
         let mut requests = REQUESTS.lock().unwrap_or_else(|p| p.into_inner());
-        if requests.len() < 32 {
+        let what = what();
+        if requests.len() < 32 && !requests.iter().any(|(w, _)| *w == what) {
             let now = std::time::SystemTime::now()
                 .duration_since(std::time::UNIX_EPOCH)
                 .map(|d| d.as_secs_f64() * 1000.0)
                 .unwrap_or(0.0);
-            requests.push((what(), now));
+            requests.push((what, now));
         }
     }
 

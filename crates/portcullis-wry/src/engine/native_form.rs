@@ -9,7 +9,10 @@
 //!
 //! A message is a string whose first character says what follows:
 //! - `E`, then an envelope, one character per byte;
-//! - `C`, then a channel request (`pull <id>`, `close <id>`, `done <id>`).
+//! - `C`, then a channel request (`pull <id>`, `close <id>`, `done <id>`);
+//! - `W` and nothing else: a warm-up, which the isolation frame sends once while it
+//!   starts so that the engine's first use of this path is not the app's first call. It
+//!   reaches nothing: answered `=null` at once, before any state is read.
 //!
 //! An answer is a string whose first character says what follows:
 //! - `=`, then a JSON result;
@@ -29,6 +32,8 @@ pub(crate) enum Message {
     Envelope(Vec<u8>),
     /// A channel request's text.
     Channel(Vec<u8>),
+    /// A warm-up: answered `=null`, reaches nothing.
+    WarmUp,
 }
 
 /// The message in `text` (the string's UTF-8). Refused with `E_BAD_REQUEST` when its mark
@@ -38,9 +43,10 @@ pub(crate) fn message(text: &[u8]) -> Result<Message, Rejection> {
     match text.split_first() {
         Some((b'E', rest)) => bytes_of(rest).map(Message::Envelope),
         Some((b'C', rest)) => Ok(Message::Channel(rest.to_vec())),
+        Some((b'W', [])) => Ok(Message::WarmUp),
         _ => Err(Rejection::new(
             ErrorCode::BadRequest,
-            "a native message is a string that starts with E (an envelope) or C (a channel request)",
+            "a native message is a string that starts with E (an envelope) or C (a channel request), or is W (a warm-up)",
         )),
     }
 }
@@ -132,6 +138,18 @@ mod tests {
             message(b"Cpull 0123").unwrap(),
             Message::Channel(b"pull 0123".to_vec())
         );
+    }
+
+    #[test]
+    fn a_warm_up_is_w_alone() {
+        assert_eq!(message(b"W").unwrap(), Message::WarmUp);
+        for text in [&b"W "[..], b"WE", b"w", b"W\0"] {
+            assert_eq!(
+                message(text).unwrap_err().code,
+                ErrorCode::BadRequest,
+                "{text:?}"
+            );
+        }
     }
 
     #[test]

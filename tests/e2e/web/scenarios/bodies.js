@@ -161,6 +161,22 @@ export default async function (t) {
     await t.check(`message through ${way}: all ${rawSizes.length} sizes (0 B to 4 MiB) read whole`, "", bad.join("; "));
   }
 
+  // The native warm-up: "W" alone is answered null at once and reaches nothing the
+  // transport observes; "W" with anything after it is a message like any other, refused.
+  if (native) {
+    await seen();
+    const warm = await native.postMessage("W");
+    const warmSeen = (await seen()).filter((s) => s.refused).length;
+    const longer = await native.postMessage("W{}");
+    const longerSeen = (await seen()).filter((s) => s.refused).length;
+    const code = typeof longer === "string" && longer[0] === "!" ? JSON.parse(longer.slice(1)).code : String(longer);
+    await t.check(
+      "the native warm-up: W answered =null and unseen; W{} refused and seen",
+      "=null, 0 seen; E_BAD_REQUEST, 1 seen",
+      `${warm}, ${warmSeen} seen; ${code}, ${longerSeen} seen`,
+    );
+  }
+
   // A ReadableStream body (fetch upload streaming), where the engine takes one: never
   // read either.
   const streamBad = [];

@@ -150,7 +150,14 @@ unsafe fn dispatch(handler: &Handler, value: *mut jsc::JSCValue, reply: Replier)
     }
     // The string's UTF-8, with its length (a NUL inside is a byte like any other).
     let text: glib::Bytes = unsafe { from_glib_full(jsc::jsc_value_to_string_as_bytes(value)) };
+    crate::profile::request(|| {
+        format!(
+            "native {} arrived",
+            text.first().map_or('-', |&b| char::from(b))
+        )
+    });
     match native_form::message(&text) {
+        Ok(native_form::Message::WarmUp) => reply(Answer::Json(b"null".to_vec())),
         Ok(native_form::Message::Envelope(bytes)) => {
             transport::envelope(shared, label, bytes, reply)
         }
