@@ -18,7 +18,7 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use portcullis::stream::{StreamError, Upload};
-use portcullis::{Args, Bytes, Channel, ChannelError, HandlerError, Router};
+use portcullis::{Args, Bytes, Channel, ChannelError, EmitTarget, HandlerError, Router};
 use portcullis_wry::Portcullis;
 use portcullis_xvfb as xvfb;
 use serde_json::{Map, Value, json};
@@ -179,8 +179,15 @@ fn build(
     }
     let wake = proxy.clone();
     let done = proxy.clone();
+    let emitter = builder.emitter();
     let router = Router::new()
         .command("echo", |Args(v): Args<Value>| v)
+        // The replies measurement: the argument back as an event into the main frame.
+        .command("bench.pong", move |Args(v): Args<Value>| {
+            emitter
+                .emit(EmitTarget::Webview("main"), "bench.pong", &v)
+                .map_err(|e| HandlerError::new(e.to_string()))
+        })
         .command("len", |Args(args): Args<Value>| {
             let text = args.get("text").and_then(Value::as_str).unwrap_or("");
             Ok::<_, HandlerError>(text.len())
@@ -498,6 +505,18 @@ fn print_table(runs: &[(&str, Map<String, Value>)], rounds: usize) {
             Box::new(number("sequentialMs")),
             1000.0,
             "<= 1.15x brownfield, <= 1.3x floor",
+        ),
+        (
+            "reply through the isolation frame, 200 B (µs, mean; alternating blocks)",
+            Box::new(number("replyViaFrameUs")),
+            1.0,
+            "",
+        ),
+        (
+            "the same 200 B straight into the main frame as an event (µs, mean)",
+            Box::new(number("replyDirectUs")),
+            1.0,
+            "",
         ),
         (
             "1 MiB string argument (ms, mean)",

@@ -2,7 +2,7 @@
 // object or bytes as arguments), so the isolation path is measured doing real work.
 
 const KNOWN = new Set([
-  "echo", "len", "bytes.len", "bench.rss", "bench.profile", "bench.report", "bench.source", "bench.bytes", "bench.sink", "bench.only",
+  "echo", "len", "bytes.len", "bench.rss", "bench.profile", "bench.report", "bench.source", "bench.bytes", "bench.sink", "bench.only", "bench.pong",
 ]);
 
 // It judges stream opens as it judges commands (a known name, object metadata).

@@ -5,7 +5,7 @@
 // performance.now() has 1 ms resolution in this engine, so every figure is a total over
 // many calls divided by their number, except the first invoke (one call by definition).
 
-const { invoke, openStream, Channel } = window.portcullis;
+const { invoke, openStream, Channel, listen } = window.portcullis;
 
 const SEQUENTIAL = 3000;
 const PIPELINED = 100000;
@@ -119,6 +119,39 @@ async function streams(out) {
   out.invokeDownMiBps = shots.down;
 }
 
+/**
+ * Replies, two ways, in alternating blocks (Portcullis modes only): the reply as it
+ * travels (gate -> the frame that sent the call -> a window message to the bridge), and
+ * the same 200 B delivered straight into the main frame by the core (`evaluate_script`,
+ * the way events travel: `bench.pong` emits its argument back as an event, and the page
+ * waits for the event, not the reply). Mean µs per call each way.
+ */
+async function replies(out, args) {
+  if (!listen) return;
+  let waiting = null;
+  listen("bench.pong", (payload) => {
+    const resolve = waiting;
+    waiting = null;
+    if (resolve) resolve(payload);
+  });
+  const byEvent = () =>
+    new Promise((resolve, reject) => {
+      waiting = resolve;
+      invoke("bench.pong", args).catch(reject);
+    });
+  await timed(200, byEvent);
+  let reply = 0;
+  let direct = 0;
+  const BLOCKS = 10;
+  for (let b = 0; b < BLOCKS; b++) {
+    reply += await timed(REPLY_BLOCK, () => invoke("echo", args));
+    direct += await timed(REPLY_BLOCK, byEvent);
+  }
+  out.replyViaFrameUs = (reply / BLOCKS) * 1000;
+  out.replyDirectUs = (direct / BLOCKS) * 1000;
+}
+const REPLY_BLOCK = 300;
+
 async function main() {
   const out = {};
   // First invoke after page load: this module is the page's first script.
@@ -168,6 +201,8 @@ async function main() {
   const args = { title: "groceries", body: "x".repeat(170) };
   await timed(300, () => invoke("echo", args));
   out.sequentialMs = await timed(SEQUENTIAL, () => invoke("echo", args));
+
+  await replies(out, args);
 
   // The profile build only: the same calls again, with each stage's mean (bridge and
   // isolation frame from the bridge's totals, the transport's from the Rust side).
