@@ -268,7 +268,7 @@ async function rawEveryWay(body) {
   const native = window.webkit && window.webkit.messageHandlers && window.webkit.messageHandlers.portcullisIpc;
   if (native) {
     try {
-      const answer = await native.postMessage("E" + latin1(bytes));
+      const answer = await native.postMessage("E" + btoa(latin1(bytes)));
       codes.native = typeof answer !== "string" ? `answer ${typeof answer}` : answer[0] === "!" ? JSON.parse(answer.slice(1)).code : "OK";
     } catch (e) {
       codes.native = `refused by the engine: ${e}`;

@@ -96,6 +96,10 @@
   })();
   const nativePost = nativeHandler && nativeHandler.postMessage;
   const nativeBtoa = globalThis.btoa;
+  const nativeAtob = globalThis.atob;
+  // The engine's own base64 conversions, where it has them (WebKitGTK 2.48 and later).
+  const toBase64 = Uint8Array.prototype.toBase64;
+  const fromBase64 = Uint8Array.fromBase64;
   const fromCharCode = String.fromCharCode;
   const NativeTextEncoder = TextEncoder;
   const encode = TextEncoder.prototype.encode;
@@ -231,16 +235,18 @@
       // One marked string each way (portcullis-wry's src/engine/native_form.rs).
       let value;
       try {
-        const sent = typeof message === "string" ? "C" + message : "E" + latin1(message);
+        const sent = typeof message === "string" ? "C" + message : "E" + base64(message);
         value = await apply(nativePost, nativeHandler, [sent]);
       } catch (e) {
         return unavailable(e);
       }
       if (typeof value !== "string" || value.length === 0) return unreadable("native answer");
       if (value[0] === "#") {
-        const bytes = new NativeUint8Array(value.length - 1);
-        for (let i = 1; i < value.length; i++) bytes[i - 1] = apply(charCodeAt, value, [i]);
-        return { ok: true, bytes: bytes.buffer };
+        try {
+          return { ok: true, bytes: bytesOfBase64(apply(stringSlice, value, [1])) };
+        } catch (e) {
+          return unreadable("native bytes answer");
+        }
       }
       const text = apply(stringSlice, value, [1]);
       if (value[0] === "=") return { ok: true, json: text };
@@ -279,7 +285,7 @@
     }
   }
 
-  /** Bytes (a Uint8Array) as a string of one character per byte. */
+  /** Bytes (a Uint8Array) as a string of one character per byte (for btoa, where the engine has no toBase64). */
   function latin1(bytes) {
     let text = "";
     for (let i = 0; i < bytes.length; i += 0x8000) {
@@ -288,10 +294,21 @@
     return text;
   }
 
-  /** Standard base64 of bytes (a Uint8Array), or of a string's UTF-8. */
+  /** Standard base64 (padded) of bytes (a Uint8Array), or of a string's UTF-8. */
   function base64(message) {
     const bytes = typeof message === "string" ? apply(encode, new NativeTextEncoder(), [message]) : message;
+    if (toBase64) return apply(toBase64, bytes, []);
     return nativeBtoa(latin1(bytes));
+  }
+
+  /** The bytes (an ArrayBuffer) standard base64 `text` stands for; throws if it is not base64. */
+  function bytesOfBase64(text) {
+    // A null-prototype options object: no getter the page put on Object.prototype is read.
+    if (fromBase64) return apply(fromBase64, NativeUint8Array, [text, { __proto__: null, lastChunkHandling: "strict" }]).buffer;
+    const binary = nativeAtob(text);
+    const bytes = new NativeUint8Array(binary.length);
+    for (let i = 0; i < binary.length; i++) bytes[i] = apply(charCodeAt, binary, [i]);
+    return bytes.buffer;
   }
 
   /** One channel request (`pull <id>` or `close <id>`): the frames, or throws. */

@@ -76,7 +76,7 @@ const t = {
     const codes = {};
     const native = window.webkit && window.webkit.messageHandlers && window.webkit.messageHandlers.portcullisIpc;
     if (native) {
-      const answer = await native.postMessage("E" + text);
+      const answer = await native.postMessage("E" + btoa(text));
       codes.native = answer[0] === "!" ? JSON.parse(answer.slice(1)).code : "OK";
     }
     const response = await nativeFetch("ipc://localhost/", { method: "POST", headers: { "portcullis-body": btoa(text) } });

@@ -127,8 +127,8 @@ const postHeader = (bytes) =>
 
 /** The native handler, when Rust chose it for this webview. */
 const native = window.webkit && window.webkit.messageHandlers && window.webkit.messageHandlers.portcullisIpc;
-/** Posts `bytes` the way the native transport carries an envelope: "E", one character per byte. */
-const postNative = (bytes) => observed(() => native.postMessage("E" + latin1(bytes)));
+/** Posts `bytes` the way the native transport carries an envelope: "E", then base64. */
+const postNative = (bytes) => observed(() => native.postMessage("E" + base64(bytes)));
 
 const mismatch = (size, sent, got) => `${size}: sent ${sent.len}/${sent.hash}, got ${got.len}/${got.hash}`;
 

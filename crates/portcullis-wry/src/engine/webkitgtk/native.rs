@@ -11,8 +11,8 @@
 //! seal tells the isolation frame's messages from anyone else's, as on every transport.
 //!
 //! What a message may be: a string, in the form of [`native_form`] (an
-//! envelope or a channel request; bytes travel one character per byte, since WebKit
-//! passes no `ArrayBuffer` through this path). Anything else is refused with
+//! envelope or a channel request; bytes travel as base64, since WebKit passes no
+//! `ArrayBuffer` through this path). Anything else is refused with
 //! `E_BAD_REQUEST` by its type alone, never walked. The answer is a string of the same
 //! form.
 //!
