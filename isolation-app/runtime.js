@@ -314,6 +314,7 @@ async function report(sealer, request, refusal) {
  */
 function warmUp() {
   warmTransport();
+  mark(boot, "transport warm-up sent");
   crypto.subtle
     .generateKey({ name: "AES-GCM", length: 256 }, false, ["encrypt"])
     .then((key) => crypto.subtle.encrypt({ name: "AES-GCM", iv: new Uint8Array(12) }, key, new Uint8Array(16)))
@@ -360,6 +361,7 @@ async function start() {
     return null;
   });
   sealerReady.then(() => mark(boot, "sealer ready"));
+  sealerReady.then((s) => s && s.ready()).then(() => mark(boot, "sealer: both engines ready"));
   mark(boot, "sealer started");
   delete session.key;
   const context = Object.freeze({ webview: session.webview, origin: session.origin });

@@ -210,6 +210,7 @@ impl Pending {
 
     fn send(mut self, answer: Answer) {
         if let Some(raw) = self.0.take() {
+            crate::profile::request(|| "native answer made".to_owned());
             answer_on_gtk_thread(raw, answer);
         }
     }
@@ -230,6 +231,7 @@ fn answer_on_gtk_thread(raw: Raw, answer: Answer) {
     glib::MainContext::default().invoke(move || {
         let raw = raw;
         // On the GTK thread, with the references `hold` took.
+        crate::profile::request(|| "native answer on the GTK thread".to_owned());
         unsafe {
             let value = value_of(raw.context, answer);
             if value.is_null() {
