@@ -19,7 +19,9 @@
 //!   where the engine takes one): the transport observer must see every one empty, and
 //!   the app must be alive to run the next check;
 //! - raw messages the two ways the transport takes them (the request header; the native
-//!   handler, when chosen): each read whole;
+//!   handler, when chosen), both base64: each read whole up to `limits.maxMessageBytes`,
+//!   each larger one refused `E_TOO_LARGE` (before decoding when its text cannot fit);
+//! - the native warm-up (`W` alone), answered `=null` and seen by nobody;
 //! - the real isolated path: `invoke` with a bytes argument (its sizes aimed so the
 //!   sealed envelope lands on the boundaries exactly) and `openStream` chunks of many
 //!   sizes and shapes.

@@ -25,11 +25,9 @@
 //!
 //! Read by `isolation-app/transport.js` and, in brownfield mode, the bridge.
 
-use base64::Engine as _;
-use base64::engine::general_purpose::STANDARD;
 use portcullis_core::{ErrorCode, Rejection};
 
-use crate::transport::Answer;
+use crate::transport::{Answer, base64};
 
 /// A message as the native transport received it.
 #[derive(Debug, PartialEq, Eq)]
@@ -44,16 +42,13 @@ pub(crate) enum Message {
 
 /// The message in `text` (the string's UTF-8). Refused with `E_BAD_REQUEST` when its mark
 /// is unknown or an envelope is not standard base64 (padded, no other characters, no
-/// stray bits); the gate judges the rest. Allocates at most `text.len()` bytes: less
-/// than the engine already holds.
-pub(crate) fn message(text: &[u8]) -> Result<Message, Rejection> {
+/// stray bits), and `E_TOO_LARGE` before decoding when an envelope cannot fit
+/// `max_bytes`; the gate judges the rest.
+pub(crate) fn message(text: &[u8], max_bytes: usize) -> Result<Message, Rejection> {
     match text.split_first() {
-        Some((b'E', rest)) => STANDARD.decode(rest).map(Message::Envelope).map_err(|e| {
-            Rejection::new(
-                ErrorCode::BadRequest,
-                format!("a native envelope is standard base64: {e}"),
-            )
-        }),
+        Some((b'E', rest)) => {
+            base64::decode(rest, max_bytes, "a native envelope").map(Message::Envelope)
+        }
         Some((b'C', rest)) => Ok(Message::Channel(rest.to_vec())),
         Some((b'W', [])) => Ok(Message::WarmUp),
         _ => Err(Rejection::new(
@@ -72,12 +67,7 @@ pub(crate) fn answer(answer: Answer) -> Vec<u8> {
             let json = serde_json::to_vec(&e).unwrap_or_else(|_| b"{}".to_vec());
             [b"!".as_slice(), &json].concat()
         }
-        Answer::Bytes(bytes) => {
-            let mut text = String::with_capacity(1 + bytes.len().div_ceil(3) * 4);
-            text.push('#');
-            STANDARD.encode_string(&bytes, &mut text);
-            text.into_bytes()
-        }
+        Answer::Bytes(bytes) => base64::encode_after('#', &bytes),
     }
 }
 
@@ -86,37 +76,53 @@ mod tests {
     use portcullis_core::router::CallError;
 
     use super::*;
+    use ::base64::Engine as _;
+    use ::base64::engine::general_purpose::STANDARD;
+
+    const LIMIT: usize = 1 << 20;
 
     #[test]
     fn every_byte_travels_as_base64_both_ways() {
         let all: Vec<u8> = (0..=255).collect();
         let sent = [b"E".as_slice(), STANDARD.encode(&all).as_bytes()].concat();
-        assert_eq!(message(&sent).unwrap(), Message::Envelope(all.clone()));
+        assert_eq!(
+            message(&sent, LIMIT).unwrap(),
+            Message::Envelope(all.clone())
+        );
         let back = answer(Answer::Bytes(all.clone()));
         assert_eq!(back[0], b'#');
         assert_eq!(STANDARD.decode(&back[1..]).unwrap(), all);
-        assert_eq!(message(b"E").unwrap(), Message::Envelope(Vec::new()));
+        assert_eq!(message(b"E", LIMIT).unwrap(), Message::Envelope(Vec::new()));
         assert_eq!(answer(Answer::Bytes(Vec::new())), b"#");
         // Each length's padding: 1, 2 and 3 bytes.
-        assert_eq!(message(b"EAA==").unwrap(), Message::Envelope(vec![0]));
-        assert_eq!(message(b"EAAA=").unwrap(), Message::Envelope(vec![0, 0]));
-        assert_eq!(message(b"EAAAA").unwrap(), Message::Envelope(vec![0, 0, 0]));
+        assert_eq!(
+            message(b"EAA==", LIMIT).unwrap(),
+            Message::Envelope(vec![0])
+        );
+        assert_eq!(
+            message(b"EAAA=", LIMIT).unwrap(),
+            Message::Envelope(vec![0, 0])
+        );
+        assert_eq!(
+            message(b"EAAAA", LIMIT).unwrap(),
+            Message::Envelope(vec![0, 0, 0])
+        );
     }
 
     #[test]
     fn a_channel_request_is_its_text() {
         assert_eq!(
-            message(b"Cpull 0123").unwrap(),
+            message(b"Cpull 0123", LIMIT).unwrap(),
             Message::Channel(b"pull 0123".to_vec())
         );
     }
 
     #[test]
     fn a_warm_up_is_w_alone() {
-        assert_eq!(message(b"W").unwrap(), Message::WarmUp);
+        assert_eq!(message(b"W", LIMIT).unwrap(), Message::WarmUp);
         for text in [&b"W "[..], b"WE", b"w", b"W\0"] {
             assert_eq!(
-                message(text).unwrap_err().code,
+                message(text, LIMIT).unwrap_err().code,
                 ErrorCode::BadRequest,
                 "{text:?}"
             );
@@ -125,7 +131,7 @@ mod tests {
 
     #[test]
     fn an_unknown_mark_or_an_envelope_not_standard_base64_is_refused() {
-        let refused = |text: &[u8]| message(text).unwrap_err().code;
+        let refused = |text: &[u8]| message(text, LIMIT).unwrap_err().code;
         for text in [&b""[..], b"X", b"e", b"{\"a\":1}", b"pull 1"] {
             assert_eq!(refused(text), ErrorCode::BadRequest, "{text:?}");
         }
@@ -145,6 +151,16 @@ mod tests {
         ] {
             assert_eq!(refused(text), ErrorCode::BadRequest, "{text:?}");
         }
+    }
+
+    #[test]
+    fn an_envelope_too_long_for_the_limit_is_refused_before_decoding() {
+        let text = [b"E".as_slice(), STANDARD.encode([7u8; 300]).as_bytes()].concat();
+        assert_eq!(
+            message(&text, 300).unwrap(),
+            Message::Envelope(vec![7; 300])
+        );
+        assert_eq!(message(&text, 200).unwrap_err().code, ErrorCode::TooLarge);
     }
 
     #[test]

@@ -23,7 +23,6 @@
 use std::borrow::Cow;
 use std::sync::Arc;
 
-use base64::Engine as _;
 use portcullis_core::router::CallError;
 use portcullis_core::{ErrorCode, Rejection};
 use wry::RequestAsyncResponder;
@@ -66,7 +65,7 @@ pub fn handle(
         return super::refuse(shared, label, rejection, reply);
     }
     let channel = request.uri().path() == CHANNEL_PATH;
-    let message = match message_of(&request) {
+    let message = match message_of(&request, shared.gate.limits().max_message_bytes) {
         Ok(message) => message,
         Err(rejection) => {
             if channel {
@@ -94,8 +93,9 @@ pub fn handle(
     super::channel(shared, label, &message, reply);
 }
 
-/// The message a request carries: its `Portcullis-Body` header decoded, or its body.
-fn message_of(request: &Request<Vec<u8>>) -> Result<Vec<u8>, Rejection> {
+/// The message a request carries: its `Portcullis-Body` header decoded (refused
+/// `E_TOO_LARGE` before decoding when it cannot fit `max_bytes`), or its body.
+fn message_of(request: &Request<Vec<u8>>, max_bytes: usize) -> Result<Vec<u8>, Rejection> {
     let mut carried = request.headers().get_all(BODY_HEADER).iter();
     let Some(value) = carried.next() else {
         return Ok(request.body().clone());
@@ -108,14 +108,11 @@ fn message_of(request: &Request<Vec<u8>>) -> Result<Vec<u8>, Rejection> {
             ),
         ));
     }
-    base64::engine::general_purpose::STANDARD
-        .decode(value.as_bytes())
-        .map_err(|e| {
-            Rejection::new(
-                ErrorCode::BadRequest,
-                format!("the {BODY_HEADER} header is not base64: {e}"),
-            )
-        })
+    super::base64::decode(
+        value.as_bytes(),
+        max_bytes,
+        &format!("the {BODY_HEADER} header"),
+    )
 }
 
 /// Whether `uri` names the host the transport serves, exactly (no other host, no port,
@@ -326,6 +323,10 @@ mod tests {
         assert_eq!(inline(&bytes), None);
     }
 
+    fn message_of_(request: &Request<Vec<u8>>) -> Result<Vec<u8>, Rejection> {
+        message_of(request, 1 << 20)
+    }
+
     fn request(headers: &[&str], body: &[u8]) -> Request<Vec<u8>> {
         let mut builder = Request::builder().method("POST").uri("ipc://localhost/");
         for value in headers {
@@ -337,18 +338,18 @@ mod tests {
     #[test]
     fn a_message_travels_in_the_body_header_or_in_the_body_never_both() {
         assert_eq!(
-            message_of(&request(&["AAEC/w=="], b"")).unwrap(),
+            message_of_(&request(&["AAEC/w=="], b"")).unwrap(),
             [0, 1, 2, 255]
         );
-        assert_eq!(message_of(&request(&[""], b"")).unwrap(), b"");
-        assert_eq!(message_of(&request(&[], b"body")).unwrap(), b"body");
+        assert_eq!(message_of_(&request(&[""], b"")).unwrap(), b"");
+        assert_eq!(message_of_(&request(&[], b"body")).unwrap(), b"body");
         for (headers, body) in [
             (&["AAEC"][..], &b"body"[..]),
             (&["AAEC", "AAEC"][..], &b""[..]),
             (&["not base64!"][..], &b""[..]),
             (&["AAE"][..], &b""[..]),
         ] {
-            let refused = message_of(&request(headers, body)).unwrap_err();
+            let refused = message_of_(&request(headers, body)).unwrap_err();
             assert_eq!(refused.code, ErrorCode::BadRequest, "{headers:?} {body:?}");
         }
     }

@@ -29,6 +29,7 @@ use wry::http::Request;
 use crate::Shared;
 use crate::profile::Stamps;
 
+pub(crate) mod base64;
 pub mod http;
 
 pub use http::{CHANNEL_PATH, INLINE_REPLY};

@@ -130,6 +130,19 @@ const native = window.webkit && window.webkit.messageHandlers && window.webkit.m
 /** Posts `bytes` the way the native transport carries an envelope: "E", then base64. */
 const postNative = (bytes) => observed(() => native.postMessage("E" + base64(bytes)));
 
+/** tests/e2e/portcullis.json's limits.maxMessageBytes. */
+const LIMIT = MiB;
+/** The code the gate's answer carries for `bytes` sent in the header ("OK" for none). */
+async function sendHeader(bytes) {
+  const response = await nativeFetch("ipc://localhost/", { method: "POST", headers: { [BODY_HEADER]: base64(bytes) } });
+  return response.ok ? "OK" : (await response.json()).code;
+}
+/** The same, sent to the native handler. */
+async function sendNative(bytes) {
+  const answer = await native.postMessage("E" + base64(bytes));
+  return answer[0] === "!" ? JSON.parse(answer.slice(1)).code : "OK";
+}
+
 const mismatch = (size, sent, got) => `${size}: sent ${sent.len}/${sent.hash}, got ${got.len}/${got.hash}`;
 
 export default async function (t) {
@@ -147,18 +160,29 @@ export default async function (t) {
   }
 
   // Messages the two ways the transport takes them, every size, read whole.
-  const ways = { "the request header": postHeader };
-  if (native) ways["the native handler"] = postNative;
+  // A message that cannot fit limits.maxMessageBytes is refused E_TOO_LARGE; the
+  // transport refuses one whose base64 is too long for it before decoding (it may
+  // decode a message up to two bytes over the limit, and the gate refuses that).
+  const ways = { "the request header": [postHeader, sendHeader] };
+  if (native) ways["the native handler"] = [postNative, sendNative];
   console.log(`bodies: ways tried: ${Object.keys(ways).join(", ")}`);
-  for (const [way, post] of Object.entries(ways)) {
+  for (const [way, [post, send]] of Object.entries(ways)) {
     const bad = [];
+    const tooLarge = [];
     for (const size of rawSizes) {
       const bytes = pattern(size, seed++);
+      if (size > LIMIT + 2) {
+        const code = await send(bytes);
+        if (code !== "E_TOO_LARGE") tooLarge.push(`${size}: ${code}`);
+        continue;
+      }
       const sent = { len: size, hash: fnv(bytes) };
       const got = await post(bytes);
       if (got.len !== sent.len || got.hash !== sent.hash) bad.push(mismatch(size, sent, got));
     }
-    await t.check(`message through ${way}: all ${rawSizes.length} sizes (0 B to 4 MiB) read whole`, "", bad.join("; "));
+    const fit = rawSizes.filter((size) => size <= LIMIT + 2).length;
+    await t.check(`message through ${way}: all ${fit} sizes up to the limit (0 B to 1 MiB + 2) read whole`, "", bad.join("; "));
+    await t.check(`message through ${way}: all ${rawSizes.length - fit} sizes over it refused E_TOO_LARGE`, "", tooLarge.join("; "));
   }
 
   // The native warm-up: "W" alone is answered null at once and reaches nothing the

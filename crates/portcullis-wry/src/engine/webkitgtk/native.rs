@@ -156,7 +156,7 @@ unsafe fn dispatch(handler: &Handler, value: *mut jsc::JSCValue, reply: Replier)
             text.first().map_or('-', |&b| char::from(b))
         )
     });
-    match native_form::message(&text) {
+    match native_form::message(&text, shared.gate.limits().max_message_bytes) {
         Ok(native_form::Message::WarmUp) => reply(Answer::Json(b"null".to_vec())),
         Ok(native_form::Message::Envelope(bytes)) => {
             transport::envelope(shared, label, bytes, reply)
