@@ -100,10 +100,15 @@
   // The engine's own base64 conversions, where it has them (WebKitGTK 2.48 and later).
   const toBase64 = Uint8Array.prototype.toBase64;
   const fromBase64 = Uint8Array.fromBase64;
+  // A typed array's own facts, read through the getters as they were (page code may
+  // replace %TypedArray%.prototype's later).
+  const typedArrayProto = Object.getPrototypeOf(Uint8Array.prototype);
+  const bufferOf = getter(typedArrayProto, "buffer");
+  const byteOffsetOf = getter(typedArrayProto, "byteOffset");
+  const typedLengthOf = getter(typedArrayProto, "length");
   const fromCharCode = String.fromCharCode;
   const NativeTextEncoder = TextEncoder;
   const encode = TextEncoder.prototype.encode;
-  const subarray = Uint8Array.prototype.subarray;
   const stringSlice = String.prototype.slice;
   const charCodeAt = String.prototype.charCodeAt;
 
@@ -285,12 +290,16 @@
     }
   }
 
-  /** Bytes (a Uint8Array) as a string of one character per byte (for btoa, where the engine has no toBase64). */
+  /**
+   * Bytes (a Uint8Array) as a string of one character per byte, for btoa where the engine
+   * has no toBase64 (WebKitGTK before 2.48). Read byte by byte through a view of its own:
+   * no species constructor, no `length` or `buffer` getter the page may have replaced.
+   */
   function latin1(bytes) {
+    const length = apply(typedLengthOf, bytes, []);
+    const view = new NativeUint8Array(apply(bufferOf, bytes, []), apply(byteOffsetOf, bytes, []), length);
     let text = "";
-    for (let i = 0; i < bytes.length; i += 0x8000) {
-      text += apply(fromCharCode, null, apply(subarray, bytes, [i, i + 0x8000]));
-    }
+    for (let i = 0; i < length; i++) text += fromCharCode(view[i]);
     return text;
   }
 
@@ -304,11 +313,14 @@
   /** The bytes (an ArrayBuffer) standard base64 `text` stands for; throws if it is not base64. */
   function bytesOfBase64(text) {
     // A null-prototype options object: no getter the page put on Object.prototype is read.
-    if (fromBase64) return apply(fromBase64, NativeUint8Array, [text, { __proto__: null, lastChunkHandling: "strict" }]).buffer;
+    if (fromBase64) {
+      const bytes = apply(fromBase64, NativeUint8Array, [text, { __proto__: null, lastChunkHandling: "strict" }]);
+      return apply(bufferOf, bytes, []);
+    }
     const binary = nativeAtob(text);
     const bytes = new NativeUint8Array(binary.length);
     for (let i = 0; i < binary.length; i++) bytes[i] = apply(charCodeAt, binary, [i]);
-    return bytes.buffer;
+    return apply(bufferOf, bytes, []);
   }
 
   /** One channel request (`pull <id>` or `close <id>`): the frames, or throws. */

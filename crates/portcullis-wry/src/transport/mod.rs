@@ -3,7 +3,8 @@
 //! (see [`Transport`]):
 //! - **native**: the engine's script message handler with replies
 //!   (`window.webkit.messageHandlers.portcullisIpc`, WebKitGTK 2.40 and later; see
-//!   `engine`): one engine message each way, the bytes as an `ArrayBuffer`;
+//!   `engine`): one marked string each way, bytes as standard base64
+//!   (`engine/native_form.rs`);
 //! - **fetch** ([`http`]): `POST ipc://localhost/`, the answer being its HTTP response.
 //!
 //! Either way a message is one of two things: a sealed (or, in brownfield mode, plain)

@@ -10,11 +10,12 @@
 //! registered for, its page load and origin are Rust's own record of it, and only the
 //! seal tells the isolation frame's messages from anyone else's, as on every transport.
 //!
-//! What a message may be: a string, in the form of [`native_form`] (an
-//! envelope or a channel request; bytes travel as base64, since WebKit passes no
-//! `ArrayBuffer` through this path). Anything else is refused with
-//! `E_BAD_REQUEST` by its type alone, never walked. The answer is a string of the same
-//! form.
+//! What a message may be: a string, in the form of [`native_form`] (an envelope, a
+//! channel request, or the warm-up `W`, answered `=null` before any state is read; bytes
+//! travel as base64, since WebKit passes no `ArrayBuffer` through this path). Anything
+//! else is refused with `E_BAD_REQUEST` by its type, its mark or its base64 decoding,
+//! and an envelope too long for `limits.maxMessageBytes` with `E_TOO_LARGE` before it is
+//! decoded; a value is never walked. The answer is a string of the same form.
 //!
 //! Threads: WebKit calls the handler on the webviews' (GTK) thread; answers may come from
 //! any thread (a handler's result) and are handed back to the GTK thread's main context
