@@ -7,12 +7,14 @@
 //! that already finished. While a call with an id is in flight, a second call with the
 //! same id is refused: a cancel must never have two calls to choose from.
 
+use std::hash::BuildHasher;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 
+use hashbrown::HashTable;
+use hashbrown::hash_table::Entry as Slot;
 use tokio_util::sync::CancellationToken;
 
-use crate::FastMap;
 use crate::caller::Caller;
 use crate::envelope::SessionId;
 
@@ -24,27 +26,27 @@ struct CallKey {
     id: u64,
 }
 
-impl CallKey {
-    fn of(caller: &Caller, id: u64) -> CallKey {
-        CallKey {
-            webview: Arc::clone(&caller.webview),
-            session: caller.session,
-            id,
-        }
-    }
-}
-
-/// A call in flight: its token, and the ticket number that registered it (so a ticket
-/// only ever removes its own entry).
+/// A call in flight: who made it, its token, the key's hash (kept, so the table never
+/// hashes a key twice) and the ticket number that registered it (so a ticket only ever
+/// removes its own entry, found by that number without comparing keys).
 struct Entry {
+    key: CallKey,
+    hash: u64,
     token: CancellationToken,
     ticket: u64,
 }
 
-/// The table. Invariant: an entry exists exactly while the [`Ticket`] that made it lives.
+/// How many parts the table is split into, by the key's hash: calls that start and end
+/// on different threads rarely wait for the same lock.
+const SHARDS: usize = 8;
+
+/// The table. Invariant: an entry exists exactly while the [`Ticket`] that made it lives,
+/// in the shard its key's hash picks.
 #[derive(Default)]
 pub(crate) struct Calls {
-    live: Mutex<FastMap<CallKey, Entry>>,
+    shards: [Mutex<HashTable<Entry>>; SHARDS],
+    /// Seeded per process: the key holds an id the page chose.
+    hasher: foldhash::fast::RandomState,
     next_ticket: AtomicU64,
 }
 
@@ -58,57 +60,64 @@ pub(crate) enum CallsError {
 }
 
 impl Calls {
-    fn live(&self) -> MutexGuard<'_, FastMap<CallKey, Entry>> {
-        // A panic while the lock was held cannot leave the map half-changed (every
+    fn shard(&self, hash: u64) -> MutexGuard<'_, HashTable<Entry>> {
+        // Bits the shard's own table does not read (it takes the low ones for the bucket
+        // and the top seven for its tags) pick the shard.
+        let shard = &self.shards[(hash >> 32) as usize % SHARDS];
+        // A panic while the lock was held cannot leave the table half-changed (every
         // change is one insert or remove), so a poisoned lock is still sound.
-        self.live.lock().unwrap_or_else(|p| p.into_inner())
+        shard.lock().unwrap_or_else(|p| p.into_inner())
     }
 
     /// Registers call `id` of `caller`'s page load; the call stays cancellable until the
-    /// ticket is dropped.
+    /// ticket is dropped. The table keeps a clone of `token`, which it cancels.
     pub(crate) fn begin(
         self: &Arc<Self>,
         caller: &Caller,
         id: u64,
-    ) -> Result<(Ticket, CancellationToken), CallsError> {
+        token: &CancellationToken,
+    ) -> Result<Ticket, CallsError> {
         let key = CallKey::of(caller, id);
-        let token = CancellationToken::new();
+        let hash = self.hasher.hash_one(&key);
         let ticket = self.next_ticket.fetch_add(1, Ordering::Relaxed);
-        let mut live = self.live();
-        if live.contains_key(&key) {
-            return Err(CallsError::Duplicate);
+        let mut shard = self.shard(hash);
+        match shard.entry(hash, |e| e.key == key, |e| e.hash) {
+            Slot::Occupied(_) => return Err(CallsError::Duplicate),
+            Slot::Vacant(slot) => {
+                slot.insert(Entry {
+                    key,
+                    hash,
+                    token: token.clone(),
+                    ticket,
+                });
+            }
         }
-        live.insert(
-            key.clone(),
-            Entry {
-                token: token.clone(),
-                ticket,
-            },
-        );
-        drop(live);
-        let ticket = Ticket {
+        drop(shard);
+        Ok(Ticket {
             calls: Arc::clone(self),
-            key,
+            hash,
             ticket,
-        };
-        Ok((ticket, token))
+        })
     }
 
     /// Cancels call `id` of `caller`'s page load.
     pub(crate) fn cancel(&self, caller: &Caller, id: u64) -> Result<(), CallsError> {
         let key = CallKey::of(caller, id);
-        let live = self.live();
-        let entry = live.get(&key).ok_or(CallsError::NoSuchCall)?;
+        let hash = self.hasher.hash_one(&key);
+        let shard = self.shard(hash);
+        let entry = shard
+            .find(hash, |e| e.key == key)
+            .ok_or(CallsError::NoSuchCall)?;
         entry.token.cancel();
         Ok(())
     }
 
     /// Cancels every call of webview `label` (its page went away); returns how many.
     pub(crate) fn cancel_webview(&self, label: &str) -> usize {
-        let live = self.live();
         let mut n = 0;
-        for (key, entry) in live.iter() {
-            if &*key.webview == label {
+        for shard in &self.shards {
+            let shard = shard.lock().unwrap_or_else(|p| p.into_inner());
+            for entry in shard.iter().filter(|e| &*e.key.webview == label) {
                 entry.token.cancel();
                 n += 1;
             }
@@ -118,26 +127,37 @@ impl Calls {
 
     /// How many calls are in flight.
     pub(crate) fn len(&self) -> usize {
-        self.live().len()
+        self.shards
+            .iter()
+            .map(|s| s.lock().unwrap_or_else(|p| p.into_inner()).len())
+            .sum()
+    }
+}
+
+impl CallKey {
+    fn of(caller: &Caller, id: u64) -> CallKey {
+        CallKey {
+            webview: Arc::clone(&caller.webview),
+            session: caller.session,
+            id,
+        }
     }
 }
 
 /// Keeps a call registered; dropping it (the call finished, however) removes it.
 pub(crate) struct Ticket {
     calls: Arc<Calls>,
-    key: CallKey,
+    /// The hash of the call's key: where its entry is.
+    hash: u64,
+    /// The number of its own entry (ticket numbers are never reused).
     ticket: u64,
 }
 
 impl Drop for Ticket {
     fn drop(&mut self) {
-        let mut live = self.calls.live();
-        // One lookup: the entry is this ticket's own (the invariant), and put back in the
-        // case that cannot happen, where it is another's.
-        if let Some(entry) = live.remove(&self.key)
-            && entry.ticket != self.ticket
-        {
-            live.insert(self.key.clone(), entry);
+        let mut shard = self.calls.shard(self.hash);
+        if let Ok(entry) = shard.find_entry(self.hash, |e| e.ticket == self.ticket) {
+            entry.remove();
         }
     }
 }
@@ -159,7 +179,8 @@ mod tests {
     #[test]
     fn a_call_is_cancelled_by_its_own_page_load_only() {
         let calls = Arc::new(Calls::default());
-        let (_ticket, token) = calls.begin(&caller("main", 1), 7).unwrap();
+        let token = CancellationToken::new();
+        let _ticket = calls.begin(&caller("main", 1), 7, &token).unwrap();
         for (other, why) in [
             (caller("other", 1), "another webview"),
             (caller("main", 2), "another page load"),
@@ -183,20 +204,23 @@ mod tests {
     #[test]
     fn a_finished_call_cannot_be_cancelled_and_its_id_is_free_again() {
         let calls = Arc::new(Calls::default());
-        let (ticket, token) = calls.begin(&caller("main", 1), 7).unwrap();
+        let token = CancellationToken::new();
+        let ticket = calls.begin(&caller("main", 1), 7, &token).unwrap();
         assert!(matches!(
-            calls.begin(&caller("main", 1), 7),
+            calls.begin(&caller("main", 1), 7, &token),
             Err(CallsError::Duplicate)
         ));
         // The same id in another page load is another call.
-        let (_other, _) = calls.begin(&caller("main", 2), 7).unwrap();
+        let _other = calls
+            .begin(&caller("main", 2), 7, &CancellationToken::new())
+            .unwrap();
         drop(ticket);
         assert_eq!(
             calls.cancel(&caller("main", 1), 7),
             Err(CallsError::NoSuchCall)
         );
         assert!(!token.is_cancelled());
-        assert!(calls.begin(&caller("main", 1), 7).is_ok());
+        assert!(calls.begin(&caller("main", 1), 7, &token).is_ok());
         assert_eq!(
             calls.len(),
             1,
@@ -207,8 +231,9 @@ mod tests {
     #[test]
     fn a_page_going_away_cancels_its_calls_only() {
         let calls = Arc::new(Calls::default());
-        let (_a, mine) = calls.begin(&caller("main", 1), 1).unwrap();
-        let (_b, theirs) = calls.begin(&caller("settings", 3), 1).unwrap();
+        let (mine, theirs) = (CancellationToken::new(), CancellationToken::new());
+        let _a = calls.begin(&caller("main", 1), 1, &mine).unwrap();
+        let _b = calls.begin(&caller("settings", 3), 1, &theirs).unwrap();
         assert_eq!(calls.cancel_webview("main"), 1);
         assert!(mine.is_cancelled() && !theirs.is_cancelled());
     }

@@ -16,12 +16,14 @@
 use std::sync::Arc;
 
 use super::calls::CallsError;
+use super::extract::CancellationToken;
 use super::extract::{Parts, channel_ids};
 use super::handler::Work;
 use super::inflight::{Dispatch, InFlight};
 use super::{Route, Router};
 use crate::audit::CallRecord;
 use crate::authentic::{Cancel, Chunk};
+use crate::channel::ChannelId;
 use crate::error::ErrorCode;
 use crate::policy::Admitted;
 use crate::policy::admitted::AdmittedParts;
@@ -81,7 +83,10 @@ impl Router {
             Err(e) => return refused(&record, e),
         };
         // 4.
-        let Ok((ticket, token)) = self.calls.begin(&record.caller, id) else {
+        // One token, two handles: the table's (which a cancel fires) and the call's
+        // (lent to the extractors, then the embedder's to watch).
+        let token = CancellationToken::new();
+        let Ok(ticket) = self.calls.begin(&record.caller, id, &token) else {
             return refused(
                 &record,
                 CallError::new(
@@ -114,7 +119,7 @@ impl Router {
             body: Some(body),
             paths,
             state: Arc::clone(&self.state),
-            cancel: token.clone(),
+            cancel: token,
             grants: self.grants.clone(),
             holds,
             upload,
@@ -123,7 +128,7 @@ impl Router {
         let work = start(route, &mut parts);
         let call = InFlight {
             request_id: id,
-            token,
+            token: parts.cancel,
             timeout_ms,
             stream,
             _ticket: ticket,
@@ -133,7 +138,7 @@ impl Router {
         match work {
             Ok(work) if call.stream.is_some() => Dispatch::Stream(work, call),
             Ok(work) => Dispatch::Started(work, call),
-            Err(e) => self.refused_at_start(call, &mut parts, e),
+            Err(e) => self.refused_at_start(call, parts.attached, e),
         }
     }
 
@@ -167,7 +172,7 @@ impl Router {
     fn refused_at_start(
         &self,
         call: InFlight,
-        parts: &mut Parts,
+        attached: Vec<ChannelId>,
         mut error: CallError,
     ) -> Dispatch {
         // Recorded (and marked) before a stream relays it to chunks that wait for it.
@@ -177,10 +182,9 @@ impl Router {
             streams.forget(key);
         }
         // No handler will send on them: they leave the page's table now.
-        for id in parts.attached.drain(..) {
-            let _ = self
-                .channels
-                .close(&parts.caller.webview, parts.caller.session, id);
+        let caller = &call.record.caller;
+        for id in attached {
+            let _ = self.channels.close(&caller.webview, caller.session, id);
         }
         Dispatch::Ready(Response {
             request_id: call.record.request_id,
