@@ -6,10 +6,15 @@
 //! calls and nothing else: not another webview's, not an earlier page load's, not one
 //! that already finished. While a call with an id is in flight, a second call with the
 //! same id is refused: a cancel must never have two calls to choose from.
+//!
+//! A call's [`CancellationToken`] is made only when someone asks for it (a handler's
+//! extractor, the embedder that watches the call): until then the table keeps whether a
+//! cancel came, and a token made after it is born cancelled. A call nobody watches costs
+//! no token.
 
 use std::hash::BuildHasher;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, Mutex, MutexGuard};
+use std::sync::{Arc, Mutex, MutexGuard, OnceLock};
 
 use hashbrown::HashTable;
 use hashbrown::hash_table::Entry as Slot;
@@ -26,14 +31,57 @@ struct CallKey {
     id: u64,
 }
 
-/// A call in flight: who made it, its token, the key's hash (kept, so the table never
-/// hashes a key twice) and the ticket number that registered it (so a ticket only ever
-/// removes its own entry, found by that number without comparing keys).
+/// A call in flight: who made it, its cancellation, the key's hash (kept, so the table
+/// never hashes a key twice) and the ticket number that registered it (so a ticket only
+/// ever removes its own entry, found by that number without comparing keys).
 struct Entry {
     key: CallKey,
     hash: u64,
-    token: CancellationToken,
+    cancel: Cancel,
     ticket: u64,
+}
+
+/// A call's cancellation as the table keeps it.
+enum Cancel {
+    /// Nobody asked for its token yet; whether a cancel came meanwhile.
+    Unasked {
+        /// A cancel came: the token, once made, is born cancelled.
+        cancelled: bool,
+    },
+    /// The token every handle of the call shares; a cancel fires it.
+    Token(CancellationToken),
+}
+
+impl Cancel {
+    fn cancel(&mut self) {
+        match self {
+            Cancel::Unasked { cancelled } => *cancelled = true,
+            Cancel::Token(token) => token.cancel(),
+        }
+    }
+
+    /// The call's token, made now if nobody asked for it before.
+    fn token(&mut self) -> CancellationToken {
+        if let Cancel::Unasked { cancelled } = *self {
+            let token = CancellationToken::new();
+            if cancelled {
+                token.cancel();
+            }
+            *self = Cancel::Token(token);
+        }
+        match self {
+            Cancel::Token(token) => token.clone(),
+            // Made just above.
+            Cancel::Unasked { .. } => CancellationToken::new(),
+        }
+    }
+
+    fn is_cancelled(&self) -> bool {
+        match self {
+            Cancel::Unasked { cancelled } => *cancelled,
+            Cancel::Token(token) => token.is_cancelled(),
+        }
+    }
 }
 
 /// How many parts the table is split into, by the key's hash: calls that start and end
@@ -70,13 +118,8 @@ impl Calls {
     }
 
     /// Registers call `id` of `caller`'s page load; the call stays cancellable until the
-    /// ticket is dropped. The table keeps a clone of `token`, which it cancels.
-    pub(crate) fn begin(
-        self: &Arc<Self>,
-        caller: &Caller,
-        id: u64,
-        token: &CancellationToken,
-    ) -> Result<Ticket, CallsError> {
+    /// ticket is dropped.
+    pub(crate) fn begin(self: &Arc<Self>, caller: &Caller, id: u64) -> Result<Ticket, CallsError> {
         let key = CallKey::of(caller, id);
         let hash = self.hasher.hash_one(&key);
         let ticket = self.next_ticket.fetch_add(1, Ordering::Relaxed);
@@ -87,7 +130,7 @@ impl Calls {
                 slot.insert(Entry {
                     key,
                     hash,
-                    token: token.clone(),
+                    cancel: Cancel::Unasked { cancelled: false },
                     ticket,
                 });
             }
@@ -97,6 +140,7 @@ impl Calls {
             calls: Arc::clone(self),
             hash,
             ticket,
+            token: OnceLock::new(),
         })
     }
 
@@ -104,11 +148,11 @@ impl Calls {
     pub(crate) fn cancel(&self, caller: &Caller, id: u64) -> Result<(), CallsError> {
         let key = CallKey::of(caller, id);
         let hash = self.hasher.hash_one(&key);
-        let shard = self.shard(hash);
+        let mut shard = self.shard(hash);
         let entry = shard
-            .find(hash, |e| e.key == key)
+            .find_mut(hash, |e| e.key == key)
             .ok_or(CallsError::NoSuchCall)?;
-        entry.token.cancel();
+        entry.cancel.cancel();
         Ok(())
     }
 
@@ -116,9 +160,9 @@ impl Calls {
     pub(crate) fn cancel_webview(&self, label: &str) -> usize {
         let mut n = 0;
         for shard in &self.shards {
-            let shard = shard.lock().unwrap_or_else(|p| p.into_inner());
-            for entry in shard.iter().filter(|e| &*e.key.webview == label) {
-                entry.token.cancel();
+            let mut shard = shard.lock().unwrap_or_else(|p| p.into_inner());
+            for entry in shard.iter_mut().filter(|e| &*e.key.webview == label) {
+                entry.cancel.cancel();
                 n += 1;
             }
         }
@@ -151,6 +195,35 @@ pub(crate) struct Ticket {
     hash: u64,
     /// The number of its own entry (ticket numbers are never reused).
     ticket: u64,
+    /// The call's token, once this ticket asked the table for it.
+    token: OnceLock<CancellationToken>,
+}
+
+impl Ticket {
+    /// The call's token (made by the table on the first ask): cancelled when the page
+    /// load cancels the call or goes away, and by whoever holds a clone.
+    pub(crate) fn token(&self) -> &CancellationToken {
+        self.token.get_or_init(|| {
+            self.with_entry(|cancel| cancel.token())
+                // The entry lives as long as the ticket: not reached.
+                .unwrap_or_default()
+        })
+    }
+
+    /// Whether the call was cancelled, without making its token.
+    pub(crate) fn is_cancelled(&self) -> bool {
+        match self.token.get() {
+            Some(token) => token.is_cancelled(),
+            None => self.with_entry(|cancel| cancel.is_cancelled()) == Some(true),
+        }
+    }
+
+    fn with_entry<T>(&self, f: impl FnOnce(&mut Cancel) -> T) -> Option<T> {
+        let mut shard = self.calls.shard(self.hash);
+        shard
+            .find_mut(self.hash, |e| e.ticket == self.ticket)
+            .map(|entry| f(&mut entry.cancel))
+    }
 }
 
 impl Drop for Ticket {
@@ -179,8 +252,8 @@ mod tests {
     #[test]
     fn a_call_is_cancelled_by_its_own_page_load_only() {
         let calls = Arc::new(Calls::default());
-        let token = CancellationToken::new();
-        let _ticket = calls.begin(&caller("main", 1), 7, &token).unwrap();
+        let ticket = calls.begin(&caller("main", 1), 7).unwrap();
+        let token = ticket.token();
         for (other, why) in [
             (caller("other", 1), "another webview"),
             (caller("main", 2), "another page load"),
@@ -204,23 +277,21 @@ mod tests {
     #[test]
     fn a_finished_call_cannot_be_cancelled_and_its_id_is_free_again() {
         let calls = Arc::new(Calls::default());
-        let token = CancellationToken::new();
-        let ticket = calls.begin(&caller("main", 1), 7, &token).unwrap();
+        let ticket = calls.begin(&caller("main", 1), 7).unwrap();
+        let token = ticket.token().clone();
         assert!(matches!(
-            calls.begin(&caller("main", 1), 7, &token),
+            calls.begin(&caller("main", 1), 7),
             Err(CallsError::Duplicate)
         ));
         // The same id in another page load is another call.
-        let _other = calls
-            .begin(&caller("main", 2), 7, &CancellationToken::new())
-            .unwrap();
+        let _other = calls.begin(&caller("main", 2), 7).unwrap();
         drop(ticket);
         assert_eq!(
             calls.cancel(&caller("main", 1), 7),
             Err(CallsError::NoSuchCall)
         );
         assert!(!token.is_cancelled());
-        assert!(calls.begin(&caller("main", 1), 7, &token).is_ok());
+        assert!(calls.begin(&caller("main", 1), 7).is_ok());
         assert_eq!(
             calls.len(),
             1,
@@ -231,10 +302,26 @@ mod tests {
     #[test]
     fn a_page_going_away_cancels_its_calls_only() {
         let calls = Arc::new(Calls::default());
-        let (mine, theirs) = (CancellationToken::new(), CancellationToken::new());
-        let _a = calls.begin(&caller("main", 1), 1, &mine).unwrap();
-        let _b = calls.begin(&caller("settings", 3), 1, &theirs).unwrap();
+        let a = calls.begin(&caller("main", 1), 1).unwrap();
+        let b = calls.begin(&caller("settings", 3), 1).unwrap();
+        let (mine, theirs) = (a.token(), b.token());
         assert_eq!(calls.cancel_webview("main"), 1);
         assert!(mine.is_cancelled() && !theirs.is_cancelled());
+    }
+
+    #[test]
+    fn a_cancel_before_anyone_asked_for_the_token_is_kept_for_it() {
+        let calls = Arc::new(Calls::default());
+        let ticket = calls.begin(&caller("main", 1), 7).unwrap();
+        assert!(!ticket.is_cancelled());
+        assert_eq!(calls.cancel(&caller("main", 1), 7), Ok(()));
+        assert!(ticket.is_cancelled(), "seen without a token");
+        assert!(ticket.token().is_cancelled(), "the token is born cancelled");
+        // A page going away, before and after the token was made.
+        let early = calls.begin(&caller("main", 1), 8).unwrap();
+        let late = calls.begin(&caller("main", 1), 9).unwrap();
+        let token = late.token().clone();
+        assert_eq!(calls.cancel_webview("main"), 3);
+        assert!(early.token().is_cancelled() && token.is_cancelled());
     }
 }

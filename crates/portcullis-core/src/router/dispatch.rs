@@ -16,7 +16,6 @@
 use std::sync::Arc;
 
 use super::calls::CallsError;
-use super::extract::CancellationToken;
 use super::extract::{Parts, channel_ids};
 use super::handler::Work;
 use super::inflight::{Dispatch, InFlight};
@@ -83,10 +82,7 @@ impl Router {
             Err(e) => return refused(&record, e),
         };
         // 4.
-        // One token, two handles: the table's (which a cancel fires) and the call's
-        // (lent to the extractors, then the embedder's to watch).
-        let token = CancellationToken::new();
-        let Ok(ticket) = self.calls.begin(&record.caller, id, &token) else {
+        let Ok(ticket) = self.calls.begin(&record.caller, id) else {
             return refused(
                 &record,
                 CallError::new(
@@ -119,7 +115,7 @@ impl Router {
             body: Some(body),
             paths,
             state: Arc::clone(&self.state),
-            cancel: token,
+            call: ticket,
             grants: self.grants.clone(),
             holds,
             upload,
@@ -128,10 +124,9 @@ impl Router {
         let work = start(route, &mut parts);
         let call = InFlight {
             request_id: id,
-            token: parts.cancel,
+            ticket: parts.call,
             timeout_ms,
             stream,
-            _ticket: ticket,
             record,
         };
         // 6.

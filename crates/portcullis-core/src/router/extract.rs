@@ -25,6 +25,7 @@ use std::sync::Arc;
 use serde::de::DeserializeOwned;
 pub use tokio_util::sync::CancellationToken;
 
+use super::calls::Ticket;
 use crate::FastMap;
 use crate::caller::Caller;
 use crate::channel::{Channel, ChannelId, Channels};
@@ -41,7 +42,9 @@ pub struct Parts {
     pub(crate) body: Option<Body>,
     pub(crate) paths: Vec<(String, PathBuf)>,
     pub(crate) state: Arc<StateMap>,
-    pub(crate) cancel: CancellationToken,
+    /// The call's registration in the table of calls in flight, which gives its
+    /// [`CancellationToken`] to the extractors that take one (made on the first ask).
+    pub(crate) call: Ticket,
     pub(crate) grants: Option<Grants>,
     /// The grants the call relied on: the handler's work looks at them before it runs.
     pub(crate) holds: Holds,
@@ -186,7 +189,7 @@ impl<T: Send + 'static> FromCall for Channel<T> {
         let channels = parts.channels.as_ref().ok_or_else(|| {
             CallError::new(ErrorCode::Internal, "this route was not given the channels")
         })?;
-        let channel = channels.attach(&parts.caller, id, parts.cancel.clone())?;
+        let channel = channels.attach(&parts.caller, id, parts.call.token().clone())?;
         parts.attached.push(id);
         Ok(channel)
     }
@@ -202,7 +205,7 @@ impl FromCall for Upload {
         parts
             .upload
             .take()
-            .map(|u| u.cancelled_by(parts.cancel.clone()))
+            .map(|u| u.cancelled_by(parts.call.token().clone()))
             .ok_or_else(|| {
                 CallError::new(
                     ErrorCode::Internal,
@@ -232,7 +235,7 @@ pub(crate) fn channel_ids(body: Option<&Body>) -> Vec<ChannelId> {
 
 impl FromCall for CancellationToken {
     fn from_call(parts: &mut Parts) -> Result<Self, CallError> {
-        Ok(parts.cancel.clone())
+        Ok(parts.call.token().clone())
     }
 }
 

@@ -5,7 +5,7 @@
 
 use std::fmt;
 
-use tokio_util::sync::CancellationToken;
+use super::extract::CancellationToken;
 
 use super::calls::Ticket;
 use super::handler::Work;
@@ -58,10 +58,10 @@ impl Dispatch {
 /// going away) until [`InFlight::finish`] turns its result into the response.
 pub struct InFlight {
     pub(super) request_id: u64,
-    pub(super) token: CancellationToken,
+    /// Keeps the call registered, and gives its token.
+    pub(super) ticket: Ticket,
     pub(super) timeout_ms: Option<u32>,
     pub(super) stream: Option<(StreamKey, Streams)>,
-    pub(super) _ticket: Ticket,
     /// Whose call it is, for the audit of a refusal in its answer.
     pub(super) record: CallRecord,
 }
@@ -70,7 +70,7 @@ impl fmt::Debug for InFlight {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("InFlight")
             .field("request_id", &self.request_id)
-            .field("cancelled", &self.token.is_cancelled())
+            .field("cancelled", &self.ticket.is_cancelled())
             .field("timeout_ms", &self.timeout_ms)
             .finish()
     }
@@ -84,8 +84,9 @@ impl InFlight {
 
     /// Cancelled when the caller cancels the call or its page goes away; the embedder
     /// cancels it on a timeout. Handlers see the same token through their extractor.
+    /// Made on the first ask (a cancel that came before is kept for it).
     pub fn token(&self) -> &CancellationToken {
-        &self.token
+        self.ticket.token()
     }
 
     /// The admitting rule's `timeoutMs`, if it has one (else `limits.callTimeoutMs`).
