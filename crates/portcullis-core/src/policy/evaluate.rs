@@ -43,13 +43,23 @@ impl Policy {
             .as_ref()
             .and_then(|s| s.windows.get(&*caller.webview))
             .map(|w| &**w);
-        // Matching a capability to the caller is cheap (see `Globs`), so each pass filters
-        // again rather than collecting the applicable ones into an allocation. A
-        // run-time capability's deny list applies whether it is granted or not.
+        // The capabilities that apply to the caller (window and origin), worked out once
+        // for both passes, without an allocation: a bit each for a config of up to 64
+        // capabilities, else matched again in each pass. A run-time capability's deny
+        // list applies whether it is granted or not.
+        let applies = |c: &CompiledCapability| {
+            c.windows.is_match(&caller.webview) && c.origins.contains(&caller.origin)
+        };
+        let mask = (self.capabilities.len() <= 64).then(|| {
+            (self.capabilities.iter().enumerate())
+                .filter(|(_, c)| applies(c))
+                .fold(0u64, |mask, (i, _)| mask | 1 << i)
+        });
         let covering = || {
-            self.capabilities.iter().enumerate().filter(|(_, c)| {
-                c.windows.is_match(&caller.webview) && c.origins.contains(&caller.origin)
-            })
+            self.capabilities
+                .iter()
+                .enumerate()
+                .filter(move |(i, c)| mask.map_or_else(|| applies(c), |m| m >> i & 1 == 1))
         };
         if let Some((_, cap)) = covering().find(|(_, c)| c.rules(request.kind).deny.is_match(name))
         {

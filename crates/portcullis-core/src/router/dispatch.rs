@@ -60,7 +60,7 @@ impl Router {
             name,
             body,
         } = request;
-        let record = CallRecord {
+        let mut record = CallRecord {
             audit,
             caller,
             kind,
@@ -103,9 +103,10 @@ impl Router {
         // 5. Arguments no extractor takes are dropped: the policy admitted them, and a
         // handler that takes none (or only `Scoped`, whose paths are in them) ignores
         // them, as a web framework ignores a body nobody reads.
+        // The caller is lent to the extractors and taken back for the record: no copy.
         let takes_channels = route.needs.channels > 0;
         let mut parts = Parts {
-            caller: record.caller.clone(),
+            caller: record.caller,
             channel_ids: if takes_channels {
                 channel_ids(Some(&body)).into_iter()
             } else {
@@ -122,6 +123,7 @@ impl Router {
             attached: Vec::new(),
         };
         let work = start(route, &mut parts);
+        record.caller = parts.caller;
         let call = InFlight {
             request_id: id,
             ticket: parts.call,
