@@ -352,14 +352,15 @@ impl SessionTable {
         let (mut buf, start, chunk) = (sealed.body, sealed.start, sealed.chunk);
         // The attested label, not the session's: the same after the check above, and
         // what makes a moved message fail authentication should that check ever go.
-        let plain_len = with_aad(&session.id, seq, chunk.as_ref(), facts.webview, |aad| {
+        let opened = with_aad(&session.id, seq, chunk.as_ref(), facts.webview, |aad| {
             session
                 .key
                 .open_in_place(nonce_for(seq), aad, &mut buf[start..])
                 .map(|plain| plain.len())
-        })
-        .and_then(Result::ok)
-        .ok_or(SessionError::Tampered)?;
+        });
+        let Some(Ok(plain_len)) = opened else {
+            return Err(SessionError::Tampered);
+        };
         // Re-checked under the lock: of two copies opened concurrently, one wins.
         lock(&session.window).accept(seq)?;
         buf.truncate(start + plain_len);
