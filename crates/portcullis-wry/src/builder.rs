@@ -328,10 +328,12 @@ impl PortcullisBuilder {
         gate.grants().track_windows();
         // The App extractor's queue: handlers reach it as state, pump drains it.
         let requests = app::Requests::new(self.waker.clone());
+        // The runtime watches every call's deadline through its token.
         let router = self
             .router
             .grants(gate.grants().clone())
-            .state(requests.clone());
+            .state(requests.clone())
+            .watches_calls();
         router.check()?;
         router
             .streams()

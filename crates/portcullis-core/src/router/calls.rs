@@ -10,7 +10,8 @@
 //! A call's [`CancellationToken`] is made only when someone asks for it (a handler's
 //! extractor, the embedder that watches the call): until then the table keeps whether a
 //! cancel came, and a token made after it is born cancelled. A call nobody watches costs
-//! no token.
+//! no token. An embedder that watches every call says so, and each call's token is then
+//! made as it is registered, where it costs least.
 
 use std::hash::BuildHasher;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -118,11 +119,22 @@ impl Calls {
     }
 
     /// Registers call `id` of `caller`'s page load; the call stays cancellable until the
-    /// ticket is dropped.
-    pub(crate) fn begin(self: &Arc<Self>, caller: &Caller, id: u64) -> Result<Ticket, CallsError> {
+    /// ticket is dropped. With `watched`, its token is made now (someone will ask for it).
+    pub(crate) fn begin(
+        self: &Arc<Self>,
+        caller: &Caller,
+        id: u64,
+        watched: bool,
+    ) -> Result<Ticket, CallsError> {
         let key = CallKey::of(caller, id);
         let hash = self.hasher.hash_one(&key);
         let ticket = self.next_ticket.fetch_add(1, Ordering::Relaxed);
+        let (cancel, token) = if watched {
+            let token = CancellationToken::new();
+            (Cancel::Token(token.clone()), OnceLock::from(token))
+        } else {
+            (Cancel::Unasked { cancelled: false }, OnceLock::new())
+        };
         let mut shard = self.shard(hash);
         match shard.entry(hash, |e| e.key == key, |e| e.hash) {
             Slot::Occupied(_) => return Err(CallsError::Duplicate),
@@ -130,7 +142,7 @@ impl Calls {
                 slot.insert(Entry {
                     key,
                     hash,
-                    cancel: Cancel::Unasked { cancelled: false },
+                    cancel,
                     ticket,
                 });
             }
@@ -140,7 +152,7 @@ impl Calls {
             calls: Arc::clone(self),
             hash,
             ticket,
-            token: OnceLock::new(),
+            token,
         })
     }
 
@@ -252,7 +264,7 @@ mod tests {
     #[test]
     fn a_call_is_cancelled_by_its_own_page_load_only() {
         let calls = Arc::new(Calls::default());
-        let ticket = calls.begin(&caller("main", 1), 7).unwrap();
+        let ticket = calls.begin(&caller("main", 1), 7, false).unwrap();
         let token = ticket.token();
         for (other, why) in [
             (caller("other", 1), "another webview"),
@@ -277,21 +289,21 @@ mod tests {
     #[test]
     fn a_finished_call_cannot_be_cancelled_and_its_id_is_free_again() {
         let calls = Arc::new(Calls::default());
-        let ticket = calls.begin(&caller("main", 1), 7).unwrap();
+        let ticket = calls.begin(&caller("main", 1), 7, false).unwrap();
         let token = ticket.token().clone();
         assert!(matches!(
-            calls.begin(&caller("main", 1), 7),
+            calls.begin(&caller("main", 1), 7, false),
             Err(CallsError::Duplicate)
         ));
         // The same id in another page load is another call.
-        let _other = calls.begin(&caller("main", 2), 7).unwrap();
+        let _other = calls.begin(&caller("main", 2), 7, false).unwrap();
         drop(ticket);
         assert_eq!(
             calls.cancel(&caller("main", 1), 7),
             Err(CallsError::NoSuchCall)
         );
         assert!(!token.is_cancelled());
-        assert!(calls.begin(&caller("main", 1), 7).is_ok());
+        assert!(calls.begin(&caller("main", 1), 7, false).is_ok());
         assert_eq!(
             calls.len(),
             1,
@@ -302,8 +314,8 @@ mod tests {
     #[test]
     fn a_page_going_away_cancels_its_calls_only() {
         let calls = Arc::new(Calls::default());
-        let a = calls.begin(&caller("main", 1), 1).unwrap();
-        let b = calls.begin(&caller("settings", 3), 1).unwrap();
+        let a = calls.begin(&caller("main", 1), 1, false).unwrap();
+        let b = calls.begin(&caller("settings", 3), 1, true).unwrap();
         let (mine, theirs) = (a.token(), b.token());
         assert_eq!(calls.cancel_webview("main"), 1);
         assert!(mine.is_cancelled() && !theirs.is_cancelled());
@@ -312,14 +324,14 @@ mod tests {
     #[test]
     fn a_cancel_before_anyone_asked_for_the_token_is_kept_for_it() {
         let calls = Arc::new(Calls::default());
-        let ticket = calls.begin(&caller("main", 1), 7).unwrap();
+        let ticket = calls.begin(&caller("main", 1), 7, false).unwrap();
         assert!(!ticket.is_cancelled());
         assert_eq!(calls.cancel(&caller("main", 1), 7), Ok(()));
         assert!(ticket.is_cancelled(), "seen without a token");
         assert!(ticket.token().is_cancelled(), "the token is born cancelled");
         // A page going away, before and after the token was made.
-        let early = calls.begin(&caller("main", 1), 8).unwrap();
-        let late = calls.begin(&caller("main", 1), 9).unwrap();
+        let early = calls.begin(&caller("main", 1), 8, false).unwrap();
+        let late = calls.begin(&caller("main", 1), 9, true).unwrap();
         let token = late.token().clone();
         assert_eq!(calls.cancel_webview("main"), 3);
         assert!(early.token().is_cancelled() && token.is_cancelled());

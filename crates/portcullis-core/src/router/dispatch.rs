@@ -82,7 +82,7 @@ impl Router {
             Err(e) => return refused(&record, e),
         };
         // 4.
-        let Ok(ticket) = self.calls.begin(&record.caller, id) else {
+        let Ok(ticket) = self.calls.begin(&record.caller, id, self.watches_calls) else {
             return refused(
                 &record,
                 CallError::new(

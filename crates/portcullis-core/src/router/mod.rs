@@ -114,6 +114,8 @@ pub struct Router {
     /// changes then); every method that changes the table clears it.
     checked: OnceLock<Result<(), RouterErrors>>,
     calls: Arc<Calls>,
+    /// The embedder asks for every call's token ([`Router::watches_calls`]).
+    watches_calls: bool,
     /// The gate's run-time grants, once the embedder attached them ([`Router::grants`]).
     grants: Option<Grants>,
     /// The channels handlers send on, and the pages pull from.
@@ -302,6 +304,16 @@ impl Router {
             needs: Arc::new(Needs::default()),
         };
         self.commands.insert(GRANTS_COMMAND.to_owned(), route);
+        self
+    }
+
+    /// Says that the embedder asks for every started call's [`InFlight::token`] (to watch
+    /// its deadline and its cancel, as `portcullis-wry` does): each call's token is then
+    /// made as the call is registered, where it costs least. Without it a token is made
+    /// only for a call someone asks it of, and a call nobody watches
+    /// ([`Dispatch::wait`]) costs none. Cancels behave the same either way.
+    pub fn watches_calls(mut self) -> Self {
+        self.watches_calls = true;
         self
     }
 
