@@ -11,7 +11,8 @@
 //! rebuilt from each state's trace ([`core`]).
 //!
 //! Read in order: [`world`] (what a state holds), [`core`] (the real core taking a
-//! step), [`model`] (which actions are enabled, the bounds), [`properties`].
+//! step), [`protocol`] (the bounds, a state, the model), [`model`] (which actions are
+//! enabled and what each does), [`properties`].
 
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
@@ -19,6 +20,7 @@
 pub mod core;
 pub mod model;
 pub mod properties;
+pub mod protocol;
 pub mod world;
 
-pub use model::{Bounds, Protocol, State};
+pub use protocol::{Bounds, Protocol, State};

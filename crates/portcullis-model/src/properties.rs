@@ -6,7 +6,7 @@ use portcullis_core::ErrorCode;
 use stateright::Property;
 
 use crate::core::STREAM_BUDGET;
-use crate::model::{Protocol, State};
+use crate::protocol::{Protocol, State};
 use crate::world::{Command, Phase, What, World};
 
 /// Every property, in the order `docs/MODEL.md` lists them.
