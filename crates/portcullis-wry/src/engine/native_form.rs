@@ -135,20 +135,10 @@ mod tests {
         for text in [&b""[..], b"X", b"e", b"{\"a\":1}", b"pull 1"] {
             assert_eq!(refused(text), ErrorCode::BadRequest, "{text:?}");
         }
-        // Characters outside the alphabet (the URL-safe ones, a space, a line break, a
-        // character above U+007F as UTF-8), padding missing or misplaced, stray bits in
-        // the last character, a length that is no multiple of four.
-        for text in [
-            &b"E-_-_"[..],
-            b"EAAAA AAAA",
-            b"EAAAA\nAAAA",
-            b"E\xC3\xA9AAA",
-            b"EAA",
-            b"EAA=A",
-            b"E=AAA",
-            b"EAB==",
-            b"EAAAAA",
-        ] {
+        // An envelope goes through the transport's strict decoder (transport/base64.rs
+        // tests every way a text can fail it): one character outside the alphabet, one
+        // text without its padding.
+        for text in [&b"E-_-_"[..], b"EAA"] {
             assert_eq!(refused(text), ErrorCode::BadRequest, "{text:?}");
         }
     }
