@@ -12,6 +12,14 @@
 //! cancel came, and a token made after it is born cancelled. A call nobody watches costs
 //! no token. An embedder that watches every call says so, and each call's token is then
 //! made as it is registered, where it costs least.
+//!
+//! The table is split into [`SHARDS`] shards, each behind its own lock, and the two
+//! operations that read every shard, [`Calls::cancel_webview`] and [`Calls::len`], lock
+//! the 8 one after another, never all at once. So `cancel_webview` cancels every call of
+//! the webview registered before it started; a call registered while it runs may or may
+//! not be cancelled, as its shard was or was not passed already. And `len`, while calls
+//! begin and end on other threads, is not a count at any one instant: each shard is
+//! counted when it is read.
 
 use std::hash::BuildHasher;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -61,19 +69,20 @@ impl Cancel {
         }
     }
 
-    /// The call's token, made now if nobody asked for it before.
+    /// The call's token, made now if nobody asked for it before (born cancelled if a
+    /// cancel came first) and kept, so every later ask shares it.
     fn token(&mut self) -> CancellationToken {
-        if let Cancel::Unasked { cancelled } = *self {
-            let token = CancellationToken::new();
-            if cancelled {
-                token.cancel();
-            }
-            *self = Cancel::Token(token);
-        }
         match self {
             Cancel::Token(token) => token.clone(),
-            // Made just above.
-            Cancel::Unasked { .. } => CancellationToken::new(),
+            Cancel::Unasked { cancelled } => {
+                let token = if *cancelled {
+                    cancelled_token()
+                } else {
+                    CancellationToken::new()
+                };
+                *self = Cancel::Token(token.clone());
+                token
+            }
         }
     }
 
@@ -83,6 +92,14 @@ impl Cancel {
             Cancel::Token(token) => token.is_cancelled(),
         }
     }
+}
+
+/// A token that is cancelled already: a call given one answers `E_CANCELLED` instead of
+/// running.
+fn cancelled_token() -> CancellationToken {
+    let token = CancellationToken::new();
+    token.cancel();
+    token
 }
 
 /// How many parts the table is split into, by the key's hash: calls that start and end
@@ -216,9 +233,12 @@ impl Ticket {
     /// load cancels the call or goes away, and by whoever holds a clone.
     pub(crate) fn token(&self) -> &CancellationToken {
         self.token.get_or_init(|| {
-            self.with_entry(|cancel| cancel.token())
-                // The entry lives as long as the ticket: not reached.
-                .unwrap_or_default()
+            let token = self.with_entry(|cancel| cancel.token());
+            // The entry lives as long as the ticket, so it is found. Were it not, no cancel
+            // could reach a fresh token: a cancelled one has the call answered
+            // `E_CANCELLED` rather than run a handler nobody can stop.
+            debug_assert!(token.is_some(), "a live ticket's entry is gone");
+            token.unwrap_or_else(cancelled_token)
         })
     }
 
@@ -335,5 +355,60 @@ mod tests {
         let token = late.token().clone();
         assert_eq!(calls.cancel_webview("main"), 3);
         assert!(early.token().is_cancelled() && token.is_cancelled());
+    }
+
+    #[test]
+    fn unasked_and_not_cancelled_the_token_is_made_live_and_kept() {
+        let mut cancel = Cancel::Unasked { cancelled: false };
+        let first = cancel.token();
+        assert!(!first.is_cancelled());
+        assert!(matches!(&cancel, Cancel::Token(_)), "the token is kept");
+        let second = cancel.token();
+        cancel.cancel();
+        assert!(
+            first.is_cancelled() && second.is_cancelled(),
+            "both asks got the one token the table cancels"
+        );
+    }
+
+    #[test]
+    fn unasked_and_cancelled_the_token_is_born_cancelled_and_kept() {
+        let mut cancel = Cancel::Unasked { cancelled: true };
+        assert!(cancel.token().is_cancelled());
+        assert!(matches!(&cancel, Cancel::Token(kept) if kept.is_cancelled()));
+        assert!(cancel.token().is_cancelled(), "and so on every later ask");
+    }
+
+    #[test]
+    fn asked_before_the_token_kept_is_given_again() {
+        let kept = CancellationToken::new();
+        let mut cancel = Cancel::Token(kept.clone());
+        let given = cancel.token();
+        assert!(!given.is_cancelled());
+        kept.cancel();
+        assert!(given.is_cancelled(), "the token given is the one kept");
+    }
+
+    /// No code path removes an entry while its ticket lives; were one to, the call's
+    /// token is cancelled (a debug build stops at the `debug_assert!` first).
+    #[test]
+    fn a_ticket_whose_entry_is_gone_gets_a_cancelled_token() {
+        let calls = Arc::new(Calls::default());
+        let ticket = calls.begin(&caller("main", 1), 7, false).unwrap();
+        let removed = calls
+            .shard(ticket.hash)
+            .find_entry(ticket.hash, |e| e.ticket == ticket.ticket)
+            .map(|entry| drop(entry.remove()))
+            .is_ok();
+        assert!(removed);
+        let asked = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+            ticket.token().is_cancelled()
+        }));
+        if cfg!(debug_assertions) {
+            assert!(asked.is_err(), "the debug_assert! did not fire");
+        } else {
+            assert_eq!(asked.ok(), Some(true), "a token no cancel reaches");
+        }
+        assert!(cancelled_token().is_cancelled());
     }
 }
