@@ -18,6 +18,8 @@ mod globs;
 pub mod grants;
 #[cfg(test)]
 pub(crate) mod tests;
+#[cfg(test)]
+mod tests_many;
 
 use std::fmt;
 use std::sync::Arc;
