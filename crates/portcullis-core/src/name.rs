@@ -10,6 +10,13 @@ pub const MAX_NAME_LEN: usize = 128;
 /// The characters a name may use besides ASCII letters and digits.
 pub const NAME_PUNCTUATION: &str = "_.:|/-";
 
+// The table below takes the punctuation byte by byte: a character beyond ASCII would
+// let its UTF-8 bytes into names one by one, in any combination.
+const _: () = assert!(
+    NAME_PUNCTUATION.is_ascii(),
+    "NAME_PUNCTUATION must be ASCII"
+);
+
 /// The grammar as a regular expression (JSON Schema `pattern`, the sealer's `RegExp`).
 pub const NAME_PATTERN: &str = "^[A-Za-z0-9_.:|/-]{1,128}$";
 
@@ -62,6 +69,20 @@ mod tests {
         assert!(!is_valid_name("é") && !is_valid_name(""));
         assert!(is_valid_name(&"x".repeat(MAX_NAME_LEN)));
         assert!(!is_valid_name(&"x".repeat(MAX_NAME_LEN + 1)));
+    }
+
+    /// The table says, for every byte value, what the check it replaced said: an ASCII
+    /// letter or digit, or a byte of the punctuation.
+    #[test]
+    fn the_byte_table_is_the_class_for_every_byte() {
+        for b in 0..=u8::MAX {
+            let in_class = b.is_ascii_alphanumeric() || NAME_PUNCTUATION.as_bytes().contains(&b);
+            assert_eq!(NAME_BYTES[usize::from(b)], in_class, "byte {b:#04x}");
+        }
+        assert_eq!(
+            NAME_BYTES.iter().filter(|&&ok| ok).count(),
+            26 + 26 + 10 + NAME_PUNCTUATION.len()
+        );
     }
 
     /// The isolation frame's sealer states the same grammar, character for character.
